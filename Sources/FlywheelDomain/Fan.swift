@@ -1,0 +1,242 @@
+import Foundation
+
+/// Counts of what a fan has done with the account.
+public struct FanCounters: Sendable, Equatable {
+    public var videoViews = 0, likes = 0, comments = 0, shares = 0
+    public var liveWatches = 0, liveMinutes = 0, liveGifts = 0, giftValue = 0, liveShares = 0
+    public var dmsReceived = 0, dmsSent = 0, dmEntries = 0
+    public var groupJoins = 0, groupLeaves = 0, groupMessages = 0
+    public var homepageVisits = 0, leads = 0
+    public var ordersPaid = 0, ordersRefunded = 0
+    public var couponsClaimed = 0, couponsRedeemed = 0
+    public var follows = 0, unfollows = 0
+
+    public init() {}
+
+    /// Engaged acts the fan chose to make (not plain views or visits).
+    public var interactions: Int { likes + comments + shares + liveGifts + liveShares + dmsReceived + groupMessages }
+
+    /// Every counter with its stable name: the storage columns and (later) predicate fields.
+    public static let fields: [(name: String, keyPath: WritableKeyPath<FanCounters, Int> & Sendable)] = [
+        ("video_views", \.videoViews), ("likes", \.likes), ("comments", \.comments), ("shares", \.shares),
+        ("live_watches", \.liveWatches), ("live_minutes", \.liveMinutes), ("live_gifts", \.liveGifts),
+        ("gift_value", \.giftValue), ("live_shares", \.liveShares),
+        ("dms_received", \.dmsReceived), ("dms_sent", \.dmsSent), ("dm_entries", \.dmEntries),
+        ("group_joins", \.groupJoins), ("group_leaves", \.groupLeaves), ("group_messages", \.groupMessages),
+        ("homepage_visits", \.homepageVisits), ("leads", \.leads),
+        ("orders_paid", \.ordersPaid), ("orders_refunded", \.ordersRefunded),
+        ("coupons_claimed", \.couponsClaimed), ("coupons_redeemed", \.couponsRedeemed),
+        ("follows", \.follows), ("unfollows", \.unfollows),
+    ]
+
+    mutating func count(_ event: FanEvent) {
+        let amount = Int(event.amount)
+        switch event.kind {
+        case .follow: follows += 1
+        case .unfollow: unfollows += 1
+        case .videoView: videoViews += 1
+        case .like: likes += 1
+        case .comment: comments += 1
+        case .share: shares += 1
+        case .liveWatch: liveWatches += 1; liveMinutes += amount
+        case .liveGift: liveGifts += 1; giftValue += amount
+        case .liveShare: liveShares += 1
+        case .dmReceived: dmsReceived += 1
+        case .dmSent: dmsSent += 1
+        case .dmEntered: dmEntries += 1
+        case .groupJoin: groupJoins += 1
+        case .groupLeave: groupLeaves += 1
+        case .groupMessage: groupMessages += 1
+        case .homepageVisit: homepageVisits += 1
+        case .leadSubmitted: leads += 1
+        case .orderPaid: ordersPaid += 1
+        case .orderRefunded: ordersRefunded += 1
+        case .couponClaimed: couponsClaimed += 1
+        case .couponRedeemed: couponsRedeemed += 1
+        }
+    }
+}
+
+/// A fan's tier changed, when and why.
+public struct TierTransition: Sendable, Equatable, Codable {
+    public var openId: String
+    /// nil when the fan was first seen.
+    public var from: Tier?
+    public var to: Tier
+    public var at: Int64
+    /// The event kind that caused it, or `rules_changed`.
+    public var cause: String
+
+    public init(openId: String, from: Tier?, to: Tier, at: Int64, cause: String) {
+        self.openId = openId
+        self.from = from
+        self.to = to
+        self.at = at
+        self.cause = cause
+    }
+}
+
+/// One fan's state with one account, as the projector keeps it.
+public struct FanState: Sendable, Equatable {
+    public var openId: String
+    public var nickname: String?
+    public var firstSeenAt: Int64
+    public var lastActiveAt: Int64
+    public var firstDomain: SourceDomain
+    public var firstChannel: Channel
+    public var latestDomain: SourceDomain
+    public var latestChannel: Channel
+    public var following = false
+    public var followedAt: Int64?
+    /// Time of the newest follow or unfollow applied, so an older one arriving late cannot undo it.
+    public var followChangedAt: Int64 = 0
+    public var counters = FanCounters()
+    /// Paid minus refunded, in fen.
+    public var gmv = 0
+    public var intimacy = 0
+    public var level = 0
+    public var ledger = IntimacyLedger()
+    public var tier = Tier.potential
+    public var tierChangedAt: Int64
+
+    /// A fan first seen through `event`, before the event is applied.
+    public init(firstSeenThrough event: FanEvent) {
+        openId = event.openId
+        firstSeenAt = event.occurredAt
+        lastActiveAt = 0
+        firstDomain = event.domain
+        firstChannel = event.channel
+        latestDomain = event.domain
+        latestChannel = event.channel
+        tierChangedAt = event.occurredAt
+    }
+
+    /// Storage initializer: every field given.
+    public init(
+        openId: String, nickname: String?, firstSeenAt: Int64, lastActiveAt: Int64,
+        firstDomain: SourceDomain, firstChannel: Channel, latestDomain: SourceDomain, latestChannel: Channel,
+        following: Bool, followedAt: Int64?, followChangedAt: Int64, counters: FanCounters, gmv: Int,
+        intimacy: Int, level: Int, ledger: IntimacyLedger, tier: Tier, tierChangedAt: Int64
+    ) {
+        self.openId = openId
+        self.nickname = nickname
+        self.firstSeenAt = firstSeenAt
+        self.lastActiveAt = lastActiveAt
+        self.firstDomain = firstDomain
+        self.firstChannel = firstChannel
+        self.latestDomain = latestDomain
+        self.latestChannel = latestChannel
+        self.following = following
+        self.followedAt = followedAt
+        self.followChangedAt = followChangedAt
+        self.counters = counters
+        self.gmv = gmv
+        self.intimacy = intimacy
+        self.level = level
+        self.ledger = ledger
+        self.tier = tier
+        self.tierChangedAt = tierChangedAt
+    }
+
+    /// Applies one event that happened on `day` (a day number in the account's time zone, see
+    /// `AccountCalendar`) and returns the tier transition it caused, if any.
+    public mutating func apply(_ event: FanEvent, rules: AccountRules, day: Int) -> TierTransition? {
+        let t = event.occurredAt
+        if t < firstSeenAt {
+            firstSeenAt = t
+            firstDomain = event.domain
+            firstChannel = event.channel
+        }
+        if event.kind.isFanActivity, t >= lastActiveAt {
+            lastActiveAt = t
+            latestDomain = event.domain
+            latestChannel = event.channel
+        }
+        if let name = event.attributes["nickname"], !name.isEmpty { nickname = name }
+        counters.count(event)
+        switch event.kind {
+        case .follow, .unfollow:
+            if t >= followChangedAt {
+                let follows = event.kind == .follow
+                if follows, !following { followedAt = t }
+                following = follows
+                followChangedAt = t
+            }
+        case .orderPaid: gmv += Int(event.amount)
+        case .orderRefunded: gmv -= Int(event.amount)
+        default: break
+        }
+        let earned = rules.points.points(for: event)
+        if earned > 0 {
+            intimacy += ledger.credit(earned, on: day, cap: rules.levels.dailyCap(atLevel: level))
+            level = rules.levels.level(forPoints: intimacy)
+        }
+        return retier(rules: rules, at: t, cause: event.kind.rawValue)
+    }
+
+    /// Re-places the fan under `rules` (after a rule change): level from points, then tier.
+    public mutating func reevaluate(rules: AccountRules, at time: Int64) -> TierTransition? {
+        level = rules.levels.level(forPoints: intimacy)
+        return retier(rules: rules, at: time, cause: "rules_changed")
+    }
+
+    private mutating func retier(rules: AccountRules, at time: Int64, cause: String) -> TierTransition? {
+        let next = rules.tiers.tier(of: self)
+        guard next != tier else { return nil }
+        defer {
+            tier = next
+            tierChangedAt = time
+        }
+        return TierTransition(openId: openId, from: tier, to: next, at: time, cause: cause)
+    }
+}
+
+/// Day numbers (days since 1970-01-01 in the account's time zone): caps and rollups count days
+/// the way the account's operators do.
+public struct AccountCalendar: Sendable {
+    public let timeZone: TimeZone
+
+    public init(timeZone: TimeZone) { self.timeZone = timeZone }
+
+    public static let defaultTimeZone = "Asia/Shanghai"
+
+    public func day(ofMillis ms: Int64) -> Int {
+        let seconds = ms / 1000
+        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        return Int((seconds + offset).floorDiv(86_400))
+    }
+
+    /// The first millisecond of `day` in this time zone.
+    public func startOfDay(_ day: Int) -> Int64 {
+        let utc = Int64(day) * 86_400
+        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc))))
+        return (utc - offset) * 1000
+    }
+
+    /// Parses `YYYY-MM-DD` into a day number.
+    public func day(ofDate text: String) -> Int? {
+        let parts = text.split(separator: "-")
+        guard text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+              (1...12).contains(m), (1...31).contains(d) else { return nil }
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = .gmt
+        guard let date = utc.date(from: DateComponents(year: y, month: m, day: d)),
+              utc.component(.day, from: date) == d else { return nil }
+        return Int(date.timeIntervalSince1970) / 86_400
+    }
+
+    /// Formats a day number as `YYYY-MM-DD`.
+    public static func dateText(ofDay day: Int) -> String {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = .gmt
+        let c = utc.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: TimeInterval(day) * 86_400))
+        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+    }
+}
+
+extension Int64 {
+    func floorDiv(_ d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+}

@@ -1,0 +1,14 @@
+/// The running parts of Flywheel over one environment: what `serve`, the CLI and the tests share.
+public struct Flywheel: Sendable {
+    public let env: FlywheelEnvironment
+    public let tenancy: Tenancy
+    public let ingest: Ingest
+    public let projector: Projector
+
+    public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 5_000) {
+        self.env = env
+        tenancy = Tenancy(env)
+        ingest = Ingest(env)
+        projector = Projector(env, batchSize: projectionBatchSize)
+    }
+}

@@ -1,0 +1,67 @@
+import FlywheelDomain
+import FlywheelPlatform
+import FlywheelStore
+import Foundation
+import Metrics
+
+/// Receives the platform's signed pushes: verify, decode, store durably, then acknowledge.
+/// Never projects: the platform gives up after 5 s.
+public struct Ingest: Sendable {
+    /// Largest body accepted; the platform's pushes are a few KB.
+    public static let maxBodyBytes = 1 << 20
+
+    let env: FlywheelEnvironment
+    private let received: Counter
+    private let duplicates: Counter
+
+    public init(_ env: FlywheelEnvironment) {
+        self.env = env
+        received = Counter(label: "flywheel_webhook_deliveries_total", factory: env.metrics)
+        duplicates = Counter(label: "flywheel_webhook_duplicates_total", factory: env.metrics)
+    }
+
+    public enum Reply: Sendable, Equatable {
+        /// Answer to `verify_webhook`: the JSON body to send back.
+        case challenge(Data)
+        case stored(events: Int)
+        case duplicate
+    }
+
+    public enum Rejection: Error, Equatable, Sendable {
+        case malformed(field: String, String)
+        case unknownApp(String)
+        case badSignature
+    }
+
+    /// `msgId` is the `Msg-Id` header; without one the body's hash identifies the delivery.
+    public func receive(body: [UInt8], signature: String?, msgId: String?) async throws -> Reply {
+        let envelope: WebhookEnvelope
+        do {
+            envelope = try WebhookEnvelope.decode(body)
+        } catch {
+            throw Rejection.malformed(field: error.field, error.message)
+        }
+        guard !envelope.clientKey.isEmpty else { throw Rejection.malformed(field: "client_key", "'client_key' is required to find the app's secret") }
+        guard let app = try await env.store.app(clientKey: envelope.clientKey) else { throw Rejection.unknownApp(envelope.clientKey) }
+        guard let signature, WebhookSignature.isValid(signature, body: body, secret: app.clientSecret) else { throw Rejection.badSignature }
+        if let reply = envelope.challengeReply { return .challenge(reply) }
+
+        let now = env.now()
+        let deliveryId = msgId.flatMap { $0.isEmpty ? nil : $0 } ?? "sha1:" + WebhookSignature.sign(body: body, secret: "")
+        var account: Account?
+        for candidate in [envelope.toUserId, envelope.fromUserId] where account == nil && !candidate.isEmpty {
+            account = try await env.store.account(tenantId: app.tenantId, appId: app.id, openId: candidate)
+        }
+        let events = account.map { envelope.fanEvents(accountOpenId: $0.openId, eventId: "dy:" + deliveryId, receivedAt: now) } ?? []
+        let delivery = WebhookDelivery(tenantId: app.tenantId, appId: app.id, msgId: deliveryId, event: envelope.event,
+                                       accountId: account?.id, receivedAt: now, body: String(decoding: body, as: UTF8.self))
+        received.increment()
+        switch try await env.store.ingest(delivery, events: events) {
+        case .duplicate:
+            duplicates.increment()
+            return .duplicate
+        case .stored(let n):
+            return .stored(events: n)
+        }
+    }
+}

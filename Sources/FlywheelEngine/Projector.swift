@@ -1,0 +1,123 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Turns each account's event log into fan state, in log order, a batch at a time; each batch's
+/// state and checkpoint commit together, so a restart resumes exactly where it stopped.
+public final class Projector: Service, Sendable {
+    let env: FlywheelEnvironment
+    let batchSize: Int
+    let status: ProjectorStatus
+    private let projected: Counter
+    private let failureCount: Counter
+
+    public init(_ env: FlywheelEnvironment, batchSize: Int = 5_000) {
+        self.env = env
+        self.batchSize = batchSize
+        status = ProjectorStatus()
+        projected = Counter(label: "flywheel_projected_events_total", factory: env.metrics)
+        failureCount = Counter(label: "flywheel_projection_failures_total", factory: env.metrics)
+    }
+
+    /// Projects one batch of every account with pending work; returns the events applied.
+    @discardableResult
+    public func runOnce() async -> Int {
+        let accounts: [Account]
+        do {
+            accounts = try await env.store.accountsNeedingProjection()
+        } catch {
+            await status.failed(account: "*", error: error, at: env.now())
+            env.logger.error("projector could not list accounts", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var total = 0
+        for account in accounts {
+            let now = env.now()
+            do {
+                let n = try await env.store.project(account, limit: batchSize) { batch in Projector.step(batch, now: now) }
+                total += n
+                projected.increment(by: n)
+                await status.succeeded(account: account.id)
+            } catch {
+                failureCount.increment()
+                await status.failed(account: account.id, error: error, at: now)
+                env.logger.error("projection failed; will retry", metadata: ["account": "\(account.id)", "error": "\(error)"])
+            }
+        }
+        return total
+    }
+
+    /// Projects until no account has pending events.
+    public func drain() async {
+        while await runOnce() > 0 {}
+    }
+
+    /// Accounts whose last batch failed, with the error: shown by `/health`, never silent.
+    public func failures() async -> [String: String] { await status.errors }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            if await runOnce() == 0 {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// The pure rule: one batch in, the new fan states and rollups out.
+    public static func step(_ batch: ProjectionBatch, now: Int64) -> ProjectionResult {
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: batch.account.timeZone)
+            ?? TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
+        let rules = batch.rules
+        var fans = batch.fans
+        var changed = Set<String>()
+        var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)] = []
+        var flows: [TierFlow: Int] = [:]
+        var activity: [ActivityCell: ActivityCount] = [:]
+
+        func record(_ t: TierTransition, causeSeq: Int64) {
+            let day = calendar.day(ofMillis: t.at)
+            transitions.append((t, causeSeq, day))
+            flows[TierFlow(day: day, from: t.from, to: t.to), default: 0] += 1
+        }
+
+        if batch.rulesChanged {
+            for (openId, before) in fans {
+                var fan = before
+                if let t = fan.reevaluate(rules: rules, at: now) { record(t, causeSeq: -Int64(batch.rulesVersion)) }
+                if fan != before {
+                    fans[openId] = fan
+                    changed.insert(openId)
+                }
+            }
+        }
+        for stored in batch.events {
+            let event = stored.event
+            let day = calendar.day(ofMillis: event.occurredAt)
+            let existing = fans[event.openId]
+            var fan = existing ?? FanState(firstSeenThrough: event)
+            let transition = fan.apply(event, rules: rules, day: day)
+            if existing == nil {
+                record(TierTransition(openId: fan.openId, from: nil, to: fan.tier, at: event.occurredAt, cause: event.kind.rawValue), causeSeq: stored.seq)
+            } else if let transition {
+                record(transition, causeSeq: stored.seq)
+            }
+            let cell = ActivityCell(day: day, domain: event.domain, channel: event.channel)
+            activity[cell, default: ActivityCount()].events += 1
+            if existing == nil { activity[cell, default: ActivityCount()].newFans += 1 }
+            fans[event.openId] = fan
+            changed.insert(event.openId)
+        }
+        return ProjectionResult(fans: changed.compactMap { fans[$0] }, transitions: transitions, tierFlows: flows, activity: activity)
+    }
+}
+
+/// The projector's health, per account.
+actor ProjectorStatus {
+    private(set) var errors: [String: String] = [:]
+
+    func failed(account: String, error: any Error, at: Int64) { errors[account] = "\(error)" }
+    func succeeded(account: String) { errors[account] = nil }
+}

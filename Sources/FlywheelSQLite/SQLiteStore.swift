@@ -1,0 +1,350 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, many readers, one writer.
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database file at `path`.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA busy_timeout = 5000")
+        }
+        config.maximumReaderCount = 8
+        pool = try DatabasePool(path: path, configuration: config)
+    }
+
+    public func migrate() async throws {
+        try Schema.migrator.migrate(pool)
+    }
+
+    // MARK: Tenancy
+
+    public func createTenant(_ tenant: Tenant, owner: User, key: APIKeyRecord, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO tenants (tenant_id, name, kind, provider_id, created_at) VALUES (?,?,?,?,?)",
+                           arguments: [tenant.id, tenant.name, tenant.kind.rawValue, tenant.providerId, tenant.createdAt])
+            try Self.insertUser(owner, db)
+            try Self.insertKey(key, db)
+            try Self.record(audit, db)
+        }
+    }
+
+    public func tenant(id: String) async throws -> Tenant? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE tenant_id = ?", arguments: [id]).map(Self.tenant)
+        }
+    }
+
+    public func allTenants() async throws -> [Tenant] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tenants ORDER BY created_at, tenant_id").map(Self.tenant) }
+    }
+
+    public func enterprises(managedBy providerId: String) async throws -> [Tenant] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tenants WHERE provider_id = ? ORDER BY name", arguments: [providerId]).map(Self.tenant)
+        }
+    }
+
+    public func createUser(_ user: User, audit: AuditEntry) async throws {
+        try await write { db in
+            try Self.insertUser(user, db)
+            try Self.record(audit, db)
+        }
+    }
+
+    public func users(tenantId: String) async throws -> [User] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM users WHERE tenant_id = ? ORDER BY created_at, user_id", arguments: [tenantId]).map {
+                User(tenantId: $0["tenant_id"], id: $0["user_id"], name: $0["name"], role: Role(rawValue: $0["role"]) ?? .analyst, createdAt: $0["created_at"])
+            }
+        }
+    }
+
+    public func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws {
+        try await write { db in
+            try Self.insertKey(key, db)
+            try Self.record(audit, db)
+        }
+    }
+
+    public func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT k.*, u.role FROM api_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.user_id = k.user_id
+                WHERE k.key_id = ?
+                """, arguments: [id]), let role = Role(rawValue: row["role"]) else { return nil }
+            return (APIKeyRecord(tenantId: row["tenant_id"], id: row["key_id"], userId: row["user_id"],
+                                 secretHash: row["secret_hash"], createdAt: row["created_at"]), role)
+        }
+    }
+
+    public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO platform_apps (tenant_id, app_id, name, client_key, client_secret, created_at) VALUES (?,?,?,?,?,?)
+                """, arguments: [app.tenantId, app.id, app.name, app.clientKey, app.clientSecret, app.createdAt])
+            try Self.record(audit, db)
+        }
+    }
+
+    public func apps(tenantId: String) async throws -> [PlatformApp] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM platform_apps WHERE tenant_id = ? ORDER BY created_at, app_id", arguments: [tenantId]).map(Self.app)
+        }
+    }
+
+    public func app(clientKey: String) async throws -> PlatformApp? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM platform_apps WHERE client_key = ?", arguments: [clientKey]).map(Self.app)
+        }
+    }
+
+    public func createAccount(_ account: Account, audit: AuditEntry) async throws {
+        try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM platform_apps WHERE tenant_id = ? AND app_id = ?",
+                                    arguments: [account.tenantId, account.appId]) == true else {
+                throw StoreError.notFound("app_id")
+            }
+            try db.execute(sql: """
+                INSERT INTO accounts (tenant_id, account_id, name, app_id, open_id, time_zone, created_at) VALUES (?,?,?,?,?,?,?)
+                """, arguments: [account.tenantId, account.id, account.name, account.appId, account.openId, account.timeZone, account.createdAt])
+            try Self.record(audit, db)
+        }
+    }
+
+    public func accounts(tenantIds: [String]) async throws -> [Account] {
+        guard !tenantIds.isEmpty else { return [] }
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE tenant_id IN (\(Self.placeholders(tenantIds.count))) ORDER BY tenant_id, created_at, account_id",
+                             arguments: StatementArguments(tenantIds)).map(Self.account)
+        }
+    }
+
+    public func account(id: String, tenantIds: [String]) async throws -> Account? {
+        guard !tenantIds.isEmpty else { return nil }
+        return try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE account_id = ? AND tenant_id IN (\(Self.placeholders(tenantIds.count)))",
+                             arguments: StatementArguments([id] + tenantIds)).map(Self.account)
+        }
+    }
+
+    public func account(tenantId: String, appId: String, openId: String) async throws -> Account? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE tenant_id = ? AND app_id = ? AND open_id = ?",
+                             arguments: [tenantId, appId, openId]).map(Self.account)
+        }
+    }
+
+    public func rules(of account: Account) async throws -> VersionedRules {
+        try await pool.read { db in try Self.rules(of: account, db) }
+    }
+
+    public func setRules(_ rules: AccountRules, of account: Account, audit: AuditEntry) async throws -> Int {
+        let json = String(decoding: try JSONEncoder().encode(rules), as: UTF8.self)
+        return try await write { db in
+            try db.execute(sql: "UPDATE accounts SET rules = ?, rules_version = rules_version + 1 WHERE tenant_id = ? AND account_id = ?",
+                           arguments: [json, account.tenantId, account.id])
+            try Self.record(audit, db)
+            return try Int.fetchOne(db, sql: "SELECT rules_version FROM accounts WHERE tenant_id = ? AND account_id = ?",
+                                    arguments: [account.tenantId, account.id]) ?? 0
+        }
+    }
+
+    public func auditLog(tenantId: String, cursor: String?, limit: Int) async throws -> Page<AuditEntry> {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM audit_log WHERE tenant_id = ? AND audit_id < ? ORDER BY audit_id DESC LIMIT ?
+                """, arguments: [tenantId, cursor ?? "\u{10FFFF}", limit + 1])
+            let entries = rows.prefix(limit).map {
+                AuditEntry(id: $0["audit_id"], tenantId: $0["tenant_id"], at: $0["at"], actor: $0["actor"],
+                           action: $0["action"], target: $0["target"], detail: $0["detail"])
+            }
+            return Page(items: Array(entries), nextCursor: rows.count > limit ? entries.last?.id : nil)
+        }
+    }
+
+    // MARK: Ingest
+
+    public func ingest(_ delivery: WebhookDelivery, events: [FanEvent]) async throws -> DeliveryOutcome {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
+                VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
+                """, arguments: [delivery.tenantId, delivery.appId, delivery.msgId, delivery.event, delivery.accountId,
+                                 delivery.receivedAt, delivery.body])
+            guard db.changesCount == 1 else { return .duplicate }
+            guard let accountId = delivery.accountId, !events.isEmpty else { return .stored(events: 0) }
+            let outcome = try EventLog.append(events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }, db, progress: { _ in })
+            return .stored(events: outcome.inserted)
+        }
+    }
+
+    public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
+        try await pool.write { db in try EventLog.append(events, db, progress: progress) }
+    }
+
+    // MARK: Projection
+
+    public func accountsNeedingProjection() async throws -> [Account] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.* FROM accounts a LEFT JOIN projection_checkpoints c
+                  ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
+                WHERE a.last_seq > COALESCE(c.last_seq, 0) OR a.rules_version > COALESCE(c.rules_version, 0)
+                ORDER BY a.tenant_id, a.account_id
+                """).map(Self.account)
+        }
+    }
+
+    public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+        try await pool.write { db in try Projection.run(account, limit: limit, db, step) }
+    }
+
+    // MARK: Reads
+
+    public func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState> {
+        var sql = "SELECT \(FanRows.columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id > ?"
+        var args: [(any DatabaseValueConvertible)?] = [account.tenantId, account.id, cursor ?? ""]
+        if let tier = filter.tier { sql += " AND tier = ?"; args.append(tier.rawValue) }
+        if let domain = filter.firstDomain { sql += " AND first_domain = ?"; args.append(domain.rawValue) }
+        if let following = filter.following { sql += " AND following = ?"; args.append(following ? 1 : 0) }
+        sql += " ORDER BY open_id LIMIT ?"
+        args.append(limit + 1)
+        let finalSQL = sql
+        let arguments = StatementArguments(args)
+        return try await pool.read { db in
+            let fans = try Row.fetchAll(db, sql: finalSQL, arguments: arguments).map(FanRows.fan)
+            let page = Array(fans.prefix(limit))
+            return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
+        }
+    }
+
+    public func fan(of account: Account, openId: String) async throws -> FanState? {
+        try await pool.read { db in try FanRows.load(account, openId: openId, db) }
+    }
+
+    public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(EventLog.columnList) FROM events WHERE tenant_id = ? AND account_id = ? AND open_id = ?
+                ORDER BY seq DESC LIMIT ?
+                """, arguments: [account.tenantId, account.id, openId, limit]).map(EventLog.storedEvent)
+        }
+    }
+
+    public func tierCounts(of account: Account) async throws -> [Tier: Int] {
+        try await pool.read { db in
+            var counts: [Tier: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT tier, COUNT(*) AS n FROM fans WHERE tenant_id = ? AND account_id = ? GROUP BY tier",
+                                        arguments: [account.tenantId, account.id]) {
+                if let tier = Tier(rawValue: row["tier"]) { counts[tier] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    public func tierFlows(of account: Account, days: ClosedRange<Int>) async throws -> [TierFlow: Int] {
+        try await pool.read { db in
+            var flows: [TierFlow: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT day, from_tier, to_tier, fans FROM tier_flow_daily
+                WHERE tenant_id = ? AND account_id = ? AND day BETWEEN ? AND ?
+                """, arguments: [account.tenantId, account.id, days.lowerBound, days.upperBound]) {
+                guard let to = Tier(rawValue: row["to_tier"]) else { continue }
+                flows[TierFlow(day: row["day"], from: Tier(rawValue: row["from_tier"]), to: to)] = row["fans"]
+            }
+            return flows
+        }
+    }
+
+    public func tierCounts(of account: Account, before day: Int) async throws -> [Tier: Int] {
+        try await pool.read { db in
+            var counts: [Tier: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT from_tier, to_tier, SUM(fans) AS n FROM tier_flow_daily
+                WHERE tenant_id = ? AND account_id = ? AND day < ? GROUP BY from_tier, to_tier
+                """, arguments: [account.tenantId, account.id, day]) {
+                let n: Int = row["n"]
+                if let to = Tier(rawValue: row["to_tier"]) { counts[to, default: 0] += n }
+                if let from = Tier(rawValue: row["from_tier"]) { counts[from, default: 0] -= n }
+            }
+            return counts
+        }
+    }
+
+    public func activity(of account: Account, days: ClosedRange<Int>) async throws -> [ActivityCell: ActivityCount] {
+        try await pool.read { db in
+            var cells: [ActivityCell: ActivityCount] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT day, domain, channel, events, new_fans FROM activity_daily
+                WHERE tenant_id = ? AND account_id = ? AND day BETWEEN ? AND ?
+                """, arguments: [account.tenantId, account.id, days.lowerBound, days.upperBound]) {
+                guard let domain = SourceDomain(rawValue: row["domain"]), let channel = Channel(rawValue: row["channel"]) else { continue }
+                cells[ActivityCell(day: row["day"], domain: domain, channel: channel)] = ActivityCount(events: row["events"], newFans: row["new_fans"])
+            }
+            return cells
+        }
+    }
+
+    // MARK: Helpers
+
+    /// A write that turns constraint violations into `StoreError.conflict` naming the column.
+    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            let message = error.message ?? "constraint failed"
+            let field = message.split(separator: ".").last.map(String.init) ?? "value"
+            if message.contains("FOREIGN KEY") { throw StoreError.notFound("a referenced record does not exist") }
+            throw StoreError.conflict(field: field, message)
+        }
+    }
+
+    static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
+
+    static func insertUser(_ user: User, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO users (tenant_id, user_id, name, role, created_at) VALUES (?,?,?,?,?)",
+                       arguments: [user.tenantId, user.id, user.name, user.role.rawValue, user.createdAt])
+    }
+
+    static func insertKey(_ key: APIKeyRecord, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO api_keys (tenant_id, key_id, user_id, secret_hash, created_at) VALUES (?,?,?,?,?)",
+                       arguments: [key.tenantId, key.id, key.userId, key.secretHash, key.createdAt])
+    }
+
+    static func record(_ audit: AuditEntry, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, detail) VALUES (?,?,?,?,?,?,?)",
+                       arguments: [audit.tenantId, audit.id, audit.at, audit.actor, audit.action, audit.target, audit.detail])
+    }
+
+    static func rules(of account: Account, _ db: Database) throws -> VersionedRules {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT a.rules, a.rules_version, COALESCE(c.rules_version, 0) AS applied FROM accounts a
+            LEFT JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
+            WHERE a.tenant_id = ? AND a.account_id = ?
+            """, arguments: [account.tenantId, account.id]) else { throw StoreError.notFound("account \(account.id)") }
+        let json: String? = row["rules"]
+        let rules = try json.map { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) } ?? .standard
+        return VersionedRules(rules: rules, version: row["rules_version"], appliedVersion: row["applied"])
+    }
+
+    static func tenant(_ row: Row) -> Tenant {
+        Tenant(id: row["tenant_id"], name: row["name"], kind: Tenant.Kind(rawValue: row["kind"]) ?? .enterprise,
+               providerId: row["provider_id"], createdAt: row["created_at"])
+    }
+
+    static func app(_ row: Row) -> PlatformApp {
+        PlatformApp(tenantId: row["tenant_id"], id: row["app_id"], name: row["name"], clientKey: row["client_key"],
+                    clientSecret: row["client_secret"], createdAt: row["created_at"])
+    }
+
+    static func account(_ row: Row) -> Account {
+        Account(tenantId: row["tenant_id"], id: row["account_id"], name: row["name"], appId: row["app_id"],
+                openId: row["open_id"], timeZone: row["time_zone"], createdAt: row["created_at"])
+    }
+}

@@ -1,0 +1,121 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import Hummingbird
+
+/// An error answer: `{"error": {"code": "...", "message": "..."}}` with a stable code and a message
+/// that names the field and says what to do.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    static func invalid(_ field: String, _ message: String) -> APIError {
+        APIError(.badRequest, "invalid_field", "\(field): \(message)")
+    }
+
+    static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) not found") }
+
+    static let forbidden = APIError(.forbidden, "forbidden", "your role does not allow this; ask an owner or admin of the tenant")
+
+    public var headers: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+struct ErrorBody: Codable {
+    struct Inner: Codable { var code: String; var message: String }
+    var error: Inner
+}
+
+/// Turns every error a route throws into an `APIError`, so no answer is ever a bare 500 or a dump.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            switch error.status {
+            case .notFound: throw APIError(.notFound, "not_found", "no such route: \(request.method) \(request.uri.path); see /openapi.json")
+            case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Ingest.maxBodyBytes) bytes")
+            default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
+            }
+        } catch let error as StoreError {
+            switch error {
+            case .conflict(let field, let message): throw APIError(.conflict, "conflict", "\(field) is already taken (\(message))")
+            case .notFound(let what): throw APIError(.notFound, "not_found", "\(what) not found")
+            case .corrupt(let what):
+                context.logger.error("stored data is corrupt", metadata: ["detail": "\(what)"])
+                throw APIError(.internalServerError, "corrupt_data", "stored data could not be read; an operator has been told in the log")
+            }
+        } catch let error as RuleError {
+            guard case .invalid(let field, let message) = error else { throw error }
+            throw APIError.invalid(field, message)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            throw APIError(.internalServerError, "internal", "the server failed to answer; the error is in its log")
+        }
+    }
+}
+
+extension Request {
+    /// Decodes the JSON body, naming the field that is missing or of the wrong type.
+    func decodeJSON<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T {
+        let buffer = try await body.collect(upTo: Ingest.maxBodyBytes)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIError.invalid(error.fieldPath, error.explanation)
+        } catch let error as RuleError {
+            guard case .invalid(let field, let message) = error else { throw error }
+            throw APIError.invalid(field, message)
+        } catch {
+            throw APIError.invalid("body", "not valid JSON")
+        }
+    }
+
+    func query(_ name: String) -> String? {
+        uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `?limit=` bounded to 1...500, 50 when absent.
+    func pageLimit() throws -> Int {
+        guard let text = query("limit") else { return 50 }
+        guard let n = Int(text), (1...500).contains(n) else { throw APIError.invalid("limit", "must be an integer from 1 to 500") }
+        return n
+    }
+}
+
+extension DecodingError {
+    var fieldPath: String {
+        let path: [any CodingKey]
+        switch self {
+        case .keyNotFound(let key, let c): path = c.codingPath + [key]
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
+        @unknown default: path = []
+        }
+        let names = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        return names.isEmpty ? "body" : names.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+    }
+
+    var explanation: String {
+        switch self {
+        case .keyNotFound: "is required"
+        case .typeMismatch(let type, _): "must be \(type == String.self ? "a string" : type == Int.self ? "an integer" : type == Bool.self ? "true or false" : "of type \(type)")"
+        case .valueNotFound: "must not be null"
+        case .dataCorrupted(let c): c.debugDescription.contains("JSON") ? "not valid JSON" : c.debugDescription
+        @unknown default: "is invalid"
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Where and how `flywheel serve` listens.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Run the projector inside the server (off in tests, which drive it step by step).
+    public var runProjector: Bool
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, runProjector: Bool = true) {
+        self.host = host
+        self.port = port
+        self.runProjector = runProjector
+    }
+}
+
+/// The composition root: the one place effects are chosen, used by `main` and by the tests.
+public func makeFlywheel(store: any Store, logger: Logger) -> (flywheel: Flywheel, registry: PrometheusCollectorRegistry) {
+    let registry = PrometheusCollectorRegistry()
+    let env = FlywheelEnvironment.live(store: store, metrics: PrometheusMetricsFactory(registry: registry), logger: logger)
+    return (Flywheel(env), registry)
+}
+
+public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry, settings: ServerSettings) -> some ApplicationProtocol {
+    let router = buildRouter(flywheel, registry: registry)
+    var app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel"),
+                          logger: flywheel.env.logger)
+    if settings.runProjector { app.addServices(flywheel.projector) }
+    return app
+}
+
+public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry) -> Router<FlywheelRequestContext> {
+    let router = Router(context: FlywheelRequestContext.self)
+    router.addMiddleware { ErrorMiddleware() }
+    let openAPI = OpenAPIDocument.data
+
+    router.get("/health") { _, _ -> Response in
+        let failures = await flywheel.projector.failures()
+        struct Health: Encodable { var status: String; var projectorFailures: [String: String] }
+        let body = try JSONEncoder().encode(Health(status: failures.isEmpty ? "ok" : "degraded", projectorFailures: failures))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+    router.get("/metrics") { _, _ -> Response in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+    router.get("/openapi.json") { _, _ -> Response in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+    }
+    router.post("/webhooks/douyin") { request, context -> Response in
+        try await WebhookRoute.receive(request, context: context, ingest: flywheel.ingest)
+    }
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(tenancy: flywheel.tenancy))
+    APIRoutes(flywheel: flywheel).add(to: v1)
+    return router
+}
+
+/// `POST /webhooks/douyin`: the platform's one callback per app.
+enum WebhookRoute {
+    static func receive(_ request: Request, context: FlywheelRequestContext, ingest: Ingest) async throws -> Response {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Ingest.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "body_too_large", "webhook bodies are limited to \(Ingest.maxBodyBytes) bytes")
+        }
+        let reply: Ingest.Reply
+        do {
+            reply = try await ingest.receive(body: Array(buffer: buffer), signature: request.headers[.douyinSignature],
+                                             msgId: request.headers[.msgId])
+        } catch let rejection as Ingest.Rejection {
+            switch rejection {
+            case .malformed(let field, let message): throw APIError.invalid(field, message)
+            case .unknownApp(let key): throw APIError(.unauthorized, "unknown_app", "no platform app has client_key '\(key)'; register it with POST /v1/apps")
+            case .badSignature: throw APIError(.unauthorized, "bad_signature", "X-Douyin-Signature does not match sha1(client_secret + body)")
+            }
+        }
+        let body: Data
+        switch reply {
+        case .challenge(let data): body = data
+        case .stored(let n): body = Data(#"{"status":"stored","events":\#(n)}"#.utf8)
+        case .duplicate: body = Data(#"{"status":"duplicate","events":0}"#.utf8)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// The OpenAPI 3.1 document shipped with the server (Sources/FlywheelServer/openapi.json).
+public enum OpenAPIDocument {
+    public static let data: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+            return Data(#"{"error":"openapi.json missing from the build"}"#.utf8)
+        }
+        return data
+    }()
+}
+
+extension HTTPField.Name {
+    // Both names are valid header tokens, so the initializer cannot fail.
+    static let douyinSignature = HTTPField.Name("X-Douyin-Signature") ?? .contentType
+    static let msgId = HTTPField.Name("Msg-Id") ?? .contentType
+}

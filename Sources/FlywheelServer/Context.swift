@@ -1,0 +1,41 @@
+import FlywheelEngine
+import FlywheelStore
+import Hummingbird
+
+/// Per-request state: who is calling, set by `AuthMiddleware` on `/v1`.
+public struct FlywheelRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var principal: Principal?
+    /// Tenants the caller may see: its own, plus managed enterprises for a service provider.
+    public var tenantIds: [String] = []
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { Ingest.maxBodyBytes }
+
+    func caller() throws -> Principal {
+        guard let principal else { throw APIError(.unauthorized, "unauthorized", "send 'Authorization: Bearer <api key>'") }
+        return principal
+    }
+}
+
+/// Resolves `Authorization: Bearer <key>` to a principal; 401 otherwise.
+struct AuthMiddleware: RouterMiddleware {
+    let tenancy: Tenancy
+
+    func handle(_ request: Request, context: FlywheelRequestContext,
+                next: (Request, FlywheelRequestContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw APIError(.unauthorized, "unauthorized", "send 'Authorization: Bearer <api key>'; `flywheel tenant create` prints the first key")
+        }
+        guard let principal = try await tenancy.authenticate(token: String(header.dropFirst(7))) else {
+            throw APIError(.unauthorized, "unauthorized", "the API key is not valid")
+        }
+        var context = context
+        context.principal = principal
+        context.tenantIds = try await tenancy.reachableTenants(of: principal)
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,328 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import Hummingbird
+
+/// The `/v1` JSON API. Every lookup is scoped to the caller's reachable tenants: another tenant's
+/// account is simply not found.
+struct APIRoutes {
+    let flywheel: Flywheel
+    var env: FlywheelEnvironment { flywheel.env }
+    var store: any Store { flywheel.env.store }
+
+    func add(to group: RouterGroup<FlywheelRequestContext>) {
+        group.get("tenant", use: tenant)
+        group.get("enterprises", use: listEnterprises)
+        group.post("enterprises", use: createEnterprise)
+        group.get("users", use: listUsers)
+        group.post("users", use: createUser)
+        group.post("users/:userId/keys", use: createKey)
+        group.get("apps", use: listApps)
+        group.post("apps", use: createApp)
+        group.get("accounts", use: listAccounts)
+        group.post("accounts", use: createAccount)
+        group.get("accounts/:accountId", use: getAccount)
+        group.get("accounts/:accountId/rules", use: getRules)
+        group.put("accounts/:accountId/rules", use: putRules)
+        group.get("accounts/:accountId/fans", use: listFans)
+        group.get("accounts/:accountId/fans/:openId", use: getFan)
+        group.get("accounts/:accountId/tiers", use: tierStats)
+        group.get("accounts/:accountId/sources", use: sourceStats)
+        group.get("audit", use: audit)
+    }
+
+    // MARK: Tenancy
+
+    @Sendable func tenant(_ request: Request, context: FlywheelRequestContext) async throws -> TenantView {
+        let caller = try context.caller()
+        guard let tenant = try await store.tenant(id: caller.tenantId) else { throw APIError.notFound("tenant") }
+        return TenantView(tenant)
+    }
+
+    @Sendable func listEnterprises(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<TenantView> {
+        let caller = try context.caller()
+        return PageView(items: try await store.enterprises(managedBy: caller.tenantId).map(TenantView.init), nextCursor: nil)
+    }
+
+    struct NewEnterprise: Decodable { var name: String }
+    struct EnterpriseCreated: Encodable, Sendable { var tenant: TenantView; var ownerApiKey: String }
+
+    @Sendable func createEnterprise(_ request: Request, context: FlywheelRequestContext) async throws -> Created<EnterpriseCreated> {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        guard let provider = try await store.tenant(id: caller.tenantId), provider.kind == .provider else {
+            throw APIError(.forbidden, "forbidden", "only a service provider tenant manages enterprises")
+        }
+        let body = try await request.decodeJSON(NewEnterprise.self, context: context)
+        let name = try Validate.name(body.name, field: "name")
+        let made = try await flywheel.tenancy.createTenant(name: name, kind: .enterprise, provider: provider, actor: "user:\(caller.userId)")
+        return Created(body: EnterpriseCreated(tenant: TenantView(made.tenant), ownerApiKey: made.key.token))
+    }
+
+    @Sendable func listUsers(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<UserView> {
+        let caller = try context.caller()
+        let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
+        return PageView(items: try await store.users(tenantId: tenantId).map(UserView.init), nextCursor: nil)
+    }
+
+    struct NewUser: Decodable { var name: String; var role: Role; var tenantId: String? }
+
+    @Sendable func createUser(_ request: Request, context: FlywheelRequestContext) async throws -> Created<UserView> {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        let body = try await request.decodeJSON(NewUser.self, context: context)
+        let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
+        if body.role == .owner, caller.role != .owner { throw APIError(.forbidden, "forbidden", "only an owner can create another owner") }
+        let user = try await flywheel.tenancy.createUser(name: try Validate.name(body.name, field: "name"), role: body.role,
+                                                         tenantId: tenantId, actor: "user:\(caller.userId)")
+        return Created(body: UserView(user))
+    }
+
+    struct KeyCreated: Encodable, Sendable { var id: String; var userId: String; var token: String }
+
+    @Sendable func createKey(_ request: Request, context: FlywheelRequestContext) async throws -> Created<KeyCreated> {
+        let caller = try context.caller()
+        let userId = try context.parameters.require("userId")
+        var found: User?
+        for tenantId in context.tenantIds where found == nil {
+            found = try await store.users(tenantId: tenantId).first { $0.id == userId }
+        }
+        guard let user = found else { throw APIError.notFound("user \(userId)") }
+        guard caller.role.managesTenancy || caller.userId == user.id else { throw APIError.forbidden }
+        let key = try await flywheel.tenancy.createKey(for: user, actor: "user:\(caller.userId)")
+        return Created(body: KeyCreated(id: key.record.id, userId: user.id, token: key.token))
+    }
+
+    @Sendable func listApps(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<AppView> {
+        let caller = try context.caller()
+        let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
+        return PageView(items: try await store.apps(tenantId: tenantId).map(AppView.init), nextCursor: nil)
+    }
+
+    struct NewApp: Decodable { var name: String; var clientKey: String; var clientSecret: String; var tenantId: String? }
+
+    @Sendable func createApp(_ request: Request, context: FlywheelRequestContext) async throws -> Created<AppView> {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        let body = try await request.decodeJSON(NewApp.self, context: context)
+        let app = PlatformApp(
+            tenantId: try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds), id: env.newId("app"),
+            name: try Validate.name(body.name, field: "name"), clientKey: try Validate.token(body.clientKey, field: "clientKey"),
+            clientSecret: try Validate.token(body.clientSecret, field: "clientSecret"), createdAt: env.now())
+        try await store.createApp(app, audit: env.audit(tenantId: app.tenantId, actor: "user:\(caller.userId)", action: "app.create", target: app.id, detail: app.clientKey))
+        return Created(body: AppView(app))
+    }
+
+    // MARK: Accounts
+
+    @Sendable func listAccounts(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<AccountView> {
+        _ = try context.caller()
+        return PageView(items: try await store.accounts(tenantIds: context.tenantIds).map(AccountView.init), nextCursor: nil)
+    }
+
+    struct NewAccount: Decodable { var name: String; var appId: String; var openId: String; var timeZone: String?; var tenantId: String? }
+
+    @Sendable func createAccount(_ request: Request, context: FlywheelRequestContext) async throws -> Created<AccountView> {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        let body = try await request.decodeJSON(NewAccount.self, context: context)
+        let zone = body.timeZone ?? AccountCalendar.defaultTimeZone
+        guard TimeZone(identifier: zone) != nil else { throw APIError.invalid("timeZone", "'\(zone)' is not an IANA time zone such as Asia/Shanghai") }
+        let account = Account(
+            tenantId: try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds), id: env.newId("acc"),
+            name: try Validate.name(body.name, field: "name"), appId: body.appId, openId: try Validate.token(body.openId, field: "openId"),
+            timeZone: zone, createdAt: env.now())
+        do {
+            try await store.createAccount(account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "account.create", target: account.id, detail: account.name))
+        } catch StoreError.notFound {
+            throw APIError.invalid("appId", "no platform app '\(body.appId)' in this tenant; create it with POST /v1/apps first")
+        }
+        return Created(body: AccountView(account))
+    }
+
+    @Sendable func getAccount(_ request: Request, context: FlywheelRequestContext) async throws -> AccountView {
+        AccountView(try await account(context))
+    }
+
+    func account(_ context: FlywheelRequestContext) async throws -> Account {
+        _ = try context.caller()
+        let id = try context.parameters.require("accountId")
+        guard let account = try await store.account(id: id, tenantIds: context.tenantIds) else { throw APIError.notFound("account \(id)") }
+        return account
+    }
+
+    struct RulesView: ResponseEncodable {
+        var version: Int
+        /// The version the projector has applied to the fans; equal to `version` once re-evaluation is done.
+        var appliedVersion: Int
+        var rules: AccountRules
+    }
+
+    @Sendable func getRules(_ request: Request, context: FlywheelRequestContext) async throws -> RulesView {
+        let rules = try await store.rules(of: try await account(context))
+        return RulesView(version: rules.version, appliedVersion: rules.appliedVersion, rules: rules.rules)
+    }
+
+    @Sendable func putRules(_ request: Request, context: FlywheelRequestContext) async throws -> RulesView {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let account = try await account(context)
+        let rules = try await request.decodeJSON(AccountRules.self, context: context)
+        try rules.validate()
+        let version = try await store.setRules(rules, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "rules.update", target: account.id))
+        let applied = try await store.rules(of: account).appliedVersion
+        return RulesView(version: version, appliedVersion: applied, rules: rules)
+    }
+
+    // MARK: Fans
+
+    @Sendable func listFans(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<FanView> {
+        let account = try await account(context)
+        var filter = FanFilter()
+        if let tier = request.query("tier") {
+            guard let t = Tier(name: tier) else { throw APIError.invalid("tier", "must be one of \(Tier.allCases.map(\.name).joined(separator: ", "))") }
+            filter.tier = t
+        }
+        if let domain = request.query("domain") {
+            guard let d = SourceDomain(rawValue: domain) else { throw APIError.invalid("domain", "must be one of \(SourceDomain.allCases.map(\.rawValue).joined(separator: ", "))") }
+            filter.firstDomain = d
+        }
+        if let following = request.query("following") {
+            guard let f = Bool(following) else { throw APIError.invalid("following", "must be true or false") }
+            filter.following = f
+        }
+        let page = try await store.fans(of: account, filter: filter, cursor: try Cursor.decode(request.query("cursor")), limit: try request.pageLimit())
+        return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
+    }
+
+    struct FanDetail: ResponseEncodable {
+        var fan: FanView
+        var timeline: [EventView]
+    }
+
+    @Sendable func getFan(_ request: Request, context: FlywheelRequestContext) async throws -> FanDetail {
+        let account = try await account(context)
+        let openId = try context.parameters.require("openId")
+        guard let fan = try await store.fan(of: account, openId: openId) else { throw APIError.notFound("fan \(openId)") }
+        let timeline = try await store.timeline(of: account, openId: openId, limit: 50)
+        return FanDetail(fan: FanView(fan), timeline: timeline.map(EventView.init))
+    }
+
+    // MARK: Statistics
+
+    struct TierStats: ResponseEncodable {
+        struct Day: Encodable { var date: String; var counts: [String: Int] }
+        struct Flow: Encodable { var from: String; var to: String; var fans: Int }
+        var from: String
+        var to: String
+        var current: [String: Int]
+        /// Fans per tier at the end of each day.
+        var days: [Day]
+        /// Moves between tiers within the range; `from` is `new` for fans first seen.
+        var transitions: [Flow]
+    }
+
+    @Sendable func tierStats(_ request: Request, context: FlywheelRequestContext) async throws -> TierStats {
+        let account = try await account(context)
+        let range = try dateRange(request, account)
+        var counts = try await store.tierCounts(of: account, before: range.lowerBound)
+        let flows = try await store.tierFlows(of: account, days: range)
+        var days: [TierStats.Day] = []
+        for day in range {
+            for (flow, n) in flows where flow.day == day {
+                counts[flow.to, default: 0] += n
+                if let from = flow.from { counts[from, default: 0] -= n }
+            }
+            days.append(.init(date: AccountCalendar.dateText(ofDay: day), counts: Self.named(counts)))
+        }
+        var totals: [String: TierStats.Flow] = [:]
+        for (flow, n) in flows where flow.from != flow.to {
+            let from = flow.from?.name ?? "new"
+            totals["\(from)>\(flow.to.name)", default: .init(from: from, to: flow.to.name, fans: 0)].fans += n
+        }
+        return TierStats(from: AccountCalendar.dateText(ofDay: range.lowerBound), to: AccountCalendar.dateText(ofDay: range.upperBound),
+                         current: Self.named(try await store.tierCounts(of: account)), days: days,
+                         transitions: totals.values.sorted { ($0.from, $0.to) < ($1.from, $1.to) })
+    }
+
+    struct SourceStats: ResponseEncodable {
+        struct Row: Encodable { var domain: SourceDomain; var channel: Channel?; var events: Int; var newFans: Int }
+        var from: String
+        var to: String
+        var domains: [Row]
+        var channels: [Row]
+    }
+
+    @Sendable func sourceStats(_ request: Request, context: FlywheelRequestContext) async throws -> SourceStats {
+        let account = try await account(context)
+        let range = try dateRange(request, account)
+        var domains: [SourceDomain: ActivityCount] = [:]
+        var channels: [Channel: ActivityCount] = [:]
+        for (cell, count) in try await store.activity(of: account, days: range) {
+            domains[cell.domain, default: .init()].events += count.events
+            domains[cell.domain, default: .init()].newFans += count.newFans
+            channels[cell.channel, default: .init()].events += count.events
+            channels[cell.channel, default: .init()].newFans += count.newFans
+        }
+        return SourceStats(
+            from: AccountCalendar.dateText(ofDay: range.lowerBound), to: AccountCalendar.dateText(ofDay: range.upperBound),
+            domains: SourceDomain.allCases.map { .init(domain: $0, channel: nil, events: domains[$0]?.events ?? 0, newFans: domains[$0]?.newFans ?? 0) },
+            channels: channels.map { .init(domain: $0.key.defaultDomain, channel: $0.key, events: $0.value.events, newFans: $0.value.newFans) }
+                .sorted { $0.events > $1.events })
+    }
+
+    /// `?from=&to=` as dates in the account's time zone; the last 30 days by default; at most 366 days.
+    func dateRange(_ request: Request, _ account: Account) throws -> ClosedRange<Int> {
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let today = calendar.day(ofMillis: env.now())
+        func parse(_ name: String, default value: Int) throws -> Int {
+            guard let text = request.query(name) else { return value }
+            guard let day = calendar.day(ofDate: text) else { throw APIError.invalid(name, "must be a date as YYYY-MM-DD") }
+            return day
+        }
+        let to = try parse("to", default: today)
+        let from = try parse("from", default: to - 29)
+        guard from <= to else { throw APIError.invalid("from", "must not be after 'to'") }
+        guard to - from < 366 else { throw APIError.invalid("from", "the range may span at most 366 days") }
+        return from...to
+    }
+
+    static func named(_ counts: [Tier: Int]) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: Tier.allCases.map { ($0.name, counts[$0] ?? 0) })
+    }
+
+    @Sendable func audit(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<AuditEntry> {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy || caller.role == .analyst else { throw APIError.forbidden }
+        let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
+        let page = try await store.auditLog(tenantId: tenantId, cursor: try Cursor.decode(request.query("cursor")), limit: try request.pageLimit())
+        return PageView(items: page.items, nextCursor: Cursor.encode(page.nextCursor))
+    }
+}
+
+extension AuditEntry: ResponseEncodable {}
+
+/// Input checks shared by the routes.
+enum Validate {
+    static func name(_ text: String, field: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(trimmed.count) else { throw APIError.invalid(field, "must be 1 to 200 characters") }
+        return trimmed
+    }
+
+    /// Identifiers issued by the platform: non-empty, no spaces, at most 200 characters.
+    static func token(_ text: String, field: String) throws -> String {
+        guard (1...200).contains(text.count), !text.contains(where: \.isWhitespace) else {
+            throw APIError.invalid(field, "must be 1 to 200 characters without spaces")
+        }
+        return text
+    }
+
+    /// The tenant a request acts on: the caller's own, or one it manages.
+    static func tenant(_ requested: String?, caller: Principal, reachable: [String]) throws -> String {
+        guard let requested else { return caller.tenantId }
+        guard reachable.contains(requested) else { throw APIError.notFound("tenant \(requested)") }
+        return requested
+    }
+}

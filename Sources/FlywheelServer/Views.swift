@@ -1,0 +1,143 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+import Hummingbird
+
+/// JSON shapes of the API (see openapi.json). Times are ISO 8601 in UTC; money is in fen.
+enum Time {
+    static func iso(_ ms: Int64) -> String {
+        let date = Date(timeIntervalSince1970: TimeInterval(ms) / 1000)
+        return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}
+
+struct AccountView: ResponseEncodable {
+    var id: String
+    var tenantId: String
+    var name: String
+    var appId: String
+    var openId: String
+    var timeZone: String
+    var createdAt: String
+
+    init(_ a: Account) {
+        id = a.id; tenantId = a.tenantId; name = a.name; appId = a.appId; openId = a.openId; timeZone = a.timeZone
+        createdAt = Time.iso(a.createdAt)
+    }
+}
+
+struct AppView: ResponseEncodable {
+    var id: String
+    var tenantId: String
+    var name: String
+    var clientKey: String
+    var createdAt: String
+
+    init(_ a: PlatformApp) {
+        id = a.id; tenantId = a.tenantId; name = a.name; clientKey = a.clientKey; createdAt = Time.iso(a.createdAt)
+    }
+}
+
+struct UserView: ResponseEncodable {
+    var id: String
+    var tenantId: String
+    var name: String
+    var role: Role
+    var createdAt: String
+
+    init(_ u: User) {
+        id = u.id; tenantId = u.tenantId; name = u.name; role = u.role; createdAt = Time.iso(u.createdAt)
+    }
+}
+
+struct TenantView: ResponseEncodable {
+    var id: String
+    var name: String
+    var kind: Tenant.Kind
+    var providerId: String?
+    var createdAt: String
+
+    init(_ t: Tenant) {
+        id = t.id; name = t.name; kind = t.kind; providerId = t.providerId; createdAt = Time.iso(t.createdAt)
+    }
+}
+
+struct FanView: ResponseEncodable {
+    var openId: String
+    var nickname: String?
+    var tier: Tier
+    var level: Int
+    var intimacy: Int
+    var pointsToday: Int
+    var following: Bool
+    var followedAt: String?
+    var firstSeenAt: String
+    var lastActiveAt: String?
+    var firstDomain: SourceDomain
+    var firstChannel: Channel
+    var latestDomain: SourceDomain
+    var latestChannel: Channel
+    var gmvFen: Int
+    var tierChangedAt: String
+    /// Keyed by the counters' field names.
+    var counters: [String: Int]
+
+    init(_ f: FanState) {
+        openId = f.openId; nickname = f.nickname; tier = f.tier; level = f.level; intimacy = f.intimacy
+        pointsToday = Int(f.ledger.days.last?.points ?? 0)
+        following = f.following; followedAt = f.followedAt.map(Time.iso); firstSeenAt = Time.iso(f.firstSeenAt)
+        lastActiveAt = f.lastActiveAt > 0 ? Time.iso(f.lastActiveAt) : nil
+        firstDomain = f.firstDomain; firstChannel = f.firstChannel; latestDomain = f.latestDomain; latestChannel = f.latestChannel
+        gmvFen = f.gmv; tierChangedAt = Time.iso(f.tierChangedAt)
+        counters = Dictionary(uniqueKeysWithValues: FanCounters.fields.map { ($0.name, f.counters[keyPath: $0.keyPath]) })
+    }
+}
+
+struct EventView: ResponseEncodable {
+    var seq: Int64
+    var id: String
+    var kind: EventKind
+    var occurredAt: String
+    var domain: SourceDomain
+    var channel: Channel
+    var amount: Int64
+    var ref: String?
+    var attributes: [String: String]
+
+    init(_ s: StoredEvent) {
+        let e = s.event
+        seq = s.seq; id = e.id; kind = e.kind; occurredAt = Time.iso(e.occurredAt); domain = e.domain; channel = e.channel
+        amount = e.amount; ref = e.ref; attributes = e.attributes
+    }
+}
+
+struct PageView<Item: Encodable & Sendable>: ResponseEncodable {
+    var items: [Item]
+    var nextCursor: String?
+}
+
+struct Created<Body: Encodable & Sendable>: ResponseGenerator {
+    var body: Body
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try JSONEncoder().encode(body, from: request, context: context)
+        response.status = .created
+        return response
+    }
+}
+
+/// Opaque cursors: the base64url of the last key on the page.
+enum Cursor {
+    static func encode(_ key: String?) -> String? {
+        key.map { Data($0.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
+    }
+
+    static func decode(_ text: String?) throws -> String? {
+        guard let text else { return nil }
+        let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard let data = Data(base64Encoded: base64), let key = String(data: data, encoding: .utf8) else {
+            throw APIError.invalid("cursor", "not a cursor this API returned; start again without one")
+        }
+        return key
+    }
+}

@@ -1,0 +1,102 @@
+import FlywheelDomain
+
+/// A stored value, as both stores bind and read it.
+public enum Cell: Sendable, Equatable {
+    case int(Int64)
+    case text(String)
+    case null
+}
+
+/// The `fans` table's columns after `tenant_id, account_id`, in order, and the mapping between
+/// a row and a `FanState`: one definition for every store.
+public enum FanColumns {
+    public static let names: [String] = [
+        "open_id", "nickname", "first_seen_at", "last_active_at", "first_domain", "first_channel",
+        "latest_domain", "latest_channel", "following", "followed_at", "follow_changed_at",
+    ] + FanCounters.fields.map(\.name) + ["gmv", "intimacy", "level", "ledger", "tier", "tier_changed_at"]
+
+    public static func cells(of fan: FanState) -> [Cell] {
+        var cells: [Cell] = [
+            .text(fan.openId), fan.nickname.map(Cell.text) ?? .null, .int(fan.firstSeenAt), .int(fan.lastActiveAt),
+            .text(fan.firstDomain.rawValue), .text(fan.firstChannel.rawValue),
+            .text(fan.latestDomain.rawValue), .text(fan.latestChannel.rawValue),
+            .int(fan.following ? 1 : 0), fan.followedAt.map(Cell.int) ?? .null, .int(fan.followChangedAt),
+        ]
+        cells.reserveCapacity(names.count)
+        for field in FanCounters.fields { cells.append(.int(Int64(fan.counters[keyPath: field.keyPath]))) }
+        cells += [.int(Int64(fan.gmv)), .int(Int64(fan.intimacy)), .int(Int64(fan.level)),
+                  .text(fan.ledger.encoded), .int(Int64(fan.tier.rawValue)), .int(fan.tierChangedAt)]
+        return cells
+    }
+
+    /// Reads a row given as cells in `names` order.
+    public static func fan(from cells: [Cell]) throws -> FanState {
+        var reader = CellReader(cells: cells)
+        let openId = try reader.text("open_id")
+        let nickname = try reader.optionalText()
+        let firstSeenAt = try reader.int("first_seen_at")
+        let lastActiveAt = try reader.int("last_active_at")
+        let firstDomain = try reader.value("first_domain", SourceDomain.init(rawValue:))
+        let firstChannel = try reader.value("first_channel", Channel.init(rawValue:))
+        let latestDomain = try reader.value("latest_domain", SourceDomain.init(rawValue:))
+        let latestChannel = try reader.value("latest_channel", Channel.init(rawValue:))
+        let following = try reader.int("following") != 0
+        let followedAt = try reader.optionalInt()
+        let followChangedAt = try reader.int("follow_changed_at")
+        var counters = FanCounters()
+        for field in FanCounters.fields { counters[keyPath: field.keyPath] = Int(try reader.int(field.name)) }
+        let gmv = Int(try reader.int("gmv"))
+        let intimacy = Int(try reader.int("intimacy"))
+        let level = Int(try reader.int("level"))
+        let ledger = IntimacyLedger(encoded: try reader.text("ledger"))
+        let tier = try reader.value("tier") { Tier(rawValue: Int($0) ?? -1) }
+        let tierChangedAt = try reader.int("tier_changed_at")
+        return FanState(
+            openId: openId, nickname: nickname, firstSeenAt: firstSeenAt, lastActiveAt: lastActiveAt,
+            firstDomain: firstDomain, firstChannel: firstChannel, latestDomain: latestDomain, latestChannel: latestChannel,
+            following: following, followedAt: followedAt, followChangedAt: followChangedAt, counters: counters, gmv: gmv,
+            intimacy: intimacy, level: level, ledger: ledger, tier: tier, tierChangedAt: tierChangedAt)
+    }
+}
+
+/// Reads cells in order, naming the column when one is not what the schema promises.
+struct CellReader {
+    let cells: [Cell]
+    var index = 0
+
+    mutating func next() -> Cell {
+        defer { index += 1 }
+        return index < cells.count ? cells[index] : .null
+    }
+
+    mutating func int(_ column: String) throws -> Int64 {
+        guard case .int(let v) = next() else { throw StoreError.corrupt("fans.\(column) is not an integer") }
+        return v
+    }
+
+    mutating func text(_ column: String) throws -> String {
+        guard case .text(let v) = next() else { throw StoreError.corrupt("fans.\(column) is not text") }
+        return v
+    }
+
+    mutating func optionalText() throws -> String? {
+        if case .text(let v) = next() { return v }
+        return nil
+    }
+
+    mutating func optionalInt() throws -> Int64? {
+        if case .int(let v) = next() { return v }
+        return nil
+    }
+
+    mutating func value<T>(_ column: String, _ make: (String) -> T?) throws -> T {
+        let raw: String
+        switch next() {
+        case .text(let s): raw = s
+        case .int(let i): raw = String(i)
+        case .null: throw StoreError.corrupt("fans.\(column) is null")
+        }
+        guard let v = make(raw) else { throw StoreError.corrupt("fans.\(column) has unknown value '\(raw)'") }
+        return v
+    }
+}

@@ -1,0 +1,277 @@
+import FlywheelDomain
+
+/// An enterprise, or a service provider that manages enterprises.
+public struct Tenant: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable { case enterprise, provider }
+    public var id: String
+    public var name: String
+    public var kind: Kind
+    /// The service provider that manages this enterprise, if any.
+    public var providerId: String?
+    public var createdAt: Int64
+
+    public init(id: String, name: String, kind: Kind, providerId: String?, createdAt: Int64) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.providerId = providerId
+        self.createdAt = createdAt
+    }
+}
+
+/// What a user (and each of its API keys) may do in its tenant.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case owner, admin, `operator`, agent, analyst
+
+    /// Users, keys, platform apps and accounts.
+    public var managesTenancy: Bool { self == .owner || self == .admin }
+    /// Tier rules, point tables, and (later) segments and reach.
+    public var configuresRules: Bool { managesTenancy || self == .operator }
+}
+
+public struct User: Sendable, Equatable, Codable {
+    public var tenantId: String
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var createdAt: Int64
+
+    public init(tenantId: String, id: String, name: String, role: Role, createdAt: Int64) {
+        self.tenantId = tenantId
+        self.id = id
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+    }
+}
+
+/// An API key as stored: only the SHA-256 of its secret part is kept.
+public struct APIKeyRecord: Sendable, Equatable {
+    public var tenantId: String
+    public var id: String
+    public var userId: String
+    public var secretHash: String
+    public var createdAt: Int64
+
+    public init(tenantId: String, id: String, userId: String, secretHash: String, createdAt: Int64) {
+        self.tenantId = tenantId
+        self.id = id
+        self.userId = userId
+        self.secretHash = secretHash
+        self.createdAt = createdAt
+    }
+}
+
+/// Who is calling: resolved from an API key.
+public struct Principal: Sendable, Equatable {
+    public var tenantId: String
+    public var userId: String
+    public var keyId: String
+    public var role: Role
+
+    public init(tenantId: String, userId: String, keyId: String, role: Role) {
+        self.tenantId = tenantId
+        self.userId = userId
+        self.keyId = keyId
+        self.role = role
+    }
+}
+
+/// A platform app (client_key + client_secret); one webhook callback per app.
+public struct PlatformApp: Sendable, Equatable {
+    public var tenantId: String
+    public var id: String
+    public var name: String
+    public var clientKey: String
+    public var clientSecret: String
+    public var createdAt: Int64
+
+    public init(tenantId: String, id: String, name: String, clientKey: String, clientSecret: String, createdAt: Int64) {
+        self.tenantId = tenantId
+        self.id = id
+        self.name = name
+        self.clientKey = clientKey
+        self.clientSecret = clientSecret
+        self.createdAt = createdAt
+    }
+}
+
+/// One enterprise account of a matrix, known on the platform by its open_id under an app.
+public struct Account: Sendable, Equatable {
+    public var tenantId: String
+    public var id: String
+    public var name: String
+    public var appId: String
+    public var openId: String
+    /// IANA identifier; days (caps, rollups) are counted in it.
+    public var timeZone: String
+    public var createdAt: Int64
+
+    public init(tenantId: String, id: String, name: String, appId: String, openId: String, timeZone: String, createdAt: Int64) {
+        self.tenantId = tenantId
+        self.id = id
+        self.name = name
+        self.appId = appId
+        self.openId = openId
+        self.timeZone = timeZone
+        self.createdAt = createdAt
+    }
+}
+
+/// One line of the audit log: who changed what, recorded in the same transaction as the change.
+public struct AuditEntry: Sendable, Equatable, Codable {
+    public var id: String
+    public var tenantId: String
+    public var at: Int64
+    /// `user:<id>` or `cli`.
+    public var actor: String
+    public var action: String
+    public var target: String
+    public var detail: String
+
+    public init(id: String, tenantId: String, at: Int64, actor: String, action: String, target: String, detail: String = "") {
+        self.id = id
+        self.tenantId = tenantId
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.detail = detail
+    }
+}
+
+/// A platform push as received, kept whole whether or not it becomes fan events.
+public struct WebhookDelivery: Sendable, Equatable {
+    public var tenantId: String
+    public var appId: String
+    public var msgId: String
+    public var event: String
+    /// The account it was routed to, if one matched `to_user_id`.
+    public var accountId: String?
+    public var receivedAt: Int64
+    public var body: String
+
+    public init(tenantId: String, appId: String, msgId: String, event: String, accountId: String?, receivedAt: Int64, body: String) {
+        self.tenantId = tenantId
+        self.appId = appId
+        self.msgId = msgId
+        self.event = event
+        self.accountId = accountId
+        self.receivedAt = receivedAt
+        self.body = body
+    }
+}
+
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// Newly stored, with this many fan events appended.
+    case stored(events: Int)
+    /// Seen before under the same `Msg-Id`: nothing changed.
+    case duplicate
+}
+
+/// An event bound for one account's log.
+public struct AccountEvent: Sendable, Equatable {
+    public var tenantId: String
+    public var accountId: String
+    public var event: FanEvent
+
+    public init(tenantId: String, accountId: String, event: FanEvent) {
+        self.tenantId = tenantId
+        self.accountId = accountId
+        self.event = event
+    }
+}
+
+public struct AppendOutcome: Sendable, Equatable {
+    public var inserted: Int
+    public var duplicates: Int
+
+    public init(inserted: Int, duplicates: Int) {
+        self.inserted = inserted
+        self.duplicates = duplicates
+    }
+}
+
+/// An event with its position in its account's log.
+public struct StoredEvent: Sendable, Equatable {
+    public var seq: Int64
+    public var event: FanEvent
+
+    public init(seq: Int64, event: FanEvent) {
+        self.seq = seq
+        self.event = event
+    }
+}
+
+/// An account's rules with their version, and the version the projector has applied.
+public struct VersionedRules: Sendable, Equatable {
+    public var rules: AccountRules
+    public var version: Int
+    public var appliedVersion: Int
+
+    public init(rules: AccountRules, version: Int, appliedVersion: Int) {
+        self.rules = rules
+        self.version = version
+        self.appliedVersion = appliedVersion
+    }
+}
+
+/// One page of a cursor-paginated list.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    /// Pass back as `cursor` for the next page; nil on the last page.
+    public var nextCursor: String?
+
+    public init(items: [Item], nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+}
+
+public struct FanFilter: Sendable, Equatable {
+    public var tier: Tier?
+    public var firstDomain: SourceDomain?
+    public var following: Bool?
+
+    public init(tier: Tier? = nil, firstDomain: SourceDomain? = nil, following: Bool? = nil) {
+        self.tier = tier
+        self.firstDomain = firstDomain
+        self.following = following
+    }
+}
+
+/// Fans moving between tiers on one day; `from` nil counts fans first seen.
+public struct TierFlow: Sendable, Hashable {
+    public var day: Int
+    public var from: Tier?
+    public var to: Tier
+
+    public init(day: Int, from: Tier?, to: Tier) {
+        self.day = day
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Events and newly seen fans per day, domain and channel.
+public struct ActivityCell: Sendable, Hashable {
+    public var day: Int
+    public var domain: SourceDomain
+    public var channel: Channel
+
+    public init(day: Int, domain: SourceDomain, channel: Channel) {
+        self.day = day
+        self.domain = domain
+        self.channel = channel
+    }
+}
+
+public struct ActivityCount: Sendable, Equatable {
+    public var events: Int
+    public var newFans: Int
+
+    public init(events: Int = 0, newFans: Int = 0) {
+        self.events = events
+        self.newFans = newFans
+    }
+}

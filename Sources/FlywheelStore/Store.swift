@@ -1,0 +1,109 @@
+import FlywheelDomain
+
+/// Errors a store reports for the caller to turn into answers.
+public enum StoreError: Error, Equatable, Sendable {
+    /// A unique value is taken (`field` names it).
+    case conflict(field: String, String)
+    /// Something the operation depends on does not exist.
+    case notFound(String)
+    /// Stored data could not be read back; names the table and column.
+    case corrupt(String)
+}
+
+/// What the projector reads for one batch of one account.
+public struct ProjectionBatch: Sendable {
+    public var account: Account
+    public var rules: AccountRules
+    public var rulesVersion: Int
+    /// True when the rules changed since the last batch: `fans` then holds every fan of the account.
+    public var rulesChanged: Bool
+    public var events: [StoredEvent]
+    /// Current state of every fan the batch touches (and of all fans when `rulesChanged`).
+    public var fans: [String: FanState]
+
+    public init(account: Account, rules: AccountRules, rulesVersion: Int, rulesChanged: Bool, events: [StoredEvent], fans: [String: FanState]) {
+        self.account = account
+        self.rules = rules
+        self.rulesVersion = rulesVersion
+        self.rulesChanged = rulesChanged
+        self.events = events
+        self.fans = fans
+    }
+}
+
+/// What the projector produced for one batch; committed with the checkpoint in one transaction.
+public struct ProjectionResult: Sendable {
+    public var fans: [FanState]
+    /// Each with the log position of its cause: the event's seq, or minus the rules version.
+    public var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)]
+    public var tierFlows: [TierFlow: Int]
+    public var activity: [ActivityCell: ActivityCount]
+
+    public init(fans: [FanState], transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)],
+                tierFlows: [TierFlow: Int], activity: [ActivityCell: ActivityCount]) {
+        self.fans = fans
+        self.transitions = transitions
+        self.tierFlows = tierFlows
+        self.activity = activity
+    }
+}
+
+/// Flywheel's storage, one method per use case, each one transaction. Implemented on SQLite
+/// (embedded, default) and on PostgreSQL (scale-out); `tenantId` scopes every query.
+public protocol Store: Sendable {
+    /// Creates or upgrades the schema.
+    func migrate() async throws
+
+    // MARK: Tenancy
+    /// A tenant with its first user (an owner) and that user's first API key.
+    func createTenant(_ tenant: Tenant, owner: User, key: APIKeyRecord, audit: AuditEntry) async throws
+    func tenant(id: String) async throws -> Tenant?
+    /// Every tenant, for the operator at the command line (never reachable from the API).
+    func allTenants() async throws -> [Tenant]
+    /// Enterprises a service provider manages.
+    func enterprises(managedBy providerId: String) async throws -> [Tenant]
+    func createUser(_ user: User, audit: AuditEntry) async throws
+    func users(tenantId: String) async throws -> [User]
+    func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws
+    /// The key and the role of its user; keys are looked up by id across tenants to authenticate.
+    func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)?
+    func createApp(_ app: PlatformApp, audit: AuditEntry) async throws
+    func apps(tenantId: String) async throws -> [PlatformApp]
+    /// The app a webhook names by `client_key` (unique across tenants).
+    func app(clientKey: String) async throws -> PlatformApp?
+    func createAccount(_ account: Account, audit: AuditEntry) async throws
+    func accounts(tenantIds: [String]) async throws -> [Account]
+    func account(id: String, tenantIds: [String]) async throws -> Account?
+    /// The account an app's webhook addresses by the account's open_id.
+    func account(tenantId: String, appId: String, openId: String) async throws -> Account?
+    func rules(of account: Account) async throws -> VersionedRules
+    /// Saves new rules and returns their version; the projector re-evaluates the fans.
+    func setRules(_ rules: AccountRules, of account: Account, audit: AuditEntry) async throws -> Int
+    func auditLog(tenantId: String, cursor: String?, limit: Int) async throws -> Page<AuditEntry>
+
+    // MARK: Ingest
+    /// Stores a delivery and its events unless its `Msg-Id` was seen before.
+    func ingest(_ delivery: WebhookDelivery, events: [FanEvent]) async throws -> DeliveryOutcome
+    /// Appends events in one transaction, skipping ids already in the log; `progress` gets the
+    /// count done so far.
+    func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome
+
+    // MARK: Projection
+    /// Accounts whose log has events the projector has not applied, or whose rules changed.
+    func accountsNeedingProjection() async throws -> [Account]
+    /// Reads the next batch of up to `limit` events of `account`, lets `step` turn it into new state,
+    /// and commits that state with the checkpoint in one transaction. Returns the events applied.
+    func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
+
+    // MARK: Reads
+    func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState>
+    func fan(of account: Account, openId: String) async throws -> FanState?
+    /// The fan's most recent events, newest first.
+    func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent]
+    /// Fans per tier right now.
+    func tierCounts(of account: Account) async throws -> [Tier: Int]
+    func tierFlows(of account: Account, days: ClosedRange<Int>) async throws -> [TierFlow: Int]
+    /// Net tier changes before `day`: the distribution at the start of that day.
+    func tierCounts(of account: Account, before day: Int) async throws -> [Tier: Int]
+    func activity(of account: Account, days: ClosedRange<Int>) async throws -> [ActivityCell: ActivityCount]
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import FlywheelEngine
+import FlywheelServer
+import FlywheelSimulator
+import FlywheelSQLite
+import FlywheelStore
+import Foundation
+import Logging
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure Flywheel against the budgets in DESIGN.md and print the figures.",
+                                                    subcommands: [IngestBench.self])
+}
+
+struct IngestBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Append N synthetic events to a fresh SQLite file and project them; prints events/s and peak memory.")
+    @Option(help: "Events to generate.") var events = 1_000_000
+    @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
+    @Option(help: "Days the events span.") var days = 90
+    @Option(help: "Events per append transaction.") var appendBatch = 50_000
+    @Option(help: "Events per projection batch.") var projectBatch = 5_000
+    @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard events > 0 else { throw ValidationError("--events must be positive") }
+        guard appendBatch > 0, projectBatch > 0 else { throw ValidationError("batch sizes must be positive") }
+    }
+
+    func run() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
+        try await store.migrate()
+        let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
+        let flywheelAlt = Flywheel(flywheel.env, projectionBatchSize: projectBatch)
+        let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account")
+
+        let population = fans ?? max(1, events / 20)
+        var clock = Date()
+        let traffic = SyntheticTraffic(fans: population, days: days, start: flywheel.env.now() - Int64(days) * 86_400_000, seed: seed)
+        let generated = traffic.events(count: events).map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
+        print("generated \(events) events over \(population) fans in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
+
+        clock = Date()
+        let progress = Progress(label: "appending", total: events)
+        var done = 0
+        for start in stride(from: 0, to: generated.count, by: appendBatch) {
+            let chunk = Array(generated[start..<min(start + appendBatch, generated.count)])
+            _ = try await store.append(chunk) { _ in }
+            done += chunk.count
+            progress.update(done)
+        }
+        progress.finish()
+        let appendSeconds = Date().timeIntervalSince(clock)
+
+        clock = Date()
+        let projecting = Progress(label: "projecting", total: events)
+        var projected = 0
+        while case let n = await flywheelAlt.projector.runOnce(), n > 0 {
+            projected += n
+            projecting.update(projected)
+        }
+        projecting.finish()
+        let projectSeconds = Date().timeIntervalSince(clock)
+        let counts = try await store.tierCounts(of: account)
+        let fanTotal = counts.values.reduce(0, +)
+
+        func rate(_ seconds: Double) -> String { String(format: "%.0f events/s (%.2f s)", Double(events) / seconds, seconds) }
+        print("append (durable, deduplicated): \(rate(appendSeconds))")
+        print("projection (fan state, tiers, rollups): \(rate(projectSeconds))")
+        print("end to end: \(rate(appendSeconds + projectSeconds)) — budget 200000 events/s")
+        print("fans projected: \(fanTotal); by tier: " + counts.sorted { $0.key < $1.key }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", "))
+        print("peak memory: \(peakMemoryMB()) MB")
+    }
+}
+
+/// The process's peak resident memory in MB.
+func peakMemoryMB() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) / 1024
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import FlywheelEngine
+import FlywheelServer
+import FlywheelSQLite
+import FlywheelStore
+import Foundation
+import Hummingbird
+import Logging
+
+@main
+struct FlywheelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flywheel",
+        abstract: "Run a brand's private-domain traffic: fans, tiers, intimacy and reach on a Douyin-style platform.",
+        subcommands: [Demo.self, Serve.self, Migrate.self, TenantCommand.self, Import.self, Bench.self])
+}
+
+/// Options every command that opens the database shares.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("SQLite database file (created if missing).", valueName: "path"))
+    var db: String = ProcessInfo.processInfo.environment["FLYWHEEL_DB"] ?? "flywheel.sqlite"
+
+    func open() async throws -> SQLiteStore {
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: db)
+        } catch {
+            throw ValidationError("cannot open database '\(db)': \(error). Check the path and that its folder is writable.")
+        }
+        try await store.migrate()
+        return store
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or upgrade the database schema, then exit.")
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        _ = try await store.open()
+        print("schema of \(store.db) is up to date")
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the JSON API, the platform webhook and the projector.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Address to listen on.") var host: String = ProcessInfo.processInfo.environment["FLYWHEEL_HOST"] ?? "127.0.0.1"
+    @Option(help: "Port to listen on.") var port: Int = Int(ProcessInfo.processInfo.environment["FLYWHEEL_PORT"] ?? "") ?? 8080
+
+    func run() async throws {
+        let opened = try await store.open()
+        let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
+        print("flywheel serving http://\(host):\(port) (database \(store.db)); webhook: POST /webhooks/douyin")
+        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port)).runService()
+    }
+}
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tenant", abstract: "Manage tenants.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant and print its first owner API key (shown once).")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The enterprise's or service provider's name.") var name: String
+        @Flag(help: "Create a service provider, which manages enterprises.") var provider = false
+        @Option(help: ArgumentHelp("Create the enterprise under this service provider.", valueName: "tenant-id")) var managedBy: String?
+
+        func run() async throws {
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard (1...200).contains(trimmed.count) else { throw ValidationError("the name must be 1 to 200 characters") }
+            let opened = try await store.open()
+            let (flywheel, _) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
+            var parent: Tenant?
+            if let managedBy {
+                guard let found = try await opened.tenant(id: managedBy), found.kind == .provider else {
+                    throw ValidationError("--managed-by '\(managedBy)' is not a service provider; list tenants with `flywheel tenant list`")
+                }
+                parent = found
+            }
+            let made = try await flywheel.tenancy.createTenant(name: trimmed, kind: provider ? .provider : .enterprise, provider: parent, actor: "cli")
+            print("tenant \(made.tenant.id) (\(made.tenant.kind.rawValue)) created")
+            print("owner API key (shown once, keep it): \(made.key.token)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            for t in try await store.open().allTenants() {
+                print("\(t.id)\t\(t.kind.rawValue)\t\(t.name)\(t.providerId.map { "\tmanaged by \($0)" } ?? "")")
+            }
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import events from an NDJSON file (docs/events.md) and project them.",
+        discussion: "All lines are checked before anything is written; one bad line imports nothing. Importing the same file again changes nothing.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "NDJSON file, one event per line.") var file: String
+    @Option(help: ArgumentHelp("Tenant the accounts belong to.", valueName: "tenant-id")) var tenant: String
+    @Option(help: ArgumentHelp("Account for lines that name none.", valueName: "account-id")) var account: String?
+
+    func run() async throws {
+        let started = Date()
+        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
+        let opened = try await store.open()
+        let text = String(decoding: data, as: UTF8.self)
+        var events: [AccountEvent] = []
+        var accounts: [String: Account] = [:]
+        let progress = Progress(label: "checking")
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let parsed: EventImport.Line
+            do {
+                parsed = try EventImport.parse(Substring(trimmed), line: index + 1)
+            } catch {
+                throw ValidationError("\(file):\(error.description). Nothing was imported; fix the line and run again.")
+            }
+            guard let accountId = parsed.account ?? account else {
+                throw ValidationError("\(file):line \(index + 1): account: no 'account' on the line and no --account given. Nothing was imported.")
+            }
+            if accounts[accountId] == nil {
+                guard let found = try await opened.account(id: accountId, tenantIds: [tenant]) else {
+                    throw ValidationError("\(file):line \(index + 1): account: no account '\(accountId)' in tenant \(tenant). Nothing was imported.")
+                }
+                accounts[accountId] = found
+            }
+            events.append(AccountEvent(tenantId: tenant, accountId: accountId, event: parsed.event))
+            progress.update(events.count)
+        }
+        progress.finish()
+        let total = events.count
+        let writing = Progress(label: "writing", total: total)
+        let outcome = try await opened.append(events) { writing.update($0) }
+        writing.finish()
+        let (flywheel, _) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
+        await flywheel.projector.drain()
+        let failures = await flywheel.projector.failures()
+        let seconds = Date().timeIntervalSince(started)
+        print("imported \(outcome.inserted) events (\(outcome.duplicates) already present) into \(accounts.count) account(s) and projected them in \(String(format: "%.1f", seconds)) s")
+        if !failures.isEmpty { throw ValidationError("projection failed for: \(failures.map { "\($0.key): \($0.value)" }.joined(separator: "; "))") }
+    }
+}
+
+/// A progress line on standard error, redrawn at most ten times a second.
+final class Progress: @unchecked Sendable {
+    // Only touched from the one task running the command.
+    let label: String
+    let total: Int?
+    var last = Date.distantPast
+
+    init(label: String, total: Int? = nil) {
+        self.label = label
+        self.total = total
+    }
+
+    func update(_ done: Int) {
+        let now = Date()
+        guard now.timeIntervalSince(last) > 0.1 else { return }
+        last = now
+        let of = total.map { " / \($0) (\(Int(Double(done) / Double(max($0, 1)) * 100))%)" } ?? ""
+        FileHandle.standardError.write(Data("\r\(label): \(done)\(of)   ".utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+}
