@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "FlywheelDomain"),
@@ -41,6 +42,7 @@ let package = Package(
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -58,11 +60,15 @@ let package = Package(
         .testTarget(name: "FlywheelStoreTests", dependencies: ["FlywheelDomain", "FlywheelStore"]),
         .testTarget(name: "FlywheelSQLiteTests", dependencies: ["FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine"]),
         .testTarget(name: "FlywheelPlatformTests", dependencies: ["FlywheelDomain", "FlywheelPlatform"]),
-        .testTarget(name: "FlywheelEngineTests", dependencies: ["FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform"]),
+        .testTarget(name: "FlywheelEngineTests", dependencies: [
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "FlywheelSimulatorTests", dependencies: ["FlywheelDomain", "FlywheelSimulator"]),
         .testTarget(name: "FlywheelServerTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
     ],
     swiftLanguageModes: [.v6]

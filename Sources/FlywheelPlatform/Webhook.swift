@@ -5,6 +5,11 @@ import Foundation
 public struct WebhookDecodingError: Error, Equatable, Sendable {
     public var field: String
     public var message: String
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
 }
 
 /// A platform push, decoded: the envelope with `content` parsed whether it came as an object or

@@ -3,6 +3,7 @@ import FlywheelEngine
 import FlywheelStore
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// An error answer: `{"error": {"code": "...", "message": "..."}}` with a stable code and a message
 /// that names the field and says what to do.
@@ -51,6 +52,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Ingest.maxBodyBytes) bytes")
             default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
             }
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Ingest.maxBodyBytes) bytes")
         } catch let error as StoreError {
             switch error {
             case .conflict(let field, let message): throw APIError(.conflict, "conflict", "\(field) is already taken (\(message))")

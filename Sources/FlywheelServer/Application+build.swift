@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 
@@ -68,7 +69,7 @@ enum WebhookRoute {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: Ingest.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "body_too_large", "webhook bodies are limited to \(Ingest.maxBodyBytes) bytes")
         }
         let reply: Ingest.Reply

@@ -1,0 +1,78 @@
+import FlywheelDomain
+import Foundation
+import Testing
+
+/// A fan's day of heavy activity: far more than the cap's worth of points.
+func busyDay(_ openId: String, day: Int, calendar: AccountCalendar) -> [FanEvent] {
+    let start = calendar.startOfDay(day) + 9 * 3_600_000
+    return (0..<50).map { i in
+        FanEvent(id: "\(day)-\(i)", kind: .share, openId: openId, occurredAt: start + Int64(i) * 60_000, channel: .followFeed)
+    }
+}
+
+@Suite struct IntimacyTests {
+    let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+    let rules = AccountRules.standard
+
+    @Test func aFanAtTheDailyCapReachesLevelNineOnDay31AndNotBefore() {
+        let firstDay = calendar.day(ofDate: "2026-03-01")!
+        var fan = FanState(firstSeenThrough: busyDay("f", day: firstDay, calendar: calendar)[0])
+        var levelByDay: [Int] = []
+        var pointsByDay: [Int] = []
+        for d in 0..<31 {
+            for e in busyDay("f", day: firstDay + d, calendar: calendar) { _ = fan.apply(e, rules: rules, day: firstDay + d) }
+            levelByDay.append(fan.level)
+            pointsByDay.append(fan.intimacy)
+        }
+        #expect(pointsByDay[0] == 420, "500 points of shares, capped at 420")
+        #expect(pointsByDay[29] == 30 * 420)
+        #expect(levelByDay[29] == 8, "after 30 capped days (12,600 points) the fan is still level 8")
+        #expect(levelByDay[30] == 9, "day 31 brings 13,020 points and level 9")
+    }
+
+    @Test func theCapCountsDaysInTheAccountsTimeZone() {
+        // 23:30 and 00:30 Shanghai time are two days, though both fall on one UTC date.
+        let evening = calendar.startOfDay(calendar.day(ofDate: "2026-03-01")!) + 23 * 3_600_000 + 30 * 60_000
+        let morning = evening + 3_600_000
+        #expect(calendar.day(ofMillis: morning) == calendar.day(ofMillis: evening) + 1)
+        var fan = FanState(firstSeenThrough: FanEvent(id: "0", kind: .share, openId: "f", occurredAt: evening, channel: .dm))
+        for (i, t) in [evening, morning].enumerated() {
+            for j in 0..<50 {
+                let e = FanEvent(id: "\(i)-\(j)", kind: .share, openId: "f", occurredAt: t + Int64(j), channel: .dm)
+                _ = fan.apply(e, rules: rules, day: calendar.day(ofMillis: e.occurredAt))
+            }
+        }
+        #expect(fan.intimacy == 840)
+    }
+
+    @Test func lateEventsRespectTheCapOfTheirOwnDayAndVeryLateOnesEarnNothing() {
+        var ledger = IntimacyLedger()
+        #expect(ledger.credit(400, on: 100, cap: 420) == 400)
+        #expect(ledger.credit(400, on: 101, cap: 420) == 400)
+        #expect(ledger.credit(50, on: 100, cap: 420) == 20, "day 100 had 20 points of room left")
+        #expect(ledger.credit(50, on: 95, cap: 420) == 50, "six days back is still inside the window")
+        #expect(ledger.credit(50, on: 94, cap: 420) == 0, "seven days back is outside the window")
+        #expect(IntimacyLedger(encoded: ledger.encoded) == ledger)
+    }
+
+    @Test func giftsAndWatchTimeEarnByAmount() {
+        let gift = FanEvent(id: "g", kind: .liveGift, openId: "f", occurredAt: 0, channel: .liveFeed, amount: 1_000)
+        let watch = FanEvent(id: "w", kind: .liveWatch, openId: "f", occurredAt: 0, channel: .liveFeed, amount: 45)
+        #expect(PointTable.standard.points(for: gift) == 100, "10 yuan is 100 Douyin coins, a point each")
+        #expect(PointTable.standard.points(for: watch) == 45)
+    }
+
+    @Test func levelTablesThatCannotWorkAreRejectedNamingTheField() {
+        var levels = LevelTable.standard
+        levels.thresholds[3] = levels.thresholds[2]
+        #expect(throws: RuleError.invalid(field: "levels.thresholds", "must increase: level 4 needs 600, level 3 needs 600")) { try levels.validate() }
+        levels = .standard
+        levels.dailyCaps.removeLast()
+        #expect(throws: RuleError.self) { try levels.validate() }
+        var tiers = TierRules.standard
+        tiers.liking = [TierCriterion()]
+        #expect(throws: RuleError.invalid(field: "tiers.liking[0]", "a criterion needs at least one condition, or every fan would qualify")) {
+            try AccountRules(tiers: tiers).validate()
+        }
+    }
+}

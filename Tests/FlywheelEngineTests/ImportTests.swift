@@ -1,0 +1,47 @@
+import FlywheelDomain
+import FlywheelEngine
+import Testing
+
+@Suite struct ImportTests {
+    @Test func aLineParsesWithIsoTimeAndDerivedDomain() throws {
+        let line = try EventImport.parse(#"{"kind":"live_gift","openId":"u1","occurredAt":"2026-03-01T08:00:00+08:00","channel":"live_feed","amount":500}"#, line: 1)
+        #expect(line.event.occurredAt == 1_772_323_200_000)
+        #expect(line.event.domain == .private)
+        #expect(line.event.id.hasPrefix("sha256:"))
+        #expect(line.account == nil)
+    }
+
+    @Test func theSameContentGetsTheSameIdAndAnExplicitIdWins() throws {
+        let text = #"{"kind":"like","openId":"u1","occurredAt":1772323200000,"channel":"search"}"#
+        #expect(try EventImport.parse(Substring(text), line: 1).event.id == (try EventImport.parse(Substring(text), line: 9).event.id))
+        let other = #"{"kind":"like","openId":"u2","occurredAt":1772323200000,"channel":"search"}"#
+        #expect(try EventImport.parse(Substring(text), line: 1).event.id != (try EventImport.parse(Substring(other), line: 1).event.id))
+        #expect(try EventImport.parse(#"{"id":"x-1","kind":"like","openId":"u1","occurredAt":1,"channel":"search"}"#, line: 1).event.id == "x-1")
+    }
+
+    @Test func badLinesNameTheLineAndTheField() {
+        func error(_ text: String) -> EventImport.LineError? {
+            do {
+                _ = try EventImport.parse(Substring(text), line: 7)
+                return nil
+            } catch { return error }
+        }
+        #expect(error(#"{"kind":"like","openId":"u","occurredAt":1}"#)?.field == "channel")
+        #expect(error(#"{"kind":"liek","openId":"u","occurredAt":1,"channel":"dm"}"#)?.field == "kind")
+        #expect(error(#"{"kind":"like","openId":"u","occurredAt":"yesterday","channel":"dm"}"#)?.field == "occurredAt")
+        #expect(error(#"{"kind":"order_paid","openId":"u","occurredAt":1,"channel":"dm"}"#)?.field == "amount")
+        #expect(error(#"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","amount":3}"#)?.field == "amount")
+        #expect(error(#"{"kind":"like","openId":"","occurredAt":1,"channel":"dm"}"#)?.field == "openId")
+        #expect(error(#"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","domain":"moon"}"#)?.field == "domain")
+        #expect(error("not json")?.description == "line 7: line: not a JSON object")
+    }
+
+    @Test func anEventRoundTripsThroughItsLine() throws {
+        let event = FanEvent(id: "r1", kind: .orderPaid, openId: "u9", occurredAt: 1_772_323_200_123, domain: .commercial, channel: .qianchuan,
+                             amount: 39_900, ref: "order-7", attributes: ["nickname": "阿明"])
+        let line = EventImport.line(event, account: "acc_1")
+        let parsed = try EventImport.parse(Substring(line), line: 1)
+        #expect(parsed.event == event)
+        #expect(parsed.account == "acc_1")
+    }
+}

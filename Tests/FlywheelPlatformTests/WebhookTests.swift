@@ -1,0 +1,99 @@
+import FlywheelDomain
+import FlywheelPlatform
+import Foundation
+import Testing
+
+/// `../shared/douyin-samples/`, found from this file's place in the checkout.
+func samplesDirectory() -> URL {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<4 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("shared/douyin-samples")
+}
+
+func sample(_ name: String) throws -> [UInt8] {
+    Array(try Data(contentsOf: samplesDirectory().appendingPathComponent(name)))
+}
+
+@Suite struct WebhookTests {
+    @Test func signatureMatchesThePlatformsCheckValue() {
+        let body = Array(#"{"event":"verify_webhook","client_key":"abc","content":{"challenge":12345}}"#.utf8)
+        #expect(WebhookSignature.sign(body: body, secret: "test_secret") == "ff779a3b9e9daa2d1484d22450cd02e9fcfc4e62")
+        #expect(WebhookSignature.isValid("ff779a3b9e9daa2d1484d22450cd02e9fcfc4e62", body: body, secret: "test_secret"))
+        #expect(!WebhookSignature.isValid("ff779a3b9e9daa2d1484d22450cd02e9fcfc4e63", body: body, secret: "test_secret"))
+        #expect(!WebhookSignature.isValid("ff779a3b", body: body, secret: "test_secret"))
+        #expect(!WebhookSignature.isValid("ff779a3b9e9daa2d1484d22450cd02e9fcfc4e62", body: body + [32], secret: "test_secret"))
+    }
+
+    @Test func everySampleDecodes() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: samplesDirectory().path).filter { $0.hasSuffix(".json") }
+        #expect(files.count == 13)
+        for file in files {
+            let envelope = try WebhookEnvelope.decode(try sample(file))
+            #expect(!envelope.event.isEmpty, "\(file)")
+        }
+    }
+
+    @Test func contentGivenAsAStringIsParsed() throws {
+        let follow = try WebhookEnvelope.decode(try sample("NewFollowActionEvent.json"))
+        let events = follow.fanEvents(accountOpenId: follow.toUserId, eventId: "m1", receivedAt: 0)
+        #expect(events == [FanEvent(id: "m1", kind: .follow, openId: "5bfa0218-477c-4d51-865c-64f0588794a6",
+                                    occurredAt: 1_686_811_643_000, channel: .unknown)])
+    }
+
+    @Test func directMessagesCarryNicknameAndMillisecondTimes() throws {
+        let dm = try WebhookEnvelope.decode(try sample("IMReceiveMessageEvent.json"))
+        let events = dm.fanEvents(accountOpenId: dm.toUserId, eventId: "m2", receivedAt: 0)
+        #expect(events.count == 1)
+        #expect(events[0].kind == .dmReceived)
+        #expect(events[0].occurredAt == 1_681_303_285_997)
+        #expect(events[0].attributes["nickname"] == "刘东")
+        #expect(events[0].domain == .private)
+    }
+
+    @Test func anEchoOfOurOwnSendIsADMSent() throws {
+        var object = try JSONSerialization.jsonObject(with: Data(try sample("IMReceiveMessageEvent.json"))) as! [String: Any]
+        var content = object["content"] as! [String: Any]
+        content["source"] = "asdfavetgbvasf"
+        object["content"] = content
+        let envelope = try WebhookEnvelope.decode(Array(try JSONSerialization.data(withJSONObject: object)))
+        #expect(envelope.fanEvents(accountOpenId: envelope.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.dmSent])
+    }
+
+    @Test func aGroupMessageWithALeadCardIsAlsoALead() throws {
+        let group = try WebhookEnvelope.decode(try sample("IMGroupReceiveMessageEvent.json"))
+        let events = group.fanEvents(accountOpenId: group.toUserId, eventId: "m3", receivedAt: 0)
+        #expect(events.map(\.kind) == [.groupMessage, .leadSubmitted])
+        #expect(events[1].attributes == ["name": "Tonality", "phone": "12345678901", "city": "北京市北京市海淀区"])
+        #expect(events[1].id == "m3:lead")
+    }
+
+    @Test func groupMembershipAndDirectMessageEntry() throws {
+        let join = try WebhookEnvelope.decode(try sample("GroupFansEventEvent.json"))
+        #expect(join.fanEvents(accountOpenId: join.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.groupJoin])
+        let enter = try WebhookEnvelope.decode(try sample("IMEnterDirectMessageEvent.json"))
+        #expect(enter.fanEvents(accountOpenId: enter.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.dmEntered])
+        let digg = try WebhookEnvelope.decode(try sample("NewVideoDiggEvent.json"))
+        #expect(digg.fanEvents(accountOpenId: digg.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.like])
+    }
+
+    @Test func appLevelEventsYieldNoFanEvents() throws {
+        for file in ["AuthorizeEvent.json", "UnauthorizeEvent.json", "CreateVideoEvent.json", "IMAuthorizeEvent.json", "EnterGroupAuditChangeEvent.json"] {
+            let envelope = try WebhookEnvelope.decode(try sample(file))
+            #expect(envelope.fanEvents(accountOpenId: "acct", eventId: "m", receivedAt: 0).isEmpty, "\(file)")
+        }
+    }
+
+    @Test func theChallengeIsEchoedWithItsType() throws {
+        let verify = try WebhookEnvelope.decode(try sample("VerifyWebhookEvent.json"))
+        let reply = try JSONSerialization.jsonObject(with: try #require(verify.challengeReply)) as? [String: Int]
+        #expect(reply == ["challenge": 12345])
+    }
+
+    @Test func malformedBodiesNameTheProblem() {
+        #expect(throws: WebhookDecodingError(field: "body", message: "body is not a JSON object")) { try WebhookEnvelope.decode(Array("[1]".utf8)) }
+        #expect(throws: WebhookDecodingError(field: "event", message: "'event' must be a non-empty string")) { try WebhookEnvelope.decode(Array("{}".utf8)) }
+        #expect(throws: WebhookDecodingError(field: "content", message: "'content' is a string but not a JSON object")) {
+            try WebhookEnvelope.decode(Array(#"{"event":"x","content":"{nope"}"#.utf8))
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct APITests {
+    @Test func aKeyOfOneTenantFindsNothingOfAnother() async throws {
+        let f = try await ServerFixture()
+        let other = try await f.flywheel.tenancy.createTenant(name: "Rival", kind: .enterprise, actor: "test")
+        try await f.test { client in
+            let mine = try await client.account(key: f.key, clientKey: "ck-a", secret: "s", openId: "open-a")
+            let theirs = try await client.account(key: other.key.token, clientKey: "ck-b", secret: "s", openId: "open-b")
+            for uri in ["/v1/accounts/\(theirs)", "/v1/accounts/\(theirs)/fans", "/v1/accounts/\(theirs)/rules", "/v1/accounts/\(theirs)/tiers"] {
+                try await client.execute(uri: uri, method: .get, headers: auth(f.key)) { (response: TestResponse) async throws in
+                    #expect(response.status == .notFound, "\(uri)")
+                    #expect(try errorCode(response) == "not_found")
+                }
+            }
+            let listed = try await client.get("/v1/accounts", key: f.key)["items"] as! [[String: Any]]
+            #expect(listed.map { $0["id"] as! String } == [mine])
+            try await client.execute(uri: "/v1/accounts/\(theirs)/rules", method: .put, headers: auth(f.key),
+                                     body: ByteBuffer(string: "{}")) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test func aServiceProviderSeesTheEnterprisesItManagesAndNoOthers() async throws {
+        let f = try await ServerFixture()
+        let provider = try await f.flywheel.tenancy.createTenant(name: "Agency", kind: .provider, actor: "test")
+        try await f.test { client in
+            let made = try await client.post("/v1/enterprises", key: provider.key.token, ["name": "Client Brand"])
+            let enterpriseKey = made["ownerApiKey"] as! String
+            let managed = try await client.account(key: enterpriseKey, clientKey: "ck-m", secret: "s", openId: "open-m")
+            let unrelated = try await client.account(key: f.key, clientKey: "ck-u", secret: "s", openId: "open-u")
+            _ = try await client.get("/v1/accounts/\(managed)", key: provider.key.token)
+            try await client.execute(uri: "/v1/accounts/\(unrelated)", method: .get, headers: auth(provider.key.token)) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/accounts/\(managed)", method: .get, headers: auth(f.key)) { #expect($0.status == .notFound) }
+            _ = try await client.post("/v1/enterprises", key: f.key, ["name": "x"], expect: .forbidden)
+        }
+    }
+
+    @Test func requestsWithoutAValidKeyAreRefused() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            try await client.execute(uri: "/v1/accounts", method: .get) { (response: TestResponse) async throws in
+                #expect(response.status == .unauthorized)
+                #expect(try errorCode(response) == "unauthorized")
+            }
+            let forged = String(f.key.dropLast()) + (f.key.hasSuffix("0") ? "1" : "0")
+            try await client.execute(uri: "/v1/accounts", method: .get, headers: auth(forged)) { #expect($0.status == .unauthorized) }
+        }
+    }
+
+    @Test func rolesDecideWhatACallerMayChange() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            let analyst = try await client.post("/v1/users", key: f.key, ["name": "ana", "role": "analyst"])
+            let key = try await client.post("/v1/users/\(analyst["id"] as! String)/keys", key: f.key, [:])
+            let analystKey = key["token"] as! String
+            _ = try await client.post("/v1/apps", key: analystKey, ["name": "x", "clientKey": "k", "clientSecret": "s"], expect: .forbidden)
+            _ = try await client.get("/v1/accounts", key: analystKey)
+            let admin = try await client.post("/v1/users", key: f.key, ["name": "adm", "role": "admin"])
+            #expect(admin["role"] as? String == "admin")
+            let audit = try await client.get("/v1/audit", key: f.key)["items"] as! [[String: Any]]
+            #expect(audit.map { $0["action"] as! String } == ["user.create", "api_key.create", "user.create", "tenant.create"])
+        }
+    }
+
+    @Test func badInputIsA4xxNamingTheField() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            var body = try await client.post("/v1/apps", key: f.key, ["name": "x", "clientKey": "k"], expect: .badRequest)
+            #expect((body["error"] as! [String: Any])["message"] as? String == "clientSecret: is required")
+            body = try await client.post("/v1/apps", key: f.key, ["name": 5, "clientKey": "k", "clientSecret": "s"], expect: .badRequest)
+            #expect(((body["error"] as! [String: Any])["message"] as! String).hasPrefix("name:"))
+            body = try await client.post("/v1/users", key: f.key, ["name": "x", "role": "king"], expect: .badRequest)
+            #expect(((body["error"] as! [String: Any])["message"] as! String).hasPrefix("role:"))
+            let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            _ = try await client.post("/v1/accounts", key: f.key, ["name": "x", "appId": "app_nope", "openId": "o2"], expect: .badRequest)
+            _ = try await client.post("/v1/accounts", key: f.key, ["name": "x", "appId": "app_nope", "openId": "o2", "timeZone": "Mars/Olympus"], expect: .badRequest)
+            _ = try await client.post("/v1/apps", key: f.key, ["name": "dup", "clientKey": "ck", "clientSecret": "s"], expect: .conflict)
+            for (query, field) in [("tier=gold", "tier"), ("domain=moon", "domain"), ("limit=0", "limit"), ("cursor=%25%25", "cursor")] {
+                try await client.execute(uri: "/v1/accounts/\(account)/fans?\(query)", method: .get, headers: auth(f.key)) { (response: TestResponse) async throws in
+                    #expect(response.status == .badRequest, "\(query)")
+                    #expect((((try json(response))["error"] as! [String: Any])["message"] as! String).hasPrefix(field), "\(query)")
+                }
+            }
+            try await client.execute(uri: "/v1/accounts/\(account)/tiers?from=2026-02-30", method: .get, headers: auth(f.key)) { #expect($0.status == .badRequest) }
+            var rules = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AccountRules.standard)) as! [String: Any]
+            var levels = rules["levels"] as! [String: Any]
+            levels["thresholds"] = [5, 3]
+            rules["levels"] = levels
+            try await client.execute(uri: "/v1/accounts/\(account)/rules", method: .put, headers: auth(f.key),
+                                     body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: rules))) { (response: TestResponse) async throws in
+                #expect(response.status == .badRequest)
+                #expect((((try json(response))["error"] as! [String: Any])["message"] as! String).hasPrefix("levels.thresholds"))
+            }
+            try await client.execute(uri: "/v1/nothing", method: .get, headers: auth(f.key)) { #expect($0.status == .notFound) }
+        }
+    }
+
+    @Test func fansTiersAndSourcesReflectTheEvents() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            let account = try #require(try await f.flywheel.env.store.account(id: accountId, tenantIds: [f.tenantId]))
+            let day: Int64 = 1_772_294_400_000  // 2026-03-01T00:00+08:00
+            var events: [FanEvent] = []
+            for i in 0..<30 {
+                events.append(FanEvent(id: "v\(i)", kind: .videoView, openId: "fan\(i)", occurredAt: day + Int64(i), channel: i < 10 ? .douPlus : .recommendFeed))
+                if i < 12 { events.append(FanEvent(id: "f\(i)", kind: .follow, openId: "fan\(i)", occurredAt: day + 86_400_000 + Int64(i), channel: .followFeed)) }
+            }
+            _ = try await f.flywheel.env.store.append(events.map { AccountEvent(tenantId: f.tenantId, accountId: accountId, event: $0) }) { _ in }
+            await f.flywheel.projector.drain()
+            _ = account
+
+            let page = try await client.get("/v1/accounts/\(accountId)/fans?tier=passerby&limit=5", key: f.key)
+            #expect((page["items"] as! [[String: Any]]).count == 5)
+            let next = try await client.get("/v1/accounts/\(accountId)/fans?tier=passerby&limit=5&cursor=\(page["nextCursor"] as! String)", key: f.key)
+            let last = try await client.get("/v1/accounts/\(accountId)/fans?tier=passerby&limit=5&cursor=\(next["nextCursor"] as! String)", key: f.key)
+            #expect((last["items"] as! [[String: Any]]).count == 2)
+            #expect(last["nextCursor"] == nil)
+            let paid = try await client.get("/v1/accounts/\(accountId)/fans?domain=commercial", key: f.key)
+            #expect((paid["items"] as! [[String: Any]]).count == 10)
+
+            let tiers = try await client.get("/v1/accounts/\(accountId)/tiers?from=2026-02-28&to=2026-03-03", key: f.key)
+            #expect(tiers["current"] as? [String: Int] == ["potential": 18, "passerby": 12, "liking": 0, "true_love": 0])
+            let days = tiers["days"] as! [[String: Any]]
+            #expect(days.map { $0["date"] as! String } == ["2026-02-28", "2026-03-01", "2026-03-02", "2026-03-03"])
+            #expect(days.map { ($0["counts"] as! [String: Int])["potential"]! } == [0, 30, 18, 18])
+            #expect(days.map { ($0["counts"] as! [String: Int])["passerby"]! } == [0, 0, 12, 12])
+            let flows = tiers["transitions"] as! [[String: Any]]
+            #expect(flows.contains { $0["from"] as? String == "potential" && $0["to"] as? String == "passerby" && $0["fans"] as? Int == 12 })
+            #expect(flows.contains { $0["from"] as? String == "new" && $0["to"] as? String == "potential" && $0["fans"] as? Int == 30 })
+
+            let sources = try await client.get("/v1/accounts/\(accountId)/sources?from=2026-03-01&to=2026-03-02", key: f.key)
+            let domains = Dictionary(uniqueKeysWithValues: (sources["domains"] as! [[String: Any]]).map { ($0["domain"] as! String, $0["newFans"] as! Int) })
+            #expect(domains == ["public": 20, "commercial": 10, "private": 0, "offsite": 0])
+        }
+    }
+
+    @Test func changingTierRulesThroughTheAPIReplacesTheFans() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            _ = try await f.flywheel.env.store.append((0..<4).map {
+                AccountEvent(tenantId: f.tenantId, accountId: accountId, event: FanEvent(id: "f\($0)", kind: .follow, openId: "fan\($0)", occurredAt: 1_772_294_400_000, channel: .search))
+            }) { _ in }
+            await f.flywheel.projector.drain()
+            var rules = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AccountRules.standard)) as! [String: Any]
+            var tiers = rules["tiers"] as! [String: Any]
+            tiers["liking"] = [["following": true]]
+            rules["tiers"] = tiers
+            let saved = try await client.execute(uri: "/v1/accounts/\(accountId)/rules", method: .put, headers: auth(f.key),
+                                                 body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: rules))) { try json($0) }
+            #expect(saved["version"] as? Int == 1)
+            #expect(saved["appliedVersion"] as? Int == 0)
+            await f.flywheel.projector.drain()
+            let after = try await client.get("/v1/accounts/\(accountId)/rules", key: f.key)
+            #expect(after["appliedVersion"] as? Int == 1)
+            let liking = try await client.get("/v1/accounts/\(accountId)/fans?tier=liking", key: f.key)
+            #expect((liking["items"] as! [[String: Any]]).count == 4)
+        }
+    }
+
+    @Test func healthAndMetricsAnswer() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            try await client.execute(uri: "/health", method: .get) { (response: TestResponse) async throws in
+                #expect(response.status == .ok)
+                #expect(try json(response)["status"] as? String == "ok")
+            }
+            let body = Array(#"{"event":"x","client_key":"nobody"}"#.utf8)
+            _ = try await client.deliver(body, secret: "x", msgId: "1")
+            try await client.execute(uri: "/metrics", method: .get) { (response: TestResponse) async throws in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("flywheel_"))
+            }
+        }
+    }
+}

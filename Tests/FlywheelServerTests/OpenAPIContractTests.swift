@@ -1,0 +1,59 @@
+import FlywheelDomain
+import FlywheelServer
+import FlywheelStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The server answers every operation the OpenAPI document describes, with a documented status
+/// and a body that has the documented required fields.
+@Suite struct OpenAPIContractTests {
+    @Test func everyDocumentedOperationAnswersAsDocumented() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            let spec = try await client.execute(uri: "/openapi.json", method: .get) { try json($0) }
+            #expect(spec["openapi"] as? String == "3.1.0")
+            let schemas = (spec["components"] as! [String: Any])["schemas"] as! [String: Any]
+            let accountId = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            _ = try await f.flywheel.env.store.append([AccountEvent(tenantId: f.tenantId, accountId: accountId,
+                event: FanEvent(id: "1", kind: .follow, openId: "fan-1", occurredAt: 1_772_294_400_000, channel: .search))]) { _ in }
+            await f.flywheel.projector.drain()
+            let users = try await client.get("/v1/users", key: f.key)["items"] as! [[String: Any]]
+            let values = ["accountId": accountId, "openId": "fan-1", "userId": users[0]["id"] as! String]
+
+            let paths = spec["paths"] as! [String: [String: Any]]
+            var checked = 0
+            for (template, operations) in paths.sorted(by: { $0.key < $1.key }) {
+                var uri = template
+                for (name, value) in values { uri = uri.replacingOccurrences(of: "{\(name)}", with: value) }
+                for (method, operation) in operations {
+                    let op = operation as! [String: Any]
+                    let responses = op["responses"] as! [String: Any]
+                    let body: ByteBuffer? = method == "get" ? nil : ByteBuffer(string: method == "put" ? "{}" : "{}")
+                    try await client.execute(uri: uri, method: HTTPRequest.Method(rawValue: method.uppercased())!, headers: auth(f.key), body: body) { (response: TestResponse) async throws in
+                        let code = String(response.status.code)
+                        #expect(responses[code] != nil, "\(method) \(template) answered \(code), which the document does not list")
+                        guard let documented = responses[code] as? [String: Any],
+                              let content = documented["content"] as? [String: Any],
+                              let media = content["application/json"] as? [String: Any],
+                              let schema = media["schema"] as? [String: Any] else { return }
+                        let resolved = resolve(schema, schemas)
+                        if let required = resolved["required"] as? [String], let object = try? json(response) {
+                            for field in required { #expect(object[field] != nil, "\(method) \(template) \(code) lacks '\(field)'") }
+                        }
+                    }
+                    checked += 1
+                }
+            }
+            #expect(checked == 22)
+        }
+    }
+}
+
+func resolve(_ schema: [String: Any], _ schemas: [String: Any]) -> [String: Any] {
+    guard let ref = schema["$ref"] as? String, let name = ref.split(separator: "/").last,
+          let target = schemas[String(name)] as? [String: Any] else { return schema }
+    return target
+}
