@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "FlywheelSQLite", dependencies: [
             "FlywheelDomain", "FlywheelStore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "FlywheelPlatform", dependencies: [
             "FlywheelDomain",

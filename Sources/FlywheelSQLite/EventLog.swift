@@ -9,7 +9,7 @@ enum EventLog {
 
     /// Appends with one reused statement; an id already in the account's log is skipped.
     static func append(_ events: [AccountEvent], _ db: Database, progress: (Int) -> Void) throws -> AppendOutcome {
-        let insert = try db.cachedStatement(sql: """
+        let insert = try RawStatement(db, sql: """
             INSERT INTO events (tenant_id, account_id, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
             """)
@@ -17,26 +17,34 @@ enum EventLog {
         var inserted = 0
         for (i, item) in events.enumerated() {
             let key = AccountKey(tenantId: item.tenantId, accountId: item.accountId)
-            let seq: Int64
+            let previous: Int64
             if let last = lastSeq[key] {
-                seq = last + 1
+                previous = last
             } else {
                 guard let last = try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?",
                                                     arguments: [key.tenantId, key.accountId]) else {
                     throw StoreError.notFound("account \(key.accountId)")
                 }
-                seq = last + 1
+                previous = last
             }
             let e = item.event
-            try insert.execute(arguments: [
-                key.tenantId, key.accountId, seq, e.id, e.kind.rawValue, e.openId, e.occurredAt, e.domain.rawValue,
-                e.channel.rawValue, e.amount, e.ref, encode(e.attributes),
-            ])
-            if db.changesCount == 1 {
-                lastSeq[key] = seq
+            insert.bind(1, key.tenantId)
+            insert.bind(2, key.accountId)
+            insert.bind(3, previous + 1)
+            insert.bind(4, e.id)
+            insert.bind(5, e.kind.rawValue)
+            insert.bind(6, e.openId)
+            insert.bind(7, e.occurredAt)
+            insert.bind(8, e.domain.rawValue)
+            insert.bind(9, e.channel.rawValue)
+            insert.bind(10, e.amount)
+            insert.bind(11, e.ref)
+            insert.bind(12, encode(e.attributes))
+            if try insert.run() == 1 {
+                lastSeq[key] = previous + 1
                 inserted += 1
-            } else if lastSeq[key] == nil {
-                lastSeq[key] = seq - 1
+            } else {
+                lastSeq[key] = previous
             }
             if (i + 1) % 10_000 == 0 { progress(i + 1) }
         }
@@ -46,17 +54,22 @@ enum EventLog {
         return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
     }
 
-    /// Reads a row selected with `columnList`.
-    static func storedEvent(_ row: Row) throws -> StoredEvent {
-        let kindText: String = row[2], domainText: String = row[5], channelText: String = row[6]
-        guard let kind = EventKind(rawValue: kindText), let domain = SourceDomain(rawValue: domainText),
-              let channel = Channel(rawValue: channelText) else {
-            throw StoreError.corrupt("events row \(row[0] as Int64) has an unknown kind, domain or channel")
+    /// Reads the rows of a statement selecting `columnList`.
+    static func read(_ statement: RawStatement) throws -> [StoredEvent] {
+        var events: [StoredEvent] = []
+        while try statement.next() {
+            guard let kind = statement.text(2).flatMap(EventKind.init(rawValue:)),
+                  let domain = statement.text(5).flatMap(SourceDomain.init(rawValue:)),
+                  let channel = statement.text(6).flatMap(Channel.init(rawValue:)) else {
+                statement.reset()
+                throw StoreError.corrupt("events row \(statement.int(0)) has an unknown kind, domain or channel")
+            }
+            events.append(StoredEvent(seq: statement.int(0), event: FanEvent(
+                id: statement.text(1) ?? "", kind: kind, openId: statement.text(3) ?? "", occurredAt: statement.int(4),
+                domain: domain, channel: channel, amount: statement.int(7), ref: statement.text(8),
+                attributes: statement.text(9).map(decode) ?? [:])))
         }
-        let attributes: String? = row[9]
-        return StoredEvent(seq: row[0], event: FanEvent(
-            id: row[1], kind: kind, openId: row[3], occurredAt: row[4], domain: domain, channel: channel,
-            amount: row[7], ref: row[8], attributes: attributes.map(decode) ?? [:]))
+        return events
     }
 
     static func encode(_ attributes: [String: String]) -> String? {
@@ -78,54 +91,54 @@ struct AccountKey: Hashable {
 enum FanRows {
     static let columnList = FanColumns.names.joined(separator: ", ")
 
-    static func fan(_ row: Row) throws -> FanState {
-        try FanColumns.fan(from: (0..<row.count).map { Cell(row[$0] as DatabaseValue) })
+    /// Reads the rows of a statement selecting `columnList`.
+    static func read(_ statement: RawStatement, into fans: inout [String: FanState]) throws {
+        let width = Int32(FanColumns.names.count)
+        while try statement.next() {
+            let fan = try FanColumns.fan(from: (0..<width).map(statement.cell))
+            fans[fan.openId] = fan
+        }
     }
 
-    static func load(_ account: Account, openId: String, _ db: Database) throws -> FanState? {
-        let select = try db.cachedStatement(sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
-        return try Row.fetchOne(select, arguments: [account.tenantId, account.id, openId]).map(fan)
+    static func read(_ statement: RawStatement) throws -> [FanState] {
+        let width = Int32(FanColumns.names.count)
+        var fans: [FanState] = []
+        while try statement.next() { fans.append(try FanColumns.fan(from: (0..<width).map(statement.cell))) }
+        return fans
+    }
+
+    /// The given fans of an account that exist.
+    static func load(_ account: Account, openIds: some Sequence<String>, _ db: Database) throws -> [String: FanState] {
+        let select = try RawStatement(db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
+        select.bind(1, account.tenantId)
+        select.bind(2, account.id)
+        var fans: [String: FanState] = [:]
+        for openId in openIds {
+            select.bind(3, openId)
+            try read(select, into: &fans)
+        }
+        return fans
     }
 
     static func loadAll(_ account: Account, _ db: Database) throws -> [String: FanState] {
+        let select = try RawStatement(db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ?")
+        select.bind(1, account.tenantId)
+        select.bind(2, account.id)
         var fans: [String: FanState] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ?",
-                                       arguments: [account.tenantId, account.id])
-        while let row = try rows.next() {
-            let state = try fan(row)
-            fans[state.openId] = state
-        }
+        try read(select, into: &fans)
         return fans
     }
 
     static func save(_ fans: [FanState], of account: Account, _ db: Database) throws {
         let names = ["tenant_id", "account_id"] + FanColumns.names
-        let upsert = try db.cachedStatement(sql: """
+        let upsert = try RawStatement(db, sql: """
             INSERT OR REPLACE INTO fans (\(names.joined(separator: ", "))) VALUES (\(SQLiteStore.placeholders(names.count)))
             """)
+        upsert.bind(1, account.tenantId)
+        upsert.bind(2, account.id)
         for fan in fans {
-            var values: [DatabaseValue] = [account.tenantId.databaseValue, account.id.databaseValue]
-            values += FanColumns.cells(of: fan).map(\.databaseValue)
-            try upsert.execute(arguments: StatementArguments(values))
-        }
-    }
-}
-
-extension Cell {
-    init(_ value: DatabaseValue) {
-        switch value.storage {
-        case .int64(let i): self = .int(i)
-        case .string(let s): self = .text(s)
-        case .double(let d): self = .int(Int64(d))
-        case .null, .blob: self = .null
-        }
-    }
-
-    var databaseValue: DatabaseValue {
-        switch self {
-        case .int(let i): i.databaseValue
-        case .text(let s): s.databaseValue
-        case .null: .null
+            for (i, cell) in FanColumns.cells(of: fan).enumerated() { upsert.bind(Int32(i + 3), cell) }
+            try upsert.run()
         }
     }
 }
@@ -139,20 +152,17 @@ enum Projection {
         let appliedVersion: Int = checkpoint?["rules_version"] ?? 0
         let rules = try SQLiteStore.rules(of: account, db)
         let rulesChanged = rules.version != appliedVersion
-        let events = try Row.fetchAll(db, sql: """
+        let select = try RawStatement(db, sql: """
             SELECT \(EventLog.columnList) FROM events WHERE tenant_id = ? AND account_id = ? AND seq > ? ORDER BY seq LIMIT ?
-            """, arguments: [account.tenantId, account.id, lastSeq, limit]).map(EventLog.storedEvent)
+            """)
+        select.bind(1, account.tenantId)
+        select.bind(2, account.id)
+        select.bind(3, lastSeq)
+        select.bind(4, Int64(limit))
+        let events = try EventLog.read(select)
         guard !events.isEmpty || rulesChanged else { return 0 }
 
-        var fans: [String: FanState]
-        if rulesChanged {
-            fans = try FanRows.loadAll(account, db)
-        } else {
-            fans = [:]
-            for e in events where fans[e.event.openId] == nil {
-                if let fan = try FanRows.load(account, openId: e.event.openId, db) { fans[fan.openId] = fan }
-            }
-        }
+        let fans = rulesChanged ? try FanRows.loadAll(account, db) : try FanRows.load(account, openIds: Set(events.map(\.event.openId)), db)
         let result = try step(ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans))
 
         try FanRows.save(result.fans, of: account, db)

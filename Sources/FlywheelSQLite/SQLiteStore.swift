@@ -209,31 +209,38 @@ public final class SQLiteStore: Store {
 
     public func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState> {
         var sql = "SELECT \(FanRows.columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id > ?"
-        var args: [(any DatabaseValueConvertible)?] = [account.tenantId, account.id, cursor ?? ""]
-        if let tier = filter.tier { sql += " AND tier = ?"; args.append(tier.rawValue) }
-        if let domain = filter.firstDomain { sql += " AND first_domain = ?"; args.append(domain.rawValue) }
-        if let following = filter.following { sql += " AND following = ?"; args.append(following ? 1 : 0) }
+        var args: [Cell] = [.text(account.tenantId), .text(account.id), .text(cursor ?? "")]
+        if let tier = filter.tier { sql += " AND tier = ?"; args.append(.int(Int64(tier.rawValue))) }
+        if let domain = filter.firstDomain { sql += " AND first_domain = ?"; args.append(.text(domain.rawValue)) }
+        if let following = filter.following { sql += " AND following = ?"; args.append(.int(following ? 1 : 0)) }
         sql += " ORDER BY open_id LIMIT ?"
-        args.append(limit + 1)
+        args.append(.int(Int64(limit + 1)))
         let finalSQL = sql
-        let arguments = StatementArguments(args)
+        let arguments = args
         return try await pool.read { db in
-            let fans = try Row.fetchAll(db, sql: finalSQL, arguments: arguments).map(FanRows.fan)
+            let select = try RawStatement(db, sql: finalSQL)
+            for (i, arg) in arguments.enumerated() { select.bind(Int32(i + 1), arg) }
+            let fans = try FanRows.read(select)
             let page = Array(fans.prefix(limit))
             return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
         }
     }
 
     public func fan(of account: Account, openId: String) async throws -> FanState? {
-        try await pool.read { db in try FanRows.load(account, openId: openId, db) }
+        try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
     }
 
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
+            let select = try RawStatement(db, sql: """
                 SELECT \(EventLog.columnList) FROM events WHERE tenant_id = ? AND account_id = ? AND open_id = ?
                 ORDER BY seq DESC LIMIT ?
-                """, arguments: [account.tenantId, account.id, openId, limit]).map(EventLog.storedEvent)
+                """)
+            select.bind(1, account.tenantId)
+            select.bind(2, account.id)
+            select.bind(3, openId)
+            select.bind(4, Int64(limit))
+            return try EventLog.read(select)
         }
     }
 

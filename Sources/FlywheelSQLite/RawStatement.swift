@@ -1,0 +1,83 @@
+import FlywheelStore
+import GRDB
+import GRDBSQLite
+
+/// A statement driven through the SQLite C API. The hot paths (appending events, reading and
+/// writing fans) bind and step with it, without boxing each value: about 2.5 times GRDB's
+/// statement API on this machine (DESIGN.md).
+final class RawStatement {
+    private let handle: OpaquePointer
+    private let connection: SQLiteConnection?
+
+    init(_ db: Database, sql: String) throws {
+        connection = db.sqliteConnection
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
+        guard rc == SQLITE_OK, let statement else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+        }
+        handle = statement
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
+
+    func bind(_ index: Int32, _ value: String?) {
+        if let value {
+            sqlite3_bind_text(handle, index, value, -1, SQLITE_TRANSIENT)
+        } else {
+            sqlite3_bind_null(handle, index)
+        }
+    }
+
+    func bind(_ index: Int32, _ cell: Cell) {
+        switch cell {
+        case .int(let i): bind(index, i)
+        case .text(let s): bind(index, s)
+        case .null: sqlite3_bind_null(handle, index)
+        }
+    }
+
+    /// Runs a statement that returns no rows; returns the rows it changed.
+    @discardableResult
+    func run() throws -> Int {
+        let rc = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard rc == SQLITE_DONE else { throw failure(rc) }
+        return Int(sqlite3_changes(connection))
+    }
+
+    /// Advances to the next row; false (and ready to run again) when there is none.
+    func next() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        sqlite3_reset(handle)
+        guard rc == SQLITE_DONE else { throw failure(rc) }
+        return false
+    }
+
+    /// Ends a read early so the statement can be bound again.
+    func reset() { sqlite3_reset(handle) }
+
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    func text(_ column: Int32) -> String? {
+        guard let bytes = sqlite3_column_text(handle, column) else { return nil }
+        return String(cString: bytes)
+    }
+
+    func cell(_ column: Int32) -> Cell {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_INTEGER: .int(int(column))
+        case SQLITE_TEXT: text(column).map(Cell.text) ?? .null
+        default: .null
+        }
+    }
+
+    private func failure(_ rc: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)))
+    }
+}
+
+private let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
