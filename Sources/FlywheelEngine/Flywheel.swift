@@ -5,7 +5,7 @@ public struct Flywheel: Sendable {
     public let ingest: Ingest
     public let projector: Projector
 
-    public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 5_000) {
+    public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000) {
         self.env = env
         tenancy = Tenancy(env)
         ingest = Ingest(env)

@@ -14,7 +14,7 @@ public final class Projector: Service, Sendable {
     private let projected: Counter
     private let failureCount: Counter
 
-    public init(_ env: FlywheelEnvironment, batchSize: Int = 5_000) {
+    public init(_ env: FlywheelEnvironment, batchSize: Int) {
         self.env = env
         self.batchSize = batchSize
         status = ProjectorStatus()

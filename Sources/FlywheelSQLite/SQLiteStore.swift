@@ -13,6 +13,8 @@ public final class SQLiteStore: Store {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
+            // 64 MB of page cache: the event and fan indexes of a busy account stay in memory.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         config.maximumReaderCount = 8
         pool = try DatabasePool(path: path, configuration: config)
@@ -241,6 +243,19 @@ public final class SQLiteStore: Store {
             select.bind(3, openId)
             select.bind(4, Int64(limit))
             return try EventLog.read(select)
+        }
+    }
+
+    public func transitions(of account: Account, openId: String, limit: Int) async throws -> [TierTransition] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at, from_tier, to_tier, cause FROM tier_transitions WHERE tenant_id = ? AND account_id = ? AND open_id = ?
+                ORDER BY at DESC, cause_seq DESC LIMIT ?
+                """, arguments: [account.tenantId, account.id, openId, limit]).compactMap { row in
+                guard let to = Tier(rawValue: row["to_tier"]) else { return nil }
+                let from: Int? = row["from_tier"]
+                return TierTransition(openId: openId, from: from.flatMap(Tier.init(rawValue:)), to: to, at: row["at"], cause: row["cause"])
+            }
         }
     }
 

@@ -196,9 +196,18 @@ struct APIRoutes {
         return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
     }
 
+    struct TransitionView: Encodable {
+        var at: String
+        /// nil when the fan was first seen.
+        var from: Tier?
+        var to: Tier
+        var cause: String
+    }
+
     struct FanDetail: ResponseEncodable {
         var fan: FanView
         var timeline: [EventView]
+        var transitions: [TransitionView]
     }
 
     @Sendable func getFan(_ request: Request, context: FlywheelRequestContext) async throws -> FanDetail {
@@ -206,7 +215,10 @@ struct APIRoutes {
         let openId = try context.parameters.require("openId")
         guard let fan = try await store.fan(of: account, openId: openId) else { throw APIError.notFound("fan \(openId)") }
         let timeline = try await store.timeline(of: account, openId: openId, limit: 50)
-        return FanDetail(fan: FanView(fan), timeline: timeline.map(EventView.init))
+        let transitions = try await store.transitions(of: account, openId: openId, limit: 50).map {
+            TransitionView(at: Time.iso($0.at), from: $0.from, to: $0.to, cause: $0.cause)
+        }
+        return FanDetail(fan: FanView(fan), timeline: timeline.map(EventView.init), transitions: transitions)
     }
 
     // MARK: Statistics

@@ -100,6 +100,8 @@ public protocol Store: Sendable {
     func fan(of account: Account, openId: String) async throws -> FanState?
     /// The fan's most recent events, newest first.
     func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent]
+    /// The fan's tier transitions, newest first.
+    func transitions(of account: Account, openId: String, limit: Int) async throws -> [TierTransition]
     /// Fans per tier right now.
     func tierCounts(of account: Account) async throws -> [Tier: Int]
     func tierFlows(of account: Account, days: ClosedRange<Int>) async throws -> [TierFlow: Int]

@@ -20,7 +20,7 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
     @Option(help: "Days the events span.") var days = 90
     @Option(help: "Events per append transaction.") var appendBatch = 50_000
-    @Option(help: "Events per projection batch.") var projectBatch = 5_000
+    @Option(help: "Events per projection batch.") var projectBatch = 20_000
     @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
 
     func validate() throws {

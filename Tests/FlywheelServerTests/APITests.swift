@@ -162,6 +162,9 @@ import Testing
             #expect(after["appliedVersion"] as? Int == 1)
             let liking = try await client.get("/v1/accounts/\(accountId)/fans?tier=liking", key: f.key)
             #expect((liking["items"] as! [[String: Any]]).count == 4)
+            let detail = try await client.get("/v1/accounts/\(accountId)/fans/fan0", key: f.key)
+            let moves = (detail["transitions"] as! [[String: Any]]).map { "\($0["from"] as? String ?? "new")>\($0["to"] as! String):\($0["cause"] as! String)" }
+            #expect(moves == ["passerby>liking:rules_changed", "new>passerby:follow"])
         }
     }
 

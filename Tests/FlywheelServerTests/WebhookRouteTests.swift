@@ -52,6 +52,9 @@ func samplesDirectory() -> URL {
             #expect(state["following"] as? Bool == true)
             #expect(state["tier"] as? String == "passerby")
             #expect(state["followedAt"] as? String == "2023-06-15T06:47:23.000Z")
+            let moves = fan["transitions"] as! [[String: Any]]
+            #expect(moves.count == 1)
+            #expect(moves.first?["from"] == nil && moves.first?["to"] as? String == "passerby" && moves.first?["cause"] as? String == "follow")
             let liked = try await client.get("/v1/accounts/\(followed)/fans/5adb9d61-b91a-4382-8252-b0cea8793e35", key: f.key)
             #expect((liked["fan"] as! [String: Any])["counters"].flatMap { ($0 as? [String: Int])?["likes"] } == 1)
 
