@@ -1,4 +1,5 @@
 import Crypto
+import FlywheelPlatform
 import FlywheelDomain
 import Foundation
 
@@ -92,7 +93,7 @@ public enum EventImport {
         let attributes = e.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         let canonical = [account ?? "", e.kind.rawValue, e.openId, String(e.occurredAt), e.domain.rawValue, e.channel.rawValue,
                          String(e.amount), e.ref ?? "", attributes].joined(separator: "\u{1F}")
-        return "sha256:" + SHA256.hash(data: Array(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        return "sha256:" + Array(SHA256.hash(data: Array(canonical.utf8))).hex
     }
 
     /// Renders an event as an import line: the inverse of `parse`.

@@ -1,4 +1,5 @@
 import Crypto
+import FlywheelPlatform
 import FlywheelStore
 import Foundation
 
@@ -59,7 +60,7 @@ public struct Tenancy: Sendable {
     }
 
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        Array(SHA256.hash(data: Array(secret.utf8))).hex
     }
 
     private func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -8,7 +8,7 @@ public enum WebhookSignature {
         var hasher = Insecure.SHA1()
         hasher.update(data: Array(secret.utf8))
         hasher.update(data: Array(body))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Array(hasher.finalize()).hex
     }
 
     /// Compares in constant time, so a forger cannot learn the signature byte by byte.

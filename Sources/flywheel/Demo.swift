@@ -20,7 +20,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Days of history to simulate.") var days = 90
 
     func run() async throws {
-        let store = try await StoreOptions(db: db).open()
+        let store = try await openStore(path: db)
         let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "flywheel"))
         let token: String
         if let tenant = try await store.allTenants().first, let owner = try await store.users(tenantId: tenant.id).first(where: { $0.role == .owner }) {
@@ -54,6 +54,7 @@ struct Demo: AsyncParsableCommand {
               try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/accounts
               webhook: POST http://\(host):\(port)/webhooks/douyin (client_key demo_client_key, secret demo_client_secret)
             """)
+        flushOutput()
         try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port)).runService()
     }
 }

@@ -20,16 +20,30 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("SQLite database file (created if missing).", valueName: "path"))
     var db: String = ProcessInfo.processInfo.environment["FLYWHEEL_DB"] ?? "flywheel.sqlite"
 
-    func open() async throws -> SQLiteStore {
-        let store: SQLiteStore
-        do {
-            store = try SQLiteStore(path: db)
-        } catch {
-            throw ValidationError("cannot open database '\(db)': \(error). Check the path and that its folder is writable.")
-        }
-        try await store.migrate()
-        return store
+    func open() async throws -> SQLiteStore { try await openStore(path: db) }
+}
+
+/// A command that could not do its work: printed as `Error: ...` with what to do next, without
+/// the usage text that flag mistakes get.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Long-running commands print their address and keys before serving: show them at once even
+/// when standard output is a file or a pipe.
+func flushOutput() { fflush(nil) }
+
+/// Opens and migrates the SQLite file at `path`.
+func openStore(path: String) async throws -> SQLiteStore {
+    let store: SQLiteStore
+    do {
+        store = try SQLiteStore(path: path)
+    } catch {
+        throw CommandFailure("cannot open database '\(path)': \(error). Check the path and that its folder is writable.")
     }
+    try await store.migrate()
+    return store
 }
 
 struct Migrate: AsyncParsableCommand {
@@ -52,6 +66,7 @@ struct Serve: AsyncParsableCommand {
         let opened = try await store.open()
         let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
         print("flywheel serving http://\(host):\(port) (database \(store.db)); webhook: POST /webhooks/douyin")
+        flushOutput()
         try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port)).runService()
     }
 }
@@ -74,7 +89,7 @@ struct TenantCommand: AsyncParsableCommand {
             var parent: Tenant?
             if let managedBy {
                 guard let found = try await opened.tenant(id: managedBy), found.kind == .provider else {
-                    throw ValidationError("--managed-by '\(managedBy)' is not a service provider; list tenants with `flywheel tenant list`")
+                    throw CommandFailure("--managed-by '\(managedBy)' is not a service provider; list tenants with `flywheel tenant list`")
                 }
                 parent = found
             }
@@ -107,12 +122,13 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         let started = Date()
-        guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read '\(file)'") }
+        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read '\(file)'") }
         let opened = try await store.open()
         let text = String(decoding: data, as: UTF8.self)
         var events: [AccountEvent] = []
         var accounts: [String: Account] = [:]
         let progress = Progress(label: "checking")
+        defer { progress.finish() }
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
@@ -120,21 +136,20 @@ struct Import: AsyncParsableCommand {
             do {
                 parsed = try EventImport.parse(Substring(trimmed), line: index + 1)
             } catch {
-                throw ValidationError("\(file):\(error.description). Nothing was imported; fix the line and run again.")
+                throw CommandFailure("\(file):\(error.description). Nothing was imported; fix the line and run again.")
             }
             guard let accountId = parsed.account ?? account else {
-                throw ValidationError("\(file):line \(index + 1): account: no 'account' on the line and no --account given. Nothing was imported.")
+                throw CommandFailure("\(file):line \(index + 1): account: no 'account' on the line and no --account given. Nothing was imported.")
             }
             if accounts[accountId] == nil {
                 guard let found = try await opened.account(id: accountId, tenantIds: [tenant]) else {
-                    throw ValidationError("\(file):line \(index + 1): account: no account '\(accountId)' in tenant \(tenant). Nothing was imported.")
+                    throw CommandFailure("\(file):line \(index + 1): account: no account '\(accountId)' in tenant \(tenant). Nothing was imported.")
                 }
                 accounts[accountId] = found
             }
             events.append(AccountEvent(tenantId: tenant, accountId: accountId, event: parsed.event))
             progress.update(events.count)
         }
-        progress.finish()
         let total = events.count
         let writing = Progress(label: "writing", total: total)
         let outcome = try await opened.append(events) { writing.update($0) }
@@ -144,7 +159,7 @@ struct Import: AsyncParsableCommand {
         let failures = await flywheel.projector.failures()
         let seconds = Date().timeIntervalSince(started)
         print("imported \(outcome.inserted) events (\(outcome.duplicates) already present) into \(accounts.count) account(s) and projected them in \(String(format: "%.1f", seconds)) s")
-        if !failures.isEmpty { throw ValidationError("projection failed for: \(failures.map { "\($0.key): \($0.value)" }.joined(separator: "; "))") }
+        if !failures.isEmpty { throw CommandFailure("projection failed for: \(failures.map { "\($0.key): \($0.value)" }.joined(separator: "; "))") }
     }
 }
 
