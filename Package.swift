@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "FlywheelDomain"),
@@ -26,6 +27,11 @@ let package = Package(
             "FlywheelDomain", "FlywheelStore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
+        .target(name: "FlywheelPostgres", dependencies: [
+            "FlywheelDomain", "FlywheelStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "FlywheelPlatform", dependencies: [
             "FlywheelDomain",
@@ -51,20 +57,29 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("openapi.json")]),
         .executableTarget(name: "flywheel", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPlatform",
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelPlatform",
             "FlywheelEngine", "FlywheelSimulator", "FlywheelServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FlywheelDomainTests", dependencies: ["FlywheelDomain"]),
-        .testTarget(name: "FlywheelStoreTests", dependencies: ["FlywheelDomain", "FlywheelStore"]),
-        .testTarget(name: "FlywheelSQLiteTests", dependencies: ["FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine"]),
-        .testTarget(name: "FlywheelPlatformTests", dependencies: ["FlywheelDomain", "FlywheelPlatform"]),
-        .testTarget(name: "FlywheelEngineTests", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform",
+        .testTarget(name: "FlywheelStoreTests", dependencies: [
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        .testTarget(name: "FlywheelPostgresTests", dependencies: [
+            "FlywheelDomain", "FlywheelStore", "FlywheelPostgres", "FlywheelEngine",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
+        .testTarget(name: "FlywheelSQLiteTests", dependencies: [
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "FlywheelPlatformTests", dependencies: ["FlywheelDomain", "FlywheelPlatform"]),
+        .testTarget(name: "FlywheelEngineTests", dependencies: ["FlywheelDomain", "FlywheelEngine"]),
         .testTarget(name: "FlywheelSimulatorTests", dependencies: ["FlywheelDomain", "FlywheelSimulator"]),
         .testTarget(name: "FlywheelServerTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer",

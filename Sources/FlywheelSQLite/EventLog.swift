@@ -39,7 +39,7 @@ enum EventLog {
             insert.bind(9, e.channel.rawValue)
             insert.bind(10, e.amount)
             insert.bind(11, e.ref)
-            insert.bind(12, encode(e.attributes))
+            insert.bind(12, EventAttributes.encode(e.attributes))
             if try insert.run() == 1 {
                 lastSeq[key] = previous + 1
                 inserted += 1
@@ -67,18 +67,9 @@ enum EventLog {
             events.append(StoredEvent(seq: statement.int(0), event: FanEvent(
                 id: statement.text(1) ?? "", kind: kind, openId: statement.text(3) ?? "", occurredAt: statement.int(4),
                 domain: domain, channel: channel, amount: statement.int(7), ref: statement.text(8),
-                attributes: statement.text(9).map(decode) ?? [:])))
+                attributes: statement.text(9).map(EventAttributes.decode) ?? [:])))
         }
         return events
-    }
-
-    static func encode(_ attributes: [String: String]) -> String? {
-        guard !attributes.isEmpty, let data = try? JSONSerialization.data(withJSONObject: attributes, options: [.sortedKeys]) else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [String: String] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
     }
 }
 

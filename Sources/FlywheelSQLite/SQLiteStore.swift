@@ -115,6 +115,8 @@ public final class SQLiteStore: Store {
             try db.execute(sql: """
                 INSERT INTO accounts (tenant_id, account_id, name, app_id, open_id, time_zone, created_at) VALUES (?,?,?,?,?,?,?)
                 """, arguments: [account.tenantId, account.id, account.name, account.appId, account.openId, account.timeZone, account.createdAt])
+            try db.execute(sql: "INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,0,0)",
+                           arguments: [account.tenantId, account.id])
             try Self.record(audit, db)
         }
     }

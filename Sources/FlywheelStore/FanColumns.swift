@@ -15,6 +15,9 @@ public enum FanColumns {
         "latest_domain", "latest_channel", "following", "followed_at", "follow_changed_at",
     ] + FanCounters.fields.map(\.name) + ["gmv", "intimacy", "level", "ledger", "tier", "tier_changed_at"]
 
+    /// Columns holding text; every other column holds an integer.
+    public static let textNames: Set<String> = ["open_id", "nickname", "first_domain", "first_channel", "latest_domain", "latest_channel", "ledger"]
+
     public static func cells(of fan: FanState) -> [Cell] {
         var cells: [Cell] = [
             .text(fan.openId), fan.nickname.map(Cell.text) ?? .null, .int(fan.firstSeenAt), .int(fan.lastActiveAt),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlywheelEngine
+import FlywheelPostgres
 import FlywheelServer
 import FlywheelSimulator
 import FlywheelSQLite
@@ -22,6 +23,8 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Events per append transaction.") var appendBatch = 50_000
     @Option(help: "Events per projection batch.") var projectBatch = 20_000
     @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("Measure this PostgreSQL database (a fresh tenant in it) instead of a temporary SQLite file.", valueName: "url"))
+    var databaseURL: String?
 
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
@@ -32,8 +35,10 @@ struct IngestBench: AsyncParsableCommand {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-bench-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
+        let store: any Store = try databaseURL.map { try PostgresStore(url: $0, logger: Logger(label: "bench")) }
+            ?? SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
         try await store.migrate()
+        print("store: \(databaseURL == nil ? "SQLite (temporary file, WAL)" : "PostgreSQL")")
         let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
         let flywheelAlt = Flywheel(flywheel.env, projectionBatchSize: projectBatch)
         let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlywheelEngine
+import FlywheelPostgres
 import FlywheelServer
 import FlywheelSQLite
 import FlywheelStore
@@ -15,12 +16,32 @@ struct FlywheelCommand: AsyncParsableCommand {
         subcommands: [Demo.self, Serve.self, Migrate.self, TenantCommand.self, Import.self, Bench.self])
 }
 
-/// Options every command that opens the database shares.
+/// Options every command that opens the database shares: a SQLite file, or PostgreSQL when a
+/// URL is given.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("SQLite database file (created if missing).", valueName: "path"))
     var db: String = ProcessInfo.processInfo.environment["FLYWHEEL_DB"] ?? "flywheel.sqlite"
 
-    func open() async throws -> SQLiteStore { try await openStore(path: db) }
+    @Option(name: .long, help: ArgumentHelp("PostgreSQL URL (postgres://user:pass@host:5432/db); overrides --db. Default: $DATABASE_URL.", valueName: "url"))
+    var databaseURL: String?
+
+    /// The PostgreSQL URL in force: the flag, else `DATABASE_URL`.
+    var postgresURL: String? { databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] }
+
+    /// Where the data lives, for messages.
+    var location: String { postgresURL.map { _ in "PostgreSQL" } ?? db }
+
+    func open() async throws -> any Store {
+        guard let databaseURL = postgresURL else { return try await openStore(path: db) }
+        let store: PostgresStore
+        do {
+            store = try PostgresStore(url: databaseURL, logger: Logger(label: "flywheel.postgres"))
+            try await store.migrate()
+        } catch {
+            throw CommandFailure("cannot use the PostgreSQL database at --database-url: \(error). Check the URL, that the server runs, and the credentials.")
+        }
+        return store
+    }
 }
 
 /// A command that could not do its work: printed as `Error: ...` with what to do next, without
@@ -52,7 +73,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         _ = try await store.open()
-        print("schema of \(store.db) is up to date")
+        print("schema of \(store.location) is up to date")
     }
 }
 
@@ -65,7 +86,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let opened = try await store.open()
         let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
-        print("flywheel serving http://\(host):\(port) (database \(store.db)); webhook: POST /webhooks/douyin")
+        print("flywheel serving http://\(host):\(port) (database \(store.location)); webhook: POST /webhooks/douyin")
         flushOutput()
         try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port)).runService()
     }

@@ -1,0 +1,556 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The scale-out store: PostgreSQL through postgres-nio. Several `flywheel serve` processes may
+/// share one database: appends to an account serialize on its row, and each account is projected
+/// by one process at a time, holding its checkpoint row (`FOR UPDATE SKIP LOCKED`); a process that
+/// dies mid-batch loses its connection, its transaction rolls back and the lock passes on.
+public final class PostgresStore: Store {
+    let client: PostgresClient
+    let sql: SQL
+    private let runner: Task<Void, Never>
+
+    /// `url`: `postgres://user:password@host:port/database`; `?host=/dir` for a Unix socket;
+    /// `?sslmode=require` for TLS.
+    public init(url: String, logger: Logger) throws {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
+              let database = parts.path.split(separator: "/").first.map(String.init) else {
+            throw StoreError.notFound("a database in '\(url)'; use postgres://user:password@host:5432/database")
+        }
+        let query = Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        let user = parts.user ?? "postgres"
+        var config: PostgresClient.Configuration
+        if let socketDir = query["host"], socketDir.hasPrefix("/") {
+            config = .init(unixSocketPath: "\(socketDir)/.s.PGSQL.\(parts.port ?? 5432)", username: user, password: parts.password, database: database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS = query["sslmode"] == "require" ? .require(.makeClientConfiguration()) : .disable
+            config = .init(host: parts.host ?? "127.0.0.1", port: parts.port ?? 5432, username: user, password: parts.password, database: database, tls: tls)
+        }
+        config.options.maximumConnections = 16
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        sql = SQL(logger: logger)
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    public func migrate() async throws {
+        try await transaction { db in
+            // One migrator at a time when several processes start together.
+            try await self.sql.run(db, "SELECT pg_advisory_xact_lock(7415)")
+            try await self.sql.run(db, "CREATE TABLE IF NOT EXISTS flywheel_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+            let applied = Set(try await self.sql.rows(db, "SELECT version FROM flywheel_migrations").compactMap { $0[0].text })
+            for migration in PostgresSchema.migrations where !applied.contains(migration.version) {
+                // The extended protocol runs one statement at a time; the DDL has no ';' inside a statement.
+                for statement in migration.sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
+                    try await db.query(PostgresQuery(unsafeSQL: String(statement)), logger: self.sql.logger)
+                }
+                try await self.sql.run(db, "INSERT INTO flywheel_migrations (version) VALUES ($1) RETURNING version", [.cell(.text(migration.version))])
+            }
+        }
+    }
+
+    /// Creates a database on the same server (for benchmarks and tests that want a clean one).
+    public func createDatabase(_ name: String) async throws {
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(try Self.identifier(name))"), logger: sql.logger)
+    }
+
+    public func dropDatabase(_ name: String) async throws {
+        try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(try Self.identifier(name)) WITH (FORCE)"), logger: sql.logger)
+    }
+
+    /// The same URL naming another database.
+    public static func url(_ url: String, database: String) -> String {
+        guard var parts = URLComponents(string: url) else { return url }
+        parts.path = "/" + database
+        return parts.string ?? url
+    }
+
+    static func identifier(_ name: String) throws -> String {
+        guard !name.isEmpty, name.count < 60, name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else {
+            throw StoreError.notFound("a valid database name in '\(name)' (lowercase letters, digits, _)")
+        }
+        return name
+    }
+
+    // MARK: Tenancy
+
+    public func createTenant(_ tenant: Tenant, owner: User, key: APIKeyRecord, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, "INSERT INTO tenants (tenant_id, name, kind, provider_id, created_at) VALUES ($1,$2,$3,$4,$5)",
+                                   [.text(tenant.id), .text(tenant.name), .text(tenant.kind.rawValue), .optional(tenant.providerId), .int(tenant.createdAt)].binds)
+            try await self.insert(owner, db)
+            try await self.insert(key, db)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func tenant(id: String) async throws -> Tenant? {
+        try await read("SELECT \(Self.tenantColumns) FROM tenants WHERE tenant_id = $1", [.text(id)]).first.map(Self.tenant)
+    }
+
+    public func allTenants() async throws -> [Tenant] {
+        try await read("SELECT \(Self.tenantColumns) FROM tenants ORDER BY created_at, tenant_id", []).map(Self.tenant)
+    }
+
+    public func enterprises(managedBy providerId: String) async throws -> [Tenant] {
+        try await read("SELECT \(Self.tenantColumns) FROM tenants WHERE provider_id = $1 ORDER BY name", [.text(providerId)]).map(Self.tenant)
+    }
+
+    public func createUser(_ user: User, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.insert(user, db)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func users(tenantId: String) async throws -> [User] {
+        try await read("SELECT tenant_id, user_id, name, role, created_at FROM users WHERE tenant_id = $1 ORDER BY created_at, user_id", [.text(tenantId)]).map {
+            User(tenantId: try $0.text(0), id: try $0.text(1), name: try $0.text(2), role: Role(rawValue: try $0.text(3)) ?? .analyst, createdAt: try $0.int(4))
+        }
+    }
+
+    public func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.insert(key, db)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)? {
+        guard let row = try await read("""
+            SELECT k.tenant_id, k.key_id, k.user_id, k.secret_hash, k.created_at, u.role FROM api_keys k
+            JOIN users u ON u.tenant_id = k.tenant_id AND u.user_id = k.user_id WHERE k.key_id = $1
+            """, [.text(id)]).first, let role = Role(rawValue: try row.text(5)) else { return nil }
+        return (APIKeyRecord(tenantId: try row.text(0), id: try row.text(1), userId: try row.text(2), secretHash: try row.text(3), createdAt: try row.int(4)), role)
+    }
+
+    public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, "INSERT INTO platform_apps (tenant_id, app_id, name, client_key, client_secret, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+                                   [.text(app.tenantId), .text(app.id), .text(app.name), .text(app.clientKey), .text(app.clientSecret), .int(app.createdAt)].binds)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func apps(tenantId: String) async throws -> [PlatformApp] {
+        try await read("SELECT \(Self.appColumns) FROM platform_apps WHERE tenant_id = $1 ORDER BY created_at, app_id", [.text(tenantId)]).map(Self.app)
+    }
+
+    public func app(clientKey: String) async throws -> PlatformApp? {
+        try await read("SELECT \(Self.appColumns) FROM platform_apps WHERE client_key = $1", [.text(clientKey)]).first.map(Self.app)
+    }
+
+    public func createAccount(_ account: Account, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, """
+                INSERT INTO accounts (tenant_id, account_id, name, app_id, open_id, time_zone, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)
+                """, [.text(account.tenantId), .text(account.id), .text(account.name), .text(account.appId), .text(account.openId),
+                      .text(account.timeZone), .int(account.createdAt)].binds)
+            try await self.sql.run(db, "INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES ($1,$2,0,0)",
+                                   [.text(account.tenantId), .text(account.id)].binds)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func accounts(tenantIds: [String]) async throws -> [Account] {
+        try await read("SELECT \(Self.accountColumns) FROM accounts WHERE tenant_id = ANY($1) ORDER BY tenant_id, created_at, account_id",
+                       binds: [.texts(tenantIds)]).map(Self.account)
+    }
+
+    public func account(id: String, tenantIds: [String]) async throws -> Account? {
+        try await read("SELECT \(Self.accountColumns) FROM accounts WHERE account_id = $1 AND tenant_id = ANY($2)",
+                       binds: [.cell(.text(id)), .texts(tenantIds)]).first.map(Self.account)
+    }
+
+    public func account(tenantId: String, appId: String, openId: String) async throws -> Account? {
+        try await read("SELECT \(Self.accountColumns) FROM accounts WHERE tenant_id = $1 AND app_id = $2 AND open_id = $3",
+                       [.text(tenantId), .text(appId), .text(openId)]).first.map(Self.account)
+    }
+
+    public func rules(of account: Account) async throws -> VersionedRules {
+        try await client.withConnection { db in try await self.rules(of: account, db) }
+    }
+
+    public func setRules(_ rules: AccountRules, of account: Account, audit: AuditEntry) async throws -> Int {
+        let json = String(decoding: try JSONEncoder().encode(rules), as: UTF8.self)
+        return try await transaction { db in
+            let rows = try await self.sql.rows(db, """
+                UPDATE accounts SET rules = $1, rules_version = rules_version + 1 WHERE tenant_id = $2 AND account_id = $3 RETURNING rules_version
+                """, [.text(json), .text(account.tenantId), .text(account.id)].binds)
+            try await self.record(audit, db)
+            return Int(try rows.first?.int(0) ?? 0)
+        }
+    }
+
+    public func auditLog(tenantId: String, cursor: String?, limit: Int) async throws -> Page<AuditEntry> {
+        let rows = try await read("""
+            SELECT tenant_id, audit_id, at, actor, action, target, detail FROM audit_log
+            WHERE tenant_id = $1 AND ($2::text IS NULL OR audit_id < $2) ORDER BY audit_id DESC LIMIT $3
+            """, [.text(tenantId), .optional(cursor), .int(Int64(limit + 1))])
+        let entries = try rows.prefix(limit).map {
+            AuditEntry(id: try $0.text(1), tenantId: try $0.text(0), at: try $0.int(2), actor: try $0.text(3), action: try $0.text(4),
+                       target: try $0.text(5), detail: try $0.text(6))
+        }
+        return Page(items: entries, nextCursor: rows.count > limit ? entries.last?.id : nil)
+    }
+
+    // MARK: Ingest
+
+    public func ingest(_ delivery: WebhookDelivery, events: [FanEvent]) async throws -> DeliveryOutcome {
+        try await transaction { db in
+            let stored = try await self.sql.run(db, """
+                INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
+                VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING RETURNING msg_id
+                """, [.text(delivery.tenantId), .text(delivery.appId), .text(delivery.msgId), .text(delivery.event), .optional(delivery.accountId),
+                      .int(delivery.receivedAt), .text(delivery.body)].binds)
+            guard stored == 1 else { return .duplicate }
+            guard let accountId = delivery.accountId, !events.isEmpty else { return .stored(events: 0) }
+            let outcome = try await self.append(events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }, db, progress: { _ in })
+            return .stored(events: outcome.inserted)
+        }
+    }
+
+    public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
+        try await transaction { db in try await self.append(events, db, progress: progress) }
+    }
+
+    /// Appends under each account's row lock, skipping ids already in the log (or earlier in the
+    /// batch), so sequence numbers stay dense and in arrival order.
+    func append(_ events: [AccountEvent], _ db: PostgresConnection, progress: (Int) -> Void) async throws -> AppendOutcome {
+        var order: [String] = []
+        var byAccount: [String: (tenantId: String, events: [FanEvent])] = [:]
+        for item in events {
+            if byAccount[item.accountId] == nil {
+                order.append(item.accountId)
+                byAccount[item.accountId] = (item.tenantId, [])
+            }
+            byAccount[item.accountId]?.events.append(item.event)
+        }
+        var inserted = 0, done = 0
+        for accountId in order {
+            guard let (tenantId, list) = byAccount[accountId] else { continue }
+            guard let last = try await sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE",
+                                                [.text(tenantId), .text(accountId)].binds).first?.int(0) else {
+                throw StoreError.notFound("account \(accountId)")
+            }
+            var seq = last
+            for start in stride(from: 0, to: list.count, by: 10_000) {
+                let chunk = list[start..<min(start + 10_000, list.count)]
+                var seen = Set(try await sql.rows(db, "SELECT event_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND event_id = ANY($3)",
+                                                  [.cell(.text(tenantId)), .cell(.text(accountId)), .texts(chunk.map(\.id))]).compactMap { $0[0].text })
+                let fresh = chunk.filter { seen.insert($0.id).inserted }
+                if !fresh.isEmpty {
+                    try await sql.run(db, """
+                        INSERT INTO events (tenant_id, account_id, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
+                        SELECT $1, $2, s, i, k, o, t, d, c, a, NULLIF(r, ''), NULLIF(x, '')
+                        FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[])
+                          AS u(s, i, k, o, t, d, c, a, r, x)
+                        """, [.cell(.text(tenantId)), .cell(.text(accountId)), .ints((1...fresh.count).map { seq + Int64($0) }),
+                              .texts(fresh.map(\.id)), .texts(fresh.map(\.kind.rawValue)), .texts(fresh.map(\.openId)),
+                              .ints(fresh.map(\.occurredAt)), .texts(fresh.map(\.domain.rawValue)), .texts(fresh.map(\.channel.rawValue)),
+                              .ints(fresh.map(\.amount)), .texts(fresh.map { $0.ref ?? "" }), .texts(fresh.map { EventAttributes.encode($0.attributes) ?? "" })])
+                    seq += Int64(fresh.count)
+                    inserted += fresh.count
+                }
+                done += chunk.count
+                progress(done)
+            }
+            try await sql.run(db, "UPDATE accounts SET last_seq = $1 WHERE tenant_id = $2 AND account_id = $3 RETURNING last_seq",
+                              [.int(seq), .text(tenantId), .text(accountId)].binds)
+        }
+        return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
+    }
+
+    // MARK: Projection
+
+    public func accountsNeedingProjection() async throws -> [Account] {
+        try await read("""
+            SELECT \(Self.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            FROM accounts a JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
+            WHERE a.last_seq > c.last_seq OR a.rules_version > c.rules_version ORDER BY a.tenant_id, a.account_id
+            """, []).map(Self.account)
+    }
+
+    public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+        try await transaction { db in
+            let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+            // Another process holding this account's checkpoint is projecting it: leave it be.
+            guard let checkpoint = try await self.sql.rows(db, """
+                SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE SKIP LOCKED
+                """, key.binds).first else { return 0 }
+            let lastSeq = try checkpoint.int(0)
+            let rules = try await self.rules(of: account, db)
+            let rulesChanged = rules.version != Int(try checkpoint.int(1))
+            let events = try await self.sql.rows(db, """
+                SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT $4
+                """, (key + [.int(lastSeq), .int(Int64(limit))]).binds).map(Self.storedEvent)
+            guard !events.isEmpty || rulesChanged else { return 0 }
+            let fanRows = rulesChanged
+                ? try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2", key.binds)
+                : try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                                          key.binds + [.texts(Array(Set(events.map(\.event.openId))))])
+            var fans: [String: FanState] = [:]
+            for row in fanRows {
+                let fan = try FanColumns.fan(from: row)
+                fans[fan.openId] = fan
+            }
+            let result = try step(ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans))
+            try await self.save(result, of: account, db)
+            try await self.sql.run(db, """
+                UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
+                """, (key + [.int(events.last?.seq ?? lastSeq), .int(Int64(rules.version))]).binds)
+            return events.count
+        }
+    }
+
+    /// Writes a batch's fans, transitions and rollups, a statement each.
+    func save(_ result: ProjectionResult, of account: Account, _ db: PostgresConnection) async throws {
+        let key: [SQL.Bind] = [.cell(.text(account.tenantId)), .cell(.text(account.id))]
+        if !result.fans.isEmpty {
+            let rows = result.fans.map(FanColumns.cells)
+            var columns: [SQL.Bind] = []
+            var selects: [String] = []
+            for (i, name) in FanColumns.names.enumerated() {
+                let param = "$\(i + 3)"
+                if FanColumns.textNames.contains(name) {
+                    columns.append(.texts(rows.map { $0[i].text ?? "" }))
+                    selects.append("\(param)::text[]")
+                } else {
+                    columns.append(.ints(rows.map { $0[i].int ?? Int64.min }))
+                    selects.append("\(param)::bigint[]")
+                }
+            }
+            let names = FanColumns.names
+            let values = names.map { FanColumns.textNames.contains($0) ? "NULLIF(u.\($0), '')" : "NULLIF(u.\($0), \(Int64.min))" }
+            try await sql.run(db, """
+                INSERT INTO fans (tenant_id, account_id, \(names.joined(separator: ", ")))
+                SELECT $1, $2, \(values.joined(separator: ", ")) FROM UNNEST(\(selects.joined(separator: ", "))) AS u(\(names.joined(separator: ", ")))
+                ON CONFLICT (tenant_id, account_id, open_id) DO UPDATE SET
+                \(names.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
+                """, key + columns)
+        }
+        if !result.transitions.isEmpty {
+            let t = result.transitions
+            try await sql.run(db, """
+                INSERT INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
+                SELECT $1, $2, o, s, a, NULLIF(f, -1), t, c FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+                  AS u(o, s, a, f, t, c)
+                ON CONFLICT DO NOTHING
+                """, key + [.texts(t.map(\.transition.openId)), .ints(t.map(\.causeSeq)), .ints(t.map(\.transition.at)),
+                            .ints(t.map { Int64($0.transition.from?.rawValue ?? -1) }), .ints(t.map { Int64($0.transition.to.rawValue) }),
+                            .texts(t.map(\.transition.cause))])
+        }
+        if !result.tierFlows.isEmpty {
+            let flows = Array(result.tierFlows)
+            try await sql.run(db, """
+                INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans)
+                SELECT $1, $2, d, f, t, n FROM UNNEST($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(d, f, t, n)
+                ON CONFLICT (tenant_id, account_id, day, from_tier, to_tier) DO UPDATE SET fans = tier_flow_daily.fans + EXCLUDED.fans
+                """, key + [.ints(flows.map { Int64($0.key.day) }), .ints(flows.map { Int64($0.key.from?.rawValue ?? -1) }),
+                            .ints(flows.map { Int64($0.key.to.rawValue) }), .ints(flows.map { Int64($0.value) })])
+        }
+        if !result.activity.isEmpty {
+            let cells = Array(result.activity)
+            try await sql.run(db, """
+                INSERT INTO activity_daily (tenant_id, account_id, day, domain, channel, events, new_fans)
+                SELECT $1, $2, d, m, c, e, n FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS u(d, m, c, e, n)
+                ON CONFLICT (tenant_id, account_id, day, domain, channel) DO UPDATE SET
+                  events = activity_daily.events + EXCLUDED.events, new_fans = activity_daily.new_fans + EXCLUDED.new_fans
+                """, key + [.ints(cells.map { Int64($0.key.day) }), .texts(cells.map(\.key.domain.rawValue)), .texts(cells.map(\.key.channel.rawValue)),
+                            .ints(cells.map { Int64($0.value.events) }), .ints(cells.map { Int64($0.value.newFans) })])
+        }
+    }
+
+    // MARK: Reads
+
+    public func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState> {
+        var text = "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id > $3"
+        var binds: [Cell] = [.text(account.tenantId), .text(account.id), .text(cursor ?? "")]
+        if let tier = filter.tier { binds.append(.int(Int64(tier.rawValue))); text += " AND tier = $\(binds.count)" }
+        if let domain = filter.firstDomain { binds.append(.text(domain.rawValue)); text += " AND first_domain = $\(binds.count)" }
+        if let following = filter.following { binds.append(.int(following ? 1 : 0)); text += " AND following = $\(binds.count)" }
+        binds.append(.int(Int64(limit + 1)))
+        // open_id is COLLATE "C": byte order, as in SQLite, so cursors page the same on both stores.
+        text += " ORDER BY open_id LIMIT $\(binds.count)"
+        let fans = try await read(text, binds).map(FanColumns.fan)
+        let page = Array(fans.prefix(limit))
+        return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
+    }
+
+    public func fan(of account: Account, openId: String) async throws -> FanState? {
+        try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3",
+                       [.text(account.tenantId), .text(account.id), .text(openId)]).first.map(FanColumns.fan)
+    }
+
+    public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
+        try await read("""
+            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3 ORDER BY seq DESC LIMIT $4
+            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map(Self.storedEvent)
+    }
+
+    public func transitions(of account: Account, openId: String, limit: Int) async throws -> [TierTransition] {
+        try await read("""
+            SELECT at, from_tier, to_tier, cause FROM tier_transitions WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
+            ORDER BY at DESC, cause_seq DESC LIMIT $4
+            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).compactMap { row in
+            guard let to = Tier(rawValue: Int(try row.int(2))) else { return nil }
+            return TierTransition(openId: openId, from: row[1].int.flatMap { Tier(rawValue: Int($0)) }, to: to, at: try row.int(0), cause: try row.text(3))
+        }
+    }
+
+    public func tierCounts(of account: Account) async throws -> [Tier: Int] {
+        var counts: [Tier: Int] = [:]
+        for row in try await read("SELECT tier, COUNT(*) FROM fans WHERE tenant_id = $1 AND account_id = $2 GROUP BY tier",
+                                  [.text(account.tenantId), .text(account.id)]) {
+            if let tier = Tier(rawValue: Int(try row.int(0))) { counts[tier] = Int(try row.int(1)) }
+        }
+        return counts
+    }
+
+    public func tierFlows(of account: Account, days: ClosedRange<Int>) async throws -> [TierFlow: Int] {
+        var flows: [TierFlow: Int] = [:]
+        for row in try await read("""
+            SELECT day, from_tier, to_tier, fans FROM tier_flow_daily WHERE tenant_id = $1 AND account_id = $2 AND day BETWEEN $3 AND $4
+            """, [.text(account.tenantId), .text(account.id), .int(Int64(days.lowerBound)), .int(Int64(days.upperBound))]) {
+            guard let to = Tier(rawValue: Int(try row.int(2))) else { continue }
+            flows[TierFlow(day: Int(try row.int(0)), from: Tier(rawValue: Int(try row.int(1))), to: to)] = Int(try row.int(3))
+        }
+        return flows
+    }
+
+    public func tierCounts(of account: Account, before day: Int) async throws -> [Tier: Int] {
+        var counts: [Tier: Int] = [:]
+        for row in try await read("""
+            SELECT from_tier, to_tier, SUM(fans)::bigint FROM tier_flow_daily WHERE tenant_id = $1 AND account_id = $2 AND day < $3
+            GROUP BY from_tier, to_tier
+            """, [.text(account.tenantId), .text(account.id), .int(Int64(day))]) {
+            let n = Int(try row.int(2))
+            if let to = Tier(rawValue: Int(try row.int(1))) { counts[to, default: 0] += n }
+            if let from = Tier(rawValue: Int(try row.int(0))) { counts[from, default: 0] -= n }
+        }
+        return counts
+    }
+
+    public func activity(of account: Account, days: ClosedRange<Int>) async throws -> [ActivityCell: ActivityCount] {
+        var cells: [ActivityCell: ActivityCount] = [:]
+        for row in try await read("""
+            SELECT day, domain, channel, events, new_fans FROM activity_daily WHERE tenant_id = $1 AND account_id = $2 AND day BETWEEN $3 AND $4
+            """, [.text(account.tenantId), .text(account.id), .int(Int64(days.lowerBound)), .int(Int64(days.upperBound))]) {
+            guard let domain = SourceDomain(rawValue: try row.text(1)), let channel = Channel(rawValue: try row.text(2)) else { continue }
+            cells[ActivityCell(day: Int(try row.int(0)), domain: domain, channel: channel)] = ActivityCount(events: Int(try row.int(3)), newFans: Int(try row.int(4)))
+        }
+        return cells
+    }
+
+    // MARK: Helpers
+
+    static let tenantColumns = "tenant_id, name, kind, provider_id, created_at"
+    static let appColumns = "tenant_id, app_id, name, client_key, client_secret, created_at"
+    static let accountColumns = "tenant_id, account_id, name, app_id, open_id, time_zone, created_at"
+    static let eventColumns = "seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes"
+    static let fanColumns = FanColumns.names.joined(separator: ", ")
+
+    /// A transaction whose constraint violations come back as `StoreError`s naming the column.
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { db in
+                try await db.withTransaction(logger: self.sql.logger) { db in try await body(db) }
+            }
+        } catch let error as PostgresTransactionError {
+            throw Self.translate(error.closureError ?? error.beginError ?? error.commitError ?? error)
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        guard let psql = error as? PSQLError else { return error }
+        guard let state = psql.serverInfo?[.sqlState] else { return PostgresFailure(description: "\(psql.code): \(psql.underlying.map { "\($0)" } ?? "no detail")") }
+        let detail = psql.serverInfo?[.detail] ?? psql.serverInfo?[.message] ?? "constraint failed"
+        switch state {
+        case "23505": return StoreError.conflict(field: psql.serverInfo?[.constraintName] ?? "value", detail)
+        case "23503": return StoreError.notFound("a referenced record does not exist")
+        default: return PostgresFailure(description: "PostgreSQL error \(state): \(psql.serverInfo?[.message] ?? "")")
+        }
+    }
+
+    func read(_ text: String, _ binds: [Cell]) async throws -> [[Cell]] {
+        try await read(text, binds: binds.map(SQL.Bind.cell))
+    }
+
+    func read(_ text: String, binds: [SQL.Bind]) async throws -> [[Cell]] {
+        do {
+            return try await client.withConnection { db in try await self.sql.rows(db, text, binds) }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    func insert(_ user: User, _ db: PostgresConnection) async throws {
+        try await sql.run(db, "INSERT INTO users (tenant_id, user_id, name, role, created_at) VALUES ($1,$2,$3,$4,$5)",
+                          [.text(user.tenantId), .text(user.id), .text(user.name), .text(user.role.rawValue), .int(user.createdAt)].binds)
+    }
+
+    func insert(_ key: APIKeyRecord, _ db: PostgresConnection) async throws {
+        try await sql.run(db, "INSERT INTO api_keys (tenant_id, key_id, user_id, secret_hash, created_at) VALUES ($1,$2,$3,$4,$5)",
+                          [.text(key.tenantId), .text(key.id), .text(key.userId), .text(key.secretHash), .int(key.createdAt)].binds)
+    }
+
+    func record(_ audit: AuditEntry, _ db: PostgresConnection) async throws {
+        try await sql.run(db, "INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                          [.text(audit.tenantId), .text(audit.id), .int(audit.at), .text(audit.actor), .text(audit.action), .text(audit.target), .text(audit.detail)].binds)
+    }
+
+    func rules(of account: Account, _ db: PostgresConnection) async throws -> VersionedRules {
+        guard let row = try await sql.rows(db, """
+            SELECT a.rules, a.rules_version, c.rules_version FROM accounts a
+            JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
+            WHERE a.tenant_id = $1 AND a.account_id = $2
+            """, [.text(account.tenantId), .text(account.id)].binds).first else { throw StoreError.notFound("account \(account.id)") }
+        let rules = try row[0].text.map { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) } ?? .standard
+        return VersionedRules(rules: rules, version: Int(try row.int(1)), appliedVersion: Int(try row.int(2)))
+    }
+
+    static func tenant(_ row: [Cell]) throws -> Tenant {
+        Tenant(id: try row.text(0), name: try row.text(1), kind: Tenant.Kind(rawValue: try row.text(2)) ?? .enterprise,
+               providerId: row[3].text, createdAt: try row.int(4))
+    }
+
+    static func app(_ row: [Cell]) throws -> PlatformApp {
+        PlatformApp(tenantId: try row.text(0), id: try row.text(1), name: try row.text(2), clientKey: try row.text(3),
+                    clientSecret: try row.text(4), createdAt: try row.int(5))
+    }
+
+    static func account(_ row: [Cell]) throws -> Account {
+        Account(tenantId: try row.text(0), id: try row.text(1), name: try row.text(2), appId: try row.text(3), openId: try row.text(4),
+                timeZone: try row.text(5), createdAt: try row.int(6))
+    }
+
+    static func storedEvent(_ row: [Cell]) throws -> StoredEvent {
+        guard let kind = EventKind(rawValue: try row.text(2)), let domain = SourceDomain(rawValue: try row.text(5)),
+              let channel = Channel(rawValue: try row.text(6)) else {
+            throw StoreError.corrupt("events row \(try row.int(0)) has an unknown kind, domain or channel")
+        }
+        return StoredEvent(seq: try row.int(0), event: FanEvent(
+            id: try row.text(1), kind: kind, openId: try row.text(3), occurredAt: try row.int(4), domain: domain, channel: channel,
+            amount: try row.int(7), ref: row[8].text, attributes: row[9].text.map(EventAttributes.decode) ?? [:]))
+    }
+}
+
+/// A PostgreSQL failure with the server's own words (postgres-nio hides them by default).
+public struct PostgresFailure: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension Cell {
+    static func optional(_ text: String?) -> Cell { text.map(Cell.text) ?? .null }
+}
+
+extension Array where Element == Cell {
+    var binds: [SQL.Bind] { map(SQL.Bind.cell) }
+}

@@ -1,0 +1,71 @@
+import FlywheelStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Runs SQL with `Cell` parameters and reads rows back as cells: one way to talk to PostgreSQL
+/// for every query of the store.
+struct SQL {
+    let logger: Logger
+
+    /// A parameter: a scalar cell, or a column of values for `UNNEST`.
+    enum Bind {
+        case cell(Cell)
+        case texts([String])
+        case ints([Int64])
+    }
+
+    static func query(_ sql: String, _ binds: [Bind]) throws -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            switch bind {
+            case .cell(.int(let i)): bindings.append(i)
+            case .cell(.text(let s)): bindings.append(s)
+            case .cell(.null): bindings.appendNull()
+            case .texts(let values): bindings.append(values)
+            case .ints(let values): bindings.append(values)
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// Runs `sql` on `connection` and returns every row.
+    func rows(_ connection: PostgresConnection, _ sql: String, _ binds: [Bind] = []) async throws -> [[Cell]] {
+        let sequence = try await connection.query(try Self.query(sql, binds), logger: logger)
+        var rows: [[Cell]] = []
+        for try await row in sequence { rows.append(try row.map(Self.cell)) }
+        return rows
+    }
+
+    /// Runs a statement and returns the rows it affected (from its `RETURNING` rows or tag).
+    @discardableResult
+    func run(_ connection: PostgresConnection, _ sql: String, _ binds: [Bind] = []) async throws -> Int {
+        try await rows(connection, sql, binds).count
+    }
+
+    static func cell(_ cell: PostgresCell) throws -> Cell {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int8, .int4, .int2: return .int(try cell.decode(Int64.self))
+        case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+extension Cell {
+    var int: Int64? { if case .int(let v) = self { v } else { nil } }
+    var text: String? { if case .text(let v) = self { v } else { nil } }
+}
+
+extension Array where Element == Cell {
+    func int(_ i: Int) throws -> Int64 {
+        guard let v = self[i].int else { throw StoreError.corrupt("column \(i) is not an integer") }
+        return v
+    }
+
+    func text(_ i: Int) throws -> String {
+        guard let v = self[i].text else { throw StoreError.corrupt("column \(i) is not text") }
+        return v
+    }
+}

@@ -1,0 +1,64 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelSQLite
+import FlywheelStore
+import Foundation
+import GRDB
+import Logging
+import Metrics
+import Testing
+
+/// What only the embedded store has: a file another process (or a restart) opens again.
+@Suite struct SQLiteTests {
+    let dir: URL
+    let path: String
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        path = dir.appendingPathComponent("f.sqlite").path
+    }
+
+    func open() async throws -> FlywheelEnvironment {
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        return .live(store: store, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
+    }
+
+    func account(_ env: FlywheelEnvironment) async throws -> Account {
+        let made = try await Tenancy(env).createTenant(name: "Acme", kind: .enterprise, actor: "test")
+        let app = PlatformApp(tenantId: made.tenant.id, id: "app_1", name: "app", clientKey: "ck", clientSecret: "s", createdAt: 0)
+        try await env.store.createApp(app, audit: env.audit(tenantId: app.tenantId, actor: "t", action: "app.create", target: app.id))
+        let account = Account(tenantId: made.tenant.id, id: "acc_1", name: "main", appId: app.id, openId: "acct", timeZone: "Asia/Shanghai", createdAt: 0)
+        try await env.store.createAccount(account, audit: env.audit(tenantId: account.tenantId, actor: "t", action: "account.create", target: account.id))
+        return account
+    }
+
+    @Test func aRestartedProcessResumesFromTheCheckpointInTheFile() async throws {
+        let first = try await open()
+        let account = try await account(first)
+        let events = (0..<500).map { FanEvent(id: "e\($0)", kind: $0 % 9 == 0 ? .follow : .share, openId: "fan\($0 % 11)", occurredAt: 1_767_225_600_000 + Int64($0) * 60_000, channel: .search) }
+        _ = try await first.store.append(events.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }
+        _ = try await first.store.project(account, limit: 200) { Projector.step($0, now: 0) }
+
+        let second = try await open()
+        #expect(try await second.store.accountsNeedingProjection().map(\.id) == [account.id])
+        await Flywheel(second, projectionBatchSize: 200).projector.drain()
+        let fans = try await second.store.fans(of: account, filter: FanFilter(), cursor: nil, limit: 100).items
+        #expect(fans.reduce(0) { $0 + $1.counters.shares + $1.counters.follows } == 500)
+        #expect(fans.map(\.intimacy).reduce(0, +) == events.filter { $0.kind == .share }.count * 10)
+    }
+
+    @Test func aFailingAccountIsReportedNotSilent() async throws {
+        let env = try await open()
+        let account = try await account(env)
+        let flywheel = Flywheel(env)
+        _ = try await env.store.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: FanEvent(id: "1", kind: .like, openId: "f", occurredAt: 1, channel: .dm))]) { _ in }
+        // Rules that no longer decode (written around the API) make every batch fail.
+        try await DatabaseQueue(path: path).write { try $0.execute(sql: "UPDATE accounts SET rules = '{broken', rules_version = 1") }
+        await flywheel.projector.runOnce()
+        let failures = await flywheel.projector.failures()
+        #expect(failures[account.id] != nil)
+        #expect(try await env.store.accountsNeedingProjection().map(\.id) == [account.id], "nothing was committed for it")
+    }
+}

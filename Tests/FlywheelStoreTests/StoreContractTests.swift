@@ -1,0 +1,181 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import Testing
+
+/// What every store promises, checked on SQLite and on a real PostgreSQL server alike.
+@Suite struct StoreContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func appendingTheSameIdsTwiceStoresThemOnce(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let batch = f.events((0..<100).map { FanEvent(id: "e\($0)", kind: .like, openId: "fan\($0 % 7)", occurredAt: Int64($0), channel: .search) })
+        #expect(try await f.store.append(batch) { _ in } == AppendOutcome(inserted: 100, duplicates: 0))
+        let again = Array(batch[50...]) + f.events([FanEvent(id: "new", kind: .share, openId: "fan1", occurredAt: 200, channel: .dm)])
+        #expect(try await f.store.append(again) { _ in } == AppendOutcome(inserted: 1, duplicates: 50))
+        let repeated = f.events([FanEvent(id: "twice", kind: .like, openId: "fan2", occurredAt: 300, channel: .dm)])
+        #expect(try await f.store.append(repeated + repeated) { _ in } == AppendOutcome(inserted: 1, duplicates: 1))
+        let timeline = try await f.store.timeline(of: f.account, openId: "fan1", limit: 100)
+        #expect(timeline.first?.event.id == "new")
+        #expect(timeline.first?.seq == 101, "sequence numbers have no holes for skipped duplicates")
+        #expect(timeline.count == 16)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func eventsComeBackAsTheyWereStored(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let event = FanEvent(id: "x", kind: .orderPaid, openId: "u", occurredAt: 1_772_323_200_123, domain: .commercial, channel: .qianchuan,
+                             amount: 39_900, ref: "order-7", attributes: ["nickname": "阿明", "phone": "138"])
+        _ = try await f.store.append(f.events([event])) { _ in }
+        #expect(try await f.store.timeline(of: f.account, openId: "u", limit: 5).map(\.event) == [event])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRedeliveredMsgIdChangesNothing(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let delivery = WebhookDelivery(tenantId: f.account.tenantId, appId: f.account.appId, msgId: "m-1", event: "new_follow_action",
+                                       accountId: f.account.id, receivedAt: 5, body: "{}")
+        let event = FanEvent(id: "dy:m-1", kind: .follow, openId: "fan", occurredAt: 1, channel: .unknown)
+        #expect(try await f.store.ingest(delivery, events: [event]) == .stored(events: 1))
+        #expect(try await f.store.ingest(delivery, events: [event]) == .duplicate)
+        #expect(try await f.store.timeline(of: f.account, openId: "fan", limit: 10).count == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func accountsAreOnlyFoundWithinTheCallersTenants(_ kind: StoreKind) async throws {
+        let a = try await StoreFixture(kind, tenant: "A")
+        let b = try await StoreFixture.account(a.env, tenant: "B", openId: "other")
+        #expect(try await a.store.account(id: b.id, tenantIds: [a.account.tenantId]) == nil)
+        #expect(try await a.store.account(id: b.id, tenantIds: [b.tenantId]) == b)
+        #expect(try await a.store.accounts(tenantIds: [a.account.tenantId]).map(\.id) == [a.account.id])
+        #expect(try await a.store.account(tenantId: a.account.tenantId, appId: b.appId, openId: "other") == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func takenUniqueValuesAreConflictsAndMissingReferencesNotFound(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        var copy = try await f.store.apps(tenantId: f.account.tenantId)[0]
+        copy.id = "app_other"
+        await #expect(throws: StoreError.self) {
+            try await f.store.createApp(copy, audit: f.env.audit(tenantId: copy.tenantId, actor: "t", action: "app.create", target: copy.id))
+        }
+        var orphan = f.account
+        orphan.id = "acc_orphan"
+        orphan.appId = "app_missing"
+        orphan.openId = "x"
+        await #expect(throws: StoreError.self) {
+            try await f.store.createAccount(orphan, audit: f.env.audit(tenantId: orphan.tenantId, actor: "t", action: "account.create", target: orphan.id))
+        }
+        let log = try await f.store.auditLog(tenantId: f.account.tenantId, cursor: nil, limit: 10)
+        #expect(log.items.count == 3, "refused writes leave no audit line")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func everyWriteIsAuditedAndTheLogPages(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let log = try await f.store.auditLog(tenantId: f.account.tenantId, cursor: nil, limit: 10)
+        #expect(log.items.map(\.action) == ["account.create", "app.create", "tenant.create"])
+        let page = try await f.store.auditLog(tenantId: f.account.tenantId, cursor: nil, limit: 2)
+        let rest = try await f.store.auditLog(tenantId: f.account.tenantId, cursor: page.nextCursor, limit: 2)
+        #expect(rest.items.map(\.action) == ["tenant.create"])
+        #expect(rest.nextCursor == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func fansArePagedInOpenIdOrderWithFilters(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        var events: [FanEvent] = []
+        for i in 0..<25 {
+            let id = i % 2 == 0 ? String(format: "fan%02d", i) : String(format: "Fan%02d", i)
+            events.append(FanEvent(id: "v\(i)", kind: .videoView, openId: id, occurredAt: 1_000, channel: i % 2 == 0 ? .douPlus : .search))
+            if i % 5 == 0 { events.append(FanEvent(id: "f\(i)", kind: .follow, openId: id, occurredAt: 2_000, channel: .followFeed)) }
+        }
+        _ = try await f.store.append(f.events(events)) { _ in }
+        await Flywheel(f.env).projector.drain()
+        var seen: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await f.store.fans(of: f.account, filter: FanFilter(), cursor: cursor, limit: 10)
+            seen += page.items.map(\.openId)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen == Set(events.map(\.openId)).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }), "byte order on every store")
+        let passersby = try await f.store.fans(of: f.account, filter: FanFilter(tier: .passerby), cursor: nil, limit: 100)
+        #expect(passersby.items.map(\.openId) == ["Fan05", "Fan15", "fan00", "fan10", "fan20"])
+        let paid = try await f.store.fans(of: f.account, filter: FanFilter(firstDomain: .commercial, following: false), cursor: nil, limit: 100)
+        #expect(paid.items.count == 10)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aProjectorInterruptedMidStreamLosesAndDoublesNothing(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let events = mixedEvents(count: 2_000)
+        _ = try await f.store.append(f.events(events)) { _ in }
+
+        // Two good batches, then a crash in the middle of the third: its transaction leaves no trace.
+        for _ in 0..<2 {
+            _ = try await f.store.project(f.account, limit: 300) { Projector.step($0, now: 0) }
+        }
+        await #expect(throws: Crash.self) {
+            _ = try await f.store.project(f.account, limit: 300) { _ in throw Crash() }
+        }
+        #expect(try await f.fans() == expectedFans(Array(events.prefix(600))))
+
+        let resumed = Flywheel(f.env, projectionBatchSize: 300)
+        await resumed.projector.drain()
+        #expect(try await f.fans() == expectedFans(events))
+
+        // Replaying the whole log again (a redelivery storm) changes nothing.
+        _ = try await f.store.append(f.events(events)) { _ in }
+        await resumed.projector.drain()
+        #expect(try await f.fans() == expectedFans(events))
+        #expect(try await f.store.accountsNeedingProjection().isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func tierFlowsAddUpToTheCurrentTiersAndTransitionsAreKept(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let events = mixedEvents(count: 1_500)
+        _ = try await f.store.append(f.events(events)) { _ in }
+        await Flywheel(f.env, projectionBatchSize: 100).projector.drain()
+        let current = try await f.store.tierCounts(of: f.account)
+        let fromFlows = try await f.store.tierCounts(of: f.account, before: 100_000)
+        #expect(current.values.reduce(0, +) == 37)
+        #expect(Tier.allCases.map { current[$0] ?? 0 } == Tier.allCases.map { fromFlows[$0] ?? 0 })
+        let moves = try await f.store.transitions(of: f.account, openId: "fan1", limit: 100)
+        #expect(moves.last?.from == nil, "the oldest transition is the fan's arrival")
+        #expect(moves.first?.to == expectedFans(events)["fan1"]?.tier)
+        let activity = try await f.store.activity(of: f.account, days: 0...100_000)
+        #expect(activity.values.reduce(0) { $0 + $1.events } == 1_500)
+        #expect(activity.values.reduce(0) { $0 + $1.newFans } == 37)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func changingTheRulesReevaluatesEveryFan(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let flywheel = Flywheel(f.env)
+        let events = mixedEvents(count: 1_000)
+        _ = try await f.store.append(f.events(events)) { _ in }
+        await flywheel.projector.drain()
+        let before = try await f.store.tierCounts(of: f.account)
+        let closer: Int = before.filter { $0.key > .potential }.values.reduce(0, +)
+        #expect(closer > 0)
+
+        var strict = AccountRules.standard
+        strict.tiers = TierRules(passerby: [TierCriterion(following: true, minLevel: 15)], liking: [TierCriterion(minLevel: 15)],
+                                 trueLove: [TierCriterion(minLevel: 15)])
+        let version = try await f.store.setRules(strict, of: f.account, audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "rules.update", target: f.account.id))
+        #expect(try await f.store.rules(of: f.account).appliedVersion == 0)
+        await flywheel.projector.drain()
+        let applied = try await f.store.rules(of: f.account)
+        #expect(applied == VersionedRules(rules: strict, version: version, appliedVersion: version))
+        let counts = try await f.store.tierCounts(of: f.account)
+        #expect(counts == [.potential: 37])
+        let expected = expectedFans(events, rules: strict)
+        for (openId, fan) in try await f.fans() {
+            var e = try #require(expected[openId])
+            e.tierChangedAt = fan.tierChangedAt
+            #expect(fan == e)
+        }
+    }
+}

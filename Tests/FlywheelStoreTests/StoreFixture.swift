@@ -1,0 +1,104 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelPostgres
+import FlywheelSQLite
+import FlywheelStore
+import Foundation
+import Logging
+import Metrics
+import Testing
+
+/// The stores the contract runs against: every test here runs on both.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+struct PostgresMissing: Error, CustomStringConvertible {
+    var description: String { "FLYWHEEL_TEST_DATABASE_URL is not set: run scripts/test, which starts a throwaway PostgreSQL server" }
+}
+
+/// A fresh, migrated store of `kind` (its own SQLite file, or its own PostgreSQL database), with one
+/// tenant, one app and one account.
+struct StoreFixture {
+    let store: any Store
+    let env: FlywheelEnvironment
+    let account: Account
+
+    init(_ kind: StoreKind, tenant: String = "Acme") async throws {
+        store = try await Self.makeStore(kind)
+        env = .live(store: store, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
+        account = try await Self.account(env, tenant: tenant)
+    }
+
+    static func makeStore(_ kind: StoreKind) async throws -> any Store {
+        let store: any Store
+        switch kind {
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            store = try SQLiteStore(path: dir.appendingPathComponent("test.sqlite").path)
+        case .postgres:
+            guard let admin = ProcessInfo.processInfo.environment["FLYWHEEL_TEST_DATABASE_URL"] else { throw PostgresMissing() }
+            let name = "flywheel_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            try await PostgresStore(url: admin, logger: Logger(label: "test")).createDatabase(String(name))
+            store = try PostgresStore(url: PostgresStore.url(admin, database: String(name)), logger: Logger(label: "test"))
+        }
+        try await store.migrate()
+        return store
+    }
+
+    static func account(_ env: FlywheelEnvironment, tenant: String, openId: String = "acct-open-id") async throws -> Account {
+        let made = try await Tenancy(env).createTenant(name: tenant, kind: .enterprise, actor: "test")
+        let app = PlatformApp(tenantId: made.tenant.id, id: env.newId("app"), name: "app", clientKey: "ck-\(env.randomHex(8))",
+                              clientSecret: "secret", createdAt: 0)
+        try await env.store.createApp(app, audit: env.audit(tenantId: app.tenantId, actor: "test", action: "app.create", target: app.id))
+        let account = Account(tenantId: made.tenant.id, id: env.newId("acc"), name: "main", appId: app.id, openId: openId,
+                              timeZone: "Asia/Shanghai", createdAt: 0)
+        try await env.store.createAccount(account, audit: env.audit(tenantId: account.tenantId, actor: "test", action: "account.create", target: account.id))
+        return account
+    }
+
+    func events(_ list: [FanEvent]) -> [AccountEvent] {
+        list.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
+    }
+
+    func fans() async throws -> [String: FanState] {
+        var all: [String: FanState] = [:]
+        var cursor: String?
+        repeat {
+            let page = try await store.fans(of: account, filter: FanFilter(), cursor: cursor, limit: 500)
+            for fan in page.items { all[fan.openId] = fan }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return all
+    }
+}
+
+/// A varied stream: many kinds, several days, some events out of time order, a nickname.
+func mixedEvents(count: Int) -> [FanEvent] {
+    let kinds: [(EventKind, Int64)] = [(.videoView, 0), (.follow, 0), (.like, 0), (.comment, 0), (.share, 0), (.liveWatch, 30),
+                                       (.liveGift, 5_000), (.dmReceived, 0), (.orderPaid, 19_900), (.unfollow, 0), (.groupMessage, 0)]
+    let base: Int64 = 1_767_225_600_000  // 2026-01-01T00:00Z
+    return (0..<count).map { i in
+        let (kind, amount) = kinds[(i * 7 + i / 13) % kinds.count]
+        let jitter: Int64 = i % 17 == 0 ? -5_000_000 : 0
+        return FanEvent(id: "e\(i)", kind: kind, openId: "fan\(i % 37)", occurredAt: base + Int64(i) * 600_000 + jitter,
+                        channel: [.recommendFeed, .douPlus, .followFeed, .wechat][i % 4], amount: amount,
+                        attributes: i % 50 == 0 ? ["nickname": "粉丝\(i)"] : [:])
+    }
+}
+
+/// The fans as the pure rules say they must be: every event applied once, in order.
+func expectedFans(_ events: [FanEvent], rules: AccountRules = .standard) -> [String: FanState] {
+    let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+    var fans: [String: FanState] = [:]
+    for e in events {
+        var fan = fans[e.openId] ?? FanState(firstSeenThrough: e)
+        _ = fan.apply(e, rules: rules, day: calendar.day(ofMillis: e.occurredAt))
+        fans[e.openId] = fan
+    }
+    return fans
+}
+
+struct Crash: Error {}
