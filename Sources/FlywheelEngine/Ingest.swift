@@ -11,11 +11,14 @@ public struct Ingest: Sendable {
     public static let maxBodyBytes = 1 << 20
 
     let env: FlywheelEnvironment
+    private let writer: GroupCommit
+    private let routes = RouteCache()
     private let received: Counter
     private let duplicates: Counter
 
     public init(_ env: FlywheelEnvironment) {
         self.env = env
+        writer = GroupCommit(store: env.store)
         received = Counter(label: "flywheel_webhook_deliveries_total", factory: env.metrics)
         duplicates = Counter(label: "flywheel_webhook_duplicates_total", factory: env.metrics)
     }
@@ -42,7 +45,7 @@ public struct Ingest: Sendable {
             throw Rejection.malformed(field: error.field, error.message)
         }
         guard !envelope.clientKey.isEmpty else { throw Rejection.malformed(field: "client_key", "'client_key' is required to find the app's secret") }
-        guard let app = try await env.store.app(clientKey: envelope.clientKey) else { throw Rejection.unknownApp(envelope.clientKey) }
+        guard let app = try await app(clientKey: envelope.clientKey) else { throw Rejection.unknownApp(envelope.clientKey) }
         guard let signature, WebhookSignature.isValid(signature, body: body, secret: app.clientSecret) else { throw Rejection.badSignature }
         if let reply = envelope.challengeReply { return .challenge(reply) }
 
@@ -50,18 +53,33 @@ public struct Ingest: Sendable {
         let deliveryId = msgId.flatMap { $0.isEmpty ? nil : $0 } ?? "sha1:" + WebhookSignature.sign(body: body, secret: "")
         var account: Account?
         for candidate in [envelope.toUserId, envelope.fromUserId] where account == nil && !candidate.isEmpty {
-            account = try await env.store.account(tenantId: app.tenantId, appId: app.id, openId: candidate)
+            account = try await self.account(app: app, openId: candidate, now: now)
         }
         let events = account.map { envelope.fanEvents(accountOpenId: $0.openId, eventId: "dy:" + deliveryId, receivedAt: now) } ?? []
         let delivery = WebhookDelivery(tenantId: app.tenantId, appId: app.id, msgId: deliveryId, event: envelope.event,
                                        accountId: account?.id, receivedAt: now, body: String(decoding: body, as: UTF8.self))
         received.increment()
-        switch try await env.store.ingest(delivery, events: events) {
+        switch try await writer.write(IncomingDelivery(delivery, events: events)) {
         case .duplicate:
             duplicates.increment()
             return .duplicate
         case .stored(let n):
             return .stored(events: n)
         }
+    }
+
+    private func app(clientKey: String) async throws -> PlatformApp? {
+        let now = env.now()
+        if let app = routes.app(clientKey, now: now) { return app }
+        let app = try await env.store.app(clientKey: clientKey)
+        if let app { routes.remember(app, now: now) }
+        return app
+    }
+
+    private func account(app: PlatformApp, openId: String, now: Int64) async throws -> Account? {
+        if let account = routes.account(app.id, openId, now: now) { return account }
+        let account = try await env.store.account(tenantId: app.tenantId, appId: app.id, openId: openId)
+        if let account { routes.remember(account, now: now) }
+        return account
     }
 }

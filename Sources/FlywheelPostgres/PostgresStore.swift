@@ -201,8 +201,15 @@ public final class PostgresStore: Store {
 
     // MARK: Ingest
 
-    public func ingest(_ delivery: WebhookDelivery, events: [FanEvent]) async throws -> DeliveryOutcome {
+    public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
         try await transaction { db in
+            var outcomes: [DeliveryOutcome] = []
+            for incoming in deliveries { outcomes.append(try await self.ingest(incoming.delivery, events: incoming.events, db)) }
+            return outcomes
+        }
+    }
+
+    func ingest(_ delivery: WebhookDelivery, events: [FanEvent], _ db: PostgresConnection) async throws -> DeliveryOutcome {
             let stored = try await self.sql.run(db, """
                 INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
                 VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING RETURNING msg_id
@@ -212,7 +219,6 @@ public final class PostgresStore: Store {
             guard let accountId = delivery.accountId, !events.isEmpty else { return .stored(events: 0) }
             let outcome = try await self.append(events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }, db, progress: { _ in })
             return .stored(events: outcome.inserted)
-        }
     }
 
     public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {

@@ -174,17 +174,21 @@ public final class SQLiteStore: Store {
 
     // MARK: Ingest
 
-    public func ingest(_ delivery: WebhookDelivery, events: [FanEvent]) async throws -> DeliveryOutcome {
+    public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
         try await pool.write { db in
-            try db.execute(sql: """
+            let insert = try db.cachedStatement(sql: """
                 INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
                 VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
-                """, arguments: [delivery.tenantId, delivery.appId, delivery.msgId, delivery.event, delivery.accountId,
-                                 delivery.receivedAt, delivery.body])
-            guard db.changesCount == 1 else { return .duplicate }
-            guard let accountId = delivery.accountId, !events.isEmpty else { return .stored(events: 0) }
-            let outcome = try EventLog.append(events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }, db, progress: { _ in })
-            return .stored(events: outcome.inserted)
+                """)
+            return try deliveries.map { incoming in
+                let delivery = incoming.delivery
+                try insert.execute(arguments: [delivery.tenantId, delivery.appId, delivery.msgId, delivery.event, delivery.accountId,
+                                               delivery.receivedAt, delivery.body])
+                guard db.changesCount == 1 else { return .duplicate }
+                guard let accountId = delivery.accountId, !incoming.events.isEmpty else { return .stored(events: 0) }
+                let events = incoming.events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
+                return .stored(events: try EventLog.append(events, db, progress: { _ in }).inserted)
+            }
         }
     }
 

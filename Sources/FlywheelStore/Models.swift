@@ -162,6 +162,17 @@ public struct WebhookDelivery: Sendable, Equatable {
     }
 }
 
+/// A delivery with the fan events it means, as ingest hands it to the store.
+public struct IncomingDelivery: Sendable, Equatable {
+    public var delivery: WebhookDelivery
+    public var events: [FanEvent]
+
+    public init(_ delivery: WebhookDelivery, events: [FanEvent]) {
+        self.delivery = delivery
+        self.events = events
+    }
+}
+
 public enum DeliveryOutcome: Sendable, Equatable {
     /// Newly stored, with this many fan events appended.
     case stored(events: Int)

@@ -82,8 +82,9 @@ public protocol Store: Sendable {
     func auditLog(tenantId: String, cursor: String?, limit: Int) async throws -> Page<AuditEntry>
 
     // MARK: Ingest
-    /// Stores a delivery and its events unless its `Msg-Id` was seen before.
-    func ingest(_ delivery: WebhookDelivery, events: [FanEvent]) async throws -> DeliveryOutcome
+    /// Stores deliveries and their events in one transaction, each unless its `Msg-Id` was seen
+    /// before; one outcome per delivery, in order.
+    func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome]
     /// Appends events in one transaction, skipping ids already in the log; `progress` gets the
     /// count done so far.
     func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome

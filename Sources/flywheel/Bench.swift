@@ -10,7 +10,7 @@ import Logging
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Flywheel against the budgets in DESIGN.md and print the figures.",
-                                                    subcommands: [IngestBench.self])
+                                                    subcommands: [IngestBench.self, WebhookBench.self, MemoryBench.self])
 }
 
 struct IngestBench: AsyncParsableCommand {
@@ -41,7 +41,7 @@ struct IngestBench: AsyncParsableCommand {
         print("store: \(databaseURL == nil ? "SQLite (temporary file, WAL)" : "PostgreSQL")")
         let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
         let flywheelAlt = Flywheel(flywheel.env, projectionBatchSize: projectBatch)
-        let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account")
+        let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
 
         let population = fans ?? max(1, events / 20)
         var clock = Date()

@@ -61,7 +61,7 @@ struct Demo: AsyncParsableCommand {
 
 /// Setting up a tenant with one app and one account, for the bench.
 enum DemoSetup {
-    static func account(_ flywheel: Flywheel, tenantName: String, accountName: String, openId: String) async throws -> Account {
+    static func account(_ flywheel: Flywheel, tenantName: String, accountName: String, openId: String) async throws -> (app: PlatformApp, account: Account) {
         let env = flywheel.env
         let made = try await flywheel.tenancy.createTenant(name: tenantName, kind: .enterprise, actor: "cli")
         let app = PlatformApp(tenantId: made.tenant.id, id: env.newId("app"), name: "\(tenantName) app", clientKey: "ck_\(env.randomHex(12))",
@@ -70,6 +70,6 @@ enum DemoSetup {
         let account = Account(tenantId: made.tenant.id, id: env.newId("acc"), name: accountName, appId: app.id, openId: openId,
                               timeZone: AccountCalendar.defaultTimeZone, createdAt: env.now())
         try await env.store.createAccount(account, audit: env.audit(tenantId: account.tenantId, actor: "cli", action: "account.create", target: account.id))
-        return account
+        return (app, account)
     }
 }

@@ -36,8 +36,13 @@ import Testing
         let delivery = WebhookDelivery(tenantId: f.account.tenantId, appId: f.account.appId, msgId: "m-1", event: "new_follow_action",
                                        accountId: f.account.id, receivedAt: 5, body: "{}")
         let event = FanEvent(id: "dy:m-1", kind: .follow, openId: "fan", occurredAt: 1, channel: .unknown)
-        #expect(try await f.store.ingest(delivery, events: [event]) == .stored(events: 1))
-        #expect(try await f.store.ingest(delivery, events: [event]) == .duplicate)
+        #expect(try await f.store.ingest([IncomingDelivery(delivery, events: [event])]) == [.stored(events: 1)])
+        #expect(try await f.store.ingest([IncomingDelivery(delivery, events: [event])]) == [.duplicate])
+        var other = delivery
+        other.msgId = "m-2"
+        let second = FanEvent(id: "dy:m-2", kind: .like, openId: "fan", occurredAt: 2, channel: .unknown)
+        let both = try await f.store.ingest([IncomingDelivery(other, events: [second]), IncomingDelivery(other, events: [second])])
+        #expect(both == [.stored(events: 1), .duplicate], "the same Msg-Id twice in one batch counts once")
         #expect(try await f.store.timeline(of: f.account, openId: "fan", limit: 10).count == 1)
     }
 
