@@ -201,24 +201,38 @@ public final class PostgresStore: Store {
 
     // MARK: Ingest
 
+    /// All deliveries in one statement, then their events in one append: a handful of round
+    /// trips per group commit, however many deliveries it carries.
     public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
         try await transaction { db in
+            let d = deliveries.map(\.delivery)
+            let stored = try await self.sql.rows(db, """
+                INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
+                SELECT t, a, m, e, NULLIF(c, ''), r, b
+                FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) AS u(t, a, m, e, c, r, b)
+                ON CONFLICT DO NOTHING RETURNING tenant_id, app_id, msg_id
+                """, [.texts(d.map(\.tenantId)), .texts(d.map(\.appId)), .texts(d.map(\.msgId)), .texts(d.map(\.event)),
+                      .texts(d.map { $0.accountId ?? "" }), .ints(d.map(\.receivedAt)), .texts(d.map(\.body))])  // "" becomes NULL
+            var fresh = Set(try stored.map { "\(try $0.text(0))\u{1F}\(try $0.text(1))\u{1F}\(try $0.text(2))" })
             var outcomes: [DeliveryOutcome] = []
-            for incoming in deliveries { outcomes.append(try await self.ingest(incoming.delivery, events: incoming.events, db)) }
+            var events: [AccountEvent] = []
+            for incoming in deliveries {
+                let delivery = incoming.delivery
+                // The first of several deliveries with one Msg-Id in this batch is the one stored.
+                guard fresh.remove("\(delivery.tenantId)\u{1F}\(delivery.appId)\u{1F}\(delivery.msgId)") != nil else {
+                    outcomes.append(.duplicate)
+                    continue
+                }
+                guard let accountId = delivery.accountId else {
+                    outcomes.append(.stored(events: 0))
+                    continue
+                }
+                events += incoming.events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
+                outcomes.append(.stored(events: incoming.events.count))
+            }
+            _ = try await self.append(events, db, progress: { _ in })
             return outcomes
         }
-    }
-
-    func ingest(_ delivery: WebhookDelivery, events: [FanEvent], _ db: PostgresConnection) async throws -> DeliveryOutcome {
-            let stored = try await self.sql.run(db, """
-                INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
-                VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING RETURNING msg_id
-                """, [.text(delivery.tenantId), .text(delivery.appId), .text(delivery.msgId), .text(delivery.event), .optional(delivery.accountId),
-                      .int(delivery.receivedAt), .text(delivery.body)].binds)
-            guard stored == 1 else { return .duplicate }
-            guard let accountId = delivery.accountId, !events.isEmpty else { return .stored(events: 0) }
-            let outcome = try await self.append(events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }, db, progress: { _ in })
-            return .stored(events: outcome.inserted)
     }
 
     public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
