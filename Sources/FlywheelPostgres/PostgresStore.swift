@@ -44,10 +44,9 @@ public final class PostgresStore: Store {
             try await self.sql.run(db, "SELECT pg_advisory_xact_lock(7415)")
             try await self.sql.run(db, "CREATE TABLE IF NOT EXISTS flywheel_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             let applied = Set(try await self.sql.rows(db, "SELECT version FROM flywheel_migrations").compactMap { $0[0].text })
-            for migration in PostgresSchema.migrations where !applied.contains(migration.version) {
-                // The extended protocol runs one statement at a time; the DDL has no ';' inside a statement.
-                for statement in migration.sql.split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
-                    try await db.query(PostgresQuery(unsafeSQL: String(statement)), logger: self.sql.logger)
+            for migration in Schema.migrations(.postgres) where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await db.query(PostgresQuery(unsafeSQL: statement), logger: self.sql.logger)
                 }
                 try await self.sql.run(db, "INSERT INTO flywheel_migrations (version) VALUES ($1) RETURNING version", [.cell(.text(migration.version))])
             }

@@ -1,33 +1,43 @@
 import FlywheelDomain
-import FlywheelStore
 
-/// Versioned migrations for PostgreSQL, the same tables as the SQLite schema. Every table's key
-/// starts with `tenant_id`, the Citus distribution column (docs/scaling.md). Never edit a landed
-/// migration; add the next one.
-enum PostgresSchema {
-    static let migrations: [(version: String, sql: String)] = [("v1 tenancy, event log, fans", v1)]
+/// The schema, written once for both stores: SQLite and PostgreSQL differ only in the words the
+/// dialect supplies. Every table's key starts with `tenant_id` (docs/scaling.md). Migrations are
+/// versioned; a landed one is never edited, only followed by the next.
+public enum Schema {
+    public enum Dialect: Sendable { case sqlite, postgres }
 
-    static var v1: String {
+    /// Migrations in order, each a list of statements.
+    public static func migrations(_ dialect: Dialect) -> [(version: String, statements: [String])] {
+        [("v1 tenancy, event log, fans", v1(dialect))]
+    }
+
+    static func v1(_ dialect: Dialect) -> [String] {
+        let int = dialect == .postgres ? "BIGINT" : "INTEGER"
+        // Byte order for ids that pages are cut by, as SQLite compares text.
+        let binary = dialect == .postgres ? "COLLATE \"C\" " : ""
+        // Tables read by key only: SQLite keeps them clustered on the key.
+        let rowless = dialect == .sqlite ? " WITHOUT ROWID" : ""
         let list = { (values: [String]) in values.map { "'\($0)'" }.joined(separator: ",") }
         let kinds = list(EventKind.allCases.map(\.rawValue))
         let domains = list(SourceDomain.allCases.map(\.rawValue))
         let channels = list(Channel.allCases.map(\.rawValue))
         let roles = list(Role.allCases.map(\.rawValue))
-        let counters = FanCounters.fields.map { "\($0.name) BIGINT NOT NULL DEFAULT 0 CHECK (\($0.name) >= 0)" }.joined(separator: ",\n")
+        let counters = FanCounters.fields.map { "\($0.name) \(int) NOT NULL DEFAULT 0 CHECK (\($0.name) >= 0)" }.joined(separator: ",\n")
+        // The statements hold no ';' of their own, so splitting on it is safe.
         return """
             CREATE TABLE tenants (
               tenant_id TEXT NOT NULL PRIMARY KEY,
               name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
               kind TEXT NOT NULL CHECK (kind IN ('enterprise','provider')),
               provider_id TEXT REFERENCES tenants(tenant_id),
-              created_at BIGINT NOT NULL
+              created_at \(int) NOT NULL
             );
             CREATE TABLE users (
               tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
               user_id TEXT NOT NULL,
               name TEXT NOT NULL,
               role TEXT NOT NULL CHECK (role IN (\(roles))),
-              created_at BIGINT NOT NULL,
+              created_at \(int) NOT NULL,
               PRIMARY KEY (tenant_id, user_id),
               UNIQUE (tenant_id, name)
             );
@@ -36,7 +46,7 @@ enum PostgresSchema {
               key_id TEXT NOT NULL,
               user_id TEXT NOT NULL,
               secret_hash TEXT NOT NULL,
-              created_at BIGINT NOT NULL,
+              created_at \(int) NOT NULL,
               PRIMARY KEY (tenant_id, key_id),
               FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, user_id)
             );
@@ -47,7 +57,7 @@ enum PostgresSchema {
               name TEXT NOT NULL,
               client_key TEXT NOT NULL CHECK (length(client_key) > 0),
               client_secret TEXT NOT NULL CHECK (length(client_secret) > 0),
-              created_at BIGINT NOT NULL,
+              created_at \(int) NOT NULL,
               PRIMARY KEY (tenant_id, app_id)
             );
             CREATE UNIQUE INDEX platform_apps_by_client_key ON platform_apps(client_key);
@@ -59,9 +69,9 @@ enum PostgresSchema {
               open_id TEXT NOT NULL CHECK (length(open_id) > 0),
               time_zone TEXT NOT NULL,
               rules TEXT,
-              rules_version BIGINT NOT NULL DEFAULT 0,
-              last_seq BIGINT NOT NULL DEFAULT 0,
-              created_at BIGINT NOT NULL,
+              rules_version \(int) NOT NULL DEFAULT 0,
+              last_seq \(int) NOT NULL DEFAULT 0,
+              created_at \(int) NOT NULL,
               PRIMARY KEY (tenant_id, account_id),
               UNIQUE (tenant_id, app_id, open_id),
               FOREIGN KEY (tenant_id, app_id) REFERENCES platform_apps(tenant_id, app_id)
@@ -69,103 +79,103 @@ enum PostgresSchema {
             CREATE UNIQUE INDEX accounts_by_id ON accounts(account_id);
             CREATE TABLE audit_log (
               tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
-              audit_id TEXT COLLATE "C" NOT NULL,
-              at BIGINT NOT NULL,
+              audit_id TEXT \(binary)NOT NULL,
+              at \(int) NOT NULL,
               actor TEXT NOT NULL,
               action TEXT NOT NULL,
               target TEXT NOT NULL,
               detail TEXT NOT NULL,
               PRIMARY KEY (tenant_id, audit_id)
-            );
+            )\(rowless);
             CREATE TABLE webhook_deliveries (
               tenant_id TEXT NOT NULL,
               app_id TEXT NOT NULL,
               msg_id TEXT NOT NULL,
               event TEXT NOT NULL,
               account_id TEXT,
-              received_at BIGINT NOT NULL,
+              received_at \(int) NOT NULL,
               body TEXT NOT NULL,
               PRIMARY KEY (tenant_id, app_id, msg_id),
               FOREIGN KEY (tenant_id, app_id) REFERENCES platform_apps(tenant_id, app_id)
-            );
+            )\(rowless);
             CREATE TABLE events (
               tenant_id TEXT NOT NULL,
               account_id TEXT NOT NULL,
-              seq BIGINT NOT NULL CHECK (seq > 0),
+              seq \(int) NOT NULL CHECK (seq > 0),
               event_id TEXT NOT NULL,
               kind TEXT NOT NULL CHECK (kind IN (\(kinds))),
               open_id TEXT NOT NULL CHECK (length(open_id) > 0),
-              occurred_at BIGINT NOT NULL,
+              occurred_at \(int) NOT NULL,
               domain TEXT NOT NULL CHECK (domain IN (\(domains))),
               channel TEXT NOT NULL CHECK (channel IN (\(channels))),
-              amount BIGINT NOT NULL CHECK (amount >= 0),
+              amount \(int) NOT NULL CHECK (amount >= 0),
               ref TEXT,
               attributes TEXT,
               PRIMARY KEY (tenant_id, account_id, seq)
-            );
+            )\(rowless);
             CREATE UNIQUE INDEX events_by_id ON events(tenant_id, account_id, event_id);
             CREATE INDEX events_by_fan ON events(tenant_id, account_id, open_id, seq);
             CREATE TABLE projection_checkpoints (
               tenant_id TEXT NOT NULL,
               account_id TEXT NOT NULL,
-              last_seq BIGINT NOT NULL,
-              rules_version BIGINT NOT NULL,
+              last_seq \(int) NOT NULL,
+              rules_version \(int) NOT NULL,
               PRIMARY KEY (tenant_id, account_id),
               FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id)
-            );
+            )\(rowless);
             CREATE TABLE fans (
               tenant_id TEXT NOT NULL,
               account_id TEXT NOT NULL,
-              open_id TEXT COLLATE "C" NOT NULL,
+              open_id TEXT \(binary)NOT NULL,
               nickname TEXT,
-              first_seen_at BIGINT NOT NULL,
-              last_active_at BIGINT NOT NULL,
+              first_seen_at \(int) NOT NULL,
+              last_active_at \(int) NOT NULL,
               first_domain TEXT NOT NULL CHECK (first_domain IN (\(domains))),
               first_channel TEXT NOT NULL CHECK (first_channel IN (\(channels))),
               latest_domain TEXT NOT NULL CHECK (latest_domain IN (\(domains))),
               latest_channel TEXT NOT NULL CHECK (latest_channel IN (\(channels))),
-              following BIGINT NOT NULL CHECK (following IN (0,1)),
-              followed_at BIGINT,
-              follow_changed_at BIGINT NOT NULL,
+              following \(int) NOT NULL CHECK (following IN (0,1)),
+              followed_at \(int),
+              follow_changed_at \(int) NOT NULL,
               \(counters),
-              gmv BIGINT NOT NULL,
-              intimacy BIGINT NOT NULL CHECK (intimacy >= 0),
-              level BIGINT NOT NULL CHECK (level >= 0),
+              gmv \(int) NOT NULL,
+              intimacy \(int) NOT NULL CHECK (intimacy >= 0),
+              level \(int) NOT NULL CHECK (level >= 0),
               ledger TEXT NOT NULL,
-              tier BIGINT NOT NULL CHECK (tier BETWEEN 0 AND 3),
-              tier_changed_at BIGINT NOT NULL,
+              tier \(int) NOT NULL CHECK (tier BETWEEN 0 AND 3),
+              tier_changed_at \(int) NOT NULL,
               PRIMARY KEY (tenant_id, account_id, open_id)
-            );
+            )\(rowless);
             CREATE TABLE tier_transitions (
               tenant_id TEXT NOT NULL,
               account_id TEXT NOT NULL,
               open_id TEXT NOT NULL,
-              cause_seq BIGINT NOT NULL,
-              at BIGINT NOT NULL,
-              from_tier BIGINT CHECK (from_tier BETWEEN 0 AND 3),
-              to_tier BIGINT NOT NULL CHECK (to_tier BETWEEN 0 AND 3),
+              cause_seq \(int) NOT NULL,
+              at \(int) NOT NULL,
+              from_tier \(int) CHECK (from_tier BETWEEN 0 AND 3),
+              to_tier \(int) NOT NULL CHECK (to_tier BETWEEN 0 AND 3),
               cause TEXT NOT NULL,
               PRIMARY KEY (tenant_id, account_id, open_id, cause_seq)
-            );
+            )\(rowless);
             CREATE TABLE tier_flow_daily (
               tenant_id TEXT NOT NULL,
               account_id TEXT NOT NULL,
-              day BIGINT NOT NULL,
-              from_tier BIGINT NOT NULL CHECK (from_tier BETWEEN -1 AND 3),
-              to_tier BIGINT NOT NULL CHECK (to_tier BETWEEN 0 AND 3),
-              fans BIGINT NOT NULL,
+              day \(int) NOT NULL,
+              from_tier \(int) NOT NULL CHECK (from_tier BETWEEN -1 AND 3),
+              to_tier \(int) NOT NULL CHECK (to_tier BETWEEN 0 AND 3),
+              fans \(int) NOT NULL,
               PRIMARY KEY (tenant_id, account_id, day, from_tier, to_tier)
-            );
+            )\(rowless);
             CREATE TABLE activity_daily (
               tenant_id TEXT NOT NULL,
               account_id TEXT NOT NULL,
-              day BIGINT NOT NULL,
+              day \(int) NOT NULL,
               domain TEXT NOT NULL CHECK (domain IN (\(domains))),
               channel TEXT NOT NULL CHECK (channel IN (\(channels))),
-              events BIGINT NOT NULL,
-              new_fans BIGINT NOT NULL,
+              events \(int) NOT NULL,
+              new_fans \(int) NOT NULL,
               PRIMARY KEY (tenant_id, account_id, day, domain, channel)
-            );
-            """
+            )\(rowless);
+            """.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 }
