@@ -192,8 +192,32 @@ struct APIRoutes {
             guard let f = Bool(following) else { throw APIError.invalid("following", "must be true or false") }
             filter.following = f
         }
-        let page = try await store.fans(of: account, filter: filter, cursor: try Cursor.decode(request.query("cursor")), limit: try request.pageLimit())
-        return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
+        let cursor = try Cursor.decode(request.query("cursor"))
+        let limit = try request.pageLimit()
+        guard let text = request.query("where") else {
+            let page = try await store.fans(of: account, filter: filter, cursor: cursor, limit: limit)
+            return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
+        }
+        let predicate: CompiledPredicate
+        do {
+            predicate = try Predicate.parse(text).compile(calendar: AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt))
+        } catch {
+            throw APIError.invalid("where", error.description)
+        }
+        // A scan in open_id order until the page is full; the cursor is the last fan looked at.
+        let now = env.now()
+        var matched: [FanState] = []
+        var scanned = cursor
+        while true {
+            let page = try await store.fans(of: account, filter: filter, cursor: scanned, limit: 500)
+            for fan in page.items {
+                scanned = fan.openId
+                guard predicate.matches(fan, now: now) else { continue }
+                matched.append(fan)
+                if matched.count == limit { return PageView(items: matched.map(FanView.init), nextCursor: Cursor.encode(fan.openId)) }
+            }
+            guard page.nextCursor != nil else { return PageView(items: matched.map(FanView.init), nextCursor: nil) }
+        }
     }
 
     struct TransitionView: Encodable {

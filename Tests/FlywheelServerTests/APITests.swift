@@ -124,6 +124,20 @@ import Testing
             #expect(last["nextCursor"] == nil)
             let paid = try await client.get("/v1/accounts/\(accountId)/fans?domain=commercial", key: f.key)
             #expect((paid["items"] as! [[String: Any]]).count == 10)
+            let query = "following and first_channel in (dou_plus, recommend_feed) and level <= 1".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            var found: [String] = []
+            var cursor = ""
+            repeat {
+                let page = try await client.get("/v1/accounts/\(accountId)/fans?limit=4&where=\(query)\(cursor)", key: f.key)
+                found += (page["items"] as! [[String: Any]]).map { $0["openId"] as! String }
+                cursor = (page["nextCursor"] as? String).map { "&cursor=\($0)" } ?? ""
+            } while !cursor.isEmpty
+            #expect(found == ["fan0", "fan1", "fan10", "fan11", "fan2", "fan3", "fan4", "fan5", "fan6", "fan7", "fan8", "fan9"])
+            let typo = "teir >= liking".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            try await client.execute(uri: "/v1/accounts/\(accountId)/fans?where=\(typo)", method: .get, headers: auth(f.key)) { (response: TestResponse) async throws in
+                #expect(response.status == .badRequest)
+                #expect((((try json(response))["error"] as! [String: Any])["message"] as! String) == "where: 1:1: unknown field 'teir', did you mean 'tier'?")
+            }
 
             let tiers = try await client.get("/v1/accounts/\(accountId)/tiers?from=2026-02-28&to=2026-03-03", key: f.key)
             #expect(tiers["current"] as? [String: Int] == ["potential": 18, "passerby": 12, "liking": 0, "true_love": 0])

@@ -1,0 +1,284 @@
+import Foundation
+
+/// A type-checked predicate turned into a closure: evaluated per changed fan, it costs a few
+/// comparisons, no parsing, no lookups by name.
+public struct CompiledPredicate: Sendable {
+    let test: @Sendable (FanState, Int64) -> Bool
+
+    /// Whether `fan` satisfies the predicate at `now` (ms), which time conditions are relative to.
+    public func matches(_ fan: FanState, now: Int64) -> Bool { test(fan, now) }
+}
+
+extension Predicate {
+    /// Compiles for one account: dates are days in its time zone.
+    public func compile(calendar: AccountCalendar) -> CompiledPredicate {
+        CompiledPredicate(test: closure(calendar))
+    }
+
+    private func closure(_ calendar: AccountCalendar) -> @Sendable (FanState, Int64) -> Bool {
+        switch self {
+        case .and(let terms):
+            let tests = terms.map { $0.closure(calendar) }
+            return { fan, now in tests.allSatisfy { $0(fan, now) } }
+        case .or(let terms):
+            let tests = terms.map { $0.closure(calendar) }
+            return { fan, now in tests.contains { $0(fan, now) } }
+        case .not(let inner):
+            let test = inner.closure(calendar)
+            return { fan, now in !test(fan, now) }
+        case .compare(let field, let op, let value):
+            guard let (type, reader) = FanField.all[field] else { return { _, _ in false } }
+            switch reader {
+            case .int(let read):
+                let target = Self.number(value, type)
+                return { fan, _ in op.holds(read(fan), target) }
+            case .bool(let read):
+                let target = value == .name("true")
+                return { fan, _ in op == .eq ? read(fan) == target : read(fan) != target }
+            case .text(let read):
+                let target = Self.string(value)
+                return { fan, _ in op == .eq ? read(fan) == target : read(fan) != target }
+            case .time:
+                return { _, _ in false }
+            }
+        case .member(let field, let values):
+            guard let (type, reader) = FanField.all[field] else { return { _, _ in false } }
+            switch reader {
+            case .int(let read):
+                let set = Set(values.map { Self.number($0, type) })
+                return { fan, _ in set.contains(read(fan)) }
+            case .text(let read):
+                let set = Set(values.map(Self.string))
+                return { fan, _ in read(fan).map(set.contains) ?? false }
+            case .bool(let read):
+                let set = Set(values.map { $0 == .name("true") })
+                return { fan, _ in set.contains(read(fan)) }
+            case .time:
+                return { _, _ in false }
+            }
+        case .range(let field, let low, let high):
+            guard let (type, reader) = FanField.all[field], case .int(let read) = reader else { return { _, _ in false } }
+            let range = Self.number(low, type)...max(Self.number(low, type), Self.number(high, type))
+            return { fan, _ in range.contains(read(fan)) }
+        case .within(let field, let seconds):
+            guard case .time(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
+            let span = seconds * 1000
+            return { fan, now in read(fan).map { $0 >= now - span } ?? false }
+        case .before(let field, let date):
+            guard case .time(let read)? = FanField.all[field]?.read, let day = calendar.day(ofDate: date) else { return { _, _ in false } }
+            let start = calendar.startOfDay(day)
+            return { fan, _ in read(fan).map { $0 < start } ?? false }
+        case .after(let field, let date):
+            guard case .time(let read)? = FanField.all[field]?.read, let day = calendar.day(ofDate: date) else { return { _, _ in false } }
+            let end = calendar.startOfDay(day + 1)
+            return { fan, _ in read(fan).map { $0 >= end } ?? false }
+        case .matches(let field, let pattern):
+            guard case .text(let read)? = FanField.all[field]?.read, let regex = try? NSRegularExpression(pattern: pattern) else { return { _, _ in false } }
+            let compiled = Pattern(regex: regex)
+            return { fan, _ in read(fan).map(compiled.matches) ?? false }
+        case .isTrue(let field):
+            guard case .bool(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
+            return { fan, _ in read(fan) }
+        }
+    }
+
+    /// An integer value: a number, or an ordered name's position (tiers).
+    private static func number(_ literal: Literal, _ type: FieldType) -> Int64 {
+        switch literal {
+        case .int(let n): return n
+        case .name(let name):
+            if case .ordered(let names) = type, let i = names.firstIndex(of: name) { return Int64(i) }
+            return 0
+        case .text: return 0
+        }
+    }
+
+    private static func string(_ literal: Literal) -> String {
+        switch literal {
+        case .int(let n): String(n)
+        case .name(let s), .text(let s): s
+        }
+    }
+}
+
+extension Predicate.Comparison {
+    func holds(_ a: Int64, _ b: Int64) -> Bool {
+        switch self {
+        case .eq: a == b
+        case .ne: a != b
+        case .lt: a < b
+        case .le: a <= b
+        case .gt: a > b
+        case .ge: a >= b
+        }
+    }
+}
+
+/// A compiled regular expression; NSRegularExpression is immutable once made.
+private final class Pattern: @unchecked Sendable {
+    let regex: NSRegularExpression
+    init(regex: NSRegularExpression) { self.regex = regex }
+
+    func matches(_ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
+
+// MARK: - Text and JSON forms
+
+extension Predicate: CustomStringConvertible {
+    /// The canonical text form; `Predicate.parse(p.description) == p`.
+    public var description: String {
+        switch self {
+        case .and(let terms): terms.map { $0.grouped(inside: .and) }.joined(separator: " and ")
+        case .or(let terms): terms.map { $0.grouped(inside: .or) }.joined(separator: " or ")
+        case .not(let inner): "not " + inner.grouped(inside: .not)
+        case .compare(let field, let op, let value): "\(field) \(op.rawValue) \(value)"
+        case .member(let field, let values): "\(field) in (\(values.map(\.description).joined(separator: ", ")))"
+        case .range(let field, let low, let high): "\(field) between \(low) and \(high)"
+        case .within(let field, let seconds): "\(field) within \(Self.durationText(seconds))"
+        case .before(let field, let date): "\(field) before \(date)"
+        case .after(let field, let date): "\(field) after \(date)"
+        case .matches(let field, let pattern): "\(field) matches \(Literal.text(pattern))"
+        case .isTrue(let field): field
+        }
+    }
+
+    private enum Context { case and, or, not }
+
+    private func grouped(inside context: Context) -> String {
+        switch (self, context) {
+        case (.or, .and), (.or, .not), (.and, .not): "(\(description))"
+        default: description
+        }
+    }
+
+    static func durationText(_ seconds: Int64) -> String {
+        if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
+        return "\(seconds / 3_600)h"
+    }
+}
+
+extension Predicate.Literal: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .int(let n): String(n)
+        case .name(let s): s
+        case .text(let s): "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+    }
+}
+
+/// The JSON form: `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}`, and conditions
+/// `{"field": "level", "op": ">=", "value": 9}` with `op` one of the comparison symbols, `in` and
+/// `between` (with `values`), `within` (`"30d"`), `before`/`after` (`"2026-01-01"`), `matches`,
+/// and `is` (`true`) for a true-or-false field. Decoding checks it exactly as parsing the text does.
+extension Predicate: Codable {
+    private enum Keys: String, CodingKey { case and, or, not, field, op, value, values }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let raw: Predicate
+        if let terms = try c.decodeIfPresent([Predicate].self, forKey: .and) {
+            raw = .and(terms)
+        } else if let terms = try c.decodeIfPresent([Predicate].self, forKey: .or) {
+            raw = .or(terms)
+        } else if let inner = try c.decodeIfPresent(Predicate.self, forKey: .not) {
+            raw = .not(inner)
+        } else {
+            let field = try c.decode(String.self, forKey: .field)
+            let op = try c.decode(String.self, forKey: .op)
+            func literal(_ value: JSONLiteral) -> Literal {
+                switch value {
+                case .int(let n): .int(n)
+                case .bool(let b): .name(b ? "true" : "false")
+                case .string(let s): FanField.all[field]?.type == .text ? .text(s) : .name(s)
+                }
+            }
+            switch op {
+            case "in": raw = .member(field: field, values: try c.decode([JSONLiteral].self, forKey: .values).map(literal))
+            case "between":
+                let values = try c.decode([JSONLiteral].self, forKey: .values)
+                guard values.count == 2 else { throw DecodingError.dataCorruptedError(forKey: .values, in: c, debugDescription: "between takes two values") }
+                raw = .range(field: field, low: literal(values[0]), high: literal(values[1]))
+            case "within":
+                let text = try c.decode(String.self, forKey: .value)
+                guard let seconds = PredicateParser.seconds(text) else { throw DecodingError.dataCorruptedError(forKey: .value, in: c, debugDescription: "a duration such as 30d") }
+                raw = .within(field: field, seconds: seconds)
+            case "before": raw = .before(field: field, date: try c.decode(String.self, forKey: .value))
+            case "after": raw = .after(field: field, date: try c.decode(String.self, forKey: .value))
+            case "matches": raw = .matches(field: field, pattern: try c.decode(String.self, forKey: .value))
+            case "is":
+                guard try c.decode(Bool.self, forKey: .value) else {
+                    throw DecodingError.dataCorruptedError(forKey: .value, in: c, debugDescription: "use {\"not\": ...} for false")
+                }
+                raw = .isTrue(field: field)
+            default:
+                guard let comparison = Comparison(rawValue: op) else {
+                    throw DecodingError.dataCorruptedError(forKey: .op, in: c, debugDescription: "unknown operator '\(op)'")
+                }
+                raw = .compare(field: field, op: comparison, value: literal(try c.decode(JSONLiteral.self, forKey: .value)))
+            }
+        }
+        // One checker for both forms: the JSON must mean what its text would.
+        do {
+            self = try Predicate.parse(raw.description)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message + (error.hint.map { ", \($0)" } ?? "")))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        func json(_ literal: Literal) -> JSONLiteral {
+            switch literal {
+            case .int(let n): .int(n)
+            case .name("true"): .bool(true)
+            case .name("false"): .bool(false)
+            case .name(let s), .text(let s): .string(s)
+            }
+        }
+        switch self {
+        case .and(let terms): try c.encode(terms, forKey: .and)
+        case .or(let terms): try c.encode(terms, forKey: .or)
+        case .not(let inner): try c.encode(inner, forKey: .not)
+        case .compare(let field, let op, let value):
+            try c.encode(field, forKey: .field); try c.encode(op.rawValue, forKey: .op); try c.encode(json(value), forKey: .value)
+        case .member(let field, let values):
+            try c.encode(field, forKey: .field); try c.encode("in", forKey: .op); try c.encode(values.map(json), forKey: .values)
+        case .range(let field, let low, let high):
+            try c.encode(field, forKey: .field); try c.encode("between", forKey: .op); try c.encode([json(low), json(high)], forKey: .values)
+        case .within(let field, let seconds):
+            try c.encode(field, forKey: .field); try c.encode("within", forKey: .op); try c.encode(Self.durationText(seconds), forKey: .value)
+        case .before(let field, let date):
+            try c.encode(field, forKey: .field); try c.encode("before", forKey: .op); try c.encode(date, forKey: .value)
+        case .after(let field, let date):
+            try c.encode(field, forKey: .field); try c.encode("after", forKey: .op); try c.encode(date, forKey: .value)
+        case .matches(let field, let pattern):
+            try c.encode(field, forKey: .field); try c.encode("matches", forKey: .op); try c.encode(pattern, forKey: .value)
+        case .isTrue(let field):
+            try c.encode(field, forKey: .field); try c.encode("is", forKey: .op); try c.encode(true, forKey: .value)
+        }
+    }
+}
+
+/// A JSON scalar as predicates use them.
+enum JSONLiteral: Codable, Equatable {
+    case int(Int64), bool(Bool), string(String)
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Int64.self) { self = .int(n) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .int(let n): try c.encode(n)
+        case .bool(let b): try c.encode(b)
+        case .string(let s): try c.encode(s)
+        }
+    }
+}
