@@ -1,12 +1,12 @@
 import Foundation
 
 /// A condition over a fan's state, in the one predicate language of segments, tier and tag rules,
-/// thresholds and eligibility (docs/predicates.md). `Predicate.parse` reads the text form; the
+/// thresholds and eligibility (docs/predicates.md). `FanPredicate.parse` reads the text form; the
 /// `Codable` form is the API's JSON; `compile` checks types and returns a fast evaluator.
-public indirect enum Predicate: Equatable, Sendable {
-    case and([Predicate])
-    case or([Predicate])
-    case not(Predicate)
+public indirect enum FanPredicate: Equatable, Sendable {
+    case and([FanPredicate])
+    case or([FanPredicate])
+    case not(FanPredicate)
     /// `level >= 9`, `first_domain = commercial`
     case compare(field: String, op: Comparison, value: Literal)
     /// `first_domain in (public, commercial)`
@@ -98,9 +98,9 @@ public enum FanField {
 
 // MARK: - Parsing
 
-extension Predicate {
+extension FanPredicate {
     /// Reads the text form; errors carry line and column.
-    public static func parse(_ text: String) throws(PredicateError) -> Predicate {
+    public static func parse(_ text: String) throws(PredicateError) -> FanPredicate {
         var parser = PredicateParser(tokens: try PredicateLexer.tokens(text))
         let predicate = try parser.expression()
         if let extra = parser.peek, extra.kind != .end {
@@ -206,19 +206,19 @@ struct PredicateParser {
         }
     }
 
-    mutating func expression() throws(PredicateError) -> Predicate {
+    mutating func expression() throws(PredicateError) -> FanPredicate {
         var terms = [try conjunction()]
         while accept("or") { terms.append(try conjunction()) }
         return terms.count == 1 ? terms[0] : .or(terms)
     }
 
-    mutating func conjunction() throws(PredicateError) -> Predicate {
+    mutating func conjunction() throws(PredicateError) -> FanPredicate {
         var terms = [try negation()]
         while accept("and") { terms.append(try negation()) }
         return terms.count == 1 ? terms[0] : .and(terms)
     }
 
-    mutating func negation() throws(PredicateError) -> Predicate {
+    mutating func negation() throws(PredicateError) -> FanPredicate {
         if accept("not") { return .not(try negation()) }
         if accept("(") {
             let inner = try expression()
@@ -228,7 +228,7 @@ struct PredicateParser {
         return try condition()
     }
 
-    mutating func condition() throws(PredicateError) -> Predicate {
+    mutating func condition() throws(PredicateError) -> FanPredicate {
         let fieldToken = next()
         guard fieldToken.kind == .word, !Self.keywords.contains(fieldToken.text.lowercased()) else {
             throw error(at: fieldToken, "expected a field but found '\(fieldToken.text)'", hint: "for example: level >= 9")
@@ -239,7 +239,7 @@ struct PredicateParser {
             throw error(at: fieldToken, "unknown field '\(field)'", hint: suggestion.map { "did you mean '\($0)'?" } ?? "see docs/predicates.md for the fields")
         }
         let opToken = peek ?? fieldToken
-        if let op = Predicate.Comparison(rawValue: opToken.text), opToken.kind == .symbol {
+        if let op = FanPredicate.Comparison(rawValue: opToken.text), opToken.kind == .symbol {
             index += 1
             switch type {
             case .int, .ordered: break
@@ -298,7 +298,7 @@ struct PredicateParser {
     }
 
     /// A value, checked against the field's type where the field names its values.
-    mutating func literal(for field: String, _ type: FieldType) throws(PredicateError) -> Predicate.Literal {
+    mutating func literal(for field: String, _ type: FieldType) throws(PredicateError) -> FanPredicate.Literal {
         let t = next()
         switch (t.kind, type) {
         case (.number, .int):

@@ -9,7 +9,7 @@ public struct CompiledPredicate: Sendable {
     public func matches(_ fan: FanState, now: Int64) -> Bool { test(fan, now) }
 }
 
-extension Predicate {
+extension FanPredicate {
     /// Compiles for one account: dates are days in its time zone.
     public func compile(calendar: AccountCalendar) -> CompiledPredicate {
         CompiledPredicate(test: closure(calendar))
@@ -73,8 +73,7 @@ extension Predicate {
             let end = calendar.startOfDay(day + 1)
             return { fan, _ in read(fan).map { $0 >= end } ?? false }
         case .matches(let field, let pattern):
-            guard case .text(let read)? = FanField.all[field]?.read, let regex = try? NSRegularExpression(pattern: pattern) else { return { _, _ in false } }
-            let compiled = Pattern(regex: regex)
+            guard case .text(let read)? = FanField.all[field]?.read, let compiled = TextPattern(pattern) else { return { _, _ in false } }
             return { fan, _ in read(fan).map(compiled.matches) ?? false }
         case .isTrue(let field):
             guard case .bool(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
@@ -101,7 +100,7 @@ extension Predicate {
     }
 }
 
-extension Predicate.Comparison {
+extension FanPredicate.Comparison {
     func holds(_ a: Int64, _ b: Int64) -> Bool {
         switch self {
         case .eq: a == b
@@ -114,20 +113,26 @@ extension Predicate.Comparison {
     }
 }
 
-/// A compiled regular expression; NSRegularExpression is immutable once made.
-private final class Pattern: @unchecked Sendable {
-    let regex: NSRegularExpression
-    init(regex: NSRegularExpression) { self.regex = regex }
+/// A compiled regular expression for `matches`; NSRegularExpression is immutable once made, so
+/// sharing it across threads is safe.
+public final class TextPattern: @unchecked Sendable {
+    private let regex: NSRegularExpression
 
-    func matches(_ text: String) -> Bool {
+    /// nil when the pattern does not compile.
+    public init?(_ pattern: String) {
+        guard let regex = try? NSRegularExpression(pattern: pattern) else { return nil }
+        self.regex = regex
+    }
+
+    public func matches(_ text: String) -> Bool {
         regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 }
 
 // MARK: - Text and JSON forms
 
-extension Predicate: CustomStringConvertible {
-    /// The canonical text form; `Predicate.parse(p.description) == p`.
+extension FanPredicate: CustomStringConvertible {
+    /// The canonical text form; `FanPredicate.parse(p.description) == p`.
     public var description: String {
         switch self {
         case .and(let terms): terms.map { $0.grouped(inside: .and) }.joined(separator: " and ")
@@ -159,7 +164,7 @@ extension Predicate: CustomStringConvertible {
     }
 }
 
-extension Predicate.Literal: CustomStringConvertible {
+extension FanPredicate.Literal: CustomStringConvertible {
     public var description: String {
         switch self {
         case .int(let n): String(n)
@@ -173,17 +178,17 @@ extension Predicate.Literal: CustomStringConvertible {
 /// `{"field": "level", "op": ">=", "value": 9}` with `op` one of the comparison symbols, `in` and
 /// `between` (with `values`), `within` (`"30d"`), `before`/`after` (`"2026-01-01"`), `matches`,
 /// and `is` (`true`) for a true-or-false field. Decoding checks it exactly as parsing the text does.
-extension Predicate: Codable {
+extension FanPredicate: Codable {
     private enum Keys: String, CodingKey { case and, or, not, field, op, value, values }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        let raw: Predicate
-        if let terms = try c.decodeIfPresent([Predicate].self, forKey: .and) {
+        let raw: FanPredicate
+        if let terms = try c.decodeIfPresent([FanPredicate].self, forKey: .and) {
             raw = .and(terms)
-        } else if let terms = try c.decodeIfPresent([Predicate].self, forKey: .or) {
+        } else if let terms = try c.decodeIfPresent([FanPredicate].self, forKey: .or) {
             raw = .or(terms)
-        } else if let inner = try c.decodeIfPresent(Predicate.self, forKey: .not) {
+        } else if let inner = try c.decodeIfPresent(FanPredicate.self, forKey: .not) {
             raw = .not(inner)
         } else {
             let field = try c.decode(String.self, forKey: .field)
@@ -222,7 +227,7 @@ extension Predicate: Codable {
         }
         // One checker for both forms: the JSON must mean what its text would.
         do {
-            self = try Predicate.parse(raw.description)
+            self = try FanPredicate.parse(raw.description)
         } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message + (error.hint.map { ", \($0)" } ?? "")))
         }

@@ -401,6 +401,16 @@ public final class PostgresStore: Store {
         return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
     }
 
+    public func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState]) {
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let compiled = PredicateSQL(predicate, calendar: calendar, now: now, dialect: .postgres, firstParameter: 3)
+        let binds: [Cell] = [.text(account.tenantId), .text(account.id)] + compiled.binds
+        let scope = "FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(compiled.condition)"
+        let count = try await read("SELECT COUNT(*) \(scope)", binds).first?.int(0) ?? 0
+        let sampled = try await read("SELECT \(Self.fanColumns) \(scope) ORDER BY open_id LIMIT \(max(0, sample))", binds).map(FanColumns.fan)
+        return (Int(count), sampled)
+    }
+
     public func fan(of account: Account, openId: String) async throws -> FanState? {
         try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3",
                        [.text(account.tenantId), .text(account.id), .text(openId)]).first.map(FanColumns.fan)

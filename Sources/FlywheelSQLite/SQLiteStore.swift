@@ -15,6 +15,9 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
             // 64 MB of page cache: the event and fan indexes of a busy account stay in memory.
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            db.add(function: DatabaseFunction("flywheel_matches", argumentCount: 2, pure: true) { values in
+                SQLRegex.matches(String.fromDatabaseValue(values[0]), String.fromDatabaseValue(values[1]))
+            })
         }
         config.maximumReaderCount = 8
         pool = try DatabasePool(path: path, configuration: config)
@@ -231,6 +234,23 @@ public final class SQLiteStore: Store {
             let fans = try FanRows.read(select)
             let page = Array(fans.prefix(limit))
             return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
+        }
+    }
+
+    public func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState]) {
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let compiled = PredicateSQL(predicate, calendar: calendar, now: now, dialect: .sqlite, firstParameter: 3)
+        let binds: [Cell] = [.text(account.tenantId), .text(account.id)] + compiled.binds
+        let scope = "FROM fans WHERE tenant_id = ? AND account_id = ? AND \(compiled.condition)"
+        return try await pool.read { db in
+            let count = try RawStatement(db, sql: "SELECT COUNT(*) \(scope)")
+            for (i, cell) in binds.enumerated() { count.bind(Int32(i + 1), cell) }
+            guard try count.next() else { return (0, []) }
+            let total = Int(count.int(0))
+            count.reset()
+            let select = try RawStatement(db, sql: "SELECT \(FanRows.columnList) \(scope) ORDER BY open_id LIMIT \(max(0, sample))")
+            for (i, cell) in binds.enumerated() { select.bind(Int32(i + 1), cell) }
+            return (total, try FanRows.read(select))
         }
     }
 

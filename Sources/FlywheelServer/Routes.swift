@@ -27,6 +27,7 @@ struct APIRoutes {
         group.put("accounts/:accountId/rules", use: putRules)
         group.get("accounts/:accountId/fans", use: listFans)
         group.get("accounts/:accountId/fans/:openId", use: getFan)
+        group.post("accounts/:accountId/segments/preview", use: previewSegment)
         group.get("accounts/:accountId/tiers", use: tierStats)
         group.get("accounts/:accountId/sources", use: sourceStats)
         group.get("audit", use: audit)
@@ -200,7 +201,7 @@ struct APIRoutes {
         }
         let predicate: CompiledPredicate
         do {
-            predicate = try Predicate.parse(text).compile(calendar: AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt))
+            predicate = try FanPredicate.parse(text).compile(calendar: AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt))
         } catch {
             throw APIError.invalid("where", error.description)
         }
@@ -243,6 +244,42 @@ struct APIRoutes {
             TransitionView(at: Time.iso($0.at), from: $0.from, to: $0.to, cause: $0.cause)
         }
         return FanDetail(fan: FanView(fan), timeline: timeline.map(EventView.init), transitions: transitions)
+    }
+
+    // MARK: Segments
+
+    /// A predicate given as text (`"level >= 9"`) or in its JSON form.
+    struct PredicateInput: Decodable {
+        var predicate: FanPredicate
+
+        enum Keys: String, CodingKey { case predicate }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            if let text = try? c.decode(String.self, forKey: .predicate) {
+                do {
+                    predicate = try FanPredicate.parse(text)
+                } catch {
+                    throw DecodingError.dataCorruptedError(forKey: .predicate, in: c, debugDescription: error.description)
+                }
+            } else {
+                predicate = try c.decode(FanPredicate.self, forKey: .predicate)
+            }
+        }
+    }
+
+    struct Preview: ResponseEncodable {
+        var count: Int
+        var sample: [FanView]
+        /// The predicate in its canonical text form.
+        var predicate: String
+    }
+
+    @Sendable func previewSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Preview {
+        let account = try await account(context)
+        let input = try await request.decodeJSON(PredicateInput.self, context: context)
+        let result = try await store.preview(input.predicate, of: account, now: env.now(), sample: 10)
+        return Preview(count: result.count, sample: result.sample.map(FanView.init), predicate: input.predicate.description)
     }
 
     // MARK: Statistics

@@ -97,6 +97,9 @@ public protocol Store: Sendable {
     func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
 
     // MARK: Reads
+    /// How many fans of the account match `predicate` at `now`, and the first `sample` of them
+    /// in open_id order: one full scan, compiled to SQL (`PredicateSQL`).
+    func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState])
     func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState>
     func fan(of account: Account, openId: String) async throws -> FanState?
     /// The fan's most recent events, newest first.

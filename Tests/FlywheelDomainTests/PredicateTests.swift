@@ -13,7 +13,7 @@ import Testing
     }
 
     func matches(_ text: String, _ fan: FanState) throws -> Bool {
-        try Predicate.parse(text).compile(calendar: calendar).matches(fan, now: now)
+        try FanPredicate.parse(text).compile(calendar: calendar).matches(fan, now: now)
     }
 
     @Test func theDesignExampleReadsAndDecides() throws {
@@ -43,7 +43,7 @@ import Testing
     @Test func errorsSayWhereAndSuggest() {
         func error(_ text: String) -> String? {
             do {
-                _ = try Predicate.parse(text)
+                _ = try FanPredicate.parse(text)
                 return nil
             } catch { return error.description }
         }
@@ -67,16 +67,16 @@ import Testing
         "not following and first_seen after 2025-12-31 and open_id != \"u-1\"",
     ])
     func textAndJSONFormsRoundTrip(_ text: String) throws {
-        let predicate = try Predicate.parse(text)
-        #expect(try Predicate.parse(predicate.description) == predicate)
+        let predicate = try FanPredicate.parse(text)
+        #expect(try FanPredicate.parse(predicate.description) == predicate)
         let json = try JSONEncoder().encode(predicate)
-        #expect(try JSONDecoder().decode(Predicate.self, from: json) == predicate)
+        #expect(try JSONDecoder().decode(FanPredicate.self, from: json) == predicate)
     }
 
     @Test func jsonThatDoesNotFitIsRefusedAsTheTextWouldBe() {
         let bad = Data(#"{"field":"level","op":">=","value":"high"}"#.utf8)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Predicate.self, from: bad) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(FanPredicate.self, from: bad) }
         let unknown = Data(#"{"and":[{"field":"teir","op":"=","value":"liking"}]}"#.utf8)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode(Predicate.self, from: unknown) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(FanPredicate.self, from: unknown) }
     }
 }

@@ -47,7 +47,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 22)
+            #expect(checked == 23)
         }
     }
 }
