@@ -76,6 +76,8 @@ public final class Projector: Service, Sendable {
         var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)] = []
         var flows: [TierFlow: Int] = [:]
         var activity: [ActivityCell: ActivityCount] = [:]
+        // The last cause of each fan's change in this batch: what a segment entry or exit is put down to.
+        var causes: [String: (cause: String, seq: Int64)] = [:]
 
         func record(_ t: TierTransition, causeSeq: Int64) {
             let day = calendar.day(ofMillis: t.at)
@@ -90,6 +92,7 @@ public final class Projector: Service, Sendable {
                 if fan != before {
                     fans[openId] = fan
                     changed.insert(openId)
+                    causes[openId] = ("rules_changed", -Int64(batch.rulesVersion))
                 }
             }
         }
@@ -109,8 +112,29 @@ public final class Projector: Service, Sendable {
             if existing == nil { activity[cell, default: ActivityCount()].newFans += 1 }
             fans[event.openId] = fan
             changed.insert(event.openId)
+            causes[event.openId] = (event.kind.rawValue, stored.seq)
         }
-        return ProjectionResult(fans: changed.compactMap { fans[$0] }, transitions: transitions, tierFlows: flows, activity: activity)
+        var result = ProjectionResult(fans: changed.compactMap { fans[$0] }, transitions: transitions, tierFlows: flows, activity: activity)
+        result.segmentChanges = segmentChanges(batch, fans: result.fans, causes: causes, calendar: calendar, now: now)
+        return result
+    }
+
+    /// Every changed fan against every ready segment: who entered, who left.
+    static func segmentChanges(_ batch: ProjectionBatch, fans: [FanState], causes: [String: (cause: String, seq: Int64)],
+                               calendar: AccountCalendar, now: Int64) -> [SegmentChange] {
+        guard !batch.segments.isEmpty else { return [] }
+        let compiled = batch.segments.map { ($0.id, $0.predicate.compile(calendar: calendar)) }
+        var changes: [SegmentChange] = []
+        for fan in fans {
+            let before = batch.memberships[fan.openId] ?? []
+            let cause = causes[fan.openId] ?? ("rules_changed", -Int64(batch.rulesVersion))
+            for (id, predicate) in compiled {
+                let member = predicate.matches(fan, now: now)
+                guard member != before.contains(id) else { continue }
+                changes.append(SegmentChange(segmentId: id, openId: fan.openId, entered: member, at: now, cause: cause.cause, causeSeq: cause.seq))
+            }
+        }
+        return changes
     }
 }
 

@@ -318,8 +318,17 @@ public final class PostgresStore: Store {
                 let fan = try FanColumns.fan(from: row)
                 fans[fan.openId] = fan
             }
-            let result = try step(ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans))
+            var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
+            batch.segments = try await self.segments(of: account, db).filter { $0.state == .ready }
+            if !batch.segments.isEmpty {
+                for row in try await self.sql.rows(db, "SELECT open_id, segment_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                                                   key.binds + [.texts(Array(fans.keys))]) {
+                    batch.memberships[try row.text(0), default: []].insert(try row.text(1))
+                }
+            }
+            let result = try step(batch)
             try await self.save(result, of: account, db)
+            try await self.apply(result.segmentChanges, of: account, db)
             try await self.sql.run(db, """
                 UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
                 """, (key + [.int(events.last?.seq ?? lastSeq), .int(Int64(rules.version))]).binds)
@@ -409,6 +418,123 @@ public final class PostgresStore: Store {
         let count = try await read("SELECT COUNT(*) \(scope)", binds).first?.int(0) ?? 0
         let sampled = try await read("SELECT \(Self.fanColumns) \(scope) ORDER BY open_id LIMIT \(max(0, sample))", binds).map(FanColumns.fan)
         return (Int(count), sampled)
+    }
+
+    public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, "INSERT INTO segments (\(Self.segmentColumns)) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", [
+                .text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.predicate.description),
+                .text(segment.state.rawValue), .optional(segment.failure), .int(Int64(segment.size)), .int(segment.createdAt), .int(segment.updatedAt)].binds)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func segments(of account: Account) async throws -> [Segment] {
+        try await client.withConnection { db in try await self.segments(of: account, db) }
+    }
+
+    func segments(of account: Account, _ db: PostgresConnection) async throws -> [Segment] {
+        try await sql.rows(db, "SELECT \(Self.segmentColumns) FROM segments WHERE tenant_id = $1 AND account_id = $2 ORDER BY created_at, segment_id",
+                           [.text(account.tenantId), .text(account.id)].binds).map(Self.segment)
+    }
+
+    public func segment(id: String, of account: Account) async throws -> Segment? {
+        try await read("SELECT \(Self.segmentColumns) FROM segments WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3",
+                       [.text(account.tenantId), .text(account.id), .text(id)]).first.map(Self.segment)
+    }
+
+    public func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws {
+        try await transaction { db in
+            for table in ["segment_changes", "segment_members", "segments"] {
+                try await self.sql.run(db, "DELETE FROM \(table) WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING segment_id",
+                                       [.text(account.tenantId), .text(account.id), .text(id)].binds)
+            }
+            try await self.record(audit, db)
+        }
+    }
+
+    public func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment {
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        return try await transaction { db in
+            let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+            // Hold the account's projection: no batch commits between the scan and `ready`.
+            try await self.sql.run(db, "SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE", key.binds)
+            guard var segment = try await self.sql.rows(db, "SELECT \(Self.segmentColumns) FROM segments WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3",
+                                                        (key + [.text(id)]).binds).first.map(Self.segment) else {
+                throw StoreError.notFound("segment \(id)")
+            }
+            let compiled = PredicateSQL(segment.predicate, calendar: calendar, now: now, dialect: .postgres, firstParameter: 5)
+            try await self.sql.run(db, "DELETE FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING open_id", (key + [.text(id)]).binds)
+            segment.size = try await self.sql.run(db, """
+                INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since)
+                SELECT tenant_id, account_id, $3, open_id, $4 FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(compiled.condition)
+                RETURNING open_id
+                """, (key + [.text(id), .int(now)] + compiled.binds).binds)
+            segment.state = .ready
+            segment.failure = nil
+            segment.updatedAt = now
+            try await self.sql.run(db, "UPDATE segments SET state = 'ready', failure = NULL, size = $4, updated_at = $5 WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING size",
+                                   (key + [.text(id), .int(Int64(segment.size)), .int(now)]).binds)
+            return segment
+        }
+    }
+
+    public func segmentMembers(id: String, of account: Account, cursor: String?, limit: Int) async throws -> Page<String> {
+        let ids = try await read("""
+            SELECT open_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 AND open_id > $4 ORDER BY open_id LIMIT $5
+            """, [.text(account.tenantId), .text(account.id), .text(id), .text(cursor ?? ""), .int(Int64(limit + 1))]).compactMap { $0[0].text }
+        let page = Array(ids.prefix(limit))
+        return Page(items: page, nextCursor: ids.count > limit ? page.last : nil)
+    }
+
+    public func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange] {
+        try await read("""
+            SELECT open_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3
+            ORDER BY at DESC, cause_seq DESC, open_id LIMIT $4
+            """, [.text(account.tenantId), .text(account.id), .text(id), .int(Int64(limit))]).map {
+            SegmentChange(segmentId: id, openId: try $0.text(0), entered: try $0.int(3) == 1, at: try $0.int(2), cause: try $0.text(4), causeSeq: try $0.int(1))
+        }
+    }
+
+    func apply(_ changes: [SegmentChange], of account: Account, _ db: PostgresConnection) async throws {
+        guard !changes.isEmpty else { return }
+        let key: [SQL.Bind] = [.cell(.text(account.tenantId)), .cell(.text(account.id))]
+        let entered = changes.filter(\.entered), left = changes.filter { !$0.entered }
+        if !entered.isEmpty {
+            try await sql.run(db, """
+                INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since)
+                SELECT $1, $2, s, o, t FROM UNNEST($3::text[], $4::text[], $5::bigint[]) AS u(s, o, t)
+                ON CONFLICT (tenant_id, account_id, segment_id, open_id) DO UPDATE SET since = EXCLUDED.since
+                """, key + [.texts(entered.map(\.segmentId)), .texts(entered.map(\.openId)), .ints(entered.map(\.at))])
+        }
+        if !left.isEmpty {
+            try await sql.run(db, """
+                DELETE FROM segment_members m USING UNNEST($3::text[], $4::text[]) AS u(s, o)
+                WHERE m.tenant_id = $1 AND m.account_id = $2 AND m.segment_id = u.s AND m.open_id = u.o RETURNING m.open_id
+                """, key + [.texts(left.map(\.segmentId)), .texts(left.map(\.openId))])
+        }
+        try await sql.run(db, """
+            INSERT INTO segment_changes (tenant_id, account_id, segment_id, open_id, cause_seq, at, entered, cause)
+            SELECT $1, $2, s, o, q, t, e, c FROM UNNEST($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[]) AS u(s, o, q, t, e, c)
+            ON CONFLICT DO NOTHING
+            """, key + [.texts(changes.map(\.segmentId)), .texts(changes.map(\.openId)), .ints(changes.map(\.causeSeq)),
+                        .ints(changes.map(\.at)), .ints(changes.map { $0.entered ? 1 : 0 }), .texts(changes.map(\.cause))])
+        var delta: [String: Int64] = [:]
+        for change in changes { delta[change.segmentId, default: 0] += change.entered ? 1 : -1 }
+        try await sql.run(db, """
+            UPDATE segments SET size = size + u.d, updated_at = $5 FROM UNNEST($3::text[], $4::bigint[]) AS u(s, d)
+            WHERE segments.tenant_id = $1 AND segments.account_id = $2 AND segments.segment_id = u.s RETURNING size
+            """, key + [.texts(Array(delta.keys)), .ints(Array(delta.values)), .cell(.int(changes[0].at))])
+    }
+
+    static let segmentColumns = "tenant_id, account_id, segment_id, name, predicate, state, failure, size, created_at, updated_at"
+
+    static func segment(_ row: [Cell]) throws -> Segment {
+        guard let predicate = try? FanPredicate.parse(try row.text(4)), let state = Segment.State(rawValue: try row.text(5)) else {
+            throw StoreError.corrupt("segments row \(row[2].text ?? "?") has an unreadable predicate or state")
+        }
+        return Segment(tenantId: try row.text(0), accountId: try row.text(1), id: try row.text(2), name: try row.text(3), predicate: predicate,
+                       state: state, failure: row[6].text, size: Int(try row.int(7)), createdAt: try row.int(8), updatedAt: try row.int(9))
     }
 
     public func fan(of account: Account, openId: String) async throws -> FanState? {

@@ -154,7 +154,11 @@ enum Projection {
         guard !events.isEmpty || rulesChanged else { return 0 }
 
         let fans = rulesChanged ? try FanRows.loadAll(account, db) : try FanRows.load(account, openIds: Set(events.map(\.event.openId)), db)
-        let result = try step(ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans))
+        var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
+        batch.segments = try SegmentRows.all(account, db).filter { $0.state == .ready }
+        if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
+        let result = try step(batch)
+        try SegmentRows.apply(result.segmentChanges, of: account, db)
 
         try FanRows.save(result.fans, of: account, db)
         let transition = try db.cachedStatement(sql: """

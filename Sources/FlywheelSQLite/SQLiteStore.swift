@@ -254,6 +254,83 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO segments (\(SegmentRows.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: [
+                segment.tenantId, segment.accountId, segment.id, segment.name, segment.predicate.description, segment.state.rawValue,
+                segment.failure, segment.size, segment.createdAt, segment.updatedAt])
+            try Self.record(audit, db)
+        }
+    }
+
+    public func segments(of account: Account) async throws -> [Segment] {
+        try await pool.read { db in try SegmentRows.all(account, db) }
+    }
+
+    public func segment(id: String, of account: Account) async throws -> Segment? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(SegmentRows.columns) FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
+                             arguments: [account.tenantId, account.id, id]).map(SegmentRows.segment)
+        }
+    }
+
+    public func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws {
+        try await write { db in
+            for table in ["segment_changes", "segment_members", "segments"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE tenant_id = ? AND account_id = ? AND segment_id = ?", arguments: [account.tenantId, account.id, id])
+            }
+            try Self.record(audit, db)
+        }
+    }
+
+    public func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment {
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        // SQLite has one writer: no projection batch can commit between the scan and `ready`.
+        return try await write { db in
+            let key: StatementArguments = [account.tenantId, account.id, id]
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(SegmentRows.columns) FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ?", arguments: key) else {
+                throw StoreError.notFound("segment \(id)")
+            }
+            var segment = try SegmentRows.segment(row)
+            let compiled = PredicateSQL(segment.predicate, calendar: calendar, now: now, dialect: .sqlite, firstParameter: 1)
+            try db.execute(sql: "DELETE FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ?", arguments: key)
+            let fill = try RawStatement(db, sql: """
+                INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since)
+                SELECT tenant_id, account_id, ?, open_id, ? FROM fans WHERE tenant_id = ? AND account_id = ? AND \(compiled.condition)
+                """)
+            let binds: [Cell] = [.text(id), .int(now), .text(account.tenantId), .text(account.id)] + compiled.binds
+            for (i, cell) in binds.enumerated() { fill.bind(Int32(i + 1), cell) }
+            segment.size = try fill.run()
+            segment.state = .ready
+            segment.failure = nil
+            segment.updatedAt = now
+            try db.execute(sql: "UPDATE segments SET state = 'ready', failure = NULL, size = ?, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
+                           arguments: [segment.size, now, account.tenantId, account.id, id])
+            return segment
+        }
+    }
+
+    public func segmentMembers(id: String, of account: Account, cursor: String?, limit: Int) async throws -> Page<String> {
+        try await pool.read { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT open_id FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id > ? ORDER BY open_id LIMIT ?
+                """, arguments: [account.tenantId, account.id, id, cursor ?? "", limit + 1])
+            let page = Array(ids.prefix(limit))
+            return Page(items: page, nextCursor: ids.count > limit ? page.last : nil)
+        }
+    }
+
+    public func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT open_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = ? AND account_id = ? AND segment_id = ?
+                ORDER BY at DESC, cause_seq DESC, open_id LIMIT ?
+                """, arguments: [account.tenantId, account.id, id, limit]).map {
+                SegmentChange(segmentId: id, openId: $0["open_id"], entered: ($0["entered"] as Int) == 1, at: $0["at"], cause: $0["cause"], causeSeq: $0["cause_seq"])
+            }
+        }
+    }
+
     public func fan(of account: Account, openId: String) async throws -> FanState? {
         try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
     }

@@ -28,6 +28,12 @@ struct APIRoutes {
         group.get("accounts/:accountId/fans", use: listFans)
         group.get("accounts/:accountId/fans/:openId", use: getFan)
         group.post("accounts/:accountId/segments/preview", use: previewSegment)
+        group.get("accounts/:accountId/segments", use: listSegments)
+        group.post("accounts/:accountId/segments", use: createSegment)
+        group.get("accounts/:accountId/segments/:segmentId", use: getSegment)
+        group.delete("accounts/:accountId/segments/:segmentId", use: deleteSegment)
+        group.get("accounts/:accountId/segments/:segmentId/members", use: segmentMembers)
+        group.get("accounts/:accountId/segments/:segmentId/changes", use: segmentChanges)
         group.get("accounts/:accountId/tiers", use: tierStats)
         group.get("accounts/:accountId/sources", use: sourceStats)
         group.get("audit", use: audit)
@@ -266,6 +272,93 @@ struct APIRoutes {
                 predicate = try c.decode(FanPredicate.self, forKey: .predicate)
             }
         }
+    }
+
+    struct SegmentView: ResponseEncodable {
+        var id: String
+        var name: String
+        /// Canonical text form.
+        var predicate: String
+        var state: Segment.State
+        var failure: String?
+        var size: Int
+        var createdAt: String
+        var updatedAt: String
+
+        init(_ s: Segment) {
+            id = s.id; name = s.name; predicate = s.predicate.description; state = s.state; failure = s.failure; size = s.size
+            createdAt = Time.iso(s.createdAt); updatedAt = Time.iso(s.updatedAt)
+        }
+    }
+
+    struct NewSegment: Decodable {
+        var name: String
+        var predicate: PredicateInput
+
+        enum Keys: String, CodingKey { case name }
+
+        init(from decoder: any Decoder) throws {
+            name = try decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .name)
+            predicate = try PredicateInput(from: decoder)
+        }
+    }
+
+    @Sendable func listSegments(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<SegmentView> {
+        PageView(items: try await store.segments(of: try await account(context)).map(SegmentView.init), nextCursor: nil)
+    }
+
+    /// Creates the segment and runs its one full scan; the answer shows it ready, or failed and why.
+    @Sendable func createSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Created<SegmentView> {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let account = try await account(context)
+        let body = try await request.decodeJSON(NewSegment.self, context: context)
+        let now = env.now()
+        var segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: try Validate.name(body.name, field: "name"),
+                              predicate: body.predicate.predicate, state: .building, createdAt: now, updatedAt: now)
+        try await store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.create",
+                                                               target: segment.id, detail: segment.predicate.description))
+        segment = try await store.buildSegment(id: segment.id, of: account, now: env.now())
+        return Created(body: SegmentView(segment))
+    }
+
+    func segment(_ context: FlywheelRequestContext) async throws -> (Account, Segment) {
+        let account = try await account(context)
+        let id = try context.parameters.require("segmentId")
+        guard let segment = try await store.segment(id: id, of: account) else { throw APIError.notFound("segment \(id)") }
+        return (account, segment)
+    }
+
+    @Sendable func getSegment(_ request: Request, context: FlywheelRequestContext) async throws -> SegmentView {
+        SegmentView(try await segment(context).1)
+    }
+
+    @Sendable func deleteSegment(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let (account, segment) = try await segment(context)
+        try await store.deleteSegment(id: segment.id, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
+                                                                                  action: "segment.delete", target: segment.id, detail: segment.name))
+        return .noContent
+    }
+
+    @Sendable func segmentMembers(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<String> {
+        let (account, segment) = try await segment(context)
+        let page = try await store.segmentMembers(id: segment.id, of: account, cursor: try Cursor.decode(request.query("cursor")), limit: try request.pageLimit())
+        return PageView(items: page.items, nextCursor: Cursor.encode(page.nextCursor))
+    }
+
+    struct ChangeView: Encodable {
+        var openId: String
+        var change: String
+        var at: String
+        var cause: String
+    }
+
+    @Sendable func segmentChanges(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<ChangeView> {
+        let (account, segment) = try await segment(context)
+        let changes = try await store.segmentChanges(id: segment.id, of: account, limit: try request.pageLimit())
+        return PageView(items: changes.map { ChangeView(openId: $0.openId, change: $0.entered ? "entered" : "left", at: Time.iso($0.at), cause: $0.cause) }, nextCursor: nil)
     }
 
     struct Preview: ResponseEncodable {

@@ -286,3 +286,60 @@ public struct ActivityCount: Sendable, Equatable {
         self.newFans = newFans
     }
 }
+
+/// A named group of an account's fans, defined by a predicate and kept current as fans change.
+public struct Segment: Sendable, Equatable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        /// Created; its first full scan has not finished.
+        case building
+        /// Members are current and kept current by the projector.
+        case ready
+        /// The full scan failed; `failure` says why.
+        case failed
+    }
+
+    public var tenantId: String
+    public var accountId: String
+    public var id: String
+    public var name: String
+    public var predicate: FanPredicate
+    public var state: State
+    public var failure: String?
+    public var size: Int
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(tenantId: String, accountId: String, id: String, name: String, predicate: FanPredicate, state: State,
+                failure: String? = nil, size: Int = 0, createdAt: Int64, updatedAt: Int64) {
+        self.tenantId = tenantId
+        self.accountId = accountId
+        self.id = id
+        self.name = name
+        self.predicate = predicate
+        self.state = state
+        self.failure = failure
+        self.size = size
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A fan entered or left a segment, when and why (the event kind, or `rules_changed`).
+public struct SegmentChange: Sendable, Equatable {
+    public var segmentId: String
+    public var openId: String
+    public var entered: Bool
+    public var at: Int64
+    public var cause: String
+    /// The log position of the cause, as for tier transitions.
+    public var causeSeq: Int64
+
+    public init(segmentId: String, openId: String, entered: Bool, at: Int64, cause: String, causeSeq: Int64) {
+        self.segmentId = segmentId
+        self.openId = openId
+        self.entered = entered
+        self.at = at
+        self.cause = cause
+        self.causeSeq = causeSeq
+    }
+}

@@ -8,7 +8,50 @@ public enum Schema {
 
     /// Migrations in order, each a list of statements.
     public static func migrations(_ dialect: Dialect) -> [(version: String, statements: [String])] {
-        [("v1 tenancy, event log, fans", v1(dialect))]
+        [("v1 tenancy, event log, fans", v1(dialect)), ("v2 segments", v2(dialect))]
+    }
+
+    static func v2(_ dialect: Dialect) -> [String] {
+        let int = dialect == .postgres ? "BIGINT" : "INTEGER"
+        let binary = dialect == .postgres ? "COLLATE \"C\" " : ""
+        let rowless = dialect == .sqlite ? " WITHOUT ROWID" : ""
+        return """
+            CREATE TABLE segments (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              segment_id TEXT NOT NULL,
+              name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+              predicate TEXT NOT NULL,
+              state TEXT NOT NULL CHECK (state IN ('building','ready','failed')),
+              failure TEXT,
+              size \(int) NOT NULL DEFAULT 0 CHECK (size >= 0),
+              created_at \(int) NOT NULL,
+              updated_at \(int) NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, segment_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id)
+            );
+            CREATE TABLE segment_members (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              segment_id TEXT NOT NULL,
+              open_id TEXT \(binary)NOT NULL,
+              since \(int) NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, segment_id, open_id)
+            )\(rowless);
+            CREATE INDEX segment_members_by_fan ON segment_members(tenant_id, account_id, open_id);
+            CREATE TABLE segment_changes (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              segment_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              cause_seq \(int) NOT NULL,
+              at \(int) NOT NULL,
+              entered \(int) NOT NULL CHECK (entered IN (0,1)),
+              cause TEXT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, segment_id, open_id, cause_seq)
+            )\(rowless);
+            CREATE INDEX segment_changes_by_time ON segment_changes(tenant_id, account_id, segment_id, at)
+            """.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
     static func v1(_ dialect: Dialect) -> [String] {

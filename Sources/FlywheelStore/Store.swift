@@ -20,6 +20,10 @@ public struct ProjectionBatch: Sendable {
     public var events: [StoredEvent]
     /// Current state of every fan the batch touches (and of all fans when `rulesChanged`).
     public var fans: [String: FanState]
+    /// The account's ready segments, which the batch keeps current.
+    public var segments: [Segment] = []
+    /// The ready segments each fan in `fans` belongs to.
+    public var memberships: [String: Set<String>] = [:]
 
     public init(account: Account, rules: AccountRules, rulesVersion: Int, rulesChanged: Bool, events: [StoredEvent], fans: [String: FanState]) {
         self.account = account
@@ -38,6 +42,7 @@ public struct ProjectionResult: Sendable {
     public var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)]
     public var tierFlows: [TierFlow: Int]
     public var activity: [ActivityCell: ActivityCount]
+    public var segmentChanges: [SegmentChange] = []
 
     public init(fans: [FanState], transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)],
                 tierFlows: [TierFlow: Int], activity: [ActivityCell: ActivityCount]) {
@@ -95,6 +100,20 @@ public protocol Store: Sendable {
     /// Reads the next batch of up to `limit` events of `account`, lets `step` turn it into new state,
     /// and commits that state with the checkpoint in one transaction. Returns the events applied.
     func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
+
+    // MARK: Segments
+    func createSegment(_ segment: Segment, audit: AuditEntry) async throws
+    func segments(of account: Account) async throws -> [Segment]
+    func segment(id: String, of account: Account) async throws -> Segment?
+    /// Removes the segment with its members and history.
+    func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws
+    /// The full scan of a new segment, at `now`, holding the account's projection so no batch
+    /// slips between the scan and the segment becoming ready. Returns the segment as it ends up.
+    func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment
+    /// Members in open_id order.
+    func segmentMembers(id: String, of account: Account, cursor: String?, limit: Int) async throws -> Page<String>
+    /// Entries and exits, newest first.
+    func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange]
 
     // MARK: Reads
     /// How many fans of the account match `predicate` at `now`, and the first `sample` of them

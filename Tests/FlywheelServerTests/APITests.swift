@@ -198,3 +198,49 @@ import Testing
         }
     }
 }
+
+@Suite struct SegmentAPITests {
+    @Test func segmentsArePreviewedCreatedKeptCurrentAndExplained() async throws {
+        let f = try await ServerFixture()
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            let day: Int64 = 1_772_294_400_000
+            func append(_ events: [FanEvent]) async throws {
+                _ = try await f.flywheel.env.store.append(events.map { AccountEvent(tenantId: f.tenantId, accountId: accountId, event: $0) }) { _ in }
+                await f.flywheel.projector.drain()
+            }
+            try await append((0..<20).map { FanEvent(id: "v\($0)", kind: $0 % 2 == 0 ? .follow : .videoView, openId: "fan\($0)", occurredAt: day, channel: .douPlus) })
+
+            let preview = try await client.post("/v1/accounts/\(accountId)/segments/preview", key: f.key, ["predicate": "following and first_domain = commercial"], expect: .ok)
+            #expect(preview["count"] as? Int == 10)
+            #expect((preview["sample"] as! [[String: Any]]).count == 10)
+            let json = try await client.post("/v1/accounts/\(accountId)/segments/preview", key: f.key,
+                                             ["predicate": ["and": [["field": "following", "op": "is", "value": true], ["field": "level", "op": ">=", "value": 1]]]], expect: .ok)
+            #expect(json["count"] as? Int == 0)
+            #expect(json["predicate"] as? String == "following and level >= 1")
+
+            let created = try await client.post("/v1/accounts/\(accountId)/segments", key: f.key, ["name": "paid followers", "predicate": "following and first_domain = commercial"])
+            #expect(created["state"] as? String == "ready")
+            #expect(created["size"] as? Int == 10)
+            let segmentId = created["id"] as! String
+
+            // Two followers leave, one newcomer follows: the segment follows them without a rebuild.
+            try await append([
+                FanEvent(id: "u0", kind: .unfollow, openId: "fan0", occurredAt: day + 1_000, channel: .followFeed),
+                FanEvent(id: "u2", kind: .unfollow, openId: "fan2", occurredAt: day + 1_000, channel: .followFeed),
+                FanEvent(id: "f1", kind: .follow, openId: "fan1", occurredAt: day + 1_000, channel: .followFeed),
+            ])
+            let after = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)", key: f.key)
+            #expect(after["size"] as? Int == 9)
+            let members = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/members?limit=500", key: f.key)["items"] as! [String]
+            #expect(members.count == 9 && members.contains("fan1") && !members.contains("fan0"))
+            let changes = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/changes", key: f.key)["items"] as! [[String: Any]]
+            #expect(Set(changes.map { "\($0["openId"]!) \($0["change"]!) \($0["cause"]!)" }) == ["fan0 left unfollow", "fan2 left unfollow", "fan1 entered follow"])
+
+            let bad = try await client.post("/v1/accounts/\(accountId)/segments", key: f.key, ["name": "x", "predicate": "teir >= liking"], expect: .badRequest)
+            #expect(((bad["error"] as! [String: Any])["message"] as! String) == "predicate: 1:1: unknown field 'teir', did you mean 'tier'?")
+            try await client.execute(uri: "/v1/accounts/\(accountId)/segments/\(segmentId)", method: .delete, headers: auth(f.key)) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/v1/accounts/\(accountId)/segments/\(segmentId)", method: .get, headers: auth(f.key)) { #expect($0.status == .notFound) }
+        }
+    }
+}

@@ -21,7 +21,8 @@ import Testing
                 event: FanEvent(id: "1", kind: .follow, openId: "fan-1", occurredAt: 1_772_294_400_000, channel: .search))]) { _ in }
             await f.flywheel.projector.drain()
             let users = try await client.get("/v1/users", key: f.key)["items"] as! [[String: Any]]
-            let values = ["accountId": accountId, "openId": "fan-1", "userId": users[0]["id"] as! String]
+            let segment = try await client.post("/v1/accounts/\(accountId)/segments", key: f.key, ["name": "followers", "predicate": "following"])
+            let values = ["accountId": accountId, "openId": "fan-1", "userId": users[0]["id"] as! String, "segmentId": segment["id"] as! String]
 
             let paths = spec["paths"] as! [String: [String: Any]]
             var checked = 0
@@ -47,7 +48,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 23)
+            #expect(checked == 29)
         }
     }
 }

@@ -216,3 +216,42 @@ import Testing
         #expect(nonTrivial >= 10, "most predicates split the population, so the comparison means something")
     }
 }
+
+/// Segments are built by one full scan, then kept current by the projector, fan by fan.
+@Suite struct SegmentContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func aSegmentStaysCurrentAsFansChange(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let flywheel = Flywheel(f.env, projectionBatchSize: 250)
+        let events = mixedEvents(count: 2_000)
+        _ = try await f.store.append(f.events(Array(events.prefix(600)))) { _ in }
+        await flywheel.projector.drain()
+
+        let predicate = try FanPredicate.parse("following and level >= 3")
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let evaluator = predicate.compile(calendar: calendar)
+        func expected() async throws -> [String] {
+            try await f.fans().values.filter { evaluator.matches($0, now: 0) }.map(\.openId).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        }
+        let segment = Segment(tenantId: f.account.tenantId, accountId: f.account.id, id: "seg_1", name: "close followers", predicate: predicate,
+                              state: .building, createdAt: 1, updatedAt: 1)
+        try await f.store.createSegment(segment, audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "segment.create", target: "seg_1"))
+        #expect(try await f.store.segment(id: "seg_1", of: f.account)?.state == .building)
+        let built = try await f.store.buildSegment(id: "seg_1", of: f.account, now: 2)
+        #expect(built.state == .ready)
+        #expect(built.size == (try await expected()).count)
+
+        _ = try await f.store.append(f.events(Array(events.dropFirst(600)))) { _ in }
+        await flywheel.projector.drain()
+        let members = try await f.store.segmentMembers(id: "seg_1", of: f.account, cursor: nil, limit: 100).items
+        #expect(members == (try await expected()))
+        #expect(try await f.store.segment(id: "seg_1", of: f.account)?.size == members.count)
+        let history = try await f.store.segmentChanges(id: "seg_1", of: f.account, limit: 1_000)
+        #expect(history.contains { $0.entered } && history.contains { !$0.entered }, "fans both entered and left as they followed and unfollowed")
+        #expect(Set(history.map(\.cause)).isSubset(of: Set(EventKind.allCases.map(\.rawValue))))
+
+        try await f.store.deleteSegment(id: "seg_1", of: f.account, audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "segment.delete", target: "seg_1"))
+        #expect(try await f.store.segment(id: "seg_1", of: f.account) == nil)
+        #expect(try await f.store.segmentMembers(id: "seg_1", of: f.account, cursor: nil, limit: 10).items.isEmpty)
+    }
+}
