@@ -120,7 +120,7 @@ public final class Projector: Service, Sendable {
     }
 
     /// Every changed fan against every ready segment: who entered, who left.
-    static func segmentChanges(_ batch: ProjectionBatch, fans: [FanState], causes: [String: (cause: String, seq: Int64)],
+    public static func segmentChanges(_ batch: ProjectionBatch, fans: [FanState], causes: [String: (cause: String, seq: Int64)],
                                calendar: AccountCalendar, now: Int64) -> [SegmentChange] {
         guard !batch.segments.isEmpty else { return [] }
         let compiled = batch.segments.map { ($0.id, $0.predicate.compile(calendar: calendar)) }

@@ -443,6 +443,17 @@ public final class PostgresStore: Store {
                        [.text(account.tenantId), .text(account.id), .text(id)]).first.map(Self.segment)
     }
 
+    public func updateSegment(_ segment: Segment, audit: AuditEntry?) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, """
+                UPDATE segments SET name = $4, predicate = $5, state = $6, failure = $7, updated_at = $8
+                WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING segment_id
+                """, [.text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.predicate.description),
+                      .text(segment.state.rawValue), .optional(segment.failure), .int(segment.updatedAt)].binds)
+            if let audit { try await self.record(audit, db) }
+        }
+    }
+
     public func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws {
         try await transaction { db in
             for table in ["segment_changes", "segment_members", "segments"] {

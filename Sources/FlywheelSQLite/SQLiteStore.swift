@@ -274,6 +274,16 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func updateSegment(_ segment: Segment, audit: AuditEntry?) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE segments SET name = ?, predicate = ?, state = ?, failure = ?, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?
+                """, arguments: [segment.name, segment.predicate.description, segment.state.rawValue, segment.failure, segment.updatedAt,
+                                 segment.tenantId, segment.accountId, segment.id])
+            if let audit { try Self.record(audit, db) }
+        }
+    }
+
     public func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws {
         try await write { db in
             for table in ["segment_changes", "segment_members", "segments"] {

@@ -31,6 +31,7 @@ struct APIRoutes {
         group.get("accounts/:accountId/segments", use: listSegments)
         group.post("accounts/:accountId/segments", use: createSegment)
         group.get("accounts/:accountId/segments/:segmentId", use: getSegment)
+        group.patch("accounts/:accountId/segments/:segmentId", use: changeSegment)
         group.delete("accounts/:accountId/segments/:segmentId", use: deleteSegment)
         group.get("accounts/:accountId/segments/:segmentId/members", use: segmentMembers)
         group.get("accounts/:accountId/segments/:segmentId/changes", use: segmentChanges)
@@ -314,12 +315,56 @@ struct APIRoutes {
         let account = try await account(context)
         let body = try await request.decodeJSON(NewSegment.self, context: context)
         let now = env.now()
-        var segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: try Validate.name(body.name, field: "name"),
+        let segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: try Validate.name(body.name, field: "name"),
                               predicate: body.predicate.predicate, state: .building, createdAt: now, updatedAt: now)
         try await store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.create",
                                                                target: segment.id, detail: segment.predicate.description))
-        segment = try await store.buildSegment(id: segment.id, of: account, now: env.now())
-        return Created(body: SegmentView(segment))
+        return Created(body: SegmentView(try await build(segment, of: account)))
+    }
+
+    /// The full scan; a failure is recorded on the segment (state `failed`, with the reason), never silent.
+    func build(_ segment: Segment, of account: Account) async throws -> Segment {
+        do {
+            return try await store.buildSegment(id: segment.id, of: account, now: env.now())
+        } catch {
+            var failed = segment
+            failed.state = .failed
+            failed.failure = "the full scan failed: \(error)"
+            failed.updatedAt = env.now()
+            try await store.updateSegment(failed, audit: nil)
+            env.logger.error("segment build failed", metadata: ["segment": "\(segment.id)", "error": "\(error)"])
+            return failed
+        }
+    }
+
+    struct SegmentChangeRequest: Decodable {
+        var name: String?
+        var predicate: FanPredicate?
+
+        enum Keys: String, CodingKey { case name, predicate }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+            predicate = c.contains(.predicate) ? try PredicateInput(from: decoder).predicate : nil
+        }
+    }
+
+    /// Renames, or redefines and rebuilds, a segment.
+    @Sendable func changeSegment(_ request: Request, context: FlywheelRequestContext) async throws -> SegmentView {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        var (account, segment) = try await segment(context)
+        let body = try await request.decodeJSON(SegmentChangeRequest.self, context: context)
+        if let name = body.name { segment.name = try Validate.name(name, field: "name") }
+        if let predicate = body.predicate {
+            segment.predicate = predicate
+            segment.state = .building
+        }
+        segment.updatedAt = env.now()
+        try await store.updateSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.change",
+                                                               target: segment.id, detail: segment.predicate.description))
+        return SegmentView(body.predicate == nil ? segment : try await build(segment, of: account))
     }
 
     func segment(_ context: FlywheelRequestContext) async throws -> (Account, Segment) {

@@ -47,6 +47,12 @@ public struct SyntheticTraffic: Sendable {
         (.couponClaimed, 10), (.couponRedeemed, 5), (.follow, 30), (.unfollow, 4),
     ]
 
+    /// A deterministic arrival channel for the i-th fan, in the arrival mix's proportions.
+    public static func arrivalChannel(_ i: Int) -> Channel {
+        var rng = SeededGenerator(seed: UInt64(i))
+        return pick(arrivals, total: arrivals.reduce(0) { $0 + $1.1 }, &rng)
+    }
+
     /// `count` events in time order, evenly spread over the period.
     public func events(count: Int, idPrefix: String = "syn") -> [FanEvent] {
         var rng = SeededGenerator(seed: seed)

@@ -105,6 +105,9 @@ public protocol Store: Sendable {
     func createSegment(_ segment: Segment, audit: AuditEntry) async throws
     func segments(of account: Account) async throws -> [Segment]
     func segment(id: String, of account: Account) async throws -> Segment?
+    /// Saves a segment's name, predicate, state and failure (a change of predicate is followed by
+    /// `buildSegment`; a failed build records why).
+    func updateSegment(_ segment: Segment, audit: AuditEntry?) async throws
     /// Removes the segment with its members and history.
     func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws
     /// The full scan of a new segment, at `now`, holding the account's projection so no batch

@@ -214,10 +214,10 @@ import Testing
             let preview = try await client.post("/v1/accounts/\(accountId)/segments/preview", key: f.key, ["predicate": "following and first_domain = commercial"], expect: .ok)
             #expect(preview["count"] as? Int == 10)
             #expect((preview["sample"] as! [[String: Any]]).count == 10)
-            let json = try await client.post("/v1/accounts/\(accountId)/segments/preview", key: f.key,
+            let fromJSON = try await client.post("/v1/accounts/\(accountId)/segments/preview", key: f.key,
                                              ["predicate": ["and": [["field": "following", "op": "is", "value": true], ["field": "level", "op": ">=", "value": 1]]]], expect: .ok)
-            #expect(json["count"] as? Int == 0)
-            #expect(json["predicate"] as? String == "following and level >= 1")
+            #expect(fromJSON["count"] as? Int == 0)
+            #expect(fromJSON["predicate"] as? String == "following and level >= 1")
 
             let created = try await client.post("/v1/accounts/\(accountId)/segments", key: f.key, ["name": "paid followers", "predicate": "following and first_domain = commercial"])
             #expect(created["state"] as? String == "ready")
@@ -236,6 +236,12 @@ import Testing
             #expect(members.count == 9 && members.contains("fan1") && !members.contains("fan0"))
             let changes = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/changes", key: f.key)["items"] as! [[String: Any]]
             #expect(Set(changes.map { "\($0["openId"]!) \($0["change"]!) \($0["cause"]!)" }) == ["fan0 left unfollow", "fan2 left unfollow", "fan1 entered follow"])
+
+            let changed = try await client.execute(uri: "/v1/accounts/\(accountId)/segments/\(segmentId)", method: .patch, headers: auth(f.key),
+                                                   body: ByteBuffer(string: #"{"predicate": "not following"}"#)) { try json($0) }
+            #expect(changed["state"] as? String == "ready")
+            #expect(changed["size"] as? Int == 11)
+            #expect(changed["name"] as? String == "paid followers")
 
             let bad = try await client.post("/v1/accounts/\(accountId)/segments", key: f.key, ["name": "x", "predicate": "teir >= liking"], expect: .badRequest)
             #expect(((bad["error"] as! [String: Any])["message"] as! String) == "predicate: 1:1: unknown field 'teir', did you mean 'tier'?")

@@ -1,0 +1,89 @@
+import ArgumentParser
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelPostgres
+import FlywheelServer
+import FlywheelSimulator
+import FlywheelSQLite
+import FlywheelStore
+import Foundation
+import Logging
+
+struct SegmentBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segments",
+        abstract: "Project N fans, then time the preview (full scan) of 10 segment shapes and the incremental cost per changed fan.")
+    @Option(help: "Fans in the account.") var fans = 1_000_000
+    @Option(help: ArgumentHelp("Measure this PostgreSQL database instead of a temporary SQLite file.", valueName: "url"))
+    var databaseURL: String?
+
+    static let shapes = [
+        "following", "tier >= liking", "level between 3 and 8 and following", "first_domain = commercial and not following",
+        "first_channel in (dou_plus, brand_ad, qianchuan) or latest_channel = live_feed", "orders >= 2 or gmv >= 100000",
+        "last_active within 30d and interactions >= 5", "followed_at before 2026-09-15", "nickname matches \"^fan-1\"",
+        "not (tier = potential or last_active within 7d) and live_minutes > 60",
+    ]
+
+    func run() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store: any Store = try databaseURL.map { try PostgresStore(url: $0, logger: Logger(label: "bench")) }
+            ?? SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
+        try await store.migrate()
+        let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
+        let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
+        print("store: \(databaseURL == nil ? "SQLite (temporary file, WAL)" : "PostgreSQL")")
+
+        // Every fan arrives once, then a skewed population acts: a realistic spread of tiers and levels.
+        let start = flywheel.env.now() - 120 * 86_400_000
+        let arrivals = (0..<fans).map { i in
+            // The same open_ids the synthetic traffic uses, so its events land on these fans.
+            FanEvent(id: "arrive-\(i)", kind: .videoView, openId: "b-fan-\(i)", occurredAt: start + Int64(i) * 1_000,
+                     channel: SyntheticTraffic.arrivalChannel(i), attributes: i % 7 == 0 ? ["nickname": "fan-\(i)"] : [:])
+        }
+        let activity = SyntheticTraffic(fans: fans, days: 100, start: start + Int64(fans) * 1_000, seed: 9).events(count: fans, idPrefix: "b")
+        let progress = Progress(label: "loading", total: arrivals.count + activity.count)
+        var done = 0
+        for chunk in [arrivals, activity] {
+            for from in stride(from: 0, to: chunk.count, by: 50_000) {
+                let part = chunk[from..<min(from + 50_000, chunk.count)].map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
+                _ = try await store.append(part) { _ in }
+                done += part.count
+                progress.update(done)
+            }
+        }
+        await flywheel.projector.drain()
+        progress.finish()
+        let total = try await store.tierCounts(of: account).values.reduce(0, +)
+        print("\(total) fans projected")
+
+        let now = flywheel.env.now()
+        var predicates: [FanPredicate] = []
+        for shape in Self.shapes {
+            let predicate = try FanPredicate.parse(shape)
+            predicates.append(predicate)
+            let clock = ContinuousClock.now
+            let result = try await store.preview(predicate, of: account, now: now, sample: 10)
+            let ms = (ContinuousClock.now - clock).milliseconds
+            print(String(format: "preview %8.1f ms  %8d fans  %@", ms, result.count, shape))
+        }
+
+        // Incremental: every segment evaluated against a batch of changed fans, as the projector does.
+        let sample = try await store.fans(of: account, filter: FanFilter(), cursor: nil, limit: 500).items
+        let segments = predicates.enumerated().map { Segment(tenantId: account.tenantId, accountId: account.id, id: "s\($0.offset)", name: "s", predicate: $0.element, state: .ready, createdAt: 0, updatedAt: 0) }
+        var batch = ProjectionBatch(account: account, rules: .standard, rulesVersion: 0, rulesChanged: false, events: [], fans: [:])
+        batch.segments = segments
+        let rounds = 200
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let clock = ContinuousClock.now
+        var changes = 0
+        for _ in 0..<rounds {
+            changes += Projector.segmentChanges(batch, fans: sample, causes: [:], calendar: calendar, now: now).count
+        }
+        let perFanPerSegment = (ContinuousClock.now - clock).milliseconds * 1_000_000 / Double(rounds * sample.count * segments.count)
+        print(String(format: "incremental: %.0f ns per changed fan per segment (%d fans x %d segments x %d rounds, %d changes) — budget 50,000 ns",
+                     perFanPerSegment, sample.count, segments.count, rounds, changes / rounds))
+        print("peak memory: \(peakMemoryMB()) MB")
+    }
+}
