@@ -131,6 +131,19 @@ public final class TextPattern: @unchecked Sendable {
 
 // MARK: - Text and JSON forms
 
+extension FanPredicate {
+    /// The `within` conditions: a fan's membership can change with nothing but time passing when
+    /// one of these fields crosses `now - seconds`.
+    public var windows: [(field: String, seconds: Int64)] {
+        switch self {
+        case .and(let terms), .or(let terms): terms.flatMap(\.windows)
+        case .not(let inner): inner.windows
+        case .within(let field, let seconds): [(field, seconds)]
+        default: []
+        }
+    }
+}
+
 extension FanPredicate: CustomStringConvertible {
     /// The canonical text form; `FanPredicate.parse(p.description) == p`.
     public var description: String {

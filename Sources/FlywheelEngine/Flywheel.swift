@@ -4,11 +4,13 @@ public struct Flywheel: Sendable {
     public let tenancy: Tenancy
     public let ingest: Ingest
     public let projector: Projector
+    public let segmentClock: SegmentClock
 
     public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000) {
         self.env = env
         tenancy = Tenancy(env)
         ingest = Ingest(env)
         projector = Projector(env, batchSize: projectionBatchSize)
+        segmentClock = SegmentClock(env)
     }
 }

@@ -484,9 +484,48 @@ public final class PostgresStore: Store {
             segment.state = .ready
             segment.failure = nil
             segment.updatedAt = now
-            try await self.sql.run(db, "UPDATE segments SET state = 'ready', failure = NULL, size = $4, updated_at = $5 WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING size",
+            try await self.sql.run(db, "UPDATE segments SET state = 'ready', failure = NULL, size = $4, updated_at = $5, checked_at = $5 WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING size",
                                    (key + [.text(id), .int(Int64(segment.size)), .int(now)]).binds)
             return segment
+        }
+    }
+
+    public func recheckSegments(of account: Account, now: Int64,
+                                evaluate: @Sendable ([Segment], [FanState], [String: Set<String>]) -> [SegmentChange]) async throws -> Int {
+        try await transaction { db in
+            let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+            // Hold the account's projection, as a batch does.
+            try await self.sql.run(db, "SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE", key.binds)
+            let segments = try await self.segments(of: account, db).filter { $0.state == .ready && !$0.predicate.windows.isEmpty }
+            guard !segments.isEmpty else { return 0 }
+            var candidates = Set<String>()
+            for segment in segments {
+                let checked = try await self.sql.rows(db, "SELECT checked_at FROM segments WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3",
+                                                      (key + [.text(segment.id)]).binds).first?.int(0) ?? 0
+                for window in segment.predicate.windows {
+                    let column = PredicateSQL.column(window.field)
+                    for row in try await self.sql.rows(db, "SELECT open_id FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(column) >= $3 AND \(column) < $4",
+                                                       (key + [.int(checked - window.seconds * 1000), .int(now - window.seconds * 1000)]).binds) {
+                        candidates.insert(try row.text(0))
+                    }
+                }
+            }
+            let ids = Array(candidates)
+            var fans: [FanState] = []
+            var memberships: [String: Set<String>] = [:]
+            if !ids.isEmpty {
+                fans = try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                                               key.binds + [.texts(ids)]).map(FanColumns.fan)
+                for row in try await self.sql.rows(db, "SELECT open_id, segment_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                                                   key.binds + [.texts(ids)]) {
+                    memberships[try row.text(0), default: []].insert(try row.text(1))
+                }
+            }
+            let changes = evaluate(segments, fans, memberships)
+            try await self.apply(changes, of: account, db)
+            try await self.sql.run(db, "UPDATE segments SET checked_at = $3 WHERE tenant_id = $1 AND account_id = $2 AND segment_id = ANY($4) RETURNING segment_id",
+                                   key.binds + [.cell(.int(now)), .texts(segments.map(\.id))])
+            return changes.count
         }
     }
 

@@ -314,9 +314,40 @@ public final class SQLiteStore: Store {
             segment.state = .ready
             segment.failure = nil
             segment.updatedAt = now
-            try db.execute(sql: "UPDATE segments SET state = 'ready', failure = NULL, size = ?, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
-                           arguments: [segment.size, now, account.tenantId, account.id, id])
+            try db.execute(sql: """
+                UPDATE segments SET state = 'ready', failure = NULL, size = ?, updated_at = ?, checked_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?
+                """, arguments: [segment.size, now, now, account.tenantId, account.id, id])
             return segment
+        }
+    }
+
+    public func recheckSegments(of account: Account, now: Int64,
+                                evaluate: @Sendable ([Segment], [FanState], [String: Set<String>]) -> [SegmentChange]) async throws -> Int {
+        try await pool.write { db in
+            let segments = try SegmentRows.all(account, db).filter { $0.state == .ready && !$0.predicate.windows.isEmpty }
+            guard !segments.isEmpty else { return 0 }
+            var candidates = Set<String>()
+            for segment in segments {
+                let checked = try Int64.fetchOne(db, sql: "SELECT checked_at FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
+                                                 arguments: [account.tenantId, account.id, segment.id]) ?? 0
+                for window in segment.predicate.windows {
+                    let column = PredicateSQL.column(window.field)
+                    let select = try RawStatement(db, sql: "SELECT open_id FROM fans WHERE tenant_id = ? AND account_id = ? AND \(column) >= ? AND \(column) < ?")
+                    select.bind(1, account.tenantId)
+                    select.bind(2, account.id)
+                    select.bind(3, checked - window.seconds * 1000)
+                    select.bind(4, now - window.seconds * 1000)
+                    while try select.next() { if let id = select.text(0) { candidates.insert(id) } }
+                }
+            }
+            let fans = try FanRows.load(account, openIds: candidates, db)
+            let changes = evaluate(segments, Array(fans.values), try SegmentRows.memberships(account, openIds: candidates, db))
+            try SegmentRows.apply(changes, of: account, db)
+            for segment in segments {
+                try db.execute(sql: "UPDATE segments SET checked_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
+                               arguments: [now, account.tenantId, account.id, segment.id])
+            }
+            return changes.count
         }
     }
 

@@ -33,7 +33,7 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
     let router = buildRouter(flywheel, registry: registry)
     var app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel"),
                           logger: flywheel.env.logger)
-    if settings.runProjector { app.addServices(flywheel.projector) }
+    if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock) }
     return app
 }
 

@@ -71,7 +71,7 @@ public struct PredicateSQL {
     }
 
     /// The SQL expression of a field; derived fields spell out their definition.
-    static func column(_ field: String) -> String {
+    public static func column(_ field: String) -> String {
         switch field {
         case "orders": "(orders_paid - orders_refunded)"
         case "interactions": "(likes + comments + shares + live_gifts + live_shares + dms_received + group_messages)"

@@ -25,6 +25,7 @@ public enum Schema {
               state TEXT NOT NULL CHECK (state IN ('building','ready','failed')),
               failure TEXT,
               size \(int) NOT NULL DEFAULT 0 CHECK (size >= 0),
+              checked_at \(int) NOT NULL DEFAULT 0,
               created_at \(int) NOT NULL,
               updated_at \(int) NOT NULL,
               PRIMARY KEY (tenant_id, account_id, segment_id),

@@ -113,6 +113,11 @@ public protocol Store: Sendable {
     /// The full scan of a new segment, at `now`, holding the account's projection so no batch
     /// slips between the scan and the segment becoming ready. Returns the segment as it ends up.
     func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment
+    /// Re-evaluates, at `now`, the fans of the account's ready segments whose `within` conditions
+    /// may have flipped since each segment was last checked (their time field crossed the window's
+    /// edge), holding the account's projection; `evaluate` decides the changes. Returns how many.
+    func recheckSegments(of account: Account, now: Int64,
+                         evaluate: @Sendable (_ segments: [Segment], _ fans: [FanState], _ memberships: [String: Set<String>]) -> [SegmentChange]) async throws -> Int
     /// Members in open_id order.
     func segmentMembers(id: String, of account: Account, cursor: String?, limit: Int) async throws -> Page<String>
     /// Entries and exits, newest first.

@@ -255,3 +255,48 @@ import Testing
         #expect(try await f.store.segmentMembers(id: "seg_1", of: f.account, cursor: nil, limit: 10).items.isEmpty)
     }
 }
+
+/// Time-relative segments lose fans as time passes, without any event, at the scheduled tick.
+@Suite struct SegmentClockContractTests {
+    final class Clock: @unchecked Sendable {
+        // Only set between awaits by the test itself.
+        var now: Int64 = 0
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func fansLeaveAWithinSegmentWhenTheirTimeIsUp(_ kind: StoreKind) async throws {
+        let base = try await StoreFixture(kind)
+        let clock = Clock()
+        var env = base.env
+        env.now = { clock.now }
+        let flywheel = Flywheel(env)
+        let t0: Int64 = 1_772_323_200_000
+        let hour: Int64 = 3_600_000
+        _ = try await base.store.append(base.events([
+            FanEvent(id: "a", kind: .like, openId: "fan-a", occurredAt: t0, channel: .search),
+            FanEvent(id: "b", kind: .like, openId: "fan-b", occurredAt: t0 - 10 * hour, channel: .search),
+            FanEvent(id: "c", kind: .like, openId: "fan-c", occurredAt: t0 - 30 * hour, channel: .search),
+        ])) { _ in }
+        clock.now = t0 + hour
+        await flywheel.projector.drain()
+        let segment = Segment(tenantId: base.account.tenantId, accountId: base.account.id, id: "seg_recent", name: "active today",
+                              predicate: try FanPredicate.parse("last_active within 1d"), state: .building, createdAt: clock.now, updatedAt: clock.now)
+        try await base.store.createSegment(segment, audit: env.audit(tenantId: base.account.tenantId, actor: "t", action: "segment.create", target: segment.id))
+        #expect(try await base.store.buildSegment(id: segment.id, of: base.account, now: clock.now).size == 2)
+
+        clock.now = t0 + 15 * hour
+        #expect(await flywheel.segmentClock.tick() == 1)
+        #expect(try await base.store.segmentMembers(id: segment.id, of: base.account, cursor: nil, limit: 10).items == ["fan-a"])
+        clock.now = t0 + 25 * hour
+        #expect(await flywheel.segmentClock.tick() == 1)
+        #expect(await flywheel.segmentClock.tick() == 0, "nothing crossed an edge since the last tick")
+        #expect(try await base.store.segment(id: segment.id, of: base.account)?.size == 0)
+        let history = try await base.store.segmentChanges(id: segment.id, of: base.account, limit: 10)
+        #expect(history.map { "\($0.openId) \($0.entered ? "entered" : "left") \($0.cause)" } == ["fan-a left time_passed", "fan-b left time_passed"])
+
+        // An event brings a fan back at once, through the projector.
+        _ = try await base.store.append(base.events([FanEvent(id: "c2", kind: .comment, openId: "fan-c", occurredAt: clock.now, channel: .dm)])) { _ in }
+        await flywheel.projector.drain()
+        #expect(try await base.store.segmentMembers(id: segment.id, of: base.account, cursor: nil, limit: 10).items == ["fan-c"])
+    }
+}
