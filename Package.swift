@@ -87,6 +87,7 @@ let package = Package(
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
     swiftLanguageModes: [.v6]

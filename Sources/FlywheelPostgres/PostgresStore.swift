@@ -537,6 +537,21 @@ public final class PostgresStore: Store {
         return Page(items: page, nextCursor: ids.count > limit ? page.last : nil)
     }
 
+    public func portrait(ofSegment id: String, of account: Account) async throws -> Portrait {
+        var distributions: [String: [String: Int]] = [:]
+        var size = 0
+        for dimension in Portrait.dimensions {
+            let rows = try await read("""
+                SELECT f.\(dimension)::text, COUNT(*) FROM segment_members m
+                JOIN fans f ON f.tenant_id = m.tenant_id AND f.account_id = m.account_id AND f.open_id = m.open_id
+                WHERE m.tenant_id = $1 AND m.account_id = $2 AND m.segment_id = $3 GROUP BY f.\(dimension)
+                """, [.text(account.tenantId), .text(account.id), .text(id)])
+            distributions[dimension] = Dictionary(uniqueKeysWithValues: try rows.map { ($0[0].text ?? "", Int(try $0.int(1))) })
+            size = try rows.reduce(0) { $0 + Int(try $1.int(1)) }
+        }
+        return Portrait(size: size, distributions: distributions)
+    }
+
     public func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange] {
         try await read("""
             SELECT open_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3

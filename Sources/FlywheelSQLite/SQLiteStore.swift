@@ -361,6 +361,23 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func portrait(ofSegment id: String, of account: Account) async throws -> Portrait {
+        try await pool.read { db in
+            var distributions: [String: [String: Int]] = [:]
+            var size = 0
+            for dimension in Portrait.dimensions {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT CAST(f.\(dimension) AS TEXT) AS value, COUNT(*) AS n FROM segment_members m
+                    JOIN fans f ON f.tenant_id = m.tenant_id AND f.account_id = m.account_id AND f.open_id = m.open_id
+                    WHERE m.tenant_id = ? AND m.account_id = ? AND m.segment_id = ? GROUP BY f.\(dimension)
+                    """, arguments: [account.tenantId, account.id, id])
+                distributions[dimension] = Dictionary(uniqueKeysWithValues: rows.map { ($0["value"] as String? ?? "", $0["n"] as Int) })
+                size = rows.reduce(0) { $0 + ($1["n"] as Int) }
+            }
+            return Portrait(size: size, distributions: distributions)
+        }
+    }
+
     public func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """

@@ -1,5 +1,7 @@
+import Crypto
 import FlywheelDomain
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelStore
 import Foundation
 import Hummingbird
@@ -35,6 +37,8 @@ struct APIRoutes {
         group.delete("accounts/:accountId/segments/:segmentId", use: deleteSegment)
         group.get("accounts/:accountId/segments/:segmentId/members", use: segmentMembers)
         group.get("accounts/:accountId/segments/:segmentId/changes", use: segmentChanges)
+        group.get("accounts/:accountId/segments/:segmentId/portrait", use: segmentPortrait)
+        group.get("accounts/:accountId/segments/:segmentId/export", use: exportSegment)
         group.get("accounts/:accountId/tiers", use: tierStats)
         group.get("accounts/:accountId/sources", use: sourceStats)
         group.get("audit", use: audit)
@@ -404,6 +408,44 @@ struct APIRoutes {
         let (account, segment) = try await segment(context)
         let changes = try await store.segmentChanges(id: segment.id, of: account, limit: try request.pageLimit())
         return PageView(items: changes.map { ChangeView(openId: $0.openId, change: $0.entered ? "entered" : "left", at: Time.iso($0.at), cause: $0.cause) }, nextCursor: nil)
+    }
+
+    struct PortraitView: ResponseEncodable {
+        var size: Int
+        /// dimension → value → fans; tiers by name, `following` as true/false.
+        var distributions: [String: [String: Int]]
+    }
+
+    @Sendable func segmentPortrait(_ request: Request, context: FlywheelRequestContext) async throws -> PortraitView {
+        let (account, segment) = try await segment(context)
+        var portrait = try await store.portrait(ofSegment: segment.id, of: account)
+        portrait.distributions["tier"] = Dictionary(uniqueKeysWithValues: (portrait.distributions["tier"] ?? [:]).map {
+            (Int($0.key).flatMap(Tier.init(rawValue:))?.name ?? $0.key, $0.value)
+        })
+        portrait.distributions["following"] = Dictionary(uniqueKeysWithValues: (portrait.distributions["following"] ?? [:]).map {
+            ($0.key == "1" ? "true" : "false", $0.value)
+        })
+        return PortraitView(size: portrait.size, distributions: portrait.distributions)
+    }
+
+    /// The members as CSV of open_ids for ad targeting: plain, or SHA-256 hashed (`?hash=sha256`).
+    @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let (account, segment) = try await segment(context)
+        let hashed: Bool
+        switch request.query("hash") {
+        case nil: hashed = false
+        case "sha256": hashed = true
+        case let other?: throw APIError.invalid("hash", "'\(other)' is not supported; use sha256 or leave it out")
+        }
+        var csv = hashed ? "open_id_sha256\n" : "open_id\n"
+        var cursor: String?
+        repeat {
+            let page = try await store.segmentMembers(id: segment.id, of: account, cursor: cursor, limit: 500)
+            for openId in page.items { csv += (hashed ? Array(SHA256.hash(data: Array(openId.utf8))).hex : openId) + "\n" }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(segment.id).csv\""],
+                        body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
 
     struct Preview: ResponseEncodable {

@@ -324,6 +324,20 @@ public struct Segment: Sendable, Equatable {
     }
 }
 
+/// How a group of fans is distributed over its attributes (a crowd package's portrait): for each
+/// dimension, the count of fans per value.
+public struct Portrait: Sendable, Equatable {
+    public static let dimensions = ["tier", "level", "first_domain", "first_channel", "latest_domain", "following"]
+    public var size: Int
+    /// dimension → value → fans
+    public var distributions: [String: [String: Int]]
+
+    public init(size: Int, distributions: [String: [String: Int]]) {
+        self.size = size
+        self.distributions = distributions
+    }
+}
+
 /// A fan entered or left a segment, when and why (the event kind, or `rules_changed`).
 public struct SegmentChange: Sendable, Equatable {
     public var segmentId: String

@@ -120,6 +120,8 @@ public protocol Store: Sendable {
                          evaluate: @Sendable (_ segments: [Segment], _ fans: [FanState], _ memberships: [String: Set<String>]) -> [SegmentChange]) async throws -> Int
     /// Members in open_id order.
     func segmentMembers(id: String, of account: Account, cursor: String?, limit: Int) async throws -> Page<String>
+    /// The distribution of the segment's members over `Portrait.dimensions`.
+    func portrait(ofSegment id: String, of account: Account) async throws -> Portrait
     /// Entries and exits, newest first.
     func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange]
 

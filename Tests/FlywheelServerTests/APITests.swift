@@ -1,3 +1,4 @@
+import Crypto
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
@@ -236,6 +237,21 @@ import Testing
             #expect(members.count == 9 && members.contains("fan1") && !members.contains("fan0"))
             let changes = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/changes", key: f.key)["items"] as! [[String: Any]]
             #expect(Set(changes.map { "\($0["openId"]!) \($0["change"]!) \($0["cause"]!)" }) == ["fan0 left unfollow", "fan2 left unfollow", "fan1 entered follow"])
+
+            let portrait = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/portrait", key: f.key)
+            let tiers = (portrait["distributions"] as! [String: [String: Int]])["tier"]!
+            #expect(tiers == ["passerby": 9])
+            #expect((portrait["distributions"] as! [String: [String: Int]])["first_domain"] == ["commercial": 9])
+            try await client.execute(uri: "/v1/accounts/\(accountId)/segments/\(segmentId)/export", method: .get, headers: auth(f.key)) { response in
+                #expect(response.headers[.contentType] == "text/csv; charset=utf-8")
+                #expect(String(buffer: response.body).split(separator: "\n").map(String.init) == ["open_id"] + members)
+            }
+            try await client.execute(uri: "/v1/accounts/\(accountId)/segments/\(segmentId)/export?hash=sha256", method: .get, headers: auth(f.key)) { response in
+                let lines = String(buffer: response.body).split(separator: "\n").map(String.init)
+                #expect(lines.first == "open_id_sha256")
+                #expect(lines.dropFirst().first == Array(SHA256.hash(data: Array(members[0].utf8))).map { String(format: "%02x", $0) }.joined())
+            }
+            try await client.execute(uri: "/v1/accounts/\(accountId)/segments/\(segmentId)/export?hash=md5", method: .get, headers: auth(f.key)) { #expect($0.status == .badRequest) }
 
             let changed = try await client.execute(uri: "/v1/accounts/\(accountId)/segments/\(segmentId)", method: .patch, headers: auth(f.key),
                                                    body: ByteBuffer(string: #"{"predicate": "not following"}"#)) { try json($0) }
