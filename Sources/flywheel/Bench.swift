@@ -23,8 +23,7 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Events per append transaction.") var appendBatch = 50_000
     @Option(help: "Events per projection batch.") var projectBatch = 20_000
     @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
-    @Option(help: ArgumentHelp("Measure this PostgreSQL database (a fresh tenant in it) instead of a temporary SQLite file.", valueName: "url"))
-    var databaseURL: String?
+    @OptionGroup var target: BenchTarget
 
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
@@ -32,13 +31,8 @@ struct IngestBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-bench-\(ProcessInfo.processInfo.processIdentifier)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store: any Store = try databaseURL.map { try PostgresStore(url: $0, logger: Logger(label: "bench")) }
-            ?? SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
-        try await store.migrate()
-        print("store: \(databaseURL == nil ? "SQLite (temporary file, WAL)" : "PostgreSQL")")
+        let (store, cleanup) = try await target.open(logger: Logger(label: "bench"))
+        defer { cleanup() }
         let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
         let flywheelAlt = Flywheel(flywheel.env, projectionBatchSize: projectBatch)
         let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
@@ -87,4 +81,22 @@ func peakMemoryMB() -> Int {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss) / 1024
+}
+
+/// Where a benchmark runs: a temporary SQLite file, or the PostgreSQL database given (a fresh
+/// tenant in it).
+struct BenchTarget: ParsableArguments {
+    @Option(help: ArgumentHelp("Measure this PostgreSQL database instead of a temporary SQLite file.", valueName: "url"))
+    var databaseURL: String?
+
+    /// A migrated store, and what removes the temporary file afterwards.
+    func open(logger: Logger) async throws -> (store: any Store, cleanup: @Sendable () -> Void) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store: any Store = try databaseURL.map { try PostgresStore(url: $0, logger: logger) }
+            ?? SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
+        try await store.migrate()
+        print("store: \(databaseURL == nil ? "SQLite (temporary file, WAL)" : "PostgreSQL")")
+        return (store, { try? FileManager.default.removeItem(at: dir) })
+    }
 }

@@ -14,8 +14,7 @@ struct SegmentBench: AsyncParsableCommand {
         commandName: "segments",
         abstract: "Project N fans, then time the preview (full scan) of 10 segment shapes and the incremental cost per changed fan.")
     @Option(help: "Fans in the account.") var fans = 1_000_000
-    @Option(help: ArgumentHelp("Measure this PostgreSQL database instead of a temporary SQLite file.", valueName: "url"))
-    var databaseURL: String?
+    @OptionGroup var target: BenchTarget
 
     static let shapes = [
         "following", "tier >= liking", "level between 3 and 8 and following", "first_domain = commercial and not following",
@@ -25,15 +24,10 @@ struct SegmentBench: AsyncParsableCommand {
     ]
 
     func run() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-bench-\(ProcessInfo.processInfo.processIdentifier)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store: any Store = try databaseURL.map { try PostgresStore(url: $0, logger: Logger(label: "bench")) }
-            ?? SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
-        try await store.migrate()
+        let (store, cleanup) = try await target.open(logger: Logger(label: "bench"))
+        defer { cleanup() }
         let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
         let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
-        print("store: \(databaseURL == nil ? "SQLite (temporary file, WAL)" : "PostgreSQL")")
 
         // Every fan arrives once, then a skewed population acts: a realistic spread of tiers and levels.
         let start = flywheel.env.now() - 120 * 86_400_000

@@ -18,8 +18,7 @@ struct WebhookBench: AsyncParsableCommand {
         abstract: "Post N signed platform deliveries to a real server on loopback; prints deliveries/s and p50/p99 latency.")
     @Option(help: "Deliveries to send.") var deliveries = 50_000
     @Option(help: "Requests in flight at once.") var concurrency = 64
-    @Option(help: ArgumentHelp("Measure this PostgreSQL database instead of a temporary SQLite file.", valueName: "url"))
-    var databaseURL: String?
+    @OptionGroup var target: BenchTarget
     @Flag(inversion: .prefixedNo, help: "Run the projector in the server during the run, as in production.") var projector = true
 
     func validate() throws {
@@ -27,15 +26,11 @@ struct WebhookBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-bench-\(ProcessInfo.processInfo.processIdentifier)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         var logger = Logger(label: "bench")
         // Stopping the server at the end cancels its open connections; that is not worth a log line.
         logger.logLevel = .critical
-        let store: any Store = try databaseURL.map { try PostgresStore(url: $0, logger: logger) }
-            ?? SQLiteStore(path: dir.appendingPathComponent("bench.sqlite").path)
-        try await store.migrate()
+        let (store, cleanup) = try await target.open(logger: logger)
+        defer { cleanup() }
         let (flywheel, registry) = makeFlywheel(store: store, logger: logger)
         let (app, account) = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account")
         let port = Int.random(in: 40_000..<50_000)
@@ -47,7 +42,7 @@ struct WebhookBench: AsyncParsableCommand {
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
         let url = "http://127.0.0.1:\(port)/webhooks/douyin"
         try await Self.waitForServer(client, port: port)
-        print("store: \(databaseURL == nil ? "SQLite (temporary file, WAL)" : "PostgreSQL"); \(deliveries) deliveries, \(concurrency) in flight, projector \(projector ? "running" : "off")")
+        print("\(deliveries) deliveries, \(concurrency) in flight, projector \(projector ? "running" : "off")")
 
         let started = ContinuousClock.now
         let workers = concurrency
