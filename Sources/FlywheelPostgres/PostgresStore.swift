@@ -537,6 +537,12 @@ public final class PostgresStore: Store {
         return Page(items: page, nextCursor: ids.count > limit ? page.last : nil)
     }
 
+    public func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)] {
+        try await read("""
+            SELECT at, entered FROM segment_changes WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 AND at >= $4 ORDER BY at
+            """, [.text(account.tenantId), .text(account.id), .text(id), .int(since)]).map { (try $0.int(0), try $0.int(1) == 1 ? 1 : -1) }
+    }
+
     public func portrait(ofSegment id: String, of account: Account) async throws -> Portrait {
         var distributions: [String: [String: Int]] = [:]
         var size = 0

@@ -361,6 +361,14 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at, entered FROM segment_changes WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND at >= ? ORDER BY at
+                """, arguments: [account.tenantId, account.id, id, since]).map { ($0["at"], ($0["entered"] as Int) == 1 ? 1 : -1) }
+        }
+    }
+
     public func portrait(ofSegment id: String, of account: Account) async throws -> Portrait {
         try await pool.read { db in
             var distributions: [String: [String: Int]] = [:]

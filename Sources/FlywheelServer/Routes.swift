@@ -38,6 +38,7 @@ struct APIRoutes {
         group.get("accounts/:accountId/segments/:segmentId/members", use: segmentMembers)
         group.get("accounts/:accountId/segments/:segmentId/changes", use: segmentChanges)
         group.get("accounts/:accountId/segments/:segmentId/portrait", use: segmentPortrait)
+        group.get("accounts/:accountId/segments/:segmentId/sizes", use: segmentSizes)
         group.get("accounts/:accountId/segments/:segmentId/export", use: exportSegment)
         group.get("accounts/:accountId/tiers", use: tierStats)
         group.get("accounts/:accountId/sources", use: sourceStats)
@@ -408,6 +409,40 @@ struct APIRoutes {
         let (account, segment) = try await segment(context)
         let changes = try await store.segmentChanges(id: segment.id, of: account, limit: try request.pageLimit())
         return PageView(items: changes.map { ChangeView(openId: $0.openId, change: $0.entered ? "entered" : "left", at: Time.iso($0.at), cause: $0.cause) }, nextCursor: nil)
+    }
+
+    struct SizesView: ResponseEncodable {
+        struct Day: Encodable { var date: String; var size: Int; var entered: Int; var left: Int }
+        var days: [Day]
+    }
+
+    /// The segment's size at the end of each day of `?from=&to=`, with the day's entries and exits,
+    /// counted back from today's size through its history.
+    @Sendable func segmentSizes(_ request: Request, context: FlywheelRequestContext) async throws -> SizesView {
+        let (account, segment) = try await segment(context)
+        let range = try dateRange(request, account)
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        var entered: [Int: Int] = [:], left: [Int: Int] = [:]
+        var afterRange = 0
+        for move in try await store.segmentMovements(id: segment.id, of: account, since: calendar.startOfDay(range.lowerBound)) {
+            let day = calendar.day(ofMillis: move.at)
+            if day > range.upperBound {
+                afterRange += move.delta
+            } else if move.delta > 0 {
+                entered[day, default: 0] += 1
+            } else {
+                left[day, default: 0] += 1
+            }
+        }
+        var size = segment.size - afterRange
+        var days: [SizesView.Day] = []
+        for day in range.reversed() {
+            // Before the segment existed it had no members.
+            let existed = calendar.startOfDay(day + 1) > segment.createdAt
+            days.append(.init(date: AccountCalendar.dateText(ofDay: day), size: existed ? max(0, size) : 0, entered: entered[day] ?? 0, left: left[day] ?? 0))
+            size -= (entered[day] ?? 0) - (left[day] ?? 0)
+        }
+        return SizesView(days: days.reversed())
     }
 
     struct PortraitView: ResponseEncodable {

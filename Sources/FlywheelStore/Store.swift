@@ -124,6 +124,8 @@ public protocol Store: Sendable {
     func portrait(ofSegment id: String, of account: Account) async throws -> Portrait
     /// Entries and exits, newest first.
     func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange]
+    /// Entries (+1) and exits (−1) at or after `since` (ms), oldest first, for size over time.
+    func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)]
 
     // MARK: Reads
     /// How many fans of the account match `predicate` at `now`, and the first `sample` of them

@@ -238,6 +238,11 @@ import Testing
             let changes = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/changes", key: f.key)["items"] as! [[String: Any]]
             #expect(Set(changes.map { "\($0["openId"]!) \($0["change"]!) \($0["cause"]!)" }) == ["fan0 left unfollow", "fan2 left unfollow", "fan1 entered follow"])
 
+            let sizes = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/sizes?from=2026-02-27", key: f.key)["days"] as! [[String: Any]]
+            #expect(sizes.last?["size"] as? Int == 9)
+            #expect(sizes.last?["left"] as? Int == 2)
+            #expect(sizes.last?["entered"] as? Int == 1)
+            #expect(sizes.first?["size"] as? Int == 0, "before the segment was created")
             let portrait = try await client.get("/v1/accounts/\(accountId)/segments/\(segmentId)/portrait", key: f.key)
             let tiers = (portrait["distributions"] as! [String: [String: Int]])["tier"]!
             #expect(tiers == ["passerby": 9])

@@ -48,7 +48,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 32)
+            #expect(checked == 33)
         }
     }
 }
