@@ -104,7 +104,7 @@ public enum OpenAPIDocument {
 }
 
 extension HTTPField.Name {
-    // Both names are valid header tokens, so the initializer cannot fail.
-    static let douyinSignature = HTTPField.Name("X-Douyin-Signature") ?? .contentType
-    static let msgId = HTTPField.Name("Msg-Id") ?? .contentType
+    // Both literals are valid header tokens, so the initializer cannot return nil.
+    static let douyinSignature = HTTPField.Name("X-Douyin-Signature")!
+    static let msgId = HTTPField.Name("Msg-Id")!
 }
