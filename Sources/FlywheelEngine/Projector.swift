@@ -68,8 +68,7 @@ public final class Projector: Service, Sendable {
 
     /// The pure rule: one batch in, the new fan states and rollups out.
     public static func step(_ batch: ProjectionBatch, now: Int64) -> ProjectionResult {
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: batch.account.timeZone)
-            ?? TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
+        let calendar = batch.account.calendar
         let rules = batch.rules
         var fans = batch.fans
         var changed = Set<String>()
@@ -115,20 +114,21 @@ public final class Projector: Service, Sendable {
             causes[event.openId] = (event.kind.rawValue, stored.seq)
         }
         var result = ProjectionResult(fans: changed.compactMap { fans[$0] }, transitions: transitions, tierFlows: flows, activity: activity)
-        result.segmentChanges = segmentChanges(batch, fans: result.fans, causes: causes, otherwise: ("rules_changed", -Int64(batch.rulesVersion)),
-                                               calendar: calendar, now: now)
+        result.segmentChanges = segmentChanges(batch.segments, memberships: batch.memberships, fans: result.fans, causes: causes,
+                                               otherwise: ("rules_changed", -Int64(batch.rulesVersion)), calendar: calendar, now: now)
         return result
     }
 
     /// Every changed fan against every ready segment: who entered, who left, put down to the fan's
     /// cause, or to `otherwise` for fans without one.
-    public static func segmentChanges(_ batch: ProjectionBatch, fans: [FanState], causes: [String: (cause: String, seq: Int64)],
-                                      otherwise: (cause: String, seq: Int64), calendar: AccountCalendar, now: Int64) -> [SegmentChange] {
-        guard !batch.segments.isEmpty else { return [] }
-        let compiled = batch.segments.map { ($0.id, $0.predicate.compile(calendar: calendar)) }
+    public static func segmentChanges(_ segments: [Segment], memberships: [String: Set<String>], fans: [FanState],
+                                      causes: [String: (cause: String, seq: Int64)], otherwise: (cause: String, seq: Int64),
+                                      calendar: AccountCalendar, now: Int64) -> [SegmentChange] {
+        guard !segments.isEmpty else { return [] }
+        let compiled = segments.map { ($0.id, $0.predicate.compile(calendar: calendar)) }
         var changes: [SegmentChange] = []
         for fan in fans {
-            let before = batch.memberships[fan.openId] ?? []
+            let before = memberships[fan.openId] ?? []
             let cause = causes[fan.openId] ?? otherwise
             for (id, predicate) in compiled {
                 let member = predicate.matches(fan, now: now)

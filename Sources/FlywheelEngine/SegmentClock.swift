@@ -34,12 +34,10 @@ public final class SegmentClock: Service, Sendable {
 
     func recheck(_ account: Account) async throws -> Int {
         let now = env.now()
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let calendar = account.calendar
         return try await env.store.recheckSegments(of: account, now: now) { segments, fans, memberships in
-            var batch = ProjectionBatch(account: account, rules: .standard, rulesVersion: 0, rulesChanged: false, events: [], fans: [:])
-            batch.segments = segments
-            batch.memberships = memberships
-            return Projector.segmentChanges(batch, fans: fans, causes: [:], otherwise: ("time_passed", -now), calendar: calendar, now: now)
+            Projector.segmentChanges(segments, memberships: memberships, fans: fans, causes: [:], otherwise: ("time_passed", -now),
+                                     calendar: calendar, now: now)
         }
     }
 

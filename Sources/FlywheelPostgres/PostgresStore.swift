@@ -396,28 +396,22 @@ public final class PostgresStore: Store {
 
     // MARK: Reads
 
-    public func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState> {
-        var text = "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id > $3"
-        var binds: [Cell] = [.text(account.tenantId), .text(account.id), .text(cursor ?? "")]
-        if let tier = filter.tier { binds.append(.int(Int64(tier.rawValue))); text += " AND tier = $\(binds.count)" }
-        if let domain = filter.firstDomain { binds.append(.text(domain.rawValue)); text += " AND first_domain = $\(binds.count)" }
-        if let following = filter.following { binds.append(.int(following ? 1 : 0)); text += " AND following = $\(binds.count)" }
-        binds.append(.int(Int64(limit + 1)))
+    public func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState> {
+        let compiled = predicate.map { PredicateSQL($0, calendar: account.calendar, now: now, dialect: .postgres, firstParameter: 4) }
+        let binds: [Cell] = [.text(account.tenantId), .text(account.id), .text(cursor ?? "")] + (compiled?.binds ?? []) + [.int(Int64(limit + 1))]
         // open_id is COLLATE "C": byte order, as in SQLite, so cursors page the same on both stores.
-        text += " ORDER BY open_id LIMIT $\(binds.count)"
-        let fans = try await read(text, binds).map(FanColumns.fan)
+        let fans = try await read("""
+            SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id > $3 AND \(compiled?.condition ?? "TRUE")
+            ORDER BY open_id LIMIT $\(binds.count)
+            """, binds).map(FanColumns.fan)
         let page = Array(fans.prefix(limit))
         return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
     }
 
-    public func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState]) {
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
-        let compiled = PredicateSQL(predicate, calendar: calendar, now: now, dialect: .postgres, firstParameter: 3)
+    public func countFans(of account: Account, matching predicate: FanPredicate, now: Int64) async throws -> Int {
+        let compiled = PredicateSQL(predicate, calendar: account.calendar, now: now, dialect: .postgres, firstParameter: 3)
         let binds: [Cell] = [.text(account.tenantId), .text(account.id)] + compiled.binds
-        let scope = "FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(compiled.condition)"
-        let count = try await read("SELECT COUNT(*) \(scope)", binds).first?.int(0) ?? 0
-        let sampled = try await read("SELECT \(Self.fanColumns) \(scope) ORDER BY open_id LIMIT \(max(0, sample))", binds).map(FanColumns.fan)
-        return (Int(count), sampled)
+        return Int(try await read("SELECT COUNT(*) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(compiled.condition)", binds).first?.int(0) ?? 0)
     }
 
     public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
@@ -465,7 +459,7 @@ public final class PostgresStore: Store {
     }
 
     public func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment {
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let calendar = account.calendar
         return try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Hold the account's projection: no batch commits between the scan and `ready`.

@@ -218,40 +218,35 @@ public final class SQLiteStore: Store {
 
     // MARK: Reads
 
-    public func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState> {
-        var sql = "SELECT \(FanRows.columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id > ?"
-        var args: [Cell] = [.text(account.tenantId), .text(account.id), .text(cursor ?? "")]
-        if let tier = filter.tier { sql += " AND tier = ?"; args.append(.int(Int64(tier.rawValue))) }
-        if let domain = filter.firstDomain { sql += " AND first_domain = ?"; args.append(.text(domain.rawValue)) }
-        if let following = filter.following { sql += " AND following = ?"; args.append(.int(following ? 1 : 0)) }
-        sql += " ORDER BY open_id LIMIT ?"
-        args.append(.int(Int64(limit + 1)))
-        let finalSQL = sql
-        let arguments = args
+    public func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState> {
+        let compiled = predicate.map { PredicateSQL($0, calendar: account.calendar, now: now, dialect: .sqlite, firstParameter: 4) }
+        let sql = """
+            SELECT \(FanRows.columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id > ? AND \(compiled?.condition ?? "TRUE")
+            ORDER BY open_id LIMIT ?
+            """
+        let binds: [Cell] = [.text(account.tenantId), .text(account.id), .text(cursor ?? "")] + (compiled?.binds ?? []) + [.int(Int64(limit + 1))]
         return try await pool.read { db in
-            let select = try RawStatement(db, sql: finalSQL)
-            for (i, arg) in arguments.enumerated() { select.bind(Int32(i + 1), arg) }
+            let select = try RawStatement(db, sql: sql)
+            for (i, cell) in binds.enumerated() { select.bind(Int32(i + 1), cell) }
             let fans = try FanRows.read(select)
             let page = Array(fans.prefix(limit))
             return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
         }
     }
 
-    public func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState]) {
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
-        let compiled = PredicateSQL(predicate, calendar: calendar, now: now, dialect: .sqlite, firstParameter: 3)
+    public func countFans(of account: Account, matching predicate: FanPredicate, now: Int64) async throws -> Int {
+        let compiled = PredicateSQL(predicate, calendar: account.calendar, now: now, dialect: .sqlite, firstParameter: 3)
         let binds: [Cell] = [.text(account.tenantId), .text(account.id)] + compiled.binds
-        let scope = "FROM fans WHERE tenant_id = ? AND account_id = ? AND \(compiled.condition)"
         return try await pool.read { db in
-            let count = try RawStatement(db, sql: "SELECT COUNT(*) \(scope)")
+            let count = try RawStatement(db, sql: "SELECT COUNT(*) FROM fans WHERE tenant_id = ? AND account_id = ? AND \(compiled.condition)")
             for (i, cell) in binds.enumerated() { count.bind(Int32(i + 1), cell) }
-            guard try count.next() else { return (0, []) }
-            let total = Int(count.int(0))
-            count.reset()
-            let select = try RawStatement(db, sql: "SELECT \(FanRows.columnList) \(scope) ORDER BY open_id LIMIT \(max(0, sample))")
-            for (i, cell) in binds.enumerated() { select.bind(Int32(i + 1), cell) }
-            return (total, try FanRows.read(select))
+            defer { count.reset() }
+            return try count.next() ? Int(count.int(0)) : 0
         }
+    }
+
+    public func fan(of account: Account, openId: String) async throws -> FanState? {
+        try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
     }
 
     public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
@@ -294,7 +289,7 @@ public final class SQLiteStore: Store {
     }
 
     public func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment {
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let calendar = account.calendar
         // SQLite has one writer: no projection batch can commit between the scan and `ready`.
         return try await write { db in
             let key: StatementArguments = [account.tenantId, account.id, id]
@@ -397,9 +392,6 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func fan(of account: Account, openId: String) async throws -> FanState? {
-        try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
-    }
 
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         try await pool.read { db in

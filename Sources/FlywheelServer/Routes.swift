@@ -192,45 +192,31 @@ struct APIRoutes {
 
     @Sendable func listFans(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<FanView> {
         let account = try await account(context)
-        var filter = FanFilter()
+        // The filters are predicates too: one query, compiled to SQL by the store.
+        var terms: [FanPredicate] = []
         if let tier = request.query("tier") {
             guard let t = Tier(name: tier) else { throw APIError.invalid("tier", "must be one of \(Tier.allCases.map(\.name).joined(separator: ", "))") }
-            filter.tier = t
+            terms.append(.compare(field: "tier", op: .eq, value: .name(t.name)))
         }
         if let domain = request.query("domain") {
             guard let d = SourceDomain(rawValue: domain) else { throw APIError.invalid("domain", "must be one of \(SourceDomain.allCases.map(\.rawValue).joined(separator: ", "))") }
-            filter.firstDomain = d
+            terms.append(.compare(field: "first_domain", op: .eq, value: .name(d.rawValue)))
         }
         if let following = request.query("following") {
             guard let f = Bool(following) else { throw APIError.invalid("following", "must be true or false") }
-            filter.following = f
+            terms.append(f ? .isTrue(field: "following") : .not(.isTrue(field: "following")))
         }
-        let cursor = try Cursor.decode(request.query("cursor"))
-        let limit = try request.pageLimit()
-        guard let text = request.query("where") else {
-            let page = try await store.fans(of: account, filter: filter, cursor: cursor, limit: limit)
-            return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
-        }
-        let predicate: CompiledPredicate
-        do {
-            predicate = try FanPredicate.parse(text).compile(calendar: AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt))
-        } catch {
-            throw APIError.invalid("where", error.description)
-        }
-        // A scan in open_id order until the page is full; the cursor is the last fan looked at.
-        let now = env.now()
-        var matched: [FanState] = []
-        var scanned = cursor
-        while true {
-            let page = try await store.fans(of: account, filter: filter, cursor: scanned, limit: 500)
-            for fan in page.items {
-                scanned = fan.openId
-                guard predicate.matches(fan, now: now) else { continue }
-                matched.append(fan)
-                if matched.count == limit { return PageView(items: matched.map(FanView.init), nextCursor: Cursor.encode(fan.openId)) }
+        if let text = request.query("where") {
+            do {
+                terms.append(try FanPredicate.parse(text))
+            } catch {
+                throw APIError.invalid("where", error.description)
             }
-            guard page.nextCursor != nil else { return PageView(items: matched.map(FanView.init), nextCursor: nil) }
         }
+        let predicate: FanPredicate? = terms.count > 1 ? .and(terms) : terms.first
+        let page = try await store.fans(of: account, matching: predicate, now: env.now(), cursor: try Cursor.decode(request.query("cursor")),
+                                        limit: try request.pageLimit())
+        return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
     }
 
     struct TransitionView: Encodable {
@@ -421,7 +407,7 @@ struct APIRoutes {
     @Sendable func segmentSizes(_ request: Request, context: FlywheelRequestContext) async throws -> SizesView {
         let (account, segment) = try await segment(context)
         let range = try dateRange(request, account)
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let calendar = account.calendar
         var entered: [Int: Int] = [:], left: [Int: Int] = [:]
         var afterRange = 0
         for move in try await store.segmentMovements(id: segment.id, of: account, since: calendar.startOfDay(range.lowerBound)) {
@@ -562,7 +548,7 @@ struct APIRoutes {
 
     /// `?from=&to=` as dates in the account's time zone; the last 30 days by default; at most 366 days.
     func dateRange(_ request: Request, _ account: Account) throws -> ClosedRange<Int> {
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let calendar = account.calendar
         let today = calendar.day(ofMillis: env.now())
         func parse(_ name: String, default value: Int) throws -> Int {
             guard let text = request.query(name) else { return value }

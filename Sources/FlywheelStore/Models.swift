@@ -239,18 +239,6 @@ public struct Page<Item: Sendable>: Sendable {
     }
 }
 
-public struct FanFilter: Sendable, Equatable {
-    public var tier: Tier?
-    public var firstDomain: SourceDomain?
-    public var following: Bool?
-
-    public init(tier: Tier? = nil, firstDomain: SourceDomain? = nil, following: Bool? = nil) {
-        self.tier = tier
-        self.firstDomain = firstDomain
-        self.following = following
-    }
-}
-
 /// Fans moving between tiers on one day; `from` nil counts fans first seen.
 public struct TierFlow: Sendable, Hashable {
     public var day: Int

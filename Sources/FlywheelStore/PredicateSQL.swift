@@ -3,7 +3,7 @@ import FlywheelDomain
 /// Compiles a predicate to a SQL condition over the `fans` table, for full scans (segment
 /// preview, a new segment). The same predicate evaluated in Swift (`CompiledPredicate`) and here
 /// must agree on every fan; the contract tests check that on both stores.
-public struct PredicateSQL {
+public struct PredicateSQL: Sendable {
     public var condition: String
     public var binds: [Cell]
 

@@ -128,10 +128,10 @@ public protocol Store: Sendable {
     func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)]
 
     // MARK: Reads
-    /// How many fans of the account match `predicate` at `now`, and the first `sample` of them
-    /// in open_id order: one full scan, compiled to SQL (`PredicateSQL`).
-    func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState])
-    func fans(of account: Account, filter: FanFilter, cursor: String?, limit: Int) async throws -> Page<FanState>
+    /// How many fans of the account match `predicate` at `now`: one full scan, compiled to SQL (`PredicateSQL`).
+    func countFans(of account: Account, matching predicate: FanPredicate, now: Int64) async throws -> Int
+    /// Fans in open_id order, all of them or those matching `predicate` at `now` (compiled to SQL).
+    func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState>
     func fan(of account: Account, openId: String) async throws -> FanState?
     /// The fan's most recent events, newest first.
     func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent]
@@ -143,4 +143,12 @@ public protocol Store: Sendable {
     /// Net tier changes before `day`: the distribution at the start of that day.
     func tierCounts(of account: Account, before day: Int) async throws -> [Tier: Int]
     func activity(of account: Account, days: ClosedRange<Int>) async throws -> [ActivityCell: ActivityCount]
+}
+
+extension Store {
+    /// How many fans match, and the first `sample` of them: what an operator sees before saving a segment.
+    public func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState]) {
+        let count = try await countFans(of: account, matching: predicate, now: now)
+        return (count, try await fans(of: account, matching: predicate, now: now, cursor: nil, limit: sample).items)
+    }
 }

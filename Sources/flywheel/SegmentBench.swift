@@ -64,16 +64,14 @@ struct SegmentBench: AsyncParsableCommand {
         }
 
         // Incremental: every segment evaluated against a batch of changed fans, as the projector does.
-        let sample = try await store.fans(of: account, filter: FanFilter(), cursor: nil, limit: 500).items
+        let sample = try await store.fans(of: account, matching: nil, now: now, cursor: nil, limit: 500).items
         let segments = predicates.enumerated().map { Segment(tenantId: account.tenantId, accountId: account.id, id: "s\($0.offset)", name: "s", predicate: $0.element, state: .ready, createdAt: 0, updatedAt: 0) }
-        var batch = ProjectionBatch(account: account, rules: .standard, rulesVersion: 0, rulesChanged: false, events: [], fans: [:])
-        batch.segments = segments
         let rounds = 200
-        let calendar = AccountCalendar(timeZone: TimeZone(identifier: account.timeZone) ?? .gmt)
+        let calendar = account.calendar
         let clock = ContinuousClock.now
         var changes = 0
         for _ in 0..<rounds {
-            changes += Projector.segmentChanges(batch, fans: sample, causes: [:], otherwise: ("bench", 0), calendar: calendar, now: now).count
+            changes += Projector.segmentChanges(segments, memberships: [:], fans: sample, causes: [:], otherwise: ("bench", 0), calendar: calendar, now: now).count
         }
         let perFanPerSegment = (ContinuousClock.now - clock).milliseconds * 1_000_000 / Double(rounds * sample.count * segments.count)
         print(String(format: "incremental: %.0f ns per changed fan per segment (%d fans x %d segments x %d rounds, %d changes) — budget 50,000 ns",

@@ -99,7 +99,7 @@ import Testing
             var stored: [String: FanState] = [:]
             var cursor: String?
             repeat {
-                let page = try await store.fans(of: account, filter: FanFilter(), cursor: cursor, limit: 500)
+                let page = try await store.fans(of: account, matching: nil, now: 0, cursor: cursor, limit: 500)
                 for fan in page.items { stored[fan.openId] = fan }
                 cursor = page.nextCursor
             } while cursor != nil

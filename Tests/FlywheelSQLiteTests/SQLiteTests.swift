@@ -44,7 +44,7 @@ import Testing
         let second = try await open()
         #expect(try await second.store.accountsNeedingProjection().map(\.id) == [account.id])
         await Flywheel(second, projectionBatchSize: 200).projector.drain()
-        let fans = try await second.store.fans(of: account, filter: FanFilter(), cursor: nil, limit: 100).items
+        let fans = try await second.store.fans(of: account, matching: nil, now: 0, cursor: nil, limit: 100).items
         #expect(fans.reduce(0) { $0 + $1.counters.shares + $1.counters.follows } == 500)
         #expect(fans.map(\.intimacy).reduce(0, +) == events.filter { $0.kind == .share }.count * 10)
     }

@@ -100,14 +100,14 @@ import Testing
         var seen: [String] = []
         var cursor: String?
         repeat {
-            let page = try await f.store.fans(of: f.account, filter: FanFilter(), cursor: cursor, limit: 10)
+            let page = try await f.store.fans(of: f.account, matching: nil, now: 0, cursor: cursor, limit: 10)
             seen += page.items.map(\.openId)
             cursor = page.nextCursor
         } while cursor != nil
         #expect(seen == Set(events.map(\.openId)).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }), "byte order on every store")
-        let passersby = try await f.store.fans(of: f.account, filter: FanFilter(tier: .passerby), cursor: nil, limit: 100)
+        let passersby = try await f.store.fans(of: f.account, matching: try FanPredicate.parse("tier = passerby"), now: 0, cursor: nil, limit: 100)
         #expect(passersby.items.map(\.openId) == ["Fan05", "Fan15", "fan00", "fan10", "fan20"])
-        let paid = try await f.store.fans(of: f.account, filter: FanFilter(firstDomain: .commercial, following: false), cursor: nil, limit: 100)
+        let paid = try await f.store.fans(of: f.account, matching: try FanPredicate.parse("first_domain = commercial and not following"), now: 0, cursor: nil, limit: 100)
         #expect(paid.items.count == 10)
     }
 
