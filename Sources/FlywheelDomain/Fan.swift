@@ -53,6 +53,7 @@ public struct FanCounters: Sendable, Equatable {
         case .orderRefunded: ordersRefunded += 1
         case .couponClaimed: couponsClaimed += 1
         case .couponRedeemed: couponsRedeemed += 1
+        case .tagAdded, .tagRemoved, .noteAdded: break
         }
     }
 }
@@ -98,6 +99,13 @@ public struct FanState: Sendable, Equatable {
     public var ledger = IntimacyLedger()
     public var tier = Tier.potential
     public var tierChangedAt: Int64
+    /// Time of the newest paid order.
+    public var lastOrderedAt: Int64?
+    public var profile = FanProfile()
+    /// Put on by operators, imports and auto-tag rules.
+    public var tags: Set<String> = []
+    /// Fan groups by id, joined or left.
+    public var groups: [String: GroupMembership] = [:]
 
     /// A fan first seen through `event`, before the event is applied.
     public init(firstSeenThrough event: FanEvent) {
@@ -116,7 +124,8 @@ public struct FanState: Sendable, Equatable {
         openId: String, nickname: String?, firstSeenAt: Int64, lastActiveAt: Int64,
         firstDomain: SourceDomain, firstChannel: Channel, latestDomain: SourceDomain, latestChannel: Channel,
         following: Bool, followedAt: Int64?, followChangedAt: Int64, counters: FanCounters, gmv: Int,
-        intimacy: Int, level: Int, ledger: IntimacyLedger, tier: Tier, tierChangedAt: Int64
+        intimacy: Int, level: Int, ledger: IntimacyLedger, tier: Tier, tierChangedAt: Int64,
+        lastOrderedAt: Int64?, profile: FanProfile, tags: Set<String>, groups: [String: GroupMembership]
     ) {
         self.openId = openId
         self.nickname = nickname
@@ -136,12 +145,20 @@ public struct FanState: Sendable, Equatable {
         self.ledger = ledger
         self.tier = tier
         self.tierChangedAt = tierChangedAt
+        self.lastOrderedAt = lastOrderedAt
+        self.profile = profile
+        self.tags = tags
+        self.groups = groups
     }
 
     /// Applies one event that happened on `day` (a day number in the account's time zone, see
     /// `AccountCalendar`) and returns the tier transition it caused, if any.
-    public mutating func apply(_ event: FanEvent, rules: AccountRules, day: Int) -> TierTransition? {
+    public mutating func apply(_ event: FanEvent, rules: CompiledRules, day: Int) -> TierTransition? {
         let t = event.occurredAt
+        if event.kind.isOperatorAction {
+            applyOperatorAction(event)
+            return retier(rules: rules, at: t, cause: event.kind.rawValue)
+        }
         if t < firstSeenAt {
             firstSeenAt = t
             firstDomain = event.domain
@@ -153,6 +170,7 @@ public struct FanState: Sendable, Equatable {
             latestChannel = event.channel
         }
         if let name = event.attributes["nickname"], !name.isEmpty { nickname = name }
+        profile.update(from: event)
         counters.count(event)
         switch event.kind {
         case .follow, .unfollow:
@@ -162,26 +180,52 @@ public struct FanState: Sendable, Equatable {
                 following = follows
                 followChangedAt = t
             }
-        case .orderPaid: gmv += Int(event.amount)
+        case .orderPaid:
+            gmv += Int(event.amount)
+            lastOrderedAt = max(lastOrderedAt ?? t, t)
         case .orderRefunded: gmv -= Int(event.amount)
+        case .groupJoin, .groupLeave:
+            if let group = event.ref, SetField.isValidName(group), t >= groups[group]?.at ?? .min {
+                groups[group] = GroupMembership(member: event.kind == .groupJoin, at: t)
+            }
         default: break
         }
-        let earned = rules.points.points(for: event)
+        let earned = rules.rules.points.points(for: event)
         if earned > 0 {
-            intimacy += ledger.credit(earned, on: day, cap: rules.levels.dailyCap(atLevel: level))
-            level = rules.levels.level(forPoints: intimacy)
+            intimacy += ledger.credit(earned, on: day, cap: rules.rules.levels.dailyCap(atLevel: level))
+            level = rules.rules.levels.level(forPoints: intimacy)
         }
         return retier(rules: rules, at: t, cause: event.kind.rawValue)
     }
 
+    private mutating func applyOperatorAction(_ event: FanEvent) {
+        guard let tag = event.ref, SetField.isValidName(tag) else { return }
+        switch event.kind {
+        case .tagAdded: tags.insert(tag)
+        case .tagRemoved: tags.remove(tag)
+        default: break
+        }
+    }
+
     /// Re-places the fan under `rules` (after a rule change): level from points, then tier.
-    public mutating func reevaluate(rules: AccountRules, at time: Int64) -> TierTransition? {
-        level = rules.levels.level(forPoints: intimacy)
+    public mutating func reevaluate(rules: CompiledRules, at time: Int64) -> TierTransition? {
+        level = rules.rules.levels.level(forPoints: intimacy)
         return retier(rules: rules, at: time, cause: "rules_changed")
     }
 
-    private mutating func retier(rules: AccountRules, at time: Int64, cause: String) -> TierTransition? {
-        let next = rules.tiers.tier(of: self)
+    /// Puts on the tags of the auto-tag rules the fan now meets and lacks; returns them. Tags
+    /// stay when the condition stops holding: they record that it held.
+    public mutating func applyTagRules(_ rules: CompiledRules, at time: Int64) -> [String] {
+        var added: [String] = []
+        for rule in rules.tagRules where !tags.contains(rule.tag) && rule.condition.matches(self, now: time) {
+            tags.insert(rule.tag)
+            added.append(rule.tag)
+        }
+        return added
+    }
+
+    private mutating func retier(rules: CompiledRules, at time: Int64, cause: String) -> TierTransition? {
+        let next = rules.tier(of: self, at: time)
         guard next != tier else { return nil }
         defer {
             tier = next

@@ -23,6 +23,12 @@ public enum EventKind: String, CaseIterable, Codable, Sendable {
     case orderRefunded = "order_refunded"
     case couponClaimed = "coupon_claimed"
     case couponRedeemed = "coupon_redeemed"
+    /// An operator (or an import) put the tag `ref` on the fan; `attributes.by` says who.
+    case tagAdded = "tag_added"
+    /// An operator took the tag `ref` off the fan.
+    case tagRemoved = "tag_removed"
+    /// An operator wrote `attributes.text` about the fan.
+    case noteAdded = "note_added"
 
     /// Kinds whose `amount` carries a quantity (minutes or fen); it must be positive for them.
     public var carriesAmount: Bool {
@@ -34,7 +40,16 @@ public enum EventKind: String, CaseIterable, Codable, Sendable {
 
     /// Whether the event shows the fan acting on its own (makes it "active"); the account's own
     /// sends do not.
-    public var isFanActivity: Bool { self != .dmSent }
+    public var isFanActivity: Bool { self != .dmSent && !isOperatorAction }
+
+    /// Kinds that record what an operator did to the fan in the console or API, not anything the
+    /// fan did on the platform: they earn no points and are not traffic.
+    public var isOperatorAction: Bool {
+        switch self {
+        case .tagAdded, .tagRemoved, .noteAdded: true
+        default: false
+        }
+    }
 }
 
 /// One normalized event about one fan of one account.

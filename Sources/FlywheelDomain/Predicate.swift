@@ -23,6 +23,8 @@ public indirect enum FanPredicate: Equatable, Sendable {
     case matches(field: String, pattern: String)
     /// `following`: a true-or-false field on its own.
     case isTrue(field: String)
+    /// `tags has "vip"`: a set field holds the name.
+    case has(field: String, value: String)
 
     public enum Comparison: String, Sendable, CaseIterable, Codable {
         case eq = "=", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
@@ -56,6 +58,8 @@ public enum FieldType: Equatable, Sendable {
     case ordered([String])
     /// Unordered names (domains, channels).
     case names([String])
+    /// A set of names (tags, interests, groups), tested with `has`.
+    case set
 }
 
 /// The fields of a fan that predicates can use, with how to read each.
@@ -66,6 +70,8 @@ public enum FanField {
         case text(@Sendable (FanState) -> String?)
         /// Milliseconds, nil when it never happened.
         case time(@Sendable (FanState) -> Int64?)
+        /// Whether the fan's set holds a name.
+        case contains(@Sendable (FanState, String) -> Bool)
     }
 
     public static let all: [String: (type: FieldType, read: Reader)] = {
@@ -87,6 +93,16 @@ public enum FanField {
             "first_seen": (.time, .time { $0.firstSeenAt }),
             "followed_at": (.time, .time { $0.followedAt }),
             "tier_changed": (.time, .time { $0.tierChangedAt }),
+            "ordered": (.time, .time { $0.lastOrderedAt }),
+            "gender": (.names(FanProfile.genders), .text { $0.profile.gender }),
+            "age_band": (.names(FanProfile.ageBands), .text { $0.profile.ageBand }),
+            "device": (.names(FanProfile.devices), .text { $0.profile.device }),
+            "region": (.text, .text { $0.profile.region }),
+            "city": (.text, .text { $0.profile.city }),
+            "phone": (.text, .text { $0.profile.phone }),
+            "interests": (.set, .contains { $0.profile.interests.contains($1) }),
+            "tags": (.set, .contains { $0.tags.contains($1) }),
+            "groups": (.set, .contains { $0.groups[$1]?.member == true }),
         ]
         for counter in FanCounters.fields {
             let path = counter.keyPath
@@ -249,8 +265,24 @@ struct PredicateParser {
                 guard op == .eq || op == .ne else {
                     throw error(at: opToken, "'\(field)' has no order", hint: "use = or != (or in (...))")
                 }
+            case .set:
+                throw error(at: opToken, "'\(field)' is a set of names", hint: "use \(field) has \"name\"")
             }
             return .compare(field: field, op: op, value: try literal(for: field, type))
+        }
+        if accept("has") {
+            guard type == .set else { throw error(at: fieldToken, "'\(field)' is not a set", hint: "has applies to tags, interests, groups") }
+            let t = next()
+            guard t.kind == .string || t.kind == .word, !Self.keywords.contains(t.text.lowercased()) || t.kind == .string else {
+                throw error(at: t, "expected a name such as \"vip\" but found '\(t.text)'")
+            }
+            guard SetField.isValidName(t.text) else {
+                throw error(at: t, "'\(t.text)' cannot be a name in \(field)", hint: "names are 1 to 50 characters without ',' or '='")
+            }
+            return .has(field: field, value: t.text)
+        }
+        if type == .set {
+            throw error(at: opToken, "'\(field)' is a set of names", hint: "use \(field) has \"name\" (and 'or' for any of several)")
         }
         if accept("in") {
             try expect("(", hint: "list the values in parentheses: in (a, b)")
@@ -273,13 +305,13 @@ struct PredicateParser {
             guard t.kind == .duration, let seconds = Self.seconds(t.text) else {
                 throw error(at: t, "expected a duration such as 30d but found '\(t.text)'", hint: "units: h, d, w, m (30 days)")
             }
-            guard type == .time else { throw error(at: fieldToken, "'\(field)' is not a time", hint: "within applies to last_active, first_seen, followed_at, tier_changed") }
+            guard type == .time else { throw error(at: fieldToken, "'\(field)' is not a time", hint: "within applies to \(Self.timeFields)") }
             return .within(field: field, seconds: seconds)
         }
         for word in ["before", "after"] where accept(word) {
             let t = next()
             guard t.kind == .date else { throw error(at: t, "expected a date such as 2026-01-01 but found '\(t.text)'") }
-            guard type == .time else { throw error(at: fieldToken, "'\(field)' is not a time", hint: "\(word) applies to last_active, first_seen, followed_at, tier_changed") }
+            guard type == .time else { throw error(at: fieldToken, "'\(field)' is not a time", hint: "\(word) applies to \(Self.timeFields)") }
             return word == "before" ? .before(field: field, date: t.text) : .after(field: field, date: t.text)
         }
         if accept("matches") {
@@ -292,7 +324,7 @@ struct PredicateParser {
             return .matches(field: field, pattern: t.text)
         }
         guard type == .bool else {
-            throw error(at: opToken, "expected an operator after '\(field)' but found '\(opToken.text)'", hint: "one of = != < <= > >= in between within before after matches")
+            throw error(at: opToken, "expected an operator after '\(field)' but found '\(opToken.text)'", hint: "one of = != < <= > >= in between within before after matches has")
         }
         return .isTrue(field: field)
     }
@@ -305,7 +337,7 @@ struct PredicateParser {
             return .int(Int64(t.text) ?? 0)
         case (.word, .bool) where ["true", "false"].contains(t.text.lowercased()):
             return .name(t.text.lowercased())
-        case (.word, .ordered(let names)), (.word, .names(let names)):
+        case (.word, .ordered(let names)), (.word, .names(let names)), (.string, .ordered(let names)), (.string, .names(let names)):
             guard names.contains(t.text) else {
                 let suggestion = Self.closest(to: t.text, among: names)
                 throw error(at: t, "'\(t.text)' is not a value of \(field)",
@@ -321,12 +353,15 @@ struct PredicateParser {
             case .text: "a quoted string"
             case .time: "a date or a duration (use before, after or within)"
             case .ordered(let names), .names(let names): "one of \(names.joined(separator: ", "))"
+            case .set: "a name"
             }
             throw error(at: t, "'\(field)' takes \(expected), not '\(t.text)'")
         }
     }
 
-    static let keywords: Set<String> = ["and", "or", "not", "in", "between", "within", "before", "after", "matches"]
+    static let keywords: Set<String> = ["and", "or", "not", "in", "between", "within", "before", "after", "matches", "has"]
+
+    static let timeFields = FanField.all.filter { $0.value.type == .time }.keys.sorted().joined(separator: ", ")
 
     static func seconds(_ duration: String) -> Int64? {
         guard let unit = duration.last, let n = Int64(duration.dropLast()), n >= 0 else { return nil }

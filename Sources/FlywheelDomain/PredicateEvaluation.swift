@@ -38,7 +38,7 @@ extension FanPredicate {
             case .text(let read):
                 let target = Self.string(value)
                 return { fan, _ in op == .eq ? read(fan) == target : read(fan) != target }
-            case .time:
+            case .time, .contains:
                 return { _, _ in false }
             }
         case .member(let field, let values):
@@ -53,7 +53,7 @@ extension FanPredicate {
             case .bool(let read):
                 let set = Set(values.map { $0 == .name("true") })
                 return { fan, _ in set.contains(read(fan)) }
-            case .time:
+            case .time, .contains:
                 return { _, _ in false }
             }
         case .range(let field, let low, let high):
@@ -75,6 +75,9 @@ extension FanPredicate {
         case .matches(let field, let pattern):
             guard case .text(let read)? = FanField.all[field]?.read, let compiled = TextPattern(pattern) else { return { _, _ in false } }
             return { fan, _ in read(fan).map(compiled.matches) ?? false }
+        case .has(let field, let value):
+            guard case .contains(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
+            return { fan, _ in read(fan, value) }
         case .isTrue(let field):
             guard case .bool(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
             return { fan, _ in read(fan) }
@@ -142,6 +145,29 @@ extension FanPredicate {
         default: []
         }
     }
+
+    /// Every field the predicate reads.
+    public var fields: Set<String> {
+        switch self {
+        case .and(let terms), .or(let terms): terms.reduce(into: []) { $0.formUnion($1.fields) }
+        case .not(let inner): inner.fields
+        case .compare(let field, _, _), .member(let field, _), .range(let field, _, _), .within(let field, _), .before(let field, _),
+             .after(let field, _), .matches(let field, _), .isTrue(let field), .has(let field, _): [field]
+        }
+    }
+
+    /// The whole numbers `field` is compared with.
+    public func numbers(comparedWith field: String) -> [Int64] {
+        func number(_ literal: Literal) -> [Int64] { if case .int(let n) = literal { [n] } else { [] } }
+        switch self {
+        case .and(let terms), .or(let terms): return terms.flatMap { $0.numbers(comparedWith: field) }
+        case .not(let inner): return inner.numbers(comparedWith: field)
+        case .compare(field, _, let value): return number(value)
+        case .member(field, let values): return values.flatMap(number)
+        case .range(field, let low, let high): return number(low) + number(high)
+        default: return []
+        }
+    }
 }
 
 extension FanPredicate: CustomStringConvertible {
@@ -159,6 +185,7 @@ extension FanPredicate: CustomStringConvertible {
         case .after(let field, let date): "\(field) after \(date)"
         case .matches(let field, let pattern): "\(field) matches \(Literal.text(pattern))"
         case .isTrue(let field): field
+        case .has(let field, let value): "\(field) has \(Literal.text(value))"
         }
     }
 
@@ -181,7 +208,8 @@ extension FanPredicate.Literal: CustomStringConvertible {
     public var description: String {
         switch self {
         case .int(let n): String(n)
-        case .name(let s): s
+        // A name that is not a plain word ("24-30", "50+") is written quoted, which reads back the same.
+        case .name(let s): s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) && !(s.first?.isNumber ?? true) ? s : FanPredicate.Literal.text(s).description
         case .text(let s): "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
     }
@@ -190,11 +218,20 @@ extension FanPredicate.Literal: CustomStringConvertible {
 /// The JSON form: `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}`, and conditions
 /// `{"field": "level", "op": ">=", "value": 9}` with `op` one of the comparison symbols, `in` and
 /// `between` (with `values`), `within` (`"30d"`), `before`/`after` (`"2026-01-01"`), `matches`,
-/// and `is` (`true`) for a true-or-false field. Decoding checks it exactly as parsing the text does.
+/// `has` (a name) for a set field, and `is` (`true`) for a true-or-false field. Decoding checks it
+/// exactly as parsing the text does, and also takes the text form as a JSON string.
 extension FanPredicate: Codable {
     private enum Keys: String, CodingKey { case and, or, not, field, op, value, values }
 
     public init(from decoder: any Decoder) throws {
+        if let text = try? decoder.singleValueContainer().decode(String.self) {
+            do {
+                self = try FanPredicate.parse(text)
+                return
+            } catch {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            }
+        }
         let c = try decoder.container(keyedBy: Keys.self)
         let raw: FanPredicate
         if let terms = try c.decodeIfPresent([FanPredicate].self, forKey: .and) {
@@ -226,6 +263,7 @@ extension FanPredicate: Codable {
             case "before": raw = .before(field: field, date: try c.decode(String.self, forKey: .value))
             case "after": raw = .after(field: field, date: try c.decode(String.self, forKey: .value))
             case "matches": raw = .matches(field: field, pattern: try c.decode(String.self, forKey: .value))
+            case "has": raw = .has(field: field, value: try c.decode(String.self, forKey: .value))
             case "is":
                 guard try c.decode(Bool.self, forKey: .value) else {
                     throw DecodingError.dataCorruptedError(forKey: .value, in: c, debugDescription: "use {\"not\": ...} for false")
@@ -276,6 +314,8 @@ extension FanPredicate: Codable {
             try c.encode(field, forKey: .field); try c.encode("matches", forKey: .op); try c.encode(pattern, forKey: .value)
         case .isTrue(let field):
             try c.encode(field, forKey: .field); try c.encode("is", forKey: .op); try c.encode(true, forKey: .value)
+        case .has(let field, let value):
+            try c.encode(field, forKey: .field); try c.encode("has", forKey: .op); try c.encode(value, forKey: .value)
         }
     }
 }

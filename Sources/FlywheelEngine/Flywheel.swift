@@ -5,6 +5,8 @@ public struct Flywheel: Sendable {
     public let ingest: Ingest
     public let projector: Projector
     public let segmentClock: SegmentClock
+    public let tagging: Tagging
+    public let lookalike: Lookalike
 
     public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000) {
         self.env = env
@@ -12,5 +14,7 @@ public struct Flywheel: Sendable {
         ingest = Ingest(env)
         projector = Projector(env, batchSize: projectionBatchSize)
         segmentClock = SegmentClock(env)
+        tagging = Tagging(env)
+        lookalike = Lookalike(env)
     }
 }

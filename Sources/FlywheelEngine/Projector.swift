@@ -69,8 +69,9 @@ public final class Projector: Service, Sendable {
     /// The pure rule: one batch in, the new fan states and rollups out.
     public static func step(_ batch: ProjectionBatch, now: Int64) -> ProjectionResult {
         let calendar = batch.account.calendar
-        let rules = batch.rules
+        let rules = batch.rules.compiled(calendar: calendar)
         var fans = batch.fans
+        var actions: [FanAction] = []
         var changed = Set<String>()
         var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)] = []
         var flows: [TierFlow: Int] = [:]
@@ -88,6 +89,9 @@ public final class Projector: Service, Sendable {
             for (openId, before) in fans {
                 var fan = before
                 if let t = fan.reevaluate(rules: rules, at: now) { record(t, causeSeq: -Int64(batch.rulesVersion)) }
+                for tag in fan.applyTagRules(rules, at: now) {
+                    actions.append(FanAction(openId: openId, at: now, action: "tag_added", detail: tag, causeSeq: -Int64(batch.rulesVersion)))
+                }
                 if fan != before {
                     fans[openId] = fan
                     changed.insert(openId)
@@ -99,6 +103,8 @@ public final class Projector: Service, Sendable {
             let event = stored.event
             let day = calendar.day(ofMillis: event.occurredAt)
             let existing = fans[event.openId]
+            // An operator acts on fans that exist; one naming another open_id changes nothing.
+            if existing == nil, event.kind.isOperatorAction { continue }
             var fan = existing ?? FanState(firstSeenThrough: event)
             let transition = fan.apply(event, rules: rules, day: day)
             if existing == nil {
@@ -106,14 +112,20 @@ public final class Projector: Service, Sendable {
             } else if let transition {
                 record(transition, causeSeq: stored.seq)
             }
-            let cell = ActivityCell(day: day, domain: event.domain, channel: event.channel)
-            activity[cell, default: ActivityCount()].events += 1
-            if existing == nil { activity[cell, default: ActivityCount()].newFans += 1 }
+            for tag in fan.applyTagRules(rules, at: event.occurredAt) {
+                actions.append(FanAction(openId: fan.openId, at: event.occurredAt, action: "tag_added", detail: tag, causeSeq: stored.seq))
+            }
+            if !event.kind.isOperatorAction {
+                let cell = ActivityCell(day: day, domain: event.domain, channel: event.channel)
+                activity[cell, default: ActivityCount()].events += 1
+                if existing == nil { activity[cell, default: ActivityCount()].newFans += 1 }
+            }
             fans[event.openId] = fan
             changed.insert(event.openId)
             causes[event.openId] = (event.kind.rawValue, stored.seq)
         }
         var result = ProjectionResult(fans: changed.compactMap { fans[$0] }, transitions: transitions, tierFlows: flows, activity: activity)
+        result.actions = actions
         result.segmentChanges = segmentChanges(batch.segments, memberships: batch.memberships, fans: result.fans, causes: causes,
                                                otherwise: ("rules_changed", -Int64(batch.rulesVersion)), calendar: calendar, now: now)
         return result
@@ -125,7 +137,7 @@ public final class Projector: Service, Sendable {
                                       causes: [String: (cause: String, seq: Int64)], otherwise: (cause: String, seq: Int64),
                                       calendar: AccountCalendar, now: Int64) -> [SegmentChange] {
         guard !segments.isEmpty else { return [] }
-        let compiled = segments.map { ($0.id, $0.predicate.compile(calendar: calendar)) }
+        let compiled = segments.compactMap { segment in segment.predicate.map { (segment.id, $0.compile(calendar: calendar)) } }
         var changes: [SegmentChange] = []
         for fan in fans {
             let before = memberships[fan.openId] ?? []

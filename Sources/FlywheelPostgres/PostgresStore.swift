@@ -319,7 +319,7 @@ public final class PostgresStore: Store {
                 fans[fan.openId] = fan
             }
             var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
-            batch.segments = try await self.segments(of: account, db).filter { $0.state == .ready }
+            batch.segments = try await self.segments(of: account, db).filter { $0.state == .ready && $0.predicate != nil }
             if !batch.segments.isEmpty {
                 for row in try await self.sql.rows(db, "SELECT open_id, segment_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
                                                    key.binds + [.texts(Array(fans.keys))]) {
@@ -354,7 +354,10 @@ public final class PostgresStore: Store {
                 }
             }
             let names = FanColumns.names
-            let values = names.map { FanColumns.textNames.contains($0) ? "NULLIF(u.\($0), '')" : "NULLIF(u.\($0), \(Int64.min))" }
+            let values = names.map { name in
+                FanColumns.textNames.contains(name) ? (FanColumns.nullableTextNames.contains(name) ? "NULLIF(u.\(name), '')" : "u.\(name)")
+                    : "NULLIF(u.\(name), \(Int64.min))"
+            }
             try await sql.run(db, """
                 INSERT INTO fans (tenant_id, account_id, \(names.joined(separator: ", ")))
                 SELECT $1, $2, \(values.joined(separator: ", ")) FROM UNNEST(\(selects.joined(separator: ", "))) AS u(\(names.joined(separator: ", ")))
@@ -372,6 +375,14 @@ public final class PostgresStore: Store {
                 """, key + [.texts(t.map(\.transition.openId)), .ints(t.map(\.causeSeq)), .ints(t.map(\.transition.at)),
                             .ints(t.map { Int64($0.transition.from?.rawValue ?? -1) }), .ints(t.map { Int64($0.transition.to.rawValue) }),
                             .texts(t.map(\.transition.cause))])
+        }
+        if !result.actions.isEmpty {
+            let a = result.actions
+            try await sql.run(db, """
+                INSERT INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail)
+                SELECT $1, $2, o, s, t, a, d FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) AS u(o, s, t, a, d)
+                ON CONFLICT DO NOTHING
+                """, key + [.texts(a.map(\.openId)), .ints(a.map(\.causeSeq)), .ints(a.map(\.at)), .texts(a.map(\.action)), .texts(a.map(\.detail))])
         }
         if !result.tierFlows.isEmpty {
             let flows = Array(result.tierFlows)
@@ -417,8 +428,47 @@ public final class PostgresStore: Store {
     public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
         try await transaction { db in
             try await self.sql.run(db, "INSERT INTO segments (\(Self.segmentColumns)) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", [
-                .text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.predicate.description),
+                .text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.storedPredicate),
                 .text(segment.state.rawValue), .optional(segment.failure), .int(Int64(segment.size)), .int(segment.createdAt), .int(segment.updatedAt)].binds)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func createStaticSegment(_ segment: Segment, of account: Account, members: [String], cause: String, audit: AuditEntry) async throws -> Segment {
+        try await transaction { db in
+            var segment = segment
+            let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+            try await self.sql.run(db, "INSERT INTO segments (\(Self.segmentColumns)) VALUES ($1,$2,$3,$4,'','ready',NULL,0,$5,$6)", [
+                .text(account.tenantId), .text(account.id), .text(segment.id), .text(segment.name), .int(segment.createdAt), .int(segment.updatedAt)].binds)
+            let fans = try await self.sql.rows(db, "SELECT open_id FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3) ORDER BY open_id",
+                                               key.binds + [.texts(Array(Set(members)))]).map { try $0.text(0) }
+            try await self.apply(fans.map {
+                SegmentChange(segmentId: segment.id, openId: $0, entered: true, at: segment.createdAt, cause: cause, causeSeq: 0)
+            }, of: account, db)
+            segment.size = fans.count
+            segment.state = .ready
+            try await self.record(audit, db)
+            return segment
+        }
+    }
+
+    public func createTag(_ tag: TagDefinition, tenantId: String, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, "INSERT INTO tags (tenant_id, name, tag_group, created_at) VALUES ($1,$2,$3,$4) RETURNING name",
+                                   [.text(tenantId), .text(tag.name), .text(tag.group), .int(tag.createdAt)].binds)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func tags(tenantId: String) async throws -> [TagDefinition] {
+        try await read("SELECT name, tag_group, created_at FROM tags WHERE tenant_id = $1 ORDER BY tag_group, name", [.text(tenantId)]).map {
+            TagDefinition(name: try $0.text(0), group: try $0.text(1), createdAt: try $0.int(2))
+        }
+    }
+
+    public func deleteTag(name: String, tenantId: String, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, "DELETE FROM tags WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantId), .text(name)].binds)
             try await self.record(audit, db)
         }
     }
@@ -442,7 +492,7 @@ public final class PostgresStore: Store {
             try await self.sql.run(db, """
                 UPDATE segments SET name = $4, predicate = $5, state = $6, failure = $7, updated_at = $8
                 WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING segment_id
-                """, [.text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.predicate.description),
+                """, [.text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.storedPredicate),
                       .text(segment.state.rawValue), .optional(segment.failure), .int(segment.updatedAt)].binds)
             if let audit { try await self.record(audit, db) }
         }
@@ -468,7 +518,8 @@ public final class PostgresStore: Store {
                                                         (key + [.text(id)]).binds).first.map(Self.segment) else {
                 throw StoreError.notFound("segment \(id)")
             }
-            let compiled = PredicateSQL(segment.predicate, calendar: calendar, now: now, dialect: .postgres, firstParameter: 5)
+            guard let predicate = segment.predicate else { return segment }
+            let compiled = PredicateSQL(predicate, calendar: calendar, now: now, dialect: .postgres, firstParameter: 5)
             try await self.sql.run(db, "DELETE FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING open_id", (key + [.text(id)]).binds)
             segment.size = try await self.sql.run(db, """
                 INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since)
@@ -490,13 +541,13 @@ public final class PostgresStore: Store {
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Hold the account's projection, as a batch does.
             try await self.sql.run(db, "SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE", key.binds)
-            let segments = try await self.segments(of: account, db).filter { $0.state == .ready && !$0.predicate.windows.isEmpty }
+            let segments = try await self.segments(of: account, db).filter { $0.state == .ready && !($0.predicate?.windows.isEmpty ?? true) }
             guard !segments.isEmpty else { return 0 }
             var candidates = Set<String>()
             for segment in segments {
                 let checked = try await self.sql.rows(db, "SELECT checked_at FROM segments WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3",
                                                       (key + [.text(segment.id)]).binds).first?.int(0) ?? 0
-                for window in segment.predicate.windows {
+                for window in segment.predicate?.windows ?? [] {
                     let column = PredicateSQL.column(window.field)
                     for row in try await self.sql.rows(db, "SELECT open_id FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(column) >= $3 AND \(column) < $4",
                                                        (key + [.int(checked - window.seconds * 1000), .int(now - window.seconds * 1000)]).binds) {
@@ -549,7 +600,7 @@ public final class PostgresStore: Store {
             distributions[dimension] = Dictionary(uniqueKeysWithValues: try rows.map { ($0[0].text ?? "", Int(try $0.int(1))) })
             size = try rows.reduce(0) { $0 + Int(try $1.int(1)) }
         }
-        return Portrait(size: size, distributions: distributions)
+        return Portrait(size: size, grouped: distributions)
     }
 
     public func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange] {
@@ -595,9 +646,8 @@ public final class PostgresStore: Store {
     static let segmentColumns = "tenant_id, account_id, segment_id, name, predicate, state, failure, size, created_at, updated_at"
 
     static func segment(_ row: [Cell]) throws -> Segment {
-        guard let predicate = try? FanPredicate.parse(try row.text(4)), let state = Segment.State(rawValue: try row.text(5)) else {
-            throw StoreError.corrupt("segments row \(row[2].text ?? "?") has an unreadable predicate or state")
-        }
+        let predicate = try Segment.predicate(stored: try row.text(4), id: try row.text(2))
+        guard let state = Segment.State(rawValue: try row.text(5)) else { throw StoreError.corrupt("segments row \(try row.text(2)) has an unknown state") }
         return Segment(tenantId: try row.text(0), accountId: try row.text(1), id: try row.text(2), name: try row.text(3), predicate: predicate,
                        state: state, failure: row[6].text, size: Int(try row.int(7)), createdAt: try row.int(8), updatedAt: try row.int(9))
     }
@@ -611,6 +661,24 @@ public final class PostgresStore: Store {
         try await read("""
             SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3 ORDER BY seq DESC LIMIT $4
             """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map(Self.storedEvent)
+    }
+
+    public func segmentChanges(of account: Account, openId: String, limit: Int) async throws -> [SegmentChange] {
+        try await read("""
+            SELECT segment_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
+            ORDER BY at DESC, cause_seq DESC LIMIT $4
+            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map {
+            SegmentChange(segmentId: try $0.text(0), openId: openId, entered: try $0.int(3) == 1, at: try $0.int(2), cause: try $0.text(4), causeSeq: try $0.int(1))
+        }
+    }
+
+    public func actions(of account: Account, openId: String, limit: Int) async throws -> [FanAction] {
+        try await read("""
+            SELECT cause_seq, at, action, detail FROM fan_actions WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
+            ORDER BY at DESC, cause_seq DESC LIMIT $4
+            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map {
+            FanAction(openId: openId, at: try $0.int(1), action: try $0.text(2), detail: try $0.text(3), causeSeq: try $0.int(0))
+        }
     }
 
     public func transitions(of account: Account, openId: String, limit: Int) async throws -> [TierTransition] {

@@ -111,6 +111,20 @@ enum FanRows {
         return fans
     }
 
+    /// Those of the open_ids that are fans of the account.
+    static func existing(_ account: Account, openIds: Set<String>, _ db: Database) throws -> [String] {
+        let select = try RawStatement(db, sql: "SELECT 1 FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
+        select.bind(1, account.tenantId)
+        select.bind(2, account.id)
+        var found: [String] = []
+        for openId in openIds {
+            select.bind(3, openId)
+            if try select.next() { found.append(openId) }
+            select.reset()
+        }
+        return found
+    }
+
     static func loadAll(_ account: Account, _ db: Database) throws -> [String: FanState] {
         let select = try RawStatement(db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ?")
         select.bind(1, account.tenantId)
@@ -155,7 +169,7 @@ enum Projection {
 
         let fans = rulesChanged ? try FanRows.loadAll(account, db) : try FanRows.load(account, openIds: Set(events.map(\.event.openId)), db)
         var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
-        batch.segments = try SegmentRows.all(account, db).filter { $0.state == .ready }
+        batch.segments = try SegmentRows.all(account, db).filter { $0.state == .ready && $0.predicate != nil }
         if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
         let result = try step(batch)
         try SegmentRows.apply(result.segmentChanges, of: account, db)
@@ -167,6 +181,12 @@ enum Projection {
             """)
         for (t, causeSeq, _) in result.transitions {
             try transition.execute(arguments: [account.tenantId, account.id, t.openId, causeSeq, t.at, t.from?.rawValue, t.to.rawValue, t.cause])
+        }
+        let action = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail) VALUES (?,?,?,?,?,?,?)
+            """)
+        for a in result.actions {
+            try action.execute(arguments: [account.tenantId, account.id, a.openId, a.causeSeq, a.at, a.action, a.detail])
         }
         let flow = try db.cachedStatement(sql: """
             INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)

@@ -249,12 +249,52 @@ public final class SQLiteStore: Store {
         try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
     }
 
+    public func createTag(_ tag: TagDefinition, tenantId: String, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO tags (tenant_id, name, tag_group, created_at) VALUES (?,?,?,?)",
+                           arguments: [tenantId, tag.name, tag.group, tag.createdAt])
+            try Self.record(audit, db)
+        }
+    }
+
+    public func tags(tenantId: String) async throws -> [TagDefinition] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, tag_group, created_at FROM tags WHERE tenant_id = ? ORDER BY tag_group, name", arguments: [tenantId]).map {
+                TagDefinition(name: $0["name"], group: $0["tag_group"], createdAt: $0["created_at"])
+            }
+        }
+    }
+
+    public func deleteTag(name: String, tenantId: String, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM tags WHERE tenant_id = ? AND name = ?", arguments: [tenantId, name])
+            try Self.record(audit, db)
+        }
+    }
+
     public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
         try await write { db in
             try db.execute(sql: "INSERT INTO segments (\(SegmentRows.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: [
-                segment.tenantId, segment.accountId, segment.id, segment.name, segment.predicate.description, segment.state.rawValue,
+                segment.tenantId, segment.accountId, segment.id, segment.name, segment.storedPredicate, segment.state.rawValue,
                 segment.failure, segment.size, segment.createdAt, segment.updatedAt])
             try Self.record(audit, db)
+        }
+    }
+
+    public func createStaticSegment(_ segment: Segment, of account: Account, members: [String], cause: String, audit: AuditEntry) async throws -> Segment {
+        try await write { db in
+            var segment = segment
+            try db.execute(sql: "INSERT INTO segments (\(SegmentRows.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: [
+                segment.tenantId, segment.accountId, segment.id, segment.name, "", Segment.State.ready.rawValue,
+                nil, 0, segment.createdAt, segment.updatedAt])
+            let fans = try FanRows.existing(account, openIds: Set(members), db)
+            try SegmentRows.apply(fans.sorted().map {
+                SegmentChange(segmentId: segment.id, openId: $0, entered: true, at: segment.createdAt, cause: cause, causeSeq: 0)
+            }, of: account, db)
+            segment.size = fans.count
+            segment.state = .ready
+            try Self.record(audit, db)
+            return segment
         }
     }
 
@@ -273,7 +313,7 @@ public final class SQLiteStore: Store {
         try await write { db in
             try db.execute(sql: """
                 UPDATE segments SET name = ?, predicate = ?, state = ?, failure = ?, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?
-                """, arguments: [segment.name, segment.predicate.description, segment.state.rawValue, segment.failure, segment.updatedAt,
+                """, arguments: [segment.name, segment.storedPredicate, segment.state.rawValue, segment.failure, segment.updatedAt,
                                  segment.tenantId, segment.accountId, segment.id])
             if let audit { try Self.record(audit, db) }
         }
@@ -297,7 +337,8 @@ public final class SQLiteStore: Store {
                 throw StoreError.notFound("segment \(id)")
             }
             var segment = try SegmentRows.segment(row)
-            let compiled = PredicateSQL(segment.predicate, calendar: calendar, now: now, dialect: .sqlite, firstParameter: 1)
+            guard let predicate = segment.predicate else { return segment }
+            let compiled = PredicateSQL(predicate, calendar: calendar, now: now, dialect: .sqlite, firstParameter: 1)
             try db.execute(sql: "DELETE FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ?", arguments: key)
             let fill = try RawStatement(db, sql: """
                 INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since)
@@ -319,13 +360,13 @@ public final class SQLiteStore: Store {
     public func recheckSegments(of account: Account, now: Int64,
                                 evaluate: @Sendable ([Segment], [FanState], [String: Set<String>]) -> [SegmentChange]) async throws -> Int {
         try await pool.write { db in
-            let segments = try SegmentRows.all(account, db).filter { $0.state == .ready && !$0.predicate.windows.isEmpty }
+            let segments = try SegmentRows.all(account, db).filter { $0.state == .ready && !($0.predicate?.windows.isEmpty ?? true) }
             guard !segments.isEmpty else { return 0 }
             var candidates = Set<String>()
             for segment in segments {
                 let checked = try Int64.fetchOne(db, sql: "SELECT checked_at FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
                                                  arguments: [account.tenantId, account.id, segment.id]) ?? 0
-                for window in segment.predicate.windows {
+                for window in segment.predicate?.windows ?? [] {
                     let column = PredicateSQL.column(window.field)
                     let select = try RawStatement(db, sql: "SELECT open_id FROM fans WHERE tenant_id = ? AND account_id = ? AND \(column) >= ? AND \(column) < ?")
                     select.bind(1, account.tenantId)
@@ -377,7 +418,7 @@ public final class SQLiteStore: Store {
                 distributions[dimension] = Dictionary(uniqueKeysWithValues: rows.map { ($0["value"] as String? ?? "", $0["n"] as Int) })
                 size = rows.reduce(0) { $0 + ($1["n"] as Int) }
             }
-            return Portrait(size: size, distributions: distributions)
+            return Portrait(size: size, grouped: distributions)
         }
     }
 
@@ -404,6 +445,28 @@ public final class SQLiteStore: Store {
             select.bind(3, openId)
             select.bind(4, Int64(limit))
             return try EventLog.read(select)
+        }
+    }
+
+    public func segmentChanges(of account: Account, openId: String, limit: Int) async throws -> [SegmentChange] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT segment_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = ? AND account_id = ? AND open_id = ?
+                ORDER BY at DESC, cause_seq DESC LIMIT ?
+                """, arguments: [account.tenantId, account.id, openId, limit]).map {
+                SegmentChange(segmentId: $0["segment_id"], openId: openId, entered: ($0["entered"] as Int) == 1, at: $0["at"], cause: $0["cause"], causeSeq: $0["cause_seq"])
+            }
+        }
+    }
+
+    public func actions(of account: Account, openId: String, limit: Int) async throws -> [FanAction] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT cause_seq, at, action, detail FROM fan_actions WHERE tenant_id = ? AND account_id = ? AND open_id = ?
+                ORDER BY at DESC, cause_seq DESC LIMIT ?
+                """, arguments: [account.tenantId, account.id, openId, limit]).map {
+                FanAction(openId: openId, at: $0["at"], action: $0["action"], detail: $0["detail"], causeSeq: $0["cause_seq"])
+            }
         }
     }
 

@@ -7,11 +7,10 @@ enum SegmentRows {
     static let columns = "tenant_id, account_id, segment_id, name, predicate, state, failure, size, created_at, updated_at"
 
     static func segment(_ row: Row) throws -> Segment {
-        let text: String = row["predicate"]
-        guard let predicate = try? FanPredicate.parse(text), let state = Segment.State(rawValue: row["state"]) else {
-            throw StoreError.corrupt("segments row \(row["segment_id"] as String? ?? "?") has an unreadable predicate or state")
-        }
-        return Segment(tenantId: row["tenant_id"], accountId: row["account_id"], id: row["segment_id"], name: row["name"], predicate: predicate,
+        let id: String = row["segment_id"]
+        let predicate = try Segment.predicate(stored: row["predicate"], id: id)
+        guard let state = Segment.State(rawValue: row["state"]) else { throw StoreError.corrupt("segments row \(id) has an unknown state") }
+        return Segment(tenantId: row["tenant_id"], accountId: row["account_id"], id: id, name: row["name"], predicate: predicate,
                        state: state, failure: row["failure"], size: row["size"], createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 

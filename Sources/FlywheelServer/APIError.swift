@@ -65,6 +65,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as RuleError {
             guard case .invalid(let field, let message) = error else { throw error }
             throw APIError.invalid(field, message)
+        } catch let error as Tagging.Failure {
+            guard case .invalid(let field, let message) = error else { throw error }
+            throw APIError.invalid(field, message)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, "internal", "the server failed to answer; the error is in its log")

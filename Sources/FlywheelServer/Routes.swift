@@ -43,6 +43,7 @@ struct APIRoutes {
         group.get("accounts/:accountId/tiers", use: tierStats)
         group.get("accounts/:accountId/sources", use: sourceStats)
         group.get("audit", use: audit)
+        addCRM(to: group)
     }
 
     // MARK: Tenancy
@@ -183,6 +184,10 @@ struct APIRoutes {
         let account = try await account(context)
         let rules = try await request.decodeJSON(AccountRules.self, context: context)
         try rules.validate()
+        let tags = Set(try await store.tags(tenantId: account.tenantId).map(\.name))
+        for (i, rule) in rules.tagRules.enumerated() where !tags.contains(rule.tag) {
+            throw APIError.invalid("tagRules[\(i)].tag", "tag '\(rule.tag)' is not defined; create it with POST /v1/tags")
+        }
         let version = try await store.setRules(rules, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "rules.update", target: account.id))
         let applied = try await store.rules(of: account).appliedVersion
         return RulesView(version: version, appliedVersion: applied, rules: rules)
@@ -206,6 +211,9 @@ struct APIRoutes {
             guard let f = Bool(following) else { throw APIError.invalid("following", "must be true or false") }
             terms.append(f ? .isTrue(field: "following") : .not(.isTrue(field: "following")))
         }
+        if let q = request.query("q") {
+            terms.append(Self.search(q))
+        }
         if let text = request.query("where") {
             do {
                 terms.append(try FanPredicate.parse(text))
@@ -219,58 +227,59 @@ struct APIRoutes {
         return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
     }
 
-    struct TransitionView: Encodable {
-        var at: String
-        /// nil when the fan was first seen.
-        var from: Tier?
-        var to: Tier
-        var cause: String
+    /// `?q=`: the fan whose open_id it is, fans whose nickname contains it, or whose phone (from
+    /// lead cards) it is.
+    static func search(_ q: String) -> FanPredicate {
+        var terms: [FanPredicate] = [.compare(field: "open_id", op: .eq, value: .text(q)),
+                                     .matches(field: "nickname", pattern: NSRegularExpression.escapedPattern(for: q))]
+        let digits = q.filter(\.isNumber)
+        if digits.count >= 5 { terms.append(.compare(field: "phone", op: .eq, value: .text(digits))) }
+        return .or(terms)
     }
 
     struct FanDetail: ResponseEncodable {
         var fan: FanView
-        var timeline: [EventView]
-        var transitions: [TransitionView]
+        /// Newest first: the fan's events, operators' tags and notes, tier changes, segment entries
+        /// and exits, and what rules did.
+        var timeline: [TimelineEntry]
     }
 
     @Sendable func getFan(_ request: Request, context: FlywheelRequestContext) async throws -> FanDetail {
         let account = try await account(context)
         let openId = try context.parameters.require("openId")
         guard let fan = try await store.fan(of: account, openId: openId) else { throw APIError.notFound("fan \(openId)") }
-        let timeline = try await store.timeline(of: account, openId: openId, limit: 50)
-        let transitions = try await store.transitions(of: account, openId: openId, limit: 50).map {
-            TransitionView(at: Time.iso($0.at), from: $0.from, to: $0.to, cause: $0.cause)
+        let limit = try request.pageLimit()
+        let names = Dictionary(try await store.segments(of: account).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        // What the system did comes just above the event that caused it (same time, newer).
+        let system = Int64.max
+        var entries: [(at: Int64, order: Int64, entry: TimelineEntry)] = []
+        for stored in try await store.timeline(of: account, openId: openId, limit: limit) {
+            entries.append((stored.event.occurredAt, stored.seq, TimelineEntry(event: stored.event, seq: stored.seq)))
         }
-        return FanDetail(fan: FanView(fan), timeline: timeline.map(EventView.init), transitions: transitions)
+        for t in try await store.transitions(of: account, openId: openId, limit: limit) {
+            entries.append((t.at, system, TimelineEntry(at: t.at, actor: "system", kind: "tier_changed",
+                                                   detail: "\(t.from?.name ?? "new") → \(t.to.name) (\(t.cause))")))
+        }
+        for c in try await store.segmentChanges(of: account, openId: openId, limit: limit) {
+            entries.append((c.at, system, TimelineEntry(at: c.at, actor: "system", kind: c.entered ? "segment_entered" : "segment_left",
+                                                   detail: "\(names[c.segmentId] ?? c.segmentId) (\(c.cause))")))
+        }
+        for a in try await store.actions(of: account, openId: openId, limit: limit) {
+            entries.append((a.at, system, TimelineEntry(at: a.at, actor: "system", kind: a.action, detail: "\(a.detail) (rule)")))
+        }
+        entries.sort { ($0.at, $0.order) > ($1.at, $1.order) }
+        return FanDetail(fan: FanView(fan), timeline: entries.prefix(limit).map(\.entry))
     }
 
     // MARK: Segments
 
-    /// A predicate given as text (`"level >= 9"`) or in its JSON form.
-    struct PredicateInput: Decodable {
-        var predicate: FanPredicate
-
-        enum Keys: String, CodingKey { case predicate }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: Keys.self)
-            if let text = try? c.decode(String.self, forKey: .predicate) {
-                do {
-                    predicate = try FanPredicate.parse(text)
-                } catch {
-                    throw DecodingError.dataCorruptedError(forKey: .predicate, in: c, debugDescription: error.description)
-                }
-            } else {
-                predicate = try c.decode(FanPredicate.self, forKey: .predicate)
-            }
-        }
-    }
-
     struct SegmentView: ResponseEncodable {
         var id: String
         var name: String
-        /// Canonical text form.
-        var predicate: String
+        /// `dynamic` (kept current by its predicate) or `static` (imported or a lookalike).
+        var kind: String
+        /// Canonical text form; null for a static segment.
+        var predicate: String?
         var state: Segment.State
         var failure: String?
         var size: Int
@@ -278,21 +287,15 @@ struct APIRoutes {
         var updatedAt: String
 
         init(_ s: Segment) {
-            id = s.id; name = s.name; predicate = s.predicate.description; state = s.state; failure = s.failure; size = s.size
+            id = s.id; name = s.name; kind = s.predicate == nil ? "static" : "dynamic"; predicate = s.predicate?.description; state = s.state; failure = s.failure; size = s.size
             createdAt = Time.iso(s.createdAt); updatedAt = Time.iso(s.updatedAt)
         }
     }
 
+    /// The predicate as text (`"level >= 9"`) or in its JSON form.
     struct NewSegment: Decodable {
         var name: String
-        var predicate: PredicateInput
-
-        enum Keys: String, CodingKey { case name }
-
-        init(from decoder: any Decoder) throws {
-            name = try decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .name)
-            predicate = try PredicateInput(from: decoder)
-        }
+        var predicate: FanPredicate
     }
 
     @Sendable func listSegments(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<SegmentView> {
@@ -307,9 +310,9 @@ struct APIRoutes {
         let body = try await request.decodeJSON(NewSegment.self, context: context)
         let now = env.now()
         let segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: try Validate.name(body.name, field: "name"),
-                              predicate: body.predicate.predicate, state: .building, createdAt: now, updatedAt: now)
+                              predicate: body.predicate, state: .building, createdAt: now, updatedAt: now)
         try await store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.create",
-                                                               target: segment.id, detail: segment.predicate.description))
+                                                               target: segment.id, detail: segment.storedPredicate))
         return Created(body: SegmentView(try await build(segment, of: account)))
     }
 
@@ -331,14 +334,6 @@ struct APIRoutes {
     struct SegmentChangeRequest: Decodable {
         var name: String?
         var predicate: FanPredicate?
-
-        enum Keys: String, CodingKey { case name, predicate }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: Keys.self)
-            name = try c.decodeIfPresent(String.self, forKey: .name)
-            predicate = c.contains(.predicate) ? try PredicateInput(from: decoder).predicate : nil
-        }
     }
 
     /// Renames, or redefines and rebuilds, a segment.
@@ -349,12 +344,13 @@ struct APIRoutes {
         let body = try await request.decodeJSON(SegmentChangeRequest.self, context: context)
         if let name = body.name { segment.name = try Validate.name(name, field: "name") }
         if let predicate = body.predicate {
+            guard segment.predicate != nil else { throw APIError.invalid("predicate", "a static segment has no predicate; create a dynamic one instead") }
             segment.predicate = predicate
             segment.state = .building
         }
         segment.updatedAt = env.now()
         try await store.updateSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.change",
-                                                               target: segment.id, detail: segment.predicate.description))
+                                                               target: segment.id, detail: segment.storedPredicate))
         return SegmentView(body.predicate == nil ? segment : try await build(segment, of: account))
     }
 
@@ -476,9 +472,11 @@ struct APIRoutes {
         var predicate: String
     }
 
+    struct PreviewRequest: Decodable { var predicate: FanPredicate }
+
     @Sendable func previewSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Preview {
         let account = try await account(context)
-        let input = try await request.decodeJSON(PredicateInput.self, context: context)
+        let input = try await request.decodeJSON(PreviewRequest.self, context: context)
         let result = try await store.preview(input.predicate, of: account, now: env.now(), sample: 10)
         return Preview(count: result.count, sample: result.sample.map(FanView.init), predicate: input.predicate.description)
     }

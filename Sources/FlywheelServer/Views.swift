@@ -79,8 +79,15 @@ struct FanView: ResponseEncodable {
     var latestChannel: Channel
     var gmvFen: Int
     var tierChangedAt: String
+    var lastOrderedAt: String?
     /// Keyed by the counters' field names.
     var counters: [String: Int]
+    var tags: [String]
+    /// The profile's attributes that are known, by field name (gender, age_band, region, city, device, phone).
+    var profile: [String: String]
+    var interests: [String]
+    /// Fan groups the fan is in now.
+    var groups: [String]
 
     init(_ f: FanState) {
         openId = f.openId; nickname = f.nickname; tier = f.tier; level = f.level; intimacy = f.intimacy
@@ -90,6 +97,11 @@ struct FanView: ResponseEncodable {
         firstDomain = f.firstDomain; firstChannel = f.firstChannel; latestDomain = f.latestDomain; latestChannel = f.latestChannel
         gmvFen = f.gmv; tierChangedAt = Time.iso(f.tierChangedAt)
         counters = Dictionary(uniqueKeysWithValues: FanCounters.fields.map { ($0.name, f.counters[keyPath: $0.keyPath]) })
+        lastOrderedAt = f.lastOrderedAt.map(Time.iso)
+        tags = f.tags.sorted()
+        profile = Dictionary(uniqueKeysWithValues: zip(FanProfile.attributeNames, f.profile.attributeValues).compactMap { name, value in value.map { (name, $0) } })
+        interests = f.profile.interests.sorted()
+        groups = f.groups.filter(\.value.member).keys.sorted()
     }
 }
 
@@ -116,12 +128,15 @@ struct PageView<Item: Encodable & Sendable>: ResponseEncodable {
     var nextCursor: String?
 }
 
+/// A JSON body answered with 201 Created, or with another status (202 Accepted for work the
+/// projector finishes).
 struct Created<Body: Encodable & Sendable>: ResponseGenerator {
     var body: Body
+    var status: HTTPResponse.Status = .created
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONEncoder().encode(body, from: request, context: context)
-        response.status = .created
+        response.status = status
         return response
     }
 }

@@ -13,10 +13,18 @@ public enum FanColumns {
     public static let names: [String] = [
         "open_id", "nickname", "first_seen_at", "last_active_at", "first_domain", "first_channel",
         "latest_domain", "latest_channel", "following", "followed_at", "follow_changed_at",
-    ] + FanCounters.fields.map(\.name) + ["gmv", "intimacy", "level", "ledger", "tier", "tier_changed_at"]
+    ] + FanCounters.fields.map(\.name) + ["gmv", "intimacy", "level", "ledger", "tier", "tier_changed_at", "last_ordered_at"]
+        + profileNames + ["interests", "profile_changed_at", "tags", "fan_groups"]
+
+    /// The profile's single-valued attributes, each a nullable text column of the same name.
+    static let profileNames = FanProfile.attributeNames
+
+    /// Text columns that may be NULL (an absent value); the other text columns never are.
+    public static let nullableTextNames: Set<String> = Set(["nickname"] + profileNames)
 
     /// Columns holding text; every other column holds an integer.
-    public static let textNames: Set<String> = ["open_id", "nickname", "first_domain", "first_channel", "latest_domain", "latest_channel", "ledger"]
+    public static let textNames: Set<String> = Set(["open_id", "nickname", "first_domain", "first_channel", "latest_domain", "latest_channel",
+                                                    "ledger", "interests", "tags", "fan_groups"] + profileNames)
 
     public static func cells(of fan: FanState) -> [Cell] {
         var cells: [Cell] = [
@@ -28,7 +36,10 @@ public enum FanColumns {
         cells.reserveCapacity(names.count)
         for field in FanCounters.fields { cells.append(.int(Int64(fan.counters[keyPath: field.keyPath]))) }
         cells += [.int(Int64(fan.gmv)), .int(Int64(fan.intimacy)), .int(Int64(fan.level)),
-                  .text(fan.ledger.encoded), .int(Int64(fan.tier.rawValue)), .int(fan.tierChangedAt)]
+                  .text(fan.ledger.encoded), .int(Int64(fan.tier.rawValue)), .int(fan.tierChangedAt), fan.lastOrderedAt.map(Cell.int) ?? .null]
+        for value in fan.profile.attributeValues { cells.append(value.map(Cell.text) ?? .null) }
+        cells += [.text(SetColumn.encode(fan.profile.interests)), .int(fan.profile.changedAt), .text(SetColumn.encode(fan.tags)),
+                  .text(SetColumn.encode(groups: fan.groups))]
         return cells
     }
 
@@ -36,7 +47,7 @@ public enum FanColumns {
     public static func fan(from cells: [Cell]) throws -> FanState {
         var reader = CellReader(cells: cells)
         let openId = try reader.text("open_id")
-        let nickname = try reader.optionalText()
+        let nickname = reader.optionalText()
         let firstSeenAt = try reader.int("first_seen_at")
         let lastActiveAt = try reader.int("last_active_at")
         let firstDomain = try reader.value("first_domain", SourceDomain.init(rawValue:))
@@ -54,11 +65,52 @@ public enum FanColumns {
         let ledger = IntimacyLedger(encoded: try reader.text("ledger"))
         let tier = try reader.value("tier") { Tier(rawValue: Int($0) ?? -1) }
         let tierChangedAt = try reader.int("tier_changed_at")
+        let lastOrderedAt = try reader.optionalInt()
+        var profile = FanProfile()
+        profile.attributeValues = profileNames.map { _ in reader.optionalText() }
+        profile.interests = SetColumn.names(in: try reader.text("interests"))
+        profile.changedAt = try reader.int("profile_changed_at")
+        let tags = SetColumn.names(in: try reader.text("tags"))
+        let groups = try SetColumn.groups(in: try reader.text("fan_groups"))
         return FanState(
             openId: openId, nickname: nickname, firstSeenAt: firstSeenAt, lastActiveAt: lastActiveAt,
             firstDomain: firstDomain, firstChannel: firstChannel, latestDomain: latestDomain, latestChannel: latestChannel,
             following: following, followedAt: followedAt, followChangedAt: followChangedAt, counters: counters, gmv: gmv,
-            intimacy: intimacy, level: level, ledger: ledger, tier: tier, tierChangedAt: tierChangedAt)
+            intimacy: intimacy, level: level, ledger: ledger, tier: tier, tierChangedAt: tierChangedAt,
+            lastOrderedAt: lastOrderedAt, profile: profile, tags: tags, groups: groups)
+    }
+}
+
+/// How set fields are stored in one text column: `,a,b,` (sorted), so that SQL can test for one
+/// name with a substring search (`PredicateSQL`); groups as `,id=+time,` (member) or `,id=-time,` (left).
+public enum SetColumn {
+    public static func encode(_ names: Set<String>) -> String {
+        names.isEmpty ? "" : "," + names.sorted().joined(separator: ",") + ","
+    }
+
+    public static func names(in text: String) -> Set<String> {
+        Set(text.split(separator: ",").map(String.init))
+    }
+
+    public static func encode(groups: [String: GroupMembership]) -> String {
+        groups.isEmpty ? "" : "," + groups.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.member ? "+" : "-")\($0.value.at)" }.joined(separator: ",") + ","
+    }
+
+    static func groups(in text: String) throws -> [String: GroupMembership] {
+        var groups: [String: GroupMembership] = [:]
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let sign = parts[1].first, let at = Int64(parts[1].dropFirst()) else {
+                throw StoreError.corrupt("fans.fan_groups has an unreadable entry '\(item)'")
+            }
+            groups[String(parts[0])] = GroupMembership(member: sign == "+", at: at)
+        }
+        return groups
+    }
+
+    /// What a `has` condition searches the column for.
+    public static func needle(field: String, name: String) -> String {
+        field == "groups" ? ",\(name)=+" : ",\(name),"
     }
 }
 
@@ -82,7 +134,7 @@ struct CellReader {
         return v
     }
 
-    mutating func optionalText() throws -> String? {
+    mutating func optionalText() -> String? {
         if case .text(let v) = next() { return v }
         return nil
     }

@@ -27,6 +27,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     public var managesTenancy: Bool { self == .owner || self == .admin }
     /// Tier rules, point tables, and (later) segments and reach.
     public var configuresRules: Bool { managesTenancy || self == .operator }
+    /// Tags and notes on single fans: everyone who serves fans (agents too), not analysts.
+    public var worksWithFans: Bool { self != .analyst }
 }
 
 public struct User: Sendable, Equatable, Codable {
@@ -275,7 +277,8 @@ public struct ActivityCount: Sendable, Equatable {
     }
 }
 
-/// A named group of an account's fans, defined by a predicate and kept current as fans change.
+/// A named group of an account's fans: defined by a predicate and kept current as fans change, or
+/// static (a list imported from CSV or chosen by a lookalike), whose members change only by hand.
 public struct Segment: Sendable, Equatable {
     public enum State: String, Sendable, Codable, CaseIterable {
         /// Created; its first full scan has not finished.
@@ -290,14 +293,15 @@ public struct Segment: Sendable, Equatable {
     public var accountId: String
     public var id: String
     public var name: String
-    public var predicate: FanPredicate
+    /// nil for a static segment.
+    public var predicate: FanPredicate?
     public var state: State
     public var failure: String?
     public var size: Int
     public var createdAt: Int64
     public var updatedAt: Int64
 
-    public init(tenantId: String, accountId: String, id: String, name: String, predicate: FanPredicate, state: State,
+    public init(tenantId: String, accountId: String, id: String, name: String, predicate: FanPredicate?, state: State,
                 failure: String? = nil, size: Int = 0, createdAt: Int64, updatedAt: Int64) {
         self.tenantId = tenantId
         self.accountId = accountId
@@ -312,17 +316,79 @@ public struct Segment: Sendable, Equatable {
     }
 }
 
+extension Segment {
+    /// The `predicate` column: the text form, or "" for a static segment.
+    public var storedPredicate: String { predicate?.description ?? "" }
+
+    /// Reads the `predicate` column back.
+    public static func predicate(stored text: String, id: String) throws -> FanPredicate? {
+        guard !text.isEmpty else { return nil }
+        do { return try FanPredicate.parse(text) } catch { throw StoreError.corrupt("segments row \(id) has an unreadable predicate: \(error)") }
+    }
+}
+
 /// How a group of fans is distributed over its attributes (a crowd package's portrait): for each
 /// dimension, the count of fans per value.
 public struct Portrait: Sendable, Equatable {
-    public static let dimensions = ["tier", "level", "first_domain", "first_channel", "latest_domain", "following"]
+    /// Columns of `fans`, counted by value.
+    public static let dimensions = ["tier", "level", "first_domain", "first_channel", "latest_domain", "following",
+                                    "gender", "age_band", "region", "device", "interests"]
+    /// Dimensions holding a set (`SetColumn`): a fan counts once under each name it holds.
+    static let setDimensions: Set<String> = ["interests"]
     public var size: Int
-    /// dimension → value → fans
+    /// dimension → value → fans; "" for fans without a value.
     public var distributions: [String: [String: Int]]
 
     public init(size: Int, distributions: [String: [String: Int]]) {
         self.size = size
         self.distributions = distributions
+    }
+
+    /// From fan counts grouped by each dimension's stored value, as the stores' SQL gives them.
+    public init(size: Int, grouped: [String: [String: Int]]) {
+        var distributions = grouped
+        for dimension in Self.setDimensions {
+            var split: [String: Int] = [:]
+            for (stored, n) in grouped[dimension] ?? [:] {
+                let names = SetColumn.names(in: stored)
+                if names.isEmpty { split["", default: 0] += n }
+                for name in names { split[name, default: 0] += n }
+            }
+            distributions[dimension] = split
+        }
+        self.init(size: size, distributions: distributions)
+    }
+}
+
+/// Something the system did to a fan, for the fan's timeline: today an auto-tag rule putting on a
+/// tag (`action` "tag_added", `detail` the tag).
+public struct FanAction: Sendable, Equatable {
+    public var openId: String
+    public var at: Int64
+    public var action: String
+    public var detail: String
+    /// The log position of the cause, as for tier transitions.
+    public var causeSeq: Int64
+
+    public init(openId: String, at: Int64, action: String, detail: String, causeSeq: Int64) {
+        self.openId = openId
+        self.at = at
+        self.action = action
+        self.detail = detail
+        self.causeSeq = causeSeq
+    }
+}
+
+/// A tag operators may put on fans, in its group ("interest", "stage"); defined once per tenant.
+public struct TagDefinition: Sendable, Equatable, Codable {
+    public var name: String
+    public var group: String
+    public var createdAt: Int64
+
+    public init(name: String, group: String, createdAt: Int64) {
+        self.name = name
+        self.group = group
+        self.createdAt = createdAt
     }
 }
 

@@ -38,8 +38,8 @@ public struct PredicateSQL: Sendable {
             switch p {
             case .compare(let field, let op, let literal):
                 let column = Self.column(field)
-                if FanField.all[field]?.type == .text, op == .eq || op == .ne {
-                    // A fan without a nickname is not "x": equality that treats NULL as a value.
+                if case .text? = FanField.all[field]?.read, op == .eq || op == .ne {
+                    // A fan without a nickname (or a gender) is not "x": equality that treats NULL as a value.
                     let negated = op == .ne
                     return dialect == .postgres
                         ? "\(column) IS \(negated ? "" : "NOT ")DISTINCT FROM \(param(value(literal, field)))"
@@ -62,6 +62,9 @@ public struct PredicateSQL: Sendable {
                     : "flywheel_matches(\(Self.column(field)), \(param(.text(pattern))))"
             case .isTrue(let field):
                 return "\(Self.column(field)) = 1"
+            case .has(let field, let name):
+                let needle = param(.text(SetColumn.needle(field: field, name: name)))
+                return dialect == .postgres ? "strpos(\(Self.column(field)), \(needle)) > 0" : "instr(\(Self.column(field)), \(needle)) > 0"
             case .and, .or, .not:
                 return sql(p)
             }
@@ -79,6 +82,8 @@ public struct PredicateSQL: Sendable {
         case "last_active": "NULLIF(last_active_at, 0)"
         case "first_seen": "first_seen_at"
         case "tier_changed": "tier_changed_at"
+        case "ordered": "last_ordered_at"
+        case "groups": "fan_groups"
         default: field
         }
     }

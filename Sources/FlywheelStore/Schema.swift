@@ -8,8 +8,81 @@ public enum Schema {
 
     /// Migrations in order, each a list of statements.
     public static func migrations(_ dialect: Dialect) -> [(version: String, statements: [String])] {
-        [("v1 tenancy, event log, fans", v1(dialect)), ("v2 segments", v2(dialect))]
+        [("v1 tenancy, event log, fans", v1(dialect)), ("v2 segments", v2(dialect)), ("v3 profiles, tags, operator actions", v3(dialect))]
     }
+
+    static func v3(_ dialect: Dialect) -> [String] {
+        let int = dialect == .postgres ? "BIGINT" : "INTEGER"
+        let rowless = dialect == .sqlite ? " WITHOUT ROWID" : ""
+        let kinds = EventKind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        // Operator actions are events too: the kinds check widens. SQLite cannot alter a check, so
+        // the table is rebuilt.
+        let events = switch dialect {
+        case .postgres: ["ALTER TABLE events DROP CONSTRAINT events_kind_check",
+                         "ALTER TABLE events ADD CONSTRAINT events_kind_check CHECK (kind IN (\(kinds)))"]
+        case .sqlite: [eventsTable(dialect, name: "events_v3", kinds: kinds), "INSERT INTO events_v3 SELECT * FROM events", "DROP TABLE events",
+                       "ALTER TABLE events_v3 RENAME TO events"] + eventsIndexes
+        }
+        let profile = FanProfile.attributeNames.map { "ALTER TABLE fans ADD COLUMN \($0) TEXT" }
+        return events + profile + [
+            "ALTER TABLE fans ADD COLUMN last_ordered_at \(int)",
+            "ALTER TABLE fans ADD COLUMN interests TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE fans ADD COLUMN profile_changed_at \(int) NOT NULL DEFAULT 0",
+            "ALTER TABLE fans ADD COLUMN tags TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE fans ADD COLUMN fan_groups TEXT NOT NULL DEFAULT ''",
+            """
+            CREATE TABLE tags (
+              tenant_id TEXT NOT NULL REFERENCES tenants(tenant_id),
+              name TEXT NOT NULL,
+              tag_group TEXT NOT NULL,
+              created_at \(int) NOT NULL,
+              PRIMARY KEY (tenant_id, name)
+            )
+            """,
+            """
+            CREATE TABLE fan_actions (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              cause_seq \(int) NOT NULL,
+              at \(int) NOT NULL,
+              action TEXT NOT NULL,
+              detail TEXT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, open_id, cause_seq, action, detail)
+            )\(rowless)
+            """,
+            "CREATE INDEX segment_changes_by_fan ON segment_changes(tenant_id, account_id, open_id, at)",
+        ]
+    }
+
+    static func eventsTable(_ dialect: Dialect, name: String, kinds: String) -> String {
+        let int = dialect == .postgres ? "BIGINT" : "INTEGER"
+        let rowless = dialect == .sqlite ? " WITHOUT ROWID" : ""
+        let domains = SourceDomain.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        let channels = Channel.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        return """
+            CREATE TABLE \(name) (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              seq \(int) NOT NULL CHECK (seq > 0),
+              event_id TEXT NOT NULL,
+              kind TEXT NOT NULL CHECK (kind IN (\(kinds))),
+              open_id TEXT NOT NULL CHECK (length(open_id) > 0),
+              occurred_at \(int) NOT NULL,
+              domain TEXT NOT NULL CHECK (domain IN (\(domains))),
+              channel TEXT NOT NULL CHECK (channel IN (\(channels))),
+              amount \(int) NOT NULL CHECK (amount >= 0),
+              ref TEXT,
+              attributes TEXT,
+              PRIMARY KEY (tenant_id, account_id, seq)
+            )\(rowless)
+            """
+    }
+
+    static let eventsIndexes = [
+        "CREATE UNIQUE INDEX events_by_id ON events(tenant_id, account_id, event_id)",
+        "CREATE INDEX events_by_fan ON events(tenant_id, account_id, open_id, seq)",
+    ]
 
     static func v2(_ dialect: Dialect) -> [String] {
         let int = dialect == .postgres ? "BIGINT" : "INTEGER"
@@ -62,7 +135,10 @@ public enum Schema {
         // Tables read by key only: SQLite keeps them clustered on the key.
         let rowless = dialect == .sqlite ? " WITHOUT ROWID" : ""
         let list = { (values: [String]) in values.map { "'\($0)'" }.joined(separator: ",") }
-        let kinds = list(EventKind.allCases.map(\.rawValue))
+        // The kinds as v1 shipped them; v3 widens the check.
+        let kinds = list(["follow", "unfollow", "video_view", "like", "comment", "share", "live_watch", "live_gift", "live_share",
+                          "dm_received", "dm_sent", "dm_entered", "group_join", "group_leave", "group_message", "homepage_visit",
+                          "lead_submitted", "order_paid", "order_refunded", "coupon_claimed", "coupon_redeemed"])
         let domains = list(SourceDomain.allCases.map(\.rawValue))
         let channels = list(Channel.allCases.map(\.rawValue))
         let roles = list(Role.allCases.map(\.rawValue))
@@ -142,23 +218,8 @@ public enum Schema {
               PRIMARY KEY (tenant_id, app_id, msg_id),
               FOREIGN KEY (tenant_id, app_id) REFERENCES platform_apps(tenant_id, app_id)
             )\(rowless);
-            CREATE TABLE events (
-              tenant_id TEXT NOT NULL,
-              account_id TEXT NOT NULL,
-              seq \(int) NOT NULL CHECK (seq > 0),
-              event_id TEXT NOT NULL,
-              kind TEXT NOT NULL CHECK (kind IN (\(kinds))),
-              open_id TEXT NOT NULL CHECK (length(open_id) > 0),
-              occurred_at \(int) NOT NULL,
-              domain TEXT NOT NULL CHECK (domain IN (\(domains))),
-              channel TEXT NOT NULL CHECK (channel IN (\(channels))),
-              amount \(int) NOT NULL CHECK (amount >= 0),
-              ref TEXT,
-              attributes TEXT,
-              PRIMARY KEY (tenant_id, account_id, seq)
-            )\(rowless);
-            CREATE UNIQUE INDEX events_by_id ON events(tenant_id, account_id, event_id);
-            CREATE INDEX events_by_fan ON events(tenant_id, account_id, open_id, seq);
+            \(eventsTable(dialect, name: "events", kinds: kinds));
+            \(eventsIndexes.joined(separator: ";\n"));
             CREATE TABLE projection_checkpoints (
               tenant_id TEXT NOT NULL,
               account_id TEXT NOT NULL,

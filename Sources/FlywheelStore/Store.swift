@@ -20,7 +20,7 @@ public struct ProjectionBatch: Sendable {
     public var events: [StoredEvent]
     /// Current state of every fan the batch touches (and of all fans when `rulesChanged`).
     public var fans: [String: FanState]
-    /// The account's ready segments, which the batch keeps current.
+    /// The account's ready dynamic segments, which the batch keeps current.
     public var segments: [Segment] = []
     /// The ready segments each fan in `fans` belongs to.
     public var memberships: [String: Set<String>] = [:]
@@ -43,6 +43,7 @@ public struct ProjectionResult: Sendable {
     public var tierFlows: [TierFlow: Int]
     public var activity: [ActivityCell: ActivityCount]
     public var segmentChanges: [SegmentChange] = []
+    public var actions: [FanAction] = []
 
     public init(fans: [FanState], transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)],
                 tierFlows: [TierFlow: Int], activity: [ActivityCell: ActivityCount]) {
@@ -101,8 +102,18 @@ public protocol Store: Sendable {
     /// and commits that state with the checkpoint in one transaction. Returns the events applied.
     func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
 
+    // MARK: Tags
+    func createTag(_ tag: TagDefinition, tenantId: String, audit: AuditEntry) async throws
+    /// The tenant's tags by group, then name.
+    func tags(tenantId: String) async throws -> [TagDefinition]
+    /// Removes the definition (taking the tag off fans is the caller's: events in the log).
+    func deleteTag(name: String, tenantId: String, audit: AuditEntry) async throws
+
     // MARK: Segments
     func createSegment(_ segment: Segment, audit: AuditEntry) async throws
+    /// A ready static segment holding those of `members` that are fans of the account, each
+    /// entered at `segment.createdAt` for `cause`. Returns it with its size.
+    func createStaticSegment(_ segment: Segment, of account: Account, members: [String], cause: String, audit: AuditEntry) async throws -> Segment
     func segments(of account: Account) async throws -> [Segment]
     func segment(id: String, of account: Account) async throws -> Segment?
     /// Saves a segment's name, predicate, state and failure (a change of predicate is followed by
@@ -135,6 +146,10 @@ public protocol Store: Sendable {
     func fan(of account: Account, openId: String) async throws -> FanState?
     /// The fan's most recent events, newest first.
     func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent]
+    /// The fan's segment entries and exits, newest first.
+    func segmentChanges(of account: Account, openId: String, limit: Int) async throws -> [SegmentChange]
+    /// What the system did to the fan, newest first.
+    func actions(of account: Account, openId: String, limit: Int) async throws -> [FanAction]
     /// The fan's tier transitions, newest first.
     func transitions(of account: Account, openId: String, limit: Int) async throws -> [TierTransition]
     /// Fans per tier right now.

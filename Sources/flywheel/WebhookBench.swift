@@ -123,11 +123,12 @@ struct MemoryBench: AsyncParsableCommand {
         let before = residentBytes()
         var held: [String: FanState] = [:]
         held.reserveCapacity(fans)
+        let rules = AccountRules.standard.compiled(calendar: AccountCalendar(timeZone: .gmt))
         for i in 0..<fans {
             let event = FanEvent(id: "e\(i)", kind: i % 3 == 0 ? .follow : .like, openId: "fan-\(i)-7b1e2c", occurredAt: 1_767_225_600_000 + Int64(i),
                                  channel: .recommendFeed)
             var fan = FanState(firstSeenThrough: event)
-            _ = fan.apply(event, rules: .standard, day: 20_454)
+            _ = fan.apply(event, rules: rules, day: 20_454)
             held[fan.openId] = fan
         }
         let after = residentBytes()

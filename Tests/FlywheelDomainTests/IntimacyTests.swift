@@ -12,7 +12,7 @@ func busyDay(_ openId: String, day: Int, calendar: AccountCalendar) -> [FanEvent
 
 @Suite struct IntimacyTests {
     let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
-    let rules = AccountRules.standard
+    let rules = AccountRules.standard.compiled(calendar: AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!))
 
     @Test func aFanAtTheDailyCapReachesLevelNineOnDay31AndNotBefore() {
         let firstDay = calendar.day(ofDate: "2026-03-01")!
@@ -69,10 +69,10 @@ func busyDay(_ openId: String, day: Int, calendar: AccountCalendar) -> [FanEvent
         levels = .standard
         levels.dailyCaps.removeLast()
         #expect(throws: RuleError.self) { try levels.validate() }
-        var tiers = TierRules.standard
-        tiers.liking = [TierCriterion()]
-        #expect(throws: RuleError.invalid(field: "tiers.liking[0]", "a criterion needs at least one condition, or every fan would qualify")) {
-            try AccountRules(tiers: tiers).validate()
+        var points = PointTable.standard
+        points.rules[.tagAdded] = PointRule(flat: 5)
+        #expect(throws: RuleError.invalid(field: "points.tag_added", "points are earned by what fans do, not by operator actions")) {
+            try AccountRules(points: points).validate()
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 @Suite struct TierTests {
-    let rules = AccountRules.standard
+    let rules = AccountRules.standard.compiled(calendar: AccountCalendar(timeZone: .gmt))
 
     func event(_ kind: EventKind, at t: Int64, channel: Channel = .followFeed, amount: Int64 = 0) -> FanEvent {
         FanEvent(id: "\(kind)-\(t)", kind: kind, openId: "f", occurredAt: t, channel: channel, amount: amount)
@@ -75,9 +75,41 @@ import Testing
     @Test func changedRulesReplaceAFan() {
         var fan = FanState(firstSeenThrough: event(.follow, at: 1))
         _ = fan.apply(event(.follow, at: 1), rules: rules, day: 0)
-        var strict = rules
-        strict.tiers.passerby = [TierCriterion(following: true, minLevel: 1)]
-        let t = fan.reevaluate(rules: strict, at: 99)
+        var strict = AccountRules.standard
+        strict.tiers.passerby = try! FanPredicate.parse("following and level >= 1")
+        let t = fan.reevaluate(rules: strict.compiled(calendar: AccountCalendar(timeZone: .gmt)), at: 99)
         #expect(t == TierTransition(openId: "f", from: .passerby, to: .potential, at: 99, cause: "rules_changed"))
+    }
+
+    @Test func tierRulesAreCheckedBeforeTheyAreUsed() throws {
+        var rules = AccountRules.standard
+        rules.tiers.liking = try FanPredicate.parse("following and last_active within 7d")
+        #expect(throws: RuleError.invalid(field: "tiers.liking", "a tier rule cannot use 'within': tiers change when fans act, not as time passes")) {
+            try rules.validate()
+        }
+        rules.tiers.liking = try FanPredicate.parse("tier >= passerby and level >= 4")
+        #expect(throws: RuleError.invalid(field: "tiers.liking", "a tier rule cannot use 'tier': tiers are what it decides")) { try rules.validate() }
+        rules.tiers.liking = try FanPredicate.parse("level >= 40")
+        #expect(throws: RuleError.invalid(field: "tiers.liking", "level 40 is above the highest level, \(LevelTable.standard.maxLevel)")) { try rules.validate() }
+        rules.tiers.liking = try FanPredicate.parse("following and (level >= 4 or tags has \"vip\")")
+        try rules.validate()
+    }
+
+    @Test func aTierRuleOverTagsAndProfilePlacesTheFan() throws {
+        var custom = AccountRules.standard
+        custom.tiers.liking = try FanPredicate.parse("following and (level >= 4 or tags has vip)")
+        custom.tagRules = [TagRule(tag: "big_spender", when: try FanPredicate.parse("gmv >= 100000"))]
+        let compiled = custom.compiled(calendar: AccountCalendar(timeZone: .gmt))
+        var fan = FanState(firstSeenThrough: event(.follow, at: 1))
+        _ = fan.apply(event(.follow, at: 1), rules: compiled, day: 0)
+        #expect(fan.tier == .passerby)
+        let tagged = fan.apply(FanEvent(id: "t", kind: .tagAdded, openId: "f", occurredAt: 2, channel: .unknown, ref: "vip"), rules: compiled, day: 0)
+        #expect(tagged == TierTransition(openId: "f", from: .passerby, to: .liking, at: 2, cause: "tag_added"))
+        #expect(fan.intimacy == 0, "operator actions earn no points")
+        _ = fan.apply(event(.orderPaid, at: 3, channel: .liveFeed, amount: 120_000), rules: compiled, day: 0)
+        #expect(fan.applyTagRules(compiled, at: 3) == ["big_spender"])
+        _ = fan.apply(event(.orderRefunded, at: 4, channel: .liveFeed, amount: 120_000), rules: compiled, day: 0)
+        #expect(fan.applyTagRules(compiled, at: 4).isEmpty)
+        #expect(fan.tags == ["vip", "big_spender"], "an auto tag stays: it records that the condition held")
     }
 }

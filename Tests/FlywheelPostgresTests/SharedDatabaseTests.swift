@@ -93,7 +93,7 @@ import Testing
             var expected: [String: FanState] = [:]
             for e in logs[account.id] ?? [] {
                 var fan = expected[e.openId] ?? FanState(firstSeenThrough: e)
-                _ = fan.apply(e, rules: .standard, day: calendar.day(ofMillis: e.occurredAt))
+                _ = fan.apply(e, rules: AccountRules.standard.compiled(calendar: calendar), day: calendar.day(ofMillis: e.occurredAt))
                 expected[e.openId] = fan
             }
             var stored: [String: FanState] = [:]

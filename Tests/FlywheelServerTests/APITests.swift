@@ -166,7 +166,7 @@ import Testing
             await f.flywheel.projector.drain()
             var rules = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AccountRules.standard)) as! [String: Any]
             var tiers = rules["tiers"] as! [String: Any]
-            tiers["liking"] = [["following": true]]
+            tiers["liking"] = "following"
             rules["tiers"] = tiers
             let saved = try await client.execute(uri: "/v1/accounts/\(accountId)/rules", method: .put, headers: auth(f.key),
                                                  body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: rules))) { try json($0) }
@@ -178,8 +178,10 @@ import Testing
             let liking = try await client.get("/v1/accounts/\(accountId)/fans?tier=liking", key: f.key)
             #expect((liking["items"] as! [[String: Any]]).count == 4)
             let detail = try await client.get("/v1/accounts/\(accountId)/fans/fan0", key: f.key)
-            let moves = (detail["transitions"] as! [[String: Any]]).map { "\($0["from"] as? String ?? "new")>\($0["to"] as! String):\($0["cause"] as! String)" }
-            #expect(moves == ["passerby>liking:rules_changed", "new>passerby:follow"])
+            let moves = (detail["timeline"] as! [[String: Any]]).filter { $0["kind"] as? String == "tier_changed" }.map { $0["detail"] as! String }
+            #expect(moves == ["passerby → liking (rules_changed)", "new → passerby (follow)"])
+            #expect((after["rules"] as! [String: Any])["tiers"] as! [String: String] == ["passerby": "following", "liking": "following",
+                                                                                         "trueLove": "following and (level >= 9 or orders >= 2)"])
         }
     }
 

@@ -52,9 +52,8 @@ func samplesDirectory() -> URL {
             #expect(state["following"] as? Bool == true)
             #expect(state["tier"] as? String == "passerby")
             #expect(state["followedAt"] as? String == "2023-06-15T06:47:23.000Z")
-            let moves = fan["transitions"] as! [[String: Any]]
-            #expect(moves.count == 1)
-            #expect(moves.first?["from"] == nil && moves.first?["to"] as? String == "passerby" && moves.first?["cause"] as? String == "follow")
+            let moves = (fan["timeline"] as! [[String: Any]]).filter { $0["kind"] as? String == "tier_changed" }.compactMap { $0["detail"] as? String }
+            #expect(moves == ["new → passerby (follow)"])
             let liked = try await client.get("/v1/accounts/\(followed)/fans/5adb9d61-b91a-4382-8252-b0cea8793e35", key: f.key)
             #expect((liked["fan"] as! [String: Any])["counters"].flatMap { ($0 as? [String: Int])?["likes"] } == 1)
 
@@ -63,8 +62,12 @@ func samplesDirectory() -> URL {
             #expect((writer["fan"] as! [String: Any])["nickname"] as? String == "刘东")
             #expect((writer["fan"] as! [String: Any])["latestDomain"] as? String == "private")
             let lead = try await client.get("/v1/accounts/\(dm)/fans/eeb0ea9b-bed4-4b70-913d-c29bfc00000", key: f.key)
-            let kinds = (lead["timeline"] as! [[String: Any]]).compactMap { $0["kind"] as? String }
+            let kinds = (lead["timeline"] as! [[String: Any]]).filter { $0["actor"] as? String == "fan" }.compactMap { $0["kind"] as? String }
             #expect(kinds == ["lead_submitted", "group_message"])
+            let profile = (lead["fan"] as! [String: Any])["profile"] as? [String: String]
+            #expect(profile == ["phone": "12345678901", "city": "北京市北京市海淀区"])
+            let found = try await client.get("/v1/accounts/\(dm)/fans?q=123-4567-8901", key: f.key)["items"] as! [[String: Any]]
+            #expect(found.map { $0["openId"] as? String } == ["eeb0ea9b-bed4-4b70-913d-c29bfc00000"], "a lead's phone finds the fan, however it is written")
         }
     }
 

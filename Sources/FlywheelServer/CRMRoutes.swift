@@ -1,0 +1,211 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Tags, notes, static segments from CSV and lookalikes: the CRM and DMP side of the API.
+extension APIRoutes {
+    func addCRM(to group: RouterGroup<FlywheelRequestContext>) {
+        group.get("tags", use: listTags)
+        group.post("tags", use: createTag)
+        group.delete("tags/:name", use: deleteTag)
+        group.post("accounts/:accountId/fans/tags", use: tagFans)
+        group.post("accounts/:accountId/fans/:openId/notes", use: addNote)
+        group.post("accounts/:accountId/segments/import", use: importSegment)
+        group.post("accounts/:accountId/segments/:segmentId/lookalike", use: lookalike)
+    }
+
+    // MARK: Tags
+
+    @Sendable func listTags(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<TagDefinitionView> {
+        let caller = try context.caller()
+        let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
+        return PageView(items: try await store.tags(tenantId: tenantId).map(TagDefinitionView.init), nextCursor: nil)
+    }
+
+    struct NewTag: Decodable { var name: String; var group: String?; var tenantId: String? }
+
+    @Sendable func createTag(_ request: Request, context: FlywheelRequestContext) async throws -> Created<TagDefinitionView> {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let body = try await request.decodeJSON(NewTag.self, context: context)
+        let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
+        let name = body.name.trimmingCharacters(in: .whitespaces)
+        guard SetField.isValidName(name) else { throw APIError.invalid("name", "must be 1 to 50 characters without ',' or '='") }
+        let tag = TagDefinition(name: name, group: try Validate.name(body.group ?? "default", field: "group"), createdAt: env.now())
+        do {
+            try await store.createTag(tag, tenantId: tenantId, audit: env.audit(tenantId: tenantId, actor: "user:\(caller.userId)", action: "tag.create",
+                                                                            target: tag.name, detail: tag.group))
+        } catch StoreError.conflict {
+            throw APIError(.conflict, "conflict", "tag '\(name)' exists already")
+        }
+        return Created(body: TagDefinitionView(tag))
+    }
+
+    /// Takes the tag off every fan that has it (events in their logs), then forgets the tag.
+    @Sendable func deleteTag(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
+        let name = try context.parameters.require("name")
+        guard try await store.tags(tenantId: tenantId).contains(where: { $0.name == name }) else { throw APIError.notFound("tag \(name)") }
+        try await flywheel.tagging.deleteTag(name, tenantId: tenantId, actor: "user:\(caller.userId)")
+        return .noContent
+    }
+
+    /// Exactly one of `openIds`, `segmentId`, `where` says which fans.
+    struct TagRequest: Decodable {
+        var add: [String]?
+        var remove: [String]?
+        var openIds: [String]?
+        var segmentId: String?
+        var `where`: FanPredicate?
+    }
+
+    struct TagResult: ResponseEncodable { var fans: Int; var events: Int }
+
+    /// Tags on and off for one fan, a list, a segment or every fan matching a predicate. Each is an
+    /// event in the fan's log; the answer (202) comes once they are stored, and the projector
+    /// applies them within moments.
+    @Sendable func tagFans(_ request: Request, context: FlywheelRequestContext) async throws -> Created<TagResult> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let body = try await request.decodeJSON(TagRequest.self, context: context)
+        let target: Tagging.Target
+        switch (body.openIds, body.segmentId, body.where) {
+        case (let ids?, nil, nil):
+            guard caller.role.worksWithFans else { throw APIError.forbidden }
+            guard (1...10_000).contains(ids.count) else { throw APIError.invalid("openIds", "must list 1 to 10,000 fans; tag more through a segment") }
+            target = .fans(ids)
+        case (nil, let id?, nil):
+            guard caller.role.configuresRules else { throw APIError.forbidden }
+            guard try await store.segment(id: id, of: account) != nil else { throw APIError.invalid("segmentId", "no segment '\(id)' in this account") }
+            target = .segment(id)
+        case (nil, nil, let predicate?):
+            guard caller.role.configuresRules else { throw APIError.forbidden }
+            target = .matching(predicate)
+        default:
+            throw APIError.invalid("openIds", "give exactly one of openIds, segmentId and where")
+        }
+        let done = try await flywheel.tagging.tag(target, of: account, add: body.add ?? [], remove: body.remove ?? [], actor: "user:\(caller.userId)")
+        return Created(body: TagResult(fans: done.fans, events: done.events), status: .accepted)
+    }
+
+    struct NewNote: Decodable { var text: String }
+
+    @Sendable func addNote(_ request: Request, context: FlywheelRequestContext) async throws -> Created<TimelineEntry> {
+        let caller = try context.caller()
+        guard caller.role.worksWithFans else { throw APIError.forbidden }
+        let account = try await account(context)
+        let openId = try context.parameters.require("openId")
+        guard try await store.fan(of: account, openId: openId) != nil else { throw APIError.notFound("fan \(openId)") }
+        let text = try await request.decodeJSON(NewNote.self, context: context).text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...2_000).contains(text.count) else { throw APIError.invalid("text", "must be 1 to 2,000 characters") }
+        let event = try await flywheel.tagging.note(text, about: openId, of: account, actor: "user:\(caller.userId)")
+        return Created(body: TimelineEntry(event: event))
+    }
+
+    // MARK: Crowd packages
+
+    struct ImportResult: ResponseEncodable {
+        var segment: SegmentView
+        /// Distinct open_ids read from the file.
+        var rows: Int
+        /// Of those, the ones that are not fans of this account (not in the segment).
+        var unmatched: Int
+    }
+
+    /// A static segment from a CSV of open_ids (one per line, an `open_id` header optional; the
+    /// first column counts), as ad platforms and other tools export them. `?name=` names it.
+    @Sendable func importSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Created<ImportResult> {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let account = try await account(context)
+        let name = try Validate.name(request.query("name") ?? "", field: "name")
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Self.maxImportBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "the file is larger than \(Self.maxImportBytes >> 20) MiB; split it")
+        }
+        var openIds: [String] = []
+        var seen = Set<String>()
+        for (i, line) in String(buffer: buffer).split(whereSeparator: \.isNewline).enumerated() {
+            let value = line.split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) } ?? ""
+            if value.isEmpty || (i == 0 && value.lowercased() == "open_id") { continue }
+            guard value.count <= 200, !value.contains(where: \.isWhitespace) else {
+                throw APIError.invalid("body", "line \(i + 1): '\(value.prefix(40))' is not an open_id")
+            }
+            if seen.insert(value).inserted { openIds.append(value) }
+        }
+        guard !openIds.isEmpty else { throw APIError.invalid("body", "no open_ids found; send one per line") }
+        let now = env.now()
+        let segment = try await store.createStaticSegment(
+            Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name, predicate: nil, state: .building, createdAt: now, updatedAt: now),
+            of: account, members: openIds, cause: "imported",
+            audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.import", target: name, detail: "\(openIds.count) rows"))
+        return Created(body: ImportResult(segment: SegmentView(segment), rows: openIds.count, unmatched: openIds.count - segment.size))
+    }
+
+    static let maxImportBytes = 64 << 20
+
+    struct LookalikeRequest: Decodable { var name: String; var size: Int }
+
+    /// A static segment of the `size` non-members most like the seed segment (method in docs/predicates.md).
+    @Sendable func lookalike(_ request: Request, context: FlywheelRequestContext) async throws -> Created<SegmentView> {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let (account, seed) = try await segment(context)
+        let body = try await request.decodeJSON(LookalikeRequest.self, context: context)
+        let name = try Validate.name(body.name, field: "name")
+        guard (1...1_000_000).contains(body.size) else { throw APIError.invalid("size", "must be from 1 to 1,000,000") }
+        var members = Set<String>()
+        var cursor: String?
+        repeat {
+            let page = try await store.segmentMembers(id: seed.id, of: account, cursor: cursor, limit: 5_000)
+            members.formUnion(page.items)
+            cursor = page.nextCursor
+        } while cursor != nil
+        guard !members.isEmpty else { throw APIError.invalid("segmentId", "the seed segment has no members") }
+        let ranked = try await flywheel.lookalike.rank(seed: members, of: account, count: body.size)
+        let now = env.now()
+        let segment = try await store.createStaticSegment(
+            Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name, predicate: nil, state: .building, createdAt: now, updatedAt: now),
+            of: account, members: ranked.map(\.openId), cause: "lookalike:\(seed.id)",
+            audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.lookalike", target: name,
+                             detail: "seed \(seed.id), \(ranked.count) fans"))
+        return Created(body: SegmentView(segment))
+    }
+}
+
+struct TagDefinitionView: ResponseEncodable {
+    var name: String
+    var group: String
+    var createdAt: String
+
+    init(_ t: TagDefinition) { name = t.name; group = t.group; createdAt = Time.iso(t.createdAt) }
+}
+
+/// One line of a fan's timeline: something the fan did, an operator did, or the system did.
+struct TimelineEntry: ResponseEncodable {
+    var at: String
+    /// `fan`, `operator` (attributes.by names who) or `system`.
+    var actor: String
+    /// An event kind, or `tier_changed`, `segment_entered`, `segment_left`, `tag_added` by a rule.
+    var kind: String
+    /// What it was about: the tag, the segment, the tier move, the note's text, the event's ref.
+    var detail: String?
+    var event: EventView?
+
+    init(at: Int64, actor: String, kind: String, detail: String?, event: EventView? = nil) {
+        self.at = Time.iso(at); self.actor = actor; self.kind = kind; self.detail = detail; self.event = event
+    }
+
+    init(event: FanEvent, seq: Int64 = 0) {
+        let e = event
+        self.init(at: e.occurredAt, actor: e.kind.isOperatorAction || e.kind == .dmSent ? "operator" : "fan", kind: e.kind.rawValue,
+                  detail: e.kind == .noteAdded ? e.attributes["text"] : e.ref, event: EventView(StoredEvent(seq: seq, event: e)))
+    }
+}
