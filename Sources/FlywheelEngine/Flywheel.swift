@@ -7,6 +7,7 @@ public struct Flywheel: Sendable {
     public let segmentClock: SegmentClock
     public let tagging: Tagging
     public let lookalike: Lookalike
+    public let fanScan: FanScan
 
     public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000) {
         self.env = env
@@ -16,5 +17,6 @@ public struct Flywheel: Sendable {
         segmentClock = SegmentClock(env)
         tagging = Tagging(env)
         lookalike = Lookalike(env)
+        fanScan = FanScan(store: env.store)
     }
 }

@@ -425,6 +425,20 @@ public final class PostgresStore: Store {
         return Int(try await read("SELECT COUNT(*) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(compiled.condition)", binds).first?.int(0) ?? 0)
     }
 
+    public func projectionPosition(of account: Account) async throws -> ProjectionPosition {
+        let row = try await read("SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2",
+                                 [.text(account.tenantId), .text(account.id)]).first
+        return ProjectionPosition(lastSeq: try row?.int(0) ?? 0, rulesVersion: Int(try row?.int(1) ?? 0))
+    }
+
+    public func fansChanged(of account: Account, after seq: Int64, limit: Int) async throws -> [FanState]? {
+        let ids = try await read("SELECT DISTINCT open_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 LIMIT $4",
+                                 [.text(account.tenantId), .text(account.id), .int(seq), .int(Int64(limit + 1))]).map { try $0.text(0) }
+        guard ids.count <= limit else { return nil }
+        return try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                              binds: [.cell(.text(account.tenantId)), .cell(.text(account.id)), .texts(ids)]).map(FanColumns.fan)
+    }
+
     public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
         try await transaction { db in
             try await self.sql.run(db, "INSERT INTO segments (\(Self.segmentColumns)) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", [

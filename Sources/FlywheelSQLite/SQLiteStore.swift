@@ -234,6 +234,24 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func projectionPosition(of account: Account) async throws -> ProjectionPosition {
+        try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
+                                       arguments: [account.tenantId, account.id])
+            return ProjectionPosition(lastSeq: row?["last_seq"] ?? 0, rulesVersion: row?["rules_version"] ?? 0)
+        }
+    }
+
+    public func fansChanged(of account: Account, after seq: Int64, limit: Int) async throws -> [FanState]? {
+        try await pool.read { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT DISTINCT open_id FROM events WHERE tenant_id = ? AND account_id = ? AND seq > ? LIMIT ?
+                """, arguments: [account.tenantId, account.id, seq, limit + 1])
+            guard ids.count <= limit else { return nil }
+            return Array(try FanRows.load(account, openIds: ids, db).values)
+        }
+    }
+
     public func countFans(of account: Account, matching predicate: FanPredicate, now: Int64) async throws -> Int {
         let compiled = PredicateSQL(predicate, calendar: account.calendar, now: now, dialect: .sqlite, firstParameter: 3)
         let binds: [Cell] = [.text(account.tenantId), .text(account.id)] + compiled.binds

@@ -477,7 +477,7 @@ struct APIRoutes {
     @Sendable func previewSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Preview {
         let account = try await account(context)
         let input = try await request.decodeJSON(PreviewRequest.self, context: context)
-        let result = try await store.preview(input.predicate, of: account, now: env.now(), sample: 10)
+        let result = try await flywheel.fanScan.preview(input.predicate, of: account, now: env.now(), sample: 10)
         return Preview(count: result.count, sample: result.sample.map(FanView.init), predicate: input.predicate.description)
     }
 

@@ -35,6 +35,16 @@ public struct ProjectionBatch: Sendable {
     }
 }
 
+public struct ProjectionPosition: Sendable, Equatable {
+    public var lastSeq: Int64
+    public var rulesVersion: Int
+
+    public init(lastSeq: Int64, rulesVersion: Int) {
+        self.lastSeq = lastSeq
+        self.rulesVersion = rulesVersion
+    }
+}
+
 /// What the projector produced for one batch; committed with the checkpoint in one transaction.
 public struct ProjectionResult: Sendable {
     public var fans: [FanState]
@@ -139,6 +149,11 @@ public protocol Store: Sendable {
     func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)]
 
     // MARK: Reads
+    /// How far the account's fans reflect its log: every event up to `lastSeq`, under `rulesVersion`.
+    func projectionPosition(of account: Account) async throws -> ProjectionPosition
+    /// The current state of the fans with events after `seq` in the log (those that may have
+    /// changed since a reader's position), or nil when more than `limit` of them did.
+    func fansChanged(of account: Account, after seq: Int64, limit: Int) async throws -> [FanState]?
     /// How many fans of the account match `predicate` at `now`: one full scan, compiled to SQL (`PredicateSQL`).
     func countFans(of account: Account, matching predicate: FanPredicate, now: Int64) async throws -> Int
     /// Fans in open_id order, all of them or those matching `predicate` at `now` (compiled to SQL).
@@ -158,12 +173,4 @@ public protocol Store: Sendable {
     /// Net tier changes before `day`: the distribution at the start of that day.
     func tierCounts(of account: Account, before day: Int) async throws -> [Tier: Int]
     func activity(of account: Account, days: ClosedRange<Int>) async throws -> [ActivityCell: ActivityCount]
-}
-
-extension Store {
-    /// How many fans match, and the first `sample` of them: what an operator sees before saving a segment.
-    public func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState]) {
-        let count = try await countFans(of: account, matching: predicate, now: now)
-        return (count, try await fans(of: account, matching: predicate, now: now, cursor: nil, limit: sample).items)
-    }
 }

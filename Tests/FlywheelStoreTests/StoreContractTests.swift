@@ -185,7 +185,8 @@ import Testing
     }
 }
 
-/// Full scans compiled to SQL agree with the Swift evaluator on every fan, on both stores.
+/// Full scans compiled to SQL, and the in-memory scan of previews, agree with the Swift evaluator
+/// on every fan, on both stores.
 @Suite struct PredicateSQLContractTests {
     static let predicates = [
         "tier >= passerby", "level between 2 and 5", "following and orders >= 1", "not following",
@@ -206,17 +207,50 @@ import Testing
         let fans = try await f.fans()
         let now = events.map(\.occurredAt).max()! + 86_400_000
         let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let scan = FanScan(store: f.store)
         var nonTrivial = 0
         for text in Self.predicates {
             let predicate = try FanPredicate.parse(text)
             let evaluator = predicate.compile(calendar: calendar)
             let expected = fans.values.filter { evaluator.matches($0, now: now) }.map(\.openId)
-            let preview = try await f.store.preview(predicate, of: f.account, now: now, sample: 5)
-            #expect(preview.count == expected.count, "\(text)")
-            #expect(preview.sample.map(\.openId) == Array(expected.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).prefix(5)), "\(text)")
+            let first = Array(expected.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).prefix(5))
+            #expect(try await f.store.countFans(of: f.account, matching: predicate, now: now) == expected.count, "\(text)")
+            #expect(try await f.store.fans(of: f.account, matching: predicate, now: now, cursor: nil, limit: 5).items.map(\.openId) == first, "\(text)")
+            let preview = try await scan.preview(predicate, of: f.account, now: now, sample: 5)
+            #expect(preview.count == expected.count && preview.sample.map(\.openId) == first, "in memory: \(text)")
             if expected.count > 0 && expected.count < fans.count { nonTrivial += 1 }
         }
         #expect(nonTrivial >= 20, "most predicates split the population, so the comparison means something")
+    }
+}
+
+/// The in-memory scan behind previews follows the log: fans that changed are read again, new fans
+/// join, a rule change reloads everything.
+@Suite struct FanScanContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func previewsFollowTheFansAsTheyChange(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let flywheel = Flywheel(f.env, projectionBatchSize: 300)
+        let events = mixedEvents(count: 2_400)
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let scan = FanScan(store: f.store)
+        let predicate = try FanPredicate.parse("tier >= passerby and tags has vip or level >= 3")
+        let evaluator = predicate.compile(calendar: calendar)
+        func check(_ note: String) async throws {
+            let fans = try await f.fans()
+            let expected = fans.values.filter { evaluator.matches($0, now: 0) }.count
+            #expect(try await scan.preview(predicate, of: f.account, now: 0, sample: 3).count == expected, "\(note)")
+        }
+        for (i, part) in [events.prefix(200), events[200..<1_200], events.dropFirst(1_200)].enumerated() {
+            _ = try await f.store.append(f.events(Array(part))) { _ in }
+            await flywheel.projector.drain()
+            try await check("after part \(i)")
+        }
+        var strict = AccountRules.standard
+        strict.levels.thresholds = strict.levels.thresholds.map { $0 * 2 }
+        _ = try await f.store.setRules(strict, of: f.account, audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "rules.update", target: f.account.id))
+        await flywheel.projector.drain()
+        try await check("after a rule change")
     }
 }
 
