@@ -46,6 +46,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FlywheelSimulator", dependencies: ["FlywheelDomain"]),
+        .target(name: "FlywheelSandbox", dependencies: [
+            "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine", "FlywheelSimulator",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .target(name: "FlywheelServer", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -59,11 +63,14 @@ let package = Package(
         ], resources: [.copy("openapi.json")]),
         .executableTarget(name: "flywheel", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelPlatform",
-            "FlywheelEngine", "FlywheelSimulator", "FlywheelServer",
+            "FlywheelEngine", "FlywheelSimulator", "FlywheelSandbox", "FlywheelServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "FlywheelDomainTests", dependencies: ["FlywheelDomain"]),
         .testTarget(name: "FlywheelStoreTests", dependencies: [
@@ -83,6 +90,16 @@ let package = Package(
         .testTarget(name: "FlywheelPlatformTests", dependencies: ["FlywheelDomain", "FlywheelPlatform"]),
         .testTarget(name: "FlywheelEngineTests", dependencies: ["FlywheelDomain", "FlywheelEngine"]),
         .testTarget(name: "FlywheelSimulatorTests", dependencies: ["FlywheelDomain", "FlywheelSimulator"]),
+        .testTarget(name: "FlywheelSandboxTests", dependencies: [
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelSimulator", "FlywheelSandbox",
+            "FlywheelServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "FlywheelServerTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

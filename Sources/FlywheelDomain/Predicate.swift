@@ -70,8 +70,8 @@ public enum FanField {
         case text(@Sendable (FanState) -> String?)
         /// Milliseconds, nil when it never happened.
         case time(@Sendable (FanState) -> Int64?)
-        /// Whether the fan's set holds a name.
-        case contains(@Sendable (FanState, String) -> Bool)
+        /// The names in the fan's set.
+        case set(@Sendable (FanState) -> Set<String>)
     }
 
     public static let all: [String: (type: FieldType, read: Reader)] = {
@@ -100,9 +100,9 @@ public enum FanField {
             "region": (.text, .text { $0.profile.region }),
             "city": (.text, .text { $0.profile.city }),
             "phone": (.text, .text { $0.profile.phone }),
-            "interests": (.set, .contains { $0.profile.interests.contains($1) }),
-            "tags": (.set, .contains { $0.tags.contains($1) }),
-            "groups": (.set, .contains { $0.groups[$1]?.member == true }),
+            "interests": (.set, .set { $0.profile.interests }),
+            "tags": (.set, .set { $0.tags }),
+            "groups": (.set, .set { Set($0.groups.compactMap { $0.value.member ? $0.key : nil }) }),
         ]
         for counter in FanCounters.fields {
             let path = counter.keyPath

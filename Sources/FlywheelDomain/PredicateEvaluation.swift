@@ -9,6 +9,19 @@ public struct CompiledPredicate: Sendable {
     public func matches(_ fan: FanState, now: Int64) -> Bool { test(fan, now) }
 }
 
+/// What one condition tests, on the value of its field: the meaning of every leaf, shared by the
+/// per-fan evaluator (`compile`) and the column scan (`FanTable`).
+enum LeafTest: Sendable {
+    case int(@Sendable (Int64) -> Bool)
+    case bool(@Sendable (Bool) -> Bool)
+    case text(@Sendable (String?) -> Bool)
+    /// The time (nil when it never happened) and `now`.
+    case time(@Sendable (Int64?, Int64) -> Bool)
+    case set(@Sendable (Set<String>) -> Bool)
+    /// A condition that cannot hold (a field that does not fit; the parser lets none through).
+    case never
+}
+
 extension FanPredicate {
     /// Compiles for one account: dates are days in its time zone.
     public func compile(calendar: AccountCalendar) -> CompiledPredicate {
@@ -26,61 +39,83 @@ extension FanPredicate {
         case .not(let inner):
             let test = inner.closure(calendar)
             return { fan, now in !test(fan, now) }
+        default:
+            guard let (field, test) = leaf(calendar), let reader = FanField.all[field]?.read else { return { _, _ in false } }
+            switch (reader, test) {
+            case (.int(let read), .int(let test)): return { fan, _ in test(read(fan)) }
+            case (.bool(let read), .bool(let test)): return { fan, _ in test(read(fan)) }
+            case (.text(let read), .text(let test)): return { fan, _ in test(read(fan)) }
+            case (.time(let read), .time(let test)): return { fan, now in test(read(fan), now) }
+            case (.set(let read), .set(let test)): return { fan, _ in test(read(fan)) }
+            default: return { _, _ in false }
+            }
+        }
+    }
+
+    /// The field a condition reads and its test on the field's value; nil for and/or/not.
+    func leaf(_ calendar: AccountCalendar) -> (field: String, test: LeafTest)? {
+        func on(_ field: String, _ make: (FieldType, FanField.Reader) -> LeafTest) -> (String, LeafTest) {
+            guard let (type, reader) = FanField.all[field] else { return (field, .never) }
+            return (field, make(type, reader))
+        }
+        switch self {
+        case .and, .or, .not:
+            return nil
         case .compare(let field, let op, let value):
-            guard let (type, reader) = FanField.all[field] else { return { _, _ in false } }
-            switch reader {
-            case .int(let read):
-                let target = Self.number(value, type)
-                return { fan, _ in op.holds(read(fan), target) }
-            case .bool(let read):
-                let target = value == .name("true")
-                return { fan, _ in op == .eq ? read(fan) == target : read(fan) != target }
-            case .text(let read):
-                let target = Self.string(value)
-                return { fan, _ in op == .eq ? read(fan) == target : read(fan) != target }
-            case .time, .contains:
-                return { _, _ in false }
+            return on(field) { type, reader in
+                switch reader {
+                case .int:
+                    let target = Self.number(value, type)
+                    return .int { op.holds($0, target) }
+                case .bool:
+                    let target = value == .name("true")
+                    return .bool { op == .eq ? $0 == target : $0 != target }
+                case .text:
+                    let target = Self.string(value)
+                    return .text { op == .eq ? $0 == target : $0 != target }
+                case .time, .set:
+                    return .never
+                }
             }
         case .member(let field, let values):
-            guard let (type, reader) = FanField.all[field] else { return { _, _ in false } }
-            switch reader {
-            case .int(let read):
-                let set = Set(values.map { Self.number($0, type) })
-                return { fan, _ in set.contains(read(fan)) }
-            case .text(let read):
-                let set = Set(values.map(Self.string))
-                return { fan, _ in read(fan).map(set.contains) ?? false }
-            case .bool(let read):
-                let set = Set(values.map { $0 == .name("true") })
-                return { fan, _ in set.contains(read(fan)) }
-            case .time, .contains:
-                return { _, _ in false }
+            return on(field) { type, reader in
+                switch reader {
+                case .int:
+                    let set = Set(values.map { Self.number($0, type) })
+                    return .int { set.contains($0) }
+                case .text:
+                    let set = Set(values.map(Self.string))
+                    return .text { $0.map(set.contains) ?? false }
+                case .bool:
+                    let set = Set(values.map { $0 == .name("true") })
+                    return .bool { set.contains($0) }
+                case .time, .set:
+                    return .never
+                }
             }
         case .range(let field, let low, let high):
-            guard let (type, reader) = FanField.all[field], case .int(let read) = reader else { return { _, _ in false } }
-            let range = Self.number(low, type)...max(Self.number(low, type), Self.number(high, type))
-            return { fan, _ in range.contains(read(fan)) }
+            return on(field) { type, _ in
+                let range = Self.number(low, type)...max(Self.number(low, type), Self.number(high, type))
+                return .int { range.contains($0) }
+            }
         case .within(let field, let seconds):
-            guard case .time(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
             let span = seconds * 1000
-            return { fan, now in read(fan).map { $0 >= now - span } ?? false }
+            return on(field) { _, _ in .time { time, now in time.map { $0 >= now - span } ?? false } }
         case .before(let field, let date):
-            guard case .time(let read)? = FanField.all[field]?.read, let day = calendar.day(ofDate: date) else { return { _, _ in false } }
+            guard let day = calendar.day(ofDate: date) else { return (field, .never) }
             let start = calendar.startOfDay(day)
-            return { fan, _ in read(fan).map { $0 < start } ?? false }
+            return on(field) { _, _ in .time { time, _ in time.map { $0 < start } ?? false } }
         case .after(let field, let date):
-            guard case .time(let read)? = FanField.all[field]?.read, let day = calendar.day(ofDate: date) else { return { _, _ in false } }
+            guard let day = calendar.day(ofDate: date) else { return (field, .never) }
             let end = calendar.startOfDay(day + 1)
-            return { fan, _ in read(fan).map { $0 >= end } ?? false }
+            return on(field) { _, _ in .time { time, _ in time.map { $0 >= end } ?? false } }
         case .matches(let field, let pattern):
-            guard case .text(let read)? = FanField.all[field]?.read, let compiled = TextPattern(pattern) else { return { _, _ in false } }
-            return { fan, _ in read(fan).map(compiled.matches) ?? false }
+            guard let compiled = TextPattern(pattern) else { return (field, .never) }
+            return on(field) { _, _ in .text { $0.map(compiled.matches) ?? false } }
         case .has(let field, let value):
-            guard case .contains(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
-            return { fan, _ in read(fan, value) }
+            return on(field) { _, _ in .set { $0.contains(value) } }
         case .isTrue(let field):
-            guard case .bool(let read)? = FanField.all[field]?.read else { return { _, _ in false } }
-            return { fan, _ in read(fan) }
+            return on(field) { _, _ in .bool { $0 } }
         }
     }
 

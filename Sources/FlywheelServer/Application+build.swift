@@ -29,11 +29,14 @@ public func makeFlywheel(store: any Store, logger: Logger) -> (flywheel: Flywhee
     return (Flywheel(env), registry)
 }
 
-public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry, settings: ServerSettings) -> some ApplicationProtocol {
+/// `services` run alongside the server (the demo's live simulation).
+public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry, settings: ServerSettings,
+                             services: [any Service] = []) -> some ApplicationProtocol {
     let router = buildRouter(flywheel, registry: registry)
     var app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel"),
                           logger: flywheel.env.logger)
     if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock) }
+    for service in services { app.addServices(service) }
     return app
 }
 

@@ -27,6 +27,7 @@ struct APIRoutes {
         group.get("accounts/:accountId", use: getAccount)
         group.get("accounts/:accountId/rules", use: getRules)
         group.put("accounts/:accountId/rules", use: putRules)
+        group.post("accounts/:accountId/events", use: importEvents)
         group.get("accounts/:accountId/fans", use: listFans)
         group.get("accounts/:accountId/fans/:openId", use: getFan)
         group.post("accounts/:accountId/segments/preview", use: previewSegment)
@@ -192,6 +193,38 @@ struct APIRoutes {
         let applied = try await store.rules(of: account).appliedVersion
         return RulesView(version: version, appliedVersion: applied, rules: rules)
     }
+
+    // MARK: Events
+
+    struct ImportedEvents: ResponseEncodable { var appended: Int; var duplicates: Int }
+
+    /// Events the enterprise syncs from the platform's data APIs or another system (orders, lives,
+    /// views): NDJSON in the import format of docs/events.md, for this account. All lines are
+    /// checked first; one bad line refuses the whole body.
+    @Sendable func importEvents(_ request: Request, context: FlywheelRequestContext) async throws -> Created<ImportedEvents> {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let account = try await account(context)
+        let buffer = try await request.body.collect(upTo: Self.maxEventBytes)
+        var events: [AccountEvent] = []
+        for (i, line) in String(buffer: buffer).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.allSatisfy(\.isWhitespace) {
+            do {
+                let parsed = try EventImport.parse(line, line: i + 1)
+                if let named = parsed.account, named != account.id {
+                    throw APIError.invalid("body", "line \(i + 1): account: '\(named)' is not this account; leave it out")
+                }
+                events.append(AccountEvent(tenantId: account.tenantId, accountId: account.id, event: parsed.event))
+            } catch let error as EventImport.LineError {
+                throw APIError.invalid("body", error.description)
+            }
+        }
+        guard !events.isEmpty else { throw APIError.invalid("body", "no events; send one JSON object per line (docs/events.md)") }
+        let outcome = try await store.append(events) { _ in }
+        return Created(body: ImportedEvents(appended: outcome.inserted, duplicates: outcome.duplicates), status: .accepted)
+    }
+
+    static let maxEventBytes = 16 << 20
 
     // MARK: Fans
 

@@ -2,60 +2,83 @@ import ArgumentParser
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelServer
+import FlywheelSandbox
 import FlywheelSimulator
 import FlywheelSQLite
 import FlywheelStore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run Flywheel with a simulated enterprise: no set-up, one command.",
-        discussion: "Creates or reuses the database file, fills a new one with 90 days of simulated history, then serves.")
+        abstract: "Run Flywheel with four simulated enterprises, one per industry quadrant: no set-up, one command.",
+        discussion: """
+            Creates or reuses the database file. A new one gets a service-provider tenant managing four enterprises (the \
+            presets of `flywheel simulate`) with 90 days of simulated history; then the server starts and the simulation \
+            keeps running in real time (--no-live to stop that).
+            """)
     @Option(help: ArgumentHelp("SQLite database file.", valueName: "path")) var db = "flywheel-demo.sqlite"
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
-    @Option(help: "Fans in the simulated population.") var fans = 20_000
+    @Option(help: "People in each enterprise's simulated population.") var fans = 3_000
     @Option(help: "Days of history to simulate.") var days = 90
+    @Option(help: "Seed of the simulation.") var seed: UInt64 = 1
+    @Flag(help: "Do not keep the simulation running while the server is up.") var noLive = false
+
+    static let agency = "Demo Agency"
 
     func run() async throws {
+        let started = Date()
         let store = try await openStore(path: db)
         let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "flywheel"))
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
+        let today = calendar.day(ofMillis: flywheel.env.now())
         let token: String
-        if let tenant = try await store.allTenants().first, let owner = try await store.users(tenantId: tenant.id).first(where: { $0.role == .owner }) {
+        let provider: Tenant
+        if let existing = try await store.allTenants().first(where: { $0.kind == .provider && $0.name == Self.agency }),
+           let owner = try await store.users(tenantId: existing.id).first(where: { $0.role == .owner }) {
+            provider = existing
             token = try await flywheel.tenancy.createKey(for: owner, actor: "cli").token
-            print("reusing \(db) (tenant \(tenant.name))")
+            print("reusing \(db)")
         } else {
-            let started = Date()
-            let made = try await flywheel.tenancy.createTenant(name: "Demo Liquor Brand", kind: .enterprise, actor: "cli")
-            token = made.key.token
-            let app = PlatformApp(tenantId: made.tenant.id, id: flywheel.env.newId("app"), name: "Demo app", clientKey: "demo_client_key",
-                                  clientSecret: "demo_client_secret", createdAt: flywheel.env.now())
-            try await store.createApp(app, audit: flywheel.env.audit(tenantId: app.tenantId, actor: "cli", action: "app.create", target: app.id))
-            let perDay = 60
-            for (i, name) in ["Brand flagship", "Store account"].enumerated() {
-                let account = Account(tenantId: made.tenant.id, id: flywheel.env.newId("acc"), name: name, appId: app.id,
-                                      openId: "demo-account-\(i + 1)", timeZone: AccountCalendar.defaultTimeZone, createdAt: flywheel.env.now())
-                try await store.createAccount(account, audit: flywheel.env.audit(tenantId: account.tenantId, actor: "cli", action: "account.create", target: account.id))
-                let share = i == 0 ? fans : fans / 4
-                let traffic = SyntheticTraffic(fans: share, days: days, start: flywheel.env.now() - Int64(days) * 86_400_000, seed: UInt64(i + 1))
-                let events = traffic.events(count: share * perDay / 10, idPrefix: "demo\(i + 1)")
-                let progress = Progress(label: "simulating \(name)", total: events.count)
-                _ = try await store.append(events.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { progress.update($0) }
-                progress.finish()
-            }
-            await flywheel.projector.drain()
-            print("simulated \(days) days of history for \(fans) fans in \(String(format: "%.1f", Date().timeIntervalSince(started))) s into \(db)")
+            let made = try await flywheel.tenancy.createTenant(name: Self.agency, kind: .provider, actor: "cli")
+            (provider, token) = (made.tenant, made.key.token)
         }
+        // Each world is brought up to today; only a new database is fed the history.
+        var live: [(PresetEnterprise, World)] = []
+        for preset in Preset.all {
+            let (enterprise, created) = try await PresetEnterprise.setUp(flywheel, preset: preset, seed: seed, provider: provider)
+            var world = World(preset: preset, population: fans, seed: seed)
+            var sandbox = enterprise.sandbox()
+            let progress = Progress(label: created == nil ? "replaying \(preset.name)" : "simulating \(preset.name)", total: days)
+            var summary = SimulationSummary()
+            for d in 0..<days {
+                let (events, _) = world.simulate(day: today - days + d)
+                if created != nil {
+                    summary.add(events)
+                    let fed = try await enterprise.feed(sandbox.outputs(events), into: flywheel)
+                    summary.deliveries += fed.deliveries
+                    summary.repeats += fed.repeats
+                }
+                progress.update(d + 1)
+            }
+            progress.finish()
+            if created != nil { print(summary.line(preset: preset, fans: fans, days: days, seconds: Date().timeIntervalSince(started))) }
+            live.append((enterprise, world))
+        }
+        await flywheel.projector.drain()
+        print(String(format: "ready in %.1f s", Date().timeIntervalSince(started)))
         print("""
             Flywheel demo at http://\(host):\(port)
-              API key: \(token)
-              try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/accounts
-              webhook: POST http://\(host):\(port)/webhooks/douyin (client_key demo_client_key, secret demo_client_secret)
+              API key: \(token)  (the agency's owner: it sees the four enterprises)
+              try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
+              live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")
             """)
         flushOutput()
-        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port)).runService()
+        let services: [any Service] = noLive ? [] : [LiveSimulation(flywheel, enterprises: live, today: today)]
+        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), services: services).runService()
     }
 }
 

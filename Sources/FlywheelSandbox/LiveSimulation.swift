@@ -1,0 +1,63 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelSimulator
+import Foundation
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps the preset enterprises' worlds going in real time: each tick releases the events of the
+/// current day whose time has come, through the sandbox and Flywheel's own doors. The worlds are
+/// brought up to today first (a replay of the history, which the stored Msg-Ids make harmless).
+public final class LiveSimulation: Service, Sendable {
+    struct Run: Sendable {
+        var enterprise: PresetEnterprise
+        var world: World
+        var sandbox: Sandbox
+        var day: Int
+        var pending: [WorldEvent]
+    }
+
+    let flywheel: Flywheel
+    let interval: Duration
+    private let runs: Mutex<[Run]>
+
+    /// `worlds` have simulated every day before `today`.
+    public init(_ flywheel: Flywheel, enterprises: [(PresetEnterprise, World)], today: Int, interval: Duration = .seconds(5)) {
+        self.flywheel = flywheel
+        self.interval = interval
+        runs = Mutex(enterprises.map { Run(enterprise: $0.0, world: $0.1, sandbox: $0.0.sandbox(), day: today - 1, pending: []) })
+    }
+
+    /// Releases what is due at `now`; returns the events stored.
+    @discardableResult
+    public func tick(now: Int64) async throws -> Int {
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
+        let today = calendar.day(ofMillis: now)
+        var due: [(PresetEnterprise, [PlatformOutput])] = []
+        runs.withLock { runs in
+            for i in runs.indices {
+                while runs[i].day < today {
+                    runs[i].day += 1
+                    runs[i].pending += runs[i].world.simulate(day: runs[i].day).events
+                }
+                let ready = runs[i].pending.prefix { $0.event.occurredAt <= now }
+                runs[i].pending.removeFirst(ready.count)
+                if !ready.isEmpty { due.append((runs[i].enterprise, runs[i].sandbox.outputs(Array(ready)))) }
+            }
+        }
+        var stored = 0
+        for (enterprise, outputs) in due { stored += try await enterprise.feed(outputs, into: flywheel).events }
+        return stored
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try await tick(now: flywheel.env.now())
+            } catch {
+                flywheel.env.logger.error("live simulation failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

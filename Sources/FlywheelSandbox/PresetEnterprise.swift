@@ -1,0 +1,84 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelPlatform
+import FlywheelSimulator
+import FlywheelStore
+
+/// A preset's enterprise on Flywheel: its tenant, its platform app and its matrix of accounts,
+/// named from the preset and the seed so a rerun finds them again (and the platform's `Msg-Id`s
+/// make a rerun change nothing).
+public struct PresetEnterprise: Sendable {
+    public var preset: Preset
+    public var seed: UInt64
+    public var tenant: Tenant
+    public var app: PlatformApp
+    public var accounts: [Account]
+
+    public static func clientKey(_ preset: Preset, seed: UInt64) -> String { "sbx_\(preset.name)_\(seed)" }
+
+    public static func clientSecret(_ preset: Preset, seed: UInt64) -> String {
+        var g = SeededGenerator(seed: seed ^ 0x5EC2_E7)
+        return (0..<4).map { _ in String(g.next(), radix: 16) }.joined() + preset.name
+    }
+
+    public static func accountOpenId(_ preset: Preset, seed: UInt64, index: Int) -> String { "\(preset.name)-\(seed)-account-\(index + 1)" }
+
+    /// The platform side for this enterprise.
+    public func sandbox(duplicateRate: Double = 0.02, reorderRate: Double = 0.02) -> Sandbox {
+        Sandbox(clientKey: app.clientKey, clientSecret: app.clientSecret, accountOpenIds: accounts.map(\.openId),
+                duplicateRate: duplicateRate, reorderRate: reorderRate, seed: seed &+ 17)
+    }
+
+    /// Finds the enterprise of this preset and seed, or creates it (under `provider`, when given);
+    /// `ownerKey` is set when it was created.
+    public static func setUp(_ flywheel: Flywheel, preset: Preset, seed: UInt64, provider: Tenant? = nil) async throws -> (enterprise: PresetEnterprise, ownerKey: String?) {
+        let env = flywheel.env
+        let clientKey = clientKey(preset, seed: seed)
+        if let app = try await env.store.app(clientKey: clientKey), let tenant = try await env.store.tenant(id: app.tenantId) {
+            let accounts = try await env.store.accounts(tenantIds: [tenant.id]).filter { $0.appId == app.id }
+                .sorted { $0.openId.utf8.lexicographicallyPrecedes($1.openId.utf8) }
+            return (PresetEnterprise(preset: preset, seed: seed, tenant: tenant, app: app, accounts: accounts), nil)
+        }
+        let made = try await flywheel.tenancy.createTenant(name: preset.enterprise, kind: .enterprise, provider: provider, actor: "simulator")
+        let app = PlatformApp(tenantId: made.tenant.id, id: env.newId("app"), name: "\(preset.enterprise) app", clientKey: clientKey,
+                              clientSecret: clientSecret(preset, seed: seed), createdAt: env.now())
+        try await env.store.createApp(app, audit: env.audit(tenantId: app.tenantId, actor: "simulator", action: "app.create", target: app.id))
+        var accounts: [Account] = []
+        for (i, name) in preset.accounts.enumerated() {
+            let account = Account(tenantId: made.tenant.id, id: env.newId("acc"), name: name, appId: app.id, openId: accountOpenId(preset, seed: seed, index: i),
+                                  timeZone: AccountCalendar.defaultTimeZone, createdAt: env.now())
+            try await env.store.createAccount(account, audit: env.audit(tenantId: account.tenantId, actor: "simulator", action: "account.create", target: account.id))
+            accounts.append(account)
+        }
+        return (PresetEnterprise(preset: preset, seed: seed, tenant: made.tenant, app: app, accounts: accounts), made.key.token)
+    }
+
+    public struct Fed: Sendable, Equatable {
+        public var deliveries = 0
+        public var repeats = 0
+        public var events = 0
+
+        public init() {}
+    }
+
+    /// Feeds the platform's output through Flywheel's own doors, without HTTP: pushes through
+    /// `Ingest` (verified, deduplicated, stored), synced records appended to the accounts' logs.
+    public func feed(_ outputs: [PlatformOutput], into flywheel: Flywheel) async throws -> Fed {
+        var fed = Fed()
+        var synced: [AccountEvent] = []
+        for output in outputs {
+            switch output {
+            case .delivery(let d):
+                switch try await flywheel.ingest.receive(body: d.body, signature: d.signature, msgId: d.msgId) {
+                case .stored(let n): fed.deliveries += 1; fed.events += n
+                case .duplicate: fed.repeats += 1
+                case .challenge: break
+                }
+            case .sync(let account, let event):
+                synced.append(AccountEvent(tenantId: tenant.id, accountId: accounts[account].id, event: event))
+            }
+        }
+        fed.events += try await flywheel.env.store.append(synced) { _ in }.inserted
+        return fed
+    }
+}
