@@ -42,9 +42,13 @@ public final class SegmentClock: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            await tick()
+        // A shutdown ends the wait at once rather than after up to a minute.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.interval)
+                guard !Task.isCancelled else { return }
+                await self.tick()
+            }
         }
     }
 }

@@ -51,13 +51,15 @@ public final class LiveSimulation: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                try await tick(now: flywheel.env.now())
-            } catch {
-                flywheel.env.logger.error("live simulation failed; will retry", metadata: ["error": "\(error)"])
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await self.tick(now: self.flywheel.env.now())
+                } catch where !Task.isCancelled {
+                    self.flywheel.env.logger.error("live simulation failed; will retry", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: self.interval)
             }
-            try? await Task.sleep(for: interval)
         }
     }
 }

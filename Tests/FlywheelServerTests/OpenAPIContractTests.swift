@@ -48,7 +48,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 40)
+            #expect(checked == 41)
         }
     }
 }

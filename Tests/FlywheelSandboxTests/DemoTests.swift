@@ -1,0 +1,88 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelSandbox
+import FlywheelSimulator
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+@Suite struct LiveSimulationTests {
+    @Test func theWorldKeepsActingInRealTime() async throws {
+        let (flywheel, _) = try await freshFlywheel()
+        let (enterprise, _) = try await PresetEnterprise.setUp(flywheel, preset: .liquor, seed: 2)
+        var world = World(preset: .liquor, population: 3_000, seed: 2)
+        let today = firstDay + 30
+        for d in firstDay..<today { _ = world.simulate(day: d) }
+        let live = LiveSimulation(flywheel, enterprises: [(enterprise, world)], today: today)
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let noon = calendar.startOfDay(today) + 12 * 3_600_000
+        let morning = try await live.tick(now: noon)
+        #expect(morning > 0, "the morning's events are released")
+        #expect(try await live.tick(now: noon) == 0, "nothing twice")
+        let evening = try await live.tick(now: noon + 10 * 3_600_000)
+        #expect(evening > 0, "the 19:00 live and the evening follow")
+        let tomorrow = try await live.tick(now: noon + 24 * 3_600_000)
+        #expect(tomorrow > 0, "a new day is simulated when it comes")
+    }
+}
+
+/// `flywheel demo` from an empty directory: it simulates, serves, and the printed key works.
+@Suite struct DemoTests {
+    static func flywheelBinary() throws -> URL {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let binary = url.appendingPathComponent(".build/debug/flywheel")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw Missing(what: binary.path) }
+        return binary
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "\(what) is not built: run scripts/test, which builds it before testing" }
+    }
+
+    @Test func theDemoStartsFromAnEmptyDirectoryAndServes() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let port = Int.random(in: 20_000..<40_000)
+        let process = Process()
+        process.executableURL = try Self.flywheelBinary()
+        process.currentDirectoryURL = dir
+        process.arguments = ["demo", "--fans", "300", "--days", "7", "--port", String(port)]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        // The key is printed once the history is in.
+        var printed = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !printed.contains("API key:"), Date() < deadline, process.isRunning {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let key = try #require(printed.split(separator: " ").first { $0.hasPrefix("fw_") }.map(String.init), "\(printed)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("flywheel-demo.sqlite").path))
+
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/enterprises")!)
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.timeoutInterval = 5
+        var enterprises: [String] = []
+        while enterprises.isEmpty, Date() < deadline {
+            if let (data, _) = try? await URLSession.shared.data(for: request),
+               let items = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["items"] as? [[String: Any]] {
+                enterprises = items.compactMap { $0["name"] as? String }.sorted()
+            } else {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        #expect(enterprises == Preset.all.map(\.enterprise).sorted())
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
