@@ -18,12 +18,14 @@ public final class LiveSimulation: Service, Sendable {
     }
 
     let flywheel: Flywheel
+    let api: SandboxAPI?
     let interval: Duration
     private let runs: Mutex<[Run]>
 
-    /// `worlds` have simulated every day before `today`.
-    public init(_ flywheel: Flywheel, enterprises: [(PresetEnterprise, World)], today: Int, interval: Duration = .seconds(5)) {
+    /// `worlds` have simulated every day before `today`; `api` learns what is pushed.
+    public init(_ flywheel: Flywheel, enterprises: [(PresetEnterprise, World)], today: Int, api: SandboxAPI? = nil, interval: Duration = .seconds(5)) {
         self.flywheel = flywheel
+        self.api = api
         self.interval = interval
         runs = Mutex(enterprises.map { Run(enterprise: $0.0, world: $0.1, sandbox: $0.0.sandbox(), day: today - 1, pending: []) })
     }
@@ -46,7 +48,7 @@ public final class LiveSimulation: Service, Sendable {
             }
         }
         var stored = 0
-        for (enterprise, outputs) in due { stored += try await enterprise.feed(outputs, into: flywheel).events }
+        for (enterprise, outputs) in due { stored += try await enterprise.feed(outputs, into: flywheel, api: api).events }
         return stored
     }
 

@@ -23,6 +23,9 @@ public struct PresetEnterprise: Sendable {
 
     public static func accountOpenId(_ preset: Preset, seed: UInt64, index: Int) -> String { "\(preset.name)-\(seed)-account-\(index + 1)" }
 
+    /// The app as the sandbox's open API knows it.
+    public var apiApp: SandboxAPI.App { SandboxAPI.App(clientKey: app.clientKey, clientSecret: app.clientSecret, accountOpenIds: Set(accounts.map(\.openId))) }
+
     /// The platform side for this enterprise.
     public func sandbox(duplicateRate: Double = 0.02, reorderRate: Double = 0.02) -> Sandbox {
         Sandbox(clientKey: app.clientKey, clientSecret: app.clientSecret, accountOpenIds: accounts.map(\.openId),
@@ -63,12 +66,14 @@ public struct PresetEnterprise: Sendable {
 
     /// Feeds the platform's output through Flywheel's own doors, without HTTP: pushes through
     /// `Ingest` (verified, deduplicated, stored), synced records appended to the accounts' logs.
-    public func feed(_ outputs: [PlatformOutput], into flywheel: Flywheel) async throws -> Fed {
+    /// `api` learns what was pushed (fans' messages a reply may answer).
+    public func feed(_ outputs: [PlatformOutput], into flywheel: Flywheel, api: SandboxAPI? = nil) async throws -> Fed {
         var fed = Fed()
         var synced: [AccountEvent] = []
         for output in outputs {
             switch output {
             case .delivery(let d):
+                api?.pushed(d)
                 switch try await flywheel.ingest.receive(body: d.body, signature: d.signature, msgId: d.msgId) {
                 case .stored(let n): fed.deliveries += 1; fed.events += n
                 case .duplicate: fed.repeats += 1

@@ -9,6 +9,12 @@ public struct Delivery: Sendable, Equatable {
     public var msgId: String
     public var body: [UInt8]
     public var signature: String
+
+    public init(msgId: String, body: [UInt8], signature: String) {
+        self.msgId = msgId
+        self.body = body
+        self.signature = signature
+    }
 }
 
 /// What the platform makes of a world event: a webhook push (for what the platform pushes:

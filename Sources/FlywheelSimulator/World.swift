@@ -5,6 +5,11 @@ import Foundation
 public struct WorldEvent: Sendable, Equatable {
     public var account: Int
     public var event: FanEvent
+
+    public init(account: Int, event: FanEvent) {
+        self.account = account
+        self.event = event
+    }
 }
 
 /// What a day looked like for one account: where new people came from and how healthy its
@@ -30,6 +35,8 @@ public struct World: Sendable {
     public var touchesPerWeek: Int
     /// Multiplies every fan's chance to act: a lever on private-domain health.
     public var engagement = 1.0
+    /// Chance that a share brings a friend (at affinity 0.5).
+    public var inviteRate = 0.3
     let calendar = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
 
     struct Person: Sendable {
@@ -132,7 +139,21 @@ public struct World: Sendable {
             }
             if chance(0.5) { acts += 1; emit(account, .like, person, at: next(), channel: .unknown, ref: "video-\(account)-\(day)") }
             if chance(0.15) { acts += 1; emit(account, .comment, person, at: next(), channel: .unknown, ref: "video-\(account)-\(day)") }
-            if chance(0.05) { acts += 1; emit(account, .share, person, at: next(), channel: .followFeed) }
+            if chance(0.05) {
+                acts += 1
+                let shared = next()
+                emit(account, .share, person, at: shared, channel: .followFeed)
+                // A share to WeChat brings a friend now and then: fission through the fan.
+                if chance(inviteRate * (0.5 + p.affinity)), let friend = unmet.popLast() {
+                    people[friend] = Person(account: account, met: true, affinity: 0.2)
+                    reports[account].offsiteArrivals += 1
+                    emit(account, .videoView, friend, at: shared + 600_000, channel: .wechat, attributes: profile(friend).merging(["invited_by": openId(person)]) { a, _ in a })
+                    if chance(preset.followRate * 1.5) {
+                        people[friend].following = true
+                        emit(account, .follow, friend, at: shared + 660_000, channel: .wechat)
+                    }
+                }
+            }
             if chance(0.1) { emit(account, .homepageVisit, person, at: next(), channel: .homepage) }
             if p.following, let hour = preset.lives.randomElement(using: &rng), chance(preset.liveRate * (0.5 + p.affinity)) {
                 acts += 1

@@ -46,26 +46,36 @@ struct Demo: AsyncParsableCommand {
             let made = try await flywheel.tenancy.createTenant(name: Self.agency, kind: .provider, actor: "cli")
             (provider, token) = (made.tenant, made.key.token)
         }
+        var enterprises: [(PresetEnterprise, created: Bool)] = []
+        for preset in Preset.all {
+            let (enterprise, ownerKey) = try await PresetEnterprise.setUp(flywheel, preset: preset, seed: seed, provider: provider)
+            enterprises.append((enterprise, ownerKey != nil))
+        }
+        // The platform's open API, which remembers what is pushed (fans' messages a reply may answer).
+        let api = SandboxAPI(apps: enterprises.map(\.0.apiApp), now: flywheel.env.now)
         // Each world is brought up to today; only a new database is fed the history.
         var live: [(PresetEnterprise, World)] = []
-        for preset in Preset.all {
-            let (enterprise, created) = try await PresetEnterprise.setUp(flywheel, preset: preset, seed: seed, provider: provider)
+        for (enterprise, created) in enterprises {
+            let preset = enterprise.preset
             var world = World(preset: preset, population: fans, seed: seed)
             var sandbox = enterprise.sandbox()
-            let progress = Progress(label: created == nil ? "replaying \(preset.name)" : "simulating \(preset.name)", total: days)
+            let progress = Progress(label: created ? "simulating \(preset.name)" : "replaying \(preset.name)", total: days)
             var summary = SimulationSummary()
             for d in 0..<days {
                 let (events, _) = world.simulate(day: today - days + d)
-                if created != nil {
+                let outputs = sandbox.outputs(events)
+                if created {
                     summary.add(events)
-                    let fed = try await enterprise.feed(sandbox.outputs(events), into: flywheel)
+                    let fed = try await enterprise.feed(outputs, into: flywheel, api: api)
                     summary.deliveries += fed.deliveries
                     summary.repeats += fed.repeats
+                } else {
+                    for case .delivery(let d) in outputs { api.pushed(d) }
                 }
                 progress.update(d + 1)
             }
             progress.finish()
-            if created != nil { print(summary.line(preset: preset, fans: fans, days: days, seconds: Date().timeIntervalSince(started))) }
+            if created { print(summary.line(preset: preset, fans: fans, days: days, seconds: Date().timeIntervalSince(started))) }
             live.append((enterprise, world))
         }
         await flywheel.projector.drain()
@@ -75,9 +85,13 @@ struct Demo: AsyncParsableCommand {
               API key: \(token)  (the agency's owner: it sees the four enterprises)
               try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
               live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")
+              sandbox platform open API: http://\(host):\(port + 1) (POST /oauth/client_token/, /im/send/msg/, /im/send/msg/group/)
             """)
         flushOutput()
-        let services: [any Service] = noLive ? [] : [LiveSimulation(flywheel, enterprises: live, today: today)]
+        let sandboxRouter = Router()
+        api.add(to: sandboxRouter)
+        var services: [any Service] = [Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))]
+        if !noLive { services.append(LiveSimulation(flywheel, enterprises: live, today: today, api: api)) }
         try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), services: services).runService()
     }
 }

@@ -81,6 +81,12 @@ import Testing
             }
         }
         #expect(enterprises == Preset.all.map(\.enterprise).sorted())
+        // The sandbox platform's open API listens beside it.
+        var token = URLRequest(url: URL(string: "http://127.0.0.1:\(port + 1)/oauth/client_token/")!)
+        token.httpMethod = "POST"
+        token.httpBody = Data(#"{"client_key":"sbx_liquor_1","client_secret":"wrong","grant_type":"client_credential"}"#.utf8)
+        let (data, _) = try await URLSession.shared.data(for: token)
+        #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["err_no"] as? Int == SandboxAPI.invalidParameter)
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

@@ -1,0 +1,182 @@
+import FlywheelDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// The sandbox platform's open API (docs/simulation.md, "The open API"): what Flywheel calls to
+/// reach fans, with the platform's rules. Tokens from `POST /oauth/client_token/`; DMs with
+/// `POST /im/send/msg/` (a reply within 24 hours of the fan's message, or a proactive message to
+/// a fan who granted it: once a day, at most three); group messages with
+/// `POST /im/send/msg/group/`. Answers are `{"err_no", "err_msg", "data"}`; over the rate limit
+/// `err_no` is 28003070, as on the platform.
+public final class SandboxAPI: Sendable {
+    public struct App: Sendable {
+        public var clientKey: String
+        public var clientSecret: String
+        public var accountOpenIds: Set<String>
+
+        public init(clientKey: String, clientSecret: String, accountOpenIds: Set<String>) {
+            self.clientKey = clientKey
+            self.clientSecret = clientSecret
+            self.accountOpenIds = accountOpenIds
+        }
+    }
+
+    /// A message a fan sent, as pushed: what a reply may answer.
+    struct Received: Sendable {
+        var conversation: String
+        var fan: String
+        var account: String
+        var at: Int64
+    }
+
+    struct State: Sendable {
+        var tokens: [String: (clientKey: String, expires: Int64)] = [:]
+        var received: [String: Received] = [:]
+        /// Fans who granted proactive messages, by account.
+        var granted: Set<String> = []
+        /// Proactive messages per account, fan and day.
+        var proactive: [String: Int] = [:]
+        /// Calls per app in the current second.
+        var calls: [String: (second: Int64, count: Int)] = [:]
+        var sent: [SentMessage] = []
+        var nextId = 0
+    }
+
+    /// A message the API accepted, for the sandbox to echo back as a push.
+    public struct SentMessage: Sendable, Equatable {
+        public var clientKey: String
+        public var account: String
+        public var toUser: String
+        public var conversation: String
+        public var msgType: Int
+        public var at: Int64
+    }
+
+    public static let rateLimited = 28_003_070
+    public static let invalidToken = 28_001_008
+    public static let invalidParameter = 28_001_005
+    public static let outsideReplyWindow = 28_003_017
+    public static let proactiveLimit = 28_003_018
+    /// Calls per app per second before `rateLimited`.
+    public static let callsPerSecond = 20
+    static let tokenLifetime: Int64 = 2 * 3_600_000
+    static let replyWindow: Int64 = 24 * 3_600_000
+
+    let apps: [String: App]
+    let now: @Sendable () -> Int64
+    private let state = Mutex(State())
+
+    public init(apps: [App], now: @escaping @Sendable () -> Int64) {
+        self.apps = Dictionary(apps.map { ($0.clientKey, $0) }, uniquingKeysWith: { a, _ in a })
+        self.now = now
+    }
+
+    /// Remembers what the platform pushed that later calls depend on: fans' messages (a reply
+    /// answers one) and grants of proactive messages.
+    public func pushed(_ delivery: Delivery) {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any], let event = root["event"] as? String else { return }
+        let content = (root["content"] as? [String: Any]) ?? (root["content"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
+        let from = root["from_user_id"] as? String ?? "", to = root["to_user_id"] as? String ?? ""
+        state.withLock { state in
+            switch event {
+            case "im_receive_msg" where (content["source"] as? String ?? "").isEmpty:
+                if let id = content["server_message_id"] as? String {
+                    state.received[id] = Received(conversation: content["conversation_short_id"] as? String ?? "", fan: from, account: to,
+                                                  at: (content["create_time"] as? NSNumber)?.int64Value ?? now())
+                }
+            case "im_authorize":
+                state.granted.insert("\(to)|\(from)")
+            default: break
+            }
+        }
+    }
+
+    /// Messages accepted so far.
+    public var sent: [SentMessage] { state.withLock { $0.sent } }
+
+    public func add<Context: RequestContext>(to router: Router<Context>) {
+        router.post("/oauth/client_token/") { request, context in try await self.clientToken(request, context) }
+        router.post("/im/send/msg/") { request, context in try await self.send(request, context, group: false) }
+        router.post("/im/send/msg/group/") { request, context in try await self.send(request, context, group: true) }
+    }
+
+    func answer(_ errNo: Int, _ message: String, _ data: [String: Any] = [:]) -> Response {
+        let body: [String: Any] = ["err_no": errNo, "err_msg": message, "log_id": String(now()), "data": data]
+        let bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    func json(_ request: Request) async throws -> [String: Any] {
+        let buffer = try await request.body.collect(upTo: 1 << 16)
+        return (try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any]) ?? [:]
+    }
+
+    func clientToken(_ request: Request, _ context: some RequestContext) async throws -> Response {
+        let body = try await json(request)
+        guard let key = body["client_key"] as? String, let app = apps[key], body["client_secret"] as? String == app.clientSecret,
+              body["grant_type"] as? String == "client_credential" else {
+            return answer(Self.invalidParameter, "client_key, client_secret or grant_type is wrong")
+        }
+        let token = "clt." + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let expires = now() + Self.tokenLifetime
+        state.withLock { $0.tokens[token] = (key, expires) }
+        return answer(0, "success", ["access_token": token, "expires_in": Self.tokenLifetime / 1_000])
+    }
+
+    func send(_ request: Request, _ context: some RequestContext, group: Bool) async throws -> Response {
+        let body = try await json(request)
+        let time = now()
+        let token = request.headers[HTTPField.Name("access-token")!] ?? ""
+        let account = request.uri.queryParameters.get("open_id") ?? ""
+        let outcome: (Int, String, [String: Any]) = state.withLock { state in
+            guard let grant = state.tokens[token], grant.expires > time, let app = apps[grant.clientKey] else {
+                return (Self.invalidToken, "access_token is invalid or expired", [:])
+            }
+            let second = time / 1_000
+            let calls = state.calls[app.clientKey].map { $0.second == second ? $0.count : 0 } ?? 0
+            state.calls[app.clientKey] = (second, calls + 1)
+            guard calls < Self.callsPerSecond else { return (Self.rateLimited, "rate limited: at most \(Self.callsPerSecond) calls a second", [:]) }
+            guard app.accountOpenIds.contains(account) else { return (Self.invalidParameter, "open_id is not an account of this app", [:]) }
+            guard let content = body["content"] as? [String: Any], let type = (content["msg_type"] as? NSNumber)?.intValue,
+                  let problem = Self.check(content: content, type: type, group: group) else {
+                return (Self.invalidParameter, "content.msg_type must be 1, 2, 3, 8, 9 or 11 with its fields", [:])
+            }
+            guard problem.isEmpty else { return (Self.invalidParameter, problem, [:]) }
+            var conversation = body["conversation_id"] as? String ?? ""
+            let toUser = (group ? body["group_id"] : body["to_user_id"]) as? String ?? ""
+            guard !toUser.isEmpty else { return (Self.invalidParameter, group ? "group_id is required" : "to_user_id is required", [:]) }
+            if !group {
+                if let replyTo = body["msg_id"] as? String, !replyTo.isEmpty {
+                    guard let received = state.received[replyTo], received.fan == toUser, received.account == account else {
+                        return (Self.invalidParameter, "msg_id is not a message of this fan to this account", [:])
+                    }
+                    guard time - received.at <= Self.replyWindow else { return (Self.outsideReplyWindow, "msg_id is older than 24 hours", [:]) }
+                    conversation = received.conversation
+                } else {
+                    guard state.granted.contains("\(account)|\(toUser)") else {
+                        return (Self.outsideReplyWindow, "no message to answer and no grant for proactive messages", [:])
+                    }
+                    let key = "\(account)|\(toUser)|\(time / 86_400_000)"
+                    guard state.proactive[key, default: 0] < 3 else { return (Self.proactiveLimit, "at most 3 proactive messages a day to a fan", [:]) }
+                    state.proactive[key, default: 0] += 1
+                }
+            }
+            state.nextId += 1
+            state.sent.append(SentMessage(clientKey: app.clientKey, account: account, toUser: toUser, conversation: conversation, msgType: type, at: time))
+            return (0, "success", ["msg_id": "sbx-sent-\(state.nextId)"])
+        }
+        return answer(outcome.0, outcome.1, outcome.2)
+    }
+
+    /// "" when the content fits its type, a message when it does not, nil for an unknown type.
+    static func check(content: [String: Any], type: Int, group: Bool) -> String? {
+        let needs: [Int: [String]] = [1: ["text"], 2: ["media_id"], 3: ["item_id"], 8: ["card_id"], 9: ["group_id"], 11: ["activity_id", "coupon_meta_id"]]
+        guard let fields = needs[type] else { return nil }
+        if let missing = fields.first(where: { (content[$0] as? String ?? "").isEmpty }) { return "content.\(missing) is required for msg_type \(type)" }
+        if type == 1, (content["text"] as? String ?? "").count > 500 { return "content.text is longer than 500 characters" }
+        if group, type == 9 { return "a group invitation cannot be sent to a group" }
+        return ""
+    }
+}
