@@ -11,6 +11,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -113,6 +114,8 @@ struct RemoteEnterprise {
     let client: HTTPClient
     let base: String
     let key: String
+    /// Msg-Ids pushed so far: a push sent again is a repeat (the server answers it 200 and counts it once).
+    let pushed = Mutex<Set<String>>([])
 
     func call(_ method: HTTPMethod, _ path: String, body: [UInt8], contentType: String = "application/json") async throws -> (Int, [String: Any]) {
         var request = HTTPClientRequest(url: base + path)
@@ -171,7 +174,7 @@ struct RemoteEnterprise {
                 let response = try await client.execute(request, timeout: .seconds(10))
                 _ = try await response.body.collect(upTo: 1 << 16)
                 guard response.status == .ok else { throw ValidationError("the webhook answered \(response.status.code)") }
-                fed.deliveries += 1
+                if pushed.withLock({ $0.insert(d.msgId).inserted }) { fed.deliveries += 1 } else { fed.repeats += 1 }
             case .sync(let account, let event):
                 synced[account, default: []].append(EventImport.line(event, account: nil))
             }
