@@ -11,7 +11,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -110,12 +109,18 @@ struct SimulationSummary {
 
 /// A preset's enterprise on a running server, reached over HTTP with an API key: pushes go to the
 /// webhook, synced records to each account's events endpoint.
-struct RemoteEnterprise {
+final class RemoteEnterprise {
     let client: HTTPClient
     let base: String
     let key: String
     /// Msg-Ids pushed so far: a push sent again is a repeat (the server answers it 200 and counts it once).
-    let pushed = Mutex<Set<String>>([])
+    var pushed = Set<String>()
+
+    init(client: HTTPClient, base: String, key: String) {
+        self.client = client
+        self.base = base
+        self.key = key
+    }
 
     func call(_ method: HTTPMethod, _ path: String, body: [UInt8], contentType: String = "application/json") async throws -> (Int, [String: Any]) {
         var request = HTTPClientRequest(url: base + path)
@@ -174,7 +179,7 @@ struct RemoteEnterprise {
                 let response = try await client.execute(request, timeout: .seconds(10))
                 _ = try await response.body.collect(upTo: 1 << 16)
                 guard response.status == .ok else { throw ValidationError("the webhook answered \(response.status.code)") }
-                if pushed.withLock({ $0.insert(d.msgId).inserted }) { fed.deliveries += 1 } else { fed.repeats += 1 }
+                if pushed.insert(d.msgId).inserted { fed.deliveries += 1 } else { fed.repeats += 1 }
             case .sync(let account, let event):
                 synced[account, default: []].append(EventImport.line(event, account: nil))
             }
