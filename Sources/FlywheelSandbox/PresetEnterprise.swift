@@ -28,7 +28,13 @@ public struct PresetEnterprise: Sendable {
 
     /// The platform side for this enterprise.
     public func sandbox(duplicateRate: Double = 0.02, reorderRate: Double = 0.02) -> Sandbox {
-        Sandbox(clientKey: app.clientKey, clientSecret: app.clientSecret, accountOpenIds: accounts.map(\.openId),
+        Self.sandbox(preset, seed: seed, duplicateRate: duplicateRate, reorderRate: reorderRate)
+    }
+
+    /// The platform side for the enterprise of this preset and seed, wherever it is set up.
+    public static func sandbox(_ preset: Preset, seed: UInt64, duplicateRate: Double, reorderRate: Double) -> Sandbox {
+        Sandbox(clientKey: clientKey(preset, seed: seed), clientSecret: clientSecret(preset, seed: seed),
+                accountOpenIds: preset.accounts.indices.map { accountOpenId(preset, seed: seed, index: $0) },
                 duplicateRate: duplicateRate, reorderRate: reorderRate, seed: seed &+ 17)
     }
 

@@ -46,40 +46,38 @@ struct Simulate: AsyncParsableCommand {
         let today = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt).day(ofMillis: Int64(Date().timeIntervalSince1970 * 1000))
         let progress = Progress(label: "simulating \(preset.name)", total: days)
         var summary = SimulationSummary()
+        // The one loop; only the door differs: straight into a store, or over HTTP.
+        let deliver: ([PlatformOutput]) async throws -> PresetEnterprise.Fed
+        var finish: () async -> Void = {}
+        var client: HTTPClient?
+        defer { _ = client?.shutdown() }
         if let db {
             let store = try await openStore(path: db)
             let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "flywheel"))
             let (enterprise, ownerKey) = try await PresetEnterprise.setUp(flywheel, preset: preset, seed: seed)
-            var sandbox = enterprise.sandbox(duplicateRate: duplicates, reorderRate: reorder)
-            for d in 0..<days {
-                let (events, _) = world.simulate(day: today - days + d)
-                summary.add(events)
-                let fed = try await enterprise.feed(sandbox.outputs(events), into: flywheel)
-                summary.deliveries += fed.deliveries
-                summary.repeats += fed.repeats
-                progress.update(d + 1)
-            }
-            await flywheel.projector.drain()
-            progress.finish()
             if let ownerKey { print("created \(preset.enterprise) (tenant \(enterprise.tenant.id)); owner API key: \(ownerKey)") }
+            deliver = { try await enterprise.feed($0, into: flywheel) }
+            finish = { await flywheel.projector.drain() }
         } else if let to, let key {
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            defer { _ = client.shutdown() }
-            let remote = RemoteEnterprise(client: client, base: to.hasSuffix("/") ? String(to.dropLast()) : to, key: key)
-            let enterprise = try await remote.setUp(preset: preset, seed: seed)
-            var sandbox = Sandbox(clientKey: PresetEnterprise.clientKey(preset, seed: seed), clientSecret: PresetEnterprise.clientSecret(preset, seed: seed),
-                                  accountOpenIds: preset.accounts.indices.map { PresetEnterprise.accountOpenId(preset, seed: seed, index: $0) },
-                                  duplicateRate: duplicates, reorderRate: reorder, seed: seed &+ 17)
-            for d in 0..<days {
-                let (events, _) = world.simulate(day: today - days + d)
-                summary.add(events)
-                let sent = try await remote.send(sandbox.outputs(events), accounts: enterprise)
-                summary.deliveries += sent.deliveries
-                summary.repeats += sent.repeats
-                progress.update(d + 1)
-            }
-            progress.finish()
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            client = http
+            let remote = RemoteEnterprise(client: http, base: to.hasSuffix("/") ? String(to.dropLast()) : to, key: key)
+            let accounts = try await remote.setUp(preset: preset, seed: seed)
+            deliver = { try await remote.send($0, accounts: accounts) }
+        } else {
+            return
         }
+        var sandbox = PresetEnterprise.sandbox(preset, seed: seed, duplicateRate: duplicates, reorderRate: reorder)
+        for d in 0..<days {
+            let (events, _) = world.simulate(day: today - days + d)
+            summary.add(events)
+            let fed = try await deliver(sandbox.outputs(events))
+            summary.deliveries += fed.deliveries
+            summary.repeats += fed.repeats
+            progress.update(d + 1)
+        }
+        await finish()
+        progress.finish()
         print(summary.line(preset: preset, fans: fans, days: days, seconds: Date().timeIntervalSince(started)))
     }
 }
