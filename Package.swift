@@ -44,6 +44,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "FlywheelSimulator", dependencies: ["FlywheelDomain"]),
         .target(name: "FlywheelSandbox", dependencies: [

@@ -8,6 +8,7 @@ public struct Flywheel: Sendable {
     public let tagging: Tagging
     public let lookalike: Lookalike
     public let fanScan: FanScan
+    public let signIn: ConsoleSignIn
 
     public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000) {
         self.env = env
@@ -18,5 +19,6 @@ public struct Flywheel: Sendable {
         tagging = Tagging(env)
         lookalike = Lookalike(env)
         fanScan = FanScan(store: env.store)
+        signIn = ConsoleSignIn(env)
     }
 }

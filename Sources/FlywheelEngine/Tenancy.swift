@@ -59,6 +59,7 @@ public struct Tenancy: Sendable {
         return IssuedKey(record: record, token: "fw_\(keyPart)_\(secret)")
     }
 
+    /// The SHA-256 of a secret, as keys and session tokens are kept.
     static func hash(_ secret: String) -> String {
         Array(SHA256.hash(data: Array(secret.utf8))).hex
     }

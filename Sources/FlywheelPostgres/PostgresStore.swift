@@ -128,6 +128,47 @@ public final class PostgresStore: Store {
         return (APIKeyRecord(tenantId: try row.text(0), id: try row.text(1), userId: try row.text(2), secretHash: try row.text(3), createdAt: try row.int(4)), role)
     }
 
+    public func setPassword(hash: String, of user: User, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, "UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND user_id = $2 RETURNING user_id",
+                                   [.text(user.tenantId), .text(user.id), .text(hash)].binds)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)] {
+        try await read("SELECT tenant_id, user_id, name, role, created_at, password_hash FROM users WHERE name = $1 ORDER BY tenant_id", [.text(name)]).map {
+            (User(tenantId: try $0.text(0), id: try $0.text(1), name: try $0.text(2), role: Role(rawValue: try $0.text(3)) ?? .analyst, createdAt: try $0.int(4)),
+             $0[5].text)
+        }
+    }
+
+    public func createSession(_ session: SessionRecord, audit: AuditEntry) async throws {
+        try await transaction { db in
+            try await self.sql.run(db, "DELETE FROM sessions WHERE expires_at < $1 RETURNING session_hash", [.int(session.createdAt)].binds)
+            try await self.sql.run(db, """
+                INSERT INTO sessions (session_hash, tenant_id, user_id, csrf, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING session_hash
+                """, [.text(session.tokenHash), .text(session.tenantId), .text(session.userId), .text(session.csrf), .int(session.createdAt),
+                      .int(session.expiresAt)].binds)
+            try await self.record(audit, db)
+        }
+    }
+
+    public func session(tokenHash: String, now: Int64) async throws -> (session: SessionRecord, role: Role)? {
+        guard let row = try await read("""
+            SELECT s.session_hash, s.tenant_id, s.user_id, s.csrf, s.created_at, s.expires_at, u.role FROM sessions s
+            JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2
+            """, [.text(tokenHash), .int(now)]).first, let role = Role(rawValue: try row.text(6)) else { return nil }
+        return (SessionRecord(tokenHash: try row.text(0), tenantId: try row.text(1), userId: try row.text(2), csrf: try row.text(3),
+                              createdAt: try row.int(4), expiresAt: try row.int(5)), role)
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        _ = try await transaction { db in
+            try await self.sql.run(db, "DELETE FROM sessions WHERE session_hash = $1 RETURNING session_hash", [.text(tokenHash)].binds)
+        }
+    }
+
     public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
         try await transaction { db in
             try await self.sql.run(db, "INSERT INTO platform_apps (tenant_id, app_id, name, client_key, client_secret, created_at) VALUES ($1,$2,$3,$4,$5,$6)",

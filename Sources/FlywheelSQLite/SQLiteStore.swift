@@ -70,6 +70,46 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func setPassword(hash: String, of user: User, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", arguments: [hash, user.tenantId, user.id])
+            try Self.record(audit, db)
+        }
+    }
+
+    public func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM users WHERE name = ? ORDER BY tenant_id", arguments: [name]).map {
+                (User(tenantId: $0["tenant_id"], id: $0["user_id"], name: $0["name"], role: Role(rawValue: $0["role"]) ?? .analyst, createdAt: $0["created_at"]),
+                 $0["password_hash"])
+            }
+        }
+    }
+
+    public func createSession(_ session: SessionRecord, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ?", arguments: [session.createdAt])
+            try db.execute(sql: "INSERT INTO sessions (session_hash, tenant_id, user_id, csrf, created_at, expires_at) VALUES (?,?,?,?,?,?)",
+                           arguments: [session.tokenHash, session.tenantId, session.userId, session.csrf, session.createdAt, session.expiresAt])
+            try Self.record(audit, db)
+        }
+    }
+
+    public func session(tokenHash: String, now: Int64) async throws -> (session: SessionRecord, role: Role)? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT s.*, u.role FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id
+                WHERE s.session_hash = ? AND s.expires_at > ?
+                """, arguments: [tokenHash, now]), let role = Role(rawValue: row["role"]) else { return nil }
+            return (SessionRecord(tokenHash: row["session_hash"], tenantId: row["tenant_id"], userId: row["user_id"], csrf: row["csrf"],
+                                  createdAt: row["created_at"], expiresAt: row["expires_at"]), role)
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await write { db in try db.execute(sql: "DELETE FROM sessions WHERE session_hash = ?", arguments: [tokenHash]) }
+    }
+
     public func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws {
         try await write { db in
             try Self.insertKey(key, db)

@@ -63,6 +63,7 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     }
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tenancy: flywheel.tenancy))
     APIRoutes(flywheel: flywheel).add(to: v1)
+    ConsoleRoutes(flywheel: flywheel).add(to: router)
     return router
 }
 

@@ -8,6 +8,8 @@ public struct FlywheelRequestContext: RequestContext {
     public var principal: Principal?
     /// Tenants the caller may see: its own, plus managed enterprises for a service provider.
     public var tenantIds: [String] = []
+    /// The console session, for its CSRF token.
+    public var session: SessionRecord?
 
     public init(source: Source) {
         coreContext = .init(source: source)

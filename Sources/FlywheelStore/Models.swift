@@ -47,6 +47,26 @@ public struct User: Sendable, Equatable, Codable {
     }
 }
 
+/// A signed-in console session as stored: only the SHA-256 of its token is kept.
+public struct SessionRecord: Sendable, Equatable {
+    public var tokenHash: String
+    public var tenantId: String
+    public var userId: String
+    /// Sent back with every form; a request without it is refused (CSRF).
+    public var csrf: String
+    public var createdAt: Int64
+    public var expiresAt: Int64
+
+    public init(tokenHash: String, tenantId: String, userId: String, csrf: String, createdAt: Int64, expiresAt: Int64) {
+        self.tokenHash = tokenHash
+        self.tenantId = tenantId
+        self.userId = userId
+        self.csrf = csrf
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
 /// An API key as stored: only the SHA-256 of its secret part is kept.
 public struct APIKeyRecord: Sendable, Equatable {
     public var tenantId: String

@@ -8,7 +8,26 @@ public enum Schema {
 
     /// Migrations in order, each a list of statements.
     public static func migrations(_ dialect: Dialect) -> [(version: String, statements: [String])] {
-        [("v1 tenancy, event log, fans", v1(dialect)), ("v2 segments", v2(dialect)), ("v3 profiles, tags, operator actions", v3(dialect))]
+        [("v1 tenancy, event log, fans", v1(dialect)), ("v2 segments", v2(dialect)), ("v3 profiles, tags, operator actions", v3(dialect)),
+         ("v4 console sign-in", v4(dialect))]
+    }
+
+    static func v4(_ dialect: Dialect) -> [String] {
+        let int = dialect == .postgres ? "BIGINT" : "INTEGER"
+        return [
+            "ALTER TABLE users ADD COLUMN password_hash TEXT",
+            """
+            CREATE TABLE sessions (
+              session_hash TEXT NOT NULL PRIMARY KEY,
+              tenant_id TEXT NOT NULL,
+              user_id TEXT NOT NULL,
+              csrf TEXT NOT NULL,
+              created_at \(int) NOT NULL,
+              expires_at \(int) NOT NULL,
+              FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, user_id)
+            )
+            """,
+        ]
     }
 
     static func v3(_ dialect: Dialect) -> [String] {

@@ -81,6 +81,14 @@ public protocol Store: Sendable {
     func createUser(_ user: User, audit: AuditEntry) async throws
     func users(tenantId: String) async throws -> [User]
     func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws
+    /// Sets a user's console password (its slow hash).
+    func setPassword(hash: String, of user: User, audit: AuditEntry) async throws
+    /// Users of any tenant with this name, with their password hashes: who may be signing in.
+    func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)]
+    func createSession(_ session: SessionRecord, audit: AuditEntry) async throws
+    /// The session and its user's role, unless it expired by `now`.
+    func session(tokenHash: String, now: Int64) async throws -> (session: SessionRecord, role: Role)?
+    func deleteSession(tokenHash: String) async throws
     /// The key and the role of its user; keys are looked up by id across tenants to authenticate.
     func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)?
     func createApp(_ app: PlatformApp, audit: AuditEntry) async throws

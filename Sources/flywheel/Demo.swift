@@ -28,6 +28,9 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Do not keep the simulation running while the server is up.") var noLive = false
 
     static let agency = "Demo Agency"
+    /// The console sign-in the demo prints; it serves on the loopback address only by default.
+    static let user = "demo"
+    static let password = "flywheel-demo"
 
     func run() async throws {
         let started = Date()
@@ -43,8 +46,9 @@ struct Demo: AsyncParsableCommand {
             token = try await flywheel.tenancy.createKey(for: owner, actor: "cli").token
             print("reusing \(db)")
         } else {
-            let made = try await flywheel.tenancy.createTenant(name: Self.agency, kind: .provider, actor: "cli")
+            let made = try await flywheel.tenancy.createTenant(name: Self.agency, kind: .provider, ownerName: Self.user, actor: "cli")
             (provider, token) = (made.tenant, made.key.token)
+            try await flywheel.signIn.setPassword(Self.password, of: made.owner, actor: "cli")
         }
         var enterprises: [(PresetEnterprise, created: Bool)] = []
         for preset in Preset.all {
@@ -82,6 +86,7 @@ struct Demo: AsyncParsableCommand {
         print(String(format: "ready in %.1f s", Date().timeIntervalSince(started)))
         print("""
             Flywheel demo at http://\(host):\(port)
+              console: http://\(host):\(port)/console  sign in as \(Self.user) / \(Self.password)
               API key: \(token)  (the agency's owner: it sees the four enterprises)
               try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
               live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")

@@ -1,0 +1,285 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import Hummingbird
+
+/// The operator's console, rendered on the server (docs/console.md): sign-in with a session
+/// cookie, CSRF tokens on every form, roles from the tenancy model, Chinese and English.
+struct ConsoleRoutes {
+    let flywheel: Flywheel
+    var store: any Store { flywheel.env.store }
+    static let cookie = "fw_session"
+
+    func add(to router: Router<FlywheelRequestContext>) {
+        router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/console"]) }
+        router.get("/console/login") { request, _ in self.loginPage(request, error: nil) }
+        router.post("/console/login", use: login)
+        let console = router.group("console").add(middleware: SessionMiddleware(flywheel: flywheel))
+        console.post("logout", use: logout)
+        console.get("", use: overview)
+        console.get("fans", use: fans)
+        console.get("fans/:openId", use: fan)
+        console.get("segments", use: segments)
+    }
+
+    static func language(_ request: Request) -> Language {
+        if let chosen = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:)) { return chosen }
+        return request.cookies["fw_lang"].flatMap { Language(rawValue: $0.value) } ?? .zh
+    }
+
+    /// Remembers a language chosen with `?lang=`.
+    static func remember(_ request: Request, _ response: Response) -> Response {
+        guard let chosen = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:)) else { return response }
+        var response = response
+        response.setCookie(Cookie(name: "fw_lang", value: chosen.rawValue, maxAge: 365 * 86_400, path: "/", httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    // MARK: Signing in and out
+
+    func loginPage(_ request: Request, error: String?) -> Response {
+        let t = Self.language(request)
+        let body = """
+            <form class="login" method="post" action="/console/login">
+            \(error.map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? "")
+            <label for="name">\(html(t("User")))</label><input id="name" name="name" autocomplete="username" required>
+            <label for="password">\(html(t("Password")))</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+            <p><button class="primary" type="submit">\(html(t("Sign in")))</button></p></form>
+            """
+        return Self.remember(request, Page(title: t("Sign in"), language: t, body: body).response(status: error == nil ? .ok : .unauthorized))
+    }
+
+    @Sendable func login(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let signedIn = try await flywheel.signIn.signIn(name: form["name"] ?? "", password: form["password"] ?? "") else {
+            return loginPage(request, error: Self.language(request)("Wrong user or password"))
+        }
+        var response = Response(status: .seeOther, headers: [.location: "/console"])
+        response.setCookie(Cookie(name: Self.cookie, value: signedIn.token, maxAge: Int(ConsoleSignIn.lifetime / 1_000), path: "/",
+                                  httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    @Sendable func logout(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        if let token = request.cookies[Self.cookie]?.value { try await flywheel.signIn.signOut(token: token) }
+        var response = Response(status: .seeOther, headers: [.location: "/console/login"])
+        response.setCookie(Cookie(name: Self.cookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    /// An `application/x-www-form-urlencoded` body.
+    static func form(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 1 << 16)
+        var parts = URLComponents()
+        parts.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
+        return Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+    }
+
+    // MARK: Scope: one account, or every account of an enterprise
+
+    struct Scope {
+        var accounts: [Account]
+        var all: [Account]
+        var selected: String?
+
+        /// `?account=` keeps the switcher's choice across pages.
+        var query: String { selected.map { "?account=\($0)" } ?? "" }
+    }
+
+    func scope(_ request: Request, _ context: FlywheelRequestContext) async throws -> Scope {
+        let all = try await store.accounts(tenantIds: context.tenantIds)
+        let selected = request.uri.queryParameters.get("account").map { String($0) }
+        if let selected, let account = all.first(where: { $0.id == selected }) { return Scope(accounts: [account], all: all, selected: selected) }
+        return Scope(accounts: all, all: all, selected: nil)
+    }
+
+    func switcher(_ scope: Scope, _ t: Language, path: String) async throws -> String {
+        var names: [String: String] = [:]
+        for tenantId in Set(scope.all.map(\.tenantId)) { names[tenantId] = try await store.tenant(id: tenantId)?.name }
+        let options = scope.all.sorted { (names[$0.tenantId] ?? "", $0.name) < (names[$1.tenantId] ?? "", $1.name) }.map { account in
+            "<option value=\"\(html(account.id))\"\(account.id == scope.selected ? " selected" : "")>\(html(names[account.tenantId] ?? "")) · \(html(account.name))</option>"
+        }.joined()
+        return """
+            <form method="get" action="\(path)"><select name="account" aria-label="\(html(t("Account")))" onchange="this.form.submit()">
+            <option value="">\(html(t("All accounts")))</option>\(options)</select><noscript><button>→</button></noscript></form>
+            """
+    }
+
+    func page(_ title: String, nav: String, _ request: Request, _ context: FlywheelRequestContext, scope: Scope, path: String, body: String) async throws -> Response {
+        let t = Self.language(request)
+        var page = Page(title: title, language: t, csrf: context.session?.csrf, nav: nav, scope: try await switcher(scope, t, path: path), body: body)
+        page.scopeQuery = scope.query
+        return Self.remember(request, page.response())
+    }
+
+    // MARK: Overview
+
+    @Sendable func overview(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let scope = try await scope(request, context)
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
+        let today = calendar.day(ofMillis: flywheel.env.now())
+        let days = (today - 29)...today
+        var current: [Tier: Int] = [:]
+        var daily = Array(repeating: [Tier: Int](), count: days.count)
+        var domains: [SourceDomain: Int] = [:]
+        var channels: [Channel: Int] = [:]
+        var moves: [String: Int] = [:]
+        for account in scope.accounts {
+            for (tier, n) in try await store.tierCounts(of: account) { current[tier, default: 0] += n }
+            var counts = try await store.tierCounts(of: account, before: days.lowerBound)
+            let flows = try await store.tierFlows(of: account, days: days)
+            for (i, day) in days.enumerated() {
+                for (flow, n) in flows where flow.day == day {
+                    counts[flow.to, default: 0] += n
+                    if let from = flow.from { counts[from, default: 0] -= n }
+                    if flow.from != flow.to { moves["\(t(flow.from?.name ?? "new")) → \(t(flow.to.name))", default: 0] += n }
+                }
+                for (tier, n) in counts { daily[i][tier, default: 0] += n }
+            }
+            for (cell, count) in try await store.activity(of: account, days: days) {
+                domains[cell.domain, default: 0] += count.newFans
+                channels[cell.channel, default: 0] += count.events
+            }
+        }
+        let total = current.values.reduce(0, +)
+        let tiers = Tier.allCases
+        let cards = [("Total fans", total)] + tiers.reversed().map { ($0.name, current[$0] ?? 0) }
+        let body = """
+            <div class="cards">\(cards.map { "<div class=\"card\">\(html(t($0.0)))<b>\($0.1)</b></div>" }.joined())</div>
+            <div class="grid">
+            \(Charts.funnel(title: t("Fans by tier"), tiers.map { (t($0.name), current[$0] ?? 0) }))
+            \(Charts.lines(title: t("Tier mix over 30 days"), days: days.map(AccountCalendar.dateText(ofDay:)),
+                           series: tiers.map { tier in (t(tier.name), daily.map { $0[tier] ?? 0 }) }))
+            \(Charts.bars(title: t("New fans by domain, 30 days"), SourceDomain.allCases.map { (t($0.rawValue), domains[$0] ?? 0) }))
+            \(Charts.bars(title: t("Events by channel, 30 days"), channels.sorted { $0.value > $1.value }.prefix(8).map { ($0.key.rawValue, $0.value) }))
+            </div>
+            <h2>\(html(t("Transitions, 30 days")))</h2>
+            <table><tbody>\(moves.sorted { $0.value > $1.value }.prefix(10).map { "<tr><td>\(html($0.key))</td><td>\($0.value)</td></tr>" }.joined())</tbody></table>
+            """
+        return try await page(t("Overview"), nav: "Overview", request, context, scope: scope, path: "/console", body: body)
+    }
+
+    // MARK: Fans
+
+    @Sendable func fans(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let scope = try await scope(request, context)
+        guard scope.selected != nil, let account = scope.accounts.first else {
+            return try await page(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans",
+                                  body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
+        }
+        let q = request.uri.queryParameters.get("q").map { String($0) } ?? ""
+        let tier = request.uri.queryParameters.get("tier").flatMap { Tier(name: String($0)) }
+        var terms: [FanPredicate] = []
+        if !q.isEmpty { terms.append(APIRoutes.search(q)) }
+        if let tier { terms.append(.compare(field: "tier", op: .eq, value: .name(tier.name))) }
+        let cursor = request.uri.queryParameters.get("cursor").map { String($0) }
+        let page = try await store.fans(of: account, matching: terms.isEmpty ? nil : .and(terms), now: flywheel.env.now(), cursor: cursor, limit: 50)
+        let tierOptions = Tier.allCases.map { "<option value=\"\($0.name)\"\($0 == tier ? " selected" : "")>\(html(t($0.name)))</option>" }.joined()
+        let rows = page.items.map { fan in
+            """
+            <tr><td><a href="/console/fans/\(html(fan.openId.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed) ?? fan.openId))?account=\(account.id)">\(html(fan.nickname ?? fan.openId))</a></td>
+            <td>\(html(t(fan.tier.name)))</td><td>\(fan.level)</td><td>\(fan.intimacy)</td><td>\(html(t(fan.firstDomain.rawValue)))</td>
+            <td>\(fan.lastActiveAt > 0 ? Time.iso(fan.lastActiveAt).prefix(10) : "—")</td><td>¥\(fan.gmv / 100)</td></tr>
+            """
+        }.joined()
+        let next = page.nextCursor.map { "<p><a href=\"/console/fans?account=\(account.id)&q=\(html(q))&tier=\(tier?.name ?? "")&cursor=\(html($0))\">\(html(t("Next page"))) →</a></p>" } ?? ""
+        let body = """
+            <form class="inline" method="get" action="/console/fans"><input type="hidden" name="account" value="\(html(account.id))">
+            <input name="q" value="\(html(q))" placeholder="open_id / \(html(t("Nickname"))) / 138…" aria-label="\(html(t("Search")))">
+            <select name="tier" aria-label="\(html(t("Tier")))"><option value="">\(html(t("Any tier")))</option>\(tierOptions)</select>
+            <button class="primary">\(html(t("Filter")))</button></form>
+            <table><thead><tr><th>\(html(t("Nickname")))</th><th>\(html(t("Tier")))</th><th>\(html(t("Level")))</th><th>\(html(t("Intimacy")))</th>
+            <th>\(html(t("Source")))</th><th>\(html(t("Last active")))</th><th>\(html(t("GMV")))</th></tr></thead><tbody>\(rows)</tbody></table>\(next)
+            """
+        return try await self.page(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans", body: body)
+    }
+
+    @Sendable func fan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let scope = try await scope(request, context)
+        let openId = try context.parameters.require("openId")
+        guard scope.selected != nil, let account = scope.accounts.first, let fan = try await store.fan(of: account, openId: openId) else {
+            throw APIError.notFound("fan \(openId)")
+        }
+        let timeline = try await store.timeline(of: account, openId: openId, limit: 50)
+        let transitions = try await store.transitions(of: account, openId: openId, limit: 20)
+        let profile = zip(FanProfile.attributeNames, fan.profile.attributeValues).compactMap { name, value in value.map { "\(name): \($0)" } }
+        let pills = { (items: [String]) in items.map { "<span class=\"pill\">\(html($0))</span>" }.joined() }
+        let events = timeline.map { stored in
+            "<tr><td>\(Time.iso(stored.event.occurredAt).prefix(16).replacingOccurrences(of: "T", with: " "))</td><td>\(html(stored.event.kind.rawValue))</td><td>\(html(stored.event.channel.rawValue))</td><td>\(html(stored.event.attributes["text"] ?? stored.event.ref ?? ""))</td></tr>"
+        }.joined()
+        let moves = transitions.map { "<tr><td>\(Time.iso($0.at).prefix(10))</td><td>\(html(t($0.from?.name ?? "new"))) → \(html(t($0.to.name)))</td><td>\(html($0.cause))</td></tr>" }.joined()
+        let body = """
+            <div class="cards">
+            <div class="card">\(html(t("Tier")))<b>\(html(t(fan.tier.name)))</b></div><div class="card">\(html(t("Level")))<b>\(fan.level)</b></div>
+            <div class="card">\(html(t("Intimacy")))<b>\(fan.intimacy)</b></div><div class="card">\(html(t("GMV")))<b>¥\(fan.gmv / 100)</b></div>
+            <div class="card">\(html(t(fan.following ? "Following" : "Not following")))<b>\(html(t(fan.firstDomain.rawValue)))</b></div></div>
+            <h2>\(html(t("Profile")))</h2><p>\(pills(profile))</p>
+            <p>\(html(t("Tags"))): \(pills(fan.tags.sorted())) · \(html(t("Interests"))): \(pills(fan.profile.interests.sorted())) · \(html(t("Groups"))): \(pills(fan.groups.filter(\.value.member).keys.sorted()))</p>
+            <h2>\(html(t("Timeline")))</h2><table><tbody>\(events)</tbody></table>
+            <h2>\(html(t("Transitions, 30 days")))</h2><table><tbody>\(moves)</tbody></table>
+            """
+        return try await page(fan.nickname ?? fan.openId, nav: "Fans", request, context, scope: scope, path: "/console/fans", body: body)
+    }
+
+    // MARK: Segments
+
+    @Sendable func segments(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let scope = try await scope(request, context)
+        guard scope.selected != nil, let account = scope.accounts.first else {
+            return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments",
+                                  body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
+        }
+        let text = request.uri.queryParameters.get("predicate").map { String($0) } ?? ""
+        var result = ""
+        if !text.isEmpty {
+            do {
+                let predicate = try FanPredicate.parse(text)
+                let preview = try await flywheel.fanScan.preview(predicate, of: account, now: flywheel.env.now(), sample: 10)
+                result = "<p class=\"ok\" role=\"status\">\(html(t("Matching fans"))): <b>\(preview.count)</b></p><p>"
+                    + preview.sample.map { "<span class=\"pill\">\(html($0.nickname ?? $0.openId))</span>" }.joined() + "</p>"
+            } catch let error as FlywheelDomain.PredicateError {
+                result = "<p class=\"error\" role=\"alert\">\(html(error.description))</p>"
+            }
+        }
+        let rows = try await store.segments(of: account).map { s in
+            "<tr><td>\(html(s.name))</td><td><code>\(html(s.predicate?.description ?? "static"))</code></td><td>\(s.size)</td><td>\(s.state.rawValue)</td></tr>"
+        }.joined()
+        let body = """
+            <form class="inline" method="get" action="/console/segments"><input type="hidden" name="account" value="\(html(account.id))">
+            <input name="predicate" value="\(html(text))" size="70" aria-label="\(html(t("Predicate")))" placeholder="tier >= liking and last_active within 30d">
+            <button class="primary">\(html(t("Preview")))</button></form>\(result)
+            <table><thead><tr><th>\(html(t("Name")))</th><th>\(html(t("Predicate")))</th><th>\(html(t("Size")))</th><th>\(html(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+        return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
+    }
+}
+
+/// Resolves the session cookie to a principal (or sends the browser to sign in), and refuses a
+/// form posted without the session's CSRF token.
+struct SessionMiddleware: RouterMiddleware {
+    let flywheel: Flywheel
+
+    func handle(_ request: Request, context: FlywheelRequestContext,
+                next: (Request, FlywheelRequestContext) async throws -> Response) async throws -> Response {
+        guard let token = request.cookies[ConsoleRoutes.cookie]?.value, let found = try await flywheel.signIn.session(token: token) else {
+            return Response(status: .seeOther, headers: [.location: "/console/login"])
+        }
+        var context = context
+        context.principal = found.principal
+        context.session = found.session
+        context.tenantIds = try await flywheel.tenancy.reachableTenants(of: found.principal)
+        if request.method == .post {
+            var request = request
+            let form = try await ConsoleRoutes.form(request)
+            guard form["csrf"] == found.session.csrf else { throw APIError(.forbidden, "csrf", "the form is stale or forged; reload the page") }
+            request.body = .init(buffer: ByteBuffer())
+            return try await next(request, context)
+        }
+        return try await next(request, context)
+    }
+}
