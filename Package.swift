@@ -105,6 +105,7 @@ let package = Package(
         ]),
         .testTarget(name: "FlywheelServerTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),

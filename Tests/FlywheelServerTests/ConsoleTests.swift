@@ -1,0 +1,64 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The console behind its sign-in: sessions, CSRF, and pages that show what the API says.
+@Suite struct ConsoleTests {
+    func form(_ fields: [String: String]) -> ByteBuffer {
+        ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+    }
+
+    @Test func signInSeePagesAndSignOut() async throws {
+        let f = try await ServerFixture()
+        let owner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
+        try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
+        await #expect(throws: ConsoleSignIn.Failure.weakPassword) { try await f.flywheel.signIn.setPassword("short", of: owner, actor: "test") }
+        try await f.test { client in
+            let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            _ = try await f.flywheel.env.store.append((0..<5).map {
+                AccountEvent(tenantId: f.tenantId, accountId: account, event: FanEvent(id: "f\($0)", kind: $0 < 3 ? .follow : .like, openId: "fan\($0)",
+                                                                                      occurredAt: f.flywheel.env.now() - 3_600_000, channel: .search))
+            }) { _ in }
+            await f.flywheel.projector.drain()
+
+            try await client.execute(uri: "/console", method: .get) { #expect($0.status == .seeOther && $0.headers[.location] == "/console/login") }
+            let wrong = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: form(["name": "owner", "password": "wrong horse"])) { $0 }
+            #expect(wrong.status == .unauthorized && String(buffer: wrong.body).contains("用户名或密码错误"))
+            let signedIn = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                    body: form(["name": "owner", "password": "correct horse"])) { $0 }
+            #expect(signedIn.status == .seeOther)
+            let cookie = try #require(signedIn.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            #expect(signedIn.headers[.setCookie]?.contains("HttpOnly") == true)
+
+            func get(_ uri: String) async throws -> String {
+                try await client.execute(uri: uri, method: .get, headers: [.cookie: cookie]) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                    return String(buffer: response.body)
+                }
+            }
+            let overview = try await get("/console?account=\(account)&lang=en")
+            #expect(overview.contains("<figcaption>Fans by tier</figcaption>") && overview.contains("role=\"img\""))
+            #expect(overview.contains("Total fans<b>5</b>") && overview.contains("passerby<b>3</b>"), "the numbers the API gives")
+            let fans = try await get("/console/fans?account=\(account)&tier=passerby")
+            #expect(["fan0", "fan1", "fan2"].allSatisfy(fans.contains) && !fans.contains("fan3"))
+            #expect(try await get("/console/fans/fan0?account=\(account)").contains("follow"))
+            let preview = try await get("/console/segments?account=\(account)&predicate=teir%20%3E%3D%20liking")
+            #expect(preview.contains("did you mean &#39;tier&#39;?"), "errors shown where they are")
+            #expect(try await get("/console/segments?account=\(account)&predicate=following").contains("<b>3</b>"))
+
+            // Forms need the session's CSRF token; signing out ends the session.
+            try await client.execute(uri: "/console/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                     body: form(["csrf": "forged"])) { #expect($0.status == .forbidden) }
+            let csrf = try #require(overview.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" })
+            try await client.execute(uri: "/console/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                     body: form(["csrf": String(csrf)])) { #expect($0.status == .seeOther) }
+            try await client.execute(uri: "/console", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .seeOther) }
+        }
+    }
+}
