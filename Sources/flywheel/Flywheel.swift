@@ -101,10 +101,13 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument(help: "The enterprise's or service provider's name.") var name: String
         @Flag(help: "Create a service provider, which manages enterprises.") var provider = false
         @Option(help: ArgumentHelp("Create the enterprise under this service provider.", valueName: "tenant-id")) var managedBy: String?
+        @Option(help: ArgumentHelp("The owner's console password (8 characters or more); the owner signs in as 'owner'.", valueName: "password"))
+        var password: String?
 
         func run() async throws {
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard (1...200).contains(trimmed.count) else { throw ValidationError("the name must be 1 to 200 characters") }
+            if let password, password.count < 8 { throw ValidationError("--password must be 8 characters or more") }
             let opened = try await store.open()
             let (flywheel, _) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
             var parent: Tenant?
@@ -117,6 +120,10 @@ struct TenantCommand: AsyncParsableCommand {
             let made = try await flywheel.tenancy.createTenant(name: trimmed, kind: provider ? .provider : .enterprise, provider: parent, actor: "cli")
             print("tenant \(made.tenant.id) (\(made.tenant.kind.rawValue)) created")
             print("owner API key (shown once, keep it): \(made.key.token)")
+            if let password {
+                try await flywheel.signIn.setPassword(password, of: made.owner, actor: "cli")
+                print("console: sign in at /console as 'owner' with the password given")
+            }
         }
     }
 

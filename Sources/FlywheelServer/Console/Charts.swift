@@ -49,12 +49,13 @@ enum Charts {
             "<span class=\"key\"><i style=\"background:\(palette[(s + 1) % palette.count])\"></i>\(html(line.label)) \(line.values.last ?? 0)</span>"
         }.joined()
         let description = series.map { "\($0.label): \($0.values.first ?? 0) on \(days.first ?? "") to \($0.values.last ?? 0) on \(days.last ?? "")" }.joined(separator: "; ")
-        return svg(title: title, description: description, width: width, height: height, body) + "<div class=\"legend\">\(legend)</div>"
+        return svg(title: title, description: description, width: width, height: height, body, after: "<div class=\"legend\">\(legend)</div>")
     }
 
     /// Vertical bars with their numbers.
     static func bars(title: String, _ items: [(label: String, value: Int)]) -> String {
-        let bar = 56.0, height = 200.0, bottom = 36.0
+        let height = 220.0, bottom = 36.0
+        let bar = min(90, 560 / Double(max(items.count, 1)) - 14)
         let top = Double(max(items.map(\.value).max() ?? 1, 1))
         var body = ""
         for (i, item) in items.enumerated() {
@@ -66,15 +67,15 @@ enum Charts {
                 <text x="\(f(x + bar / 2))" y="\(f(height - 14))" text-anchor="middle" class="label">\(html(item.label))</text>
                 """
         }
-        return svg(title: title, description: describe(items), width: max(200, 10 + Double(items.count) * (bar + 14)), height: height, body)
+        return svg(title: title, description: describe(items), width: 580, height: height, body)
     }
 
-    static func svg(title: String, description: String, width: Double, height: Double, _ body: String) -> String {
+    static func svg(title: String, description: String, width: Double, height: Double, _ body: String, after: String = "") -> String {
         let id = "c" + String(UInt32(truncatingIfNeeded: (title + description).hashValue), radix: 36)
         return """
             <figure class="chart"><figcaption>\(html(title))</figcaption>
             <svg viewBox="0 0 \(f(width)) \(f(height))" role="img" aria-labelledby="\(id)t \(id)d" xmlns="http://www.w3.org/2000/svg">
-            <title id="\(id)t">\(html(title))</title><desc id="\(id)d">\(html(description))</desc>\(body)</svg></figure>
+            <title id="\(id)t">\(html(title))</title><desc id="\(id)d">\(html(description))</desc>\(body)</svg>\(after)</figure>
             """
     }
 

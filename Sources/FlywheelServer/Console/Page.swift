@@ -71,7 +71,7 @@ struct Page {
         .card{background:#fff;border:1px solid #e2e8f0;border-radius:10px;padding:12px 16px}.card b{display:block;font-size:24px}
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:16px}
         figure.chart{background:#fff;border:1px solid #e2e8f0;border-radius:10px;margin:0;padding:12px}figcaption{font-weight:600;margin-bottom:6px}
-        svg{width:100%;height:auto}svg .label,svg .tick{font-size:12px;fill:#475569}svg .value{font-size:13px;font-weight:600;fill:#0f172a}svg .axis{stroke:#cbd5e1}
+        svg{width:100%;height:auto;max-height:300px}svg .label,svg .tick{font-size:12px;fill:#475569}svg .value{font-size:13px;font-weight:600;fill:#0f172a}svg .axis{stroke:#cbd5e1}
         .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:13px;margin-top:4px}.key i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px}
         table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #e2e8f0;border-radius:10px}
         th,td{text-align:left;padding:8px 10px;border-bottom:1px solid #f1f5f9;font-size:14px}th{background:#f1f5f9;font-weight:600}
