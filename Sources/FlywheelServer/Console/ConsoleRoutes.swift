@@ -21,6 +21,8 @@ struct ConsoleRoutes {
         console.get("fans", use: fans)
         console.get("fans/:openId", use: fan)
         console.get("segments", use: segments)
+        console.get("tags", use: tags)
+        console.get("settings", use: settings)
     }
 
     static func language(_ request: Request) -> Language {
@@ -256,6 +258,61 @@ struct ConsoleRoutes {
             <table><thead><tr><th>\(html(t("Name")))</th><th>\(html(t("Predicate")))</th><th>\(html(t("Size")))</th><th>\(html(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table>
             """
         return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
+    }
+}
+
+extension ConsoleRoutes {
+    // MARK: Tags and settings
+
+    @Sendable func tags(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let scope = try await scope(request, context)
+        var groups: [String: [String]] = [:]
+        for tenantId in Set(scope.accounts.map(\.tenantId)) {
+            for tag in try await store.tags(tenantId: tenantId) { groups[tag.group, default: []].append(tag.name) }
+        }
+        var rows = ""
+        for (group, names) in groups.sorted(by: { $0.key < $1.key }) {
+            var cells = ""
+            for name in names.sorted() {
+                var count = 0
+                for account in scope.accounts {
+                    count += try await flywheel.fanScan.preview(.has(field: "tags", value: name), of: account, now: flywheel.env.now(), sample: 0).count
+                }
+                cells += "<span class=\"pill\">\(html(name)) · \(count)</span>"
+            }
+            rows += "<tr><th>\(html(group))</th><td>\(cells)</td></tr>"
+        }
+        let body = groups.isEmpty ? "<p>—</p>" : "<table><tbody>\(rows)</tbody></table>"
+        return try await page(t("Tags"), nav: "Tags", request, context, scope: scope, path: "/console/tags", body: body)
+    }
+
+    @Sendable func settings(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let scope = try await scope(request, context)
+        guard scope.selected != nil, let account = scope.accounts.first else {
+            return try await page(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings",
+                                  body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
+        }
+        let rules = try await store.rules(of: account).rules
+        let tiers = [("true_love", rules.tiers.trueLove), ("liking", rules.tiers.liking), ("passerby", rules.tiers.passerby)].map {
+            "<tr><th>\(html(t($0.0)))</th><td><code>\(html($0.1.description))</code></td></tr>"
+        }.joined()
+        let tagRules = rules.tagRules.map { "<tr><th>\(html($0.tag))</th><td><code>\(html($0.when.description))</code></td></tr>" }.joined()
+        let points = rules.points.rules.sorted { $0.key.rawValue < $1.key.rawValue }.map { kind, rule in
+            "<tr><td>\(kind.rawValue)</td><td>\(rule.flat)</td><td>\(rule.perAmount) / \(rule.amountUnit)</td></tr>"
+        }.joined()
+        let levels = rules.levels.thresholds.enumerated().map { "<tr><td>\($0.offset + 1)</td><td>\($0.element)</td><td>\(rules.levels.dailyCaps[$0.offset + 1])</td></tr>" }.joined()
+        let users = try await store.users(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td>\($0.role.rawValue)</td></tr>" }.joined()
+        let apps = try await store.apps(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td><code>\(html($0.clientKey))</code></td></tr>" }.joined()
+        let body = """
+            <div class="grid"><div><h2>\(html(t("Tier rules")))</h2><table><tbody>\(tiers)</tbody></table>
+            <h2>\(html(t("Auto-tag rules")))</h2><table><tbody>\(tagRules.isEmpty ? "<tr><td>—</td></tr>" : tagRules)</tbody></table>
+            <h2>\(html(t("Users")))</h2><table><tbody>\(users)</tbody></table><h2>\(html(t("Platform apps")))</h2><table><tbody>\(apps)</tbody></table></div>
+            <div><h2>\(html(t("Points")))</h2><table><thead><tr><th></th><th>\(html(t("Flat")))</th><th>\(html(t("Per amount")))</th></tr></thead><tbody>\(points)</tbody></table>
+            <h2>\(html(t("Levels")))</h2><table><thead><tr><th>\(html(t("Level")))</th><th>\(html(t("Points")))</th><th>\(html(t("Daily cap")))</th></tr></thead><tbody>\(levels)</tbody></table></div></div>
+            """
+        return try await page(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings", body: body)
     }
 }
 

@@ -24,6 +24,8 @@ enum Language: String, CaseIterable, Sendable {
         "State": "状态", "New segment": "新建人群", "Save segment": "保存人群", "Transitions, 30 days": "近 30 天分层流转",
         "Total fans": "粉丝总数", "Choose an account to see its fans.": "请选择一个账号查看粉丝。", "Any tier": "全部分层",
         "Groups": "粉丝群", "Interests": "兴趣", "Notes and actions": "备注与操作", "Language": "语言",
+        "Tier rules": "分层规则", "Auto-tag rules": "自动标签规则", "Users": "成员", "Platform apps": "平台应用", "Points": "积分",
+        "Flat": "每次", "Per amount": "按数额", "Levels": "等级", "Daily cap": "每日上限",
     ]
 }
 
@@ -39,7 +41,7 @@ struct Page {
     func response(status: HTTPResponse.Status = .ok) -> Response {
         let t = language
         let menu = nav.map { current in
-            [("Overview", "/console"), ("Fans", "/console/fans"), ("Segments", "/console/segments")].map { label, href in
+            [("Overview", "/console"), ("Fans", "/console/fans"), ("Segments", "/console/segments"), ("Tags", "/console/tags"), ("Settings", "/console/settings")].map { label, href in
                 "<a href=\"\(href)\(scopeQuery)\"\(label == current ? " aria-current=\"page\"" : "")>\(html(t(label)))</a>"
             }.joined()
         } ?? ""
