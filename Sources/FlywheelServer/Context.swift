@@ -10,6 +10,8 @@ public struct FlywheelRequestContext: RequestContext {
     public var tenantIds: [String] = []
     /// The console session, for its CSRF token.
     public var session: SessionRecord?
+    /// A console form's fields, read once by `SessionMiddleware` to check its CSRF token.
+    public var form: [String: String] = [:]
 
     public init(source: Source) {
         coreContext = .init(source: source)

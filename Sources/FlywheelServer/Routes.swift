@@ -281,7 +281,12 @@ struct APIRoutes {
         let account = try await account(context)
         let openId = try context.parameters.require("openId")
         guard let fan = try await store.fan(of: account, openId: openId) else { throw APIError.notFound("fan \(openId)") }
-        let limit = try request.pageLimit()
+        return FanDetail(fan: FanView(fan), timeline: try await Self.timeline(of: openId, in: account, limit: try request.pageLimit(), store: store))
+    }
+
+    /// Newest first: the fan's events, operators' tags and notes, and what the system did (tier
+    /// changes, segment entries and exits, rule tags): what the API and the console show.
+    static func timeline(of openId: String, in account: Account, limit: Int, store: any Store) async throws -> [TimelineEntry] {
         let names = Dictionary(try await store.segments(of: account).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         // What the system did comes just above the event that caused it (same time, newer).
         let system = Int64.max
@@ -301,7 +306,7 @@ struct APIRoutes {
             entries.append((a.at, system, TimelineEntry(at: a.at, actor: "system", kind: a.action, detail: "\(a.detail) (rule)")))
         }
         entries.sort { ($0.at, $0.order) > ($1.at, $1.order) }
-        return FanDetail(fan: FanView(fan), timeline: entries.prefix(limit).map(\.entry))
+        return entries.prefix(limit).map(\.entry)
     }
 
     // MARK: Segments
@@ -341,12 +346,18 @@ struct APIRoutes {
         guard caller.role.configuresRules else { throw APIError.forbidden }
         let account = try await account(context)
         let body = try await request.decodeJSON(NewSegment.self, context: context)
+        return Created(body: SegmentView(try await create(name: try Validate.name(body.name, field: "name"), predicate: body.predicate, in: account,
+                                                          actor: "user:\(caller.userId)")))
+    }
+
+    /// A new segment, built by its full scan (or failed, with the reason).
+    func create(name: String, predicate: FanPredicate, in account: Account, actor: String) async throws -> Segment {
         let now = env.now()
-        let segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: try Validate.name(body.name, field: "name"),
-                              predicate: body.predicate, state: .building, createdAt: now, updatedAt: now)
-        try await store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.create",
+        let segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name,
+                              predicate: predicate, state: .building, createdAt: now, updatedAt: now)
+        try await store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: actor, action: "segment.create",
                                                                target: segment.id, detail: segment.storedPredicate))
-        return Created(body: SegmentView(try await build(segment, of: account)))
+        return try await build(segment, of: account)
     }
 
     /// The full scan; a failure is recorded on the segment (state `failed`, with the reason), never silent.
@@ -468,6 +479,12 @@ struct APIRoutes {
 
     @Sendable func segmentPortrait(_ request: Request, context: FlywheelRequestContext) async throws -> PortraitView {
         let (account, segment) = try await segment(context)
+        let portrait = try await Self.portrait(of: segment, in: account, store: store)
+        return PortraitView(size: portrait.size, distributions: portrait.distributions)
+    }
+
+    /// The segment's portrait with tiers by name and `following` as true/false: what API and console show.
+    static func portrait(of segment: Segment, in account: Account, store: any Store) async throws -> Portrait {
         var portrait = try await store.portrait(ofSegment: segment.id, of: account)
         portrait.distributions["tier"] = Dictionary(uniqueKeysWithValues: (portrait.distributions["tier"] ?? [:]).map {
             (Int($0.key).flatMap(Tier.init(rawValue:))?.name ?? $0.key, $0.value)
@@ -475,14 +492,18 @@ struct APIRoutes {
         portrait.distributions["following"] = Dictionary(uniqueKeysWithValues: (portrait.distributions["following"] ?? [:]).map {
             ($0.key == "1" ? "true" : "false", $0.value)
         })
-        return PortraitView(size: portrait.size, distributions: portrait.distributions)
+        return portrait
     }
 
     /// The members as CSV of open_ids for ad targeting: plain, or SHA-256 hashed (`?hash=sha256`).
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let (account, segment) = try await segment(context)
+        return try await Self.export(segment, of: account, hash: request.query("hash"), store: store)
+    }
+
+    static func export(_ segment: Segment, of account: Account, hash: String?, store: any Store) async throws -> Response {
         let hashed: Bool
-        switch request.query("hash") {
+        switch hash {
         case nil: hashed = false
         case "sha256": hashed = true
         case let other?: throw APIError.invalid("hash", "'\(other)' is not supported; use sha256 or leave it out")

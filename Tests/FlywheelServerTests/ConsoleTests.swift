@@ -57,6 +57,31 @@ import Testing
             await f.flywheel.projector.drain()
             #expect(try await get("/console/tags?account=\(account)").contains("vip · 2"))
 
+            // Operators act on a fan from its page; the timeline shows who did what.
+            let csrfValue = try #require(overview.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" }).description
+            func post(_ uri: String, _ fields: [String: String]) async throws -> HTTPFields {
+                try await client.execute(uri: uri, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: form(fields.merging(["csrf": csrfValue]) { a, _ in a })) { response in
+                    #expect(response.status == .seeOther, "\(uri): \(String(buffer: response.body))")
+                    return response.headers
+                }
+            }
+            _ = try await post("/console/fans/fan3/tags?account=\(account)", ["tag": "vip", "op": "add"])
+            _ = try await post("/console/fans/fan3/notes?account=\(account)", ["text": "约了周六到店"])
+            let fan3 = try await get("/console/fans/fan3?account=\(account)")
+            #expect(fan3.contains("<span class=\"pill\">vip</span>") && fan3.contains("约了周六到店") && fan3.contains("tag_added"))
+            let refused = try await post("/console/fans/fan3/tags?account=\(account)", ["tag": "gold", "op": "add"])
+            #expect(refused[.location]?.contains("error=") == true, "an undefined tag is refused with the reason on the page")
+
+            // A previewed predicate can be saved; its page has the portrait and the export.
+            #expect(try await get("/console/segments?account=\(account)&predicate=following").contains("name=\"name\""))
+            let saved = try await post("/console/segments?account=\(account)", ["predicate": "following", "name": "Followers"])
+            let segmentPage = try #require(saved[.location])
+            let detail = try await get(segmentPage)
+            #expect(detail.contains("<b>3</b>") && detail.contains("<figcaption>分层</figcaption>"))
+            let csv = try await get(segmentPage.replacingOccurrences(of: "?", with: "/export?"))
+            #expect(csv == "open_id\nfan0\nfan1\nfan2\n")
+
             // Forms need the session's CSRF token; signing out ends the session.
             try await client.execute(uri: "/console/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
                                      body: form(["csrf": "forged"])) { #expect($0.status == .forbidden) }

@@ -20,7 +20,12 @@ struct ConsoleRoutes {
         console.get("", use: overview)
         console.get("fans", use: fans)
         console.get("fans/:openId", use: fan)
+        console.post("fans/:openId/tags", use: tagFan)
+        console.post("fans/:openId/notes", use: noteFan)
         console.get("segments", use: segments)
+        console.post("segments", use: saveSegment)
+        console.get("segments/:segmentId", use: segment)
+        console.get("segments/:segmentId/export", use: exportSegment)
         console.get("tags", use: tags)
         console.get("settings", use: settings)
     }
@@ -80,10 +85,15 @@ struct ConsoleRoutes {
 
     // MARK: Scope: one account, or every account of an enterprise
 
+    /// One account (`?account=acc_…`), one enterprise's matrix (`?account=tenant:ten_…`), or
+    /// every account the user may see.
     struct Scope {
         var accounts: [Account]
         var all: [Account]
         var selected: String?
+
+        /// One account, for the pages that show one account's fans.
+        var account: Account? { selected?.hasPrefix("tenant:") == false ? accounts.first : nil }
 
         /// `?account=` keeps the switcher's choice across pages.
         var query: String { selected.map { "?account=\($0)" } ?? "" }
@@ -91,16 +101,26 @@ struct ConsoleRoutes {
 
     func scope(_ request: Request, _ context: FlywheelRequestContext) async throws -> Scope {
         let all = try await store.accounts(tenantIds: context.tenantIds)
-        let selected = request.uri.queryParameters.get("account").map { String($0) }
-        if let selected, let account = all.first(where: { $0.id == selected }) { return Scope(accounts: [account], all: all, selected: selected) }
-        return Scope(accounts: all, all: all, selected: nil)
+        guard let selected = request.uri.queryParameters.get("account").map({ String($0) }), !selected.isEmpty else {
+            return Scope(accounts: all, all: all, selected: nil)
+        }
+        let chosen = selected.hasPrefix("tenant:")
+            ? all.filter { "tenant:\($0.tenantId)" == selected }
+            : all.filter { $0.id == selected }
+        return chosen.isEmpty ? Scope(accounts: all, all: all, selected: nil) : Scope(accounts: chosen, all: all, selected: selected)
     }
 
     func switcher(_ scope: Scope, _ t: Language, path: String) async throws -> String {
-        var names: [String: String] = [:]
-        for tenantId in Set(scope.all.map(\.tenantId)) { names[tenantId] = try await store.tenant(id: tenantId)?.name }
-        let options = scope.all.sorted { (names[$0.tenantId] ?? "", $0.name) < (names[$1.tenantId] ?? "", $1.name) }.map { account in
-            "<option value=\"\(html(account.id))\"\(account.id == scope.selected ? " selected" : "")>\(html(names[account.tenantId] ?? "")) · \(html(account.name))</option>"
+        var groups: [(name: String, id: String, accounts: [Account])] = []
+        for (tenantId, accounts) in Dictionary(grouping: scope.all, by: \.tenantId) {
+            groups.append((try await store.tenant(id: tenantId)?.name ?? tenantId, tenantId, accounts.sorted { $0.name < $1.name }))
+        }
+        func option(_ value: String, _ label: String) -> String {
+            "<option value=\"\(html(value))\"\(value == scope.selected ? " selected" : "")>\(html(label))</option>"
+        }
+        let options = groups.sorted { $0.name < $1.name }.map { group in
+            "<optgroup label=\"\(html(group.name))\">" + option("tenant:\(group.id)", "\(group.name) · \(t("All accounts"))")
+                + group.accounts.map { option($0.id, "\(group.name) · \($0.name)") }.joined() + "</optgroup>"
         }.joined()
         return """
             <form method="get" action="\(path)"><select name="account" aria-label="\(html(t("Account")))" onchange="this.form.submit()">
@@ -168,7 +188,7 @@ struct ConsoleRoutes {
     @Sendable func fans(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard scope.selected != nil, let account = scope.accounts.first else {
+        guard let account = scope.account else {
             return try await page(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans",
                                   body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
         }
@@ -203,28 +223,86 @@ struct ConsoleRoutes {
         let t = Self.language(request)
         let scope = try await scope(request, context)
         let openId = try context.parameters.require("openId")
-        guard scope.selected != nil, let account = scope.accounts.first, let fan = try await store.fan(of: account, openId: openId) else {
+        guard let account = scope.account, let fan = try await store.fan(of: account, openId: openId) else {
             throw APIError.notFound("fan \(openId)")
         }
-        let timeline = try await store.timeline(of: account, openId: openId, limit: 50)
-        let transitions = try await store.transitions(of: account, openId: openId, limit: 20)
+        let timeline = try await APIRoutes.timeline(of: openId, in: account, limit: 60, store: store)
         let profile = zip(FanProfile.attributeNames, fan.profile.attributeValues).compactMap { name, value in value.map { "\(name): \($0)" } }
         let pills = { (items: [String]) in items.map { "<span class=\"pill\">\(html($0))</span>" }.joined() }
-        let events = timeline.map { stored in
-            "<tr><td>\(Time.iso(stored.event.occurredAt).prefix(16).replacingOccurrences(of: "T", with: " "))</td><td>\(html(stored.event.kind.rawValue))</td><td>\(html(stored.event.channel.rawValue))</td><td>\(html(stored.event.attributes["text"] ?? stored.event.ref ?? ""))</td></tr>"
+        let lines = timeline.map { entry in
+            "<tr><td>\(entry.at.prefix(16).replacingOccurrences(of: "T", with: " "))</td><td>\(html(t(entry.actor)))</td><td>\(html(entry.kind))</td><td>\(html(entry.detail ?? ""))</td></tr>"
         }.joined()
-        let moves = transitions.map { "<tr><td>\(Time.iso($0.at).prefix(10))</td><td>\(html(t($0.from?.name ?? "new"))) → \(html(t($0.to.name)))</td><td>\(html($0.cause))</td></tr>" }.joined()
+        var actions = ""
+        if context.principal?.role.worksWithFans == true, let csrf = context.session?.csrf {
+            let path = "/console/fans/\(html(Self.pathComponent(openId)))"
+            let defined = try await store.tags(tenantId: account.tenantId)
+            let options = defined.map { "<option value=\"\(html($0.name))\">\(html($0.group)) · \(html($0.name))</option>" }.joined()
+            actions = """
+                <div class="grid"><form class="inline" method="post" action="\(path)/tags?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
+                <select name="tag" aria-label="\(html(t("Tags")))">\(options)</select>
+                <button class="primary" name="op" value="add">\(html(t("Add tag")))</button><button name="op" value="remove">\(html(t("Remove tag")))</button></form>
+                <form class="inline" method="post" action="\(path)/notes?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
+                <input name="text" size="40" required maxlength="2000" aria-label="\(html(t("Note")))" placeholder="\(html(t("Note")))">
+                <button class="primary">\(html(t("Add note")))</button></form></div>
+                """
+        }
+        let notice = request.uri.queryParameters.get("error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
         let body = """
-            <div class="cards">
+            \(notice)<div class="cards">
             <div class="card">\(html(t("Tier")))<b>\(html(t(fan.tier.name)))</b></div><div class="card">\(html(t("Level")))<b>\(fan.level)</b></div>
             <div class="card">\(html(t("Intimacy")))<b>\(fan.intimacy)</b></div><div class="card">\(html(t("GMV")))<b>¥\(fan.gmv / 100)</b></div>
             <div class="card">\(html(t(fan.following ? "Following" : "Not following")))<b>\(html(t(fan.firstDomain.rawValue)))</b></div></div>
             <h2>\(html(t("Profile")))</h2><p>\(pills(profile))</p>
             <p>\(html(t("Tags"))): \(pills(fan.tags.sorted())) · \(html(t("Interests"))): \(pills(fan.profile.interests.sorted())) · \(html(t("Groups"))): \(pills(fan.groups.filter(\.value.member).keys.sorted()))</p>
-            <h2>\(html(t("Timeline")))</h2><table><tbody>\(events)</tbody></table>
-            <h2>\(html(t("Transitions, 30 days")))</h2><table><tbody>\(moves)</tbody></table>
+            \(actions)
+            <h2>\(html(t("Timeline")))</h2><table><tbody>\(lines)</tbody></table>
             """
         return try await page(fan.nickname ?? fan.openId, nav: "Fans", request, context, scope: scope, path: "/console/fans", body: body)
+    }
+
+    static func pathComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
+    }
+
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+
+    /// Back to the fan's page, with what went wrong if anything did.
+    func backToFan(_ openId: String, _ account: Account, error: String? = nil) -> Response {
+        let location = "/console/fans/\(Self.pathComponent(openId))?account=\(account.id)" + (error.map { "&error=\(Self.queryValue($0))" } ?? "")
+        return Response(status: .seeOther, headers: [.location: location])
+    }
+
+    @Sendable func tagFan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.worksWithFans else { throw APIError.forbidden }
+        let openId = try context.parameters.require("openId")
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let tag = context.form["tag"] ?? ""
+        let add = context.form["op"] != "remove"
+        do {
+            _ = try await flywheel.tagging.tag(.fans([openId]), of: account, add: add ? [tag] : [], remove: add ? [] : [tag], actor: "user:\(caller.userId)")
+        } catch Tagging.Failure.invalid(_, let message) {
+            return backToFan(openId, account, error: message)
+        }
+        // Applied now rather than at the projector's next turn, so the page shows it.
+        await flywheel.projector.runOnce()
+        return backToFan(openId, account)
+    }
+
+    @Sendable func noteFan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.worksWithFans else { throw APIError.forbidden }
+        let openId = try context.parameters.require("openId")
+        guard let account = try await scope(request, context).account, try await store.fan(of: account, openId: openId) != nil else {
+            throw APIError.notFound("fan \(openId)")
+        }
+        let text = (context.form["text"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...2_000).contains(text.count) else { return backToFan(openId, account, error: "text: must be 1 to 2,000 characters") }
+        _ = try await flywheel.tagging.note(text, about: openId, of: account, actor: "user:\(caller.userId)")
+        await flywheel.projector.runOnce()
+        return backToFan(openId, account)
     }
 
     // MARK: Segments
@@ -232,7 +310,7 @@ struct ConsoleRoutes {
     @Sendable func segments(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard scope.selected != nil, let account = scope.accounts.first else {
+        guard let account = scope.account else {
             return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments",
                                   body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
         }
@@ -249,12 +327,20 @@ struct ConsoleRoutes {
             }
         }
         let rows = try await store.segments(of: account).map { s in
-            "<tr><td>\(html(s.name))</td><td><code>\(html(s.predicate?.description ?? "static"))</code></td><td>\(s.size)</td><td>\(s.state.rawValue)</td></tr>"
+            "<tr><td><a href=\"/console/segments/\(s.id)?account=\(account.id)\">\(html(s.name))</a></td><td><code>\(html(s.predicate?.description ?? "static"))</code></td><td>\(s.size)</td><td>\(s.state.rawValue)</td></tr>"
         }.joined()
+        var save = ""
+        if !text.isEmpty, result.contains("class=\"ok\""), context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
+            save = """
+                <form class="inline" method="post" action="/console/segments?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
+                <input type="hidden" name="predicate" value="\(html(text))"><input name="name" required maxlength="200" aria-label="\(html(t("Name")))" placeholder="\(html(t("Name")))">
+                <button class="primary">\(html(t("Save segment")))</button></form>
+                """
+        }
         let body = """
             <form class="inline" method="get" action="/console/segments"><input type="hidden" name="account" value="\(html(account.id))">
             <input name="predicate" value="\(html(text))" size="70" aria-label="\(html(t("Predicate")))" placeholder="tier >= liking and last_active within 30d">
-            <button class="primary">\(html(t("Preview")))</button></form>\(result)
+            <button class="primary">\(html(t("Preview")))</button></form>\(result)\(save)
             <table><thead><tr><th>\(html(t("Name")))</th><th>\(html(t("Predicate")))</th><th>\(html(t("Size")))</th><th>\(html(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table>
             """
         return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
@@ -262,6 +348,52 @@ struct ConsoleRoutes {
 }
 
 extension ConsoleRoutes {
+    // MARK: One segment
+
+    @Sendable func saveSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let text = context.form["predicate"] ?? ""
+        let predicate: FanPredicate
+        do { predicate = try FanPredicate.parse(text) } catch { throw APIError.invalid("predicate", error.description) }
+        let name = try Validate.name(context.form["name"] ?? "", field: "name")
+        let segment = try await APIRoutes(flywheel: flywheel).create(name: name, predicate: predicate, in: account, actor: "user:\(caller.userId)")
+        return Response(status: .seeOther, headers: [.location: "/console/segments/\(segment.id)?account=\(account.id)"])
+    }
+
+    func chosenSegment(_ request: Request, _ context: FlywheelRequestContext) async throws -> (Scope, Account, Segment) {
+        let scope = try await scope(request, context)
+        let id = try context.parameters.require("segmentId")
+        guard let account = scope.account, let segment = try await store.segment(id: id, of: account) else { throw APIError.notFound("segment \(id)") }
+        return (scope, account, segment)
+    }
+
+    @Sendable func segment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let (scope, account, segment) = try await chosenSegment(request, context)
+        let portrait = try await APIRoutes.portrait(of: segment, in: account, store: store)
+        func chart(_ title: String, _ dimension: String, translate: Bool = false, top: Int = 8) -> String {
+            let items = (portrait.distributions[dimension] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top)
+            return Charts.bars(title: t(title), items.map { (translate ? t($0.key) : ($0.key.isEmpty ? "—" : $0.key), $0.value) })
+        }
+        let export = "/console/segments/\(segment.id)/export?account=\(account.id)"
+        let body = """
+            <div class="cards"><div class="card">\(html(t("Size")))<b>\(segment.size)</b></div><div class="card">\(html(t("State")))<b>\(segment.state.rawValue)</b></div></div>
+            <p><code>\(html(segment.predicate?.description ?? "static"))</code>\(segment.failure.map { " <span class=\"error\">\(html($0))</span>" } ?? "")</p>
+            <p><a href="\(export)">\(html(t("Export CSV")))</a> · <a href="\(export)&hash=sha256">\(html(t("Export SHA-256")))</a></p>
+            <h2>\(html(t("Portrait")))</h2><div class="grid">
+            \(chart("Tier", "tier", translate: true))\(chart("Gender", "gender", translate: true))\(chart("Age band", "age_band"))
+            \(chart("First domain", "first_domain", translate: true))\(chart("Interests", "interests"))\(chart("Level", "level", top: 12))</div>
+            """
+        return try await page(segment.name, nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
+    }
+
+    @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let (_, account, segment) = try await chosenSegment(request, context)
+        return try await APIRoutes.export(segment, of: account, hash: request.uri.queryParameters.get("hash").map { String($0) }, store: store)
+    }
+
     // MARK: Tags and settings
 
     @Sendable func tags(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -290,7 +422,7 @@ extension ConsoleRoutes {
     @Sendable func settings(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard scope.selected != nil, let account = scope.accounts.first else {
+        guard let account = scope.account else {
             return try await page(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings",
                                   body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
         }
@@ -331,11 +463,8 @@ struct SessionMiddleware: RouterMiddleware {
         context.session = found.session
         context.tenantIds = try await flywheel.tenancy.reachableTenants(of: found.principal)
         if request.method == .post {
-            var request = request
-            let form = try await ConsoleRoutes.form(request)
-            guard form["csrf"] == found.session.csrf else { throw APIError(.forbidden, "csrf", "the form is stale or forged; reload the page") }
-            request.body = .init(buffer: ByteBuffer())
-            return try await next(request, context)
+            context.form = try await ConsoleRoutes.form(request)
+            guard context.form["csrf"] == found.session.csrf else { throw APIError(.forbidden, "csrf", "the form is stale or forged; reload the page") }
         }
         return try await next(request, context)
     }

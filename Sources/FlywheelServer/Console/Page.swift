@@ -25,6 +25,9 @@ enum Language: String, CaseIterable, Sendable {
         "Total fans": "粉丝总数", "Choose an account to see its fans.": "请选择一个账号查看粉丝。", "Any tier": "全部分层",
         "Groups": "粉丝群", "Interests": "兴趣", "Notes and actions": "备注与操作", "Language": "语言",
         "Tier rules": "分层规则", "Auto-tag rules": "自动标签规则", "Users": "成员", "Platform apps": "平台应用", "Points": "积分",
+        "Add tag": "打标签", "Remove tag": "去标签", "Note": "备注", "Add note": "添加备注", "fan": "粉丝", "operator": "运营", "system": "系统",
+        "Export CSV": "导出 CSV", "Export SHA-256": "导出 SHA-256", "Portrait": "人群画像", "Gender": "性别", "Age band": "年龄段",
+        "First domain": "首次来源", "female": "女", "male": "男", "Segment saved": "人群已保存",
         "Flat": "每次", "Per amount": "按数额", "Levels": "等级", "Daily cap": "每日上限",
     ]
 }
