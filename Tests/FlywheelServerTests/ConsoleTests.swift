@@ -82,6 +82,16 @@ import Testing
             let csv = try await get(segmentPage.replacingOccurrences(of: "?", with: "/export?"))
             #expect(csv == "open_id\nfan0\nfan1\nfan2\n")
 
+            // Tags are defined and tier rules changed from the console; a bad rule comes back with its reason.
+            _ = try await post("/console/tags?account=\(account)", ["group": "stage", "name": "到店"])
+            #expect(try await get("/console/tags?account=\(account)").contains("到店 · 0"))
+            let bad = try await post("/console/settings?account=\(account)", ["trueLove": "following and levle >= 9", "liking": "following and level >= 4", "passerby": "following"])
+            let back = try await get(try #require(bad[.location]))
+            #expect(back.contains("did you mean &#39;level&#39;?") && back.contains("value=\"following and levle &gt;= 9\""))
+            _ = try await post("/console/settings?account=\(account)", ["trueLove": "following and tags has vip", "liking": "following and level >= 4", "passerby": "following"])
+            #expect(try await f.flywheel.env.store.rules(of: try #require(await f.flywheel.env.store.account(id: account, tenantIds: [f.tenantId]))).rules.tiers.trueLove
+                    == (try FanPredicate.parse("following and tags has vip")))
+
             // Forms need the session's CSRF token; signing out ends the session.
             try await client.execute(uri: "/console/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
                                      body: form(["csrf": "forged"])) { #expect($0.status == .forbidden) }

@@ -27,7 +27,9 @@ struct ConsoleRoutes {
         console.get("segments/:segmentId", use: segment)
         console.get("segments/:segmentId/export", use: exportSegment)
         console.get("tags", use: tags)
+        console.post("tags", use: createTag)
         console.get("settings", use: settings)
+        console.post("settings", use: saveTierRules)
     }
 
     static func language(_ request: Request) -> Language {
@@ -237,10 +239,13 @@ struct ConsoleRoutes {
             let path = "/console/fans/\(html(Self.pathComponent(openId)))"
             let defined = try await store.tags(tenantId: account.tenantId)
             let options = defined.map { "<option value=\"\(html($0.name))\">\(html($0.group)) · \(html($0.name))</option>" }.joined()
-            actions = """
-                <div class="grid"><form class="inline" method="post" action="\(path)/tags?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
+            let tagForm = defined.isEmpty ? "<p><a href=\"/console/tags?account=\(account.id)\">\(html(t("Tags")))</a></p>" : """
+                <form class="inline" method="post" action="\(path)/tags?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
                 <select name="tag" aria-label="\(html(t("Tags")))">\(options)</select>
                 <button class="primary" name="op" value="add">\(html(t("Add tag")))</button><button name="op" value="remove">\(html(t("Remove tag")))</button></form>
+                """
+            actions = """
+                <div class="grid">\(tagForm)
                 <form class="inline" method="post" action="\(path)/notes?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
                 <input name="text" size="40" required maxlength="2000" aria-label="\(html(t("Note")))" placeholder="\(html(t("Note")))">
                 <button class="primary">\(html(t("Add note")))</button></form></div>
@@ -251,8 +256,8 @@ struct ConsoleRoutes {
             \(notice)<div class="cards">
             <div class="card">\(html(t("Tier")))<b>\(html(t(fan.tier.name)))</b></div><div class="card">\(html(t("Level")))<b>\(fan.level)</b></div>
             <div class="card">\(html(t("Intimacy")))<b>\(fan.intimacy)</b></div><div class="card">\(html(t("GMV")))<b>¥\(fan.gmv / 100)</b></div>
-            <div class="card">\(html(t(fan.following ? "Following" : "Not following")))<b>\(html(t(fan.firstDomain.rawValue)))</b></div></div>
-            <h2>\(html(t("Profile")))</h2><p>\(pills(profile))</p>
+            <div class="card">\(html(t("Source")))<b>\(html(t(fan.firstDomain.rawValue)))</b></div></div>
+            <h2>\(html(t("Profile")))</h2><p>\(pills([t(fan.following ? "Following" : "Not following")] + profile))</p>
             <p>\(html(t("Tags"))): \(pills(fan.tags.sorted())) · \(html(t("Interests"))): \(pills(fan.profile.interests.sorted())) · \(html(t("Groups"))): \(pills(fan.groups.filter(\.value.member).keys.sorted()))</p>
             \(actions)
             <h2>\(html(t("Timeline")))</h2><table><tbody>\(lines)</tbody></table>
@@ -415,8 +420,53 @@ extension ConsoleRoutes {
             }
             rows += "<tr><th>\(html(group))</th><td>\(cells)</td></tr>"
         }
-        let body = groups.isEmpty ? "<p>—</p>" : "<table><tbody>\(rows)</tbody></table>"
+        var body = groups.isEmpty ? "<p>—</p>" : "<table><tbody>\(rows)</tbody></table>"
+        if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
+            body = """
+                <form class="inline" method="post" action="/console/tags\(scope.query)"><input type="hidden" name="csrf" value="\(html(csrf))">
+                <input name="group" required maxlength="200" aria-label="\(html(t("Tag group")))" placeholder="\(html(t("Tag group")))">
+                <input name="name" required maxlength="50" aria-label="\(html(t("Name")))" placeholder="\(html(t("Name")))">
+                <button class="primary">\(html(t("New tag")))</button></form>
+                """ + body
+        }
         return try await page(t("Tags"), nav: "Tags", request, context, scope: scope, path: "/console/tags", body: body)
+    }
+
+    /// Saves the tier rules; the projector re-places every fan. A rule that does not parse or
+    /// check comes back to the form with the reason and the text as typed.
+    @Sendable func saveTierRules(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let texts = ["trueLove", "liking", "passerby"].map { ($0, context.form[$0] ?? "") }
+        let back = "/console/settings?account=\(account.id)" + texts.map { "&\($0.0)=\(Self.queryValue($0.1))" }.joined()
+        var rules = try await store.rules(of: account).rules
+        do {
+            func parse(_ field: String) throws -> FanPredicate {
+                do { return try FanPredicate.parse(context.form[field] ?? "") } catch { throw RuleError.invalid(field: "tiers.\(field)", error.description) }
+            }
+            rules.tiers = TierRules(passerby: try parse("passerby"), liking: try parse("liking"), trueLove: try parse("trueLove"))
+            try rules.validate()
+        } catch RuleError.invalid(let field, let message) {
+            return Response(status: .seeOther, headers: [.location: back + "&error=" + Self.queryValue("\(field): \(message)")])
+        }
+        _ = try await store.setRules(rules, of: account, audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
+                                                                              action: "rules.update", target: account.id))
+        return Response(status: .seeOther, headers: [.location: "/console/settings?account=\(account.id)"])
+    }
+
+    /// Defines a tag in the tenant of the chosen scope (the caller's own when it spans several).
+    @Sendable func createTag(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let scope = try await scope(request, context)
+        let tenantId = Set(scope.accounts.map(\.tenantId)).count == 1 ? scope.accounts[0].tenantId : caller.tenantId
+        let name = (context.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard SetField.isValidName(name) else { throw APIError.invalid("name", "must be 1 to 50 characters without ',' or '='") }
+        let tag = TagDefinition(name: name, group: try Validate.name(context.form["group"] ?? "", field: "group"), createdAt: flywheel.env.now())
+        try await store.createTag(tag, tenantId: tenantId, audit: flywheel.env.audit(tenantId: tenantId, actor: "user:\(caller.userId)", action: "tag.create",
+                                                                                  target: tag.name, detail: tag.group))
+        return Response(status: .seeOther, headers: [.location: "/console/tags\(scope.query)"])
     }
 
     @Sendable func settings(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -427,9 +477,17 @@ extension ConsoleRoutes {
                                   body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
         }
         let rules = try await store.rules(of: account).rules
-        let tiers = [("true_love", rules.tiers.trueLove), ("liking", rules.tiers.liking), ("passerby", rules.tiers.passerby)].map {
-            "<tr><th>\(html(t($0.0)))</th><td><code>\(html($0.1.description))</code></td></tr>"
+        let editable = context.principal?.role.configuresRules == true
+        let tiers = [("trueLove", "true_love", rules.tiers.trueLove), ("liking", "liking", rules.tiers.liking), ("passerby", "passerby", rules.tiers.passerby)].map {
+            let text = request.uri.queryParameters.get($0.0).map { String($0) } ?? $0.2.description
+            return "<tr><th><label for=\"\($0.0)\">\(html(t($0.1)))</label></th><td>" + (editable
+                ? "<input id=\"\($0.0)\" name=\"\($0.0)\" value=\"\(html(text))\" size=\"48\">" : "<code>\(html(text))</code>") + "</td></tr>"
         }.joined()
+        let tierError = request.uri.queryParameters.get("error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
+        let tierForm = editable ? """
+            \(tierError)<form method="post" action="/console/settings?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(context.session?.csrf ?? ""))">
+            <table><tbody>\(tiers)</tbody></table><p><button class="primary">\(html(t("Save")))</button></p></form>
+            """ : "<table><tbody>\(tiers)</tbody></table>"
         let tagRules = rules.tagRules.map { "<tr><th>\(html($0.tag))</th><td><code>\(html($0.when.description))</code></td></tr>" }.joined()
         let points = rules.points.rules.sorted { $0.key.rawValue < $1.key.rawValue }.map { kind, rule in
             "<tr><td>\(kind.rawValue)</td><td>\(rule.flat)</td><td>\(rule.perAmount) / \(rule.amountUnit)</td></tr>"
@@ -438,7 +496,7 @@ extension ConsoleRoutes {
         let users = try await store.users(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td>\($0.role.rawValue)</td></tr>" }.joined()
         let apps = try await store.apps(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td><code>\(html($0.clientKey))</code></td></tr>" }.joined()
         let body = """
-            <div class="grid"><div><h2>\(html(t("Tier rules")))</h2><table><tbody>\(tiers)</tbody></table>
+            <div class="grid"><div><h2>\(html(t("Tier rules")))</h2>\(tierForm)
             <h2>\(html(t("Auto-tag rules")))</h2><table><tbody>\(tagRules.isEmpty ? "<tr><td>—</td></tr>" : tagRules)</tbody></table>
             <h2>\(html(t("Users")))</h2><table><tbody>\(users)</tbody></table><h2>\(html(t("Platform apps")))</h2><table><tbody>\(apps)</tbody></table></div>
             <div><h2>\(html(t("Points")))</h2><table><thead><tr><th></th><th>\(html(t("Flat")))</th><th>\(html(t("Per amount")))</th></tr></thead><tbody>\(points)</tbody></table>

@@ -1,0 +1,182 @@
+import AsyncHTTPClient
+import FlywheelSimulator
+import Foundation
+import NIOCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// A W3C WebDriver session on chromedriver: enough to sign in, open pages, read them and take
+/// screenshots. (AsyncHTTPClient, not URLSession: Foundation on Linux refuses chromedriver's
+/// headers, which have no space after the colon.)
+struct WebDriver {
+    let base: String
+    var session = ""
+
+    @discardableResult
+    func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any? {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .init(rawValue: method)
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        if let error = (object?["value"] as? [String: Any])?["error"] as? String {
+            throw WebDriverError(message: "\(method) \(path): \(error) \((object?["value"] as? [String: Any])?["message"] ?? "")")
+        }
+        return object?["value"]
+    }
+
+    struct WebDriverError: Error, CustomStringConvertible { var message: String; var description: String { message } }
+
+    mutating func start() async throws {
+        let options: [String: Any] = ["binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1100"]]
+        let value = try await call("POST", "/session", ["capabilities": ["alwaysMatch": ["browserName": "chrome", "goog:chromeOptions": options]]])
+        session = try #require((value as? [String: Any])?["sessionId"] as? String)
+    }
+
+    func open(_ url: String) async throws { try await call("POST", "/session/\(session)/url", ["url": url]) }
+    func source() async throws -> String { try await call("GET", "/session/\(session)/source") as? String ?? "" }
+
+    func element(_ css: String) async throws -> String {
+        let value = try await call("POST", "/session/\(session)/element", ["using": "css selector", "value": css]) as? [String: Any]
+        return try #require(value?.values.first as? String)
+    }
+
+    func type(_ text: String, into css: String) async throws { try await call("POST", "/session/\(session)/element/\(try await element(css))/value", ["text": text]) }
+    func click(_ css: String) async throws { try await call("POST", "/session/\(session)/element/\(try await element(css))/click", [:]) }
+
+    func screenshot(to file: URL) async throws {
+        let base64 = try #require(try await call("GET", "/session/\(session)/screenshot") as? String)
+        try #require(Data(base64Encoded: base64)).write(to: file)
+    }
+
+    func quit() async { _ = try? await call("DELETE", "/session/\(session)") }
+}
+
+/// The console in a real browser: sign in to the demo, open every page, check the key numbers
+/// against the API, and keep screenshots in `screenshots/` to look at.
+@Suite struct ConsoleBrowserTests {
+    static func chromedriver() throws -> URL {
+        for path in ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"] where FileManager.default.isExecutableFile(atPath: path) {
+            return URL(fileURLWithPath: path)
+        }
+        throw DemoTests.Missing(what: "chromedriver (Debian's chromium-driver; scripts/test installs it)")
+    }
+
+    func api(_ port: Int, _ key: String, _ path: String, body: String? = nil) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        if let body { request.httpMethod = "POST"; request.httpBody = Data(body.utf8) }
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// The number in the card labelled `label` on a page.
+    func card(_ label: String, in page: String) -> Int? {
+        page.components(separatedBy: "\(label)<b>").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) }
+    }
+
+    @Test func signInAndOpenEveryPage() async throws {
+        let driverBinary = try Self.chromedriver()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-browser-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var shots = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { shots.deleteLastPathComponent() }
+        shots.appendPathComponent("screenshots")
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+
+        let port = Int.random(in: 20_000..<40_000)
+        let demo = Process()
+        demo.executableURL = try DemoTests.flywheelBinary()
+        demo.currentDirectoryURL = dir
+        demo.arguments = ["demo", "--fans", "600", "--days", "30", "--port", String(port), "--no-live"]
+        let output = Pipe()
+        demo.standardOutput = output
+        demo.standardError = FileHandle.nullDevice
+        try demo.run()
+        defer { if demo.isRunning { demo.terminate() } }
+        var printed = ""
+        let deadline = Date().addingTimeInterval(180)
+        while !printed.contains("API key:"), Date() < deadline, demo.isRunning {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let key = try #require(printed.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("fw_") }.map(String.init))
+        try await Task.sleep(for: .milliseconds(300))
+
+        let driverPort = port + 2
+        let chromedriver = Process()
+        chromedriver.executableURL = driverBinary
+        chromedriver.arguments = ["--port=\(driverPort)"]
+        chromedriver.standardOutput = FileHandle.nullDevice
+        chromedriver.standardError = FileHandle.nullDevice
+        try chromedriver.run()
+        defer { chromedriver.terminate() }
+        var browser = WebDriver(base: "http://127.0.0.1:\(driverPort)")
+        for attempt in 0..<50 {
+            do { try await browser.start(); break } catch where attempt < 49 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        defer { Task { [browser] in await browser.quit() } }
+        let site = "http://127.0.0.1:\(port)"
+
+        // Sign in as the demo prints it.
+        try await browser.open(site + "/console")
+        #expect(try await browser.source().contains("name=\"password\""), "an anonymous visitor is sent to sign in")
+        try await browser.screenshot(to: shots.appendingPathComponent("0-login.png"))
+        try await browser.type("demo", into: "#name")
+        try await browser.type("flywheel-demo", into: "#password")
+        try await browser.click("button.primary")
+        try await Task.sleep(for: .milliseconds(500))
+
+        // Overview of everything: the total is the API's.
+        let accounts = try await api(port, key, "/v1/accounts")["items"] as? [[String: Any]] ?? []
+        var total = 0
+        for account in accounts {
+            let tiers = try await api(port, key, "/v1/accounts/\(account["id"] as? String ?? "")/tiers")
+            total += (tiers["current"] as? [String: Int] ?? [:]).values.reduce(0, +)
+        }
+        let overview = try await browser.source()
+        #expect(card("粉丝总数", in: overview) == total, "overview total vs the API's \(total)")
+        #expect(overview.contains("<svg") && overview.contains("role=\"img\""))
+        try await browser.screenshot(to: shots.appendingPathComponent("1-overview.png"))
+
+        // One account of the liquor brand, page by page.
+        let flagship = try #require(accounts.first { $0["name"] as? String == "Brand flagship" }?["id"] as? String)
+        let passersby = try await api(port, key, "/v1/accounts/\(flagship)/fans?tier=passerby&limit=50")["items"] as? [[String: Any]] ?? []
+        try await browser.open(site + "/console/fans?account=\(flagship)&tier=passerby")
+        let fans = try await browser.source()
+        #expect(fans.components(separatedBy: "<tr><td><a href=\"/console/fans/").count - 1 == passersby.count)
+        try await browser.screenshot(to: shots.appendingPathComponent("2-fans.png"))
+        let first = try #require(passersby.first?["openId"] as? String)
+        try await browser.open(site + "/console/fans/\(first)?account=\(flagship)")
+        #expect(try await browser.source().contains("路人粉"))
+        try await browser.screenshot(to: shots.appendingPathComponent("3-fan.png"))
+
+        let predicate = "following and interests has 白酒"
+        let preview = try await api(port, key, "/v1/accounts/\(flagship)/segments/preview", body: #"{"predicate":"\#(predicate)"}"#)
+        let query = predicate.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        try await browser.open(site + "/console/segments?account=\(flagship)&predicate=\(query)")
+        #expect(try await browser.source().contains("<b>\(preview["count"] as? Int ?? -1)</b>"), "the live count is the API's")
+        try await browser.screenshot(to: shots.appendingPathComponent("4-segments.png"))
+        try await browser.type("白酒粉丝", into: "input[name=name]")
+        try await browser.click("form[method=post] button.primary")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(card("人数", in: try await browser.source()) == preview["count"] as? Int, "the saved segment has the previewed size")
+        try await browser.screenshot(to: shots.appendingPathComponent("5-segment.png"))
+
+        for (i, page) in ["tags", "settings"].enumerated() {
+            try await browser.open(site + "/console/\(page)?account=\(flagship)")
+            #expect(!(try await browser.source()).contains("\"error\""), "\(page)")
+            try await browser.screenshot(to: shots.appendingPathComponent("\(6 + i)-\(page).png"))
+        }
+        try await browser.open(site + "/console?account=\(flagship)&lang=en")
+        #expect(try await browser.source().contains("Fans by tier"))
+        try await browser.screenshot(to: shots.appendingPathComponent("8-overview-en.png"))
+    }
+}
