@@ -36,6 +36,28 @@ struct Demo: AsyncParsableCommand {
         let started = Date()
         let store = try await openStore(path: db)
         let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "flywheel"))
+        let (token, api, live, today) = try await prepare(flywheel, started: started)
+        print(String(format: "ready in %.1f s", Date().timeIntervalSince(started)))
+        print("""
+            Flywheel demo at http://\(host):\(port)
+              console: http://\(host):\(port)/console  sign in as \(Self.user) / \(Self.password)
+              API key: \(token)  (the agency's owner: it sees the four enterprises)
+              try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
+              live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")
+              sandbox platform open API: http://\(host):\(port + 1) (POST /oauth/client_token/, /im/send/msg/, /im/send/msg/group/)
+            """)
+        flushOutput()
+        let sandboxRouter = Router()
+        api.add(to: sandboxRouter)
+        var services: [any Service] = [Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))]
+        if !noLive { services.append(LiveSimulation(flywheel, enterprises: live, today: today, api: api)) }
+        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), services: services).runService()
+    }
+
+    /// The agency and its four enterprises, with their history on a new database; the worlds
+    /// brought up to today either way. Returns the agency key, the sandbox's open API and the worlds.
+    func prepare(_ flywheel: Flywheel, started: Date) async throws -> (token: String, api: SandboxAPI, live: [(PresetEnterprise, World)], today: Int) {
+        let store = flywheel.env.store
         let calendar = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
         let today = calendar.day(ofMillis: flywheel.env.now())
         let token: String
@@ -83,22 +105,9 @@ struct Demo: AsyncParsableCommand {
             live.append((enterprise, world))
         }
         await flywheel.projector.drain()
-        print(String(format: "ready in %.1f s", Date().timeIntervalSince(started)))
-        print("""
-            Flywheel demo at http://\(host):\(port)
-              console: http://\(host):\(port)/console  sign in as \(Self.user) / \(Self.password)
-              API key: \(token)  (the agency's owner: it sees the four enterprises)
-              try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
-              live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")
-              sandbox platform open API: http://\(host):\(port + 1) (POST /oauth/client_token/, /im/send/msg/, /im/send/msg/group/)
-            """)
-        flushOutput()
-        let sandboxRouter = Router()
-        api.add(to: sandboxRouter)
-        var services: [any Service] = [Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))]
-        if !noLive { services.append(LiveSimulation(flywheel, enterprises: live, today: today, api: api)) }
-        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), services: services).runService()
+        return (token, api, live, today)
     }
+
 }
 
 /// Setting up a tenant with one app and one account, for the bench.
