@@ -160,9 +160,15 @@ struct WebDriver {
 
         let predicate = "following and interests has 白酒"
         let preview = try await api(port, key, "/v1/accounts/\(flagship)/segments/preview", body: #"{"predicate":"\#(predicate)"}"#)
-        let query = predicate.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        try await browser.open(site + "/console/segments?account=\(flagship)&predicate=\(query)")
-        #expect(try await browser.source().contains("<b>\(preview["count"] as? Int ?? -1)</b>"), "the live count is the API's")
+        // The count follows the typing (the page's own script), and equals the API's.
+        try await browser.open(site + "/console/segments?account=\(flagship)")
+        try await browser.type(predicate, into: "input[name=predicate]")
+        var shown = ""
+        for _ in 0..<40 where !shown.contains("class=\"ok\"") {
+            try await Task.sleep(for: .milliseconds(250))
+            shown = try await browser.source()
+        }
+        #expect(shown.contains("<b>\(preview["count"] as? Int ?? -1)</b>"), "the live count is the API's")
         try await browser.screenshot(to: shots.appendingPathComponent("4-segments.png"))
         try await browser.type("白酒粉丝", into: "input[name=name]")
         try await browser.click("form[method=post] button.primary")

@@ -51,6 +51,7 @@ import Testing
             let preview = try await get("/console/segments?account=\(account)&predicate=teir%20%3E%3D%20liking")
             #expect(preview.contains("did you mean &#39;tier&#39;?"), "errors shown where they are")
             #expect(try await get("/console/segments?account=\(account)&predicate=following").contains("<b>3</b>"))
+            #expect(try await get("/console/segments?account=\(account)&predicate=following+and+level+%3E%3D+0").contains("<b>3</b>"), "a form's + is a space")
             #expect(try await get("/console/settings?account=\(account)&lang=en").contains("following and (level &gt;= 9 or orders &gt;= 2)"))
             _ = try await client.post("/v1/tags", key: f.key, ["name": "vip", "group": "value"])
             _ = try await client.post("/v1/accounts/\(account)/fans/tags", key: f.key, ["add": ["vip"], "openIds": ["fan0", "fan1"]], expect: .accepted)

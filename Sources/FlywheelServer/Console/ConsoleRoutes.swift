@@ -32,14 +32,25 @@ struct ConsoleRoutes {
         console.post("settings", use: saveTierRules)
     }
 
+    /// A query parameter as browsers send forms: `+` is a space.
+    static func parameter(_ request: Request, _ name: String) -> String? {
+        for pair in (request.uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.first.flatMap({ $0.removingPercentEncoding }) == name else { continue }
+            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" : ""
+            return value.isEmpty ? nil : value
+        }
+        return nil
+    }
+
     static func language(_ request: Request) -> Language {
-        if let chosen = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:)) { return chosen }
+        if let chosen = Self.parameter(request, "lang").flatMap(Language.init(rawValue:)) { return chosen }
         return request.cookies["fw_lang"].flatMap { Language(rawValue: $0.value) } ?? .zh
     }
 
     /// Remembers a language chosen with `?lang=`.
     static func remember(_ request: Request, _ response: Response) -> Response {
-        guard let chosen = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:)) else { return response }
+        guard let chosen = Self.parameter(request, "lang").flatMap(Language.init(rawValue:)) else { return response }
         var response = response
         response.setCookie(Cookie(name: "fw_lang", value: chosen.rawValue, maxAge: 365 * 86_400, path: "/", httpOnly: true, sameSite: .lax))
         return response
@@ -103,7 +114,7 @@ struct ConsoleRoutes {
 
     func scope(_ request: Request, _ context: FlywheelRequestContext) async throws -> Scope {
         let all = try await store.accounts(tenantIds: context.tenantIds)
-        guard let selected = request.uri.queryParameters.get("account").map({ String($0) }), !selected.isEmpty else {
+        guard let selected = Self.parameter(request, "account").map({ String($0) }), !selected.isEmpty else {
             return Scope(accounts: all, all: all, selected: nil)
         }
         let chosen = selected.hasPrefix("tenant:")
@@ -150,6 +161,7 @@ struct ConsoleRoutes {
         var domains: [SourceDomain: Int] = [:]
         var channels: [Channel: Int] = [:]
         var moves: [String: Int] = [:]
+        var growth = Array(repeating: 0, count: days.count)
         for account in scope.accounts {
             for (tier, n) in try await store.tierCounts(of: account) { current[tier, default: 0] += n }
             var counts = try await store.tierCounts(of: account, before: days.lowerBound)
@@ -163,6 +175,7 @@ struct ConsoleRoutes {
                 for (tier, n) in counts { daily[i][tier, default: 0] += n }
             }
             for (cell, count) in try await store.activity(of: account, days: days) {
+                growth[cell.day - days.lowerBound] += count.newFans
                 domains[cell.domain, default: 0] += count.newFans
                 channels[cell.channel, default: 0] += count.events
             }
@@ -176,6 +189,7 @@ struct ConsoleRoutes {
             \(Charts.funnel(title: t("Fans by tier"), tiers.map { (t($0.name), current[$0] ?? 0) }))
             \(Charts.lines(title: t("Tier mix over 30 days"), days: days.map(AccountCalendar.dateText(ofDay:)),
                            series: tiers.map { tier in (t(tier.name), daily.map { $0[tier] ?? 0 }) }))
+            \(Charts.lines(title: t("New fans per day"), days: days.map(AccountCalendar.dateText(ofDay:)), series: [(t("New fans"), growth)]))
             \(Charts.bars(title: t("New fans by domain, 30 days"), SourceDomain.allCases.map { (t($0.rawValue), domains[$0] ?? 0) }))
             \(Charts.bars(title: t("Events by channel, 30 days"), channels.sorted { $0.value > $1.value }.prefix(8).map { ($0.key.rawValue, $0.value) }))
             </div>
@@ -194,12 +208,12 @@ struct ConsoleRoutes {
             return try await page(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans",
                                   body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
         }
-        let q = request.uri.queryParameters.get("q").map { String($0) } ?? ""
-        let tier = request.uri.queryParameters.get("tier").flatMap { Tier(name: String($0)) }
+        let q = Self.parameter(request, "q").map { String($0) } ?? ""
+        let tier = Self.parameter(request, "tier").flatMap { Tier(name: String($0)) }
         var terms: [FanPredicate] = []
         if !q.isEmpty { terms.append(APIRoutes.search(q)) }
         if let tier { terms.append(.compare(field: "tier", op: .eq, value: .name(tier.name))) }
-        let cursor = request.uri.queryParameters.get("cursor").map { String($0) }
+        let cursor = Self.parameter(request, "cursor").map { String($0) }
         let page = try await store.fans(of: account, matching: terms.isEmpty ? nil : .and(terms), now: flywheel.env.now(), cursor: cursor, limit: 50)
         let tierOptions = Tier.allCases.map { "<option value=\"\($0.name)\"\($0 == tier ? " selected" : "")>\(html(t($0.name)))</option>" }.joined()
         let rows = page.items.map { fan in
@@ -251,7 +265,7 @@ struct ConsoleRoutes {
                 <button class="primary">\(html(t("Add note")))</button></form></div>
                 """
         }
-        let notice = request.uri.queryParameters.get("error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
+        let notice = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
         let body = """
             \(notice)<div class="cards">
             <div class="card">\(html(t("Tier")))<b>\(html(t(fan.tier.name)))</b></div><div class="card">\(html(t("Level")))<b>\(fan.level)</b></div>
@@ -312,6 +326,16 @@ struct ConsoleRoutes {
 
     // MARK: Segments
 
+    /// The editor's count follows the typing: the same page is fetched and its preview swapped
+    /// in. Without scripts the Preview button does the same.
+    static let livePreview = """
+        (() => { const form = document.getElementById("editor"), out = document.getElementById("preview"); let timer;
+          form.elements.predicate.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(async () => {
+            const url = new URL(form.action, location); url.search = new URLSearchParams(new FormData(form));
+            const page = new DOMParser().parseFromString(await (await fetch(url)).text(), "text/html");
+            out.innerHTML = page.getElementById("preview").innerHTML; history.replaceState(null, "", url); }, 350); }); })();
+        """
+
     @Sendable func segments(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
@@ -319,7 +343,7 @@ struct ConsoleRoutes {
             return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments",
                                   body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
         }
-        let text = request.uri.queryParameters.get("predicate").map { String($0) } ?? ""
+        let text = Self.parameter(request, "predicate").map { String($0) } ?? ""
         var result = ""
         if !text.isEmpty {
             do {
@@ -343,9 +367,10 @@ struct ConsoleRoutes {
                 """
         }
         let body = """
-            <form class="inline" method="get" action="/console/segments"><input type="hidden" name="account" value="\(html(account.id))">
-            <input name="predicate" value="\(html(text))" size="70" aria-label="\(html(t("Predicate")))" placeholder="tier >= liking and last_active within 30d">
-            <button class="primary">\(html(t("Preview")))</button></form>\(result)\(save)
+            <form id="editor" class="inline" method="get" action="/console/segments"><input type="hidden" name="account" value="\(html(account.id))">
+            <input name="predicate" value="\(html(text))" size="70" autocomplete="off" aria-label="\(html(t("Predicate")))" placeholder="tier >= liking and last_active within 30d">
+            <button class="primary">\(html(t("Preview")))</button></form><div id="preview" aria-live="polite">\(result)\(save)</div>
+            <script>\(Self.livePreview)</script>
             <table><thead><tr><th>\(html(t("Name")))</th><th>\(html(t("Predicate")))</th><th>\(html(t("Size")))</th><th>\(html(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table>
             """
         return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
@@ -396,7 +421,7 @@ extension ConsoleRoutes {
 
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let (_, account, segment) = try await chosenSegment(request, context)
-        return try await APIRoutes.export(segment, of: account, hash: request.uri.queryParameters.get("hash").map { String($0) }, store: store)
+        return try await APIRoutes.export(segment, of: account, hash: Self.parameter(request, "hash").map { String($0) }, store: store)
     }
 
     // MARK: Tags and settings
@@ -479,11 +504,11 @@ extension ConsoleRoutes {
         let rules = try await store.rules(of: account).rules
         let editable = context.principal?.role.configuresRules == true
         let tiers = [("trueLove", "true_love", rules.tiers.trueLove), ("liking", "liking", rules.tiers.liking), ("passerby", "passerby", rules.tiers.passerby)].map {
-            let text = request.uri.queryParameters.get($0.0).map { String($0) } ?? $0.2.description
+            let text = Self.parameter(request, $0.0) ?? $0.2.description
             return "<tr><th><label for=\"\($0.0)\">\(html(t($0.1)))</label></th><td>" + (editable
                 ? "<input id=\"\($0.0)\" name=\"\($0.0)\" value=\"\(html(text))\" size=\"48\">" : "<code>\(html(text))</code>") + "</td></tr>"
         }.joined()
-        let tierError = request.uri.queryParameters.get("error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
+        let tierError = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
         let tierForm = editable ? """
             \(tierError)<form method="post" action="/console/settings?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(context.session?.csrf ?? ""))">
             <table><tbody>\(tiers)</tbody></table><p><button class="primary">\(html(t("Save")))</button></p></form>
