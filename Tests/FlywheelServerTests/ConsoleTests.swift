@@ -93,6 +93,25 @@ import Testing
             #expect(try await f.flywheel.env.store.rules(of: try #require(await f.flywheel.env.store.account(id: account, tenantIds: [f.tenantId]))).rules.tiers.trueLove
                     == (try FanPredicate.parse("following and tags has vip")))
 
+            // Points, users and keys from the settings page; an agent sees no settings forms.
+            _ = try await post("/console/settings/points?account=\(account)", ["like": "7"])
+            let accountValue = try #require(await f.flywheel.env.store.account(id: account, tenantIds: [f.tenantId]))
+            #expect(try await f.flywheel.env.store.rules(of: accountValue).rules.points.rules[.like]?.flat == 7)
+            let badPoints = try await post("/console/settings/points?account=\(account)", ["like": "-1"])
+            #expect(badPoints[.location]?.contains("error=") == true)
+            _ = try await post("/console/settings/users?account=\(account)", ["name": "xiaomei", "role": "agent", "password": "agent password"])
+            let keyPage = try await client.execute(uri: "/console/settings/keys?account=\(account)", method: .post,
+                                                   headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: form(["csrf": csrfValue])) { String(buffer: $0.body) }
+            let issued = try #require(keyPage.components(separatedBy: "<code>").dropFirst().first?.prefix { $0 != "<" })
+            _ = try await client.get("/v1/tenant", key: String(issued))
+            let agentIn = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                   body: form(["name": "xiaomei", "password": "agent password"])) { $0 }
+            let agentCookie = try #require(agentIn.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            let agentSettings = try await client.execute(uri: "/console/settings?account=\(account)", method: .get, headers: [.cookie: agentCookie]) { String(buffer: $0.body) }
+            #expect(agentSettings.contains("<code>following") && !agentSettings.contains("name=\"trueLove\"") && !agentSettings.contains("settings/users"))
+            let agentFan = try await client.execute(uri: "/console/fans/fan0?account=\(account)", method: .get, headers: [.cookie: agentCookie]) { String(buffer: $0.body) }
+            #expect(agentFan.contains("notes?account="), "agents write notes")
+
             // Forms need the session's CSRF token; signing out ends the session.
             try await client.execute(uri: "/console/logout", method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
                                      body: form(["csrf": "forged"])) { #expect($0.status == .forbidden) }

@@ -30,6 +30,10 @@ struct ConsoleRoutes {
         console.post("tags", use: createTag)
         console.get("settings", use: settings)
         console.post("settings", use: saveTierRules)
+        console.post("settings/points", use: savePoints)
+        console.post("settings/users", use: addUser)
+        console.post("settings/keys", use: issueKey)
+        console.post("settings/apps", use: addApp)
     }
 
     /// A query parameter as browsers send forms: `+` is a space.
@@ -480,6 +484,84 @@ extension ConsoleRoutes {
         return Response(status: .seeOther, headers: [.location: "/console/settings?account=\(account.id)"])
     }
 
+    func backToSettings(_ account: Account, notice: String? = nil, error: String? = nil) -> Response {
+        let query = (notice.map { "&notice=\(Self.queryValue($0))" } ?? "") + (error.map { "&error=\(Self.queryValue($0))" } ?? "")
+        return Response(status: .seeOther, headers: [.location: "/console/settings?account=\(account.id)\(query)"])
+    }
+
+    /// Flat points per event kind; amounts keep their per-amount rules.
+    @Sendable func savePoints(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        var rules = try await store.rules(of: account).rules
+        for kind in EventKind.allCases where !kind.isOperatorAction {
+            guard let text = context.form[kind.rawValue] else { continue }
+            guard let flat = Int(text.trimmingCharacters(in: .whitespaces)), flat >= 0 else {
+                return backToSettings(account, error: "points.\(kind.rawValue): must be a whole number, 0 or more")
+            }
+            var rule = rules.points.rules[kind] ?? PointRule()
+            rule.flat = flat
+            rules.points.rules[kind] = rule.flat == 0 && rule.perAmount == 0 ? nil : rule
+        }
+        try rules.validate()
+        _ = try await store.setRules(rules, of: account, audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
+                                                                              action: "rules.update", target: account.id))
+        return backToSettings(account)
+    }
+
+    @Sendable func addUser(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        guard let role = Role(rawValue: context.form["role"] ?? "") else { return backToSettings(account, error: "role: unknown role") }
+        if role == .owner, caller.role != .owner { return backToSettings(account, error: "role: only an owner can create another owner") }
+        let password = context.form["password"] ?? ""
+        guard password.count >= 8 else { return backToSettings(account, error: "password: must be 8 characters or more") }
+        let user: User
+        do {
+            user = try await flywheel.tenancy.createUser(name: try Validate.name(context.form["name"] ?? "", field: "name"), role: role,
+                                                         tenantId: account.tenantId, actor: "user:\(caller.userId)")
+        } catch StoreError.conflict {
+            return backToSettings(account, error: "name: a user of that name exists")
+        }
+        try await flywheel.signIn.setPassword(password, of: user, actor: "user:\(caller.userId)")
+        return backToSettings(account, notice: "\(user.name) (\(role.rawValue))")
+    }
+
+    /// A new API key for the signed-in user, shown once on the page.
+    @Sendable func issueKey(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        guard let user = try await store.users(tenantId: caller.tenantId).first(where: { $0.id == caller.userId }) else { throw APIError.forbidden }
+        let key = try await flywheel.tenancy.createKey(for: user, actor: "user:\(caller.userId)")
+        let t = Self.language(request)
+        let body = """
+            <p class="ok" role="status">\(html(t("Your new API key, shown once:")))</p><p><code>\(html(key.token))</code></p>
+            <p><a href="/console/settings?account=\(account.id)">\(html(t("Settings")))</a></p>
+            """
+        return Page(title: t("Settings"), language: t, csrf: context.session?.csrf, nav: "Settings", body: body).response()
+    }
+
+    @Sendable func addApp(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let app: PlatformApp
+        do {
+            app = PlatformApp(tenantId: account.tenantId, id: flywheel.env.newId("app"), name: try Validate.name(context.form["name"] ?? "", field: "name"),
+                              clientKey: try Validate.token(context.form["clientKey"] ?? "", field: "clientKey"),
+                              clientSecret: try Validate.token(context.form["clientSecret"] ?? "", field: "clientSecret"), createdAt: flywheel.env.now())
+            try await store.createApp(app, audit: flywheel.env.audit(tenantId: app.tenantId, actor: "user:\(caller.userId)", action: "app.create",
+                                                                     target: app.id, detail: app.clientKey))
+        } catch let error as APIError {
+            return backToSettings(account, error: error.message)
+        } catch StoreError.conflict {
+            return backToSettings(account, error: "clientKey: already registered")
+        }
+        return backToSettings(account, notice: app.clientKey)
+    }
+
     /// Defines a tag in the tenant of the chosen scope (the caller's own when it spans several).
     @Sendable func createTag(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
@@ -514,17 +596,38 @@ extension ConsoleRoutes {
             <table><tbody>\(tiers)</tbody></table><p><button class="primary">\(html(t("Save")))</button></p></form>
             """ : "<table><tbody>\(tiers)</tbody></table>"
         let tagRules = rules.tagRules.map { "<tr><th>\(html($0.tag))</th><td><code>\(html($0.when.description))</code></td></tr>" }.joined()
-        let points = rules.points.rules.sorted { $0.key.rawValue < $1.key.rawValue }.map { kind, rule in
-            "<tr><td>\(kind.rawValue)</td><td>\(rule.flat)</td><td>\(rule.perAmount) / \(rule.amountUnit)</td></tr>"
+        let csrfField = "<input type=\"hidden\" name=\"csrf\" value=\"\(html(context.session?.csrf ?? ""))\">"
+        let points = EventKind.allCases.filter { !$0.isOperatorAction }.map { kind in
+            let rule = rules.points.rules[kind]
+            let flat = editable ? "<input name=\"\(kind.rawValue)\" value=\"\(rule?.flat ?? 0)\" size=\"5\" inputmode=\"numeric\" aria-label=\"\(kind.rawValue)\">" : "\(rule?.flat ?? 0)"
+            return "<tr><td>\(kind.rawValue)</td><td>\(flat)</td><td>\(rule.map { "\($0.perAmount) / \($0.amountUnit)" } ?? "—")</td></tr>"
         }.joined()
+        let pointsForm = editable ? "<form method=\"post\" action=\"/console/settings/points?account=\(account.id)\">\(csrfField)" : ""
+        let manages = context.principal?.role.managesTenancy == true
+        let roles = Role.allCases.map { "<option>\($0.rawValue)</option>" }.joined()
+        let userForm = manages ? """
+            <form class="inline" method="post" action="/console/settings/users?account=\(account.id)">\(csrfField)
+            <input name="name" required placeholder="\(html(t("User")))" aria-label="\(html(t("User")))"><select name="role" aria-label="role">\(roles)</select>
+            <input name="password" type="password" minlength="8" required placeholder="\(html(t("Password")))" aria-label="\(html(t("Password")))">
+            <button class="primary">\(html(t("Add user")))</button></form>
+            <form method="post" action="/console/settings/keys?account=\(account.id)">\(csrfField)<button>\(html(t("Issue me an API key")))</button></form>
+            """ : ""
+        let appForm = manages ? """
+            <form class="inline" method="post" action="/console/settings/apps?account=\(account.id)">\(csrfField)
+            <input name="name" required placeholder="\(html(t("Name")))" aria-label="\(html(t("Name")))"><input name="clientKey" required placeholder="client_key" aria-label="client_key">
+            <input name="clientSecret" required placeholder="client_secret" aria-label="client_secret"><button class="primary">\(html(t("Add app")))</button></form>
+            """ : ""
+        let issued = Self.parameter(request, "notice").map { "<p class=\"ok\" role=\"status\">\(html($0))</p>" } ?? ""
         let levels = rules.levels.thresholds.enumerated().map { "<tr><td>\($0.offset + 1)</td><td>\($0.element)</td><td>\(rules.levels.dailyCaps[$0.offset + 1])</td></tr>" }.joined()
         let users = try await store.users(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td>\($0.role.rawValue)</td></tr>" }.joined()
         let apps = try await store.apps(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td><code>\(html($0.clientKey))</code></td></tr>" }.joined()
         let body = """
             <div class="grid"><div><h2>\(html(t("Tier rules")))</h2>\(tierForm)
             <h2>\(html(t("Auto-tag rules")))</h2><table><tbody>\(tagRules.isEmpty ? "<tr><td>—</td></tr>" : tagRules)</tbody></table>
-            <h2>\(html(t("Users")))</h2><table><tbody>\(users)</tbody></table><h2>\(html(t("Platform apps")))</h2><table><tbody>\(apps)</tbody></table></div>
-            <div><h2>\(html(t("Points")))</h2><table><thead><tr><th></th><th>\(html(t("Flat")))</th><th>\(html(t("Per amount")))</th></tr></thead><tbody>\(points)</tbody></table>
+            <h2>\(html(t("Users")))</h2>\(issued)<table><tbody>\(users)</tbody></table>\(userForm)
+            <h2>\(html(t("Platform apps")))</h2><table><tbody>\(apps)</tbody></table>\(appForm)</div>
+            <div><h2>\(html(t("Points")))</h2>\(pointsForm)<table><thead><tr><th></th><th>\(html(t("Flat")))</th><th>\(html(t("Per amount")))</th></tr></thead><tbody>\(points)</tbody></table>
+            \(editable ? "<p><button class=\"primary\">\(html(t("Save")))</button></p></form>" : "")
             <h2>\(html(t("Levels")))</h2><table><thead><tr><th>\(html(t("Level")))</th><th>\(html(t("Points")))</th><th>\(html(t("Daily cap")))</th></tr></thead><tbody>\(levels)</tbody></table></div></div>
             """
         return try await page(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings", body: body)
