@@ -83,31 +83,14 @@ struct WebDriver {
 
     @Test func signInAndOpenEveryPage() async throws {
         let driverBinary = try Self.chromedriver()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-browser-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var shots = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { shots.deleteLastPathComponent() }
         shots.appendPathComponent("screenshots")
         try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
 
         let port = Int.random(in: 20_000..<40_000)
-        let demo = Process()
-        demo.executableURL = try DemoTests.flywheelBinary()
-        demo.currentDirectoryURL = dir
-        demo.arguments = ["demo", "--fans", "600", "--days", "30", "--port", String(port), "--no-live"]
-        let output = Pipe()
-        demo.standardOutput = output
-        demo.standardError = FileHandle.nullDevice
-        try demo.run()
+        let (demo, key, _) = try await DemoTests.startDemo(["--fans", "600", "--days", "30", "--no-live"], port: port)
         defer { if demo.isRunning { demo.terminate() } }
-        var printed = ""
-        let deadline = Date().addingTimeInterval(180)
-        while !printed.contains("API key:"), Date() < deadline, demo.isRunning {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
-            printed += String(decoding: chunk, as: UTF8.self)
-        }
-        let key = try #require(printed.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("fw_") }.map(String.init))
         try await Task.sleep(for: .milliseconds(300))
 
         let driverPort = port + 2
