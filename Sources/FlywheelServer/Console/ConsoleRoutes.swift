@@ -600,11 +600,11 @@ extension ConsoleRoutes {
         let points = EventKind.allCases.filter { !$0.isOperatorAction }.map { kind in
             let rule = rules.points.rules[kind]
             let flat = editable ? "<input name=\"\(kind.rawValue)\" value=\"\(rule?.flat ?? 0)\" size=\"5\" inputmode=\"numeric\" aria-label=\"\(kind.rawValue)\">" : "\(rule?.flat ?? 0)"
-            return "<tr><td>\(kind.rawValue)</td><td>\(flat)</td><td>\(rule.map { "\($0.perAmount) / \($0.amountUnit)" } ?? "—")</td></tr>"
+            return "<tr><td>\(kind.rawValue)</td><td>\(flat)</td><td>\(rule.flatMap { $0.perAmount > 0 ? "\($0.perAmount) / \($0.amountUnit)" : nil } ?? "—")</td></tr>"
         }.joined()
         let pointsForm = editable ? "<form method=\"post\" action=\"/console/settings/points?account=\(account.id)\">\(csrfField)" : ""
         let manages = context.principal?.role.managesTenancy == true
-        let roles = Role.allCases.map { "<option>\($0.rawValue)</option>" }.joined()
+        let roles = Role.allCases.map { "<option\($0 == .operator ? " selected" : "")>\($0.rawValue)</option>" }.joined()
         let userForm = manages ? """
             <form class="inline" method="post" action="/console/settings/users?account=\(account.id)">\(csrfField)
             <input name="name" required placeholder="\(html(t("User")))" aria-label="\(html(t("User")))"><select name="role" aria-label="role">\(roles)</select>
