@@ -7,8 +7,15 @@ enum Language: String, CaseIterable, Sendable {
 
     /// The phrase in this language; phrases are written in English.
     func callAsFunction(_ phrase: String) -> String {
-        self == .en ? phrase : Self.chinese[phrase] ?? phrase
+        (self == .en ? Self.english[phrase] : Self.chinese[phrase]) ?? phrase
     }
+
+    /// Names from the model (tiers, domains) as English readers expect them.
+    static let english: [String: String] = [
+        "potential": "Potential", "passerby": "Passerby", "liking": "Liking", "true_love": "True love", "new": "New",
+        "public": "Public", "commercial": "Commercial", "private": "Private", "offsite": "Off-site", "female": "Female", "male": "Male",
+        "fan": "Fan", "operator": "Operator", "system": "System",
+    ]
 
     static let chinese: [String: String] = [
         "Sign in": "登录", "Sign out": "退出", "User": "用户名", "Password": "密码", "Overview": "概览", "Fans": "粉丝",
