@@ -1,23 +1,28 @@
 import Foundation
 
-/// Counts of what a fan has done with the account.
+/// Counts of what a fan has done with the account. 32 bits each keeps a fan's state within the
+/// memory budget; a count saturates rather than wraps (2,147,483,647 acts, or 21 million yuan of
+/// gifts, from one fan).
 public struct FanCounters: Sendable, Equatable {
-    public var videoViews = 0, likes = 0, comments = 0, shares = 0
-    public var liveWatches = 0, liveMinutes = 0, liveGifts = 0, giftValue = 0, liveShares = 0
-    public var dmsReceived = 0, dmsSent = 0, dmEntries = 0
-    public var groupJoins = 0, groupLeaves = 0, groupMessages = 0
-    public var homepageVisits = 0, leads = 0
-    public var ordersPaid = 0, ordersRefunded = 0
-    public var couponsClaimed = 0, couponsRedeemed = 0
-    public var follows = 0, unfollows = 0
+    public var videoViews: Int32 = 0, likes: Int32 = 0, comments: Int32 = 0, shares: Int32 = 0
+    public var liveWatches: Int32 = 0, liveMinutes: Int32 = 0, liveGifts: Int32 = 0, giftValue: Int32 = 0, liveShares: Int32 = 0
+    public var dmsReceived: Int32 = 0, dmsSent: Int32 = 0, dmEntries: Int32 = 0
+    public var groupJoins: Int32 = 0, groupLeaves: Int32 = 0, groupMessages: Int32 = 0
+    public var homepageVisits: Int32 = 0, leads: Int32 = 0
+    public var ordersPaid: Int32 = 0, ordersRefunded: Int32 = 0
+    public var couponsClaimed: Int32 = 0, couponsRedeemed: Int32 = 0
+    public var follows: Int32 = 0, unfollows: Int32 = 0
 
     public init() {}
 
     /// Engaged acts the fan chose to make (not plain views or visits).
-    public var interactions: Int { likes + comments + shares + liveGifts + liveShares + dmsReceived + groupMessages }
+    public var interactions: Int { [likes, comments, shares, liveGifts, liveShares, dmsReceived, groupMessages].reduce(0) { $0 + Int($1) } }
 
-    /// Every counter with its stable name: the storage columns and (later) predicate fields.
-    public static let fields: [(name: String, keyPath: WritableKeyPath<FanCounters, Int> & Sendable)] = [
+    /// Paid orders minus refunded ones.
+    public var orders: Int { Int(ordersPaid) - Int(ordersRefunded) }
+
+    /// Every counter with its stable name: the storage columns and predicate fields.
+    public static let fields: [(name: String, keyPath: WritableKeyPath<FanCounters, Int32> & Sendable)] = [
         ("video_views", \.videoViews), ("likes", \.likes), ("comments", \.comments), ("shares", \.shares),
         ("live_watches", \.liveWatches), ("live_minutes", \.liveMinutes), ("live_gifts", \.liveGifts),
         ("gift_value", \.giftValue), ("live_shares", \.liveShares),
@@ -30,29 +35,31 @@ public struct FanCounters: Sendable, Equatable {
     ]
 
     mutating func count(_ event: FanEvent) {
-        let amount = Int(event.amount)
+        func add(_ counter: WritableKeyPath<FanCounters, Int32>, _ n: Int64 = 1) {
+            self[keyPath: counter] = Int32(clamping: Int64(self[keyPath: counter]) + n)
+        }
         switch event.kind {
-        case .follow: follows += 1
-        case .unfollow: unfollows += 1
-        case .videoView: videoViews += 1
-        case .like: likes += 1
-        case .comment: comments += 1
-        case .share: shares += 1
-        case .liveWatch: liveWatches += 1; liveMinutes += amount
-        case .liveGift: liveGifts += 1; giftValue += amount
-        case .liveShare: liveShares += 1
-        case .dmReceived: dmsReceived += 1
-        case .dmSent: dmsSent += 1
-        case .dmEntered: dmEntries += 1
-        case .groupJoin: groupJoins += 1
-        case .groupLeave: groupLeaves += 1
-        case .groupMessage: groupMessages += 1
-        case .homepageVisit: homepageVisits += 1
-        case .leadSubmitted: leads += 1
-        case .orderPaid: ordersPaid += 1
-        case .orderRefunded: ordersRefunded += 1
-        case .couponClaimed: couponsClaimed += 1
-        case .couponRedeemed: couponsRedeemed += 1
+        case .follow: add(\.follows)
+        case .unfollow: add(\.unfollows)
+        case .videoView: add(\.videoViews)
+        case .like: add(\.likes)
+        case .comment: add(\.comments)
+        case .share: add(\.shares)
+        case .liveWatch: add(\.liveWatches); add(\.liveMinutes, event.amount)
+        case .liveGift: add(\.liveGifts); add(\.giftValue, event.amount)
+        case .liveShare: add(\.liveShares)
+        case .dmReceived: add(\.dmsReceived)
+        case .dmSent: add(\.dmsSent)
+        case .dmEntered: add(\.dmEntries)
+        case .groupJoin: add(\.groupJoins)
+        case .groupLeave: add(\.groupLeaves)
+        case .groupMessage: add(\.groupMessages)
+        case .homepageVisit: add(\.homepageVisits)
+        case .leadSubmitted: add(\.leads)
+        case .orderPaid: add(\.ordersPaid)
+        case .orderRefunded: add(\.ordersRefunded)
+        case .couponClaimed: add(\.couponsClaimed)
+        case .couponRedeemed: add(\.couponsRedeemed)
         case .tagAdded, .tagRemoved, .noteAdded: break
         }
     }

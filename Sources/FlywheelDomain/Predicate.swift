@@ -80,7 +80,7 @@ public enum FanField {
             "level": (.int, .int { Int64($0.level) }),
             "intimacy": (.int, .int { Int64($0.intimacy) }),
             "gmv": (.int, .int { Int64($0.gmv) }),
-            "orders": (.int, .int { Int64($0.counters.ordersPaid - $0.counters.ordersRefunded) }),
+            "orders": (.int, .int { Int64($0.counters.orders) }),
             "interactions": (.int, .int { Int64($0.counters.interactions) }),
             "following": (.bool, .bool { $0.following }),
             "nickname": (.text, .text { $0.nickname }),

@@ -15,10 +15,10 @@ public struct Lookalike: Sendable {
     /// dominate. Interests are added per run (the seed's most common ones).
     static func baseFeatures(_ fan: FanState, now: Int64) -> [Double] {
         let c = fan.counters
-        func log(_ n: Int) -> Double { Foundation.log1p(Double(max(n, 0))) }
+        func log(_ n: some BinaryInteger) -> Double { Foundation.log1p(Double(max(Int(n), 0))) }
         let idleDays = fan.lastActiveAt > 0 ? min(Double(now - fan.lastActiveAt) / 86_400_000, 365) : 365
         var features = [
-            Double(fan.level), log(fan.intimacy), log(fan.gmv / 100), Double(c.ordersPaid - c.ordersRefunded), log(c.interactions),
+            Double(fan.level), log(fan.intimacy), log(fan.gmv / 100), Double(c.orders), log(c.interactions),
             fan.following ? 1 : 0, idleDays, log(c.liveMinutes), log(c.dmsReceived), log(c.videoViews), log(c.groupMessages), log(c.leads),
         ]
         for domain in SourceDomain.allCases { features.append(fan.firstDomain == domain ? 1 : 0) }

@@ -96,7 +96,7 @@ struct FanView: ResponseEncodable {
         lastActiveAt = f.lastActiveAt > 0 ? Time.iso(f.lastActiveAt) : nil
         firstDomain = f.firstDomain; firstChannel = f.firstChannel; latestDomain = f.latestDomain; latestChannel = f.latestChannel
         gmvFen = f.gmv; tierChangedAt = Time.iso(f.tierChangedAt)
-        counters = Dictionary(uniqueKeysWithValues: FanCounters.fields.map { ($0.name, f.counters[keyPath: $0.keyPath]) })
+        counters = Dictionary(uniqueKeysWithValues: FanCounters.fields.map { ($0.name, Int(f.counters[keyPath: $0.keyPath])) })
         lastOrderedAt = f.lastOrderedAt.map(Time.iso)
         tags = f.tags.sorted()
         profile = Dictionary(uniqueKeysWithValues: zip(FanProfile.attributeNames, f.profile.attributeValues).compactMap { name, value in value.map { (name, $0) } })

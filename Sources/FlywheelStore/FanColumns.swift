@@ -58,7 +58,7 @@ public enum FanColumns {
         let followedAt = try reader.optionalInt()
         let followChangedAt = try reader.int("follow_changed_at")
         var counters = FanCounters()
-        for field in FanCounters.fields { counters[keyPath: field.keyPath] = Int(try reader.int(field.name)) }
+        for field in FanCounters.fields { counters[keyPath: field.keyPath] = Int32(clamping: try reader.int(field.name)) }
         let gmv = Int(try reader.int("gmv"))
         let intimacy = Int(try reader.int("intimacy"))
         let level = Int(try reader.int("level"))
