@@ -130,9 +130,16 @@ extension APIRoutes {
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "body_too_large", "the file is larger than \(Self.maxImportBytes >> 20) MiB; split it")
         }
+        let (segment, rows) = try await importSegment(name: name, csv: String(buffer: buffer), into: account, actor: "user:\(caller.userId)")
+        return Created(body: ImportResult(segment: SegmentView(segment), rows: rows, unmatched: rows - segment.size))
+    }
+
+    /// A static segment of the open_ids in a CSV (the first column; an `open_id` header optional);
+    /// returns it and how many distinct open_ids the file held.
+    func importSegment(name: String, csv: String, into account: Account, actor: String) async throws -> (Segment, rows: Int) {
         var openIds: [String] = []
         var seen = Set<String>()
-        for (i, line) in String(buffer: buffer).split(whereSeparator: \.isNewline).enumerated() {
+        for (i, line) in csv.split(whereSeparator: \.isNewline).enumerated() {
             let value = line.split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) } ?? ""
             if value.isEmpty || (i == 0 && value.lowercased() == "open_id") { continue }
             guard value.count <= 200, !value.contains(where: \.isWhitespace) else {
@@ -145,8 +152,8 @@ extension APIRoutes {
         let segment = try await store.createStaticSegment(
             Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name, predicate: nil, state: .building, createdAt: now, updatedAt: now),
             of: account, members: openIds, cause: "imported",
-            audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.import", target: name, detail: "\(openIds.count) rows"))
-        return Created(body: ImportResult(segment: SegmentView(segment), rows: openIds.count, unmatched: openIds.count - segment.size))
+            audit: env.audit(tenantId: account.tenantId, actor: actor, action: "segment.import", target: name, detail: "\(openIds.count) rows"))
+        return (segment, openIds.count)
     }
 
     static let maxImportBytes = 64 << 20
@@ -159,8 +166,13 @@ extension APIRoutes {
         guard caller.role.configuresRules else { throw APIError.forbidden }
         let (account, seed) = try await segment(context)
         let body = try await request.decodeJSON(LookalikeRequest.self, context: context)
-        let name = try Validate.name(body.name, field: "name")
-        guard (1...1_000_000).contains(body.size) else { throw APIError.invalid("size", "must be from 1 to 1,000,000") }
+        return Created(body: SegmentView(try await lookalike(of: seed, in: account, name: try Validate.name(body.name, field: "name"), size: body.size,
+                                                             actor: "user:\(caller.userId)")))
+    }
+
+    /// A static segment of the `size` fans outside `seed` most like its members.
+    func lookalike(of seed: Segment, in account: Account, name: String, size: Int, actor: String) async throws -> Segment {
+        guard (1...1_000_000).contains(size) else { throw APIError.invalid("size", "must be from 1 to 1,000,000") }
         var members = Set<String>()
         var cursor: String?
         repeat {
@@ -169,14 +181,12 @@ extension APIRoutes {
             cursor = page.nextCursor
         } while cursor != nil
         guard !members.isEmpty else { throw APIError.invalid("segmentId", "the seed segment has no members") }
-        let ranked = try await flywheel.lookalike.rank(seed: members, of: account, count: body.size)
+        let ranked = try await flywheel.lookalike.rank(seed: members, of: account, count: size)
         let now = env.now()
-        let segment = try await store.createStaticSegment(
+        return try await store.createStaticSegment(
             Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name, predicate: nil, state: .building, createdAt: now, updatedAt: now),
             of: account, members: ranked.map(\.openId), cause: "lookalike:\(seed.id)",
-            audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.lookalike", target: name,
-                             detail: "seed \(seed.id), \(ranked.count) fans"))
-        return Created(body: SegmentView(segment))
+            audit: env.audit(tenantId: account.tenantId, actor: actor, action: "segment.lookalike", target: name, detail: "seed \(seed.id), \(ranked.count) fans"))
     }
 }
 

@@ -83,6 +83,15 @@ import Testing
             let csv = try await get(segmentPage.replacingOccurrences(of: "?", with: "/export?"))
             #expect(csv == "open_id\nfan0\nfan1\nfan2\n")
 
+            // A list of open_ids becomes a static segment, and a lookalike grows from it.
+            let imported = try #require(try await post("/console/segments/import?account=\(account)", ["name": "到店客户", "csv": "fan0\nfan4\nnobody"])[.location])
+            #expect(try await get(imported).contains("人数<b>2</b>"))
+            let seedId = try #require(imported.split(separator: "/").last?.split(separator: "?").first)
+            let grown = try #require(try await post("/console/segments/\(seedId)/lookalike?account=\(account)", ["name": "像到店客户", "size": "2"])[.location])
+            #expect(try await get(grown).contains("人数<b>2</b>"))
+            let empty = try await post("/console/segments/import?account=\(account)", ["name": "x", "csv": "  "])
+            #expect(empty[.location]?.contains("error=") == true)
+
             // Tags are defined and tier rules changed from the console; a bad rule comes back with its reason.
             _ = try await post("/console/tags?account=\(account)", ["group": "stage", "name": "到店"])
             #expect(try await get("/console/tags?account=\(account)").contains("到店 · 0"))

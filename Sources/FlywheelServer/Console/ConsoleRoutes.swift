@@ -26,6 +26,8 @@ struct ConsoleRoutes {
         console.post("segments", use: saveSegment)
         console.get("segments/:segmentId", use: segment)
         console.get("segments/:segmentId/export", use: exportSegment)
+        console.post("segments/import", use: importSegment)
+        console.post("segments/:segmentId/lookalike", use: lookalikeSegment)
         console.get("tags", use: tags)
         console.post("tags", use: createTag)
         console.get("settings", use: settings)
@@ -370,12 +372,23 @@ struct ConsoleRoutes {
                 <button class="primary">\(html(t("Save segment")))</button></form>
                 """
         }
+        var importForm = ""
+        if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
+            let error = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
+            importForm = """
+                <h2>\(html(t("Import open_ids")))</h2>\(error)<form method="post" action="/console/segments/import?account=\(account.id)">
+                <input type="hidden" name="csrf" value="\(html(csrf))"><p><input name="name" required maxlength="200" placeholder="\(html(t("Name")))" aria-label="\(html(t("Name")))"></p>
+                <p><textarea name="csv" rows="4" cols="60" required placeholder="open_id" aria-label="open_id"></textarea></p>
+                <p><button class="primary">\(html(t("Import")))</button></p></form>
+                """
+        }
         let body = """
             <form id="editor" class="inline" method="get" action="/console/segments"><input type="hidden" name="account" value="\(html(account.id))">
             <input name="predicate" value="\(html(text))" size="70" autocomplete="off" aria-label="\(html(t("Predicate")))" placeholder="tier >= liking and last_active within 30d">
             <button class="primary">\(html(t("Preview")))</button></form><div id="preview" aria-live="polite">\(result)\(save)</div>
             <script>\(Self.livePreview)</script>
             <table><thead><tr><th>\(html(t("Name")))</th><th>\(html(t("Predicate")))</th><th>\(html(t("Size")))</th><th>\(html(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table>
+            \(importForm)
             """
         return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
     }
@@ -412,15 +425,52 @@ extension ConsoleRoutes {
             return Charts.bars(title: t(title), items.map { (translate ? t($0.key) : ($0.key.isEmpty ? "—" : $0.key), $0.value) })
         }
         let export = "/console/segments/\(segment.id)/export?account=\(account.id)"
+        var lookalikeForm = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
+        if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
+            lookalikeForm += """
+                <form class="inline" method="post" action="/console/segments/\(segment.id)/lookalike?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
+                <input name="name" required maxlength="200" placeholder="\(html(t("Name")))" aria-label="\(html(t("Name")))">
+                <input name="size" required inputmode="numeric" size="8" placeholder="\(html(t("Size")))" aria-label="\(html(t("Size")))">
+                <button class="primary">\(html(t("Find lookalikes")))</button></form>
+                """
+        }
         let body = """
             <div class="cards"><div class="card">\(html(t("Size")))<b>\(segment.size)</b></div><div class="card">\(html(t("State")))<b>\(segment.state.rawValue)</b></div></div>
             <p><code>\(html(segment.predicate?.description ?? "static"))</code>\(segment.failure.map { " <span class=\"error\">\(html($0))</span>" } ?? "")</p>
             <p><a href="\(export)">\(html(t("Export CSV")))</a> · <a href="\(export)&hash=sha256">\(html(t("Export SHA-256")))</a></p>
+            \(lookalikeForm)
             <h2>\(html(t("Portrait")))</h2><div class="grid">
             \(chart("Tier", "tier", translate: true))\(chart("Gender", "gender", translate: true))\(chart("Age band", "age_band"))
             \(chart("First domain", "first_domain", translate: true))\(chart("Interests", "interests"))\(chart("Level", "level", top: 12))</div>
             """
         return try await page(segment.name, nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
+    }
+
+    @Sendable func importSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        do {
+            let name = try Validate.name(context.form["name"] ?? "", field: "name")
+            let (segment, _) = try await APIRoutes(flywheel: flywheel).importSegment(name: name, csv: context.form["csv"] ?? "", into: account, actor: "user:\(caller.userId)")
+            return Response(status: .seeOther, headers: [.location: "/console/segments/\(segment.id)?account=\(account.id)"])
+        } catch let error as APIError {
+            return Response(status: .seeOther, headers: [.location: "/console/segments?account=\(account.id)&error=\(Self.queryValue(error.message))"])
+        }
+    }
+
+    @Sendable func lookalikeSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let (_, account, seed) = try await chosenSegment(request, context)
+        do {
+            let name = try Validate.name(context.form["name"] ?? "", field: "name")
+            guard let size = Int((context.form["size"] ?? "").trimmingCharacters(in: .whitespaces)) else { throw APIError.invalid("size", "must be a whole number") }
+            let made = try await APIRoutes(flywheel: flywheel).lookalike(of: seed, in: account, name: name, size: size, actor: "user:\(caller.userId)")
+            return Response(status: .seeOther, headers: [.location: "/console/segments/\(made.id)?account=\(account.id)"])
+        } catch let error as APIError {
+            return Response(status: .seeOther, headers: [.location: "/console/segments/\(seed.id)?account=\(account.id)&error=\(Self.queryValue(error.message))"])
+        }
     }
 
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {

@@ -34,7 +34,7 @@ enum Language: String, CaseIterable, Sendable {
         "Tier rules": "分层规则", "Auto-tag rules": "自动标签规则", "Users": "成员", "Platform apps": "平台应用", "Points": "积分",
         "Add tag": "打标签", "Remove tag": "去标签", "Note": "备注", "Add note": "添加备注", "fan": "粉丝", "operator": "运营", "system": "系统",
         "Export CSV": "导出 CSV", "Export SHA-256": "导出 SHA-256", "Portrait": "人群画像", "Gender": "性别", "Age band": "年龄段",
-        "First domain": "首次来源", "Tag group": "标签组", "Add user": "添加成员", "Issue me an API key": "为我生成 API 密钥", "Add app": "添加应用",
+        "First domain": "首次来源", "Tag group": "标签组", "Import open_ids": "导入 open_id", "Import": "导入", "Find lookalikes": "相似人群扩展", "Add user": "添加成员", "Issue me an API key": "为我生成 API 密钥", "Add app": "添加应用",
         "Your new API key, shown once:": "新的 API 密钥（只显示这一次）：", "New fans per day": "每日新增粉丝", "New fans": "新增粉丝", "New tag": "新建标签", "Save": "保存", "female": "女", "male": "男", "Segment saved": "人群已保存",
         "Flat": "每次", "Per amount": "按数额", "Levels": "等级", "Daily cap": "每日上限",
     ]
