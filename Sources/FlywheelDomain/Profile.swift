@@ -54,6 +54,8 @@ public struct FanProfile: Sendable, Equatable {
 
     /// Takes what `event` says about the fan.
     mutating func update(from event: FanEvent) {
+        // Most events say nothing about who the fan is.
+        guard !event.attributes.isEmpty else { return }
         let newer = event.occurredAt >= changedAt
         var changed = false
         for attribute in Self.attributes {

@@ -33,7 +33,10 @@ public struct ConsoleSignIn: Sendable {
 
     /// A session token and its record, when `name` and `password` match a user.
     public func signIn(name: String, password: String) async throws -> (token: String, session: SessionRecord)? {
-        for (user, stored) in try await env.store.signInCandidates(name: name) {
+        let candidates = try await env.store.signInCandidates(name: name)
+        // An unknown name costs the same hash as a wrong password, so timing does not tell names apart.
+        if !candidates.contains(where: { $0.passwordHash != nil }) { _ = try? Self.derive(password, salt: "", rounds: Self.rounds) }
+        for (user, stored) in candidates {
             guard let stored, Self.verify(password, against: stored) else { continue }
             let token = env.randomHex(48)
             let now = env.now()

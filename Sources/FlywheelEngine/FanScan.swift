@@ -23,6 +23,12 @@ public actor FanScan {
         self.capacity = capacity
     }
 
+    /// How many fans match each predicate at `now`, from one look at the account's fans.
+    public func counts(_ predicates: [FanPredicate], of account: Account, now: Int64) async throws -> [Int] {
+        let table = try await current(account)
+        return predicates.map { table.matches($0, calendar: account.calendar, now: now).reduce(0) { $1 ? $0 + 1 : $0 } }
+    }
+
     /// How many fans match at `now`, and the first `sample` of them in open_id order.
     public func preview(_ predicate: FanPredicate, of account: Account, now: Int64, sample: Int) async throws -> (count: Int, sample: [FanState]) {
         let table = try await current(account)

@@ -139,11 +139,9 @@ public final class SandboxAPI: Sendable {
             state.calls[app.clientKey] = (second, calls + 1)
             guard calls < Self.callsPerSecond else { return (Self.rateLimited, "rate limited: at most \(Self.callsPerSecond) calls a second", [:]) }
             guard app.accountOpenIds.contains(account) else { return (Self.invalidParameter, "open_id is not an account of this app", [:]) }
-            guard let content = body["content"] as? [String: Any], let type = (content["msg_type"] as? NSNumber)?.intValue,
-                  let problem = Self.check(content: content, type: type, group: group) else {
-                return (Self.invalidParameter, "content.msg_type must be 1, 2, 3, 8, 9 or 11 with its fields", [:])
-            }
-            guard problem.isEmpty else { return (Self.invalidParameter, problem, [:]) }
+            let content = body["content"] as? [String: Any] ?? [:]
+            let type = (content["msg_type"] as? NSNumber)?.intValue ?? 0
+            if let problem = Self.problem(content: content, type: type, group: group) { return (Self.invalidParameter, problem, [:]) }
             var conversation = body["conversation_id"] as? String ?? ""
             let toUser = (group ? body["group_id"] : body["to_user_id"]) as? String ?? ""
             guard !toUser.isEmpty else { return (Self.invalidParameter, group ? "group_id is required" : "to_user_id is required", [:]) }
@@ -170,13 +168,13 @@ public final class SandboxAPI: Sendable {
         return answer(outcome.0, outcome.1, outcome.2)
     }
 
-    /// "" when the content fits its type, a message when it does not, nil for an unknown type.
-    static func check(content: [String: Any], type: Int, group: Bool) -> String? {
+    /// What is wrong with a message's content, or nil when it fits its type.
+    static func problem(content: [String: Any], type: Int, group: Bool) -> String? {
         let needs: [Int: [String]] = [1: ["text"], 2: ["media_id"], 3: ["item_id"], 8: ["card_id"], 9: ["group_id"], 11: ["activity_id", "coupon_meta_id"]]
-        guard let fields = needs[type] else { return nil }
+        guard let fields = needs[type] else { return "content.msg_type must be 1, 2, 3, 8, 9 or 11 with its fields" }
         if let missing = fields.first(where: { (content[$0] as? String ?? "").isEmpty }) { return "content.\(missing) is required for msg_type \(type)" }
         if type == 1, (content["text"] as? String ?? "").count > 500 { return "content.text is longer than 500 characters" }
         if group, type == 9 { return "a group invitation cannot be sent to a group" }
-        return ""
+        return nil
     }
 }

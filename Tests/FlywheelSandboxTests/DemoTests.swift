@@ -70,6 +70,23 @@ import Testing
         return (process, key, dir)
     }
 
+    @Test func simulateRefusesBadOptionsSayingWhatToDo() throws {
+        for (arguments, hint) in [(["--preset", "bakery", "--db", "x.sqlite"], "unknown preset 'bakery'; one of liquor"),
+                                  (["--preset", "liquor"], "give exactly one of --to URL (with --key) and --db PATH"),
+                                  (["--preset", "liquor", "--to", "http://127.0.0.1:1"], "--to needs --key")] {
+            let process = Process()
+            process.executableURL = try Self.flywheelBinary()
+            process.arguments = ["simulate"] + arguments
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus != 0 && said.contains(hint), "\(arguments): \(said)")
+        }
+    }
+
     @Test func theDemoStartsFromAnEmptyDirectoryAndServes() async throws {
         let port = Int.random(in: 20_000..<40_000)
         let (process, key, dir) = try await Self.startDemo(["--fans", "300", "--days", "7"], port: port)

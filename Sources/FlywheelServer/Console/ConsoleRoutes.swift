@@ -120,7 +120,7 @@ struct ConsoleRoutes {
 
     func scope(_ request: Request, _ context: FlywheelRequestContext) async throws -> Scope {
         let all = try await store.accounts(tenantIds: context.tenantIds)
-        guard let selected = Self.parameter(request, "account").map({ String($0) }), !selected.isEmpty else {
+        guard let selected = Self.parameter(request, "account") else {
             return Scope(accounts: all, all: all, selected: nil)
         }
         let chosen = selected.hasPrefix("tenant:")
@@ -145,6 +145,17 @@ struct ConsoleRoutes {
             <form method="get" action="\(path)"><select name="account" aria-label="\(html(t("Account")))" onchange="this.form.submit()">
             <option value="">\(html(t("All accounts")))</option>\(options)</select><noscript><button>→</button></noscript></form>
             """
+    }
+
+    /// What a one-account page shows while the scope is wider.
+    func chooseAccount(_ title: String, nav: String, _ request: Request, _ context: FlywheelRequestContext, scope: Scope, path: String) async throws -> Response {
+        try await page(title, nav: nav, request, context, scope: scope, path: path,
+                       body: "<p>\(html(Self.language(request)("Choose an account to see its fans.")))</p>")
+    }
+
+    /// The `?error=` a form's handler sent the browser back with, shown where it happened.
+    static func errorNotice(_ request: Request) -> String {
+        parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
     }
 
     func page(_ title: String, nav: String, _ request: Request, _ context: FlywheelRequestContext, scope: Scope, path: String, body: String) async throws -> Response {
@@ -210,16 +221,13 @@ struct ConsoleRoutes {
     @Sendable func fans(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard let account = scope.account else {
-            return try await page(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans",
-                                  body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
-        }
-        let q = Self.parameter(request, "q").map { String($0) } ?? ""
-        let tier = Self.parameter(request, "tier").flatMap { Tier(name: String($0)) }
+        guard let account = scope.account else { return try await chooseAccount(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans") }
+        let q = Self.parameter(request, "q") ?? ""
+        let tier = Self.parameter(request, "tier").flatMap(Tier.init(name:))
         var terms: [FanPredicate] = []
         if !q.isEmpty { terms.append(APIRoutes.search(q)) }
         if let tier { terms.append(.compare(field: "tier", op: .eq, value: .name(tier.name))) }
-        let cursor = Self.parameter(request, "cursor").map { String($0) }
+        let cursor = Self.parameter(request, "cursor")
         let page = try await store.fans(of: account, matching: terms.isEmpty ? nil : .and(terms), now: flywheel.env.now(), cursor: cursor, limit: 50)
         let tierOptions = Tier.allCases.map { "<option value=\"\($0.name)\"\($0 == tier ? " selected" : "")>\(html(t($0.name)))</option>" }.joined()
         let rows = page.items.map { fan in
@@ -271,7 +279,7 @@ struct ConsoleRoutes {
                 <button class="primary">\(html(t("Add note")))</button></form></div>
                 """
         }
-        let notice = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
+        let notice = Self.errorNotice(request)
         let body = """
             \(notice)<div class="cards">
             <div class="card">\(html(t("Tier")))<b>\(html(t(fan.tier.name)))</b></div><div class="card">\(html(t("Level")))<b>\(fan.level)</b></div>
@@ -345,11 +353,8 @@ struct ConsoleRoutes {
     @Sendable func segments(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard let account = scope.account else {
-            return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments",
-                                  body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
-        }
-        let text = Self.parameter(request, "predicate").map { String($0) } ?? ""
+        guard let account = scope.account else { return try await chooseAccount(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments") }
+        let text = Self.parameter(request, "predicate") ?? ""
         var result = ""
         if !text.isEmpty {
             do {
@@ -374,7 +379,7 @@ struct ConsoleRoutes {
         }
         var importForm = ""
         if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
-            let error = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
+            let error = Self.errorNotice(request)
             importForm = """
                 <h2>\(html(t("Import open_ids")))</h2>\(error)<form method="post" action="/console/segments/import?account=\(account.id)">
                 <input type="hidden" name="csrf" value="\(html(csrf))"><p><input name="name" required maxlength="200" placeholder="\(html(t("Name")))" aria-label="\(html(t("Name")))"></p>
@@ -425,7 +430,7 @@ extension ConsoleRoutes {
             return Charts.bars(title: t(title), items.map { (translate ? t($0.key) : ($0.key.isEmpty ? "—" : $0.key), $0.value) })
         }
         let export = "/console/segments/\(segment.id)/export?account=\(account.id)"
-        var lookalikeForm = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
+        var lookalikeForm = Self.errorNotice(request)
         if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
             lookalikeForm += """
                 <form class="inline" method="post" action="/console/segments/\(segment.id)/lookalike?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
@@ -475,7 +480,7 @@ extension ConsoleRoutes {
 
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let (_, account, segment) = try await chosenSegment(request, context)
-        return try await APIRoutes.export(segment, of: account, hash: Self.parameter(request, "hash").map { String($0) }, store: store)
+        return try await APIRoutes.export(segment, of: account, hash: Self.parameter(request, "hash"), store: store)
     }
 
     // MARK: Tags and settings
@@ -487,16 +492,16 @@ extension ConsoleRoutes {
         for tenantId in Set(scope.accounts.map(\.tenantId)) {
             for tag in try await store.tags(tenantId: tenantId) { groups[tag.group, default: []].append(tag.name) }
         }
+        // One look at each account's fans counts every tag.
+        let names = Array(Set(groups.values.joined()))
+        var counts: [String: Int] = [:]
+        for account in scope.accounts {
+            let found = try await flywheel.fanScan.counts(names.map { .has(field: "tags", value: $0) }, of: account, now: flywheel.env.now())
+            for (name, n) in zip(names, found) { counts[name, default: 0] += n }
+        }
         var rows = ""
         for (group, names) in groups.sorted(by: { $0.key < $1.key }) {
-            var cells = ""
-            for name in names.sorted() {
-                var count = 0
-                for account in scope.accounts {
-                    count += try await flywheel.fanScan.preview(.has(field: "tags", value: name), of: account, now: flywheel.env.now(), sample: 0).count
-                }
-                cells += "<span class=\"pill\">\(html(name)) · \(count)</span>"
-            }
+            let cells = names.sorted().map { "<span class=\"pill\">\(html($0)) · \(counts[$0] ?? 0)</span>" }.joined()
             rows += "<tr><th>\(html(group))</th><td>\(cells)</td></tr>"
         }
         var body = groups.isEmpty ? "<p>—</p>" : "<table><tbody>\(rows)</tbody></table>"
@@ -629,10 +634,7 @@ extension ConsoleRoutes {
     @Sendable func settings(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard let account = scope.account else {
-            return try await page(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings",
-                                  body: "<p>\(html(t("Choose an account to see its fans.")))</p>")
-        }
+        guard let account = scope.account else { return try await chooseAccount(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings") }
         let rules = try await store.rules(of: account).rules
         let editable = context.principal?.role.configuresRules == true
         let tiers = [("trueLove", "true_love", rules.tiers.trueLove), ("liking", "liking", rules.tiers.liking), ("passerby", "passerby", rules.tiers.passerby)].map {
@@ -640,7 +642,7 @@ extension ConsoleRoutes {
             return "<tr><th><label for=\"\($0.0)\">\(html(t($0.1)))</label></th><td>" + (editable
                 ? "<input id=\"\($0.0)\" name=\"\($0.0)\" value=\"\(html(text))\" size=\"48\">" : "<code>\(html(text))</code>") + "</td></tr>"
         }.joined()
-        let tierError = Self.parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html(String($0)))</p>" } ?? ""
+        let tierError = Self.errorNotice(request)
         let tierForm = editable ? """
             \(tierError)<form method="post" action="/console/settings?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(context.session?.csrf ?? ""))">
             <table><tbody>\(tiers)</tbody></table><p><button class="primary">\(html(t("Save")))</button></p></form>
