@@ -188,9 +188,9 @@ public struct FanState: Sendable, Equatable {
                 followChangedAt = t
             }
         case .orderPaid:
-            gmv += Int(event.amount)
+            gmv = gmv.saturatingAdd(Int(event.amount))
             lastOrderedAt = max(lastOrderedAt ?? t, t)
-        case .orderRefunded: gmv -= Int(event.amount)
+        case .orderRefunded: gmv = gmv.saturatingSubtract(Int(event.amount))
         case .groupJoin, .groupLeave:
             if let group = event.ref, SetField.isValidName(group), t >= groups[group]?.at ?? .min {
                 groups[group] = GroupMembership(member: event.kind == .groupJoin, at: t)
@@ -199,7 +199,7 @@ public struct FanState: Sendable, Equatable {
         }
         let earned = rules.rules.points.points(for: event)
         if earned > 0 {
-            intimacy += ledger.credit(earned, on: day, cap: rules.rules.levels.dailyCap(atLevel: level))
+            intimacy = intimacy.saturatingAdd(ledger.credit(earned, on: day, cap: rules.rules.levels.dailyCap(atLevel: level)))
             level = rules.rules.levels.level(forPoints: intimacy)
         }
         return retier(rules: rules, at: t, cause: event.kind.rawValue)

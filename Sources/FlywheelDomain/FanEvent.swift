@@ -86,3 +86,68 @@ public struct FanEvent: Codable, Sendable, Equatable {
         self.attributes = attributes
     }
 }
+
+/// Why an event cannot be taken in: the field and what is wrong with it.
+public struct EventProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+
+    public init(field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+/// The ranges an event's values must lie in (docs/events.md): wide enough for any real event,
+/// narrow enough that no sum or day number built from them can overflow.
+public enum EventBounds {
+    /// 2000-01-01T00:00:00Z, in milliseconds.
+    public static let earliest: Int64 = 946_684_800_000
+    /// 2100-01-01T00:00:00Z, in milliseconds (exclusive).
+    public static let latest: Int64 = 4_102_444_800_000
+    /// 10^11 fen (a billion yuan) or as many minutes: more than any one order, gift or watch.
+    public static let maxAmount: Int64 = 100_000_000_000
+    /// Bytes (UTF-8) in an open_id or ref.
+    public static let maxIdLength = 200
+    /// Bytes in an event id: room for a source's prefix and suffix around a 200-character id.
+    public static let maxEventIdLength = 256
+    public static let maxAttributes = 50
+    public static let maxAttributeNameLength = 50
+    public static let maxAttributeValueLength = 8_000
+}
+
+extension FanEvent {
+    /// Checks every value against `EventBounds`; the first problem found is thrown.
+    public func check() throws(EventProblem) {
+        guard (1...EventBounds.maxEventIdLength).contains(id.utf8.count) else {
+            throw EventProblem(field: "id", "must be 1 to \(EventBounds.maxEventIdLength) bytes of UTF-8")
+        }
+        guard (1...EventBounds.maxIdLength).contains(openId.utf8.count) else {
+            throw EventProblem(field: "openId", "must be 1 to \(EventBounds.maxIdLength) bytes of UTF-8")
+        }
+        guard (EventBounds.earliest..<EventBounds.latest).contains(occurredAt) else {
+            throw EventProblem(field: "occurredAt", "\(occurredAt) is outside 2000-01-01 to 2100-01-01 (milliseconds since 1970: \(EventBounds.earliest) to \(EventBounds.latest - 1))")
+        }
+        if kind.carriesAmount {
+            guard (1...EventBounds.maxAmount).contains(amount) else {
+                throw EventProblem(field: "amount", "\(kind.rawValue) needs an amount from 1 to \(EventBounds.maxAmount) (\(kind == .liveWatch ? "minutes" : "fen"))")
+            }
+        } else if amount != 0 {
+            throw EventProblem(field: "amount", "\(kind.rawValue) carries no amount; leave it out")
+        }
+        if let ref, ref.utf8.count > EventBounds.maxIdLength { throw EventProblem(field: "ref", "must be at most \(EventBounds.maxIdLength) bytes of UTF-8") }
+        guard attributes.count <= EventBounds.maxAttributes else {
+            throw EventProblem(field: "attributes", "at most \(EventBounds.maxAttributes) attributes, got \(attributes.count)")
+        }
+        for (name, value) in attributes {
+            guard (1...EventBounds.maxAttributeNameLength).contains(name.utf8.count) else {
+                throw EventProblem(field: "attributes", "attribute names are 1 to \(EventBounds.maxAttributeNameLength) bytes of UTF-8")
+            }
+            guard value.utf8.count <= EventBounds.maxAttributeValueLength else {
+                throw EventProblem(field: "attributes.\(name)", "must be at most \(EventBounds.maxAttributeValueLength) bytes of UTF-8")
+            }
+        }
+    }
+}

@@ -21,8 +21,8 @@ public struct PointRule: Codable, Sendable, Equatable {
     }
 
     func points(amount: Int64) -> Int {
-        guard perAmount > 0, amount > 0 else { return flat }
-        return flat + perAmount * Int(min(amount / Int64(amountUnit), 1_000_000))
+        guard perAmount > 0, amount > 0, amountUnit > 0 else { return flat }
+        return flat.saturatingAdd(perAmount.saturatingMultiply(Int(min(amount / Int64(amountUnit), 1_000_000))))
     }
 }
 
@@ -110,8 +110,11 @@ public struct LevelTable: Codable, Sendable, Equatable {
         guard dailyCaps.count == thresholds.count + 1 else {
             throw RuleError.invalid(field: "levels.dailyCaps", "needs \(thresholds.count + 1) entries (levels 0 to \(thresholds.count)), got \(dailyCaps.count)")
         }
-        if let bad = dailyCaps.firstIndex(where: { $0 <= 0 }) {
-            throw RuleError.invalid(field: "levels.dailyCaps", "cap at level \(bad) must be positive")
+        if let bad = thresholds.firstIndex(where: { $0 > RuleBounds.maxThreshold }) {
+            throw RuleError.invalid(field: "levels.thresholds", "level \(bad + 1) needs \(thresholds[bad]) points; at most \(RuleBounds.maxThreshold)")
+        }
+        if let bad = dailyCaps.firstIndex(where: { !(1...RuleBounds.maxDailyCap).contains($0) }) {
+            throw RuleError.invalid(field: "levels.dailyCaps", "cap at level \(bad) is \(dailyCaps[bad]); it must be 1 to \(RuleBounds.maxDailyCap)")
         }
     }
 }
@@ -134,6 +137,7 @@ public struct IntimacyLedger: Sendable, Equatable {
     /// Credits up to `points` on `day` under `cap`; returns the points actually granted.
     public mutating func credit(_ points: Int, on day: Int, cap: Int) -> Int {
         guard points > 0 else { return 0 }
+        let day = Int(Int32(clamping: day))
         if let newest = days.last, day <= Int(newest.day) - Self.window { return 0 }
         let index: Int
         if let i = days.firstIndex(where: { Int($0.day) == day }) {
@@ -145,7 +149,7 @@ public struct IntimacyLedger: Sendable, Equatable {
             guard let i = days.firstIndex(where: { Int($0.day) == day }) else { return 0 }
             index = i
         }
-        let granted = max(0, min(points, cap - Int(days[index].points)))
+        let granted = max(0, min(points, cap.saturatingSubtract(Int(days[index].points)), Int(Int32.max - days[index].points)))
         days[index].points += Int32(granted)
         return granted
     }
@@ -160,6 +164,19 @@ public struct IntimacyLedger: Sendable, Equatable {
             return DayPoints(day: d, points: p)
         }
     }
+}
+
+/// The largest numbers a rule set may hold (docs/rules.md): far above any sensible rule, and small
+/// enough that no total built from them overflows.
+public enum RuleBounds {
+    /// Points one event may earn flat, or per unit of its amount.
+    public static let maxPoints = 100_000
+    /// The largest amount unit (fen or minutes).
+    public static let maxAmountUnit = 1_000_000_000
+    /// The most points a fan may earn in one day at any level.
+    public static let maxDailyCap = 1_000_000
+    /// The most points a level may need.
+    public static let maxThreshold = 1_000_000_000_000
 }
 
 /// A rule set was rejected; `field` names the offending part.

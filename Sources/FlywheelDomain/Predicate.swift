@@ -115,8 +115,17 @@ public enum FanField {
 // MARK: - Parsing
 
 extension FanPredicate {
+    /// The longest text a predicate may have, in bytes, and how deeply `not` and parentheses may
+    /// nest: no caller can make the parser or the evaluators recurse without bound.
+    public static let maxTextLength = 10_000
+    public static let maxDepth = 32
+
     /// Reads the text form; errors carry line and column.
     public static func parse(_ text: String) throws(PredicateError) -> FanPredicate {
+        guard text.utf8.count <= maxTextLength else {
+            throw PredicateError(line: 1, column: 1, message: "the predicate is \(text.utf8.count) bytes long; at most \(maxTextLength)",
+                                 hint: "split it into segments, or use tags for long lists")
+        }
         var parser = PredicateParser(tokens: try PredicateLexer.tokens(text))
         let predicate = try parser.expression()
         if let extra = parser.peek, extra.kind != .end {
@@ -197,6 +206,7 @@ enum PredicateLexer {
 struct PredicateParser {
     let tokens: [Token]
     var index = 0
+    var depth = 0
 
     var peek: Token? { index < tokens.count ? tokens[index] : nil }
 
@@ -235,13 +245,19 @@ struct PredicateParser {
     }
 
     mutating func negation() throws(PredicateError) -> FanPredicate {
-        if accept("not") { return .not(try negation()) }
-        if accept("(") {
-            let inner = try expression()
-            try expect(")", hint: "every '(' needs its ')'")
-            return inner
+        guard let t = peek, (t.kind == .word && t.text.lowercased() == "not") || (t.kind == .symbol && t.text == "(") else {
+            return try condition()
         }
-        return try condition()
+        guard depth < FanPredicate.maxDepth else {
+            throw error(at: t, "nested more than \(FanPredicate.maxDepth) deep", hint: "simplify: 'not not x' is x, and 'and'/'or' need no parentheses of their own")
+        }
+        depth += 1
+        defer { depth -= 1 }
+        if accept("not") { return .not(try negation()) }
+        _ = accept("(")
+        let inner = try expression()
+        try expect(")", hint: "every '(' needs its ')'")
+        return inner
     }
 
     mutating func condition() throws(PredicateError) -> FanPredicate {
@@ -365,13 +381,18 @@ struct PredicateParser {
 
     static func seconds(_ duration: String) -> Int64? {
         guard let unit = duration.last, let n = Int64(duration.dropLast()), n >= 0 else { return nil }
+        let unitSeconds: Int64
         switch unit {
-        case "h": return n * 3_600
-        case "d": return n * 86_400
-        case "w": return n * 7 * 86_400
-        case "m": return n * 30 * 86_400
+        case "h": unitSeconds = 3_600
+        case "d": unitSeconds = 86_400
+        case "w": unitSeconds = 7 * 86_400
+        case "m": unitSeconds = 30 * 86_400
         default: return nil
         }
+        // A window longer than a century is a typo, and a product that would overflow.
+        let seconds = n.multipliedReportingOverflow(by: unitSeconds)
+        guard !seconds.overflow, seconds.partialValue <= 100 * 366 * 86_400 else { return nil }
+        return seconds.partialValue
     }
 
     /// The candidate within two edits of `word`, for "did you mean".

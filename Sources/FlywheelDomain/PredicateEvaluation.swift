@@ -259,6 +259,10 @@ extension FanPredicate: Codable {
     private enum Keys: String, CodingKey { case and, or, not, field, op, value, values }
 
     public init(from decoder: any Decoder) throws {
+        // Each level of nesting adds one or two keys to the path: stop before the decoder recurses far.
+        guard decoder.codingPath.count <= 2 * FanPredicate.maxDepth + 8 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "nested more than \(FanPredicate.maxDepth) deep"))
+        }
         if let text = try? decoder.singleValueContainer().decode(String.self) {
             do {
                 self = try FanPredicate.parse(text)

@@ -131,8 +131,12 @@ public struct AccountRules: Codable, Sendable, Equatable {
         for (kind, rule) in points.rules {
             let field = "points.\(kind.rawValue)"
             if kind.isOperatorAction { throw RuleError.invalid(field: field, "points are earned by what fans do, not by operator actions") }
-            if rule.flat < 0 || rule.perAmount < 0 { throw RuleError.invalid(field: field, "points must not be negative") }
-            if rule.amountUnit <= 0 { throw RuleError.invalid(field: "\(field).amountUnit", "must be positive") }
+            for (name, value) in [("flat", rule.flat), ("perAmount", rule.perAmount)] where !(0...RuleBounds.maxPoints).contains(value) {
+                throw RuleError.invalid(field: "\(field).\(name)", "\(value) points; must be 0 to \(RuleBounds.maxPoints)")
+            }
+            if !(1...RuleBounds.maxAmountUnit).contains(rule.amountUnit) {
+                throw RuleError.invalid(field: "\(field).amountUnit", "must be 1 to \(RuleBounds.maxAmountUnit)")
+            }
         }
         for (name, _, condition) in tiers.ordered {
             if let level = condition.numbers(comparedWith: "level").first(where: { $0 > levels.maxLevel }) {

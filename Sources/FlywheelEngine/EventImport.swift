@@ -11,6 +11,12 @@ public enum EventImport {
         public var field: String
         public var message: String
         public var description: String { "line \(line): \(field): \(message)" }
+
+        public init(line: Int, field: String, message: String) {
+            self.line = line
+            self.field = field
+            self.message = message
+        }
     }
 
     /// One parsed line: the event and the account it names (nil: the importer's default account).
@@ -48,8 +54,29 @@ public enum EventImport {
             guard let date = parsed else {
                 throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "must be milliseconds since 1970 or an ISO 8601 date-time such as 2026-03-01T08:00:00+08:00"))
             }
-            millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+            // Out-of-range dates become a time the bounds check refuses, never a trap.
+            millis = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded()) ?? .max
         }
+    }
+
+    /// The non-blank lines of an NDJSON body, numbered from 1, each checked to be UTF-8: a byte that
+    /// is not is refused with its line and field, never replaced (two ids that differ only in bad
+    /// bytes would otherwise become one fan).
+    public static func lines(_ bytes: some Collection<UInt8>) throws(LineError) -> [(number: Int, text: Substring)] {
+        var lines: [(number: Int, text: Substring)] = []
+        for (i, raw) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            guard let text = String(validating: raw, as: UTF8.self) else {
+                // Which value holds the bad bytes: read the line leniently and look for the replacement mark.
+                let lenient = String(decoding: raw, as: UTF8.self)
+                let object = (try? JSONSerialization.jsonObject(with: Data(lenient.utf8))) as? [String: Any] ?? [:]
+                let field = object.first { ($0.value as? String)?.contains("\u{FFFD}") ?? false }?.key
+                    ?? (object["attributes"] as? [String: Any]).map { _ in "attributes" } ?? "line"
+                throw LineError(line: i + 1, field: field, message: "is not valid UTF-8; send text as UTF-8")
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if !trimmed.isEmpty { lines.append((i + 1, Substring(trimmed))) }
+        }
+        return lines
     }
 
     /// Parses one line (numbered from 1 for messages).
@@ -74,17 +101,10 @@ public enum EventImport {
             guard let parsed = SourceDomain(rawValue: d) else { throw fail("domain", "unknown domain '\(d)'; one of public, commercial, private, offsite") }
             domain = parsed
         }
-        guard (1...200).contains(raw.openId.count) else { throw fail("openId", "must be 1 to 200 characters") }
-        let amount = raw.amount ?? 0
-        if kind.carriesAmount {
-            guard amount > 0 else { throw fail("amount", "\(kind.rawValue) needs a positive amount (\(kind == .liveWatch ? "minutes" : "fen"))") }
-        } else if amount != 0 {
-            throw fail("amount", "\(kind.rawValue) carries no amount; leave it out")
-        }
-        if let id = raw.id, !(1...200).contains(id.count) { throw fail("id", "must be 1 to 200 characters") }
-        var event = FanEvent(id: "", kind: kind, openId: raw.openId, occurredAt: raw.occurredAt.millis, domain: domain,
-                             channel: channel, amount: amount, ref: raw.ref, attributes: raw.attributes ?? [:])
-        event.id = raw.id ?? contentId(event, account: raw.account)
+        var event = FanEvent(id: raw.id ?? "", kind: kind, openId: raw.openId, occurredAt: raw.occurredAt.millis, domain: domain,
+                             channel: channel, amount: raw.amount ?? 0, ref: raw.ref, attributes: raw.attributes ?? [:])
+        if raw.id == nil { event.id = contentId(event, account: raw.account) }
+        do { try event.check() } catch { throw fail(error.field, error.message) }
         return Line(account: raw.account, event: event)
     }
 

@@ -49,6 +49,9 @@ public struct Ingest: Sendable {
         guard let signature, WebhookSignature.isValid(signature, body: body, secret: app.clientSecret) else { throw Rejection.badSignature }
         if let reply = envelope.challengeReply { return .challenge(reply) }
 
+        if let msgId, msgId.count > WebhookEnvelope.maxFieldLength {
+            throw Rejection.malformed(field: "Msg-Id", "the header is \(msgId.count) characters; at most \(WebhookEnvelope.maxFieldLength)")
+        }
         let now = env.now()
         let deliveryId = msgId.flatMap { $0.isEmpty ? nil : $0 } ?? "sha1:" + WebhookSignature.sign(body: body, secret: "")
         var account: Account?
@@ -56,6 +59,9 @@ public struct Ingest: Sendable {
             account = try await self.account(app: app, openId: candidate, now: now)
         }
         let events = account.map { envelope.fanEvents(accountOpenId: $0.openId, eventId: "dy:" + deliveryId, receivedAt: now) } ?? []
+        for event in events {
+            do { try event.check() } catch { throw Rejection.malformed(field: "content", "\(envelope.event) gives \(error)") }
+        }
         let delivery = WebhookDelivery(tenantId: app.tenantId, appId: app.id, msgId: deliveryId, event: envelope.event,
                                        accountId: account?.id, receivedAt: now, body: String(decoding: body, as: UTF8.self))
         received.increment()

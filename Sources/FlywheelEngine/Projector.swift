@@ -11,12 +11,16 @@ public final class Projector: Service, Sendable {
     let env: FlywheelEnvironment
     let batchSize: Int
     let status: ProjectorStatus
+    /// The pure rule applied to each batch: `Projector.step`, unless a test puts a faulty one in.
+    let rule: @Sendable (ProjectionBatch, Int64) throws -> ProjectionResult
     private let projected: Counter
     private let failureCount: Counter
 
-    public init(_ env: FlywheelEnvironment, batchSize: Int) {
+    public init(_ env: FlywheelEnvironment, batchSize: Int,
+                rule: @escaping @Sendable (ProjectionBatch, Int64) throws -> ProjectionResult = { Projector.step($0, now: $1) }) {
         self.env = env
         self.batchSize = batchSize
+        self.rule = rule
         status = ProjectorStatus()
         projected = Counter(label: "flywheel_projected_events_total", factory: env.metrics)
         failureCount = Counter(label: "flywheel_projection_failures_total", factory: env.metrics)
@@ -37,7 +41,7 @@ public final class Projector: Service, Sendable {
         for account in accounts {
             let now = env.now()
             do {
-                let n = try await env.store.project(account, limit: batchSize) { batch in Projector.step(batch, now: now) }
+                let n = try await env.store.project(account, limit: batchSize) { batch in try self.rule(batch, now) }
                 total += n
                 projected.increment(by: n)
                 await status.succeeded(account: account.id)
@@ -45,14 +49,46 @@ public final class Projector: Service, Sendable {
                 failureCount.increment()
                 await status.failed(account: account.id, error: error, at: now)
                 env.logger.error("projection failed; will retry", metadata: ["account": "\(account.id)", "error": "\(error)"])
+                total += await isolate(account, now: now)
             }
         }
         return total
     }
 
-    /// Projects until no account has pending events.
+    /// After a failed batch: the account's next event alone. When that fails `Self.strikes` times
+    /// running, the event is set aside so one poison event cannot hold the account back for good;
+    /// a store that is down fails the setting aside too, so nothing is set aside for that.
+    private func isolate(_ account: Account, now: Int64) async -> Int {
+        do {
+            let n = try await env.store.project(account, limit: 1) { batch in try self.rule(batch, now) }
+            await status.succeeded(account: account.id)
+            return n
+        } catch {
+            guard await status.strike(account: account.id) >= Self.strikes else { return 0 }
+            do {
+                let position = try await env.store.projectionPosition(of: account)
+                if try await env.store.quarantine(account, after: position.lastSeq, reason: "\(error)", at: now) {
+                    await status.succeeded(account: account.id)
+                    env.logger.warning("event set aside", metadata: ["account": "\(account.id)", "after": "\(position.lastSeq)", "error": "\(error)"])
+                    return 1
+                }
+            } catch {
+                env.logger.error("could not set the event aside", metadata: ["account": "\(account.id)", "error": "\(error)"])
+            }
+            return 0
+        }
+    }
+
+    /// How many times running an event alone must fail before it is set aside.
+    static let strikes = 3
+
+    /// Projects until no account has pending events (or only events that fail and cannot be set aside).
     public func drain() async {
-        while await runOnce() > 0 {}
+        while true {
+            if await runOnce() > 0 { continue }
+            if await status.isolating(below: Self.strikes) { continue }
+            return
+        }
     }
 
     /// Accounts whose last batch failed, with the error: shown by `/health`, never silent.
@@ -99,8 +135,14 @@ public final class Projector: Service, Sendable {
                 }
             }
         }
+        var quarantined = batch.unreadable.map { QuarantinedEvent(seq: $0.seq, eventId: $0.eventId, reason: $0.reason, at: now) }
         for stored in batch.events {
             let event = stored.event
+            // Stored before the edges checked it, or by another tool: kept out of the state, shown to the operator.
+            do { try event.check() } catch {
+                quarantined.append(QuarantinedEvent(seq: stored.seq, eventId: event.id, reason: error.description, at: now))
+                continue
+            }
             let day = calendar.day(ofMillis: event.occurredAt)
             let existing = fans[event.openId]
             // An operator acts on fans that exist; one naming another open_id changes nothing.
@@ -126,6 +168,7 @@ public final class Projector: Service, Sendable {
         }
         var result = ProjectionResult(fans: changed.compactMap { fans[$0] }, transitions: transitions, tierFlows: flows, activity: activity)
         result.actions = actions
+        result.quarantined = quarantined
         result.segmentChanges = segmentChanges(batch.segments, memberships: batch.memberships, fans: result.fans, causes: causes,
                                                otherwise: ("rules_changed", -Int64(batch.rulesVersion)), calendar: calendar, now: now)
         return result
@@ -156,6 +199,21 @@ public final class Projector: Service, Sendable {
 actor ProjectorStatus {
     private(set) var errors: [String: String] = [:]
 
+    private var strikes: [String: Int] = [:]
+
     func failed(account: String, error: any Error, at: Int64) { errors[account] = "\(error)" }
-    func succeeded(account: String) { errors[account] = nil }
+
+    func succeeded(account: String) {
+        errors[account] = nil
+        strikes[account] = nil
+    }
+
+    /// Whether some account's next event has failed alone, but fewer than `strikes` times.
+    func isolating(below strikes: Int) -> Bool { self.strikes.values.contains { $0 < strikes } }
+
+    /// Counts one more failure of the account's next event alone; returns how many in a row.
+    func strike(account: String) -> Int {
+        strikes[account, default: 0] += 1
+        return strikes[account] ?? 0
+    }
 }

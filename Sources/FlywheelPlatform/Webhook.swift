@@ -23,7 +23,14 @@ public struct WebhookEnvelope: Sendable {
     /// The parsed `content` object, kept as JSON data so the type stays Sendable.
     public var content: JSONObject
 
+    /// The longest envelope string accepted (ids and keys are a few dozen characters).
+    public static let maxFieldLength = 200
+
     public static func decode(_ body: some Collection<UInt8>) throws(WebhookDecodingError) -> WebhookEnvelope {
+        // Replacing bad bytes would merge two different ids into one fan: refuse them.
+        guard String(validating: body, as: UTF8.self) != nil else {
+            throw WebhookDecodingError(field: "body", message: "body is not valid UTF-8")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)), let root = object as? [String: Any] else {
             throw WebhookDecodingError(field: "body", message: "body is not a JSON object")
         }
@@ -44,9 +51,12 @@ public struct WebhookEnvelope: Sendable {
         default:
             throw WebhookDecodingError(field: "content", message: "'content' must be an object or a JSON string holding one")
         }
-        for field in ["client_key", "from_user_id", "to_user_id", "log_id"] {
+        for field in ["event", "client_key", "from_user_id", "to_user_id", "log_id"] {
             if let value = root[field], !(value is String), !(value is NSNull) {
                 throw WebhookDecodingError(field: field, message: "'\(field)' must be a string")
+            }
+            if let value = root[field] as? String, value.count > maxFieldLength {
+                throw WebhookDecodingError(field: field, message: "'\(field)' is \(value.count) characters; at most \(maxFieldLength)")
             }
         }
         return WebhookEnvelope(

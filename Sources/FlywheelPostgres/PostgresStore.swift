@@ -346,10 +346,18 @@ public final class PostgresStore: Store {
             let lastSeq = try checkpoint.int(0)
             let rules = try await self.rules(of: account, db)
             let rulesChanged = rules.version != Int(try checkpoint.int(1))
-            let events = try await self.sql.rows(db, """
+            var events: [StoredEvent] = []
+            var unreadable: [QuarantinedEvent] = []
+            for row in try await self.sql.rows(db, """
                 SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT $4
-                """, (key + [.int(lastSeq), .int(Int64(limit))]).binds).map(Self.storedEvent)
-            guard !events.isEmpty || rulesChanged else { return 0 }
+                """, (key + [.int(lastSeq), .int(Int64(limit))]).binds) {
+                do {
+                    events.append(try Self.storedEvent(row))
+                } catch {
+                    unreadable.append(QuarantinedEvent(seq: row[0].int ?? 0, eventId: row[1].text ?? "", reason: "\(error)", at: 0))
+                }
+            }
+            guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return 0 }
             let fanRows = rulesChanged
                 ? try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2", key.binds)
                 : try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
@@ -360,6 +368,7 @@ public final class PostgresStore: Store {
                 fans[fan.openId] = fan
             }
             var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
+            batch.unreadable = unreadable
             batch.segments = try await self.segments(of: account, db).filter { $0.state == .ready && $0.predicate != nil }
             if !batch.segments.isEmpty {
                 for row in try await self.sql.rows(db, "SELECT open_id, segment_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
@@ -372,8 +381,70 @@ public final class PostgresStore: Store {
             try await self.apply(result.segmentChanges, of: account, db)
             try await self.sql.run(db, """
                 UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
-                """, (key + [.int(events.last?.seq ?? lastSeq), .int(Int64(rules.version))]).binds)
-            return events.count
+                """, (key + [.int(max(events.last?.seq ?? lastSeq, unreadable.last?.seq ?? lastSeq)), .int(Int64(rules.version))]).binds)
+            return events.count + unreadable.count
+        }
+    }
+
+    public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {
+        try await transaction { db in
+            let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+            guard let checkpoint = try await self.sql.rows(db, """
+                SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE
+                """, key.binds).first, try checkpoint.int(0) == lastSeq else { return false }
+            let rules = try await self.rules(of: account, db)
+            guard rules.version == Int(try checkpoint.int(1)),
+                  let row = try await self.sql.rows(db, """
+                    SELECT seq, event_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT 1
+                    """, (key + [.int(lastSeq)]).binds).first else { return false }
+            let seq = try row.int(0)
+            try await self.sql.run(db, """
+                INSERT INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES ($1,$2,$3,$4,$5,$6)
+                ON CONFLICT DO NOTHING
+                """, (key + [.int(seq), .text(try row.text(1)), .text(reason), .int(at)]).binds)
+            try await self.sql.run(db, "UPDATE projection_checkpoints SET last_seq = $3 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq",
+                                   (key + [.int(seq)]).binds)
+            return true
+        }
+    }
+
+    public func quarantinedEvents(of account: Account, limit: Int) async throws -> [QuarantinedEvent] {
+        try await read("""
+            SELECT seq, event_id, reason, quarantined_at FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 ORDER BY seq DESC LIMIT $3
+            """, [.text(account.tenantId), .text(account.id), .int(Int64(limit))]).map {
+            QuarantinedEvent(seq: try $0.int(0), eventId: try $0.text(1), reason: try $0.text(2), at: try $0.int(3))
+        }
+    }
+
+    public func quarantinedCount() async throws -> Int {
+        Int(try await read("SELECT COUNT(*) FROM quarantined_events", []).first?.int(0) ?? 0)
+    }
+
+    public func retryQuarantined(seq: Int64, of account: Account, check: @Sendable (FanEvent) throws -> Void, audit: AuditEntry) async throws -> Int64 {
+        try await transaction { db in
+            let key: [Cell] = [.text(account.tenantId), .text(account.id), .int(seq)]
+            guard try await !self.sql.rows(db, "SELECT 1 FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 FOR UPDATE",
+                                           key.binds).isEmpty else { throw StoreError.notFound("quarantined event \(seq)") }
+            guard let row = try await self.sql.rows(db, "SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3",
+                                                    key.binds).first else { throw StoreError.notFound("event \(seq)") }
+            var event = try Self.storedEvent(row).event
+            try check(event)
+            event.id = "retry:\(seq)"
+            _ = try await self.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in })
+            try await self.sql.run(db, "DELETE FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 RETURNING seq", key.binds)
+            try await self.record(audit, db)
+            return try await self.sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2",
+                                           [.text(account.tenantId), .text(account.id)].binds).first?.int(0) ?? 0
+        }
+    }
+
+    public func dropQuarantined(seq: Int64, of account: Account, audit: AuditEntry) async throws {
+        try await transaction { db in
+            guard try await !self.sql.rows(db, "DELETE FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 RETURNING seq",
+                                           [.text(account.tenantId), .text(account.id), .int(seq)].binds).isEmpty else {
+                throw StoreError.notFound("quarantined event \(seq)")
+            }
+            try await self.record(audit, db)
         }
     }
 
@@ -433,6 +504,14 @@ public final class PostgresStore: Store {
                 ON CONFLICT (tenant_id, account_id, day, from_tier, to_tier) DO UPDATE SET fans = tier_flow_daily.fans + EXCLUDED.fans
                 """, key + [.ints(flows.map { Int64($0.key.day) }), .ints(flows.map { Int64($0.key.from?.rawValue ?? -1) }),
                             .ints(flows.map { Int64($0.key.to.rawValue) }), .ints(flows.map { Int64($0.value) })])
+        }
+        if !result.quarantined.isEmpty {
+            let q = result.quarantined
+            try await sql.run(db, """
+                INSERT INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at)
+                SELECT $1, $2, s, i, r, t FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[]) AS u(s, i, r, t)
+                ON CONFLICT DO NOTHING
+                """, key + [.ints(q.map(\.seq)), .texts(q.map(\.eventId)), .texts(q.map(\.reason)), .ints(q.map(\.at))])
         }
         if !result.activity.isEmpty {
             let cells = Array(result.activity)

@@ -54,22 +54,44 @@ enum EventLog {
         return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
     }
 
-    /// Reads the rows of a statement selecting `columnList`.
+    /// Reads the rows of a statement selecting `columnList`; a row that cannot be read fails the read.
     static func read(_ statement: RawStatement) throws -> [StoredEvent] {
         var events: [StoredEvent] = []
         while try statement.next() {
-            guard let kind = statement.text(2).flatMap(EventKind.init(rawValue:)),
-                  let domain = statement.text(5).flatMap(SourceDomain.init(rawValue:)),
-                  let channel = statement.text(6).flatMap(Channel.init(rawValue:)) else {
+            guard let event = current(statement) else {
                 statement.reset()
                 throw StoreError.corrupt("events row \(statement.int(0)) has an unknown kind, domain or channel")
             }
-            events.append(StoredEvent(seq: statement.int(0), event: FanEvent(
-                id: statement.text(1) ?? "", kind: kind, openId: statement.text(3) ?? "", occurredAt: statement.int(4),
-                domain: domain, channel: channel, amount: statement.int(7), ref: statement.text(8),
-                attributes: statement.text(9).map(EventAttributes.decode) ?? [:])))
+            events.append(event)
         }
         return events
+    }
+
+    /// Reads a batch for the projector: rows that cannot be read are returned apart (their `at` is
+    /// the projector's to set), not fatal.
+    static func readBatch(_ statement: RawStatement) throws -> (events: [StoredEvent], unreadable: [QuarantinedEvent]) {
+        var events: [StoredEvent] = []
+        var unreadable: [QuarantinedEvent] = []
+        while try statement.next() {
+            if let event = current(statement) {
+                events.append(event)
+            } else {
+                unreadable.append(QuarantinedEvent(seq: statement.int(0), eventId: statement.text(1) ?? "", reason: unreadableReason, at: 0))
+            }
+        }
+        return (events, unreadable)
+    }
+
+    static let unreadableReason = "the stored row has an unknown kind, domain or channel"
+
+    private static func current(_ statement: RawStatement) -> StoredEvent? {
+        guard let kind = statement.text(2).flatMap(EventKind.init(rawValue:)),
+              let domain = statement.text(5).flatMap(SourceDomain.init(rawValue:)),
+              let channel = statement.text(6).flatMap(Channel.init(rawValue:)) else { return nil }
+        return StoredEvent(seq: statement.int(0), event: FanEvent(
+            id: statement.text(1) ?? "", kind: kind, openId: statement.text(3) ?? "", occurredAt: statement.int(4),
+            domain: domain, channel: channel, amount: statement.int(7), ref: statement.text(8),
+            attributes: statement.text(9).map(EventAttributes.decode) ?? [:]))
     }
 }
 
@@ -164,11 +186,12 @@ enum Projection {
         select.bind(2, account.id)
         select.bind(3, lastSeq)
         select.bind(4, Int64(limit))
-        let events = try EventLog.read(select)
-        guard !events.isEmpty || rulesChanged else { return 0 }
+        let (events, unreadable) = try EventLog.readBatch(select)
+        guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return 0 }
 
         let fans = rulesChanged ? try FanRows.loadAll(account, db) : try FanRows.load(account, openIds: Set(events.map(\.event.openId)), db)
         var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
+        batch.unreadable = unreadable
         batch.segments = try SegmentRows.all(account, db).filter { $0.state == .ready && $0.predicate != nil }
         if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
         let result = try step(batch)
@@ -202,10 +225,16 @@ enum Projection {
         for (cell, count) in result.activity {
             try activity.execute(arguments: [account.tenantId, account.id, cell.day, cell.domain.rawValue, cell.channel.rawValue, count.events, count.newFans])
         }
+        let quarantine = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)
+            """)
+        for e in result.quarantined {
+            try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
+        }
         try db.execute(sql: """
             INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
             ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, rules_version = excluded.rules_version
-            """, arguments: [account.tenantId, account.id, events.last?.seq ?? lastSeq, rules.version])
-        return events.count
+            """, arguments: [account.tenantId, account.id, max(events.last?.seq ?? lastSeq, unreadable.last?.seq ?? lastSeq), rules.version])
+        return events.count + unreadable.count
     }
 }

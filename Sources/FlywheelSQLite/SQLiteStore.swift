@@ -256,6 +256,70 @@ public final class SQLiteStore: Store {
         try await pool.write { db in try Projection.run(account, limit: limit, db, step) }
     }
 
+    public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            let rules = try Self.rules(of: account, db)
+            let checkpoint = try Int64.fetchOne(db, sql: "SELECT last_seq FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
+                                                arguments: [account.tenantId, account.id]) ?? 0
+            guard checkpoint == lastSeq, rules.version == rules.appliedVersion,
+                  let row = try Row.fetchOne(db, sql: """
+                    SELECT seq, event_id FROM events WHERE tenant_id = ? AND account_id = ? AND seq > ? ORDER BY seq LIMIT 1
+                    """, arguments: [account.tenantId, account.id, lastSeq]) else { return false }
+            let seq: Int64 = row["seq"]
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)
+                """, arguments: [account.tenantId, account.id, seq, row["event_id"] as String, reason, at])
+            try db.execute(sql: """
+                INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
+                ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq
+                """, arguments: [account.tenantId, account.id, seq, rules.version])
+            return true
+        }
+    }
+
+    public func quarantinedEvents(of account: Account, limit: Int) async throws -> [QuarantinedEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT seq, event_id, reason, quarantined_at FROM quarantined_events WHERE tenant_id = ? AND account_id = ? ORDER BY seq DESC LIMIT ?
+                """, arguments: [account.tenantId, account.id, limit]).map {
+                QuarantinedEvent(seq: $0["seq"], eventId: $0["event_id"], reason: $0["reason"], at: $0["quarantined_at"])
+            }
+        }
+    }
+
+    public func quarantinedCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantined_events") ?? 0 }
+    }
+
+    public func retryQuarantined(seq: Int64, of account: Account, check: @Sendable (FanEvent) throws -> Void, audit: AuditEntry) async throws -> Int64 {
+        try await pool.write { db in
+            let key: StatementArguments = [account.tenantId, account.id, seq]
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: key) != nil else {
+                throw StoreError.notFound("quarantined event \(seq)")
+            }
+            let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE tenant_id = ? AND account_id = ? AND seq = ?")
+            select.bind(1, account.tenantId)
+            select.bind(2, account.id)
+            select.bind(3, seq)
+            guard var event = try EventLog.readBatch(select).events.first?.event else { throw StoreError.corrupt(EventLog.unreadableReason) }
+            try check(event)
+            event.id = "retry:\(seq)"
+            _ = try EventLog.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in })
+            try db.execute(sql: "DELETE FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: key)
+            try Self.record(audit, db)
+            return try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?",
+                                      arguments: [account.tenantId, account.id]) ?? 0
+        }
+    }
+
+    public func dropQuarantined(seq: Int64, of account: Account, audit: AuditEntry) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: [account.tenantId, account.id, seq])
+            guard db.changesCount == 1 else { throw StoreError.notFound("quarantined event \(seq)") }
+            try Self.record(audit, db)
+        }
+    }
+
     // MARK: Reads
 
     public func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState> {

@@ -47,13 +47,18 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
 
     router.get("/health") { _, _ -> Response in
         let failures = await flywheel.projector.failures()
-        struct Health: Encodable { var status: String; var projectorFailures: [String: String] }
-        let body = try JSONEncoder().encode(Health(status: failures.isEmpty ? "ok" : "degraded", projectorFailures: failures))
+        let quarantined = try await flywheel.env.store.quarantinedCount()
+        struct Health: Encodable { var status: String; var projectorFailures: [String: String]; var quarantinedEvents: Int }
+        let body = try JSONEncoder().encode(Health(status: failures.isEmpty && quarantined == 0 ? "ok" : "degraded",
+                                                   projectorFailures: failures, quarantinedEvents: quarantined))
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
+    let quarantinedGauge = registry.makeGauge(descriptor: MetricNameDescriptor(
+        namespace: "flywheel", metricName: "quarantined", unitName: "events", helpText: "Events set aside because they could not be applied"))
     router.get("/metrics") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        quarantinedGauge.set(Int64(try await flywheel.env.store.quarantinedCount()))
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }
     router.get("/openapi.json") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))

@@ -45,6 +45,7 @@ struct APIRoutes {
         group.get("accounts/:accountId/sources", use: sourceStats)
         group.get("audit", use: audit)
         addCRM(to: group)
+        addQuarantine(to: group)
     }
 
     // MARK: Tenancy
@@ -207,17 +208,16 @@ struct APIRoutes {
         let account = try await account(context)
         let buffer = try await request.body.collect(upTo: Self.maxEventBytes)
         var events: [AccountEvent] = []
-        for (i, line) in String(buffer: buffer).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-        where !line.allSatisfy(\.isWhitespace) {
-            do {
-                let parsed = try EventImport.parse(line, line: i + 1)
+        do {
+            for (number, line) in try EventImport.lines(buffer.readableBytesView) {
+                let parsed = try EventImport.parse(line, line: number)
                 if let named = parsed.account, named != account.id {
-                    throw APIError.invalid("body", "line \(i + 1): account: '\(named)' is not this account; leave it out")
+                    throw APIError.invalid("body", "line \(number): account: '\(named)' is not this account; leave it out")
                 }
                 events.append(AccountEvent(tenantId: account.tenantId, accountId: account.id, event: parsed.event))
-            } catch let error as EventImport.LineError {
-                throw APIError.invalid("body", error.description)
             }
+        } catch let error as EventImport.LineError {
+            throw APIError.invalid(error.field, "line \(error.line): \(error.message)")
         }
         guard !events.isEmpty else { throw APIError.invalid("body", "no events; send one JSON object per line (docs/events.md)") }
         let outcome = try await store.append(events) { _ in }

@@ -9,7 +9,34 @@ public enum Schema {
     /// Migrations in order, each a list of statements.
     public static func migrations(_ dialect: Dialect) -> [(version: String, statements: [String])] {
         [("v1 tenancy, event log, fans", v1(dialect)), ("v2 segments", v2(dialect)), ("v3 profiles, tags, operator actions", v3(dialect)),
-         ("v4 console sign-in", v4(dialect))]
+         ("v4 console sign-in", v4(dialect)), ("v5 quarantined events", v5(dialect))]
+    }
+
+    static func v5(_ dialect: Dialect) -> [String] {
+        switch dialect {
+        case .sqlite: ["""
+            CREATE TABLE quarantined_events (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              seq INTEGER NOT NULL,
+              event_id TEXT NOT NULL,
+              reason TEXT NOT NULL,
+              quarantined_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, seq)
+            ) WITHOUT ROWID
+            """]
+        case .postgres: ["""
+            CREATE TABLE quarantined_events (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              seq BIGINT NOT NULL,
+              event_id TEXT NOT NULL,
+              reason TEXT NOT NULL,
+              quarantined_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, seq)
+            )
+            """]
+        }
     }
 
     static func v4(_ dialect: Dialect) -> [String] {

@@ -24,6 +24,9 @@ public struct ProjectionBatch: Sendable {
     public var segments: [Segment] = []
     /// The ready segments each fan in `fans` belongs to.
     public var memberships: [String: Set<String>] = [:]
+    /// Rows of the batch's range that could not be read back as events (`at` unset): the projector
+    /// sets them aside.
+    public var unreadable: [QuarantinedEvent] = []
 
     public init(account: Account, rules: AccountRules, rulesVersion: Int, rulesChanged: Bool, events: [StoredEvent], fans: [String: FanState]) {
         self.account = account
@@ -54,6 +57,8 @@ public struct ProjectionResult: Sendable {
     public var activity: [ActivityCell: ActivityCount]
     public var segmentChanges: [SegmentChange] = []
     public var actions: [FanAction] = []
+    /// Events of the batch that could not be applied: kept out of the fans' state, for the operator to see.
+    public var quarantined: [QuarantinedEvent] = []
 
     public init(fans: [FanState], transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)],
                 tierFlows: [TierFlow: Int], activity: [ActivityCell: ActivityCount]) {
@@ -61,6 +66,23 @@ public struct ProjectionResult: Sendable {
         self.transitions = transitions
         self.tierFlows = tierFlows
         self.activity = activity
+    }
+}
+
+/// An event the projector set aside because it could not be read or applied: the account's other
+/// events went on without it, and the operator retries or drops it.
+public struct QuarantinedEvent: Sendable, Equatable {
+    public var seq: Int64
+    public var eventId: String
+    public var reason: String
+    /// When it was set aside (ms).
+    public var at: Int64
+
+    public init(seq: Int64, eventId: String, reason: String, at: Int64) {
+        self.seq = seq
+        self.eventId = eventId
+        self.reason = reason
+        self.at = at
     }
 }
 
@@ -119,6 +141,19 @@ public protocol Store: Sendable {
     /// Reads the next batch of up to `limit` events of `account`, lets `step` turn it into new state,
     /// and commits that state with the checkpoint in one transaction. Returns the events applied.
     func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
+
+    /// Sets aside the first event after `lastSeq` when a batch of it alone keeps failing, so the
+    /// account goes on; does nothing (false) when the checkpoint moved or the rules changed since.
+    func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool
+    /// The account's quarantined events, newest first.
+    func quarantinedEvents(of account: Account, limit: Int) async throws -> [QuarantinedEvent]
+    /// How many events are set aside in every tenant: for `/health` and `/metrics`.
+    func quarantinedCount() async throws -> Int
+    /// Appends the quarantined event again, as a new event `retry:<seq>` that the projector applies
+    /// late, once `check` accepts it; the set-aside entry goes. Returns the new event's seq.
+    func retryQuarantined(seq: Int64, of account: Account, check: @Sendable (FanEvent) throws -> Void, audit: AuditEntry) async throws -> Int64
+    /// Forgets a quarantined event for good: it stays in the log, never applied.
+    func dropQuarantined(seq: Int64, of account: Account, audit: AuditEntry) async throws
 
     // MARK: Tags
     func createTag(_ tag: TagDefinition, tenantId: String, audit: AuditEntry) async throws

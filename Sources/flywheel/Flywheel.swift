@@ -152,26 +152,27 @@ struct Import: AsyncParsableCommand {
         let started = Date()
         guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read '\(file)'") }
         let opened = try await store.open()
-        let text = String(decoding: data, as: UTF8.self)
         var events: [AccountEvent] = []
         var accounts: [String: Account] = [:]
         let progress = Progress(label: "checking")
         defer { progress.finish() }
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
+        let lines: [(number: Int, text: Substring)]
+        do { lines = try EventImport.lines(data) } catch {
+            throw CommandFailure("\(file):\(error.description). Nothing was imported; fix the line and run again.")
+        }
+        for (number, line) in lines {
             let parsed: EventImport.Line
             do {
-                parsed = try EventImport.parse(Substring(trimmed), line: index + 1)
+                parsed = try EventImport.parse(line, line: number)
             } catch {
                 throw CommandFailure("\(file):\(error.description). Nothing was imported; fix the line and run again.")
             }
             guard let accountId = parsed.account ?? account else {
-                throw CommandFailure("\(file):line \(index + 1): account: no 'account' on the line and no --account given. Nothing was imported.")
+                throw CommandFailure("\(file):line \(number): account: no 'account' on the line and no --account given. Nothing was imported.")
             }
             if accounts[accountId] == nil {
                 guard let found = try await opened.account(id: accountId, tenantIds: [tenant]) else {
-                    throw CommandFailure("\(file):line \(index + 1): account: no account '\(accountId)' in tenant \(tenant). Nothing was imported.")
+                    throw CommandFailure("\(file):line \(number): account: no account '\(accountId)' in tenant \(tenant). Nothing was imported.")
                 }
                 accounts[accountId] = found
             }

@@ -75,4 +75,39 @@ func busyDay(_ openId: String, day: Int, calendar: AccountCalendar) -> [FanEvent
             try AccountRules(points: points).validate()
         }
     }
+
+    @Test func absurdNumbersSaturateInsteadOfStoppingTheProcess() {
+        var points = PointTable.standard
+        points.rules[.like] = PointRule(flat: Int.max)
+        points.rules[.orderPaid] = PointRule(flat: 1, perAmount: Int.max, amountUnit: 1)
+        let levels = LevelTable(thresholds: [1, 2], dailyCaps: [Int.max, Int.max, Int.max])
+        let rules = AccountRules(points: points, levels: levels).compiled(calendar: calendar)
+        let order = FanEvent(id: "o", kind: .orderPaid, openId: "f", occurredAt: .max, channel: .liveFeed, amount: .max)
+        var fan = FanState(firstSeenThrough: order)
+        for i in 0..<3 {
+            _ = fan.apply(order, rules: rules, day: Int.max)
+            _ = fan.apply(FanEvent(id: "l\(i)", kind: .like, openId: "f", occurredAt: .min, channel: .search), rules: rules, day: Int.min)
+        }
+        #expect(fan.gmv == Int.max)
+        #expect(fan.intimacy > 0 && fan.level == 2)
+        #expect(fan.counters.ordersPaid == 3)
+        _ = fan.apply(FanEvent(id: "r", kind: .orderRefunded, openId: "f", occurredAt: 0, channel: .liveFeed, amount: .max), rules: rules, day: 0)
+        #expect(fan.gmv == 0, "a refund of as much takes it back down")
+    }
+
+    @Test func rulesBeyondTheirBoundsAreRefusedNamingTheField() {
+        func field(_ change: (inout AccountRules) -> Void) -> String? {
+            var rules = AccountRules.standard
+            change(&rules)
+            do {
+                try rules.validate()
+                return nil
+            } catch RuleError.invalid(let field, _) { return field } catch { return "?" }
+        }
+        #expect(field { $0.points.rules[.like] = PointRule(flat: 3_000_000_000) } == "points.like.flat")
+        #expect(field { $0.points.rules[.liveGift] = PointRule(perAmount: 1, amountUnit: 0) } == "points.live_gift.amountUnit")
+        #expect(field { $0.levels.dailyCaps[3] = 10_000_000_000 } == "levels.dailyCaps")
+        #expect(field { $0.levels.thresholds[14] = 10_000_000_000_000 } == "levels.thresholds")
+        #expect(field { $0.points.rules[.like] = PointRule(flat: 100_000) } == nil)
+    }
 }

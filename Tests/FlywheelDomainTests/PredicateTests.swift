@@ -79,4 +79,33 @@ import Testing
         let unknown = Data(#"{"and":[{"field":"teir","op":"=","value":"liking"}]}"#.utf8)
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(FanPredicate.self, from: unknown) }
     }
+
+    func refusal(_ text: String) -> FlywheelDomain.PredicateError? {
+        do {
+            _ = try FanPredicate.parse(text)
+            return nil
+        } catch { return error }
+    }
+
+    @Test func deepOrLongPredicatesAreRefusedWithAClearError() throws {
+        let deep = String(repeating: "not ", count: 100_000) + "following"
+        #expect(refusal(deep)?.message == "the predicate is 400009 bytes long; at most 10000")
+        let nested = String(repeating: "not ", count: 1_000) + "following"
+        guard let error = refusal(nested) else {
+            Issue.record("1,000 nested 'not' parsed")
+            return
+        }
+        #expect(error.message == "nested more than 32 deep")
+        #expect(error.column == 1 + 4 * 32, "the error points at the first 'not' too many")
+        let parens = String(repeating: "(", count: 100) + "following" + String(repeating: ")", count: 100)
+        #expect(refusal(parens)?.message == "nested more than 32 deep")
+        let ok = String(repeating: "not ", count: 32) + "following"
+        #expect(try FanPredicate.parse(ok).description.hasSuffix("following"))
+        let long = (0..<2_000).map { "level = \($0)" }.joined(separator: " or ")
+        #expect(refusal(long)?.message.hasSuffix("at most 10000") == true)
+        #expect(refusal("last_active within 99999999999999999d")?.message.hasPrefix("expected a duration") == true)
+
+        let json = String(repeating: #"{"not":"#, count: 5_000) + #"{"field":"following","op":"is","value":true}"# + String(repeating: "}", count: 5_000)
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(FanPredicate.self, from: Data(json.utf8)) }
+    }
 }

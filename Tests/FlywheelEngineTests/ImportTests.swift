@@ -16,7 +16,7 @@ import Testing
         #expect(try EventImport.parse(Substring(text), line: 1).event.id == (try EventImport.parse(Substring(text), line: 9).event.id))
         let other = #"{"kind":"like","openId":"u2","occurredAt":1772323200000,"channel":"search"}"#
         #expect(try EventImport.parse(Substring(text), line: 1).event.id != (try EventImport.parse(Substring(other), line: 1).event.id))
-        #expect(try EventImport.parse(#"{"id":"x-1","kind":"like","openId":"u1","occurredAt":1,"channel":"search"}"#, line: 1).event.id == "x-1")
+        #expect(try EventImport.parse(#"{"id":"x-1","kind":"like","openId":"u1","occurredAt":1772323200000,"channel":"search"}"#, line: 1).event.id == "x-1")
     }
 
     @Test func badLinesNameTheLineAndTheField() {
@@ -29,9 +29,9 @@ import Testing
         #expect(error(#"{"kind":"like","openId":"u","occurredAt":1}"#)?.field == "channel")
         #expect(error(#"{"kind":"liek","openId":"u","occurredAt":1,"channel":"dm"}"#)?.field == "kind")
         #expect(error(#"{"kind":"like","openId":"u","occurredAt":"yesterday","channel":"dm"}"#)?.field == "occurredAt")
-        #expect(error(#"{"kind":"order_paid","openId":"u","occurredAt":1,"channel":"dm"}"#)?.field == "amount")
-        #expect(error(#"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","amount":3}"#)?.field == "amount")
-        #expect(error(#"{"kind":"like","openId":"","occurredAt":1,"channel":"dm"}"#)?.field == "openId")
+        #expect(error(#"{"kind":"order_paid","openId":"u","occurredAt":1772323200000,"channel":"dm"}"#)?.field == "amount")
+        #expect(error(#"{"kind":"like","openId":"u","occurredAt":1772323200000,"channel":"dm","amount":3}"#)?.field == "amount")
+        #expect(error(#"{"kind":"like","openId":"","occurredAt":1772323200000,"channel":"dm"}"#)?.field == "openId")
         #expect(error(#"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","domain":"moon"}"#)?.field == "domain")
         #expect(error("not json")?.description == "line 7: line: not a JSON object")
     }
@@ -43,5 +43,31 @@ import Testing
         let parsed = try EventImport.parse(Substring(line), line: 1)
         #expect(parsed.event == event)
         #expect(parsed.account == "acc_1")
+    }
+
+    @Test func valuesOutsideTheirBoundsAreRefusedNamingTheField() {
+        func field(_ text: String) -> String? {
+            do {
+                _ = try EventImport.parse(Substring(text), line: 1)
+                return nil
+            } catch { return error.field }
+        }
+        #expect(field(#"{"kind":"like","openId":"u","occurredAt":9223372036854775807,"channel":"dm"}"#) == "occurredAt")
+        #expect(field(#"{"kind":"like","openId":"u","occurredAt":-9223372036854775808,"channel":"dm"}"#) == "occurredAt")
+        #expect(field(#"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm"}"#) == "occurredAt", "1970 is before any enterprise account")
+        #expect(field(#"{"kind":"order_paid","openId":"u","occurredAt":1772323200000,"channel":"dm","amount":9223372036854775807}"#) == "amount")
+        #expect(field(#"{"kind":"like","openId":"\#(String(repeating: "x", count: 201))","occurredAt":1772323200000,"channel":"dm"}"#) == "openId")
+        #expect(field(#"{"kind":"order_paid","openId":"u","occurredAt":1772323200000,"channel":"dm","amount":100000000000}"#) == nil)
+    }
+
+    @Test func bytesThatAreNotUTF8AreRefusedNotReplaced() throws {
+        let good = Array(#"{"kind":"like","openId":"u1","occurredAt":1772323200000,"channel":"search"}"#.utf8)
+        var bad = Array(#"{"kind":"like","openId":"u"#.utf8) + [0xFF, 0xFE] + Array(#"","occurredAt":1772323200000,"channel":"search"}"#.utf8)
+        #expect(throws: EventImport.LineError(line: 3, field: "openId", message: "is not valid UTF-8; send text as UTF-8")) {
+            _ = try EventImport.lines(good + [10, 10] + bad)
+        }
+        bad = good + [10] + [0xC3]
+        #expect(throws: EventImport.LineError(line: 2, field: "line", message: "is not valid UTF-8; send text as UTF-8")) { _ = try EventImport.lines(bad) }
+        #expect(try EventImport.lines(good + [10, 32, 10] + good).map(\.number) == [1, 3])
     }
 }

@@ -3,11 +3,11 @@ import FlywheelPlatform
 import Foundation
 import Testing
 
-/// `../shared/douyin-samples/`, found from this file's place in the checkout.
+/// `Tests/Fixtures/douyin-samples/` (origin and licence in its README), found from this file's place.
 func samplesDirectory() -> URL {
     var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("shared/douyin-samples")
+    for _ in 0..<2 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("Fixtures/douyin-samples")
 }
 
 func sample(_ name: String) throws -> [UInt8] {
@@ -95,5 +95,14 @@ func sample(_ name: String) throws -> [UInt8] {
         #expect(throws: WebhookDecodingError(field: "content", message: "'content' is a string but not a JSON object")) {
             try WebhookEnvelope.decode(Array(#"{"event":"x","content":"{nope"}"#.utf8))
         }
+    }
+
+    @Test func oversizedFieldsAndBadBytesAreRefused() {
+        let long = String(repeating: "x", count: 900_000)
+        #expect(throws: WebhookDecodingError(field: "from_user_id", message: "'from_user_id' is 900000 characters; at most 200")) {
+            try WebhookEnvelope.decode(Array(#"{"event":"x","from_user_id":"\#(long)"}"#.utf8))
+        }
+        let bad = Array(#"{"event":"x","from_user_id":"a"#.utf8) + [0xFF] + Array(#""}"#.utf8)
+        #expect(throws: WebhookDecodingError(field: "body", message: "body is not valid UTF-8")) { try WebhookEnvelope.decode(bad) }
     }
 }

@@ -7,8 +7,8 @@ import Testing
 
 func samplesDirectory() -> URL {
     var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("shared/douyin-samples")
+    for _ in 0..<2 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("Fixtures/douyin-samples")
 }
 
 @Suite struct WebhookRouteTests {
