@@ -80,6 +80,8 @@ let package = Package(
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         .testTarget(name: "FlywheelPostgresTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPostgres", "FlywheelEngine",

@@ -43,12 +43,27 @@ public final class PostgresStore: Store {
             // One migrator at a time when several processes start together.
             try await self.sql.run(db, "SELECT pg_advisory_xact_lock(7415)")
             try await self.sql.run(db, "CREATE TABLE IF NOT EXISTS flywheel_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-            let applied = Set(try await self.sql.rows(db, "SELECT version FROM flywheel_migrations").compactMap { $0[0].text })
-            for migration in Schema.migrations(.postgres) where !applied.contains(migration.version) {
-                for statement in migration.statements {
+            // Releases before checksums recorded versions only: adopt them, trusting the text.
+            try await self.sql.run(db, "ALTER TABLE flywheel_migrations ADD COLUMN IF NOT EXISTS checksum TEXT")
+            var applied: [String: String] = [:]
+            for row in try await self.sql.rows(db, "SELECT version, checksum FROM flywheel_migrations") {
+                let version = try row.text(0)
+                if let checksum = row[1].text {
+                    applied[version] = checksum
+                } else if let checksum = Schema.migrations.first(where: { $0.version == version })?.checksum(.postgres) {
+                    applied[version] = checksum
+                    try await self.sql.run(db, "UPDATE flywheel_migrations SET checksum = $1 WHERE version = $2 RETURNING version",
+                                           [.cell(.text(checksum)), .cell(.text(version))])
+                } else {
+                    applied[version] = "unknown"
+                }
+            }
+            for migration in try Schema.pending(applied: applied, dialect: .postgres) {
+                for statement in migration.statements(.postgres) {
                     try await db.query(PostgresQuery(unsafeSQL: statement), logger: self.sql.logger)
                 }
-                try await self.sql.run(db, "INSERT INTO flywheel_migrations (version) VALUES ($1) RETURNING version", [.cell(.text(migration.version))])
+                try await self.sql.run(db, "INSERT INTO flywheel_migrations (version, checksum) VALUES ($1, $2) RETURNING version",
+                                       [.cell(.text(migration.version)), .cell(.text(migration.checksum(.postgres)))])
             }
         }
     }
@@ -171,6 +186,12 @@ public final class PostgresStore: Store {
 
     public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
         try await transaction { db in
+            // The webhook finds the app by client_key alone: it must be free in every tenant, checked
+            // under a lock on the key so two tenants cannot take it at once.
+            try await self.sql.run(db, "SELECT pg_advisory_xact_lock(hashtext($1))", [.cell(.text(app.clientKey))])
+            guard try await self.sql.rows(db, "SELECT 1 FROM platform_apps WHERE client_key = $1", [.cell(.text(app.clientKey))]).isEmpty else {
+                throw StoreError.conflict(field: "clientKey", "another platform app has this client_key")
+            }
             try await self.sql.run(db, "INSERT INTO platform_apps (tenant_id, app_id, name, client_key, client_secret, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
                                    [.text(app.tenantId), .text(app.id), .text(app.name), .text(app.clientKey), .text(app.clientSecret), .int(app.createdAt)].binds)
             try await self.record(audit, db)

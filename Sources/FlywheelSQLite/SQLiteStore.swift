@@ -24,7 +24,7 @@ public final class SQLiteStore: Store {
     }
 
     public func migrate() async throws {
-        try Schema.migrator.migrate(pool)
+        try Self.migrate(pool)
     }
 
     // MARK: Tenancy
@@ -130,6 +130,10 @@ public final class SQLiteStore: Store {
 
     public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
         try await write { db in
+            // The webhook finds the app by client_key alone: it must be free in every tenant.
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM platform_apps WHERE client_key = ?", arguments: [app.clientKey]) != nil {
+                throw StoreError.conflict(field: "clientKey", "another platform app has this client_key")
+            }
             try db.execute(sql: """
                 INSERT INTO platform_apps (tenant_id, app_id, name, client_key, client_secret, created_at) VALUES (?,?,?,?,?,?)
                 """, arguments: [app.tenantId, app.id, app.name, app.clientKey, app.clientSecret, app.createdAt])
