@@ -91,8 +91,16 @@ extension Request {
         }
     }
 
+    /// A query parameter, read as browsers and form encoders send it (`+` is a space); nil when
+    /// absent or empty.
     func query(_ name: String) -> String? {
-        uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+        for pair in (uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.first.flatMap({ $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }) == name else { continue }
+            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" : ""
+            return value.isEmpty ? nil : value
+        }
+        return nil
     }
 
     /// `?limit=` bounded to 1...500, 50 when absent.

@@ -100,13 +100,24 @@ struct WebDriver {
         chromedriver.standardOutput = FileHandle.nullDevice
         chromedriver.standardError = FileHandle.nullDevice
         try chromedriver.run()
-        defer { chromedriver.terminate() }
         var browser = WebDriver(base: "http://127.0.0.1:\(driverPort)")
-        for attempt in 0..<50 {
-            do { try await browser.start(); break } catch where attempt < 49 { try await Task.sleep(for: .milliseconds(200)) }
+        // The browser and its driver end with the test, however it ends: nothing is left running.
+        do {
+            for attempt in 0..<50 {
+                do { try await browser.start(); break } catch where attempt < 49 { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            try await visitEveryPage(browser, site: "http://127.0.0.1:\(port)", port: port, key: key, shots: shots)
+        } catch {
+            Issue.record(error)
         }
-        defer { Task { [browser] in await browser.quit() } }
-        let site = "http://127.0.0.1:\(port)"
+        await browser.quit()
+        chromedriver.terminate()
+        for _ in 0..<50 where chromedriver.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        if chromedriver.isRunning { kill(chromedriver.processIdentifier, SIGKILL) }
+        chromedriver.waitUntilExit()
+    }
+
+    func visitEveryPage(_ browser: WebDriver, site: String, port: Int, key: String, shots: URL) async throws {
 
         // Sign in as the demo prints it.
         try await browser.open(site + "/console")

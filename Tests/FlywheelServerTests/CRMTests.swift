@@ -57,6 +57,8 @@ import Testing
             #expect(try await client.get(segment, key: f.key)["size"] as? Int == 1)
             let listed = try await client.get("/v1/accounts/\(account)/fans?where=tags%20has%20%22%E7%99%BD%E9%85%92%E7%88%B1%E5%A5%BD%E8%80%85%22", key: f.key)
             #expect((listed["items"] as! [[String: Any]]).map { $0["openId"] as! String } == ["fan1", "fan2"])
+            let formEncoded = try await client.get("/v1/accounts/\(account)/fans?where=tags+has+%22%E7%99%BD%E9%85%92%E7%88%B1%E5%A5%BD%E8%80%85%22", key: f.key)
+            #expect((formEncoded["items"] as! [[String: Any]]).count == 2, "a '+' in the query is a space, as forms send it")
 
             // Mistakes name the field and change nothing.
             for (body, field) in [(#"{"add":["gold"],"openIds":["fan1"]}"#, "add[0]"), (#"{"add":["vip"],"openIds":["fan1","nobody"]}"#, "openIds[1]"),
