@@ -102,76 +102,14 @@ public final class Projector: Service, Sendable {
         }
     }
 
-    /// The pure rule: one batch in, the new fan states and rollups out.
+    /// The projections that follow fan state, in order; a new consequence of events joins this list.
+    public static let projections: [any Projection] = [ActivityProjection(), SegmentProjection()]
+
+    /// The pure rule: one batch in, typed writes out. Fan state first (it decides who changed and
+    /// why), then each projection over what it decided.
     public static func step(_ batch: ProjectionBatch, now: Int64) -> ProjectionResult {
-        let calendar = batch.account.calendar
-        let rules = batch.rules.compiled(calendar: calendar)
-        var fans = batch.fans
-        var actions: [FanAction] = []
-        var changed = Set<String>()
-        var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)] = []
-        var flows: [TierFlow: Int] = [:]
-        var activity: [ActivityCell: ActivityCount] = [:]
-        // The last cause of each fan's change in this batch: what a segment entry or exit is put down to.
-        var causes: [String: (cause: String, seq: Int64)] = [:]
-
-        func record(_ t: TierTransition, causeSeq: Int64) {
-            let day = calendar.day(ofMillis: t.at)
-            transitions.append((t, causeSeq, day))
-            flows[TierFlow(day: day, from: t.from, to: t.to), default: 0] += 1
-        }
-
-        if batch.rulesChanged {
-            for (openId, before) in fans {
-                var fan = before
-                if let t = fan.reevaluate(rules: rules, at: now) { record(t, causeSeq: -Int64(batch.rulesVersion)) }
-                for tag in fan.applyTagRules(rules, at: now) {
-                    actions.append(FanAction(openId: openId, at: now, action: "tag_added", detail: tag, causeSeq: -Int64(batch.rulesVersion)))
-                }
-                if fan != before {
-                    fans[openId] = fan
-                    changed.insert(openId)
-                    causes[openId] = ("rules_changed", -Int64(batch.rulesVersion))
-                }
-            }
-        }
-        var quarantined = batch.unreadable.map { QuarantinedEvent(seq: $0.seq, eventId: $0.eventId, reason: $0.reason, at: now) }
-        for stored in batch.events {
-            let event = stored.event
-            // Stored before the edges checked it, or by another tool: kept out of the state, shown to the operator.
-            do { try event.check() } catch {
-                quarantined.append(QuarantinedEvent(seq: stored.seq, eventId: event.id, reason: error.description, at: now))
-                continue
-            }
-            let day = calendar.day(ofMillis: event.occurredAt)
-            let existing = fans[event.openId]
-            // An operator acts on fans that exist; one naming another open_id changes nothing.
-            if existing == nil, event.kind.isOperatorAction { continue }
-            var fan = existing ?? FanState(firstSeenThrough: event)
-            let transition = fan.apply(event, rules: rules, day: day)
-            if existing == nil {
-                record(TierTransition(openId: fan.openId, from: nil, to: fan.tier, at: event.occurredAt, cause: event.kind.rawValue), causeSeq: stored.seq)
-            } else if let transition {
-                record(transition, causeSeq: stored.seq)
-            }
-            for tag in fan.applyTagRules(rules, at: event.occurredAt) {
-                actions.append(FanAction(openId: fan.openId, at: event.occurredAt, action: "tag_added", detail: tag, causeSeq: stored.seq))
-            }
-            if !event.kind.isOperatorAction {
-                let cell = ActivityCell(day: day, domain: event.domain, channel: event.channel)
-                activity[cell, default: ActivityCount()].events += 1
-                if existing == nil { activity[cell, default: ActivityCount()].newFans += 1 }
-            }
-            fans[event.openId] = fan
-            changed.insert(event.openId)
-            causes[event.openId] = (event.kind.rawValue, stored.seq)
-        }
-        var result = ProjectionResult(fans: changed.compactMap { fans[$0] }, transitions: transitions, tierFlows: flows, activity: activity)
-        result.actions = actions
-        result.quarantined = quarantined
-        result.segmentChanges = segmentChanges(batch.segments, memberships: batch.memberships, fans: result.fans, causes: causes,
-                                               otherwise: ("rules_changed", -Int64(batch.rulesVersion)), calendar: calendar, now: now)
-        return result
+        let applied = FanStateProjection.apply(batch, now: now)
+        return ProjectionResult(writes: applied.writes + projections.flatMap { $0.writes(for: batch, applied: applied, now: now) })
     }
 
     /// Every changed fan against every ready segment: who entered, who left, put down to the fan's

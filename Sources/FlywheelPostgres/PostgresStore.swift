@@ -397,9 +397,7 @@ public final class PostgresStore: Store {
                     batch.memberships[try row.text(0), default: []].insert(try row.text(1))
                 }
             }
-            let result = try step(batch)
-            try await self.save(result, of: account, db)
-            try await self.apply(result.segmentChanges, of: account, db)
+            for write in try step(batch).writes { try await self.write(write, of: account, db) }
             try await self.sql.run(db, """
                 UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
                 """, (key + [.int(max(events.last?.seq ?? lastSeq, unreadable.last?.seq ?? lastSeq)), .int(Int64(rules.version))]).binds)
@@ -469,11 +467,13 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Writes a batch's fans, transitions and rollups, a statement each.
-    func save(_ result: ProjectionResult, of account: Account, _ db: PostgresConnection) async throws {
+    /// The one PostgreSQL writer of each kind of projection write, a statement each.
+    func write(_ write: any ProjectionWrite, of account: Account, _ db: PostgresConnection) async throws {
         let key: [SQL.Bind] = [.cell(.text(account.tenantId)), .cell(.text(account.id))]
-        if !result.fans.isEmpty {
-            let rows = result.fans.map(FanColumns.cells)
+        switch write {
+        case let w as FanStatesWrite:
+            guard !w.fans.isEmpty else { return }
+            let rows = w.fans.map(FanColumns.cells)
             var columns: [SQL.Bind] = []
             var selects: [String] = []
             for (i, name) in FanColumns.names.enumerated() {
@@ -497,45 +497,38 @@ public final class PostgresStore: Store {
                 ON CONFLICT (tenant_id, account_id, open_id) DO UPDATE SET
                 \(names.dropFirst().map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", "))
                 """, key + columns)
-        }
-        if !result.transitions.isEmpty {
-            let t = result.transitions
-            try await sql.run(db, """
-                INSERT INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
-                SELECT $1, $2, o, s, a, NULLIF(f, -1), t, c FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
-                  AS u(o, s, a, f, t, c)
-                ON CONFLICT DO NOTHING
-                """, key + [.texts(t.map(\.transition.openId)), .ints(t.map(\.causeSeq)), .ints(t.map(\.transition.at)),
-                            .ints(t.map { Int64($0.transition.from?.rawValue ?? -1) }), .ints(t.map { Int64($0.transition.to.rawValue) }),
-                            .texts(t.map(\.transition.cause))])
-        }
-        if !result.actions.isEmpty {
-            let a = result.actions
+        case let w as TierTransitionsWrite:
+            let t = w.transitions
+            if !t.isEmpty {
+                try await sql.run(db, """
+                    INSERT INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
+                    SELECT $1, $2, o, s, a, NULLIF(f, -1), t, c FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+                      AS u(o, s, a, f, t, c)
+                    ON CONFLICT DO NOTHING
+                    """, key + [.texts(t.map(\.transition.openId)), .ints(t.map(\.causeSeq)), .ints(t.map(\.transition.at)),
+                                .ints(t.map { Int64($0.transition.from?.rawValue ?? -1) }), .ints(t.map { Int64($0.transition.to.rawValue) }),
+                                .texts(t.map(\.transition.cause))])
+            }
+            let flows = Array(w.flows)
+            if !flows.isEmpty {
+                try await sql.run(db, """
+                    INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans)
+                    SELECT $1, $2, d, f, t, n FROM UNNEST($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(d, f, t, n)
+                    ON CONFLICT (tenant_id, account_id, day, from_tier, to_tier) DO UPDATE SET fans = tier_flow_daily.fans + EXCLUDED.fans
+                    """, key + [.ints(flows.map { Int64($0.key.day) }), .ints(flows.map { Int64($0.key.from?.rawValue ?? -1) }),
+                                .ints(flows.map { Int64($0.key.to.rawValue) }), .ints(flows.map { Int64($0.value) })])
+            }
+        case let w as FanActionsWrite:
+            let a = w.actions
+            guard !a.isEmpty else { return }
             try await sql.run(db, """
                 INSERT INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail)
                 SELECT $1, $2, o, s, t, a, d FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) AS u(o, s, t, a, d)
                 ON CONFLICT DO NOTHING
                 """, key + [.texts(a.map(\.openId)), .ints(a.map(\.causeSeq)), .ints(a.map(\.at)), .texts(a.map(\.action)), .texts(a.map(\.detail))])
-        }
-        if !result.tierFlows.isEmpty {
-            let flows = Array(result.tierFlows)
-            try await sql.run(db, """
-                INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans)
-                SELECT $1, $2, d, f, t, n FROM UNNEST($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS u(d, f, t, n)
-                ON CONFLICT (tenant_id, account_id, day, from_tier, to_tier) DO UPDATE SET fans = tier_flow_daily.fans + EXCLUDED.fans
-                """, key + [.ints(flows.map { Int64($0.key.day) }), .ints(flows.map { Int64($0.key.from?.rawValue ?? -1) }),
-                            .ints(flows.map { Int64($0.key.to.rawValue) }), .ints(flows.map { Int64($0.value) })])
-        }
-        if !result.quarantined.isEmpty {
-            let q = result.quarantined
-            try await sql.run(db, """
-                INSERT INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at)
-                SELECT $1, $2, s, i, r, t FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[]) AS u(s, i, r, t)
-                ON CONFLICT DO NOTHING
-                """, key + [.ints(q.map(\.seq)), .texts(q.map(\.eventId)), .texts(q.map(\.reason)), .ints(q.map(\.at))])
-        }
-        if !result.activity.isEmpty {
-            let cells = Array(result.activity)
+        case let w as ActivityWrite:
+            let cells = Array(w.cells)
+            guard !cells.isEmpty else { return }
             try await sql.run(db, """
                 INSERT INTO activity_daily (tenant_id, account_id, day, domain, channel, events, new_fans)
                 SELECT $1, $2, d, m, c, e, n FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[]) AS u(d, m, c, e, n)
@@ -543,6 +536,18 @@ public final class PostgresStore: Store {
                   events = activity_daily.events + EXCLUDED.events, new_fans = activity_daily.new_fans + EXCLUDED.new_fans
                 """, key + [.ints(cells.map { Int64($0.key.day) }), .texts(cells.map(\.key.domain.rawValue)), .texts(cells.map(\.key.channel.rawValue)),
                             .ints(cells.map { Int64($0.value.events) }), .ints(cells.map { Int64($0.value.newFans) })])
+        case let w as SegmentChangesWrite:
+            try await apply(w.changes, of: account, db)
+        case let w as QuarantineWrite:
+            let q = w.events
+            guard !q.isEmpty else { return }
+            try await sql.run(db, """
+                INSERT INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at)
+                SELECT $1, $2, s, i, r, t FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[]) AS u(s, i, r, t)
+                ON CONFLICT DO NOTHING
+                """, key + [.ints(q.map(\.seq)), .texts(q.map(\.eventId)), .texts(q.map(\.reason)), .ints(q.map(\.at))])
+        default:
+            throw StoreError.noWriter("PostgreSQL has no writer for \(type(of: write))")
         }
     }
 

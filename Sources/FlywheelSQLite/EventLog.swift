@@ -194,47 +194,60 @@ enum Projection {
         batch.unreadable = unreadable
         batch.segments = try SegmentRows.all(account, db).filter { $0.state == .ready && $0.predicate != nil }
         if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
-        let result = try step(batch)
-        try SegmentRows.apply(result.segmentChanges, of: account, db)
-
-        try FanRows.save(result.fans, of: account, db)
-        let transition = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
-            VALUES (?,?,?,?,?,?,?,?)
-            """)
-        for (t, causeSeq, _) in result.transitions {
-            try transition.execute(arguments: [account.tenantId, account.id, t.openId, causeSeq, t.at, t.from?.rawValue, t.to.rawValue, t.cause])
-        }
-        let action = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail) VALUES (?,?,?,?,?,?,?)
-            """)
-        for a in result.actions {
-            try action.execute(arguments: [account.tenantId, account.id, a.openId, a.causeSeq, a.at, a.action, a.detail])
-        }
-        let flow = try db.cachedStatement(sql: """
-            INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)
-            ON CONFLICT DO UPDATE SET fans = fans + excluded.fans
-            """)
-        for (f, n) in result.tierFlows {
-            try flow.execute(arguments: [account.tenantId, account.id, f.day, f.from?.rawValue ?? -1, f.to.rawValue, n])
-        }
-        let activity = try db.cachedStatement(sql: """
-            INSERT INTO activity_daily (tenant_id, account_id, day, domain, channel, events, new_fans) VALUES (?,?,?,?,?,?,?)
-            ON CONFLICT DO UPDATE SET events = events + excluded.events, new_fans = new_fans + excluded.new_fans
-            """)
-        for (cell, count) in result.activity {
-            try activity.execute(arguments: [account.tenantId, account.id, cell.day, cell.domain.rawValue, cell.channel.rawValue, count.events, count.newFans])
-        }
-        let quarantine = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)
-            """)
-        for e in result.quarantined {
-            try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
-        }
+        for write in try step(batch).writes { try Self.write(write, of: account, db) }
         try db.execute(sql: """
             INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
             ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, rules_version = excluded.rules_version
             """, arguments: [account.tenantId, account.id, max(events.last?.seq ?? lastSeq, unreadable.last?.seq ?? lastSeq), rules.version])
         return events.count + unreadable.count
+    }
+
+    /// The one SQLite writer of each kind of projection write.
+    static func write(_ write: any ProjectionWrite, of account: Account, _ db: Database) throws {
+        switch write {
+        case let w as FanStatesWrite:
+            try FanRows.save(w.fans, of: account, db)
+        case let w as TierTransitionsWrite:
+            let transition = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
+                VALUES (?,?,?,?,?,?,?,?)
+                """)
+            for (t, causeSeq, _) in w.transitions {
+                try transition.execute(arguments: [account.tenantId, account.id, t.openId, causeSeq, t.at, t.from?.rawValue, t.to.rawValue, t.cause])
+            }
+            let flow = try db.cachedStatement(sql: """
+                INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)
+                ON CONFLICT DO UPDATE SET fans = fans + excluded.fans
+                """)
+            for (f, n) in w.flows {
+                try flow.execute(arguments: [account.tenantId, account.id, f.day, f.from?.rawValue ?? -1, f.to.rawValue, n])
+            }
+        case let w as FanActionsWrite:
+            let action = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail) VALUES (?,?,?,?,?,?,?)
+                """)
+            for a in w.actions {
+                try action.execute(arguments: [account.tenantId, account.id, a.openId, a.causeSeq, a.at, a.action, a.detail])
+            }
+        case let w as ActivityWrite:
+            let activity = try db.cachedStatement(sql: """
+                INSERT INTO activity_daily (tenant_id, account_id, day, domain, channel, events, new_fans) VALUES (?,?,?,?,?,?,?)
+                ON CONFLICT DO UPDATE SET events = events + excluded.events, new_fans = new_fans + excluded.new_fans
+                """)
+            for (cell, count) in w.cells {
+                try activity.execute(arguments: [account.tenantId, account.id, cell.day, cell.domain.rawValue, cell.channel.rawValue, count.events, count.newFans])
+            }
+        case let w as SegmentChangesWrite:
+            try SegmentRows.apply(w.changes, of: account, db)
+        case let w as QuarantineWrite:
+            let quarantine = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)
+                """)
+            for e in w.events {
+                try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
+            }
+        default:
+            throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
+        }
     }
 }

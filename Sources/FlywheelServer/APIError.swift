@@ -56,9 +56,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Ingest.maxBodyBytes) bytes")
         } catch let error as StoreError {
             switch error {
-            case .conflict(let field, let message): throw APIError(.conflict, "conflict", "\(field) is already taken (\(message))")
+            case .conflict(let field, _): throw APIError(.conflict, "conflict", "\(field) is already taken; choose another")
             case .notFound(let what): throw APIError(.notFound, "not_found", "\(what) not found")
-            case .corrupt(let what):
+            case .corrupt(let what), .noWriter(let what):
                 context.logger.error("stored data is corrupt", metadata: ["detail": "\(what)"])
                 throw APIError(.internalServerError, "corrupt_data", "stored data could not be read; an operator has been told in the log")
             }

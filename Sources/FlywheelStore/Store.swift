@@ -8,6 +8,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case notFound(String)
     /// Stored data could not be read back; names the table and column.
     case corrupt(String)
+    /// A projection made a kind of write this store has no writer for.
+    case noWriter(String)
 }
 
 /// What the projector reads for one batch of one account.
@@ -48,25 +50,60 @@ public struct ProjectionPosition: Sendable, Equatable {
     }
 }
 
-/// What the projector produced for one batch; committed with the checkpoint in one transaction.
+/// What the projections made of one batch, committed with the checkpoint in one transaction: a
+/// list of typed writes. A new consequence of events is a new projection with a new kind of write
+/// (and that write's one writer in each backend), not a new field here.
 public struct ProjectionResult: Sendable {
-    public var fans: [FanState]
-    /// Each with the log position of its cause: the event's seq, or minus the rules version.
-    public var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)]
-    public var tierFlows: [TierFlow: Int]
-    public var activity: [ActivityCell: ActivityCount]
-    public var segmentChanges: [SegmentChange] = []
-    public var actions: [FanAction] = []
-    /// Events of the batch that could not be applied: kept out of the fans' state, for the operator to see.
-    public var quarantined: [QuarantinedEvent] = []
+    public var writes: [any ProjectionWrite]
 
-    public init(fans: [FanState], transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)],
-                tierFlows: [TierFlow: Int], activity: [ActivityCell: ActivityCount]) {
-        self.fans = fans
+    public init(writes: [any ProjectionWrite]) { self.writes = writes }
+
+    /// The write of one kind, when the projections made one.
+    public func write<W: ProjectionWrite>(_ kind: W.Type) -> W? { writes.lazy.compactMap { $0 as? W }.first }
+}
+
+/// One kind of write a projection makes; each store backend has one writer for it.
+public protocol ProjectionWrite: Sendable {}
+
+/// The new state of the fans the batch changed.
+public struct FanStatesWrite: ProjectionWrite {
+    public var fans: [FanState]
+    public init(fans: [FanState]) { self.fans = fans }
+}
+
+/// Tier transitions, each with the log position of its cause (the event's seq, or minus the rules
+/// version) and its day, and their daily sums.
+public struct TierTransitionsWrite: ProjectionWrite {
+    public var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)]
+    public var flows: [TierFlow: Int]
+    public init(transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)], flows: [TierFlow: Int]) {
         self.transitions = transitions
-        self.tierFlows = tierFlows
-        self.activity = activity
+        self.flows = flows
     }
+}
+
+/// What the system did to fans (auto-tags).
+public struct FanActionsWrite: ProjectionWrite {
+    public var actions: [FanAction]
+    public init(actions: [FanAction]) { self.actions = actions }
+}
+
+/// Events and new fans per day, domain and channel, added to the rollup.
+public struct ActivityWrite: ProjectionWrite {
+    public var cells: [ActivityCell: ActivityCount]
+    public init(cells: [ActivityCell: ActivityCount]) { self.cells = cells }
+}
+
+/// Segment entries and exits.
+public struct SegmentChangesWrite: ProjectionWrite {
+    public var changes: [SegmentChange]
+    public init(changes: [SegmentChange]) { self.changes = changes }
+}
+
+/// Events set aside because they could not be read or applied.
+public struct QuarantineWrite: ProjectionWrite {
+    public var events: [QuarantinedEvent]
+    public init(events: [QuarantinedEvent]) { self.events = events }
 }
 
 /// An event the projector set aside because it could not be read or applied: the account's other

@@ -394,4 +394,22 @@ import Testing
         #expect(try await f.store.quarantinedEvents(of: f.account, limit: 10).map(\.seq) == [51])
         #expect(await projector.failures().isEmpty, "the account is healthy again once the event is set aside")
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func aWriteWithoutAWriterFailsTheBatchAndCommitsNothing(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        _ = try await f.store.append(f.events(mixedEvents(count: 50))) { _ in }
+        struct Unheard: ProjectionWrite {}
+        await #expect(throws: StoreError.self) {
+            _ = try await f.store.project(f.account, limit: 100) { batch in
+                var result = Projector.step(batch, now: 0)
+                result.writes.append(Unheard())
+                return result
+            }
+        }
+        #expect(try await f.store.projectionPosition(of: f.account).lastSeq == 0)
+        #expect(try await f.fans().isEmpty)
+        _ = try await f.store.project(f.account, limit: 100) { Projector.step($0, now: 0) }
+        #expect(try await f.fans() == expectedFans(mixedEvents(count: 50)))
+    }
 }

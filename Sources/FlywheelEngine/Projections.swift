@@ -1,0 +1,118 @@
+import FlywheelDomain
+import FlywheelStore
+
+/// What the fan-state projection made of a batch: the events it applied and the fans they changed,
+/// for the projections after it.
+public struct AppliedBatch: Sendable {
+    public struct Event: Sendable {
+        public var stored: StoredEvent
+        /// The day it happened on, in the account's calendar.
+        public var day: Int
+        /// Whether it brought the fan into the account.
+        public var newFan: Bool
+    }
+
+    /// Applied events in log order (quarantined ones and operators' acts on unknown fans left out).
+    public var events: [Event] = []
+    /// The new state of every fan the batch changed.
+    public var changed: [FanState] = []
+    /// The last cause of each changed fan's change: what a segment entry or exit is put down to.
+    public var causes: [String: (cause: String, seq: Int64)] = [:]
+    /// The fan projection's own writes: fans, transitions, auto-tags, quarantine.
+    public var writes: [any ProjectionWrite] = []
+}
+
+/// A consequence of events beyond the fans' own state: a pure function from a batch (and what the
+/// fan projection made of it) to typed writes, committed with the checkpoint.
+public protocol Projection: Sendable {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite]
+}
+
+/// Fan state, tiers, levels and auto-tags: every other projection reads what this one decides.
+/// Events that break the bounds are quarantined here, before anything counts them.
+enum FanStateProjection {
+    static func apply(_ batch: ProjectionBatch, now: Int64) -> AppliedBatch {
+        let calendar = batch.account.calendar
+        let rules = batch.rules.compiled(calendar: calendar)
+        var fans = batch.fans
+        var applied = AppliedBatch()
+        var actions: [FanAction] = []
+        var changed = Set<String>()
+        var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)] = []
+        var flows: [TierFlow: Int] = [:]
+
+        func record(_ t: TierTransition, causeSeq: Int64) {
+            let day = calendar.day(ofMillis: t.at)
+            transitions.append((t, causeSeq, day))
+            flows[TierFlow(day: day, from: t.from, to: t.to), default: 0] += 1
+        }
+
+        if batch.rulesChanged {
+            for (openId, before) in fans {
+                var fan = before
+                if let t = fan.reevaluate(rules: rules, at: now) { record(t, causeSeq: -Int64(batch.rulesVersion)) }
+                for tag in fan.applyTagRules(rules, at: now) {
+                    actions.append(FanAction(openId: openId, at: now, action: "tag_added", detail: tag, causeSeq: -Int64(batch.rulesVersion)))
+                }
+                if fan != before {
+                    fans[openId] = fan
+                    changed.insert(openId)
+                    applied.causes[openId] = ("rules_changed", -Int64(batch.rulesVersion))
+                }
+            }
+        }
+        var quarantined = batch.unreadable.map { QuarantinedEvent(seq: $0.seq, eventId: $0.eventId, reason: $0.reason, at: now) }
+        for stored in batch.events {
+            let event = stored.event
+            // Stored before the edges checked it, or by another tool: kept out of the state, shown to the operator.
+            do { try event.check() } catch {
+                quarantined.append(QuarantinedEvent(seq: stored.seq, eventId: event.id, reason: error.description, at: now))
+                continue
+            }
+            let day = calendar.day(ofMillis: event.occurredAt)
+            let existing = fans[event.openId]
+            // An operator acts on fans that exist; one naming another open_id changes nothing.
+            if existing == nil, event.kind.isOperatorAction { continue }
+            var fan = existing ?? FanState(firstSeenThrough: event)
+            let transition = fan.apply(event, rules: rules, day: day)
+            if existing == nil {
+                record(TierTransition(openId: fan.openId, from: nil, to: fan.tier, at: event.occurredAt, cause: event.kind.rawValue), causeSeq: stored.seq)
+            } else if let transition {
+                record(transition, causeSeq: stored.seq)
+            }
+            for tag in fan.applyTagRules(rules, at: event.occurredAt) {
+                actions.append(FanAction(openId: fan.openId, at: event.occurredAt, action: "tag_added", detail: tag, causeSeq: stored.seq))
+            }
+            applied.events.append(AppliedBatch.Event(stored: stored, day: day, newFan: existing == nil))
+            fans[event.openId] = fan
+            changed.insert(event.openId)
+            applied.causes[event.openId] = (event.kind.rawValue, stored.seq)
+        }
+        applied.changed = changed.compactMap { fans[$0] }
+        applied.writes = [FanStatesWrite(fans: applied.changed), TierTransitionsWrite(transitions: transitions, flows: flows),
+                          FanActionsWrite(actions: actions), QuarantineWrite(events: quarantined)]
+        return applied
+    }
+}
+
+/// Events and new fans per day, domain and channel: what the fans did, not what operators did.
+struct ActivityProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        var cells: [ActivityCell: ActivityCount] = [:]
+        for e in applied.events where !e.stored.event.kind.isOperatorAction {
+            let cell = ActivityCell(day: e.day, domain: e.stored.event.domain, channel: e.stored.event.channel)
+            cells[cell, default: ActivityCount()].events += 1
+            if e.newFan { cells[cell, default: ActivityCount()].newFans += 1 }
+        }
+        return [ActivityWrite(cells: cells)]
+    }
+}
+
+/// Entries and exits of the account's ready segments for every fan the batch changed.
+struct SegmentProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        [SegmentChangesWrite(changes: Projector.segmentChanges(batch.segments, memberships: batch.memberships, fans: applied.changed,
+                                                               causes: applied.causes, otherwise: ("rules_changed", -Int64(batch.rulesVersion)),
+                                                               calendar: batch.account.calendar, now: now))]
+    }
+}
