@@ -58,7 +58,7 @@ public struct Ingest: Sendable {
         for candidate in [envelope.toUserId, envelope.fromUserId] where account == nil && !candidate.isEmpty {
             account = try await self.account(app: app, openId: candidate, now: now)
         }
-        let events = account.map { envelope.fanEvents(accountOpenId: $0.openId, eventId: "dy:" + deliveryId, receivedAt: now) } ?? []
+        let events = account.map { envelope.platformEvent.fanEvents(accountOpenId: $0.openId, eventId: "dy:" + deliveryId, receivedAt: now) } ?? []
         for event in events {
             do { try event.check() } catch { throw Rejection.malformed(field: "content", "\(envelope.event) gives \(error)") }
         }

@@ -70,67 +70,8 @@ public struct WebhookEnvelope: Sendable {
         return try? JSONSerialization.data(withJSONObject: ["challenge": challenge])
     }
 
-    /// The fan events this push means for the account whose open_id is `accountOpenId`. `eventId`
-    /// identifies the delivery; `clientKey` tells our own sends (echoed back) from a person's.
-    /// Events the model has no place for (authorizations, new videos) yield none.
-    public func fanEvents(accountOpenId: String, eventId: String, receivedAt: Int64) -> [FanEvent] {
-        let fan = fromUserId == accountOpenId ? toUserId : fromUserId
-        let c = content
-        func make(_ kind: EventKind, _ openId: String, at: Int64?, channel: Channel, ref: String? = nil,
-                   attributes: [String: String] = [:], suffix: String = "") -> FanEvent? {
-            guard !openId.isEmpty else { return nil }
-            return FanEvent(id: eventId + suffix, kind: kind, openId: openId, occurredAt: at ?? receivedAt,
-                            channel: channel, ref: ref, attributes: attributes)
-        }
-        switch self.event {
-        case "new_follow_action":
-            let kind: EventKind = c.int("action_type") == 1 ? .follow : .unfollow
-            return [make(kind, fan, at: c.millis("action_time"), channel: .unknown)].compactMap { $0 }
-        case "new_video_digg":
-            guard c.int("action_type") == 1 else { return [] }
-            return [make(.like, fan, at: c.millis("action_time"), channel: .unknown, ref: c.string("item_id"))].compactMap { $0 }
-        case "item_comment_reply":
-            let commenter = c.string("comment_user_id").flatMap { $0.isEmpty ? nil : $0 } ?? fan
-            return [make(.comment, commenter, at: c.millis("create_time"), channel: .unknown, ref: c.string("reply_to_item_id"))].compactMap { $0 }
-        case "im_receive_msg":
-            // An echo of a message our app sent carries our client_key as `source`.
-            let echo = !(c.string("source") ?? "").isEmpty
-            return [make(echo ? .dmSent : .dmReceived, fan, at: c.millis("create_time"), channel: .dm,
-                          ref: c.string("conversation_short_id"), attributes: nickname(of: fan))].compactMap { $0 }
-        case "im_enter_direct_msg":
-            return [make(.dmEntered, fan, at: c.millis("create_time"), channel: .dm,
-                          ref: c.string("conversation_short_id"), attributes: nickname(of: fan))].compactMap { $0 }
-        case "im_group_receive_msg":
-            var events = [make(.groupMessage, fan, at: c.millis("create_time"), channel: .group, ref: c.string("conversation_short_id"))]
-            if let card = c.raw["card_data"] as? [[String: Any]], !card.isEmpty {
-                var fields: [String: String] = [:]
-                for item in card {
-                    if let label = item["label"] as? String, let value = item["value"] as? String {
-                        fields[Self.leadFieldNames[label] ?? label] = value
-                    }
-                }
-                events.append(make(.leadSubmitted, fan, at: c.millis("create_time"), channel: .group, ref: c.string("card_id"),
-                                    attributes: fields, suffix: ":lead"))
-            }
-            return events.compactMap { $0 }
-        case "group_fans_event":
-            let member = c.string("open_id").flatMap { $0.isEmpty ? nil : $0 } ?? fan
-            let kind: EventKind = c.int("group_type") == 1 ? .groupJoin : .groupLeave
-            return [make(kind, member, at: c.millis("create_time"), channel: .group, ref: c.string("im_group_id"))].compactMap { $0 }
-        default:
-            return []
-        }
-    }
-
-    /// Lead-card labels as the platform shows them, mapped to stable attribute names.
-    static let leadFieldNames = ["姓名": "name", "手机号": "phone", "城市": "city", "电话": "phone"]
-
-    private func nickname(of openId: String) -> [String: String] {
-        guard let infos = content.raw["user_infos"] as? [[String: Any]],
-              let me = infos.first(where: { $0["open_id"] as? String == openId }),
-              let name = me["nick_name"] as? String, !name.isEmpty else { return [:] }
-        return ["nickname": name]
-    }
+    /// The push as a typed platform event.
+    public var platformEvent: PlatformEvent { PlatformEvent(self) }
 }
 
 /// A parsed JSON object with typed accessors tolerant of the platform's mixed encodings.
@@ -140,7 +81,7 @@ public struct JSONObject: @unchecked Sendable {
 
     init(_ raw: [String: Any]) { self.raw = raw }
 
-    func string(_ key: String) -> String? { raw[key] as? String }
+    func string(_ key: String) -> String? { (raw[key] as? String).flatMap { $0.isEmpty ? nil : $0 } }
 
     func int(_ key: String) -> Int64? {
         switch raw[key] {

@@ -35,14 +35,14 @@ func sample(_ name: String) throws -> [UInt8] {
 
     @Test func contentGivenAsAStringIsParsed() throws {
         let follow = try WebhookEnvelope.decode(try sample("NewFollowActionEvent.json"))
-        let events = follow.fanEvents(accountOpenId: follow.toUserId, eventId: "m1", receivedAt: 0)
+        let events = follow.platformEvent.fanEvents(accountOpenId: follow.toUserId, eventId: "m1", receivedAt: 0)
         #expect(events == [FanEvent(id: "m1", kind: .follow, openId: "5bfa0218-477c-4d51-865c-64f0588794a6",
                                     occurredAt: 1_686_811_643_000, channel: .unknown)])
     }
 
     @Test func directMessagesCarryNicknameAndMillisecondTimes() throws {
         let dm = try WebhookEnvelope.decode(try sample("IMReceiveMessageEvent.json"))
-        let events = dm.fanEvents(accountOpenId: dm.toUserId, eventId: "m2", receivedAt: 0)
+        let events = dm.platformEvent.fanEvents(accountOpenId: dm.toUserId, eventId: "m2", receivedAt: 0)
         #expect(events.count == 1)
         #expect(events[0].kind == .dmReceived)
         #expect(events[0].occurredAt == 1_681_303_285_997)
@@ -56,12 +56,12 @@ func sample(_ name: String) throws -> [UInt8] {
         content["source"] = "asdfavetgbvasf"
         object["content"] = content
         let envelope = try WebhookEnvelope.decode(Array(try JSONSerialization.data(withJSONObject: object)))
-        #expect(envelope.fanEvents(accountOpenId: envelope.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.dmSent])
+        #expect(envelope.platformEvent.fanEvents(accountOpenId: envelope.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.dmSent])
     }
 
     @Test func aGroupMessageWithALeadCardIsAlsoALead() throws {
         let group = try WebhookEnvelope.decode(try sample("IMGroupReceiveMessageEvent.json"))
-        let events = group.fanEvents(accountOpenId: group.toUserId, eventId: "m3", receivedAt: 0)
+        let events = group.platformEvent.fanEvents(accountOpenId: group.toUserId, eventId: "m3", receivedAt: 0)
         #expect(events.map(\.kind) == [.groupMessage, .leadSubmitted])
         #expect(events[1].attributes == ["name": "Tonality", "phone": "12345678901", "city": "北京市北京市海淀区"])
         #expect(events[1].id == "m3:lead")
@@ -69,17 +69,17 @@ func sample(_ name: String) throws -> [UInt8] {
 
     @Test func groupMembershipAndDirectMessageEntry() throws {
         let join = try WebhookEnvelope.decode(try sample("GroupFansEventEvent.json"))
-        #expect(join.fanEvents(accountOpenId: join.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.groupJoin])
+        #expect(join.platformEvent.fanEvents(accountOpenId: join.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.groupJoin])
         let enter = try WebhookEnvelope.decode(try sample("IMEnterDirectMessageEvent.json"))
-        #expect(enter.fanEvents(accountOpenId: enter.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.dmEntered])
+        #expect(enter.platformEvent.fanEvents(accountOpenId: enter.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.dmEntered])
         let digg = try WebhookEnvelope.decode(try sample("NewVideoDiggEvent.json"))
-        #expect(digg.fanEvents(accountOpenId: digg.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.like])
+        #expect(digg.platformEvent.fanEvents(accountOpenId: digg.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.like])
     }
 
     @Test func appLevelEventsYieldNoFanEvents() throws {
         for file in ["AuthorizeEvent.json", "UnauthorizeEvent.json", "CreateVideoEvent.json", "IMAuthorizeEvent.json", "EnterGroupAuditChangeEvent.json"] {
             let envelope = try WebhookEnvelope.decode(try sample(file))
-            #expect(envelope.fanEvents(accountOpenId: "acct", eventId: "m", receivedAt: 0).isEmpty, "\(file)")
+            #expect(envelope.platformEvent.fanEvents(accountOpenId: "acct", eventId: "m", receivedAt: 0).isEmpty, "\(file)")
         }
     }
 
@@ -104,5 +104,80 @@ func sample(_ name: String) throws -> [UInt8] {
         }
         let bad = Array(#"{"event":"x","from_user_id":"a"#.utf8) + [0xFF] + Array(#""}"#.utf8)
         #expect(throws: WebhookDecodingError(field: "body", message: "body is not valid UTF-8")) { try WebhookEnvelope.decode(bad) }
+    }
+
+    /// A sample's body with its content changed, re-encoded as the platform would send it.
+    func variant(_ file: String, event: String? = nil, content change: (inout [String: Any]) -> Void) throws -> WebhookEnvelope {
+        var object = try JSONSerialization.jsonObject(with: Data(try sample(file))) as! [String: Any]
+        if let event { object["event"] = event }
+        var content = object["content"] as! [String: Any]
+        change(&content)
+        object["content"] = content
+        return try WebhookEnvelope.decode(Array(try JSONSerialization.data(withJSONObject: object)))
+    }
+
+    @Test func everySampleDecodesIntoItsTypedEvent() throws {
+        func kind(_ file: String) throws -> String {
+            switch try WebhookEnvelope.decode(try sample(file)).platformEvent {
+            case .handshake: "handshake"
+            case .follow: "follow"
+            case .videoLike: "videoLike"
+            case .comment: "comment"
+            case .messageReceived: "messageReceived"
+            case .messageSent: "messageSent"
+            case .conversationEntered: "conversationEntered"
+            case .groupMessage: "groupMessage"
+            case .groupMessageSent: "groupMessageSent"
+            case .groupMembership: "groupMembership"
+            case .other(let event): "other \(event)"
+            }
+        }
+        #expect(try kind("VerifyWebhookEvent.json") == "handshake")
+        #expect(try kind("NewFollowActionEvent.json") == "follow")
+        #expect(try kind("NewVideoDiggEvent.json") == "videoLike")
+        #expect(try kind("ItemCommentReplyEvent.json") == "comment")
+        #expect(try kind("IMReceiveMessageEvent.json") == "messageReceived")
+        #expect(try kind("IMEnterDirectMessageEvent.json") == "conversationEntered")
+        #expect(try kind("IMGroupReceiveMessageEvent.json") == "groupMessage")
+        #expect(try kind("GroupFansEventEvent.json") == "groupMembership")
+        #expect(try kind("AuthorizeEvent.json") == "other authorize")
+    }
+
+    @Test func aDirectMessageKeepsItsTextAndTheAccountsOwnSendsAreDMsSent() throws {
+        let dm = try WebhookEnvelope.decode(try sample("IMReceiveMessageEvent.json"))
+        guard case .messageReceived(let message) = dm.platformEvent else { Issue.record("not a message"); return }
+        #expect(message.text == "捷途70")
+        #expect(message.serverMessageId?.hasPrefix("@9Vxc1") == true)
+        let received = dm.platformEvent.fanEvents(accountOpenId: dm.toUserId, eventId: "m", receivedAt: 0)
+        #expect(received.first?.attributes == ["nickname": "刘东", "message_type": "text", "text": "捷途70"])
+
+        // The account answering from the platform's own app: from the account, to the fan.
+        var object = try JSONSerialization.jsonObject(with: Data(try sample("IMReceiveMessageEvent.json"))) as! [String: Any]
+        (object["from_user_id"], object["to_user_id"]) = (object["to_user_id"]!, object["from_user_id"]!)
+        object["event"] = "im_send_msg"
+        var content = object["content"] as! [String: Any]
+        content["text"] = "您好，捷途70 现车有售"
+        object["content"] = content
+        let sent = try WebhookEnvelope.decode(Array(try JSONSerialization.data(withJSONObject: object)))
+        let events = sent.platformEvent.fanEvents(accountOpenId: "aaa-7ae0-4399-914a-5eb1df5861ba", eventId: "s", receivedAt: 0)
+        #expect(events.map(\.kind) == [.dmSent])
+        #expect(events.first?.openId == "aaa-ae9b-4dbf-add1-bf67e4093fab")
+        #expect(events.first?.attributes["text"] == "您好，捷途70 现车有售")
+        #expect(events.first?.attributes["nickname"] == nil, "the account's own name is not the fan's")
+
+        let groupSend = try variant("IMGroupReceiveMessageEvent.json", event: "im_group_send_msg") { $0["card_data"] = nil }
+        guard case .groupMessageSent = groupSend.platformEvent else { Issue.record("not a group send"); return }
+        #expect(groupSend.platformEvent.fanEvents(accountOpenId: groupSend.toUserId, eventId: "g", receivedAt: 0).isEmpty)
+    }
+
+    @Test func aConversationStartedFromAnAdIsCommercial() throws {
+        let fromAd = try variant("IMReceiveMessageEvent.json") { $0["ad_info"] = ["ad_id": "1712345", "creative_id": "99"] }
+        #expect(fromAd.platformEvent.fanEvents(accountOpenId: fromAd.toUserId, eventId: "m", receivedAt: 0).first?.domain == .commercial)
+        let enteredFromAd = try variant("IMReceiveMessageEvent.json", event: "im_enter_direct_msg") { $0["ad_info"] = #"{"ad_id":"1712345"}"# }
+        let entered = enteredFromAd.platformEvent.fanEvents(accountOpenId: enteredFromAd.toUserId, eventId: "m", receivedAt: 0)
+        #expect(entered.map(\.kind) == [.dmEntered])
+        #expect(entered.first?.domain == .commercial)
+        let organic = try WebhookEnvelope.decode(try sample("IMReceiveMessageEvent.json"))
+        #expect(organic.platformEvent.fanEvents(accountOpenId: organic.toUserId, eventId: "m", receivedAt: 0).first?.domain == .private)
     }
 }

@@ -63,7 +63,7 @@ func run(_ preset: Preset, people: Int, days: Int, seed: UInt64) -> [PlatformOut
             events.insert(envelope.event)
             let raw = try #require(try JSONSerialization.jsonObject(with: Data(d.body)) as? [String: Any])
             if raw["content"] is String { stringContent.insert(envelope.event) }
-            #expect(!envelope.fanEvents(accountOpenId: envelope.toUserId.hasPrefix("acct-") ? envelope.toUserId : envelope.fromUserId,
+            #expect(!envelope.platformEvent.fanEvents(accountOpenId: envelope.toUserId.hasPrefix("acct-") ? envelope.toUserId : envelope.fromUserId,
                                         eventId: d.msgId, receivedAt: 0).isEmpty, "\(envelope.event) means something")
         }
         #expect(events.isSuperset(of: ["new_follow_action", "new_video_digg", "item_comment_reply", "im_receive_msg", "im_enter_direct_msg",
@@ -71,7 +71,7 @@ func run(_ preset: Preset, people: Int, days: Int, seed: UInt64) -> [PlatformOut
         #expect(stringContent == ["new_follow_action", "new_video_digg", "im_enter_direct_msg", "group_fans_event"], "content as a JSON string where the platform sends one")
         let repeats = deliveries.count - Set(deliveries.map(\.msgId)).count
         #expect(Double(repeats) / Double(deliveries.count) > 0.005 && Double(repeats) / Double(deliveries.count) < 0.05, "about 2% repeated")
-        let times = deliveries.map { try? WebhookEnvelope.decode($0.body).fanEvents(accountOpenId: "acct-0", eventId: "", receivedAt: 0).first?.occurredAt }
+        let times = deliveries.map { try? WebhookEnvelope.decode($0.body).platformEvent.fanEvents(accountOpenId: "acct-0", eventId: "", receivedAt: 0).first?.occurredAt }
         let late = zip(times, times.dropFirst()).filter { ($0 ?? 0) > ($1 ?? .max) }.count
         #expect(late > 0, "some pushes arrive out of order")
     }
