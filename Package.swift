@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(name: "FlywheelDomain"),
@@ -63,7 +64,8 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], resources: [.copy("openapi.json")]),
+            .product(name: "Mustache", package: "swift-mustache"),
+        ], resources: [.copy("openapi.json"), .copy("Templates")]),
         .executableTarget(name: "flywheel", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelPlatform",
             "FlywheelEngine", "FlywheelSimulator", "FlywheelSandbox", "FlywheelServer",

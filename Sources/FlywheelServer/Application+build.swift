@@ -42,6 +42,11 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
 
 public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry) -> Router<FlywheelRequestContext> {
     let router = Router(context: FlywheelRequestContext.self)
+    // Loaded once; when they cannot be, the console answers a plain-text error and the rest serves on.
+    let consoleTemplates = ConsoleTemplates.load()
+    if let problem = consoleTemplates.problem { flywheel.env.logger.error("console templates not loaded", metadata: ["problem": "\(problem)"]) }
+    // Outside ErrorMiddleware: errors under /console become pages, after ErrorMiddleware made each an APIError.
+    router.add(middleware: ConsoleErrorMiddleware(flywheel: flywheel, templates: consoleTemplates))
     router.addMiddleware { ErrorMiddleware() }
     let openAPI = OpenAPIDocument.data
 
@@ -68,7 +73,7 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     }
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tenancy: flywheel.tenancy))
     APIRoutes(flywheel: flywheel).add(to: v1)
-    ConsoleRoutes(flywheel: flywheel).add(to: router)
+    ConsoleRoutes(flywheel: flywheel, templates: consoleTemplates).add(to: router)
     return router
 }
 

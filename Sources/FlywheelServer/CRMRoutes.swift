@@ -218,4 +218,17 @@ struct TimelineEntry: ResponseEncodable {
         self.init(at: e.occurredAt, actor: e.kind.isOperatorAction || e.kind == .dmSent ? "operator" : "fan", kind: e.kind.rawValue,
                   detail: e.kind == .noteAdded ? e.attributes["text"] : e.ref, event: EventView(StoredEvent(seq: seq, event: e)))
     }
+
+    init(_ item: APIRoutes.TimelineItem) {
+        switch item {
+        case .event(let stored):
+            self.init(event: stored.event, seq: stored.seq)
+        case .tierChanged(let at, let from, let to, let cause):
+            self.init(at: at, actor: "system", kind: "tier_changed", detail: "\(from?.name ?? "new") → \(to.name) (\(cause))")
+        case .segment(let at, let entered, let name, let cause):
+            self.init(at: at, actor: "system", kind: entered ? "segment_entered" : "segment_left", detail: "\(name) (\(cause))")
+        case .action(let at, let action, let detail):
+            self.init(at: at, actor: "system", kind: action, detail: "\(detail) (rule)")
+        }
+    }
 }

@@ -284,29 +284,41 @@ struct APIRoutes {
         return FanDetail(fan: FanView(fan), timeline: try await Self.timeline(of: openId, in: account, limit: try request.pageLimit(), store: store))
     }
 
+    /// One entry of a fan's timeline before it is put in words: the API says it in codes
+    /// (`TimelineEntry`), the console in the reader's language.
+    enum TimelineItem: Sendable {
+        case event(StoredEvent)
+        case tierChanged(at: Int64, from: Tier?, to: Tier, cause: String)
+        case segment(at: Int64, entered: Bool, name: String, cause: String)
+        /// What a rule did (today `tag_added`, `detail` the tag).
+        case action(at: Int64, action: String, detail: String)
+    }
+
     /// Newest first: the fan's events, operators' tags and notes, and what the system did (tier
     /// changes, segment entries and exits, rule tags): what the API and the console show.
     static func timeline(of openId: String, in account: Account, limit: Int, store: any Store) async throws -> [TimelineEntry] {
+        try await timelineItems(of: openId, in: account, limit: limit, store: store).map { TimelineEntry($0) }
+    }
+
+    static func timelineItems(of openId: String, in account: Account, limit: Int, store: any Store) async throws -> [TimelineItem] {
         let names = Dictionary(try await store.segments(of: account).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         // What the system did comes just above the event that caused it (same time, newer).
         let system = Int64.max
-        var entries: [(at: Int64, order: Int64, entry: TimelineEntry)] = []
+        var entries: [(at: Int64, order: Int64, item: TimelineItem)] = []
         for stored in try await store.timeline(of: account, openId: openId, limit: limit) {
-            entries.append((stored.event.occurredAt, stored.seq, TimelineEntry(event: stored.event, seq: stored.seq)))
+            entries.append((stored.event.occurredAt, stored.seq, .event(stored)))
         }
         for t in try await store.transitions(of: account, openId: openId, limit: limit) {
-            entries.append((t.at, system, TimelineEntry(at: t.at, actor: "system", kind: "tier_changed",
-                                                   detail: "\(t.from?.name ?? "new") → \(t.to.name) (\(t.cause))")))
+            entries.append((t.at, system, .tierChanged(at: t.at, from: t.from, to: t.to, cause: t.cause)))
         }
         for c in try await store.segmentChanges(of: account, openId: openId, limit: limit) {
-            entries.append((c.at, system, TimelineEntry(at: c.at, actor: "system", kind: c.entered ? "segment_entered" : "segment_left",
-                                                   detail: "\(names[c.segmentId] ?? c.segmentId) (\(c.cause))")))
+            entries.append((c.at, system, .segment(at: c.at, entered: c.entered, name: names[c.segmentId] ?? c.segmentId, cause: c.cause)))
         }
         for a in try await store.actions(of: account, openId: openId, limit: limit) {
-            entries.append((a.at, system, TimelineEntry(at: a.at, actor: "system", kind: a.action, detail: "\(a.detail) (rule)")))
+            entries.append((a.at, system, .action(at: a.at, action: a.action, detail: a.detail)))
         }
         entries.sort { ($0.at, $0.order) > ($1.at, $1.order) }
-        return entries.prefix(limit).map(\.entry)
+        return entries.prefix(limit).map(\.item)
     }
 
     // MARK: Segments

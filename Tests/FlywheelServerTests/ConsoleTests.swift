@@ -130,4 +130,70 @@ import Testing
             try await client.execute(uri: "/console", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .seeOther) }
         }
     }
+
+    /// The language link keeps the page and its scope; codes are words in both languages; errors
+    /// under /console are pages; owners retry and drop the account's quarantined events.
+    @Test func languageErrorsAndAccountHealth() async throws {
+        let f = try await ServerFixture()
+        let owner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
+        try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
+        try await f.test { client in
+            let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            let now = f.flywheel.env.now()
+            // The second event is out of bounds, written straight into the log: the projector sets it aside.
+            _ = try await f.flywheel.env.store.append([
+                FanEvent(id: "f0", kind: .follow, openId: "fan0", occurredAt: now - 3_600_000, channel: .douPlus),
+                FanEvent(id: "poison", kind: .like, openId: "fan1", occurredAt: .max, channel: .search),
+            ].map { AccountEvent(tenantId: f.tenantId, accountId: account, event: $0) }) { _ in }
+            await f.flywheel.projector.drain()
+            let accountValue = try #require(await f.flywheel.env.store.account(id: account, tenantIds: [f.tenantId]))
+            let seq = try #require(try await f.flywheel.env.store.quarantinedEvents(of: accountValue, limit: 10).first?.seq)
+
+            let signedIn = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                    body: form(["name": "owner", "password": "correct horse"])) { $0 }
+            let cookie = try #require(signedIn.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+            func get(_ uri: String, expect status: HTTPResponse.Status = .ok) async throws -> String {
+                try await client.execute(uri: uri, method: .get, headers: [.cookie: cookie]) { response in
+                    #expect(response.status == status, "\(uri)")
+                    #expect(response.headers[.contentType]?.hasPrefix("text/html") == true, "\(uri)")
+                    return String(buffer: response.body)
+                }
+            }
+
+            // Switching the language keeps the fan and the scope; the other language says the codes in words.
+            let chinese = try await get("/console/fans/fan0?account=\(account)")
+            #expect(chinese.contains("href=\"/console/fans/fan0?account=\(account)&amp;lang=en\""))
+            #expect(chinese.contains("商域") && chinese.contains("新粉丝 → 路人粉 (关注)"))
+            let english = try await get("/console/fans/fan0?account=\(account)&lang=en")
+            #expect(english.contains("href=\"/console/fans/fan0?account=\(account)&amp;lang=zh\""))
+            #expect(english.contains("Commercial") && english.contains("New → Passerby (Follow)") && english.contains("data-kind=\"follow\">Follow<"))
+            let overview = try await get("/console?account=\(account)&lang=en")
+            #expect(overview.contains(">DOU+<") && overview.contains(">Commercial<"))
+            #expect(overview.contains("/console/settings?account=\(account)#health"), "the overview says the account has events set aside")
+
+            // Errors are pages in the frame, in the reader's language.
+            let missing = try await get("/console/fans/nobody?account=\(account)", expect: .notFound)
+            #expect(missing.contains("<h1>未找到</h1>") && !missing.contains("\"not_found\""))
+            #expect(try await get("/console/segments/seg_none?account=\(account)&lang=en", expect: .notFound).contains("<h1>Not found</h1>"))
+            #expect(try await get("/console/no-such-page", expect: .notFound).contains("name=\"csrf\""), "signed in, the frame keeps sign-out")
+
+            // Settings shows the quarantined event; retrying it fails (still out of bounds), dropping it works.
+            let settings = try await get("/console/settings?account=\(account)&lang=en")
+            #expect(settings.contains("Account health") && settings.contains("<code>poison</code>"))
+            let csrf = try #require(settings.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" }).description
+            func post(_ uri: String) async throws -> String {
+                try await client.execute(uri: uri, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["csrf": csrf])) { response in
+                    #expect(response.status == .seeOther, "\(uri): \(String(buffer: response.body))")
+                    return response.headers[.location] ?? ""
+                }
+            }
+            let retried = try await post("/console/settings/quarantine/\(seq)/retry?account=\(account)")
+            #expect(retried.contains("healthError="))
+            let dropped = try await post("/console/settings/quarantine/\(seq)/drop?account=\(account)")
+            #expect(dropped.contains("healthNotice="))
+            #expect(try await f.flywheel.env.store.quarantinedEvents(of: accountValue, limit: 10).isEmpty)
+            #expect(try await get("/console/settings?account=\(account)&lang=en").contains("No event is set aside."))
+        }
+    }
 }

@@ -5,15 +5,17 @@ import Foundation
 import Hummingbird
 
 /// The operator's console, rendered on the server (docs/console.md): sign-in with a session
-/// cookie, CSRF tokens on every form, roles from the tenancy model, Chinese and English.
+/// cookie, CSRF tokens on every form, roles from the tenancy model, Chinese and English. Each
+/// page is a view model in the reader's language, drawn by its template (`ConsoleTemplates`).
 struct ConsoleRoutes {
     let flywheel: Flywheel
+    let templates: ConsoleTemplates
     var store: any Store { flywheel.env.store }
     static let cookie = "fw_session"
 
     func add(to router: Router<FlywheelRequestContext>) {
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/console"]) }
-        router.get("/console/login") { request, _ in self.loginPage(request, error: nil) }
+        router.get("/console/login") { request, _ in self.loginPage(request, problem: nil) }
         router.post("/console/login", use: login)
         let console = router.group("console").add(middleware: SessionMiddleware(flywheel: flywheel))
         console.post("logout", use: logout)
@@ -36,6 +38,8 @@ struct ConsoleRoutes {
         console.post("settings/users", use: addUser)
         console.post("settings/keys", use: issueKey)
         console.post("settings/apps", use: addApp)
+        console.post("settings/quarantine/:seq/retry", use: retryQuarantined)
+        console.post("settings/quarantine/:seq/drop", use: dropQuarantined)
     }
 
     /// A query parameter as browsers send forms: `+` is a space.
@@ -49,6 +53,7 @@ struct ConsoleRoutes {
         return nil
     }
 
+    /// `?lang=` when given, else the language remembered in the cookie, else Chinese.
     static func language(_ request: Request) -> Language {
         if let chosen = Self.parameter(request, "lang").flatMap(Language.init(rawValue:)) { return chosen }
         return request.cookies["fw_lang"].flatMap { Language(rawValue: $0.value) } ?? .zh
@@ -62,24 +67,36 @@ struct ConsoleRoutes {
         return response
     }
 
+    static func pathComponent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
+    }
+
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+
+    /// A time to the minute, as the console shows it: `2025-03-01 14:05` (UTC).
+    static func minute(_ ms: Int64) -> String {
+        Time.iso(ms).prefix(16).replacingOccurrences(of: "T", with: " ")
+    }
+
     // MARK: Signing in and out
 
-    func loginPage(_ request: Request, error: String?) -> Response {
+    struct LoginContent {
+        var problem: String?
+    }
+
+    func loginPage(_ request: Request, problem: String?) -> Response {
         let t = Self.language(request)
-        let body = """
-            <form class="login" method="post" action="/console/login">
-            \(error.map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? "")
-            <label for="name">\(html(t("User")))</label><input id="name" name="name" autocomplete="username" required>
-            <label for="password">\(html(t("Password")))</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-            <p><button class="primary" type="submit">\(html(t("Sign in")))</button></p></form>
-            """
-        return Self.remember(request, Page(title: t("Sign in"), language: t, body: body).response(status: error == nil ? .ok : .unauthorized))
+        let frame = Frame(title: t(.signIn), language: t, menu: false, csrf: nil, here: (request.uri.path, request.uri.query))
+        return Self.remember(request, templates.render("login", LoginContent(problem: problem), frame: frame, language: t,
+                                                       status: problem == nil ? .ok : .unauthorized))
     }
 
     @Sendable func login(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let form = try await Self.form(request)
         guard let signedIn = try await flywheel.signIn.signIn(name: form["name"] ?? "", password: form["password"] ?? "") else {
-            return loginPage(request, error: Self.language(request)("Wrong user or password"))
+            return loginPage(request, problem: Self.language(request)(.wrongPassword))
         }
         var response = Response(status: .seeOther, headers: [.location: "/console"])
         response.setCookie(Cookie(name: Self.cookie, value: signedIn.token, maxAge: Int(ConsoleSignIn.lifetime / 1_000), path: "/",
@@ -129,43 +146,55 @@ struct ConsoleRoutes {
         return chosen.isEmpty ? Scope(accounts: all, all: all, selected: nil) : Scope(accounts: chosen, all: all, selected: selected)
     }
 
-    func switcher(_ scope: Scope, _ t: Language, path: String) async throws -> String {
-        var groups: [(name: String, id: String, accounts: [Account])] = []
+    /// Every account the user may see, grouped by enterprise, each enterprise's matrix first.
+    func switcher(_ scope: Scope, _ t: Language, path: String) async throws -> Switcher {
+        var groups: [Switcher.Group] = []
         for (tenantId, accounts) in Dictionary(grouping: scope.all, by: \.tenantId) {
-            groups.append((try await store.tenant(id: tenantId)?.name ?? tenantId, tenantId, accounts.sorted { $0.name < $1.name }))
+            let name = try await store.tenant(id: tenantId)?.name ?? tenantId
+            let matrix = SelectOption(value: "tenant:\(tenantId)", label: "\(name) · \(t(.allAccounts))", selected: scope.selected == "tenant:\(tenantId)")
+            let each = accounts.sorted { $0.name < $1.name }.map {
+                SelectOption(value: $0.id, label: "\(name) · \($0.name)", selected: scope.selected == $0.id)
+            }
+            groups.append(Switcher.Group(label: name, options: [matrix] + each))
         }
-        func option(_ value: String, _ label: String) -> String {
-            "<option value=\"\(html(value))\"\(value == scope.selected ? " selected" : "")>\(html(label))</option>"
-        }
-        let options = groups.sorted { $0.name < $1.name }.map { group in
-            "<optgroup label=\"\(html(group.name))\">" + option("tenant:\(group.id)", "\(group.name) · \(t("All accounts"))")
-                + group.accounts.map { option($0.id, "\(group.name) · \($0.name)") }.joined() + "</optgroup>"
-        }.joined()
-        return """
-            <form method="get" action="\(path)"><select name="account" aria-label="\(html(t("Account")))" onchange="this.form.submit()">
-            <option value="">\(html(t("All accounts")))</option>\(options)</select><noscript><button>→</button></noscript></form>
-            """
+        return Switcher(action: path, groups: groups.sorted { $0.label < $1.label })
     }
 
+    /// A page of the signed-in console: `template` filled with `content`, in the frame with `nav`
+    /// marked and the scope switcher sending to `path`.
+    func page<Content>(_ template: String, _ content: Content, title: String, nav: Phrase, _ request: Request,
+                       _ context: FlywheelRequestContext, scope: Scope, path: String) async throws -> Response {
+        let t = Self.language(request)
+        let switcher = try await switcher(scope, t, path: path)
+        let frame = Frame(title: title, language: t, menu: true, current: nav, scopeQuery: scope.query, csrf: context.session?.csrf,
+                          switcher: switcher, here: (request.uri.path, request.uri.query))
+        return Self.remember(request, templates.render(template, content, frame: frame, language: t))
+    }
+
+    struct NoContent {}
+
     /// What a one-account page shows while the scope is wider.
-    func chooseAccount(_ title: String, nav: String, _ request: Request, _ context: FlywheelRequestContext, scope: Scope, path: String) async throws -> Response {
-        try await page(title, nav: nav, request, context, scope: scope, path: path,
-                       body: "<p>\(html(Self.language(request)("Choose an account to see its fans.")))</p>")
+    func chooseAccount(_ title: String, nav: Phrase, _ request: Request, _ context: FlywheelRequestContext, scope: Scope, path: String) async throws -> Response {
+        try await page("choose", NoContent(), title: title, nav: nav, request, context, scope: scope, path: path)
     }
 
     /// The `?error=` a form's handler sent the browser back with, shown where it happened.
-    static func errorNotice(_ request: Request) -> String {
-        parameter(request, "error").map { "<p class=\"error\" role=\"alert\">\(html($0))</p>" } ?? ""
-    }
-
-    func page(_ title: String, nav: String, _ request: Request, _ context: FlywheelRequestContext, scope: Scope, path: String, body: String) async throws -> Response {
-        let t = Self.language(request)
-        var page = Page(title: title, language: t, csrf: context.session?.csrf, nav: nav, scope: try await switcher(scope, t, path: path), body: body)
-        page.scopeQuery = scope.query
-        return Self.remember(request, page.response())
+    static func errorNotice(_ request: Request) -> Notice? {
+        parameter(request, "error").map { Notice(text: $0, isError: true) }
     }
 
     // MARK: Overview
+
+    struct OverviewContent {
+        var cards: [Card]
+        /// Accounts with events set aside; nil when there are none.
+        var quarantine: Quarantine?
+        var charts: [ChartView]
+        var transitions: [Card]
+
+        struct Quarantine { var accounts: [Entry] }
+        struct Entry { var name: String; var count: Int; var href: String }
+    }
 
     @Sendable func overview(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
@@ -179,6 +208,7 @@ struct ConsoleRoutes {
         var channels: [Channel: Int] = [:]
         var moves: [String: Int] = [:]
         var growth = Array(repeating: 0, count: days.count)
+        var quarantined: [OverviewContent.Entry] = []
         for account in scope.accounts {
             for (tier, n) in try await store.tierCounts(of: account) { current[tier, default: 0] += n }
             var counts = try await store.tierCounts(of: account, before: days.lowerBound)
@@ -187,7 +217,7 @@ struct ConsoleRoutes {
                 for (flow, n) in flows where flow.day == day {
                     counts[flow.to, default: 0] += n
                     if let from = flow.from { counts[from, default: 0] -= n }
-                    if flow.from != flow.to { moves["\(t(flow.from?.name ?? "new")) → \(t(flow.to.name))", default: 0] += n }
+                    if flow.from != flow.to { moves["\(t.tierOrNew(flow.from)) → \(t.tier(flow.to))", default: 0] += n }
                 }
                 for (tier, n) in counts { daily[i][tier, default: 0] += n }
             }
@@ -196,57 +226,97 @@ struct ConsoleRoutes {
                 domains[cell.domain, default: 0] += count.newFans
                 channels[cell.channel, default: 0] += count.events
             }
+            let setAside = try await store.quarantinedEvents(of: account, limit: 1_000).count
+            if setAside > 0 {
+                quarantined.append(OverviewContent.Entry(name: account.name, count: setAside, href: "/console/settings?account=\(account.id)#health"))
+            }
         }
         let total = current.values.reduce(0, +)
         let tiers = Tier.allCases
-        let cards = [("Total fans", total)] + tiers.reversed().map { ($0.name, current[$0] ?? 0) }
-        let body = """
-            <div class="cards">\(cards.map { "<div class=\"card\">\(html(t($0.0)))<b>\($0.1)</b></div>" }.joined())</div>
-            <div class="grid">
-            \(Charts.funnel(title: t("Fans by tier"), tiers.map { (t($0.name), current[$0] ?? 0) }))
-            \(Charts.lines(title: t("Tier mix over 30 days"), days: days.map(AccountCalendar.dateText(ofDay:)),
-                           series: tiers.map { tier in (t(tier.name), daily.map { $0[tier] ?? 0 }) }))
-            \(Charts.lines(title: t("New fans per day"), days: days.map(AccountCalendar.dateText(ofDay:)), series: [(t("New fans"), growth)]))
-            \(Charts.bars(title: t("New fans by domain, 30 days"), SourceDomain.allCases.map { (t($0.rawValue), domains[$0] ?? 0) }))
-            \(Charts.bars(title: t("Events by channel, 30 days"), channels.sorted { $0.value > $1.value }.prefix(8).map { ($0.key.rawValue, $0.value) }))
-            </div>
-            <h2>\(html(t("Transitions, 30 days")))</h2>
-            <table><tbody>\(moves.sorted { $0.value > $1.value }.prefix(10).map { "<tr><td>\(html($0.key))</td><td>\($0.value)</td></tr>" }.joined())</tbody></table>
-            """
-        return try await page(t("Overview"), nav: "Overview", request, context, scope: scope, path: "/console", body: body)
+        let dayTexts = days.map(AccountCalendar.dateText(ofDay:))
+        let cards = [Card(label: t(.totalFans), value: "\(total)")] + tiers.reversed().map { Card(label: t.tier($0), value: "\(current[$0] ?? 0)") }
+        let charts = [
+            Charts.funnel(title: t(.fansByTier), tiers.map { (t.tier($0), current[$0] ?? 0) }),
+            Charts.lines(title: t(.tierMix), days: dayTexts, series: tiers.map { tier in (t.tier(tier), daily.map { $0[tier] ?? 0 }) }),
+            Charts.lines(title: t(.newFansPerDay), days: dayTexts, series: [(t(.newFans), growth)]),
+            Charts.bars(title: t(.newFansByDomain), SourceDomain.allCases.map { (t.domain($0), domains[$0] ?? 0) }),
+            Charts.bars(title: t(.eventsByChannel), channels.sorted { $0.value > $1.value }.prefix(8).map { (t.channel($0.key), $0.value) }),
+        ]
+        let content = OverviewContent(cards: cards, quarantine: quarantined.isEmpty ? nil : OverviewContent.Quarantine(accounts: quarantined),
+                                      charts: charts,
+                                      transitions: moves.sorted { $0.value > $1.value }.prefix(10).map { Card(label: $0.key, value: "\($0.value)") })
+        return try await page("overview", content, title: t(.overview), nav: .overview, request, context, scope: scope, path: "/console")
     }
 
     // MARK: Fans
 
+    struct FansContent {
+        var account: String
+        var q: String
+        var tierOptions: [SelectOption]
+        var rows: [Row]
+        var nextHref: String?
+
+        struct Row {
+            var href: String
+            var name: String
+            var tier: String
+            var level: Int
+            var intimacy: Int
+            var source: String
+            var lastActive: String
+            var gmv: String
+        }
+    }
+
     @Sendable func fans(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard let account = scope.account else { return try await chooseAccount(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans") }
+        guard let account = scope.account else { return try await chooseAccount(t(.fans), nav: .fans, request, context, scope: scope, path: "/console/fans") }
         let q = Self.parameter(request, "q") ?? ""
         let tier = Self.parameter(request, "tier").flatMap(Tier.init(name:))
         var terms: [FanPredicate] = []
         if !q.isEmpty { terms.append(APIRoutes.search(q)) }
         if let tier { terms.append(.compare(field: "tier", op: .eq, value: .name(tier.name))) }
         let cursor = Self.parameter(request, "cursor")
-        let page = try await store.fans(of: account, matching: terms.isEmpty ? nil : .and(terms), now: flywheel.env.now(), cursor: cursor, limit: 50)
-        let tierOptions = Tier.allCases.map { "<option value=\"\($0.name)\"\($0 == tier ? " selected" : "")>\(html(t($0.name)))</option>" }.joined()
-        let rows = page.items.map { fan in
-            """
-            <tr><td><a href="/console/fans/\(html(fan.openId.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed) ?? fan.openId))?account=\(account.id)">\(html(fan.nickname ?? fan.openId))</a></td>
-            <td>\(html(t(fan.tier.name)))</td><td>\(fan.level)</td><td>\(fan.intimacy)</td><td>\(html(t(fan.firstDomain.rawValue)))</td>
-            <td>\(fan.lastActiveAt > 0 ? Time.iso(fan.lastActiveAt).prefix(10) : "—")</td><td>¥\(fan.gmv / 100)</td></tr>
-            """
-        }.joined()
-        let next = page.nextCursor.map { "<p><a href=\"/console/fans?account=\(account.id)&q=\(html(q))&tier=\(tier?.name ?? "")&cursor=\(html($0))\">\(html(t("Next page"))) →</a></p>" } ?? ""
-        let body = """
-            <form class="inline" method="get" action="/console/fans"><input type="hidden" name="account" value="\(html(account.id))">
-            <input name="q" value="\(html(q))" placeholder="open_id / \(html(t("Nickname"))) / 138…" aria-label="\(html(t("Search")))">
-            <select name="tier" aria-label="\(html(t("Tier")))"><option value="">\(html(t("Any tier")))</option>\(tierOptions)</select>
-            <button class="primary">\(html(t("Filter")))</button></form>
-            <table><thead><tr><th>\(html(t("Nickname")))</th><th>\(html(t("Tier")))</th><th>\(html(t("Level")))</th><th>\(html(t("Intimacy")))</th>
-            <th>\(html(t("Source")))</th><th>\(html(t("Last active")))</th><th>\(html(t("GMV")))</th></tr></thead><tbody>\(rows)</tbody></table>\(next)
-            """
-        return try await self.page(t("Fans"), nav: "Fans", request, context, scope: scope, path: "/console/fans", body: body)
+        let found = try await store.fans(of: account, matching: terms.isEmpty ? nil : .and(terms), now: flywheel.env.now(), cursor: cursor, limit: 50)
+        let rows = found.items.map { fan in
+            FansContent.Row(href: "/console/fans/\(Self.pathComponent(fan.openId))?account=\(account.id)", name: fan.nickname ?? fan.openId,
+                            tier: t.tier(fan.tier), level: fan.level, intimacy: fan.intimacy, source: t.domain(fan.firstDomain),
+                            lastActive: fan.lastActiveAt > 0 ? String(Time.iso(fan.lastActiveAt).prefix(10)) : "—", gmv: "¥\(fan.gmv / 100)")
+        }
+        let next = found.nextCursor.map {
+            "/console/fans?account=\(account.id)&q=\(Self.queryValue(q))&tier=\(tier?.name ?? "")&cursor=\(Self.queryValue($0))"
+        }
+        let content = FansContent(account: account.id, q: q,
+                                  tierOptions: Tier.allCases.map { SelectOption(value: $0.name, label: t.tier($0), selected: $0 == tier) },
+                                  rows: rows, nextHref: next)
+        return try await page("fans", content, title: t(.fans), nav: .fans, request, context, scope: scope, path: "/console/fans")
+    }
+
+    struct FanContent {
+        var notice: Notice?
+        var cards: [Card]
+        /// Following or not, then the profile's attributes.
+        var profile: [String]
+        var tagList: [String]
+        var interests: [String]
+        var groups: [String]
+        /// The tag and note forms, for roles that work with fans.
+        var actions: Actions?
+        var timeline: [TimelineRow]
+
+        struct Actions {
+            var csrf: String
+            var tagAction: String
+            var notesAction: String
+            /// nil while the tenant has no tag defined: a link to define one instead.
+            var tagForm: TagForm?
+            var tagsHref: String
+        }
+        struct TagForm { var options: [SelectOption] }
+        /// `code` is the kind as the API names it, kept in the page for scripts and tests.
+        struct TimelineRow { var at: String; var actor: String; var code: String; var kind: String; var detail: String }
     }
 
     @Sendable func fan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -256,49 +326,46 @@ struct ConsoleRoutes {
         guard let account = scope.account, let fan = try await store.fan(of: account, openId: openId) else {
             throw APIError.notFound("fan \(openId)")
         }
-        let timeline = try await APIRoutes.timeline(of: openId, in: account, limit: 60, store: store)
-        let profile = zip(FanProfile.attributeNames, fan.profile.attributeValues).compactMap { name, value in value.map { "\(name): \($0)" } }
-        let pills = { (items: [String]) in items.map { "<span class=\"pill\">\(html($0))</span>" }.joined() }
-        let lines = timeline.map { entry in
-            "<tr><td>\(entry.at.prefix(16).replacingOccurrences(of: "T", with: " "))</td><td>\(html(t(entry.actor)))</td><td>\(html(entry.kind))</td><td>\(html(entry.detail ?? ""))</td></tr>"
-        }.joined()
-        var actions = ""
-        if context.principal?.role.worksWithFans == true, let csrf = context.session?.csrf {
-            let path = "/console/fans/\(html(Self.pathComponent(openId)))"
-            let defined = try await store.tags(tenantId: account.tenantId)
-            let options = defined.map { "<option value=\"\(html($0.name))\">\(html($0.group)) · \(html($0.name))</option>" }.joined()
-            let tagForm = defined.isEmpty ? "<p><a href=\"/console/tags?account=\(account.id)\">\(html(t("Tags")))</a></p>" : """
-                <form class="inline" method="post" action="\(path)/tags?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
-                <select name="tag" aria-label="\(html(t("Tags")))">\(options)</select>
-                <button class="primary" name="op" value="add">\(html(t("Add tag")))</button><button name="op" value="remove">\(html(t("Remove tag")))</button></form>
-                """
-            actions = """
-                <div class="grid">\(tagForm)
-                <form class="inline" method="post" action="\(path)/notes?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
-                <input name="text" size="40" required maxlength="2000" aria-label="\(html(t("Note")))" placeholder="\(html(t("Note")))">
-                <button class="primary">\(html(t("Add note")))</button></form></div>
-                """
+        let timeline = try await APIRoutes.timelineItems(of: openId, in: account, limit: 60, store: store).map { Self.timelineRow($0, t) }
+        let profile = zip(FanProfile.attributeNames, fan.profile.attributeValues).compactMap { name, value in
+            value.map { "\(t.attribute(name)): \(t.attributeValue(name, $0))" }
         }
-        let notice = Self.errorNotice(request)
-        let body = """
-            \(notice)<div class="cards">
-            <div class="card">\(html(t("Tier")))<b>\(html(t(fan.tier.name)))</b></div><div class="card">\(html(t("Level")))<b>\(fan.level)</b></div>
-            <div class="card">\(html(t("Intimacy")))<b>\(fan.intimacy)</b></div><div class="card">\(html(t("GMV")))<b>¥\(fan.gmv / 100)</b></div>
-            <div class="card">\(html(t("Source")))<b>\(html(t(fan.firstDomain.rawValue)))</b></div></div>
-            <h2>\(html(t("Profile")))</h2><p>\(pills([t(fan.following ? "Following" : "Not following")] + profile))</p>
-            <p>\(html(t("Tags"))): \(pills(fan.tags.sorted())) · \(html(t("Interests"))): \(pills(fan.profile.interests.sorted())) · \(html(t("Groups"))): \(pills(fan.groups.filter(\.value.member).keys.sorted()))</p>
-            \(actions)
-            <h2>\(html(t("Timeline")))</h2><table><tbody>\(lines)</tbody></table>
-            """
-        return try await page(fan.nickname ?? fan.openId, nav: "Fans", request, context, scope: scope, path: "/console/fans", body: body)
+        var actions: FanContent.Actions?
+        if context.principal?.role.worksWithFans == true, let csrf = context.session?.csrf {
+            let path = "/console/fans/\(Self.pathComponent(openId))"
+            let defined = try await store.tags(tenantId: account.tenantId)
+            let tagForm = defined.isEmpty ? nil : FanContent.TagForm(options: defined.map { SelectOption(value: $0.name, label: "\($0.group) · \($0.name)") })
+            actions = FanContent.Actions(csrf: csrf, tagAction: "\(path)/tags?account=\(account.id)", notesAction: "\(path)/notes?account=\(account.id)",
+                                         tagForm: tagForm, tagsHref: "/console/tags?account=\(account.id)")
+        }
+        let cards = [Card(label: t(.tier), value: t.tier(fan.tier)), Card(label: t(.level), value: "\(fan.level)"),
+                     Card(label: t(.intimacy), value: "\(fan.intimacy)"), Card(label: t(.gmv), value: "¥\(fan.gmv / 100)"),
+                     Card(label: t(.source), value: t.domain(fan.firstDomain))]
+        let content = FanContent(notice: Self.errorNotice(request), cards: cards, profile: [t(fan.following ? .following : .notFollowing)] + profile,
+                                 tagList: fan.tags.sorted(), interests: fan.profile.interests.sorted(),
+                                 groups: fan.groups.filter(\.value.member).keys.sorted(), actions: actions, timeline: timeline)
+        return try await page("fan", content, title: fan.nickname ?? fan.openId, nav: .fans, request, context, scope: scope, path: "/console/fans")
     }
 
-    static func pathComponent(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
-    }
-
-    static func queryValue(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    /// A timeline entry in the reader's words: tiers, kinds, actors and causes translated; tags,
+    /// notes and segment names as they were written.
+    static func timelineRow(_ item: APIRoutes.TimelineItem, _ t: Language) -> FanContent.TimelineRow {
+        switch item {
+        case .event(let stored):
+            let entry = TimelineEntry(event: stored.event, seq: stored.seq)
+            return FanContent.TimelineRow(at: minute(stored.event.occurredAt), actor: t.actor(entry.actor), code: entry.kind,
+                                          kind: t.kind(stored.event.kind), detail: entry.detail ?? "")
+        case .tierChanged(let at, let from, let to, let cause):
+            return FanContent.TimelineRow(at: minute(at), actor: t.actor("system"), code: "tier_changed", kind: t.kind(code: "tier_changed"),
+                                          detail: "\(t.tierOrNew(from)) → \(t.tier(to)) (\(t.cause(cause)))")
+        case .segment(let at, let entered, let name, let cause):
+            let code = entered ? "segment_entered" : "segment_left"
+            return FanContent.TimelineRow(at: minute(at), actor: t.actor("system"), code: code, kind: t.kind(code: code),
+                                          detail: "\(name) (\(t.cause(cause)))")
+        case .action(let at, let action, let detail):
+            return FanContent.TimelineRow(at: minute(at), actor: t.actor("system"), code: action, kind: t.kind(code: action),
+                                          detail: "\(detail) (\(t(.byRule)))")
+        }
     }
 
     /// Back to the fan's page, with what went wrong if anything did.
@@ -340,62 +407,51 @@ struct ConsoleRoutes {
 
     // MARK: Segments
 
-    /// The editor's count follows the typing: the same page is fetched and its preview swapped
-    /// in. Without scripts the Preview button does the same.
-    static let livePreview = """
-        (() => { const form = document.getElementById("editor"), out = document.getElementById("preview"); let timer;
-          form.elements.predicate.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(async () => {
-            const url = new URL(form.action, location); url.search = new URLSearchParams(new FormData(form));
-            const page = new DOMParser().parseFromString(await (await fetch(url)).text(), "text/html");
-            out.innerHTML = page.getElementById("preview").innerHTML; history.replaceState(null, "", url); }, 350); }); })();
-        """
+    struct SegmentsContent {
+        var account: String
+        var predicate: String
+        var predicateError: String?
+        var preview: Preview?
+        /// Saving what was previewed, for roles that may.
+        var save: Save?
+        var rows: [Row]
+        var importForm: ImportForm?
 
+        struct Preview { var count: Int; var sample: [String] }
+        struct Save { var action: String; var csrf: String; var predicate: String }
+        struct Row { var href: String; var name: String; var predicate: String; var size: Int; var state: String }
+        struct ImportForm { var action: String; var csrf: String; var notice: Notice? }
+    }
+
+    /// The editor's count follows the typing: the page's script fetches the same page and swaps its
+    /// preview in (segments.mustache). Without scripts the Preview button does the same.
     @Sendable func segments(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard let account = scope.account else { return try await chooseAccount(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments") }
+        guard let account = scope.account else { return try await chooseAccount(t(.segments), nav: .segments, request, context, scope: scope, path: "/console/segments") }
         let text = Self.parameter(request, "predicate") ?? ""
-        var result = ""
+        var content = SegmentsContent(account: account.id, predicate: text, rows: [])
         if !text.isEmpty {
             do {
                 let predicate = try FanPredicate.parse(text)
                 let preview = try await flywheel.fanScan.preview(predicate, of: account, now: flywheel.env.now(), sample: 10)
-                result = "<p class=\"ok\" role=\"status\">\(html(t("Matching fans"))): <b>\(preview.count)</b></p><p>"
-                    + preview.sample.map { "<span class=\"pill\">\(html($0.nickname ?? $0.openId))</span>" }.joined() + "</p>"
+                content.preview = SegmentsContent.Preview(count: preview.count, sample: preview.sample.map { $0.nickname ?? $0.openId })
             } catch let error as FlywheelDomain.PredicateError {
-                result = "<p class=\"error\" role=\"alert\">\(html(error.description))</p>"
+                content.predicateError = error.description
             }
         }
-        let rows = try await store.segments(of: account).map { s in
-            "<tr><td><a href=\"/console/segments/\(s.id)?account=\(account.id)\">\(html(s.name))</a></td><td><code>\(html(s.predicate?.description ?? "static"))</code></td><td>\(s.size)</td><td>\(s.state.rawValue)</td></tr>"
-        }.joined()
-        var save = ""
-        if !text.isEmpty, result.contains("class=\"ok\""), context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
-            save = """
-                <form class="inline" method="post" action="/console/segments?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
-                <input type="hidden" name="predicate" value="\(html(text))"><input name="name" required maxlength="200" aria-label="\(html(t("Name")))" placeholder="\(html(t("Name")))">
-                <button class="primary">\(html(t("Save segment")))</button></form>
-                """
+        content.rows = try await store.segments(of: account).map { s in
+            SegmentsContent.Row(href: "/console/segments/\(s.id)?account=\(account.id)", name: s.name,
+                                predicate: s.predicate?.description ?? t(.staticList), size: s.size, state: t.state(s.state))
         }
-        var importForm = ""
         if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
-            let error = Self.errorNotice(request)
-            importForm = """
-                <h2>\(html(t("Import open_ids")))</h2>\(error)<form method="post" action="/console/segments/import?account=\(account.id)">
-                <input type="hidden" name="csrf" value="\(html(csrf))"><p><input name="name" required maxlength="200" placeholder="\(html(t("Name")))" aria-label="\(html(t("Name")))"></p>
-                <p><textarea name="csv" rows="4" cols="60" required placeholder="open_id" aria-label="open_id"></textarea></p>
-                <p><button class="primary">\(html(t("Import")))</button></p></form>
-                """
+            if content.preview != nil {
+                content.save = SegmentsContent.Save(action: "/console/segments?account=\(account.id)", csrf: csrf, predicate: text)
+            }
+            content.importForm = SegmentsContent.ImportForm(action: "/console/segments/import?account=\(account.id)", csrf: csrf,
+                                                            notice: Self.errorNotice(request))
         }
-        let body = """
-            <form id="editor" class="inline" method="get" action="/console/segments"><input type="hidden" name="account" value="\(html(account.id))">
-            <input name="predicate" value="\(html(text))" size="70" autocomplete="off" aria-label="\(html(t("Predicate")))" placeholder="tier >= liking and last_active within 30d">
-            <button class="primary">\(html(t("Preview")))</button></form><div id="preview" aria-live="polite">\(result)\(save)</div>
-            <script>\(Self.livePreview)</script>
-            <table><thead><tr><th>\(html(t("Name")))</th><th>\(html(t("Predicate")))</th><th>\(html(t("Size")))</th><th>\(html(t("State")))</th></tr></thead><tbody>\(rows)</tbody></table>
-            \(importForm)
-            """
-        return try await page(t("Segments"), nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
+        return try await page("segments", content, title: t(.segments), nav: .segments, request, context, scope: scope, path: "/console/segments")
     }
 }
 
@@ -421,34 +477,51 @@ extension ConsoleRoutes {
         return (scope, account, segment)
     }
 
+    struct SegmentContent {
+        var cards: [Card]
+        var predicate: String
+        var failure: String?
+        var exportHref: String
+        var exportHashedHref: String
+        var notice: Notice?
+        var lookalike: Lookalike?
+        var charts: [ChartView]
+
+        struct Lookalike { var action: String; var csrf: String }
+    }
+
     @Sendable func segment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let (scope, account, segment) = try await chosenSegment(request, context)
         let portrait = try await APIRoutes.portrait(of: segment, in: account, store: store)
-        func chart(_ title: String, _ dimension: String, translate: Bool = false, top: Int = 8) -> String {
+        func chart(_ title: Phrase, _ dimension: String, top: Int = 8) -> ChartView {
             let items = (portrait.distributions[dimension] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top)
-            return Charts.bars(title: t(title), items.map { (translate ? t($0.key) : ($0.key.isEmpty ? "—" : $0.key), $0.value) })
+            return Charts.bars(title: t(title), items.map { (Self.portraitLabel(dimension, $0.key, t), $0.value) })
         }
         let export = "/console/segments/\(segment.id)/export?account=\(account.id)"
-        var lookalikeForm = Self.errorNotice(request)
+        var lookalike: SegmentContent.Lookalike?
         if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
-            lookalikeForm += """
-                <form class="inline" method="post" action="/console/segments/\(segment.id)/lookalike?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(csrf))">
-                <input name="name" required maxlength="200" placeholder="\(html(t("Name")))" aria-label="\(html(t("Name")))">
-                <input name="size" required inputmode="numeric" size="8" placeholder="\(html(t("Size")))" aria-label="\(html(t("Size")))">
-                <button class="primary">\(html(t("Find lookalikes")))</button></form>
-                """
+            lookalike = SegmentContent.Lookalike(action: "/console/segments/\(segment.id)/lookalike?account=\(account.id)", csrf: csrf)
         }
-        let body = """
-            <div class="cards"><div class="card">\(html(t("Size")))<b>\(segment.size)</b></div><div class="card">\(html(t("State")))<b>\(segment.state.rawValue)</b></div></div>
-            <p><code>\(html(segment.predicate?.description ?? "static"))</code>\(segment.failure.map { " <span class=\"error\">\(html($0))</span>" } ?? "")</p>
-            <p><a href="\(export)">\(html(t("Export CSV")))</a> · <a href="\(export)&hash=sha256">\(html(t("Export SHA-256")))</a></p>
-            \(lookalikeForm)
-            <h2>\(html(t("Portrait")))</h2><div class="grid">
-            \(chart("Tier", "tier", translate: true))\(chart("Gender", "gender", translate: true))\(chart("Age band", "age_band"))
-            \(chart("First domain", "first_domain", translate: true))\(chart("Interests", "interests"))\(chart("Level", "level", top: 12))</div>
-            """
-        return try await page(segment.name, nav: "Segments", request, context, scope: scope, path: "/console/segments", body: body)
+        let content = SegmentContent(
+            cards: [Card(label: t(.size), value: "\(segment.size)"), Card(label: t(.state), value: t.state(segment.state))],
+            predicate: segment.predicate?.description ?? t(.staticList), failure: segment.failure,
+            exportHref: export, exportHashedHref: export + "&hash=sha256", notice: Self.errorNotice(request), lookalike: lookalike,
+            charts: [chart(.tier, "tier"), chart(.gender, "gender"), chart(.ageBand, "age_band"),
+                     chart(.firstDomain, "first_domain"), chart(.interests, "interests"), chart(.level, "level", top: 12)])
+        return try await page("segment", content, title: segment.name, nav: .segments, request, context, scope: scope, path: "/console/segments")
+    }
+
+    /// A portrait's value in the reader's words: tiers, domains, genders and devices are codes;
+    /// age bands, interests and levels are shown as they are.
+    static func portraitLabel(_ dimension: String, _ key: String, _ t: Language) -> String {
+        if key.isEmpty { return "—" }
+        switch dimension {
+        case "tier": return Tier(name: key).map { t.tier($0) } ?? key
+        case "first_domain", "latest_domain": return SourceDomain(rawValue: key).map { t.domain($0) } ?? key
+        case "first_channel": return Channel(rawValue: key).map { t.channel($0) } ?? key
+        default: return t.attributeValue(dimension, key)
+        }
     }
 
     @Sendable func importSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -485,6 +558,17 @@ extension ConsoleRoutes {
 
     // MARK: Tags and settings
 
+    struct TagsContent {
+        var form: TagForm?
+        /// nil while the tenant has no tag.
+        var groups: Groups?
+
+        struct TagForm { var action: String; var csrf: String }
+        struct Groups { var rows: [Row] }
+        struct Row { var name: String; var tags: [Count] }
+        struct Count { var name: String; var count: Int }
+    }
+
     @Sendable func tags(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
@@ -499,21 +583,15 @@ extension ConsoleRoutes {
             let found = try await flywheel.fanScan.counts(names.map { .has(field: "tags", value: $0) }, of: account, now: flywheel.env.now())
             for (name, n) in zip(names, found) { counts[name, default: 0] += n }
         }
-        var rows = ""
-        for (group, names) in groups.sorted(by: { $0.key < $1.key }) {
-            let cells = names.sorted().map { "<span class=\"pill\">\(html($0)) · \(counts[$0] ?? 0)</span>" }.joined()
-            rows += "<tr><th>\(html(group))</th><td>\(cells)</td></tr>"
+        let rows = groups.sorted { $0.key < $1.key }.map { group, names in
+            TagsContent.Row(name: group, tags: names.sorted().map { TagsContent.Count(name: $0, count: counts[$0] ?? 0) })
         }
-        var body = groups.isEmpty ? "<p>—</p>" : "<table><tbody>\(rows)</tbody></table>"
+        var form: TagsContent.TagForm?
         if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
-            body = """
-                <form class="inline" method="post" action="/console/tags\(scope.query)"><input type="hidden" name="csrf" value="\(html(csrf))">
-                <input name="group" required maxlength="200" aria-label="\(html(t("Tag group")))" placeholder="\(html(t("Tag group")))">
-                <input name="name" required maxlength="50" aria-label="\(html(t("Name")))" placeholder="\(html(t("Name")))">
-                <button class="primary">\(html(t("New tag")))</button></form>
-                """ + body
+            form = TagsContent.TagForm(action: "/console/tags\(scope.query)", csrf: csrf)
         }
-        return try await page(t("Tags"), nav: "Tags", request, context, scope: scope, path: "/console/tags", body: body)
+        let content = TagsContent(form: form, groups: rows.isEmpty ? nil : TagsContent.Groups(rows: rows))
+        return try await page("tags", content, title: t(.tags), nav: .tags, request, context, scope: scope, path: "/console/tags")
     }
 
     /// Saves the tier rules; the projector re-places every fan. A rule that does not parse or
@@ -581,7 +659,7 @@ extension ConsoleRoutes {
             return backToSettings(account, error: "name: a user of that name exists")
         }
         try await flywheel.signIn.setPassword(password, of: user, actor: "user:\(caller.userId)")
-        return backToSettings(account, notice: "\(user.name) (\(role.rawValue))")
+        return backToSettings(account, notice: "\(user.name) (\(Self.language(request).role(role)))")
     }
 
     /// A new API key for the signed-in user, shown once on the page.
@@ -591,11 +669,16 @@ extension ConsoleRoutes {
         guard let user = try await store.users(tenantId: caller.tenantId).first(where: { $0.id == caller.userId }) else { throw APIError.forbidden }
         let key = try await flywheel.tenancy.createKey(for: user, actor: "user:\(caller.userId)")
         let t = Self.language(request)
-        let body = """
-            <p class="ok" role="status">\(html(t("Your new API key, shown once:")))</p><p><code>\(html(key.token))</code></p>
-            <p><a href="/console/settings?account=\(account.id)">\(html(t("Settings")))</a></p>
-            """
-        return Page(title: t("Settings"), language: t, csrf: context.session?.csrf, nav: "Settings", body: body).response()
+        // Answered to a post: the language link opens the settings page, not this one.
+        let frame = Frame(title: t(.settings), language: t, menu: true, current: .settings, scopeQuery: "?account=\(account.id)",
+                          csrf: context.session?.csrf, here: ("/console/settings", "account=\(account.id)"))
+        return Self.remember(request, templates.render("key", KeyContent(token: key.token, settingsHref: "/console/settings?account=\(account.id)"),
+                                                       frame: frame, language: t))
+    }
+
+    struct KeyContent {
+        var token: String
+        var settingsHref: String
     }
 
     @Sendable func addApp(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -631,58 +714,146 @@ extension ConsoleRoutes {
         return Response(status: .seeOther, headers: [.location: "/console/tags\(scope.query)"])
     }
 
+    struct SettingsContent {
+        var notice: Notice?
+        /// Set when the rules may be edited.
+        var tierForm: FormTarget?
+        var tierRows: [TierRow]
+        var tagRules: [Card]
+        var usersNotice: Notice?
+        var users: [Card]
+        var userForm: UserForm?
+        var apps: [Card]
+        var appForm: FormTarget?
+        var pointsForm: FormTarget?
+        var points: [PointRow]
+        var levels: [LevelRow]
+        /// The account's quarantined events, for owners and admins.
+        var health: Health?
+
+        struct TierRow { var field: String; var label: String; var rule: String; var editable: Bool }
+        struct UserForm { var action: String; var keyAction: String; var csrf: String; var roles: [SelectOption] }
+        struct PointRow { var code: String; var label: String; var flat: Int; var perAmount: String; var editable: Bool }
+        struct LevelRow { var level: Int; var threshold: Int; var cap: Int }
+        struct Health { var csrf: String; var healthNotice: Notice?; var events: Events? }
+        struct Events { var rows: [QuarantineRow] }
+        struct QuarantineRow { var seq: Int64; var eventId: String; var reason: String; var at: String; var retryAction: String; var dropAction: String }
+    }
+
+    /// Where a form posts, with the session's CSRF token.
+    struct FormTarget {
+        var action: String
+        var csrf: String
+    }
+
     @Sendable func settings(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard let account = scope.account else { return try await chooseAccount(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings") }
+        guard let account = scope.account else { return try await chooseAccount(t(.settings), nav: .settings, request, context, scope: scope, path: "/console/settings") }
         let rules = try await store.rules(of: account).rules
         let editable = context.principal?.role.configuresRules == true
-        let tiers = [("trueLove", "true_love", rules.tiers.trueLove), ("liking", "liking", rules.tiers.liking), ("passerby", "passerby", rules.tiers.passerby)].map {
-            let text = Self.parameter(request, $0.0) ?? $0.2.description
-            return "<tr><th><label for=\"\($0.0)\">\(html(t($0.1)))</label></th><td>" + (editable
-                ? "<input id=\"\($0.0)\" name=\"\($0.0)\" value=\"\(html(text))\" size=\"48\">" : "<code>\(html(text))</code>") + "</td></tr>"
-        }.joined()
-        let tierError = Self.errorNotice(request)
-        let tierForm = editable ? """
-            \(tierError)<form method="post" action="/console/settings?account=\(account.id)"><input type="hidden" name="csrf" value="\(html(context.session?.csrf ?? ""))">
-            <table><tbody>\(tiers)</tbody></table><p><button class="primary">\(html(t("Save")))</button></p></form>
-            """ : "<table><tbody>\(tiers)</tbody></table>"
-        let tagRules = rules.tagRules.map { "<tr><th>\(html($0.tag))</th><td><code>\(html($0.when.description))</code></td></tr>" }.joined()
-        let csrfField = "<input type=\"hidden\" name=\"csrf\" value=\"\(html(context.session?.csrf ?? ""))\">"
+        let manages = context.principal?.role.managesTenancy == true
+        let csrf = context.session?.csrf ?? ""
+        func target(_ path: String) -> FormTarget { FormTarget(action: "\(path)?account=\(account.id)", csrf: csrf) }
+
+        // A rule that did not save comes back as typed, with the reason above it.
+        let tierRules: [(field: String, tier: Tier, rule: FanPredicate)] = [
+            ("trueLove", .trueLove, rules.tiers.trueLove), ("liking", .liking, rules.tiers.liking), ("passerby", .passerby, rules.tiers.passerby),
+        ]
+        let tierRows = tierRules.map {
+            SettingsContent.TierRow(field: $0.field, label: t.tier($0.tier), rule: Self.parameter(request, $0.field) ?? $0.rule.description, editable: editable)
+        }
         let points = EventKind.allCases.filter { !$0.isOperatorAction }.map { kind in
             let rule = rules.points.rules[kind]
-            let flat = editable ? "<input name=\"\(kind.rawValue)\" value=\"\(rule?.flat ?? 0)\" size=\"5\" inputmode=\"numeric\" aria-label=\"\(kind.rawValue)\">" : "\(rule?.flat ?? 0)"
-            return "<tr><td>\(kind.rawValue)</td><td>\(flat)</td><td>\(rule.flatMap { $0.perAmount > 0 ? "\($0.perAmount) / \($0.amountUnit)" : nil } ?? "—")</td></tr>"
-        }.joined()
-        let pointsForm = editable ? "<form method=\"post\" action=\"/console/settings/points?account=\(account.id)\">\(csrfField)" : ""
-        let manages = context.principal?.role.managesTenancy == true
-        let roles = Role.allCases.map { "<option\($0 == .operator ? " selected" : "")>\($0.rawValue)</option>" }.joined()
-        let userForm = manages ? """
-            <form class="inline" method="post" action="/console/settings/users?account=\(account.id)">\(csrfField)
-            <input name="name" required placeholder="\(html(t("User")))" aria-label="\(html(t("User")))"><select name="role" aria-label="role">\(roles)</select>
-            <input name="password" type="password" minlength="8" required placeholder="\(html(t("Password")))" aria-label="\(html(t("Password")))">
-            <button class="primary">\(html(t("Add user")))</button></form>
-            <form method="post" action="/console/settings/keys?account=\(account.id)">\(csrfField)<button>\(html(t("Issue me an API key")))</button></form>
-            """ : ""
-        let appForm = manages ? """
-            <form class="inline" method="post" action="/console/settings/apps?account=\(account.id)">\(csrfField)
-            <input name="name" required placeholder="\(html(t("Name")))" aria-label="\(html(t("Name")))"><input name="clientKey" required placeholder="client_key" aria-label="client_key">
-            <input name="clientSecret" required placeholder="client_secret" aria-label="client_secret"><button class="primary">\(html(t("Add app")))</button></form>
-            """ : ""
-        let issued = Self.parameter(request, "notice").map { "<p class=\"ok\" role=\"status\">\(html($0))</p>" } ?? ""
-        let levels = rules.levels.thresholds.enumerated().map { "<tr><td>\($0.offset + 1)</td><td>\($0.element)</td><td>\(rules.levels.dailyCaps[$0.offset + 1])</td></tr>" }.joined()
-        let users = try await store.users(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td>\($0.role.rawValue)</td></tr>" }.joined()
-        let apps = try await store.apps(tenantId: account.tenantId).map { "<tr><td>\(html($0.name))</td><td><code>\(html($0.clientKey))</code></td></tr>" }.joined()
-        let body = """
-            <div class="grid"><div><h2>\(html(t("Tier rules")))</h2>\(tierForm)
-            <h2>\(html(t("Auto-tag rules")))</h2><table><tbody>\(tagRules.isEmpty ? "<tr><td>—</td></tr>" : tagRules)</tbody></table>
-            <h2>\(html(t("Users")))</h2>\(issued)<table><tbody>\(users)</tbody></table>\(userForm)
-            <h2>\(html(t("Platform apps")))</h2><table><tbody>\(apps)</tbody></table>\(appForm)</div>
-            <div><h2>\(html(t("Points")))</h2>\(pointsForm)<table><thead><tr><th></th><th>\(html(t("Flat")))</th><th>\(html(t("Per amount")))</th></tr></thead><tbody>\(points)</tbody></table>
-            \(editable ? "<p><button class=\"primary\">\(html(t("Save")))</button></p></form>" : "")
-            <h2>\(html(t("Levels")))</h2><table><thead><tr><th>\(html(t("Level")))</th><th>\(html(t("Points")))</th><th>\(html(t("Daily cap")))</th></tr></thead><tbody>\(levels)</tbody></table></div></div>
-            """
-        return try await page(t("Settings"), nav: "Settings", request, context, scope: scope, path: "/console/settings", body: body)
+            return SettingsContent.PointRow(code: kind.rawValue, label: t.kind(kind), flat: rule?.flat ?? 0,
+                                            perAmount: rule.flatMap { $0.perAmount > 0 ? "\($0.perAmount) / \($0.amountUnit)" : nil } ?? "—",
+                                            editable: editable)
+        }
+        let levels = rules.levels.thresholds.enumerated().map {
+            SettingsContent.LevelRow(level: $0.offset + 1, threshold: $0.element, cap: rules.levels.dailyCaps[$0.offset + 1])
+        }
+        var health: SettingsContent.Health?
+        if manages {
+            let rows = try await store.quarantinedEvents(of: account, limit: 200).map { e in
+                SettingsContent.QuarantineRow(seq: e.seq, eventId: e.eventId, reason: e.reason, at: Self.minute(e.at),
+                                              retryAction: "/console/settings/quarantine/\(e.seq)/retry?account=\(account.id)",
+                                              dropAction: "/console/settings/quarantine/\(e.seq)/drop?account=\(account.id)")
+            }
+            let notice = Self.parameter(request, "healthError").map { Notice(text: $0, isError: true) }
+                ?? Self.parameter(request, "healthNotice").map { Notice(text: $0, isError: false) }
+            health = SettingsContent.Health(csrf: csrf, healthNotice: notice, events: rows.isEmpty ? nil : SettingsContent.Events(rows: rows))
+        }
+        let users = try await store.users(tenantId: account.tenantId).map { Card(label: $0.name, value: t.role($0.role)) }
+        let apps = try await store.apps(tenantId: account.tenantId).map { Card(label: $0.name, value: $0.clientKey) }
+        let content = SettingsContent(
+            notice: Self.errorNotice(request),
+            tierForm: editable ? target("/console/settings") : nil,
+            tierRows: tierRows,
+            tagRules: rules.tagRules.map { Card(label: $0.tag, value: $0.when.description) },
+            usersNotice: Self.parameter(request, "notice").map { Notice(text: $0, isError: false) },
+            users: users,
+            userForm: manages ? SettingsContent.UserForm(action: "/console/settings/users?account=\(account.id)",
+                                                         keyAction: "/console/settings/keys?account=\(account.id)", csrf: csrf,
+                                                         roles: Role.allCases.map { SelectOption(value: $0.rawValue, label: t.role($0), selected: $0 == .operator) })
+                : nil,
+            apps: apps,
+            appForm: manages ? target("/console/settings/apps") : nil,
+            pointsForm: editable ? target("/console/settings/points") : nil,
+            points: points,
+            levels: levels,
+            health: health)
+        return try await page("settings", content, title: t(.settings), nav: .settings, request, context, scope: scope, path: "/console/settings")
+    }
+
+    // MARK: Account health
+
+    /// Back to the settings page's health section, with what happened.
+    func backToHealth(_ account: Account, notice: String? = nil, error: String? = nil) -> Response {
+        let query = (notice.map { "&healthNotice=\(Self.queryValue($0))" } ?? "") + (error.map { "&healthError=\(Self.queryValue($0))" } ?? "")
+        return Response(status: .seeOther, headers: [.location: "/console/settings?account=\(account.id)\(query)#health"])
+    }
+
+    static func quarantinedSeq(_ context: FlywheelRequestContext) throws -> Int64 {
+        guard let seq = Int64(try context.parameters.require("seq")), seq > 0 else { throw APIError.invalid("seq", "must be a positive whole number") }
+        return seq
+    }
+
+    /// Puts a quarantined event back in the log (as `POST /v1/accounts/{id}/quarantine/{seq}/retry`),
+    /// or says why it still cannot be applied.
+    @Sendable func retryQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let seq = try Self.quarantinedSeq(context)
+        let t = Self.language(request)
+        do {
+            let newSeq = try await store.retryQuarantined(seq: seq, of: account, check: { try $0.check() },
+                                                          audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
+                                                                                    action: "quarantine.retry", target: "\(account.id)/\(seq)"))
+            return backToHealth(account, notice: "\(seq) → \(newSeq): \(t(.requeued))")
+        } catch let problem as EventProblem {
+            return backToHealth(account, error: "\(seq): \(t(.stillInvalid)): \(problem)")
+        } catch StoreError.corrupt(let reason) {
+            return backToHealth(account, error: "\(seq): \(t(.stillInvalid)): \(reason)")
+        } catch StoreError.notFound {
+            return backToHealth(account, error: "\(seq): \(t(.notQuarantined))")
+        }
+    }
+
+    /// Forgets a quarantined event for good (as `DELETE /v1/accounts/{id}/quarantine/{seq}`).
+    @Sendable func dropQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let seq = try Self.quarantinedSeq(context)
+        let t = Self.language(request)
+        do {
+            try await store.dropQuarantined(seq: seq, of: account, audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
+                                                                                             action: "quarantine.drop", target: "\(account.id)/\(seq)"))
+        } catch StoreError.notFound {
+            return backToHealth(account, error: "\(seq): \(t(.notQuarantined))")
+        }
+        return backToHealth(account, notice: "\(seq): \(t(.dropped))")
     }
 }
 

@@ -1,0 +1,327 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+
+/// The console's languages: Chinese (the demo's default) and English.
+///
+/// Every word a page shows is here, in both languages, and nowhere else: the pages' phrases
+/// (`Phrase`, which templates read as `{{t.phraseName}}`) and the model's codes (tiers, domains,
+/// channels, event kinds, profile attributes, segment states, roles, actors, causes). The switches
+/// are exhaustive, so a new case in the model does not compile until it has its two words.
+enum Language: String, CaseIterable, Sendable {
+    case zh, en
+
+    /// The English or the Chinese, whichever this language is.
+    func pick(_ english: String, _ chinese: String) -> String { self == .en ? english : chinese }
+
+    /// The `lang` attribute of the page.
+    var htmlLang: String { pick("en", "zh-CN") }
+    /// The language the header's link switches to.
+    var other: Language { self == .zh ? .en : .zh }
+    /// The language's name in itself, for that link.
+    var ownName: String { pick("English", "中文") }
+
+    /// Every phrase by its name: the `t` that templates read.
+    var phrases: [String: String] { Self.tables[self] ?? [:] }
+
+    private static let tables: [Language: [String: String]] = Dictionary(uniqueKeysWithValues: allCases.map { language in
+        (language, Dictionary(uniqueKeysWithValues: Phrase.allCases.map { ($0.rawValue, language($0)) }))
+    })
+
+    // MARK: Phrases
+
+    func callAsFunction(_ phrase: Phrase) -> String {
+        switch phrase {
+        case .flywheelConsole: pick("Flywheel console", "Flywheel 私域运营台")
+        case .signIn: pick("Sign in", "登录")
+        case .signOut: pick("Sign out", "退出")
+        case .user: pick("User", "用户名")
+        case .password: pick("Password", "密码")
+        case .wrongPassword: pick("Wrong user or password", "用户名或密码错误")
+        case .overview: pick("Overview", "概览")
+        case .fans: pick("Fans", "粉丝")
+        case .segments: pick("Segments", "人群")
+        case .tags: pick("Tags", "标签")
+        case .settings: pick("Settings", "设置")
+        case .account: pick("Account", "账号")
+        case .allAccounts: pick("All accounts", "全部账号")
+        case .chooseAccount: pick("Choose an account to see its fans.", "请选择一个账号查看粉丝。")
+        case .totalFans: pick("Total fans", "粉丝总数")
+        case .fansByTier: pick("Fans by tier", "粉丝分层")
+        case .tierMix: pick("Tier mix over 30 days", "近 30 天分层变化")
+        case .newFansPerDay: pick("New fans per day", "每日新增粉丝")
+        case .newFans: pick("New fans", "新增粉丝")
+        case .newFansByDomain: pick("New fans by domain, 30 days", "近 30 天各域新增粉丝")
+        case .eventsByChannel: pick("Events by channel, 30 days", "近 30 天各渠道互动")
+        case .transitions: pick("Transitions, 30 days", "近 30 天分层流转")
+        case .quarantineSummary: pick("Events set aside because they could not be applied:", "因无法应用而被隔离的事件：")
+        case .search: pick("Search", "搜索")
+        case .filter: pick("Filter", "筛选")
+        case .nickname: pick("Nickname", "昵称")
+        case .tier: pick("Tier", "分层")
+        case .anyTier: pick("Any tier", "全部分层")
+        case .level: pick("Level", "等级")
+        case .intimacy: pick("Intimacy", "亲密度")
+        case .lastActive: pick("Last active", "最近活跃")
+        case .source: pick("Source", "来源")
+        case .gmv: pick("GMV", "成交额")
+        case .nextPage: pick("Next page", "下一页")
+        case .profile: pick("Profile", "画像")
+        case .following: pick("Following", "已关注")
+        case .notFollowing: pick("Not following", "未关注")
+        case .interests: pick("Interests", "兴趣")
+        case .groups: pick("Groups", "粉丝群")
+        case .timeline: pick("Timeline", "时间线")
+        case .time: pick("Time", "时间")
+        case .actor: pick("Who", "操作方")
+        case .event: pick("Event", "事件")
+        case .detail: pick("Detail", "详情")
+        case .addTag: pick("Add tag", "打标签")
+        case .removeTag: pick("Remove tag", "去标签")
+        case .note: pick("Note", "备注")
+        case .addNote: pick("Add note", "添加备注")
+        case .byRule: pick("by a rule", "规则")
+        case .predicate: pick("Predicate", "条件")
+        case .preview: pick("Preview", "预览")
+        case .matchingFans: pick("Matching fans", "符合条件的粉丝")
+        case .name: pick("Name", "名称")
+        case .size: pick("Size", "人数")
+        case .state: pick("State", "状态")
+        case .saveSegment: pick("Save segment", "保存人群")
+        case .importOpenIds: pick("Import open_ids", "导入 open_id")
+        case .importList: pick("Import", "导入")
+        case .exportCSV: pick("Export CSV", "导出 CSV")
+        case .exportSHA256: pick("Export SHA-256", "导出 SHA-256")
+        case .findLookalikes: pick("Find lookalikes", "相似人群扩展")
+        case .portrait: pick("Portrait", "人群画像")
+        case .gender: pick("Gender", "性别")
+        case .ageBand: pick("Age band", "年龄段")
+        case .firstDomain: pick("First domain", "首次来源")
+        case .staticList: pick("static list", "静态名单")
+        case .tagGroup: pick("Tag group", "标签组")
+        case .newTag: pick("New tag", "新建标签")
+        case .tierRules: pick("Tier rules", "分层规则")
+        case .autoTagRules: pick("Auto-tag rules", "自动标签规则")
+        case .users: pick("Users", "成员")
+        case .role: pick("Role", "角色")
+        case .addUser: pick("Add user", "添加成员")
+        case .issueKey: pick("Issue me an API key", "为我生成 API 密钥")
+        case .newKey: pick("Your new API key, shown once:", "新的 API 密钥（只显示这一次）：")
+        case .platformApps: pick("Platform apps", "平台应用")
+        case .addApp: pick("Add app", "添加应用")
+        case .points: pick("Points", "积分")
+        case .flat: pick("Flat", "每次")
+        case .perAmount: pick("Per amount", "按数额")
+        case .levels: pick("Levels", "等级")
+        case .dailyCap: pick("Daily cap", "每日上限")
+        case .save: pick("Save", "保存")
+        case .accountHealth: pick("Account health", "账号健康")
+        case .healthExplained:
+            pick("Events the projector could not apply are set aside here, and the account goes on without them. Retry one once its cause is fixed (new rules, a newer Flywheel), or drop it for good: it stays in the log, never applied.",
+                 "无法应用的事件会被隔离在这里，账号的其余事件照常处理。原因修复后（新的规则、更新的 Flywheel）可以重试；也可以永久丢弃：事件仍留在日志中，但不再应用。")
+        case .noQuarantined: pick("No event is set aside.", "没有被隔离的事件。")
+        case .seq: pick("Seq", "序号")
+        case .eventId: pick("Event id", "事件 ID")
+        case .reason: pick("Reason", "原因")
+        case .setAsideAt: pick("Set aside at", "隔离时间")
+        case .retry: pick("Retry", "重试")
+        case .drop: pick("Drop", "丢弃")
+        case .requeued: pick("back in the log, applied late", "已重新放入日志，稍后应用")
+        case .dropped: pick("dropped; it stays in the log, never applied", "已丢弃；仍留在日志中，不再应用")
+        case .stillInvalid: pick("still cannot be applied", "仍无法应用")
+        case .notQuarantined: pick("not set aside (already retried or dropped)", "不在隔离列表中（已重试或已丢弃）")
+        case .badRequestTitle: pick("That cannot be done", "无法完成")
+        case .badRequestText: pick("Something in the request is not right; go back and correct it.", "请求中有内容不正确，请返回修改。")
+        case .unauthorizedTitle: pick("Sign in needed", "需要登录")
+        case .unauthorizedText: pick("Sign in to see this page.", "请先登录再查看此页面。")
+        case .forbiddenTitle: pick("Not allowed", "无权操作")
+        case .forbiddenText: pick("Your role does not allow this, or the form was stale: reload the page and try again.", "您的角色不允许此操作，或表单已过期：请刷新页面后重试。")
+        case .notFoundTitle: pick("Not found", "未找到")
+        case .notFoundText: pick("What you asked for does not exist here, or is not in the accounts you may see.", "您要找的内容不存在，或不在您可查看的账号中。")
+        case .conflictTitle: pick("Already taken", "已存在")
+        case .conflictText: pick("That clashes with something that exists.", "与已有的内容冲突。")
+        case .tooLargeTitle: pick("Too large", "内容过大")
+        case .tooLargeText: pick("What was sent is larger than the console accepts.", "提交的内容超过了允许的大小。")
+        case .errorTitle: pick("Something went wrong", "出错了")
+        case .errorText: pick("The server could not answer; the error is in its log.", "服务器未能完成请求，错误已记录在日志中。")
+        case .backToOverview: pick("Back to the overview", "返回概览")
+        }
+    }
+
+    // MARK: Codes of the model
+
+    func tier(_ tier: Tier) -> String {
+        switch tier {
+        case .potential: pick("Potential", "潜在粉丝")
+        case .passerby: pick("Passerby", "路人粉")
+        case .liking: pick("Liking", "喜爱粉")
+        case .trueLove: pick("True love", "真爱粉")
+        }
+    }
+
+    /// The tier a fan moved from: none for a fan seen for the first time ("new").
+    func tierOrNew(_ tier: Tier?) -> String {
+        guard let tier else { return pick("New", "新粉丝") }
+        return self.tier(tier)
+    }
+
+    func domain(_ domain: SourceDomain) -> String {
+        switch domain {
+        case .public: pick("Public", "公域")
+        case .commercial: pick("Commercial", "商域")
+        case .private: pick("Private", "私域")
+        case .offsite: pick("Off-site", "站外")
+        }
+    }
+
+    func channel(_ channel: Channel) -> String {
+        switch channel {
+        case .recommendFeed: pick("Recommendation feed", "推荐页")
+        case .search: pick("Search", "搜索")
+        case .liveSquare: pick("Live square", "直播广场")
+        case .city: pick("City page", "同城")
+        case .challenge: pick("Challenge", "话题挑战")
+        case .liveList: pick("Live list", "直播榜单")
+        case .douPlus: pick("DOU+", "DOU+")
+        case .brandAd: pick("Brand ad", "品牌广告")
+        case .qianchuan: pick("Qianchuan", "巨量千川")
+        case .followFeed: pick("Follow feed", "关注页")
+        case .homepage: pick("Homepage", "主页")
+        case .liveFeed: pick("Live feed", "关注直播")
+        case .subscription: pick("Subscription", "订阅")
+        case .dm: pick("Direct message", "私信")
+        case .group: pick("Fan group", "粉丝群")
+        case .wechat: pick("WeChat", "微信")
+        case .offsitePool: pick("Off-site pool", "站外私域")
+        case .unknown: pick("Unknown", "未知")
+        }
+    }
+
+    func kind(_ kind: EventKind) -> String {
+        switch kind {
+        case .follow: pick("Follow", "关注")
+        case .unfollow: pick("Unfollow", "取消关注")
+        case .videoView: pick("Video view", "观看视频")
+        case .like: pick("Like", "点赞")
+        case .comment: pick("Comment", "评论")
+        case .share: pick("Share", "分享")
+        case .liveWatch: pick("Live watch", "观看直播")
+        case .liveGift: pick("Live gift", "直播送礼")
+        case .liveShare: pick("Live share", "分享直播")
+        case .dmReceived: pick("DM received", "收到私信")
+        case .dmSent: pick("DM sent", "发出私信")
+        case .dmEntered: pick("DM opened", "进入私信")
+        case .groupJoin: pick("Joined group", "入群")
+        case .groupLeave: pick("Left group", "退群")
+        case .groupMessage: pick("Group message", "群消息")
+        case .homepageVisit: pick("Homepage visit", "访问主页")
+        case .leadSubmitted: pick("Lead submitted", "提交线索")
+        case .orderPaid: pick("Order paid", "支付订单")
+        case .orderRefunded: pick("Order refunded", "订单退款")
+        case .couponClaimed: pick("Coupon claimed", "领取优惠券")
+        case .couponRedeemed: pick("Coupon redeemed", "核销优惠券")
+        case .tagAdded: pick("Tag added", "打标签")
+        case .tagRemoved: pick("Tag removed", "去标签")
+        case .noteAdded: pick("Note added", "添加备注")
+        }
+    }
+
+    /// A timeline kind: an event kind, or what the system did.
+    func kind(code: String) -> String {
+        if let kind = EventKind(rawValue: code) { return self.kind(kind) }
+        switch code {
+        case "tier_changed": return pick("Tier changed", "分层变化")
+        case "segment_entered": return pick("Entered segment", "进入人群")
+        case "segment_left": return pick("Left segment", "离开人群")
+        default: return code
+        }
+    }
+
+    /// Who did it: `fan`, `operator` or `system`.
+    func actor(_ code: String) -> String {
+        switch code {
+        case "fan": pick("Fan", "粉丝")
+        case "operator": pick("Operator", "运营")
+        case "system": pick("System", "系统")
+        default: code
+        }
+    }
+
+    /// What a tier change or a segment entry was put down to: an event kind, a rules change, an
+    /// import, or a lookalike of a segment (`lookalike:<segment id>`).
+    func cause(_ code: String) -> String {
+        if let kind = EventKind(rawValue: code) { return self.kind(kind) }
+        if code.hasPrefix("lookalike:") { return pick("Lookalike of", "相似人群扩展自") + " " + String(code.dropFirst("lookalike:".count)) }
+        switch code {
+        case "rules_changed": return pick("Rules changed", "规则变更")
+        case "imported": return pick("Imported", "导入")
+        default: return code
+        }
+    }
+
+    func role(_ role: Role) -> String {
+        switch role {
+        case .owner: pick("Owner", "所有者")
+        case .admin: pick("Admin", "管理员")
+        case .operator: pick("Operator", "运营")
+        case .agent: pick("Agent", "客服")
+        case .analyst: pick("Analyst", "分析师")
+        }
+    }
+
+    func state(_ state: Segment.State) -> String {
+        switch state {
+        case .building: pick("Building", "计算中")
+        case .ready: pick("Ready", "就绪")
+        case .failed: pick("Failed", "失败")
+        }
+    }
+
+    /// A profile attribute's name (`FanProfile.attributeNames`).
+    func attribute(_ name: String) -> String {
+        switch name {
+        case "gender": pick("Gender", "性别")
+        case "age_band": pick("Age band", "年龄段")
+        case "region": pick("Region", "地区")
+        case "city": pick("City", "城市")
+        case "device": pick("Device", "设备")
+        case "phone": pick("Phone", "手机号")
+        default: name
+        }
+    }
+
+    /// A profile attribute's value: genders and devices are codes; regions, cities, age bands and
+    /// phones are shown as they are.
+    func attributeValue(_ name: String, _ value: String) -> String {
+        switch (name, value) {
+        case ("gender", "female"): pick("Female", "女")
+        case ("gender", "male"): pick("Male", "男")
+        case ("device", "android"): "Android"
+        case ("device", "ios"): "iOS"
+        case ("device", "harmonyos"): pick("HarmonyOS", "鸿蒙")
+        case ("device", "other"): pick("Other", "其他")
+        default: value
+        }
+    }
+}
+
+/// The phrases of the console's pages, by name; `Language` says each in both languages.
+/// Templates read them as `{{t.name}}`: the templates are checked against this list when they load.
+enum Phrase: String, CaseIterable, Sendable {
+    case flywheelConsole, signIn, signOut, user, password, wrongPassword
+    case overview, fans, segments, tags, settings, account, allAccounts, chooseAccount
+    case totalFans, fansByTier, tierMix, newFansPerDay, newFans, newFansByDomain, eventsByChannel, transitions, quarantineSummary
+    case search, filter, nickname, tier, anyTier, level, intimacy, lastActive, source, gmv, nextPage
+    case profile, following, notFollowing, interests, groups, timeline, time, actor, event, detail
+    case addTag, removeTag, note, addNote, byRule
+    case predicate, preview, matchingFans, name, size, state, saveSegment, importOpenIds, importList
+    case exportCSV, exportSHA256, findLookalikes, portrait, gender, ageBand, firstDomain, staticList
+    case tagGroup, newTag
+    case tierRules, autoTagRules, users, role, addUser, issueKey, newKey, platformApps, addApp
+    case points, flat, perAmount, levels, dailyCap, save
+    case accountHealth, healthExplained, noQuarantined, seq, eventId, reason, setAsideAt, retry, drop
+    case requeued, dropped, stillInvalid, notQuarantined
+    case badRequestTitle, badRequestText, unauthorizedTitle, unauthorizedText, forbiddenTitle, forbiddenText
+    case notFoundTitle, notFoundText, conflictTitle, conflictText, tooLargeTitle, tooLargeText, errorTitle, errorText
+    case backToOverview
+}
