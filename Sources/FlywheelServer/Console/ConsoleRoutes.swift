@@ -42,26 +42,15 @@ struct ConsoleRoutes {
         console.post("settings/quarantine/:seq/drop", use: dropQuarantined)
     }
 
-    /// A query parameter as browsers send forms: `+` is a space.
-    static func parameter(_ request: Request, _ name: String) -> String? {
-        for pair in (request.uri.query ?? "").split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.first.flatMap({ $0.removingPercentEncoding }) == name else { continue }
-            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" : ""
-            return value.isEmpty ? nil : value
-        }
-        return nil
-    }
-
     /// `?lang=` when given, else the language remembered in the cookie, else Chinese.
     static func language(_ request: Request) -> Language {
-        if let chosen = Self.parameter(request, "lang").flatMap(Language.init(rawValue:)) { return chosen }
+        if let chosen = request.query("lang").flatMap(Language.init(rawValue:)) { return chosen }
         return request.cookies["fw_lang"].flatMap { Language(rawValue: $0.value) } ?? .zh
     }
 
     /// Remembers a language chosen with `?lang=`.
     static func remember(_ request: Request, _ response: Response) -> Response {
-        guard let chosen = Self.parameter(request, "lang").flatMap(Language.init(rawValue:)) else { return response }
+        guard let chosen = request.query("lang").flatMap(Language.init(rawValue:)) else { return response }
         var response = response
         response.setCookie(Cookie(name: "fw_lang", value: chosen.rawValue, maxAge: 365 * 86_400, path: "/", httpOnly: true, sameSite: .lax))
         return response
@@ -137,7 +126,7 @@ struct ConsoleRoutes {
 
     func scope(_ request: Request, _ context: FlywheelRequestContext) async throws -> Scope {
         let all = try await store.accounts(tenantIds: context.tenantIds)
-        guard let selected = Self.parameter(request, "account") else {
+        guard let selected = request.query("account") else {
             return Scope(accounts: all, all: all, selected: nil)
         }
         let chosen = selected.hasPrefix("tenant:")
@@ -180,7 +169,7 @@ struct ConsoleRoutes {
 
     /// The `?error=` a form's handler sent the browser back with, shown where it happened.
     static func errorNotice(_ request: Request) -> Notice? {
-        parameter(request, "error").map { Notice(text: $0, isError: true) }
+        request.query("error").map { Notice(text: $0, isError: true) }
     }
 
     // MARK: Overview
@@ -273,12 +262,12 @@ struct ConsoleRoutes {
         let t = Self.language(request)
         let scope = try await scope(request, context)
         guard let account = scope.account else { return try await chooseAccount(t(.fans), nav: .fans, request, context, scope: scope, path: "/console/fans") }
-        let q = Self.parameter(request, "q") ?? ""
-        let tier = Self.parameter(request, "tier").flatMap(Tier.init(name:))
+        let q = request.query("q") ?? ""
+        let tier = request.query("tier").flatMap(Tier.init(name:))
         var terms: [FanPredicate] = []
         if !q.isEmpty { terms.append(APIRoutes.search(q)) }
         if let tier { terms.append(.compare(field: "tier", op: .eq, value: .name(tier.name))) }
-        let cursor = Self.parameter(request, "cursor")
+        let cursor = request.query("cursor")
         let found = try await store.fans(of: account, matching: terms.isEmpty ? nil : .and(terms), now: flywheel.env.now(), cursor: cursor, limit: 50)
         let rows = found.items.map { fan in
             FansContent.Row(href: "/console/fans/\(Self.pathComponent(fan.openId))?account=\(account.id)", name: fan.nickname ?? fan.openId,
@@ -429,7 +418,7 @@ struct ConsoleRoutes {
         let t = Self.language(request)
         let scope = try await scope(request, context)
         guard let account = scope.account else { return try await chooseAccount(t(.segments), nav: .segments, request, context, scope: scope, path: "/console/segments") }
-        let text = Self.parameter(request, "predicate") ?? ""
+        let text = request.query("predicate") ?? ""
         var content = SegmentsContent(account: account.id, predicate: text, rows: [])
         if !text.isEmpty {
             do {
@@ -553,7 +542,7 @@ extension ConsoleRoutes {
 
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let (_, account, segment) = try await chosenSegment(request, context)
-        return try await APIRoutes.export(segment, of: account, hash: Self.parameter(request, "hash"), store: store)
+        return try await APIRoutes.export(segment, of: account, hash: request.query("hash"), store: store)
     }
 
     // MARK: Tags and settings
@@ -761,7 +750,7 @@ extension ConsoleRoutes {
             ("trueLove", .trueLove, rules.tiers.trueLove), ("liking", .liking, rules.tiers.liking), ("passerby", .passerby, rules.tiers.passerby),
         ]
         let tierRows = tierRules.map {
-            SettingsContent.TierRow(field: $0.field, label: t.tier($0.tier), rule: Self.parameter(request, $0.field) ?? $0.rule.description, editable: editable)
+            SettingsContent.TierRow(field: $0.field, label: t.tier($0.tier), rule: request.query($0.field) ?? $0.rule.description, editable: editable)
         }
         let points = EventKind.allCases.filter { !$0.isOperatorAction }.map { kind in
             let rule = rules.points.rules[kind]
@@ -779,8 +768,8 @@ extension ConsoleRoutes {
                                               retryAction: "/console/settings/quarantine/\(e.seq)/retry?account=\(account.id)",
                                               dropAction: "/console/settings/quarantine/\(e.seq)/drop?account=\(account.id)")
             }
-            let notice = Self.parameter(request, "healthError").map { Notice(text: $0, isError: true) }
-                ?? Self.parameter(request, "healthNotice").map { Notice(text: $0, isError: false) }
+            let notice = request.query("healthError").map { Notice(text: $0, isError: true) }
+                ?? request.query("healthNotice").map { Notice(text: $0, isError: false) }
             health = SettingsContent.Health(csrf: csrf, healthNotice: notice, events: rows.isEmpty ? nil : SettingsContent.Events(rows: rows))
         }
         let users = try await store.users(tenantId: account.tenantId).map { Card(label: $0.name, value: t.role($0.role)) }
@@ -790,7 +779,7 @@ extension ConsoleRoutes {
             tierForm: editable ? target("/console/settings") : nil,
             tierRows: tierRows,
             tagRules: rules.tagRules.map { Card(label: $0.tag, value: $0.when.description) },
-            usersNotice: Self.parameter(request, "notice").map { Notice(text: $0, isError: false) },
+            usersNotice: request.query("notice").map { Notice(text: $0, isError: false) },
             users: users,
             userForm: manages ? SettingsContent.UserForm(action: "/console/settings/users?account=\(account.id)",
                                                          keyAction: "/console/settings/keys?account=\(account.id)", csrf: csrf,

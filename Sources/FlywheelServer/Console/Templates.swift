@@ -210,7 +210,7 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
         }
         // A route that does not exist says nothing more than the title; a server fault's details stay in the log.
         let shown = message.flatMap { $0.hasPrefix("no such route") || status.code >= 500 ? nil : $0 }
-        let scopeQuery = ConsoleRoutes.parameter(request, "account").map { "?account=\(ConsoleRoutes.queryValue($0))" } ?? ""
+        let scopeQuery = request.query("account").map { "?account=\(ConsoleRoutes.queryValue($0))" } ?? ""
         let frame = Frame(title: t(words.title), language: t, menu: csrf != nil, scopeQuery: scopeQuery, csrf: csrf,
                           here: (request.uri.path, request.uri.query))
         let content = Content(status: status.code, explanation: t(words.explanation), message: shown,
