@@ -47,6 +47,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
+        .target(name: "FlywheelApp", dependencies: ["FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine"]),
         .target(name: "FlywheelSimulator", dependencies: ["FlywheelDomain"]),
         .target(name: "FlywheelSandbox", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine", "FlywheelSimulator",
@@ -55,7 +56,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .target(name: "FlywheelServer", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine",
+            "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine", "FlywheelApp",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -78,6 +79,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "FlywheelDomainTests", dependencies: ["FlywheelDomain"]),
+        .testTarget(name: "FlywheelAppTests", dependencies: ["FlywheelApp", "FlywheelStore"]),
         .testTarget(name: "FlywheelStoreTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine",
             .product(name: "Logging", package: "swift-log"),
@@ -109,7 +111,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "FlywheelServerTests", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer",
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer", "FlywheelApp",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,3 +1,4 @@
+import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
@@ -20,7 +21,7 @@ extension APIRoutes {
     // MARK: Tags
 
     @Sendable func listTags(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<TagDefinitionView> {
-        let caller = try context.caller()
+        let caller = try context.authorize(.listTags)
         let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
         return PageView(items: try await store.tags(tenantId: tenantId).map(TagDefinitionView.init), nextCursor: nil)
     }
@@ -28,8 +29,7 @@ extension APIRoutes {
     struct NewTag: Decodable { var name: String; var group: String?; var tenantId: String? }
 
     @Sendable func createTag(_ request: Request, context: FlywheelRequestContext) async throws -> Created<TagDefinitionView> {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.createTag)
         let body = try await request.decodeJSON(NewTag.self, context: context)
         let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
         let name = body.name.trimmingCharacters(in: .whitespaces)
@@ -46,8 +46,7 @@ extension APIRoutes {
 
     /// Takes the tag off every fan that has it (events in their logs), then forgets the tag.
     @Sendable func deleteTag(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.deleteTag)
         let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
         let name = try context.parameters.require("name")
         guard try await store.tags(tenantId: tenantId).contains(where: { $0.name == name }) else { throw APIError.notFound("tag \(name)") }
@@ -76,15 +75,15 @@ extension APIRoutes {
         let target: Tagging.Target
         switch (body.openIds, body.segmentId, body.where) {
         case (let ids?, nil, nil):
-            guard caller.role.worksWithFans else { throw APIError.forbidden }
+            try context.authorize(.tagFans)
             guard (1...10_000).contains(ids.count) else { throw APIError.invalid("openIds", "must list 1 to 10,000 fans; tag more through a segment") }
             target = .fans(ids)
         case (nil, let id?, nil):
-            guard caller.role.configuresRules else { throw APIError.forbidden }
+            try context.authorize(.tagFansInBulk)
             guard try await store.segment(id: id, of: account) != nil else { throw APIError.invalid("segmentId", "no segment '\(id)' in this account") }
             target = .segment(id)
         case (nil, nil, let predicate?):
-            guard caller.role.configuresRules else { throw APIError.forbidden }
+            try context.authorize(.tagFansInBulk)
             target = .matching(predicate)
         default:
             throw APIError.invalid("openIds", "give exactly one of openIds, segmentId and where")
@@ -96,8 +95,7 @@ extension APIRoutes {
     struct NewNote: Decodable { var text: String }
 
     @Sendable func addNote(_ request: Request, context: FlywheelRequestContext) async throws -> Created<TimelineEntry> {
-        let caller = try context.caller()
-        guard caller.role.worksWithFans else { throw APIError.forbidden }
+        let caller = try context.authorize(.addNote)
         let account = try await account(context)
         let openId = try context.parameters.require("openId")
         guard try await store.fan(of: account, openId: openId) != nil else { throw APIError.notFound("fan \(openId)") }
@@ -120,8 +118,7 @@ extension APIRoutes {
     /// A static segment from a CSV of open_ids (one per line, an `open_id` header optional; the
     /// first column counts), as ad platforms and other tools export them. `?name=` names it.
     @Sendable func importSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Created<ImportResult> {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.importSegment)
         let account = try await account(context)
         let name = try Validate.name(request.query("name") ?? "", field: "name")
         let buffer: ByteBuffer
@@ -162,8 +159,7 @@ extension APIRoutes {
 
     /// A static segment of the `size` non-members most like the seed segment (method in docs/predicates.md).
     @Sendable func lookalike(_ request: Request, context: FlywheelRequestContext) async throws -> Created<SegmentView> {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.createLookalike)
         let (account, seed) = try await segment(context)
         let body = try await request.decodeJSON(LookalikeRequest.self, context: context)
         return Created(body: SegmentView(try await lookalike(of: seed, in: account, name: try Validate.name(body.name, field: "name"), size: body.size,

@@ -1,3 +1,4 @@
+import FlywheelApp
 import FlywheelEngine
 import FlywheelStore
 import Hummingbird
@@ -22,6 +23,17 @@ public struct FlywheelRequestContext: RequestContext {
     func caller() throws -> Principal {
         guard let principal else { throw APIError(.unauthorized, "unauthorized", "send 'Authorization: Bearer <api key>'") }
         return principal
+    }
+
+    /// Whether the caller may do `operation`: what a page offers.
+    func allows(_ operation: Operation) -> Bool { principal.map { Access.allows($0.role, operation) } ?? false }
+
+    /// The caller, when the access table lets its role do `operation`; 403 otherwise.
+    @discardableResult
+    func authorize(_ operation: Operation) throws -> Principal {
+        let caller = try caller()
+        guard Access.allows(caller.role, operation) else { throw APIError.forbidden }
+        return caller
     }
 }
 

@@ -1,3 +1,4 @@
+import FlywheelApp
 import FlywheelDomain
 import FlywheelStore
 import Foundation
@@ -27,6 +28,7 @@ extension APIRoutes {
     }
 
     @Sendable func listQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<QuarantinedEventView> {
+        try context.authorize(.listQuarantine)
         let account = try await account(context)
         return PageView(items: try await store.quarantinedEvents(of: account, limit: 1_000).map(QuarantinedEventView.init), nextCursor: nil)
     }
@@ -35,8 +37,7 @@ extension APIRoutes {
 
     /// 202: the event is in the log again under a new seq; the projector applies it late.
     @Sendable func retryQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Created<Requeued> {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.retryQuarantined)
         let account = try await account(context)
         let seq = try quarantinedSeq(context)
         do {
@@ -52,8 +53,7 @@ extension APIRoutes {
     }
 
     @Sendable func dropQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.dropQuarantined)
         let account = try await account(context)
         let seq = try quarantinedSeq(context)
         try await store.dropQuarantined(seq: seq, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",

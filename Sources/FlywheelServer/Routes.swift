@@ -1,4 +1,5 @@
 import Crypto
+import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelPlatform
@@ -51,13 +52,13 @@ struct APIRoutes {
     // MARK: Tenancy
 
     @Sendable func tenant(_ request: Request, context: FlywheelRequestContext) async throws -> TenantView {
-        let caller = try context.caller()
+        let caller = try context.authorize(.readTenant)
         guard let tenant = try await store.tenant(id: caller.tenantId) else { throw APIError.notFound("tenant") }
         return TenantView(tenant)
     }
 
     @Sendable func listEnterprises(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<TenantView> {
-        let caller = try context.caller()
+        let caller = try context.authorize(.listEnterprises)
         return PageView(items: try await store.enterprises(managedBy: caller.tenantId).map(TenantView.init), nextCursor: nil)
     }
 
@@ -65,8 +66,7 @@ struct APIRoutes {
     struct EnterpriseCreated: Encodable, Sendable { var tenant: TenantView; var ownerApiKey: String }
 
     @Sendable func createEnterprise(_ request: Request, context: FlywheelRequestContext) async throws -> Created<EnterpriseCreated> {
-        let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        let caller = try context.authorize(.createEnterprise)
         guard let provider = try await store.tenant(id: caller.tenantId), provider.kind == .provider else {
             throw APIError(.forbidden, "forbidden", "only a service provider tenant manages enterprises")
         }
@@ -77,7 +77,7 @@ struct APIRoutes {
     }
 
     @Sendable func listUsers(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<UserView> {
-        let caller = try context.caller()
+        let caller = try context.authorize(.listUsers)
         let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
         return PageView(items: try await store.users(tenantId: tenantId).map(UserView.init), nextCursor: nil)
     }
@@ -85,8 +85,7 @@ struct APIRoutes {
     struct NewUser: Decodable { var name: String; var role: Role; var tenantId: String? }
 
     @Sendable func createUser(_ request: Request, context: FlywheelRequestContext) async throws -> Created<UserView> {
-        let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        let caller = try context.authorize(.createUser)
         let body = try await request.decodeJSON(NewUser.self, context: context)
         let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
         if body.role == .owner, caller.role != .owner { throw APIError(.forbidden, "forbidden", "only an owner can create another owner") }
@@ -105,13 +104,14 @@ struct APIRoutes {
             found = try await store.users(tenantId: tenantId).first { $0.id == userId }
         }
         guard let user = found else { throw APIError.notFound("user \(userId)") }
-        guard caller.role.managesTenancy || caller.userId == user.id else { throw APIError.forbidden }
+        // Whoever holds a key acts as its user: only an owner mints one for someone else.
+        try context.authorize(user.id == caller.userId ? .createOwnKey : .createKeyForAnotherUser)
         let key = try await flywheel.tenancy.createKey(for: user, actor: "user:\(caller.userId)")
         return Created(body: KeyCreated(id: key.record.id, userId: user.id, token: key.token))
     }
 
     @Sendable func listApps(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<AppView> {
-        let caller = try context.caller()
+        let caller = try context.authorize(.listApps)
         let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
         return PageView(items: try await store.apps(tenantId: tenantId).map(AppView.init), nextCursor: nil)
     }
@@ -119,8 +119,7 @@ struct APIRoutes {
     struct NewApp: Decodable { var name: String; var clientKey: String; var clientSecret: String; var tenantId: String? }
 
     @Sendable func createApp(_ request: Request, context: FlywheelRequestContext) async throws -> Created<AppView> {
-        let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        let caller = try context.authorize(.createApp)
         let body = try await request.decodeJSON(NewApp.self, context: context)
         let app = PlatformApp(
             tenantId: try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds), id: env.newId("app"),
@@ -133,15 +132,14 @@ struct APIRoutes {
     // MARK: Accounts
 
     @Sendable func listAccounts(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<AccountView> {
-        _ = try context.caller()
+        try context.authorize(.listAccounts)
         return PageView(items: try await store.accounts(tenantIds: context.tenantIds).map(AccountView.init), nextCursor: nil)
     }
 
     struct NewAccount: Decodable { var name: String; var appId: String; var openId: String; var timeZone: String?; var tenantId: String? }
 
     @Sendable func createAccount(_ request: Request, context: FlywheelRequestContext) async throws -> Created<AccountView> {
-        let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        let caller = try context.authorize(.createAccount)
         let body = try await request.decodeJSON(NewAccount.self, context: context)
         let zone = body.timeZone ?? AccountCalendar.defaultTimeZone
         guard TimeZone(identifier: zone) != nil else { throw APIError.invalid("timeZone", "'\(zone)' is not an IANA time zone such as Asia/Shanghai") }
@@ -158,7 +156,8 @@ struct APIRoutes {
     }
 
     @Sendable func getAccount(_ request: Request, context: FlywheelRequestContext) async throws -> AccountView {
-        AccountView(try await account(context))
+        try context.authorize(.readAccount)
+        return AccountView(try await account(context))
     }
 
     func account(_ context: FlywheelRequestContext) async throws -> Account {
@@ -176,13 +175,13 @@ struct APIRoutes {
     }
 
     @Sendable func getRules(_ request: Request, context: FlywheelRequestContext) async throws -> RulesView {
+        try context.authorize(.readRules)
         let rules = try await store.rules(of: try await account(context))
         return RulesView(version: rules.version, appliedVersion: rules.appliedVersion, rules: rules.rules)
     }
 
     @Sendable func putRules(_ request: Request, context: FlywheelRequestContext) async throws -> RulesView {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.changeRules)
         let account = try await account(context)
         let rules = try await request.decodeJSON(AccountRules.self, context: context)
         try rules.validate()
@@ -203,8 +202,7 @@ struct APIRoutes {
     /// views): NDJSON in the import format of docs/events.md, for this account. All lines are
     /// checked first; one bad line refuses the whole body.
     @Sendable func importEvents(_ request: Request, context: FlywheelRequestContext) async throws -> Created<ImportedEvents> {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        try context.authorize(.importEvents)
         let account = try await account(context)
         let buffer = try await request.body.collect(upTo: Self.maxEventBytes)
         var events: [AccountEvent] = []
@@ -229,6 +227,7 @@ struct APIRoutes {
     // MARK: Fans
 
     @Sendable func listFans(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<FanView> {
+        try context.authorize(.listFans)
         let account = try await account(context)
         // The filters are predicates too: one query, compiled to SQL by the store.
         var terms: [FanPredicate] = []
@@ -278,6 +277,7 @@ struct APIRoutes {
     }
 
     @Sendable func getFan(_ request: Request, context: FlywheelRequestContext) async throws -> FanDetail {
+        try context.authorize(.readFan)
         let account = try await account(context)
         let openId = try context.parameters.require("openId")
         guard let fan = try await store.fan(of: account, openId: openId) else { throw APIError.notFound("fan \(openId)") }
@@ -349,13 +349,13 @@ struct APIRoutes {
     }
 
     @Sendable func listSegments(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<SegmentView> {
-        PageView(items: try await store.segments(of: try await account(context)).map(SegmentView.init), nextCursor: nil)
+        try context.authorize(.listSegments)
+        return PageView(items: try await store.segments(of: try await account(context)).map(SegmentView.init), nextCursor: nil)
     }
 
     /// Creates the segment and runs its one full scan; the answer shows it ready, or failed and why.
     @Sendable func createSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Created<SegmentView> {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.createSegment)
         let account = try await account(context)
         let body = try await request.decodeJSON(NewSegment.self, context: context)
         return Created(body: SegmentView(try await create(name: try Validate.name(body.name, field: "name"), predicate: body.predicate, in: account,
@@ -394,8 +394,7 @@ struct APIRoutes {
 
     /// Renames, or redefines and rebuilds, a segment.
     @Sendable func changeSegment(_ request: Request, context: FlywheelRequestContext) async throws -> SegmentView {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.changeSegment)
         var (account, segment) = try await segment(context)
         let body = try await request.decodeJSON(SegmentChangeRequest.self, context: context)
         if let name = body.name { segment.name = try Validate.name(name, field: "name") }
@@ -418,12 +417,12 @@ struct APIRoutes {
     }
 
     @Sendable func getSegment(_ request: Request, context: FlywheelRequestContext) async throws -> SegmentView {
-        SegmentView(try await segment(context).1)
+        try context.authorize(.readSegment)
+        return SegmentView(try await segment(context).1)
     }
 
     @Sendable func deleteSegment(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
-        let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        let caller = try context.authorize(.deleteSegment)
         let (account, segment) = try await segment(context)
         try await store.deleteSegment(id: segment.id, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
                                                                                   action: "segment.delete", target: segment.id, detail: segment.name))
@@ -431,6 +430,7 @@ struct APIRoutes {
     }
 
     @Sendable func segmentMembers(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<String> {
+        try context.authorize(.listSegmentMembers)
         let (account, segment) = try await segment(context)
         let page = try await store.segmentMembers(id: segment.id, of: account, cursor: try Cursor.decode(request.query("cursor")), limit: try request.pageLimit())
         return PageView(items: page.items, nextCursor: Cursor.encode(page.nextCursor))
@@ -444,6 +444,7 @@ struct APIRoutes {
     }
 
     @Sendable func segmentChanges(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<ChangeView> {
+        try context.authorize(.listSegmentChanges)
         let (account, segment) = try await segment(context)
         let changes = try await store.segmentChanges(id: segment.id, of: account, limit: try request.pageLimit())
         return PageView(items: changes.map { ChangeView(openId: $0.openId, change: $0.entered ? "entered" : "left", at: Time.iso($0.at), cause: $0.cause) }, nextCursor: nil)
@@ -457,6 +458,7 @@ struct APIRoutes {
     /// The segment's size at the end of each day of `?from=&to=`, with the day's entries and exits,
     /// counted back from today's size through its history.
     @Sendable func segmentSizes(_ request: Request, context: FlywheelRequestContext) async throws -> SizesView {
+        try context.authorize(.readSegmentSizes)
         let (account, segment) = try await segment(context)
         let range = try dateRange(request, account)
         let calendar = account.calendar
@@ -490,6 +492,7 @@ struct APIRoutes {
     }
 
     @Sendable func segmentPortrait(_ request: Request, context: FlywheelRequestContext) async throws -> PortraitView {
+        try context.authorize(.readSegmentPortrait)
         let (account, segment) = try await segment(context)
         let portrait = try await Self.portrait(of: segment, in: account, store: store)
         return PortraitView(size: portrait.size, distributions: portrait.distributions)
@@ -509,6 +512,7 @@ struct APIRoutes {
 
     /// The members as CSV of open_ids for ad targeting: plain, or SHA-256 hashed (`?hash=sha256`).
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        try context.authorize(.exportSegment)
         let (account, segment) = try await segment(context)
         return try await Self.export(segment, of: account, hash: request.query("hash"), store: store)
     }
@@ -541,6 +545,7 @@ struct APIRoutes {
     struct PreviewRequest: Decodable { var predicate: FanPredicate }
 
     @Sendable func previewSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Preview {
+        try context.authorize(.previewSegment)
         let account = try await account(context)
         let input = try await request.decodeJSON(PreviewRequest.self, context: context)
         let result = try await flywheel.fanScan.preview(input.predicate, of: account, now: env.now(), sample: 10)
@@ -562,6 +567,7 @@ struct APIRoutes {
     }
 
     @Sendable func tierStats(_ request: Request, context: FlywheelRequestContext) async throws -> TierStats {
+        try context.authorize(.readTierStats)
         let account = try await account(context)
         let range = try dateRange(request, account)
         var counts = try await store.tierCounts(of: account, before: range.lowerBound)
@@ -593,6 +599,7 @@ struct APIRoutes {
     }
 
     @Sendable func sourceStats(_ request: Request, context: FlywheelRequestContext) async throws -> SourceStats {
+        try context.authorize(.readSourceStats)
         let account = try await account(context)
         let range = try dateRange(request, account)
         var domains: [SourceDomain: ActivityCount] = [:]
@@ -631,8 +638,7 @@ struct APIRoutes {
     }
 
     @Sendable func audit(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<AuditEntry> {
-        let caller = try context.caller()
-        guard caller.role.managesTenancy || caller.role == .analyst else { throw APIError.forbidden }
+        let caller = try context.authorize(.readAudit)
         let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
         let page = try await store.auditLog(tenantId: tenantId, cursor: try Cursor.decode(request.query("cursor")), limit: try request.pageLimit())
         return PageView(items: page.items, nextCursor: Cursor.encode(page.nextCursor))

@@ -22,13 +22,6 @@ public struct Tenant: Sendable, Equatable, Codable {
 /// What a user (and each of its API keys) may do in its tenant.
 public enum Role: String, Sendable, Codable, CaseIterable {
     case owner, admin, `operator`, agent, analyst
-
-    /// Users, keys, platform apps and accounts.
-    public var managesTenancy: Bool { self == .owner || self == .admin }
-    /// Tier rules, point tables, and (later) segments and reach.
-    public var configuresRules: Bool { managesTenancy || self == .operator }
-    /// Tags and notes on single fans: everyone who serves fans (agents too), not analysts.
-    public var worksWithFans: Bool { self != .analyst }
 }
 
 public struct User: Sendable, Equatable, Codable {

@@ -1,3 +1,4 @@
+import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
@@ -320,7 +321,7 @@ struct ConsoleRoutes {
             value.map { "\(t.attribute(name)): \(t.attributeValue(name, $0))" }
         }
         var actions: FanContent.Actions?
-        if context.principal?.role.worksWithFans == true, let csrf = context.session?.csrf {
+        if context.allows(.tagFans), let csrf = context.session?.csrf {
             let path = "/console/fans/\(Self.pathComponent(openId))"
             let defined = try await store.tags(tenantId: account.tenantId)
             let tagForm = defined.isEmpty ? nil : FanContent.TagForm(options: defined.map { SelectOption(value: $0.name, label: "\($0.group) · \($0.name)") })
@@ -365,7 +366,7 @@ struct ConsoleRoutes {
 
     @Sendable func tagFan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.worksWithFans else { throw APIError.forbidden }
+        try context.authorize(.tagFans)
         let openId = try context.parameters.require("openId")
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let tag = context.form["tag"] ?? ""
@@ -382,7 +383,7 @@ struct ConsoleRoutes {
 
     @Sendable func noteFan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.worksWithFans else { throw APIError.forbidden }
+        try context.authorize(.addNote)
         let openId = try context.parameters.require("openId")
         guard let account = try await scope(request, context).account, try await store.fan(of: account, openId: openId) != nil else {
             throw APIError.notFound("fan \(openId)")
@@ -433,7 +434,7 @@ struct ConsoleRoutes {
             SegmentsContent.Row(href: "/console/segments/\(s.id)?account=\(account.id)", name: s.name,
                                 predicate: s.predicate?.description ?? t(.staticList), size: s.size, state: t.state(s.state))
         }
-        if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
+        if context.allows(.createSegment), let csrf = context.session?.csrf {
             if content.preview != nil {
                 content.save = SegmentsContent.Save(action: "/console/segments?account=\(account.id)", csrf: csrf, predicate: text)
             }
@@ -449,7 +450,7 @@ extension ConsoleRoutes {
 
     @Sendable func saveSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        try context.authorize(.createSegment)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let text = context.form["predicate"] ?? ""
         let predicate: FanPredicate
@@ -489,7 +490,7 @@ extension ConsoleRoutes {
         }
         let export = "/console/segments/\(segment.id)/export?account=\(account.id)"
         var lookalike: SegmentContent.Lookalike?
-        if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
+        if context.allows(.createLookalike), let csrf = context.session?.csrf {
             lookalike = SegmentContent.Lookalike(action: "/console/segments/\(segment.id)/lookalike?account=\(account.id)", csrf: csrf)
         }
         let content = SegmentContent(
@@ -515,7 +516,7 @@ extension ConsoleRoutes {
 
     @Sendable func importSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        try context.authorize(.importSegment)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         do {
             let name = try Validate.name(context.form["name"] ?? "", field: "name")
@@ -528,7 +529,7 @@ extension ConsoleRoutes {
 
     @Sendable func lookalikeSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        try context.authorize(.createLookalike)
         let (_, account, seed) = try await chosenSegment(request, context)
         do {
             let name = try Validate.name(context.form["name"] ?? "", field: "name")
@@ -576,7 +577,7 @@ extension ConsoleRoutes {
             TagsContent.Row(name: group, tags: names.sorted().map { TagsContent.Count(name: $0, count: counts[$0] ?? 0) })
         }
         var form: TagsContent.TagForm?
-        if context.principal?.role.configuresRules == true, let csrf = context.session?.csrf {
+        if context.allows(.createTag), let csrf = context.session?.csrf {
             form = TagsContent.TagForm(action: "/console/tags\(scope.query)", csrf: csrf)
         }
         let content = TagsContent(form: form, groups: rows.isEmpty ? nil : TagsContent.Groups(rows: rows))
@@ -587,7 +588,7 @@ extension ConsoleRoutes {
     /// check comes back to the form with the reason and the text as typed.
     @Sendable func saveTierRules(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        try context.authorize(.changeRules)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let texts = ["trueLove", "liking", "passerby"].map { ($0, context.form[$0] ?? "") }
         let back = "/console/settings?account=\(account.id)" + texts.map { "&\($0.0)=\(Self.queryValue($0.1))" }.joined()
@@ -614,7 +615,7 @@ extension ConsoleRoutes {
     /// Flat points per event kind; amounts keep their per-amount rules.
     @Sendable func savePoints(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        try context.authorize(.changeRules)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         var rules = try await store.rules(of: account).rules
         for kind in EventKind.allCases where !kind.isOperatorAction {
@@ -634,7 +635,7 @@ extension ConsoleRoutes {
 
     @Sendable func addUser(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        try context.authorize(.createUser)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         guard let role = Role(rawValue: context.form["role"] ?? "") else { return backToSettings(account, error: "role: unknown role") }
         if role == .owner, caller.role != .owner { return backToSettings(account, error: "role: only an owner can create another owner") }
@@ -653,7 +654,7 @@ extension ConsoleRoutes {
 
     /// A new API key for the signed-in user, shown once on the page.
     @Sendable func issueKey(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
-        let caller = try context.caller()
+        let caller = try context.authorize(.createOwnKey)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         guard let user = try await store.users(tenantId: caller.tenantId).first(where: { $0.id == caller.userId }) else { throw APIError.forbidden }
         let key = try await flywheel.tenancy.createKey(for: user, actor: "user:\(caller.userId)")
@@ -672,7 +673,7 @@ extension ConsoleRoutes {
 
     @Sendable func addApp(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        try context.authorize(.createApp)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let app: PlatformApp
         do {
@@ -692,7 +693,7 @@ extension ConsoleRoutes {
     /// Defines a tag in the tenant of the chosen scope (the caller's own when it spans several).
     @Sendable func createTag(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.configuresRules else { throw APIError.forbidden }
+        try context.authorize(.createTag)
         let scope = try await scope(request, context)
         let tenantId = Set(scope.accounts.map(\.tenantId)).count == 1 ? scope.accounts[0].tenantId : caller.tenantId
         let name = (context.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -740,8 +741,8 @@ extension ConsoleRoutes {
         let scope = try await scope(request, context)
         guard let account = scope.account else { return try await chooseAccount(t(.settings), nav: .settings, request, context, scope: scope, path: "/console/settings") }
         let rules = try await store.rules(of: account).rules
-        let editable = context.principal?.role.configuresRules == true
-        let manages = context.principal?.role.managesTenancy == true
+        let editable = context.allows(.changeRules)
+        let manages = context.allows(.createUser)
         let csrf = context.session?.csrf ?? ""
         func target(_ path: String) -> FormTarget { FormTarget(action: "\(path)?account=\(account.id)", csrf: csrf) }
 
@@ -811,7 +812,7 @@ extension ConsoleRoutes {
     /// or says why it still cannot be applied.
     @Sendable func retryQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        try context.authorize(.retryQuarantined)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let seq = try Self.quarantinedSeq(context)
         let t = Self.language(request)
@@ -832,7 +833,7 @@ extension ConsoleRoutes {
     /// Forgets a quarantined event for good (as `DELETE /v1/accounts/{id}/quarantine/{seq}`).
     @Sendable func dropQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard caller.role.managesTenancy else { throw APIError.forbidden }
+        try context.authorize(.dropQuarantined)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let seq = try Self.quarantinedSeq(context)
         let t = Self.language(request)

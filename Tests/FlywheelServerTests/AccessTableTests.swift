@@ -1,0 +1,121 @@
+import FlywheelApp
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelServer
+import FlywheelSQLite
+import FlywheelStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// Every operation of the OpenAPI document, called with a key of every role and with another
+/// tenant's key: 403 exactly where the access table refuses, 404 for another tenant's account.
+@Suite struct AccessTableTests {
+    struct Call: Sendable {
+        var method: String
+        var path: String
+        var operation: String
+    }
+
+    @Test func everyOperationAnswersEveryRoleAsTheTableSays() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-access-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: dir.appendingPathComponent("access.sqlite").path)
+        try await store.migrate()
+        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"))
+        let app = buildApplication(flywheel, registry: registry, settings: ServerSettings(runProjector: false))
+        let provider = try await flywheel.tenancy.createTenant(name: "Agency", kind: .provider, actor: "test")
+        let stranger = try await flywheel.tenancy.createTenant(name: "Stranger", kind: .enterprise, actor: "test")
+        let spec = try JSONSerialization.jsonObject(with: OpenAPIDocument.data) as! [String: Any]
+        var calls: [Call] = []
+        for (path, operations) in spec["paths"] as! [String: [String: Any]] where path.hasPrefix("/v1/") {
+            for (method, operation) in operations {
+                let id = try #require((operation as! [String: Any])["operationId"] as? String, "\(method) \(path) has no operationId")
+                calls.append(Call(method: method.uppercased(), path: path, operation: id))
+            }
+        }
+        #expect(calls.count == 40)
+        // Every operation of the table is reached by some call (createKey and tagFans stand for two each).
+        let named = Set(calls.map(\.operation)).union(["createOwnKey", "createKeyForAnotherUser", "tagFansInBulk"]).subtracting(["createKey"])
+        #expect(Set(Operation.allCases.map(\.rawValue)) == named)
+
+        // Deletions last, so each role's other calls find its segment and tag.
+        let allCalls = calls.sorted { ($0.method == "DELETE" ? 1 : 0, $0.path, $0.method) < ($1.method == "DELETE" ? 1 : 0, $1.path, $1.method) }
+        try await app.test(.router) { client in
+            let owner = provider.key.token
+            let account = try await client.account(key: owner, clientKey: "ck", secret: "s", openId: "acct")
+            _ = try await flywheel.env.store.append([AccountEvent(tenantId: provider.tenant.id, accountId: account,
+                event: FanEvent(id: "1", kind: .follow, openId: "fan-1", occurredAt: 1_772_294_400_000, channel: .search))]) { _ in }
+            await flywheel.projector.drain()
+            try await client.post("/v1/tags", key: owner, ["name": "vip"])
+            let rules = String(decoding: try JSONEncoder().encode(AccountRules.standard), as: UTF8.self)
+            var keys: [(Role, String)] = []
+            for role in Role.allCases where role != .owner {
+                let user = try await client.post("/v1/users", key: owner, ["name": "user-\(role.rawValue)", "role": role.rawValue])
+                let key = try await client.post("/v1/users/\(user["id"] as! String)/keys", key: owner, [:])
+                keys.append((role, key["token"] as! String))
+            }
+            keys.append((.owner, owner))
+            let ownerId = (try await client.get("/v1/users", key: owner)["items"] as! [[String: Any]]).first { $0["role"] as? String == "owner" }!["id"] as! String
+
+            for (role, key) in keys {
+                let name = role.rawValue
+                let segment = try await client.post("/v1/accounts/\(account)/segments", key: owner, ["name": "seg-\(name)", "predicate": "following"])["id"] as! String
+                try await client.post("/v1/tags", key: owner, ["name": "tag-\(name)"])
+                for call in allCalls {
+                    var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
+                        .replacingOccurrences(of: "{openId}", with: "fan-1").replacingOccurrences(of: "{userId}", with: ownerId)
+                        .replacingOccurrences(of: "{name}", with: "tag-\(name)").replacingOccurrences(of: "{seq}", with: "1")
+                    let body: String = switch call.operation {
+                    case "createEnterprise": #"{"name":"E \#(name)"}"#
+                    case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
+                    case "createApp": #"{"name":"a","clientKey":"ck-\#(name)","clientSecret":"s"}"#
+                    case "createAccount": #"{"name":"x","appId":"\#(try await appId(client, owner))","openId":"o-\#(name)"}"#
+                    case "changeRules": rules
+                    case "previewSegment": #"{"predicate":"following"}"#
+                    case "createSegment": #"{"name":"new-\#(name)","predicate":"following"}"#
+                    case "changeSegment": #"{"name":"renamed-\#(name)"}"#
+                    case "createTag": #"{"name":"new-\#(name)"}"#
+                    case "tagFans": #"{"add":["vip"],"openIds":["fan-1"]}"#
+                    case "addNote": #"{"text":"called back"}"#
+                    case "importSegment": "fan-1\n"
+                    case "createLookalike": #"{"name":"like-\#(name)","size":1}"#
+                    case "importEvents": #"{"kind":"like","openId":"fan-1","occurredAt":1772294400001,"channel":"search"}"#
+                    default: ""
+                    }
+                    if call.operation == "importSegment" { uri += "?name=import-\(name)" }
+                    let operation = switch call.operation {
+                    case "createKey": role == .owner ? Operation.createOwnKey : .createKeyForAnotherUser
+                    default: try #require(Operation(rawValue: call.operation))
+                    }
+                    let status = try await client.execute(uri: uri, method: HTTPRequest.Method(rawValue: call.method)!, headers: auth(key),
+                                                          body: ByteBuffer(string: body)) { Int($0.status.code) }
+                    let expected: ClosedRange<Int> = switch operation {
+                    case _ where !Access.allows(role, operation): 403...403
+                    // Nothing is quarantined: allowed, and not found.
+                    case .retryQuarantined, .dropQuarantined: 404...404
+                    default: 200...299
+                    }
+                    #expect(expected.contains(status), "\(name) \(call.method) \(call.path) (\(operation)) answered \(status)")
+                }
+            }
+
+            // Another tenant's owner finds none of this tenant's accounts.
+            let segment = try await client.post("/v1/accounts/\(account)/segments", key: owner, ["name": "last", "predicate": "following"])["id"] as! String
+            for call in allCalls where call.path.contains("{accountId}") {
+                let uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
+                    .replacingOccurrences(of: "{openId}", with: "fan-1").replacingOccurrences(of: "{seq}", with: "1")
+                let status = try await client.execute(uri: uri, method: HTTPRequest.Method(rawValue: call.method)!, headers: auth(stranger.key.token),
+                                                      body: ByteBuffer(string: "{}")) { $0.status.code }
+                #expect(status == 404, "a stranger's \(call.method) \(call.path) answered \(status)")
+            }
+        }
+    }
+
+    func appId(_ client: any TestClientProtocol, _ key: String) async throws -> String {
+        (try await client.get("/v1/apps", key: key)["items"] as! [[String: Any]])[0]["id"] as! String
+    }
+}
