@@ -47,7 +47,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .target(name: "FlywheelApp", dependencies: ["FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine"]),
+        .target(name: "FlywheelApp", dependencies: [
+            "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "FlywheelSimulator", dependencies: ["FlywheelDomain"]),
         .target(name: "FlywheelSandbox", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine", "FlywheelSimulator",

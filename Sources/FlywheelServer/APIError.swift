@@ -1,3 +1,4 @@
+import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
@@ -62,6 +63,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("stored data is corrupt", metadata: ["detail": "\(what)"])
                 throw APIError(.internalServerError, "corrupt_data", "stored data could not be read; an operator has been told in the log")
             }
+        } catch let error as UseCaseError {
+            switch error {
+            case .invalid(let field, let message): throw APIError.invalid(field, message)
+            case .notFound(let what): throw APIError.notFound(what)
+            case .conflict(let code, let message): throw APIError(.conflict, code, message)
+            }
+        } catch is AccessDenied {
+            throw APIError.forbidden
         } catch let error as RuleError {
             guard case .invalid(let field, let message) = error else { throw error }
             throw APIError.invalid(field, message)

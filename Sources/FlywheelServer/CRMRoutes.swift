@@ -118,39 +118,18 @@ extension APIRoutes {
     /// A static segment from a CSV of open_ids (one per line, an `open_id` header optional; the
     /// first column counts), as ad platforms and other tools export them. `?name=` names it.
     @Sendable func importSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Created<ImportResult> {
+        // Checked before a large body is read; the use case checks again, as for every caller.
         let caller = try context.authorize(.importSegment)
         let account = try await account(context)
-        let name = try Validate.name(request.query("name") ?? "", field: "name")
+        let name = request.query("name") ?? ""
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: Self.maxImportBytes)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "body_too_large", "the file is larger than \(Self.maxImportBytes >> 20) MiB; split it")
         }
-        let (segment, rows) = try await importSegment(name: name, csv: String(buffer: buffer), into: account, actor: "user:\(caller.userId)")
+        let (segment, rows) = try await Segments(flywheel).importStatic(name: name, csv: String(buffer: buffer), into: account, by: caller)
         return Created(body: ImportResult(segment: SegmentView(segment), rows: rows, unmatched: rows - segment.size))
-    }
-
-    /// A static segment of the open_ids in a CSV (the first column; an `open_id` header optional);
-    /// returns it and how many distinct open_ids the file held.
-    func importSegment(name: String, csv: String, into account: Account, actor: String) async throws -> (Segment, rows: Int) {
-        var openIds: [String] = []
-        var seen = Set<String>()
-        for (i, line) in csv.split(whereSeparator: \.isNewline).enumerated() {
-            let value = line.split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) } ?? ""
-            if value.isEmpty || (i == 0 && value.lowercased() == "open_id") { continue }
-            guard value.count <= 200, !value.contains(where: \.isWhitespace) else {
-                throw APIError.invalid("body", "line \(i + 1): '\(value.prefix(40))' is not an open_id")
-            }
-            if seen.insert(value).inserted { openIds.append(value) }
-        }
-        guard !openIds.isEmpty else { throw APIError.invalid("body", "no open_ids found; send one per line") }
-        let now = env.now()
-        let segment = try await store.createStaticSegment(
-            Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name, predicate: nil, state: .building, createdAt: now, updatedAt: now),
-            of: account, members: openIds, cause: "imported",
-            audit: env.audit(tenantId: account.tenantId, actor: actor, action: "segment.import", target: name, detail: "\(openIds.count) rows"))
-        return (segment, openIds.count)
     }
 
     static let maxImportBytes = 64 << 20
@@ -159,30 +138,10 @@ extension APIRoutes {
 
     /// A static segment of the `size` non-members most like the seed segment (method in docs/predicates.md).
     @Sendable func lookalike(_ request: Request, context: FlywheelRequestContext) async throws -> Created<SegmentView> {
-        let caller = try context.authorize(.createLookalike)
+        let caller = try context.caller()
         let (account, seed) = try await segment(context)
         let body = try await request.decodeJSON(LookalikeRequest.self, context: context)
-        return Created(body: SegmentView(try await lookalike(of: seed, in: account, name: try Validate.name(body.name, field: "name"), size: body.size,
-                                                             actor: "user:\(caller.userId)")))
-    }
-
-    /// A static segment of the `size` fans outside `seed` most like its members.
-    func lookalike(of seed: Segment, in account: Account, name: String, size: Int, actor: String) async throws -> Segment {
-        guard (1...1_000_000).contains(size) else { throw APIError.invalid("size", "must be from 1 to 1,000,000") }
-        var members = Set<String>()
-        var cursor: String?
-        repeat {
-            let page = try await store.segmentMembers(id: seed.id, of: account, cursor: cursor, limit: 5_000)
-            members.formUnion(page.items)
-            cursor = page.nextCursor
-        } while cursor != nil
-        guard !members.isEmpty else { throw APIError.invalid("segmentId", "the seed segment has no members") }
-        let ranked = try await flywheel.lookalike.rank(seed: members, of: account, count: size)
-        let now = env.now()
-        return try await store.createStaticSegment(
-            Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name, predicate: nil, state: .building, createdAt: now, updatedAt: now),
-            of: account, members: ranked.map(\.openId), cause: "lookalike:\(seed.id)",
-            audit: env.audit(tenantId: account.tenantId, actor: actor, action: "segment.lookalike", target: name, detail: "seed \(seed.id), \(ranked.count) fans"))
+        return Created(body: SegmentView(try await Segments(flywheel).lookalike(of: seed, in: account, name: body.name, size: body.size, by: caller)))
     }
 }
 
@@ -215,7 +174,7 @@ struct TimelineEntry: ResponseEncodable {
                   detail: e.kind == .noteAdded ? e.attributes["text"] : e.ref, event: EventView(StoredEvent(seq: seq, event: e)))
     }
 
-    init(_ item: APIRoutes.TimelineItem) {
+    init(_ item: Fans.TimelineItem) {
         switch item {
         case .event(let stored):
             self.init(event: stored.event, seq: stored.seq)

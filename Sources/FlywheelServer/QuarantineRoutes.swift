@@ -28,36 +28,24 @@ extension APIRoutes {
     }
 
     @Sendable func listQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<QuarantinedEventView> {
-        try context.authorize(.listQuarantine)
+        let caller = try context.caller()
         let account = try await account(context)
-        return PageView(items: try await store.quarantinedEvents(of: account, limit: 1_000).map(QuarantinedEventView.init), nextCursor: nil)
+        return PageView(items: try await Quarantine(flywheel).list(of: account, by: caller).map(QuarantinedEventView.init), nextCursor: nil)
     }
 
     struct Requeued: Encodable, Sendable { var seq: Int64 }
 
     /// 202: the event is in the log again under a new seq; the projector applies it late.
     @Sendable func retryQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Created<Requeued> {
-        let caller = try context.authorize(.retryQuarantined)
+        let caller = try context.caller()
         let account = try await account(context)
-        let seq = try quarantinedSeq(context)
-        do {
-            let newSeq = try await store.retryQuarantined(seq: seq, of: account, check: { try $0.check() },
-                                                          audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
-                                                                           action: "quarantine.retry", target: "\(account.id)/\(seq)"))
-            return Created(body: Requeued(seq: newSeq), status: .accepted)
-        } catch let problem as EventProblem {
-            throw APIError(.conflict, "still_invalid", "event \(seq) still cannot be applied: \(problem); drop it, or import a corrected event")
-        } catch StoreError.corrupt(let reason) {
-            throw APIError(.conflict, "still_invalid", "event \(seq) still cannot be read: \(reason); drop it")
-        }
+        return Created(body: Requeued(seq: try await Quarantine(flywheel).retry(try quarantinedSeq(context), of: account, by: caller)), status: .accepted)
     }
 
     @Sendable func dropQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
-        let caller = try context.authorize(.dropQuarantined)
+        let caller = try context.caller()
         let account = try await account(context)
-        let seq = try quarantinedSeq(context)
-        try await store.dropQuarantined(seq: seq, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
-                                                                               action: "quarantine.drop", target: "\(account.id)/\(seq)"))
+        try await Quarantine(flywheel).drop(try quarantinedSeq(context), of: account, by: caller)
         return .noContent
     }
 

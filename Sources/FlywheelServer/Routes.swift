@@ -244,7 +244,7 @@ struct APIRoutes {
             terms.append(f ? .isTrue(field: "following") : .not(.isTrue(field: "following")))
         }
         if let q = request.query("q") {
-            terms.append(Self.search(q))
+            terms.append(Fans.search(q))
         }
         if let text = request.query("where") {
             do {
@@ -259,16 +259,6 @@ struct APIRoutes {
         return PageView(items: page.items.map(FanView.init), nextCursor: Cursor.encode(page.nextCursor))
     }
 
-    /// `?q=`: the fan whose open_id it is, fans whose nickname contains it, or whose phone (from
-    /// lead cards) it is.
-    static func search(_ q: String) -> FanPredicate {
-        var terms: [FanPredicate] = [.compare(field: "open_id", op: .eq, value: .text(q)),
-                                     .matches(field: "nickname", pattern: NSRegularExpression.escapedPattern(for: q))]
-        let digits = q.filter(\.isNumber)
-        if digits.count >= 5 { terms.append(.compare(field: "phone", op: .eq, value: .text(digits))) }
-        return .or(terms)
-    }
-
     struct FanDetail: ResponseEncodable {
         var fan: FanView
         /// Newest first: the fan's events, operators' tags and notes, tier changes, segment entries
@@ -281,44 +271,9 @@ struct APIRoutes {
         let account = try await account(context)
         let openId = try context.parameters.require("openId")
         guard let fan = try await store.fan(of: account, openId: openId) else { throw APIError.notFound("fan \(openId)") }
-        return FanDetail(fan: FanView(fan), timeline: try await Self.timeline(of: openId, in: account, limit: try request.pageLimit(), store: store))
-    }
-
-    /// One entry of a fan's timeline before it is put in words: the API says it in codes
-    /// (`TimelineEntry`), the console in the reader's language.
-    enum TimelineItem: Sendable {
-        case event(StoredEvent)
-        case tierChanged(at: Int64, from: Tier?, to: Tier, cause: String)
-        case segment(at: Int64, entered: Bool, name: String, cause: String)
-        /// What a rule did (today `tag_added`, `detail` the tag).
-        case action(at: Int64, action: String, detail: String)
-    }
-
-    /// Newest first: the fan's events, operators' tags and notes, and what the system did (tier
-    /// changes, segment entries and exits, rule tags): what the API and the console show.
-    static func timeline(of openId: String, in account: Account, limit: Int, store: any Store) async throws -> [TimelineEntry] {
-        try await timelineItems(of: openId, in: account, limit: limit, store: store).map { TimelineEntry($0) }
-    }
-
-    static func timelineItems(of openId: String, in account: Account, limit: Int, store: any Store) async throws -> [TimelineItem] {
-        let names = Dictionary(try await store.segments(of: account).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
-        // What the system did comes just above the event that caused it (same time, newer).
-        let system = Int64.max
-        var entries: [(at: Int64, order: Int64, item: TimelineItem)] = []
-        for stored in try await store.timeline(of: account, openId: openId, limit: limit) {
-            entries.append((stored.event.occurredAt, stored.seq, .event(stored)))
-        }
-        for t in try await store.transitions(of: account, openId: openId, limit: limit) {
-            entries.append((t.at, system, .tierChanged(at: t.at, from: t.from, to: t.to, cause: t.cause)))
-        }
-        for c in try await store.segmentChanges(of: account, openId: openId, limit: limit) {
-            entries.append((c.at, system, .segment(at: c.at, entered: c.entered, name: names[c.segmentId] ?? c.segmentId, cause: c.cause)))
-        }
-        for a in try await store.actions(of: account, openId: openId, limit: limit) {
-            entries.append((a.at, system, .action(at: a.at, action: a.action, detail: a.detail)))
-        }
-        entries.sort { ($0.at, $0.order) > ($1.at, $1.order) }
-        return entries.prefix(limit).map(\.item)
+        let caller = try context.caller()
+        let timeline = try await Fans(flywheel).timeline(of: openId, in: account, limit: try request.pageLimit(), by: caller)
+        return FanDetail(fan: FanView(fan), timeline: timeline.map(TimelineEntry.init))
     }
 
     // MARK: Segments
@@ -355,36 +310,10 @@ struct APIRoutes {
 
     /// Creates the segment and runs its one full scan; the answer shows it ready, or failed and why.
     @Sendable func createSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Created<SegmentView> {
-        let caller = try context.authorize(.createSegment)
+        let caller = try context.caller()
         let account = try await account(context)
         let body = try await request.decodeJSON(NewSegment.self, context: context)
-        return Created(body: SegmentView(try await create(name: try Validate.name(body.name, field: "name"), predicate: body.predicate, in: account,
-                                                          actor: "user:\(caller.userId)")))
-    }
-
-    /// A new segment, built by its full scan (or failed, with the reason).
-    func create(name: String, predicate: FanPredicate, in account: Account, actor: String) async throws -> Segment {
-        let now = env.now()
-        let segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name,
-                              predicate: predicate, state: .building, createdAt: now, updatedAt: now)
-        try await store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: actor, action: "segment.create",
-                                                               target: segment.id, detail: segment.storedPredicate))
-        return try await build(segment, of: account)
-    }
-
-    /// The full scan; a failure is recorded on the segment (state `failed`, with the reason), never silent.
-    func build(_ segment: Segment, of account: Account) async throws -> Segment {
-        do {
-            return try await store.buildSegment(id: segment.id, of: account, now: env.now())
-        } catch {
-            var failed = segment
-            failed.state = .failed
-            failed.failure = "the full scan failed: \(error)"
-            failed.updatedAt = env.now()
-            try await store.updateSegment(failed, audit: nil)
-            env.logger.error("segment build failed", metadata: ["segment": "\(segment.id)", "error": "\(error)"])
-            return failed
-        }
+        return Created(body: SegmentView(try await Segments(flywheel).create(name: body.name, predicate: body.predicate, in: account, by: caller)))
     }
 
     struct SegmentChangeRequest: Decodable {
@@ -394,19 +323,10 @@ struct APIRoutes {
 
     /// Renames, or redefines and rebuilds, a segment.
     @Sendable func changeSegment(_ request: Request, context: FlywheelRequestContext) async throws -> SegmentView {
-        let caller = try context.authorize(.changeSegment)
-        var (account, segment) = try await segment(context)
+        let caller = try context.caller()
+        let (account, segment) = try await segment(context)
         let body = try await request.decodeJSON(SegmentChangeRequest.self, context: context)
-        if let name = body.name { segment.name = try Validate.name(name, field: "name") }
-        if let predicate = body.predicate {
-            guard segment.predicate != nil else { throw APIError.invalid("predicate", "a static segment has no predicate; create a dynamic one instead") }
-            segment.predicate = predicate
-            segment.state = .building
-        }
-        segment.updatedAt = env.now()
-        try await store.updateSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "segment.change",
-                                                               target: segment.id, detail: segment.storedPredicate))
-        return SegmentView(body.predicate == nil ? segment : try await build(segment, of: account))
+        return SegmentView(try await Segments(flywheel).change(segment, of: account, name: body.name, predicate: body.predicate, by: caller))
     }
 
     func segment(_ context: FlywheelRequestContext) async throws -> (Account, Segment) {
@@ -422,10 +342,9 @@ struct APIRoutes {
     }
 
     @Sendable func deleteSegment(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
-        let caller = try context.authorize(.deleteSegment)
+        let caller = try context.caller()
         let (account, segment) = try await segment(context)
-        try await store.deleteSegment(id: segment.id, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
-                                                                                  action: "segment.delete", target: segment.id, detail: segment.name))
+        try await Segments(flywheel).delete(segment, of: account, by: caller)
         return .noContent
     }
 
@@ -492,47 +411,23 @@ struct APIRoutes {
     }
 
     @Sendable func segmentPortrait(_ request: Request, context: FlywheelRequestContext) async throws -> PortraitView {
-        try context.authorize(.readSegmentPortrait)
+        let caller = try context.caller()
         let (account, segment) = try await segment(context)
-        let portrait = try await Self.portrait(of: segment, in: account, store: store)
+        let portrait = try await Segments(flywheel).portrait(of: segment, in: account, by: caller)
         return PortraitView(size: portrait.size, distributions: portrait.distributions)
-    }
-
-    /// The segment's portrait with tiers by name and `following` as true/false: what API and console show.
-    static func portrait(of segment: Segment, in account: Account, store: any Store) async throws -> Portrait {
-        var portrait = try await store.portrait(ofSegment: segment.id, of: account)
-        portrait.distributions["tier"] = Dictionary(uniqueKeysWithValues: (portrait.distributions["tier"] ?? [:]).map {
-            (Int($0.key).flatMap(Tier.init(rawValue:))?.name ?? $0.key, $0.value)
-        })
-        portrait.distributions["following"] = Dictionary(uniqueKeysWithValues: (portrait.distributions["following"] ?? [:]).map {
-            ($0.key == "1" ? "true" : "false", $0.value)
-        })
-        return portrait
     }
 
     /// The members as CSV of open_ids for ad targeting: plain, or SHA-256 hashed (`?hash=sha256`).
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
-        try context.authorize(.exportSegment)
+        let caller = try context.caller()
         let (account, segment) = try await segment(context)
-        return try await Self.export(segment, of: account, hash: request.query("hash"), store: store)
+        return Self.csv(try await Segments(flywheel).export(segment, of: account, hash: request.query("hash"), by: caller))
     }
 
-    static func export(_ segment: Segment, of account: Account, hash: String?, store: any Store) async throws -> Response {
-        let hashed: Bool
-        switch hash {
-        case nil: hashed = false
-        case "sha256": hashed = true
-        case let other?: throw APIError.invalid("hash", "'\(other)' is not supported; use sha256 or leave it out")
-        }
-        var csv = hashed ? "open_id_sha256\n" : "open_id\n"
-        var cursor: String?
-        repeat {
-            let page = try await store.segmentMembers(id: segment.id, of: account, cursor: cursor, limit: 500)
-            for openId in page.items { csv += (hashed ? Array(SHA256.hash(data: Array(openId.utf8))).hex : openId) + "\n" }
-            cursor = page.nextCursor
-        } while cursor != nil
-        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(segment.id).csv\""],
-                        body: .init(byteBuffer: ByteBuffer(string: csv)))
+    /// A CSV download.
+    static func csv(_ file: (csv: String, filename: String)) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file.filename)\""],
+                 body: .init(byteBuffer: ByteBuffer(string: file.csv)))
     }
 
     struct Preview: ResponseEncodable {
@@ -648,25 +543,3 @@ struct APIRoutes {
 extension AuditEntry: ResponseEncodable {}
 
 /// Input checks shared by the routes.
-enum Validate {
-    static func name(_ text: String, field: String) throws -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(trimmed.count) else { throw APIError.invalid(field, "must be 1 to 200 characters") }
-        return trimmed
-    }
-
-    /// Identifiers issued by the platform: non-empty, no spaces, at most 200 characters.
-    static func token(_ text: String, field: String) throws -> String {
-        guard (1...200).contains(text.count), !text.contains(where: \.isWhitespace) else {
-            throw APIError.invalid(field, "must be 1 to 200 characters without spaces")
-        }
-        return text
-    }
-
-    /// The tenant a request acts on: the caller's own, or one it manages.
-    static func tenant(_ requested: String?, caller: Principal, reachable: [String]) throws -> String {
-        guard let requested else { return caller.tenantId }
-        guard reachable.contains(requested) else { throw APIError.notFound("tenant \(requested)") }
-        return requested
-    }
-}

@@ -266,7 +266,7 @@ struct ConsoleRoutes {
         let q = request.query("q") ?? ""
         let tier = request.query("tier").flatMap(Tier.init(name:))
         var terms: [FanPredicate] = []
-        if !q.isEmpty { terms.append(APIRoutes.search(q)) }
+        if !q.isEmpty { terms.append(Fans.search(q)) }
         if let tier { terms.append(.compare(field: "tier", op: .eq, value: .name(tier.name))) }
         let cursor = request.query("cursor")
         let found = try await store.fans(of: account, matching: terms.isEmpty ? nil : .and(terms), now: flywheel.env.now(), cursor: cursor, limit: 50)
@@ -316,7 +316,7 @@ struct ConsoleRoutes {
         guard let account = scope.account, let fan = try await store.fan(of: account, openId: openId) else {
             throw APIError.notFound("fan \(openId)")
         }
-        let timeline = try await APIRoutes.timelineItems(of: openId, in: account, limit: 60, store: store).map { Self.timelineRow($0, t) }
+        let timeline = try await Fans(flywheel).timeline(of: openId, in: account, limit: 60, by: try context.caller()).map { Self.timelineRow($0, t) }
         let profile = zip(FanProfile.attributeNames, fan.profile.attributeValues).compactMap { name, value in
             value.map { "\(t.attribute(name)): \(t.attributeValue(name, $0))" }
         }
@@ -339,7 +339,7 @@ struct ConsoleRoutes {
 
     /// A timeline entry in the reader's words: tiers, kinds, actors and causes translated; tags,
     /// notes and segment names as they were written.
-    static func timelineRow(_ item: APIRoutes.TimelineItem, _ t: Language) -> FanContent.TimelineRow {
+    static func timelineRow(_ item: Fans.TimelineItem, _ t: Language) -> FanContent.TimelineRow {
         switch item {
         case .event(let stored):
             let entry = TimelineEntry(event: stored.event, seq: stored.seq)
@@ -450,13 +450,11 @@ extension ConsoleRoutes {
 
     @Sendable func saveSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.createSegment)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let text = context.form["predicate"] ?? ""
         let predicate: FanPredicate
         do { predicate = try FanPredicate.parse(text) } catch { throw APIError.invalid("predicate", error.description) }
-        let name = try Validate.name(context.form["name"] ?? "", field: "name")
-        let segment = try await APIRoutes(flywheel: flywheel).create(name: name, predicate: predicate, in: account, actor: "user:\(caller.userId)")
+        let segment = try await Segments(flywheel).create(name: context.form["name"] ?? "", predicate: predicate, in: account, by: caller)
         return Response(status: .seeOther, headers: [.location: "/console/segments/\(segment.id)?account=\(account.id)"])
     }
 
@@ -483,7 +481,7 @@ extension ConsoleRoutes {
     @Sendable func segment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let (scope, account, segment) = try await chosenSegment(request, context)
-        let portrait = try await APIRoutes.portrait(of: segment, in: account, store: store)
+        let portrait = try await Segments(flywheel).portrait(of: segment, in: account, by: try context.caller())
         func chart(_ title: Phrase, _ dimension: String, top: Int = 8) -> ChartView {
             let items = (portrait.distributions[dimension] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top)
             return Charts.bars(title: t(title), items.map { (Self.portraitLabel(dimension, $0.key, t), $0.value) })
@@ -516,34 +514,32 @@ extension ConsoleRoutes {
 
     @Sendable func importSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.importSegment)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         do {
-            let name = try Validate.name(context.form["name"] ?? "", field: "name")
-            let (segment, _) = try await APIRoutes(flywheel: flywheel).importSegment(name: name, csv: context.form["csv"] ?? "", into: account, actor: "user:\(caller.userId)")
+            let (segment, _) = try await Segments(flywheel).importStatic(name: context.form["name"] ?? "", csv: context.form["csv"] ?? "", into: account, by: caller)
             return Response(status: .seeOther, headers: [.location: "/console/segments/\(segment.id)?account=\(account.id)"])
-        } catch let error as APIError {
-            return Response(status: .seeOther, headers: [.location: "/console/segments?account=\(account.id)&error=\(Self.queryValue(error.message))"])
+        } catch let error as UseCaseError {
+            return Response(status: .seeOther, headers: [.location: "/console/segments?account=\(account.id)&error=\(Self.queryValue(error.description))"])
         }
     }
 
     @Sendable func lookalikeSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.createLookalike)
         let (_, account, seed) = try await chosenSegment(request, context)
         do {
-            let name = try Validate.name(context.form["name"] ?? "", field: "name")
-            guard let size = Int((context.form["size"] ?? "").trimmingCharacters(in: .whitespaces)) else { throw APIError.invalid("size", "must be a whole number") }
-            let made = try await APIRoutes(flywheel: flywheel).lookalike(of: seed, in: account, name: name, size: size, actor: "user:\(caller.userId)")
+            guard let size = Int((context.form["size"] ?? "").trimmingCharacters(in: .whitespaces)) else {
+                throw UseCaseError.invalid(field: "size", "must be a whole number")
+            }
+            let made = try await Segments(flywheel).lookalike(of: seed, in: account, name: context.form["name"] ?? "", size: size, by: caller)
             return Response(status: .seeOther, headers: [.location: "/console/segments/\(made.id)?account=\(account.id)"])
-        } catch let error as APIError {
-            return Response(status: .seeOther, headers: [.location: "/console/segments/\(seed.id)?account=\(account.id)&error=\(Self.queryValue(error.message))"])
+        } catch let error as UseCaseError {
+            return Response(status: .seeOther, headers: [.location: "/console/segments/\(seed.id)?account=\(account.id)&error=\(Self.queryValue(error.description))"])
         }
     }
 
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let (_, account, segment) = try await chosenSegment(request, context)
-        return try await APIRoutes.export(segment, of: account, hash: request.query("hash"), store: store)
+        return APIRoutes.csv(try await Segments(flywheel).export(segment, of: account, hash: request.query("hash"), by: try context.caller()))
     }
 
     // MARK: Tags and settings
@@ -647,6 +643,8 @@ extension ConsoleRoutes {
                                                          tenantId: account.tenantId, actor: "user:\(caller.userId)")
         } catch StoreError.conflict {
             return backToSettings(account, error: "name: a user of that name exists")
+        } catch let error as UseCaseError {
+            return backToSettings(account, error: error.description)
         }
         try await flywheel.signIn.setPassword(password, of: user, actor: "user:\(caller.userId)")
         return backToSettings(account, notice: "\(user.name) (\(Self.language(request).role(role)))")
@@ -682,8 +680,8 @@ extension ConsoleRoutes {
                               clientSecret: try Validate.token(context.form["clientSecret"] ?? "", field: "clientSecret"), createdAt: flywheel.env.now())
             try await store.createApp(app, audit: flywheel.env.audit(tenantId: app.tenantId, actor: "user:\(caller.userId)", action: "app.create",
                                                                      target: app.id, detail: app.clientKey))
-        } catch let error as APIError {
-            return backToSettings(account, error: error.message)
+        } catch let error as UseCaseError {
+            return backToSettings(account, error: error.description)
         } catch StoreError.conflict {
             return backToSettings(account, error: "clientKey: already registered")
         }
@@ -812,20 +810,15 @@ extension ConsoleRoutes {
     /// or says why it still cannot be applied.
     @Sendable func retryQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.retryQuarantined)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let seq = try Self.quarantinedSeq(context)
         let t = Self.language(request)
         do {
-            let newSeq = try await store.retryQuarantined(seq: seq, of: account, check: { try $0.check() },
-                                                          audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
-                                                                                    action: "quarantine.retry", target: "\(account.id)/\(seq)"))
+            let newSeq = try await Quarantine(flywheel).retry(seq, of: account, by: caller)
             return backToHealth(account, notice: "\(seq) → \(newSeq): \(t(.requeued))")
-        } catch let problem as EventProblem {
-            return backToHealth(account, error: "\(seq): \(t(.stillInvalid)): \(problem)")
-        } catch StoreError.corrupt(let reason) {
+        } catch UseCaseError.conflict(_, let reason) {
             return backToHealth(account, error: "\(seq): \(t(.stillInvalid)): \(reason)")
-        } catch StoreError.notFound {
+        } catch UseCaseError.notFound {
             return backToHealth(account, error: "\(seq): \(t(.notQuarantined))")
         }
     }
@@ -833,14 +826,12 @@ extension ConsoleRoutes {
     /// Forgets a quarantined event for good (as `DELETE /v1/accounts/{id}/quarantine/{seq}`).
     @Sendable func dropQuarantined(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.dropQuarantined)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let seq = try Self.quarantinedSeq(context)
         let t = Self.language(request)
         do {
-            try await store.dropQuarantined(seq: seq, of: account, audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
-                                                                                             action: "quarantine.drop", target: "\(account.id)/\(seq)"))
-        } catch StoreError.notFound {
+            try await Quarantine(flywheel).drop(seq, of: account, by: caller)
+        } catch UseCaseError.notFound {
             return backToHealth(account, error: "\(seq): \(t(.notQuarantined))")
         }
         return backToHealth(account, notice: "\(seq): \(t(.dropped))")

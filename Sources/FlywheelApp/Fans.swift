@@ -1,0 +1,56 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+
+/// The fans context: finding fans and telling one fan's story.
+public struct Fans: Sendable {
+    let flywheel: Flywheel
+    var store: any Store { flywheel.env.store }
+
+    public init(_ flywheel: Flywheel) { self.flywheel = flywheel }
+
+    /// `q` as a predicate: the fan whose open_id it is, fans whose nickname contains it, or whose
+    /// phone (from lead cards) it is.
+    public static func search(_ q: String) -> FanPredicate {
+        var terms: [FanPredicate] = [.compare(field: "open_id", op: .eq, value: .text(q)),
+                                     .matches(field: "nickname", pattern: NSRegularExpression.escapedPattern(for: q))]
+        let digits = q.filter(\.isNumber)
+        if digits.count >= 5 { terms.append(.compare(field: "phone", op: .eq, value: .text(digits))) }
+        return .or(terms)
+    }
+
+    /// One entry of a fan's timeline before it is put in words: the API says it in codes, the
+    /// console in the reader's language.
+    public enum TimelineItem: Sendable {
+        case event(StoredEvent)
+        case tierChanged(at: Int64, from: Tier?, to: Tier, cause: String)
+        case segment(at: Int64, entered: Bool, name: String, cause: String)
+        /// What a rule did (today `tag_added`, `detail` the tag).
+        case action(at: Int64, action: String, detail: String)
+    }
+
+    /// Newest first: the fan's events, operators' tags and notes, and what the system did (tier
+    /// changes, segment entries and exits, rule tags).
+    public func timeline(of openId: String, in account: Account, limit: Int, by caller: Principal) async throws -> [TimelineItem] {
+        try caller.authorize(.readFan)
+        let names = Dictionary(try await store.segments(of: account).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        // What the system did comes just above the event that caused it (same time, newer).
+        let system = Int64.max
+        var entries: [(at: Int64, order: Int64, item: TimelineItem)] = []
+        for stored in try await store.timeline(of: account, openId: openId, limit: limit) {
+            entries.append((stored.event.occurredAt, stored.seq, .event(stored)))
+        }
+        for t in try await store.transitions(of: account, openId: openId, limit: limit) {
+            entries.append((t.at, system, .tierChanged(at: t.at, from: t.from, to: t.to, cause: t.cause)))
+        }
+        for c in try await store.segmentChanges(of: account, openId: openId, limit: limit) {
+            entries.append((c.at, system, .segment(at: c.at, entered: c.entered, name: names[c.segmentId] ?? c.segmentId, cause: c.cause)))
+        }
+        for a in try await store.actions(of: account, openId: openId, limit: limit) {
+            entries.append((a.at, system, .action(at: a.at, action: a.action, detail: a.detail)))
+        }
+        entries.sort { ($0.at, $0.order) > ($1.at, $1.order) }
+        return entries.prefix(limit).map(\.item)
+    }
+}

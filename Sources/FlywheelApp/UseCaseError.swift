@@ -1,0 +1,44 @@
+import FlywheelStore
+import Foundation
+
+/// Why a use case refused: what the API answers as 400, 403, 404 or 409 and the console shows in place.
+public enum UseCaseError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A field is wrong: names it and says what to send instead.
+    case invalid(field: String, String)
+    case notFound(String)
+    case conflict(code: String, String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let field, let message): "\(field): \(message)"
+        case .notFound(let what): "\(what) not found"
+        case .conflict(_, let message): message
+        }
+    }
+}
+
+/// Checks of values that come from people, shared by every use case.
+public enum Validate {
+    /// A display name: trimmed, 1 to 200 characters as the databases count them (code points), so a
+    /// name the API accepts is one the database takes too.
+    public static func name(_ text: String, field: String) throws(UseCaseError) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(trimmed.unicodeScalars.count) else { throw .invalid(field: field, "must be 1 to 200 characters") }
+        return trimmed
+    }
+
+    /// Identifiers issued by the platform: non-empty, no spaces, at most 200 characters.
+    public static func token(_ text: String, field: String) throws(UseCaseError) -> String {
+        guard (1...200).contains(text.unicodeScalars.count), !text.contains(where: \.isWhitespace) else {
+            throw .invalid(field: field, "must be 1 to 200 characters without spaces")
+        }
+        return text
+    }
+
+    /// The tenant a request acts on: the caller's own, or one it manages (`reachable`).
+    public static func tenant(_ requested: String?, caller: Principal, reachable: [String]) throws(UseCaseError) -> String {
+        guard let requested else { return caller.tenantId }
+        guard reachable.contains(requested) else { throw .notFound("tenant \(requested)") }
+        return requested
+    }
+}
