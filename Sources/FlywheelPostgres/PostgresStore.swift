@@ -8,10 +8,11 @@ import PostgresNIO
 /// share one database: appends to an account serialize on its row, and each account is projected
 /// by one process at a time, holding its checkpoint row (`FOR UPDATE SKIP LOCKED`); a process that
 /// dies mid-batch loses its connection, its transaction rolls back and the lock passes on.
-public final class PostgresStore: Store {
+public final class PostgresStore: Store, SQLStore {
     let client: PostgresClient
     let sql: SQL
-    private let runner: Task<Void, Never>
+    public var runner: any SQLRunner { PostgresRunner(store: self) }
+    private let clientRun: Task<Void, Never>
 
     /// `url`: `postgres://user:password@host:port/database`; `?host=/dir` for a Unix socket;
     /// `?sslmode=require` for TLS.
@@ -33,10 +34,10 @@ public final class PostgresStore: Store {
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.client = client
         sql = SQL(logger: logger)
-        runner = Task { await client.run() }
+        clientRun = Task { await client.run() }
     }
 
-    deinit { runner.cancel() }
+    deinit { clientRun.cancel() }
 
     public func migrate() async throws {
         try await transaction { db in
@@ -89,175 +90,6 @@ public final class PostgresStore: Store {
             throw StoreError.notFound("a valid database name in '\(name)' (lowercase letters, digits, _)")
         }
         return name
-    }
-
-    // MARK: Tenancy
-
-    public func createTenant(_ tenant: Tenant, owner: User, key: APIKeyRecord, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, "INSERT INTO tenants (tenant_id, name, kind, provider_id, created_at) VALUES ($1,$2,$3,$4,$5)",
-                                   [.text(tenant.id), .text(tenant.name), .text(tenant.kind.rawValue), .optional(tenant.providerId), .int(tenant.createdAt)].binds)
-            try await self.insert(owner, db)
-            try await self.insert(key, db)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func tenant(id: String) async throws -> Tenant? {
-        try await read("SELECT \(Self.tenantColumns) FROM tenants WHERE tenant_id = $1", [.text(id)]).first.map(Self.tenant)
-    }
-
-    public func allTenants() async throws -> [Tenant] {
-        try await read("SELECT \(Self.tenantColumns) FROM tenants ORDER BY created_at, tenant_id", []).map(Self.tenant)
-    }
-
-    public func enterprises(managedBy providerId: String) async throws -> [Tenant] {
-        try await read("SELECT \(Self.tenantColumns) FROM tenants WHERE provider_id = $1 ORDER BY name", [.text(providerId)]).map(Self.tenant)
-    }
-
-    public func createUser(_ user: User, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.insert(user, db)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func users(tenantId: String) async throws -> [User] {
-        try await read("SELECT tenant_id, user_id, name, role, created_at FROM users WHERE tenant_id = $1 ORDER BY created_at, user_id", [.text(tenantId)]).map {
-            User(tenantId: try $0.text(0), id: try $0.text(1), name: try $0.text(2), role: Role(rawValue: try $0.text(3)) ?? .analyst, createdAt: try $0.int(4))
-        }
-    }
-
-    public func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.insert(key, db)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)? {
-        guard let row = try await read("""
-            SELECT k.tenant_id, k.key_id, k.user_id, k.secret_hash, k.created_at, u.role FROM api_keys k
-            JOIN users u ON u.tenant_id = k.tenant_id AND u.user_id = k.user_id WHERE k.key_id = $1
-            """, [.text(id)]).first, let role = Role(rawValue: try row.text(5)) else { return nil }
-        return (APIKeyRecord(tenantId: try row.text(0), id: try row.text(1), userId: try row.text(2), secretHash: try row.text(3), createdAt: try row.int(4)), role)
-    }
-
-    public func setPassword(hash: String, of user: User, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, "UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND user_id = $2 RETURNING user_id",
-                                   [.text(user.tenantId), .text(user.id), .text(hash)].binds)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)] {
-        try await read("SELECT tenant_id, user_id, name, role, created_at, password_hash FROM users WHERE name = $1 ORDER BY tenant_id", [.text(name)]).map {
-            (User(tenantId: try $0.text(0), id: try $0.text(1), name: try $0.text(2), role: Role(rawValue: try $0.text(3)) ?? .analyst, createdAt: try $0.int(4)),
-             $0[5].text)
-        }
-    }
-
-    public func createSession(_ session: SessionRecord, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, "DELETE FROM sessions WHERE expires_at < $1 RETURNING session_hash", [.int(session.createdAt)].binds)
-            try await self.sql.run(db, """
-                INSERT INTO sessions (session_hash, tenant_id, user_id, csrf, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING session_hash
-                """, [.text(session.tokenHash), .text(session.tenantId), .text(session.userId), .text(session.csrf), .int(session.createdAt),
-                      .int(session.expiresAt)].binds)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func session(tokenHash: String, now: Int64) async throws -> (session: SessionRecord, role: Role)? {
-        guard let row = try await read("""
-            SELECT s.session_hash, s.tenant_id, s.user_id, s.csrf, s.created_at, s.expires_at, u.role FROM sessions s
-            JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2
-            """, [.text(tokenHash), .int(now)]).first, let role = Role(rawValue: try row.text(6)) else { return nil }
-        return (SessionRecord(tokenHash: try row.text(0), tenantId: try row.text(1), userId: try row.text(2), csrf: try row.text(3),
-                              createdAt: try row.int(4), expiresAt: try row.int(5)), role)
-    }
-
-    public func deleteSession(tokenHash: String) async throws {
-        _ = try await transaction { db in
-            try await self.sql.run(db, "DELETE FROM sessions WHERE session_hash = $1 RETURNING session_hash", [.text(tokenHash)].binds)
-        }
-    }
-
-    public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
-        try await transaction { db in
-            // The webhook finds the app by client_key alone: it must be free in every tenant, checked
-            // under a lock on the key so two tenants cannot take it at once.
-            try await self.sql.run(db, "SELECT pg_advisory_xact_lock(hashtext($1))", [.cell(.text(app.clientKey))])
-            guard try await self.sql.rows(db, "SELECT 1 FROM platform_apps WHERE client_key = $1", [.cell(.text(app.clientKey))]).isEmpty else {
-                throw StoreError.conflict(field: "clientKey", "another platform app has this client_key")
-            }
-            try await self.sql.run(db, "INSERT INTO platform_apps (tenant_id, app_id, name, client_key, client_secret, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
-                                   [.text(app.tenantId), .text(app.id), .text(app.name), .text(app.clientKey), .text(app.clientSecret), .int(app.createdAt)].binds)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func apps(tenantId: String) async throws -> [PlatformApp] {
-        try await read("SELECT \(Self.appColumns) FROM platform_apps WHERE tenant_id = $1 ORDER BY created_at, app_id", [.text(tenantId)]).map(Self.app)
-    }
-
-    public func app(clientKey: String) async throws -> PlatformApp? {
-        try await read("SELECT \(Self.appColumns) FROM platform_apps WHERE client_key = $1", [.text(clientKey)]).first.map(Self.app)
-    }
-
-    public func createAccount(_ account: Account, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, """
-                INSERT INTO accounts (tenant_id, account_id, name, app_id, open_id, time_zone, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)
-                """, [.text(account.tenantId), .text(account.id), .text(account.name), .text(account.appId), .text(account.openId),
-                      .text(account.timeZone), .int(account.createdAt)].binds)
-            try await self.sql.run(db, "INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES ($1,$2,0,0)",
-                                   [.text(account.tenantId), .text(account.id)].binds)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func accounts(tenantIds: [String]) async throws -> [Account] {
-        try await read("SELECT \(Self.accountColumns) FROM accounts WHERE tenant_id = ANY($1) ORDER BY tenant_id, created_at, account_id",
-                       binds: [.texts(tenantIds)]).map(Self.account)
-    }
-
-    public func account(id: String, tenantIds: [String]) async throws -> Account? {
-        try await read("SELECT \(Self.accountColumns) FROM accounts WHERE account_id = $1 AND tenant_id = ANY($2)",
-                       binds: [.cell(.text(id)), .texts(tenantIds)]).first.map(Self.account)
-    }
-
-    public func account(tenantId: String, appId: String, openId: String) async throws -> Account? {
-        try await read("SELECT \(Self.accountColumns) FROM accounts WHERE tenant_id = $1 AND app_id = $2 AND open_id = $3",
-                       [.text(tenantId), .text(appId), .text(openId)]).first.map(Self.account)
-    }
-
-    public func rules(of account: Account) async throws -> VersionedRules {
-        try await client.withConnection { db in try await self.rules(of: account, db) }
-    }
-
-    public func setRules(_ rules: AccountRules, of account: Account, audit: AuditEntry) async throws -> Int {
-        let json = String(decoding: try JSONEncoder().encode(rules), as: UTF8.self)
-        return try await transaction { db in
-            let rows = try await self.sql.rows(db, """
-                UPDATE accounts SET rules = $1, rules_version = rules_version + 1 WHERE tenant_id = $2 AND account_id = $3 RETURNING rules_version
-                """, [.text(json), .text(account.tenantId), .text(account.id)].binds)
-            try await self.record(audit, db)
-            return Int(try rows.first?.int(0) ?? 0)
-        }
-    }
-
-    public func auditLog(tenantId: String, cursor: String?, limit: Int) async throws -> Page<AuditEntry> {
-        let rows = try await read("""
-            SELECT tenant_id, audit_id, at, actor, action, target, detail FROM audit_log
-            WHERE tenant_id = $1 AND ($2::text IS NULL OR audit_id < $2) ORDER BY audit_id DESC LIMIT $3
-            """, [.text(tenantId), .optional(cursor), .int(Int64(limit + 1))])
-        let entries = try rows.prefix(limit).map {
-            AuditEntry(id: try $0.text(1), tenantId: try $0.text(0), at: try $0.int(2), actor: try $0.text(3), action: try $0.text(4),
-                       target: try $0.text(5), detail: try $0.text(6))
-        }
-        return Page(items: entries, nextCursor: rows.count > limit ? entries.last?.id : nil)
     }
 
     // MARK: Ingest
@@ -349,14 +181,6 @@ public final class PostgresStore: Store {
 
     // MARK: Projection
 
-    public func accountsNeedingProjection() async throws -> [Account] {
-        try await read("""
-            SELECT \(Self.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
-            FROM accounts a JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
-            WHERE a.last_seq > c.last_seq OR a.rules_version > c.rules_version ORDER BY a.tenant_id, a.account_id
-            """, []).map(Self.account)
-    }
-
     public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
@@ -427,18 +251,6 @@ public final class PostgresStore: Store {
         }
     }
 
-    public func quarantinedEvents(of account: Account, limit: Int) async throws -> [QuarantinedEvent] {
-        try await read("""
-            SELECT seq, event_id, reason, quarantined_at FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 ORDER BY seq DESC LIMIT $3
-            """, [.text(account.tenantId), .text(account.id), .int(Int64(limit))]).map {
-            QuarantinedEvent(seq: try $0.int(0), eventId: try $0.text(1), reason: try $0.text(2), at: try $0.int(3))
-        }
-    }
-
-    public func quarantinedCount() async throws -> Int {
-        Int(try await read("SELECT COUNT(*) FROM quarantined_events", []).first?.int(0) ?? 0)
-    }
-
     public func retryQuarantined(seq: Int64, of account: Account, check: @Sendable (FanEvent) throws -> Void, audit: AuditEntry) async throws -> Int64 {
         try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id), .int(seq)]
@@ -454,16 +266,6 @@ public final class PostgresStore: Store {
             try await self.record(audit, db)
             return try await self.sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2",
                                            [.text(account.tenantId), .text(account.id)].binds).first?.int(0) ?? 0
-        }
-    }
-
-    public func dropQuarantined(seq: Int64, of account: Account, audit: AuditEntry) async throws {
-        try await transaction { db in
-            guard try await !self.sql.rows(db, "DELETE FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 RETURNING seq",
-                                           [.text(account.tenantId), .text(account.id), .int(seq)].binds).isEmpty else {
-                throw StoreError.notFound("quarantined event \(seq)")
-            }
-            try await self.record(audit, db)
         }
     }
 
@@ -571,12 +373,6 @@ public final class PostgresStore: Store {
         return Int(try await read("SELECT COUNT(*) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(compiled.condition)", binds).first?.int(0) ?? 0)
     }
 
-    public func projectionPosition(of account: Account) async throws -> ProjectionPosition {
-        let row = try await read("SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2",
-                                 [.text(account.tenantId), .text(account.id)]).first
-        return ProjectionPosition(lastSeq: try row?.int(0) ?? 0, rulesVersion: Int(try row?.int(1) ?? 0))
-    }
-
     public func fansChanged(of account: Account, after seq: Int64, limit: Int) async throws -> [FanState]? {
         let ids = try await read("SELECT DISTINCT open_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 LIMIT $4",
                                  [.text(account.tenantId), .text(account.id), .int(seq), .int(Int64(limit + 1))]).map { try $0.text(0) }
@@ -589,7 +385,7 @@ public final class PostgresStore: Store {
         try await transaction { db in
             try await self.sql.run(db, "INSERT INTO segments (\(Self.segmentColumns)) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", [
                 .text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.storedPredicate),
-                .text(segment.state.rawValue), .optional(segment.failure), .int(Int64(segment.size)), .int(segment.createdAt), .int(segment.updatedAt)].binds)
+                .text(segment.state.rawValue), .nullable(segment.failure), .int(Int64(segment.size)), .int(segment.createdAt), .int(segment.updatedAt)].binds)
             try await self.record(audit, db)
         }
     }
@@ -653,7 +449,7 @@ public final class PostgresStore: Store {
                 UPDATE segments SET name = $4, predicate = $5, state = $6, failure = $7, updated_at = $8
                 WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING segment_id
                 """, [.text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.storedPredicate),
-                      .text(segment.state.rawValue), .optional(segment.failure), .int(segment.updatedAt)].binds)
+                      .text(segment.state.rawValue), .nullable(segment.failure), .int(segment.updatedAt)].binds)
             if let audit { try await self.record(audit, db) }
         }
     }
@@ -897,9 +693,6 @@ public final class PostgresStore: Store {
 
     // MARK: Helpers
 
-    static let tenantColumns = "tenant_id, name, kind, provider_id, created_at"
-    static let appColumns = "tenant_id, app_id, name, client_key, client_secret, created_at"
-    static let accountColumns = "tenant_id, account_id, name, app_id, open_id, time_zone, created_at"
     static let eventColumns = "seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes"
     static let fanColumns = FanColumns.names.joined(separator: ", ")
 
@@ -939,44 +732,12 @@ public final class PostgresStore: Store {
         }
     }
 
-    func insert(_ user: User, _ db: PostgresConnection) async throws {
-        try await sql.run(db, "INSERT INTO users (tenant_id, user_id, name, role, created_at) VALUES ($1,$2,$3,$4,$5)",
-                          [.text(user.tenantId), .text(user.id), .text(user.name), .text(user.role.rawValue), .int(user.createdAt)].binds)
-    }
-
-    func insert(_ key: APIKeyRecord, _ db: PostgresConnection) async throws {
-        try await sql.run(db, "INSERT INTO api_keys (tenant_id, key_id, user_id, secret_hash, created_at) VALUES ($1,$2,$3,$4,$5)",
-                          [.text(key.tenantId), .text(key.id), .text(key.userId), .text(key.secretHash), .int(key.createdAt)].binds)
-    }
-
     func record(_ audit: AuditEntry, _ db: PostgresConnection) async throws {
-        try await sql.run(db, "INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-                          [.text(audit.tenantId), .text(audit.id), .int(audit.at), .text(audit.actor), .text(audit.action), .text(audit.target), .text(audit.detail)].binds)
+        _ = try await sql.rows(db, TenancyRows.record(audit))
     }
 
     func rules(of account: Account, _ db: PostgresConnection) async throws -> VersionedRules {
-        guard let row = try await sql.rows(db, """
-            SELECT a.rules, a.rules_version, c.rules_version FROM accounts a
-            JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
-            WHERE a.tenant_id = $1 AND a.account_id = $2
-            """, [.text(account.tenantId), .text(account.id)].binds).first else { throw StoreError.notFound("account \(account.id)") }
-        let rules = try row[0].text.map { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) } ?? .standard
-        return VersionedRules(rules: rules, version: Int(try row.int(1)), appliedVersion: Int(try row.int(2)))
-    }
-
-    static func tenant(_ row: [Cell]) throws -> Tenant {
-        Tenant(id: try row.text(0), name: try row.text(1), kind: Tenant.Kind(rawValue: try row.text(2)) ?? .enterprise,
-               providerId: row[3].text, createdAt: try row.int(4))
-    }
-
-    static func app(_ row: [Cell]) throws -> PlatformApp {
-        PlatformApp(tenantId: try row.text(0), id: try row.text(1), name: try row.text(2), clientKey: try row.text(3),
-                    clientSecret: try row.text(4), createdAt: try row.int(5))
-    }
-
-    static func account(_ row: [Cell]) throws -> Account {
-        Account(tenantId: try row.text(0), id: try row.text(1), name: try row.text(2), appId: try row.text(3), openId: try row.text(4),
-                timeZone: try row.text(5), createdAt: try row.int(6))
+        try TenancyRows.rules(try await sql.rows(db, TenancyRows.rulesQuery(of: account)), of: account)
     }
 
     static func storedEvent(_ row: [Cell]) throws -> StoredEvent {
@@ -993,10 +754,6 @@ public final class PostgresStore: Store {
 /// A PostgreSQL failure with the server's own words (postgres-nio hides them by default).
 public struct PostgresFailure: Error, CustomStringConvertible {
     public var description: String
-}
-
-extension Cell {
-    static func optional(_ text: String?) -> Cell { text.map(Cell.text) ?? .null }
 }
 
 extension Array where Element == Cell {

@@ -37,6 +37,18 @@ struct SQL {
         return rows
     }
 
+    /// Runs a statement written once for both databases; rows by column name.
+    func rows(_ connection: PostgresConnection, _ statement: SQLStatement) async throws -> [SQLRow] {
+        let sequence = try await connection.query(try Self.query(statement.text(for: .postgres), statement.binds.map(Bind.cell)), logger: logger)
+        var rows: [SQLRow] = []
+        for try await row in sequence {
+            var cells: [String: Cell] = [:]
+            for cell in row { cells[cell.columnName] = try Self.cell(cell) }
+            rows.append(SQLRow(cells))
+        }
+        return rows
+    }
+
     /// Runs a statement and returns the rows it affected (from its `RETURNING` rows or tag).
     @discardableResult
     func run(_ connection: PostgresConnection, _ sql: String, _ binds: [Bind] = []) async throws -> Int {

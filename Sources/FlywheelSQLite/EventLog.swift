@@ -159,7 +159,7 @@ enum FanRows {
     static func save(_ fans: [FanState], of account: Account, _ db: Database) throws {
         let names = ["tenant_id", "account_id"] + FanColumns.names
         let upsert = try RawStatement(db, sql: """
-            INSERT OR REPLACE INTO fans (\(names.joined(separator: ", "))) VALUES (\(SQLiteStore.placeholders(names.count)))
+            INSERT OR REPLACE INTO fans (\(names.joined(separator: ", "))) VALUES (\(SQLStatement.placeholders(names.count)))
             """)
         upsert.bind(1, account.tenantId)
         upsert.bind(2, account.id)

@@ -4,8 +4,9 @@ import Foundation
 import GRDB
 
 /// The embedded store: one SQLite file in WAL mode, many readers, one writer.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: Store, SQLStore {
     let pool: DatabasePool
+    public var runner: any SQLRunner { SQLiteRunner(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String) throws {
@@ -25,198 +26,6 @@ public final class SQLiteStore: Store {
 
     public func migrate() async throws {
         try Self.migrate(pool)
-    }
-
-    // MARK: Tenancy
-
-    public func createTenant(_ tenant: Tenant, owner: User, key: APIKeyRecord, audit: AuditEntry) async throws {
-        try await write { db in
-            try db.execute(sql: "INSERT INTO tenants (tenant_id, name, kind, provider_id, created_at) VALUES (?,?,?,?,?)",
-                           arguments: [tenant.id, tenant.name, tenant.kind.rawValue, tenant.providerId, tenant.createdAt])
-            try Self.insertUser(owner, db)
-            try Self.insertKey(key, db)
-            try Self.record(audit, db)
-        }
-    }
-
-    public func tenant(id: String) async throws -> Tenant? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM tenants WHERE tenant_id = ?", arguments: [id]).map(Self.tenant)
-        }
-    }
-
-    public func allTenants() async throws -> [Tenant] {
-        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM tenants ORDER BY created_at, tenant_id").map(Self.tenant) }
-    }
-
-    public func enterprises(managedBy providerId: String) async throws -> [Tenant] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM tenants WHERE provider_id = ? ORDER BY name", arguments: [providerId]).map(Self.tenant)
-        }
-    }
-
-    public func createUser(_ user: User, audit: AuditEntry) async throws {
-        try await write { db in
-            try Self.insertUser(user, db)
-            try Self.record(audit, db)
-        }
-    }
-
-    public func users(tenantId: String) async throws -> [User] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM users WHERE tenant_id = ? ORDER BY created_at, user_id", arguments: [tenantId]).map {
-                User(tenantId: $0["tenant_id"], id: $0["user_id"], name: $0["name"], role: Role(rawValue: $0["role"]) ?? .analyst, createdAt: $0["created_at"])
-            }
-        }
-    }
-
-    public func setPassword(hash: String, of user: User, audit: AuditEntry) async throws {
-        try await write { db in
-            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", arguments: [hash, user.tenantId, user.id])
-            try Self.record(audit, db)
-        }
-    }
-
-    public func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM users WHERE name = ? ORDER BY tenant_id", arguments: [name]).map {
-                (User(tenantId: $0["tenant_id"], id: $0["user_id"], name: $0["name"], role: Role(rawValue: $0["role"]) ?? .analyst, createdAt: $0["created_at"]),
-                 $0["password_hash"])
-            }
-        }
-    }
-
-    public func createSession(_ session: SessionRecord, audit: AuditEntry) async throws {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ?", arguments: [session.createdAt])
-            try db.execute(sql: "INSERT INTO sessions (session_hash, tenant_id, user_id, csrf, created_at, expires_at) VALUES (?,?,?,?,?,?)",
-                           arguments: [session.tokenHash, session.tenantId, session.userId, session.csrf, session.createdAt, session.expiresAt])
-            try Self.record(audit, db)
-        }
-    }
-
-    public func session(tokenHash: String, now: Int64) async throws -> (session: SessionRecord, role: Role)? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT s.*, u.role FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id
-                WHERE s.session_hash = ? AND s.expires_at > ?
-                """, arguments: [tokenHash, now]), let role = Role(rawValue: row["role"]) else { return nil }
-            return (SessionRecord(tokenHash: row["session_hash"], tenantId: row["tenant_id"], userId: row["user_id"], csrf: row["csrf"],
-                                  createdAt: row["created_at"], expiresAt: row["expires_at"]), role)
-        }
-    }
-
-    public func deleteSession(tokenHash: String) async throws {
-        try await write { db in try db.execute(sql: "DELETE FROM sessions WHERE session_hash = ?", arguments: [tokenHash]) }
-    }
-
-    public func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws {
-        try await write { db in
-            try Self.insertKey(key, db)
-            try Self.record(audit, db)
-        }
-    }
-
-    public func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT k.*, u.role FROM api_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.user_id = k.user_id
-                WHERE k.key_id = ?
-                """, arguments: [id]), let role = Role(rawValue: row["role"]) else { return nil }
-            return (APIKeyRecord(tenantId: row["tenant_id"], id: row["key_id"], userId: row["user_id"],
-                                 secretHash: row["secret_hash"], createdAt: row["created_at"]), role)
-        }
-    }
-
-    public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
-        try await write { db in
-            // The webhook finds the app by client_key alone: it must be free in every tenant.
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM platform_apps WHERE client_key = ?", arguments: [app.clientKey]) != nil {
-                throw StoreError.conflict(field: "clientKey", "another platform app has this client_key")
-            }
-            try db.execute(sql: """
-                INSERT INTO platform_apps (tenant_id, app_id, name, client_key, client_secret, created_at) VALUES (?,?,?,?,?,?)
-                """, arguments: [app.tenantId, app.id, app.name, app.clientKey, app.clientSecret, app.createdAt])
-            try Self.record(audit, db)
-        }
-    }
-
-    public func apps(tenantId: String) async throws -> [PlatformApp] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM platform_apps WHERE tenant_id = ? ORDER BY created_at, app_id", arguments: [tenantId]).map(Self.app)
-        }
-    }
-
-    public func app(clientKey: String) async throws -> PlatformApp? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM platform_apps WHERE client_key = ?", arguments: [clientKey]).map(Self.app)
-        }
-    }
-
-    public func createAccount(_ account: Account, audit: AuditEntry) async throws {
-        try await write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM platform_apps WHERE tenant_id = ? AND app_id = ?",
-                                    arguments: [account.tenantId, account.appId]) == true else {
-                throw StoreError.notFound("app_id")
-            }
-            try db.execute(sql: """
-                INSERT INTO accounts (tenant_id, account_id, name, app_id, open_id, time_zone, created_at) VALUES (?,?,?,?,?,?,?)
-                """, arguments: [account.tenantId, account.id, account.name, account.appId, account.openId, account.timeZone, account.createdAt])
-            try db.execute(sql: "INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,0,0)",
-                           arguments: [account.tenantId, account.id])
-            try Self.record(audit, db)
-        }
-    }
-
-    public func accounts(tenantIds: [String]) async throws -> [Account] {
-        guard !tenantIds.isEmpty else { return [] }
-        return try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM accounts WHERE tenant_id IN (\(Self.placeholders(tenantIds.count))) ORDER BY tenant_id, created_at, account_id",
-                             arguments: StatementArguments(tenantIds)).map(Self.account)
-        }
-    }
-
-    public func account(id: String, tenantIds: [String]) async throws -> Account? {
-        guard !tenantIds.isEmpty else { return nil }
-        return try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE account_id = ? AND tenant_id IN (\(Self.placeholders(tenantIds.count)))",
-                             arguments: StatementArguments([id] + tenantIds)).map(Self.account)
-        }
-    }
-
-    public func account(tenantId: String, appId: String, openId: String) async throws -> Account? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM accounts WHERE tenant_id = ? AND app_id = ? AND open_id = ?",
-                             arguments: [tenantId, appId, openId]).map(Self.account)
-        }
-    }
-
-    public func rules(of account: Account) async throws -> VersionedRules {
-        try await pool.read { db in try Self.rules(of: account, db) }
-    }
-
-    public func setRules(_ rules: AccountRules, of account: Account, audit: AuditEntry) async throws -> Int {
-        let json = String(decoding: try JSONEncoder().encode(rules), as: UTF8.self)
-        return try await write { db in
-            try db.execute(sql: "UPDATE accounts SET rules = ?, rules_version = rules_version + 1 WHERE tenant_id = ? AND account_id = ?",
-                           arguments: [json, account.tenantId, account.id])
-            try Self.record(audit, db)
-            return try Int.fetchOne(db, sql: "SELECT rules_version FROM accounts WHERE tenant_id = ? AND account_id = ?",
-                                    arguments: [account.tenantId, account.id]) ?? 0
-        }
-    }
-
-    public func auditLog(tenantId: String, cursor: String?, limit: Int) async throws -> Page<AuditEntry> {
-        try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT * FROM audit_log WHERE tenant_id = ? AND audit_id < ? ORDER BY audit_id DESC LIMIT ?
-                """, arguments: [tenantId, cursor ?? "\u{10FFFF}", limit + 1])
-            let entries = rows.prefix(limit).map {
-                AuditEntry(id: $0["audit_id"], tenantId: $0["tenant_id"], at: $0["at"], actor: $0["actor"],
-                           action: $0["action"], target: $0["target"], detail: $0["detail"])
-            }
-            return Page(items: Array(entries), nextCursor: rows.count > limit ? entries.last?.id : nil)
-        }
     }
 
     // MARK: Ingest
@@ -245,17 +54,6 @@ public final class SQLiteStore: Store {
 
     // MARK: Projection
 
-    public func accountsNeedingProjection() async throws -> [Account] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT a.* FROM accounts a LEFT JOIN projection_checkpoints c
-                  ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
-                WHERE a.last_seq > COALESCE(c.last_seq, 0) OR a.rules_version > COALESCE(c.rules_version, 0)
-                ORDER BY a.tenant_id, a.account_id
-                """).map(Self.account)
-        }
-    }
-
     public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         try await pool.write { db in try Projection.run(account, limit: limit, db, step) }
     }
@@ -281,20 +79,6 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func quarantinedEvents(of account: Account, limit: Int) async throws -> [QuarantinedEvent] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT seq, event_id, reason, quarantined_at FROM quarantined_events WHERE tenant_id = ? AND account_id = ? ORDER BY seq DESC LIMIT ?
-                """, arguments: [account.tenantId, account.id, limit]).map {
-                QuarantinedEvent(seq: $0["seq"], eventId: $0["event_id"], reason: $0["reason"], at: $0["quarantined_at"])
-            }
-        }
-    }
-
-    public func quarantinedCount() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantined_events") ?? 0 }
-    }
-
     public func retryQuarantined(seq: Int64, of account: Account, check: @Sendable (FanEvent) throws -> Void, audit: AuditEntry) async throws -> Int64 {
         try await pool.write { db in
             let key: StatementArguments = [account.tenantId, account.id, seq]
@@ -316,14 +100,6 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func dropQuarantined(seq: Int64, of account: Account, audit: AuditEntry) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: [account.tenantId, account.id, seq])
-            guard db.changesCount == 1 else { throw StoreError.notFound("quarantined event \(seq)") }
-            try Self.record(audit, db)
-        }
-    }
-
     // MARK: Reads
 
     public func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState> {
@@ -339,14 +115,6 @@ public final class SQLiteStore: Store {
             let fans = try FanRows.read(select)
             let page = Array(fans.prefix(limit))
             return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
-        }
-    }
-
-    public func projectionPosition(of account: Account) async throws -> ProjectionPosition {
-        try await pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
-                                       arguments: [account.tenantId, account.id])
-            return ProjectionPosition(lastSeq: row?["last_seq"] ?? 0, rulesVersion: row?["rules_version"] ?? 0)
         }
     }
 
@@ -665,10 +433,14 @@ public final class SQLiteStore: Store {
 
     // MARK: Helpers
 
-    /// A write that turns constraint violations into `StoreError.conflict` naming the column.
+    /// A write that turns constraint violations into `StoreError`s naming the column.
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await Self.translatingConstraints { try await self.pool.write(body) }
+    }
+
+    static func translatingConstraints<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            return try await body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             let message = error.message ?? "constraint failed"
             let field = message.split(separator: ".").last.map(String.init) ?? "value"
@@ -677,46 +449,13 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    static func insertUser(_ user: User, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO users (tenant_id, user_id, name, role, created_at) VALUES (?,?,?,?,?)",
-                       arguments: [user.tenantId, user.id, user.name, user.role.rawValue, user.createdAt])
-    }
-
-    static func insertKey(_ key: APIKeyRecord, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO api_keys (tenant_id, key_id, user_id, secret_hash, created_at) VALUES (?,?,?,?,?)",
-                       arguments: [key.tenantId, key.id, key.userId, key.secretHash, key.createdAt])
-    }
 
     static func record(_ audit: AuditEntry, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO audit_log (tenant_id, audit_id, at, actor, action, target, detail) VALUES (?,?,?,?,?,?,?)",
-                       arguments: [audit.tenantId, audit.id, audit.at, audit.actor, audit.action, audit.target, audit.detail])
+        _ = try SQLiteRunner.rows(TenancyRows.record(audit), db)
     }
 
     static func rules(of account: Account, _ db: Database) throws -> VersionedRules {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT a.rules, a.rules_version, COALESCE(c.rules_version, 0) AS applied FROM accounts a
-            LEFT JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
-            WHERE a.tenant_id = ? AND a.account_id = ?
-            """, arguments: [account.tenantId, account.id]) else { throw StoreError.notFound("account \(account.id)") }
-        let json: String? = row["rules"]
-        let rules = try json.map { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) } ?? .standard
-        return VersionedRules(rules: rules, version: row["rules_version"], appliedVersion: row["applied"])
-    }
-
-    static func tenant(_ row: Row) -> Tenant {
-        Tenant(id: row["tenant_id"], name: row["name"], kind: Tenant.Kind(rawValue: row["kind"]) ?? .enterprise,
-               providerId: row["provider_id"], createdAt: row["created_at"])
-    }
-
-    static func app(_ row: Row) -> PlatformApp {
-        PlatformApp(tenantId: row["tenant_id"], id: row["app_id"], name: row["name"], clientKey: row["client_key"],
-                    clientSecret: row["client_secret"], createdAt: row["created_at"])
-    }
-
-    static func account(_ row: Row) -> Account {
-        Account(tenantId: row["tenant_id"], id: row["account_id"], name: row["name"], appId: row["app_id"],
-                openId: row["open_id"], timeZone: row["time_zone"], createdAt: row["created_at"])
+        try TenancyRows.rules(try SQLiteRunner.rows(TenancyRows.rulesQuery(of: account), db), of: account)
     }
 }

@@ -123,13 +123,17 @@ public struct QuarantinedEvent: Sendable, Equatable {
     }
 }
 
-/// Flywheel's storage, one method per use case, each one transaction. Implemented on SQLite
-/// (embedded, default) and on PostgreSQL (scale-out); `tenantId` scopes every query.
-public protocol Store: Sendable {
+/// Flywheel's storage, one protocol per bounded context and `Store` their composition. One method
+/// per use case, each one transaction; implemented on SQLite (embedded, default) and on PostgreSQL
+/// (scale-out); `tenantId` scopes every query. Ordinary SQL is written once (`SQLScript`,
+/// `TenancySQL`); the hot paths are written per backend.
+public protocol Store: TenancyStore, EventLogStore, ProjectionStore, TagStore, SegmentStore, FanStore {
     /// Creates or upgrades the schema.
     func migrate() async throws
+}
 
-    // MARK: Tenancy
+/// Tenants, users, keys, sessions, platform apps, accounts, their rules, and the audit log.
+public protocol TenancyStore: Sendable {
     /// A tenant with its first user (an owner) and that user's first API key.
     func createTenant(_ tenant: Tenant, owner: User, key: APIKeyRecord, audit: AuditEntry) async throws
     func tenant(id: String) async throws -> Tenant?
@@ -163,16 +167,20 @@ public protocol Store: Sendable {
     /// Saves new rules and returns their version; the projector re-evaluates the fans.
     func setRules(_ rules: AccountRules, of account: Account, audit: AuditEntry) async throws -> Int
     func auditLog(tenantId: String, cursor: String?, limit: Int) async throws -> Page<AuditEntry>
+}
 
-    // MARK: Ingest
+/// The event log: webhook deliveries and imports, deduplicated, appended in arrival order.
+public protocol EventLogStore: Sendable {
     /// Stores deliveries and their events in one transaction, each unless its `Msg-Id` was seen
     /// before; one outcome per delivery, in order.
     func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome]
     /// Appends events in one transaction, skipping ids already in the log; `progress` gets the
     /// count done so far.
     func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome
+}
 
-    // MARK: Projection
+/// The projector's reads and writes: batches, checkpoints and quarantined events.
+public protocol ProjectionStore: Sendable {
     /// Accounts whose log has events the projector has not applied, or whose rules changed.
     func accountsNeedingProjection() async throws -> [Account]
     /// Reads the next batch of up to `limit` events of `account`, lets `step` turn it into new state,
@@ -191,15 +199,19 @@ public protocol Store: Sendable {
     func retryQuarantined(seq: Int64, of account: Account, check: @Sendable (FanEvent) throws -> Void, audit: AuditEntry) async throws -> Int64
     /// Forgets a quarantined event for good: it stays in the log, never applied.
     func dropQuarantined(seq: Int64, of account: Account, audit: AuditEntry) async throws
+}
 
-    // MARK: Tags
+/// The tenant's tag definitions.
+public protocol TagStore: Sendable {
     func createTag(_ tag: TagDefinition, tenantId: String, audit: AuditEntry) async throws
     /// The tenant's tags by group, then name.
     func tags(tenantId: String) async throws -> [TagDefinition]
     /// Removes the definition (taking the tag off fans is the caller's: events in the log).
     func deleteTag(name: String, tenantId: String, audit: AuditEntry) async throws
+}
 
-    // MARK: Segments
+/// Segments: definitions, full scans, memberships kept current, their history and portraits.
+public protocol SegmentStore: Sendable {
     func createSegment(_ segment: Segment, audit: AuditEntry) async throws
     /// A ready static segment holding those of `members` that are fans of the account, each
     /// entered at `segment.createdAt` for `cause`. Returns it with its size.
@@ -227,8 +239,10 @@ public protocol Store: Sendable {
     func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange]
     /// Entries (+1) and exits (−1) at or after `since` (ms), oldest first, for size over time.
     func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)]
+}
 
-    // MARK: Reads
+/// Fans as the projector keeps them, and the rollups read for statistics.
+public protocol FanStore: Sendable {
     /// How far the account's fans reflect its log: every event up to `lastSeq`, under `rulesVersion`.
     func projectionPosition(of account: Account) async throws -> ProjectionPosition
     /// The current state of the fans with events after `seq` in the log (those that may have

@@ -1,0 +1,84 @@
+/// Ordinary SQL written once for both databases: statements with `?` placeholders (numbered for
+/// PostgreSQL when run there), rows read by column name, and a transaction as a list of steps each
+/// backend runs its own way. Only the measured hot paths (append, fan upserts, segment apply) are
+/// written per backend.
+public struct SQLStatement: Sendable {
+    public var sql: String
+    public var binds: [Cell]
+
+    public init(_ sql: String, _ binds: [Cell] = []) {
+        self.sql = sql
+        self.binds = binds
+    }
+
+    /// The text for `dialect`: PostgreSQL numbers its placeholders (`$1`, `$2`...).
+    public func text(for dialect: Schema.Dialect) -> String {
+        guard dialect == .postgres else { return sql }
+        var text = ""
+        var n = 0
+        for c in sql {
+            if c == "?" {
+                n += 1
+                text += "$\(n)"
+            } else {
+                text.append(c)
+            }
+        }
+        return text
+    }
+
+    /// `?, ?, ?` for a list of `count` values.
+    public static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+}
+
+/// One step of a transaction.
+public enum SQLStep: Sendable {
+    case execute(SQLStatement)
+    /// Runs the query and fails the transaction with the error when it finds no row.
+    case require(SQLStatement, orElse: StoreError)
+    /// Runs the query and fails the transaction with the error when it finds a row.
+    case forbid(SQLStatement, orElse: StoreError)
+    /// A statement only PostgreSQL needs (a lock SQLite's single writer makes unnecessary).
+    case postgresOnly(SQLStatement)
+}
+
+/// A row read by column name.
+public struct SQLRow: Sendable {
+    public let cells: [String: Cell]
+
+    public init(_ cells: [String: Cell]) { self.cells = cells }
+
+    public func text(_ column: String) throws -> String {
+        guard case .text(let value) = cells[column] else { throw StoreError.corrupt("column \(column) is not text") }
+        return value
+    }
+
+    public func int(_ column: String) throws -> Int64 {
+        guard case .int(let value) = cells[column] else { throw StoreError.corrupt("column \(column) is not an integer") }
+        return value
+    }
+
+    public func optionalText(_ column: String) -> String? {
+        if case .text(let value) = cells[column] { value } else { nil }
+    }
+
+    public func optionalInt(_ column: String) -> Int64? {
+        if case .int(let value) = cells[column] { value } else { nil }
+    }
+}
+
+/// Runs SQL on one database: each backend's one implementation of the ordinary paths.
+public protocol SQLRunner: Sendable {
+    var dialect: Schema.Dialect { get }
+    /// Runs the steps in one transaction; returns the rows of the last step.
+    @discardableResult
+    func transaction(_ steps: [SQLStep]) async throws -> [SQLRow]
+    func query(_ statement: SQLStatement) async throws -> [SQLRow]
+}
+
+extension Cell {
+    /// A text or, for nil, NULL.
+    public static func nullable(_ value: String?) -> Cell { value.map(Cell.text) ?? .null }
+    /// An integer or, for nil, NULL.
+    public static func nullable(_ value: Int64?) -> Cell { value.map(Cell.int) ?? .null }
+}
