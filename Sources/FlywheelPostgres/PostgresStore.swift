@@ -151,8 +151,18 @@ public final class PostgresStore: Store {
         }
     }
 
-    public func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)] {
-        try await read("SELECT tenant_id, user_id, name, role, created_at, password_hash FROM users WHERE name = $1 ORDER BY tenant_id", [.text(name)]).map {
+    public func signInCandidates(name: String, tenant: String?) async throws -> [(user: User, passwordHash: String?)] {
+        let rows: [[Cell]]
+        if let tenant {
+            rows = try await read("""
+                SELECT u.tenant_id, u.user_id, u.name, u.role, u.created_at, u.password_hash FROM users u
+                JOIN tenants t ON t.tenant_id = u.tenant_id WHERE u.name = $1 AND (u.tenant_id = $2 OR t.name = $2) ORDER BY u.tenant_id LIMIT 2
+                """, [.text(name), .text(tenant)])
+        } else {
+            rows = try await read("SELECT tenant_id, user_id, name, role, created_at, password_hash FROM users WHERE name = $1 ORDER BY tenant_id LIMIT 2",
+                                  [.text(name)])
+        }
+        return try rows.map {
             (User(tenantId: try $0.text(0), id: try $0.text(1), name: try $0.text(2), role: Role(rawValue: try $0.text(3)) ?? .analyst, createdAt: try $0.int(4)),
              $0[5].text)
         }

@@ -77,9 +77,21 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM users WHERE name = ? ORDER BY tenant_id", arguments: [name]).map {
+    public func signInCandidates(name: String, tenant: String?) async throws -> [(user: User, passwordHash: String?)] {
+        let sql: String
+        let arguments: StatementArguments
+        if let tenant {
+            sql = """
+                SELECT u.* FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id
+                WHERE u.name = ? AND (u.tenant_id = ? OR t.name = ?) ORDER BY u.tenant_id LIMIT 2
+                """
+            arguments = [name, tenant, tenant]
+        } else {
+            sql = "SELECT * FROM users WHERE name = ? ORDER BY tenant_id LIMIT 2"
+            arguments = [name]
+        }
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map {
                 (User(tenantId: $0["tenant_id"], id: $0["user_id"], name: $0["name"], role: Role(rawValue: $0["role"]) ?? .analyst, createdAt: $0["created_at"]),
                  $0["password_hash"])
             }
