@@ -61,6 +61,7 @@ let package = Package(
         .target(name: "FlywheelServer", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine", "FlywheelApp",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -100,7 +101,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "FlywheelPlatformTests", dependencies: ["FlywheelDomain", "FlywheelPlatform"]),
-        .testTarget(name: "FlywheelEngineTests", dependencies: ["FlywheelDomain", "FlywheelEngine"]),
+        .testTarget(name: "FlywheelEngineTests", dependencies: ["FlywheelDomain", "FlywheelStore", "FlywheelEngine"]),
         .testTarget(name: "FlywheelSimulatorTests", dependencies: ["FlywheelDomain", "FlywheelSimulator"]),
         .testTarget(name: "FlywheelSandboxTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelSimulator", "FlywheelSandbox",

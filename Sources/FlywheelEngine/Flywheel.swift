@@ -10,15 +10,33 @@ public struct Flywheel: Sendable {
     public let fanScan: FanScan
     public let signIn: ConsoleSignIn
 
-    public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000) {
+    public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000, limits: FlywheelLimits = FlywheelLimits()) {
         self.env = env
         tenancy = Tenancy(env)
-        ingest = Ingest(env)
+        ingest = Ingest(env, maxWaitingDeliveries: limits.waitingDeliveries)
         projector = Projector(env, batchSize: projectionBatchSize)
         segmentClock = SegmentClock(env)
         tagging = Tagging(env)
         lookalike = Lookalike(env)
         fanScan = FanScan(store: env.store)
-        signIn = ConsoleSignIn(env)
+        signIn = ConsoleSignIn(env, hasher: PasswordHasher(slots: limits.passwordHashers, maxWaiting: limits.waitingSignIns))
+    }
+}
+
+/// Bounds that keep a flood from taking the process down (`flywheel serve` sets them from its
+/// flags). What is over a bound is refused at once, never queued without end.
+public struct FlywheelLimits: Sendable, Equatable {
+    /// Webhook deliveries that may wait for the next group commit; beyond it the webhook
+    /// answers 503 with `Retry-After: 1` and the platform retries.
+    public var waitingDeliveries: Int
+    /// Password derivations run at once, on threads of their own.
+    public var passwordHashers: Int
+    /// Sign-ins that may wait for a hashing thread; beyond it sign-in answers 429.
+    public var waitingSignIns: Int
+
+    public init(waitingDeliveries: Int = 10_000, passwordHashers: Int = PasswordHasher.defaultSlots, waitingSignIns: Int = 16) {
+        self.waitingDeliveries = waitingDeliveries
+        self.passwordHashers = passwordHashers
+        self.waitingSignIns = waitingSignIns
     }
 }

@@ -15,12 +15,17 @@ public struct Ingest: Sendable {
     private let routes = RouteCache()
     private let received: Counter
     private let duplicates: Counter
+    private let overloaded: Counter
 
-    public init(_ env: FlywheelEnvironment) {
+    /// - Parameter maxWaitingDeliveries: deliveries that may wait for the next group commit;
+    ///   beyond it a delivery is refused (`Rejection.overloaded`) and the platform retries it.
+    public init(_ env: FlywheelEnvironment, maxWaitingDeliveries: Int = 10_000) {
         self.env = env
-        writer = GroupCommit(store: env.store)
+        let store = env.store
+        writer = GroupCommit(maxWaiting: maxWaitingDeliveries) { try await store.ingest($0) }
         received = Counter(label: "flywheel_webhook_deliveries_total", factory: env.metrics)
         duplicates = Counter(label: "flywheel_webhook_duplicates_total", factory: env.metrics)
+        overloaded = Counter(label: "flywheel_webhook_refused_overloaded_total", factory: env.metrics)
     }
 
     public enum Reply: Sendable, Equatable {
@@ -34,6 +39,9 @@ public struct Ingest: Sendable {
         case malformed(field: String, String)
         case unknownApp(String)
         case badSignature
+        /// The store is behind and too many deliveries already wait: answer 503 with
+        /// `Retry-After`; the platform retries.
+        case overloaded
     }
 
     /// `msgId` is the `Msg-Id` header; without one the body's hash identifies the delivery.
@@ -65,7 +73,14 @@ public struct Ingest: Sendable {
         let delivery = WebhookDelivery(tenantId: app.tenantId, appId: app.id, msgId: deliveryId, event: envelope.event,
                                        accountId: account?.id, receivedAt: now, body: String(decoding: body, as: UTF8.self))
         received.increment()
-        switch try await writer.write(IncomingDelivery(delivery, events: events)) {
+        let outcome: DeliveryOutcome
+        do {
+            outcome = try await writer.write(IncomingDelivery(delivery, events: events))
+        } catch is GroupCommit.Full {
+            overloaded.increment()
+            throw Rejection.overloaded
+        }
+        switch outcome {
         case .duplicate:
             duplicates.increment()
             return .duplicate

@@ -12,11 +12,14 @@ public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// Seconds after which trying again makes sense (`Retry-After`), for 429 and 503 answers.
+    public var retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     static func invalid(_ field: String, _ message: String) -> APIError {
@@ -27,7 +30,11 @@ public struct APIError: HTTPResponseError, Sendable {
 
     static let forbidden = APIError(.forbidden, "forbidden", "your role does not allow this; ask an owner or admin of the tenant")
 
-    public var headers: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
+    public var headers: HTTPFields {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return headers
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))

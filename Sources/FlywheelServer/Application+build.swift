@@ -3,6 +3,7 @@ import FlywheelStore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
@@ -14,34 +15,52 @@ public struct ServerSettings: Sendable {
     public var port: Int
     /// Run the projector inside the server (off in tests, which drive it step by step).
     public var runProjector: Bool
+    /// Take the client's address from `X-Forwarded-For` (its last entry: the one the proxy in
+    /// front added), for the sign-in limiter. Only behind a proxy you run: otherwise a client
+    /// picks its own address.
+    public var trustProxy: Bool
+    public var limits: ServerLimits
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, runProjector: Bool = true) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, runProjector: Bool = true, trustProxy: Bool = false,
+                limits: ServerLimits = ServerLimits()) {
         self.host = host
         self.port = port
         self.runProjector = runProjector
+        self.trustProxy = trustProxy
+        self.limits = limits
     }
 }
 
 /// The composition root: the one place effects are chosen, used by `main` and by the tests.
-public func makeFlywheel(store: any Store, logger: Logger) -> (flywheel: Flywheel, registry: PrometheusCollectorRegistry) {
+public func makeFlywheel(store: any Store, logger: Logger, limits: FlywheelLimits = FlywheelLimits()) -> (flywheel: Flywheel, registry: PrometheusCollectorRegistry) {
     let registry = PrometheusCollectorRegistry()
     let env = FlywheelEnvironment.live(store: store, metrics: PrometheusMetricsFactory(registry: registry), logger: logger)
-    return (Flywheel(env), registry)
+    return (Flywheel(env, limits: limits), registry)
 }
 
 /// `services` run alongside the server (the demo's live simulation).
 public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry, settings: ServerSettings,
                              services: [any Service] = []) -> some ApplicationProtocol {
-    let router = buildRouter(flywheel, registry: registry)
-    var app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel"),
+    let router = buildRouter(flywheel, registry: registry, settings: settings)
+    let limits = settings.limits
+    // The idle timeout closes a connection that stopped sending, mid-body included; beyond
+    // `maxConnections` the server stops accepting and new connections wait in the backlog.
+    var app = Application(router: router,
+                          server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: .seconds(Int64(limits.idleTimeout)))),
+                          configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel",
+                                               availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: flywheel.env.logger)),
                           logger: flywheel.env.logger)
     if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock) }
     for service in services { app.addServices(service) }
     return app
 }
 
-public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry) -> Router<FlywheelRequestContext> {
+public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry,
+                        settings: ServerSettings = ServerSettings()) -> Router<FlywheelRequestContext> {
     let router = Router(context: FlywheelRequestContext.self)
+    // First, before any work: requests and body bytes in flight, and bodies on time.
+    let gate = AdmissionGate(settings.limits)
+    router.add(middleware: AdmissionMiddleware(gate: gate))
     // Loaded once; when they cannot be, the console answers a plain-text error and the rest serves on.
     let consoleTemplates = ConsoleTemplates.load()
     if let problem = consoleTemplates.problem { flywheel.env.logger.error("console templates not loaded", metadata: ["problem": "\(problem)"]) }
@@ -73,7 +92,7 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     }
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tenancy: flywheel.tenancy))
     APIRoutes(flywheel: flywheel).add(to: v1)
-    ConsoleRoutes(flywheel: flywheel, templates: consoleTemplates).add(to: router)
+    ConsoleRoutes(flywheel: flywheel, templates: consoleTemplates, trustProxy: settings.trustProxy).add(to: router)
     return router
 }
 
@@ -95,6 +114,9 @@ enum WebhookRoute {
             case .malformed(let field, let message): throw APIError.invalid(field, message)
             case .unknownApp(let key): throw APIError(.unauthorized, "unknown_app", "no platform app has client_key '\(key)'; register it with POST /v1/apps")
             case .badSignature: throw APIError(.unauthorized, "bad_signature", "X-Douyin-Signature does not match sha1(client_secret + body)")
+            case .overloaded:
+                // Refused, not queued: the platform retries a push that was not acknowledged.
+                throw APIError(.serviceUnavailable, "overloaded", "too many deliveries are waiting to be stored; retry in a second", retryAfter: 1)
             }
         }
         let body: Data
@@ -121,4 +143,5 @@ extension HTTPField.Name {
     // Both literals are valid header tokens, so the initializer cannot return nil.
     static let douyinSignature = HTTPField.Name("X-Douyin-Signature")!
     static let msgId = HTTPField.Name("Msg-Id")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

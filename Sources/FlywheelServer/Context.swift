@@ -2,10 +2,15 @@ import FlywheelApp
 import FlywheelEngine
 import FlywheelStore
 import Hummingbird
+import NIOCore
 
 /// Per-request state: who is calling, set by `AuthMiddleware` on `/v1`.
-public struct FlywheelRequestContext: RequestContext {
+public struct FlywheelRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The connection, which `AdmissionMiddleware` closes when a body arrives too slowly.
+    public let channel: any Channel
+    /// The peer: the client, or the proxy in front of it.
+    public var remoteAddress: SocketAddress? { channel.remoteAddress }
     public var principal: Principal?
     /// Tenants the caller may see: its own, plus managed enterprises for a service provider.
     public var tenantIds: [String] = []
@@ -16,6 +21,7 @@ public struct FlywheelRequestContext: RequestContext {
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 
     public var maxUploadSize: Int { Ingest.maxBodyBytes }

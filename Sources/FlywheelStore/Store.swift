@@ -146,8 +146,10 @@ public protocol TenancyStore: Sendable {
     func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws
     /// Sets a user's console password (its slow hash).
     func setPassword(hash: String, of user: User, audit: AuditEntry) async throws
-    /// Users of any tenant with this name, with their password hashes: who may be signing in.
-    func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)]
+    /// Who may be signing in as `name`, with their password hashes: the users of that name in the
+    /// tenant `tenant` names (its id or its exact name), or in any tenant when it is nil. At most
+    /// two, in tenant order: enough to tell one user from several.
+    func signInCandidates(name: String, tenant: String?) async throws -> [(user: User, passwordHash: String?)]
     func createSession(_ session: SessionRecord, audit: AuditEntry) async throws
     /// The session and its user's role, unless it expired by `now`.
     func session(tokenHash: String, now: Int64) async throws -> (session: SessionRecord, role: Role)?

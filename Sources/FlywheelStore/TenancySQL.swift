@@ -50,9 +50,18 @@ extension TenancyStore where Self: SQLStore {
         ])
     }
 
-    public func signInCandidates(name: String) async throws -> [(user: User, passwordHash: String?)] {
-        try await runner.query(SQLStatement("SELECT \(TenancyRows.userColumns), password_hash FROM users WHERE name = ? ORDER BY tenant_id", [.text(name)]))
-            .map { (try TenancyRows.user($0), $0.optionalText("password_hash")) }
+    public func signInCandidates(name: String, tenant: String?) async throws -> [(user: User, passwordHash: String?)] {
+        let columns = TenancyRows.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        // Two rows are enough to tell one candidate from several.
+        let statement = if let tenant {
+            SQLStatement("""
+                SELECT \(columns), u.password_hash FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id
+                WHERE u.name = ? AND (u.tenant_id = ? OR t.name = ?) ORDER BY u.tenant_id LIMIT 2
+                """, [.text(name), .text(tenant), .text(tenant)])
+        } else {
+            SQLStatement("SELECT \(columns), u.password_hash FROM users u WHERE u.name = ? ORDER BY u.tenant_id LIMIT 2", [.text(name)])
+        }
+        return try await runner.query(statement).map { (try TenancyRows.user($0), $0.optionalText("password_hash")) }
     }
 
     public func createSession(_ session: SessionRecord, audit: AuditEntry) async throws {

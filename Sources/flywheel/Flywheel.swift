@@ -82,13 +82,36 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on.") var host: String = ProcessInfo.processInfo.environment["FLYWHEEL_HOST"] ?? "127.0.0.1"
     @Option(help: "Port to listen on.") var port: Int = Int(ProcessInfo.processInfo.environment["FLYWHEEL_PORT"] ?? "") ?? 8080
+    @Flag(help: "Behind your own reverse proxy: take the client's address for sign-in limits from the last X-Forwarded-For entry. Also $FLYWHEEL_TRUST_PROXY=1.")
+    var trustProxy = false
+    @Option(help: ArgumentHelp("Close a connection idle (or stalled mid-body) this long.", valueName: "seconds")) var idleTimeout = 30
+    @Option(help: ArgumentHelp("A request body must arrive within this, plus 1 s per 16 KiB of it.", valueName: "seconds")) var readTimeout = 10
+    @Option(help: "Connections open at once; more wait in the listen backlog.") var maxConnections = 2_048
+    @Option(help: "Requests answered at once; more get 503 with Retry-After.") var maxRequests = 1_024
+    @Option(help: ArgumentHelp("Request bodies held in memory at once, across requests; more get 503.", valueName: "MiB")) var maxBodyMemory = 128
+    @Option(help: "Webhook deliveries waiting to be stored; more get 503 with Retry-After: 1 (the platform retries).") var maxWaitingDeliveries = 10_000
+    @Option(help: "Password hashes computed at once, on threads of their own (default: cores - 1, at least 1).") var passwordHashers = PasswordHasher.defaultSlots
+
+    func validate() throws {
+        let positive = [("--idle-timeout", idleTimeout), ("--read-timeout", readTimeout), ("--max-connections", maxConnections),
+                        ("--max-requests", maxRequests), ("--max-body-memory", maxBodyMemory), ("--max-waiting-deliveries", maxWaitingDeliveries),
+                        ("--password-hashers", passwordHashers)]
+        for (flag, value) in positive where value < 1 { throw ValidationError("\(flag) must be 1 or more") }
+        // The CRM import takes one body of up to 64 MiB.
+        guard maxBodyMemory >= 64 else { throw ValidationError("--max-body-memory must be at least 64 (MiB): a CRM import alone may be that large") }
+    }
 
     func run() async throws {
         let opened = try await store.open()
-        let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
+        let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"),
+                                                limits: FlywheelLimits(waitingDeliveries: maxWaitingDeliveries, passwordHashers: passwordHashers))
+        let trusted = trustProxy || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["FLYWHEEL_TRUST_PROXY"]?.lowercased() ?? "")
+        let limits = ServerLimits(idleTimeout: idleTimeout, readTimeout: readTimeout, maxConnections: maxConnections, maxRequests: maxRequests,
+                                  maxBodyBytesInFlight: maxBodyMemory << 20)
         print("flywheel serving http://\(host):\(port) (database \(store.location)); webhook: POST /webhooks/douyin")
         flushOutput()
-        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port)).runService()
+        try await buildApplication(flywheel, registry: registry,
+                                   settings: ServerSettings(host: host, port: port, trustProxy: trusted, limits: limits)).runService()
     }
 }
 
@@ -122,7 +145,7 @@ struct TenantCommand: AsyncParsableCommand {
             print("owner API key (shown once, keep it): \(made.key.token)")
             if let password {
                 try await flywheel.signIn.setPassword(password, of: made.owner, actor: "cli")
-                print("console: sign in at /console as 'owner' with the password given")
+                print("console: sign in at /console as 'owner' with the password given (organisation \(made.tenant.id) when several tenants have an 'owner')")
             }
         }
     }

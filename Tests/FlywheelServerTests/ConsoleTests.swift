@@ -196,4 +196,60 @@ import Testing
             #expect(try await get("/console/settings?account=\(account)&lang=en").contains("No event is set aside."))
         }
     }
+
+    /// Five wrong passwords lock the user out: the page says until when, in both languages, and
+    /// even the right password waits.
+    @Test func repeatedWrongPasswordsLockTheUserOut() async throws {
+        let f = try await ServerFixture()
+        let owner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
+        try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
+        try await f.test { client in
+            func signIn(_ password: String, lang: String = "en") async throws -> TestResponse {
+                try await client.execute(uri: "/console/login?lang=\(lang)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                         body: form(["name": "owner", "password": password])) { $0 }
+            }
+            for _ in 0..<4 {
+                let wrong = try await signIn("wrong horse")
+                #expect(wrong.status == .unauthorized && String(buffer: wrong.body).contains("Wrong user or password"))
+            }
+            #expect(try await signIn("wrong horse").status == .tooManyRequests, "the fifth failure locks the user")
+            let sixth = try await signIn("wrong horse")
+            #expect(sixth.status == .tooManyRequests)
+            #expect(String(buffer: sixth.body).contains("Too many attempts; try again at") && String(buffer: sixth.body).contains(" UTC."))
+            #expect(sixth.headers[.retryAfter].flatMap { Int($0) }.map { (1...60).contains($0) } == true)
+            let right = try await signIn("correct horse", lang: "zh")
+            #expect(right.status == .tooManyRequests && String(buffer: right.body).contains("尝试次数过多"), "locked even with the right password")
+        }
+    }
+
+    /// Every tenant has an `owner`: signing in as one needs the organisation, by name or id, and
+    /// the session is in the organisation named.
+    @Test func aNameInTwoOrganisationsNeedsTheOrganisation() async throws {
+        let f = try await ServerFixture()
+        let beta = try await f.flywheel.tenancy.createTenant(name: "Beta", kind: .enterprise, actor: "test")
+        let acmeOwner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
+        try await f.flywheel.signIn.setPassword("acme password", of: acmeOwner, actor: "test")
+        try await f.flywheel.signIn.setPassword("beta password", of: beta.owner, actor: "test")
+        try await f.test { client in
+            func signIn(_ fields: [String: String]) async throws -> TestResponse {
+                try await client.execute(uri: "/console/login?lang=en", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                         body: form(fields)) { $0 }
+            }
+            func tenant(of response: TestResponse) async throws -> String? {
+                guard let token = response.headers[.setCookie]?.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last else { return nil }
+                return try await f.flywheel.signIn.session(token: String(token))?.principal.tenantId
+            }
+            let ambiguous = try await signIn(["name": "owner", "password": "acme password"])
+            #expect(ambiguous.status == .unauthorized && String(buffer: ambiguous.body).contains("several organisations"))
+            #expect(String(buffer: ambiguous.body).contains("value=\"owner\""), "the name is given back to complete")
+            let byName = try await signIn(["name": "owner", "password": "acme password", "organisation": "Acme"])
+            #expect(byName.status == .seeOther)
+            #expect(try await tenant(of: byName) == f.tenantId)
+            let byId = try await signIn(["name": "owner", "password": "beta password", "organisation": beta.tenant.id])
+            #expect(byId.status == .seeOther)
+            #expect(try await tenant(of: byId) == beta.tenant.id)
+            let elsewhere = try await signIn(["name": "owner", "password": "acme password", "organisation": "Beta"])
+            #expect(elsewhere.status == .unauthorized && String(buffer: elsewhere.body).contains("Wrong user or password"))
+        }
+    }
 }

@@ -18,14 +18,14 @@ struct ServerFixture {
     let tenantId: String
     let key: String
 
-    init() async throws {
+    init(settings: ServerSettings = ServerSettings(runProjector: false), limits: FlywheelLimits = FlywheelLimits()) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: dir.appendingPathComponent("server.sqlite").path)
         try await store.migrate()
-        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"))
+        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), limits: limits)
         self.flywheel = flywheel
-        app = buildApplication(flywheel, registry: registry, settings: ServerSettings(runProjector: false))
+        app = buildApplication(flywheel, registry: registry, settings: settings)
         let made = try await flywheel.tenancy.createTenant(name: "Acme", kind: .enterprise, actor: "test")
         tenantId = made.tenant.id
         key = made.key.token

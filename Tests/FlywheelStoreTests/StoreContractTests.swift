@@ -56,6 +56,25 @@ import Testing
         #expect(try await a.store.account(tenantId: a.account.tenantId, appId: b.appId, openId: "other") == nil)
     }
 
+    /// Every tenant has an `owner`: the organisation, by id or by name, narrows sign-in to one
+    /// user, and without it at most two come back (enough to ask for it).
+    @Test(arguments: StoreKind.allCases)
+    func signInCandidatesAreNarrowedByTheOrganisation(_ kind: StoreKind) async throws {
+        let a = try await StoreFixture(kind, tenant: "A")
+        let b = try await StoreFixture.account(a.env, tenant: "B", openId: "other")
+        func tenants(_ name: String, _ tenant: String?) async throws -> Set<String> {
+            Set(try await a.store.signInCandidates(name: name, tenant: tenant).map { $0.user.tenantId })
+        }
+        #expect(try await tenants("owner", nil) == [a.account.tenantId, b.tenantId])
+        #expect(try await tenants("owner", "B") == [b.tenantId])
+        #expect(try await tenants("owner", a.account.tenantId) == [a.account.tenantId])
+        #expect(try await tenants("owner", "C").isEmpty)
+        #expect(try await tenants("nobody", nil).isEmpty)
+        _ = try await StoreFixture.account(a.env, tenant: "C", openId: "third")
+        #expect(try await a.store.signInCandidates(name: "owner", tenant: nil).count == 2, "never more than two")
+        #expect(try await tenants("owner", "C").count == 1)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func takenUniqueValuesAreConflictsAndMissingReferencesNotFound(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)

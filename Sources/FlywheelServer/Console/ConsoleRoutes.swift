@@ -11,12 +11,14 @@ import Hummingbird
 struct ConsoleRoutes {
     let flywheel: Flywheel
     let templates: ConsoleTemplates
+    /// Behind a proxy of our own: the client's address is the last `X-Forwarded-For` entry.
+    var trustProxy = false
     var store: any Store { flywheel.env.store }
     static let cookie = "fw_session"
 
     func add(to router: Router<FlywheelRequestContext>) {
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/console"]) }
-        router.get("/console/login") { request, _ in self.loginPage(request, problem: nil) }
+        router.get("/console/login") { request, _ in self.loginPage(request, LoginContent()) }
         router.post("/console/login", use: login)
         let console = router.group("console").add(middleware: SessionMiddleware(flywheel: flywheel))
         console.post("logout", use: logout)
@@ -74,24 +76,58 @@ struct ConsoleRoutes {
 
     struct LoginContent {
         var problem: String?
+        /// What was typed, given back with the problem (never the password).
+        var name = ""
+        var organisation = ""
     }
 
-    func loginPage(_ request: Request, problem: String?) -> Response {
+    func loginPage(_ request: Request, _ content: LoginContent, status: HTTPResponse.Status = .ok, retryAfter: Int? = nil) -> Response {
         let t = Self.language(request)
         let frame = Frame(title: t(.signIn), language: t, menu: false, csrf: nil, here: (request.uri.path, request.uri.query))
-        return Self.remember(request, templates.render("login", LoginContent(problem: problem), frame: frame, language: t,
-                                                       status: problem == nil ? .ok : .unauthorized))
+        var response = templates.render("login", content, frame: frame, language: t, status: status)
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return Self.remember(request, response)
     }
 
     @Sendable func login(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let form = try await Self.form(request)
-        guard let signedIn = try await flywheel.signIn.signIn(name: form["name"] ?? "", password: form["password"] ?? "") else {
-            return loginPage(request, problem: Self.language(request)(.wrongPassword))
+        let t = Self.language(request)
+        let name = form["name"] ?? "", organisation = form["organisation"] ?? ""
+        func problem(_ text: String) -> LoginContent { LoginContent(problem: text, name: name, organisation: organisation) }
+        switch try await flywheel.signIn.signIn(name: name, password: form["password"] ?? "", organisation: organisation,
+                                                client: clientAddress(request, context)) {
+        case .signedIn(let token, _):
+            var response = Response(status: .seeOther, headers: [.location: "/console"])
+            response.setCookie(Cookie(name: Self.cookie, value: token, maxAge: Int(ConsoleSignIn.lifetime / 1_000), path: "/",
+                                      httpOnly: true, sameSite: .lax))
+            return response
+        case .refused:
+            return loginPage(request, problem(t(.wrongPassword)), status: .unauthorized)
+        case .organisationNeeded:
+            return loginPage(request, problem(t(.organisationNeeded)), status: .unauthorized)
+        case .locked(let until):
+            let seconds = max(1, Int((until - flywheel.env.now() + 999) / 1_000))
+            return loginPage(request, problem(t.tooManyAttempts(tryAgainAt: Self.clock(until))), status: .tooManyRequests, retryAfter: seconds)
+        case .busy:
+            return loginPage(request, problem(t(.signInBusy)), status: .tooManyRequests, retryAfter: 1)
         }
-        var response = Response(status: .seeOther, headers: [.location: "/console"])
-        response.setCookie(Cookie(name: Self.cookie, value: signedIn.token, maxAge: Int(ConsoleSignIn.lifetime / 1_000), path: "/",
-                                  httpOnly: true, sameSite: .lax))
-        return response
+    }
+
+    /// A time of day as the sign-in page says when to try again: `14:05 UTC`, rounded up to the
+    /// minute so that trying at that minute works.
+    static func clock(_ ms: Int64) -> String {
+        String(minute(ms + 59_999).suffix(5)) + " UTC"
+    }
+
+    /// Where the request came from, for the sign-in limiter: the peer's address, or behind a
+    /// trusted proxy the last address in `X-Forwarded-For` (the one that proxy added; the
+    /// entries before it are whatever the client sent).
+    func clientAddress(_ request: Request, _ context: FlywheelRequestContext) -> String? {
+        if trustProxy, let forwarded = request.headers[.xForwardedFor],
+           let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty {
+            return last
+        }
+        return context.remoteAddress.flatMap { $0.ipAddress }
     }
 
     @Sendable func logout(_ request: Request, context: FlywheelRequestContext) async throws -> Response {

@@ -38,6 +38,11 @@ enum Language: String, CaseIterable, Sendable {
         case .user: pick("User", "用户名")
         case .password: pick("Password", "密码")
         case .wrongPassword: pick("Wrong user or password", "用户名或密码错误")
+        case .organisation: pick("Organisation (name or id; only if asked)", "企业（名称或 ID，提示时填写）")
+        case .organisationNeeded:
+            pick("This user name is used in several organisations: enter your organisation's name or id as well.",
+                 "该用户名存在于多个企业中：请同时填写您所在企业的名称或 ID。")
+        case .signInBusy: pick("Too many sign-ins are being checked at once; try again in a moment.", "当前登录请求过多，请稍后再试。")
         case .overview: pick("Overview", "概览")
         case .fans: pick("Fans", "粉丝")
         case .segments: pick("Segments", "人群")
@@ -146,6 +151,11 @@ enum Language: String, CaseIterable, Sendable {
         case .errorText: pick("The server could not answer; the error is in its log.", "服务器未能完成请求，错误已记录在日志中。")
         case .backToOverview: pick("Back to the overview", "返回概览")
         }
+    }
+
+    /// The sign-in page's answer to an address or user locked out after too many failures.
+    func tooManyAttempts(tryAgainAt time: String) -> String {
+        pick("Too many attempts; try again at \(time).", "尝试次数过多，请于 \(time) 之后再试。")
     }
 
     // MARK: Codes of the model
@@ -308,7 +318,7 @@ enum Language: String, CaseIterable, Sendable {
 /// The phrases of the console's pages, by name; `Language` says each in both languages.
 /// Templates read them as `{{t.name}}`: the templates are checked against this list when they load.
 enum Phrase: String, CaseIterable, Sendable {
-    case flywheelConsole, signIn, signOut, user, password, wrongPassword
+    case flywheelConsole, signIn, signOut, user, password, wrongPassword, organisation, organisationNeeded, signInBusy
     case overview, fans, segments, tags, settings, account, allAccounts, chooseAccount
     case totalFans, fansByTier, tierMix, newFansPerDay, newFans, newFansByDomain, eventsByChannel, transitions, quarantineSummary
     case search, filter, nickname, tier, anyTier, level, intimacy, lastActive, source, gmv, nextPage
