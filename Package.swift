@@ -82,10 +82,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        .target(name: "FlywheelTestSupport", dependencies: [
+            "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/FlywheelTestSupport"),
         .testTarget(name: "FlywheelDomainTests", dependencies: ["FlywheelDomain"]),
         .testTarget(name: "FlywheelAppTests", dependencies: ["FlywheelApp", "FlywheelStore"]),
         .testTarget(name: "FlywheelStoreTests", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine",
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine", "FlywheelTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -115,7 +119,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "FlywheelServerTests", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer", "FlywheelApp",
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelServer", "FlywheelApp", "FlywheelTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,14 +2,15 @@ import Crypto
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
 @Suite struct APITests {
-    @Test func aKeyOfOneTenantFindsNothingOfAnother() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func aKeyOfOneTenantFindsNothingOfAnother(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         let other = try await f.flywheel.tenancy.createTenant(name: "Rival", kind: .enterprise, actor: "test")
         try await f.test { client in
             let mine = try await client.account(key: f.key, clientKey: "ck-a", secret: "s", openId: "open-a")
@@ -27,8 +28,8 @@ import Testing
         }
     }
 
-    @Test func aServiceProviderSeesTheEnterprisesItManagesAndNoOthers() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func aServiceProviderSeesTheEnterprisesItManagesAndNoOthers(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         let provider = try await f.flywheel.tenancy.createTenant(name: "Agency", kind: .provider, actor: "test")
         try await f.test { client in
             let made = try await client.post("/v1/enterprises", key: provider.key.token, ["name": "Client Brand"])
@@ -42,8 +43,8 @@ import Testing
         }
     }
 
-    @Test func requestsWithoutAValidKeyAreRefused() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func requestsWithoutAValidKeyAreRefused(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             try await client.execute(uri: "/v1/accounts", method: .get) { (response: TestResponse) async throws in
                 #expect(response.status == .unauthorized)
@@ -54,8 +55,8 @@ import Testing
         }
     }
 
-    @Test func rolesDecideWhatACallerMayChange() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func rolesDecideWhatACallerMayChange(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let analyst = try await client.post("/v1/users", key: f.key, ["name": "ana", "role": "analyst"])
             let key = try await client.post("/v1/users/\(analyst["id"] as! String)/keys", key: f.key, [:])
@@ -69,8 +70,8 @@ import Testing
         }
     }
 
-    @Test func badInputIsA4xxNamingTheField() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func badInputIsA4xxNamingTheField(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             var body = try await client.post("/v1/apps", key: f.key, ["name": "x", "clientKey": "k"], expect: .badRequest)
             #expect((body["error"] as! [String: Any])["message"] as? String == "clientSecret: is required")
@@ -102,8 +103,8 @@ import Testing
         }
     }
 
-    @Test func fansTiersAndSourcesReflectTheEvents() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func fansTiersAndSourcesReflectTheEvents(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let accountId = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             let account = try #require(try await f.flywheel.env.store.account(id: accountId, tenantIds: [f.tenantId]))
@@ -156,8 +157,8 @@ import Testing
         }
     }
 
-    @Test func changingTierRulesThroughTheAPIReplacesTheFans() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func changingTierRulesThroughTheAPIReplacesTheFans(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let accountId = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             _ = try await f.flywheel.env.store.append((0..<4).map {
@@ -185,8 +186,8 @@ import Testing
         }
     }
 
-    @Test func healthAndMetricsAnswer() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func healthAndMetricsAnswer(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             try await client.execute(uri: "/health", method: .get) { (response: TestResponse) async throws in
                 #expect(response.status == .ok)
@@ -203,8 +204,8 @@ import Testing
 }
 
 @Suite struct SegmentAPITests {
-    @Test func segmentsArePreviewedCreatedKeptCurrentAndExplained() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func segmentsArePreviewedCreatedKeptCurrentAndExplained(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let accountId = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             let day: Int64 = 1_772_294_400_000

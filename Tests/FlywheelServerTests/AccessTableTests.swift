@@ -2,8 +2,8 @@ import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelServer
-import FlywheelSQLite
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,11 +20,8 @@ import Testing
         var operation: String
     }
 
-    @Test func everyOperationAnswersEveryRoleAsTheTableSays() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-access-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: dir.appendingPathComponent("access.sqlite").path)
-        try await store.migrate()
+    @Test(arguments: StoreKind.allCases) func everyOperationAnswersEveryRoleAsTheTableSays(_ kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"))
         let app = buildApplication(flywheel, registry: registry, settings: ServerSettings(runProjector: false))
         let provider = try await flywheel.tenancy.createTenant(name: "Agency", kind: .provider, actor: "test")

@@ -1,6 +1,7 @@
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -22,8 +23,8 @@ import Testing
         }
     }
 
-    @Test func operatorsTagFansAndSegmentsOverTagsFollow() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func operatorsTagFansAndSegmentsOverTagsFollow(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             try await append(f, account, (0..<6).map { FanEvent(id: "f\($0)", kind: .follow, openId: "fan\($0)", occurredAt: t0 + Int64($0), channel: .search) })
@@ -80,8 +81,8 @@ import Testing
         }
     }
 
-    @Test func autoTagRulesTagFansWhoQualifyNowAndLater() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func autoTagRulesTagFansWhoQualifyNowAndLater(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             try await append(f, account, [
@@ -111,8 +112,8 @@ import Testing
         return (page["items"] as! [[String: Any]]).map { $0["openId"] as! String }
     }
 
-    @Test func notesAndEverythingElseShareOneTimelineAndSearchFindsFans() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func notesAndEverythingElseShareOneTimelineAndSearchFindsFans(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             try await append(f, account, [
@@ -141,8 +142,8 @@ import Testing
         }
     }
 
-    @Test func aCSVOfOpenIdsBecomesAStaticSegment() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func aCSVOfOpenIdsBecomesAStaticSegment(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             try await append(f, account, (0..<5).map { FanEvent(id: "f\($0)", kind: .like, openId: "fan\($0)", occurredAt: t0, channel: .search) })
@@ -168,8 +169,8 @@ import Testing
         }
     }
 
-    @Test func aLookalikeFindsTheFansMostLikeTheSeed() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func aLookalikeFindsTheFansMostLikeTheSeed(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
             // Two kinds of fan: women 31-40 who buy baijiu and watch lives, and men 18-23 who only watch videos.

@@ -1,6 +1,7 @@
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,8 +14,8 @@ import Testing
         ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
     }
 
-    @Test func signInSeePagesAndSignOut() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func signInSeePagesAndSignOut(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         let owner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
         try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
         await #expect(throws: ConsoleSignIn.Failure.weakPassword) { try await f.flywheel.signIn.setPassword("short", of: owner, actor: "test") }
@@ -133,8 +134,8 @@ import Testing
 
     /// The language link keeps the page and its scope; codes are words in both languages; errors
     /// under /console are pages; owners retry and drop the account's quarantined events.
-    @Test func languageErrorsAndAccountHealth() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func languageErrorsAndAccountHealth(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         let owner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
         try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
         try await f.test { client in
@@ -199,8 +200,8 @@ import Testing
 
     /// Five wrong passwords lock the user out: the page says until when, in both languages, and
     /// even the right password waits.
-    @Test func repeatedWrongPasswordsLockTheUserOut() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func repeatedWrongPasswordsLockTheUserOut(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         let owner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
         try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
         try await f.test { client in
@@ -224,8 +225,8 @@ import Testing
 
     /// Every tenant has an `owner`: signing in as one needs the organisation, by name or id, and
     /// the session is in the organisation named.
-    @Test func aNameInTwoOrganisationsNeedsTheOrganisation() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func aNameInTwoOrganisationsNeedsTheOrganisation(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         let beta = try await f.flywheel.tenancy.createTenant(name: "Beta", kind: .enterprise, actor: "test")
         let acmeOwner = try #require(try await f.flywheel.env.store.users(tenantId: f.tenantId).first)
         try await f.flywheel.signIn.setPassword("acme password", of: acmeOwner, actor: "test")

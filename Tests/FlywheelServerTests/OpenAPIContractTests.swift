@@ -1,6 +1,7 @@
 import FlywheelDomain
 import FlywheelServer
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,8 +12,8 @@ import Testing
 /// The server answers every operation the OpenAPI document describes, with a documented status
 /// and a body that has the documented required fields.
 @Suite struct OpenAPIContractTests {
-    @Test func everyDocumentedOperationAnswersAsDocumented() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func everyDocumentedOperationAnswersAsDocumented(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let spec = try await client.execute(uri: "/openapi.json", method: .get) { try json($0) }
             #expect(spec["openapi"] as? String == "3.1.0")
@@ -57,8 +58,8 @@ import Testing
 
 /// The other way round: every route the server has (but the console's pages) is in the document.
 @Suite struct RoutesAreDocumentedTests {
-    @Test func everyRouteIsInTheOpenAPIDocument() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func everyRouteIsInTheOpenAPIDocument(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         let spec = try JSONSerialization.jsonObject(with: OpenAPIDocument.data) as! [String: Any]
         var documented = Set<String>()
         for (path, operations) in spec["paths"] as! [String: [String: Any]] {

@@ -3,6 +3,7 @@ import FlywheelEngine
 import FlywheelPlatform
 import FlywheelServer
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,8 +22,8 @@ import Testing
         }
     }
 
-    @Test func requestsThatUsedToStopTheServerAre400sNamingTheField() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func requestsThatUsedToStopTheServerAre400sNamingTheField(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "acct")
             let events = "/v1/accounts/\(account)/events"
@@ -69,8 +70,8 @@ import Testing
         }
     }
 
-    @Test func aPoisonEventInTheLogIsQuarantinedReportedAndHandled() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func aPoisonEventInTheLogIsQuarantinedReportedAndHandled(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "acct")
             // Written straight into the log, as an older version or another tool could have done.

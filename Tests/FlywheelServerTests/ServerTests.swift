@@ -4,6 +4,7 @@ import FlywheelPlatform
 import FlywheelServer
 import FlywheelSQLite
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,18 +12,15 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-/// A server on a fresh SQLite file (projector driven by the test), with one tenant and its owner key.
+/// A server on a fresh store of either kind (projector driven by the test), with one tenant and its owner key.
 struct ServerFixture {
     let flywheel: Flywheel
     let app: any ApplicationProtocol
     let tenantId: String
     let key: String
 
-    init(settings: ServerSettings = ServerSettings(runProjector: false), limits: FlywheelLimits = FlywheelLimits()) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-server-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: dir.appendingPathComponent("server.sqlite").path)
-        try await store.migrate()
+    init(_ kind: StoreKind = .sqlite, settings: ServerSettings = ServerSettings(runProjector: false), limits: FlywheelLimits = FlywheelLimits()) async throws {
+        let store = try await makeStore(kind)
         let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), limits: limits)
         self.flywheel = flywheel
         app = buildApplication(flywheel, registry: registry, settings: settings)

@@ -1,5 +1,6 @@
 import FlywheelDomain
 import FlywheelPlatform
+import FlywheelTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -14,8 +15,8 @@ func samplesDirectory() -> URL {
 @Suite struct WebhookRouteTests {
     /// Every sample file, posted as the platform posts it. Samples whose ids were blanked by the SDK
     /// get a registered client_key; all others go byte for byte as recorded.
-    @Test func everySampleIsAcceptedStoredAndProjected() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func everySampleIsAcceptedStoredAndProjected(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let files = try FileManager.default.contentsOfDirectory(atPath: samplesDirectory().path).filter { $0.hasSuffix(".json") }.sorted()
             var accounts: [String: String] = [:]
@@ -71,8 +72,8 @@ func samplesDirectory() -> URL {
         }
     }
 
-    @Test func aRedeliveryAnswers200AndCountsOnce() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func aRedeliveryAnswers200AndCountsOnce(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "awr8bfr64vxgk036", secret: "s1", openId: "e3af6e1d-d83a-4116-8f9f-5cb8ac2413c7")
             let body = Array(try Data(contentsOf: samplesDirectory().appendingPathComponent("NewVideoDiggEvent.json")))
@@ -88,8 +89,8 @@ func samplesDirectory() -> URL {
         }
     }
 
-    @Test func badDeliveriesAreRefusedWithTheRightStatus() async throws {
-        let f = try await ServerFixture()
+    @Test(arguments: StoreKind.allCases) func badDeliveriesAreRefusedWithTheRightStatus(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
         try await f.test { client in
             _ = try await client.account(key: f.key, clientKey: "awr8bfr64vxgk036", secret: "s1", openId: "e3af6e1d-d83a-4116-8f9f-5cb8ac2413c7")
             let body = Array(try Data(contentsOf: samplesDirectory().appendingPathComponent("NewFollowActionEvent.json")))

@@ -1,6 +1,7 @@
 @testable import FlywheelPostgres
 @testable import FlywheelSQLite
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import GRDB
 import Logging

@@ -1,6 +1,7 @@
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import Testing
 

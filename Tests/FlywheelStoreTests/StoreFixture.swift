@@ -3,20 +3,11 @@ import FlywheelEngine
 import FlywheelPostgres
 import FlywheelSQLite
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import Logging
 import Metrics
 import Testing
-
-/// The stores the contract runs against: every test here runs on both.
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
-    var testDescription: String { rawValue }
-}
-
-struct PostgresMissing: Error, CustomStringConvertible {
-    var description: String { "FLYWHEEL_TEST_DATABASE_URL is not set: run scripts/test, which starts a throwaway PostgreSQL server" }
-}
 
 /// A fresh, migrated store of `kind` (its own SQLite file, or its own PostgreSQL database), with one
 /// tenant, one app and one account.
@@ -31,22 +22,7 @@ struct StoreFixture {
         account = try await Self.account(env, tenant: tenant)
     }
 
-    static func makeStore(_ kind: StoreKind) async throws -> any Store {
-        let store: any Store
-        switch kind {
-        case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-test-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            store = try SQLiteStore(path: dir.appendingPathComponent("test.sqlite").path)
-        case .postgres:
-            guard let admin = ProcessInfo.processInfo.environment["FLYWHEEL_TEST_DATABASE_URL"] else { throw PostgresMissing() }
-            let name = "flywheel_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            try await PostgresStore(url: admin, logger: Logger(label: "test")).createDatabase(String(name))
-            store = try PostgresStore(url: PostgresStore.url(admin, database: String(name)), logger: Logger(label: "test"))
-        }
-        try await store.migrate()
-        return store
-    }
+    static func makeStore(_ kind: StoreKind) async throws -> any Store { try await FlywheelTestSupport.makeStore(kind) }
 
     static func account(_ env: FlywheelEnvironment, tenant: String, openId: String = "acct-open-id") async throws -> Account {
         let made = try await Tenancy(env).createTenant(name: tenant, kind: .enterprise, actor: "test")
