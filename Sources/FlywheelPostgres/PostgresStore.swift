@@ -381,87 +381,26 @@ public final class PostgresStore: Store, SQLStore {
                               binds: [.cell(.text(account.tenantId)), .cell(.text(account.id)), .texts(ids)]).map(FanColumns.fan)
     }
 
-    public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, "INSERT INTO segments (\(Self.segmentColumns)) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", [
-                .text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.storedPredicate),
-                .text(segment.state.rawValue), .nullable(segment.failure), .int(Int64(segment.size)), .int(segment.createdAt), .int(segment.updatedAt)].binds)
-            try await self.record(audit, db)
-        }
-    }
-
     public func createStaticSegment(_ segment: Segment, of account: Account, members: [String], cause: String, audit: AuditEntry) async throws -> Segment {
         try await transaction { db in
             var segment = segment
+            segment.predicate = nil
+            segment.state = .ready
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
-            try await self.sql.run(db, "INSERT INTO segments (\(Self.segmentColumns)) VALUES ($1,$2,$3,$4,'','ready',NULL,0,$5,$6)", [
-                .text(account.tenantId), .text(account.id), .text(segment.id), .text(segment.name), .int(segment.createdAt), .int(segment.updatedAt)].binds)
+            _ = try await self.sql.rows(db, SegmentSQL.insert(segment))
             let fans = try await self.sql.rows(db, "SELECT open_id FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3) ORDER BY open_id",
                                                key.binds + [.texts(Array(Set(members)))]).map { try $0.text(0) }
             try await self.apply(fans.map {
                 SegmentChange(segmentId: segment.id, openId: $0, entered: true, at: segment.createdAt, cause: cause, causeSeq: 0)
             }, of: account, db)
             segment.size = fans.count
-            segment.state = .ready
             try await self.record(audit, db)
             return segment
         }
     }
 
-    public func createTag(_ tag: TagDefinition, tenantId: String, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, "INSERT INTO tags (tenant_id, name, tag_group, created_at) VALUES ($1,$2,$3,$4) RETURNING name",
-                                   [.text(tenantId), .text(tag.name), .text(tag.group), .int(tag.createdAt)].binds)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func tags(tenantId: String) async throws -> [TagDefinition] {
-        try await read("SELECT name, tag_group, created_at FROM tags WHERE tenant_id = $1 ORDER BY tag_group, name", [.text(tenantId)]).map {
-            TagDefinition(name: try $0.text(0), group: try $0.text(1), createdAt: try $0.int(2))
-        }
-    }
-
-    public func deleteTag(name: String, tenantId: String, audit: AuditEntry) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, "DELETE FROM tags WHERE tenant_id = $1 AND name = $2 RETURNING name", [.text(tenantId), .text(name)].binds)
-            try await self.record(audit, db)
-        }
-    }
-
-    public func segments(of account: Account) async throws -> [Segment] {
-        try await client.withConnection { db in try await self.segments(of: account, db) }
-    }
-
     func segments(of account: Account, _ db: PostgresConnection) async throws -> [Segment] {
-        try await sql.rows(db, "SELECT \(Self.segmentColumns) FROM segments WHERE tenant_id = $1 AND account_id = $2 ORDER BY created_at, segment_id",
-                           [.text(account.tenantId), .text(account.id)].binds).map(Self.segment)
-    }
-
-    public func segment(id: String, of account: Account) async throws -> Segment? {
-        try await read("SELECT \(Self.segmentColumns) FROM segments WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3",
-                       [.text(account.tenantId), .text(account.id), .text(id)]).first.map(Self.segment)
-    }
-
-    public func updateSegment(_ segment: Segment, audit: AuditEntry?) async throws {
-        try await transaction { db in
-            try await self.sql.run(db, """
-                UPDATE segments SET name = $4, predicate = $5, state = $6, failure = $7, updated_at = $8
-                WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING segment_id
-                """, [.text(segment.tenantId), .text(segment.accountId), .text(segment.id), .text(segment.name), .text(segment.storedPredicate),
-                      .text(segment.state.rawValue), .nullable(segment.failure), .int(segment.updatedAt)].binds)
-            if let audit { try await self.record(audit, db) }
-        }
-    }
-
-    public func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws {
-        try await transaction { db in
-            for table in ["segment_changes", "segment_members", "segments"] {
-                try await self.sql.run(db, "DELETE FROM \(table) WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 RETURNING segment_id",
-                                       [.text(account.tenantId), .text(account.id), .text(id)].binds)
-            }
-            try await self.record(audit, db)
-        }
+        try await sql.rows(db, SegmentSQL.all(of: account)).map(SegmentSQL.segment)
     }
 
     public func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment {
@@ -470,8 +409,7 @@ public final class PostgresStore: Store, SQLStore {
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Hold the account's projection: no batch commits between the scan and `ready`.
             try await self.sql.run(db, "SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE", key.binds)
-            guard var segment = try await self.sql.rows(db, "SELECT \(Self.segmentColumns) FROM segments WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3",
-                                                        (key + [.text(id)]).binds).first.map(Self.segment) else {
+            guard var segment = try await self.sql.rows(db, SegmentSQL.one(id: id, of: account)).first.map(SegmentSQL.segment) else {
                 throw StoreError.notFound("segment \(id)")
             }
             guard let predicate = segment.predicate else { return segment }
@@ -530,44 +468,6 @@ public final class PostgresStore: Store, SQLStore {
         }
     }
 
-    public func segmentMembers(id: String, of account: Account, cursor: String?, limit: Int) async throws -> Page<String> {
-        let ids = try await read("""
-            SELECT open_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 AND open_id > $4 ORDER BY open_id LIMIT $5
-            """, [.text(account.tenantId), .text(account.id), .text(id), .text(cursor ?? ""), .int(Int64(limit + 1))]).compactMap { $0[0].text }
-        let page = Array(ids.prefix(limit))
-        return Page(items: page, nextCursor: ids.count > limit ? page.last : nil)
-    }
-
-    public func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)] {
-        try await read("""
-            SELECT at, entered FROM segment_changes WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3 AND at >= $4 ORDER BY at
-            """, [.text(account.tenantId), .text(account.id), .text(id), .int(since)]).map { (try $0.int(0), try $0.int(1) == 1 ? 1 : -1) }
-    }
-
-    public func portrait(ofSegment id: String, of account: Account) async throws -> Portrait {
-        var distributions: [String: [String: Int]] = [:]
-        var size = 0
-        for dimension in Portrait.dimensions {
-            let rows = try await read("""
-                SELECT f.\(dimension)::text, COUNT(*) FROM segment_members m
-                JOIN fans f ON f.tenant_id = m.tenant_id AND f.account_id = m.account_id AND f.open_id = m.open_id
-                WHERE m.tenant_id = $1 AND m.account_id = $2 AND m.segment_id = $3 GROUP BY f.\(dimension)
-                """, [.text(account.tenantId), .text(account.id), .text(id)])
-            distributions[dimension] = Dictionary(uniqueKeysWithValues: try rows.map { ($0[0].text ?? "", Int(try $0.int(1))) })
-            size = try rows.reduce(0) { $0 + Int(try $1.int(1)) }
-        }
-        return Portrait(size: size, grouped: distributions)
-    }
-
-    public func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange] {
-        try await read("""
-            SELECT open_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = $1 AND account_id = $2 AND segment_id = $3
-            ORDER BY at DESC, cause_seq DESC, open_id LIMIT $4
-            """, [.text(account.tenantId), .text(account.id), .text(id), .int(Int64(limit))]).map {
-            SegmentChange(segmentId: id, openId: try $0.text(0), entered: try $0.int(3) == 1, at: try $0.int(2), cause: try $0.text(4), causeSeq: try $0.int(1))
-        }
-    }
-
     func apply(_ changes: [SegmentChange], of account: Account, _ db: PostgresConnection) async throws {
         guard !changes.isEmpty else { return }
         let key: [SQL.Bind] = [.cell(.text(account.tenantId)), .cell(.text(account.id))]
@@ -599,14 +499,7 @@ public final class PostgresStore: Store, SQLStore {
             """, key + [.texts(Array(delta.keys)), .ints(Array(delta.values)), .cell(.int(changes[0].at))])
     }
 
-    static let segmentColumns = "tenant_id, account_id, segment_id, name, predicate, state, failure, size, created_at, updated_at"
 
-    static func segment(_ row: [Cell]) throws -> Segment {
-        let predicate = try Segment.predicate(stored: try row.text(4), id: try row.text(2))
-        guard let state = Segment.State(rawValue: try row.text(5)) else { throw StoreError.corrupt("segments row \(try row.text(2)) has an unknown state") }
-        return Segment(tenantId: try row.text(0), accountId: try row.text(1), id: try row.text(2), name: try row.text(3), predicate: predicate,
-                       state: state, failure: row[6].text, size: Int(try row.int(7)), createdAt: try row.int(8), updatedAt: try row.int(9))
-    }
 
     public func fan(of account: Account, openId: String) async throws -> FanState? {
         try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3",
@@ -617,78 +510,6 @@ public final class PostgresStore: Store, SQLStore {
         try await read("""
             SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3 ORDER BY seq DESC LIMIT $4
             """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map(Self.storedEvent)
-    }
-
-    public func segmentChanges(of account: Account, openId: String, limit: Int) async throws -> [SegmentChange] {
-        try await read("""
-            SELECT segment_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
-            ORDER BY at DESC, cause_seq DESC LIMIT $4
-            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map {
-            SegmentChange(segmentId: try $0.text(0), openId: openId, entered: try $0.int(3) == 1, at: try $0.int(2), cause: try $0.text(4), causeSeq: try $0.int(1))
-        }
-    }
-
-    public func actions(of account: Account, openId: String, limit: Int) async throws -> [FanAction] {
-        try await read("""
-            SELECT cause_seq, at, action, detail FROM fan_actions WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
-            ORDER BY at DESC, cause_seq DESC LIMIT $4
-            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map {
-            FanAction(openId: openId, at: try $0.int(1), action: try $0.text(2), detail: try $0.text(3), causeSeq: try $0.int(0))
-        }
-    }
-
-    public func transitions(of account: Account, openId: String, limit: Int) async throws -> [TierTransition] {
-        try await read("""
-            SELECT at, from_tier, to_tier, cause FROM tier_transitions WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
-            ORDER BY at DESC, cause_seq DESC LIMIT $4
-            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).compactMap { row in
-            guard let to = Tier(rawValue: Int(try row.int(2))) else { return nil }
-            return TierTransition(openId: openId, from: row[1].int.flatMap { Tier(rawValue: Int($0)) }, to: to, at: try row.int(0), cause: try row.text(3))
-        }
-    }
-
-    public func tierCounts(of account: Account) async throws -> [Tier: Int] {
-        var counts: [Tier: Int] = [:]
-        for row in try await read("SELECT tier, COUNT(*) FROM fans WHERE tenant_id = $1 AND account_id = $2 GROUP BY tier",
-                                  [.text(account.tenantId), .text(account.id)]) {
-            if let tier = Tier(rawValue: Int(try row.int(0))) { counts[tier] = Int(try row.int(1)) }
-        }
-        return counts
-    }
-
-    public func tierFlows(of account: Account, days: ClosedRange<Int>) async throws -> [TierFlow: Int] {
-        var flows: [TierFlow: Int] = [:]
-        for row in try await read("""
-            SELECT day, from_tier, to_tier, fans FROM tier_flow_daily WHERE tenant_id = $1 AND account_id = $2 AND day BETWEEN $3 AND $4
-            """, [.text(account.tenantId), .text(account.id), .int(Int64(days.lowerBound)), .int(Int64(days.upperBound))]) {
-            guard let to = Tier(rawValue: Int(try row.int(2))) else { continue }
-            flows[TierFlow(day: Int(try row.int(0)), from: Tier(rawValue: Int(try row.int(1))), to: to)] = Int(try row.int(3))
-        }
-        return flows
-    }
-
-    public func tierCounts(of account: Account, before day: Int) async throws -> [Tier: Int] {
-        var counts: [Tier: Int] = [:]
-        for row in try await read("""
-            SELECT from_tier, to_tier, SUM(fans)::bigint FROM tier_flow_daily WHERE tenant_id = $1 AND account_id = $2 AND day < $3
-            GROUP BY from_tier, to_tier
-            """, [.text(account.tenantId), .text(account.id), .int(Int64(day))]) {
-            let n = Int(try row.int(2))
-            if let to = Tier(rawValue: Int(try row.int(1))) { counts[to, default: 0] += n }
-            if let from = Tier(rawValue: Int(try row.int(0))) { counts[from, default: 0] -= n }
-        }
-        return counts
-    }
-
-    public func activity(of account: Account, days: ClosedRange<Int>) async throws -> [ActivityCell: ActivityCount] {
-        var cells: [ActivityCell: ActivityCount] = [:]
-        for row in try await read("""
-            SELECT day, domain, channel, events, new_fans FROM activity_daily WHERE tenant_id = $1 AND account_id = $2 AND day BETWEEN $3 AND $4
-            """, [.text(account.tenantId), .text(account.id), .int(Int64(days.lowerBound)), .int(Int64(days.upperBound))]) {
-            guard let domain = SourceDomain(rawValue: try row.text(1)), let channel = Channel(rawValue: try row.text(2)) else { continue }
-            cells[ActivityCell(day: Int(try row.int(0)), domain: domain, channel: channel)] = ActivityCount(events: Int(try row.int(3)), newFans: Int(try row.int(4)))
-        }
-        return cells
     }
 
     // MARK: Helpers

@@ -143,82 +143,19 @@ public final class SQLiteStore: Store, SQLStore {
         try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
     }
 
-    public func createTag(_ tag: TagDefinition, tenantId: String, audit: AuditEntry) async throws {
-        try await write { db in
-            try db.execute(sql: "INSERT INTO tags (tenant_id, name, tag_group, created_at) VALUES (?,?,?,?)",
-                           arguments: [tenantId, tag.name, tag.group, tag.createdAt])
-            try Self.record(audit, db)
-        }
-    }
-
-    public func tags(tenantId: String) async throws -> [TagDefinition] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, tag_group, created_at FROM tags WHERE tenant_id = ? ORDER BY tag_group, name", arguments: [tenantId]).map {
-                TagDefinition(name: $0["name"], group: $0["tag_group"], createdAt: $0["created_at"])
-            }
-        }
-    }
-
-    public func deleteTag(name: String, tenantId: String, audit: AuditEntry) async throws {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM tags WHERE tenant_id = ? AND name = ?", arguments: [tenantId, name])
-            try Self.record(audit, db)
-        }
-    }
-
-    public func createSegment(_ segment: Segment, audit: AuditEntry) async throws {
-        try await write { db in
-            try db.execute(sql: "INSERT INTO segments (\(SegmentRows.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: [
-                segment.tenantId, segment.accountId, segment.id, segment.name, segment.storedPredicate, segment.state.rawValue,
-                segment.failure, segment.size, segment.createdAt, segment.updatedAt])
-            try Self.record(audit, db)
-        }
-    }
-
     public func createStaticSegment(_ segment: Segment, of account: Account, members: [String], cause: String, audit: AuditEntry) async throws -> Segment {
         try await write { db in
             var segment = segment
-            try db.execute(sql: "INSERT INTO segments (\(SegmentRows.columns)) VALUES (?,?,?,?,?,?,?,?,?,?)", arguments: [
-                segment.tenantId, segment.accountId, segment.id, segment.name, "", Segment.State.ready.rawValue,
-                nil, 0, segment.createdAt, segment.updatedAt])
+            segment.predicate = nil
+            segment.state = .ready
+            _ = try SQLiteRunner.rows(SegmentSQL.insert(segment), db)
             let fans = try FanRows.existing(account, openIds: Set(members), db)
             try SegmentRows.apply(fans.sorted().map {
                 SegmentChange(segmentId: segment.id, openId: $0, entered: true, at: segment.createdAt, cause: cause, causeSeq: 0)
             }, of: account, db)
             segment.size = fans.count
-            segment.state = .ready
             try Self.record(audit, db)
             return segment
-        }
-    }
-
-    public func segments(of account: Account) async throws -> [Segment] {
-        try await pool.read { db in try SegmentRows.all(account, db) }
-    }
-
-    public func segment(id: String, of account: Account) async throws -> Segment? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(SegmentRows.columns) FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
-                             arguments: [account.tenantId, account.id, id]).map(SegmentRows.segment)
-        }
-    }
-
-    public func updateSegment(_ segment: Segment, audit: AuditEntry?) async throws {
-        try await write { db in
-            try db.execute(sql: """
-                UPDATE segments SET name = ?, predicate = ?, state = ?, failure = ?, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?
-                """, arguments: [segment.name, segment.storedPredicate, segment.state.rawValue, segment.failure, segment.updatedAt,
-                                 segment.tenantId, segment.accountId, segment.id])
-            if let audit { try Self.record(audit, db) }
-        }
-    }
-
-    public func deleteSegment(id: String, of account: Account, audit: AuditEntry) async throws {
-        try await write { db in
-            for table in ["segment_changes", "segment_members", "segments"] {
-                try db.execute(sql: "DELETE FROM \(table) WHERE tenant_id = ? AND account_id = ? AND segment_id = ?", arguments: [account.tenantId, account.id, id])
-            }
-            try Self.record(audit, db)
         }
     }
 
@@ -227,10 +164,9 @@ public final class SQLiteStore: Store, SQLStore {
         // SQLite has one writer: no projection batch can commit between the scan and `ready`.
         return try await write { db in
             let key: StatementArguments = [account.tenantId, account.id, id]
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(SegmentRows.columns) FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ?", arguments: key) else {
+            guard var segment = try SQLiteRunner.rows(SegmentSQL.one(id: id, of: account), db).first.map(SegmentSQL.segment) else {
                 throw StoreError.notFound("segment \(id)")
             }
-            var segment = try SegmentRows.segment(row)
             guard let predicate = segment.predicate else { return segment }
             let compiled = PredicateSQL(predicate, calendar: calendar, now: now, dialect: .sqlite, firstParameter: 1)
             try db.execute(sql: "DELETE FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ?", arguments: key)
@@ -281,52 +217,6 @@ public final class SQLiteStore: Store, SQLStore {
         }
     }
 
-    public func segmentMembers(id: String, of account: Account, cursor: String?, limit: Int) async throws -> Page<String> {
-        try await pool.read { db in
-            let ids = try String.fetchAll(db, sql: """
-                SELECT open_id FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id > ? ORDER BY open_id LIMIT ?
-                """, arguments: [account.tenantId, account.id, id, cursor ?? "", limit + 1])
-            let page = Array(ids.prefix(limit))
-            return Page(items: page, nextCursor: ids.count > limit ? page.last : nil)
-        }
-    }
-
-    public func segmentMovements(id: String, of account: Account, since: Int64) async throws -> [(at: Int64, delta: Int)] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT at, entered FROM segment_changes WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND at >= ? ORDER BY at
-                """, arguments: [account.tenantId, account.id, id, since]).map { ($0["at"], ($0["entered"] as Int) == 1 ? 1 : -1) }
-        }
-    }
-
-    public func portrait(ofSegment id: String, of account: Account) async throws -> Portrait {
-        try await pool.read { db in
-            var distributions: [String: [String: Int]] = [:]
-            var size = 0
-            for dimension in Portrait.dimensions {
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT CAST(f.\(dimension) AS TEXT) AS value, COUNT(*) AS n FROM segment_members m
-                    JOIN fans f ON f.tenant_id = m.tenant_id AND f.account_id = m.account_id AND f.open_id = m.open_id
-                    WHERE m.tenant_id = ? AND m.account_id = ? AND m.segment_id = ? GROUP BY f.\(dimension)
-                    """, arguments: [account.tenantId, account.id, id])
-                distributions[dimension] = Dictionary(uniqueKeysWithValues: rows.map { ($0["value"] as String? ?? "", $0["n"] as Int) })
-                size = rows.reduce(0) { $0 + ($1["n"] as Int) }
-            }
-            return Portrait(size: size, grouped: distributions)
-        }
-    }
-
-    public func segmentChanges(id: String, of account: Account, limit: Int) async throws -> [SegmentChange] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT open_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = ? AND account_id = ? AND segment_id = ?
-                ORDER BY at DESC, cause_seq DESC, open_id LIMIT ?
-                """, arguments: [account.tenantId, account.id, id, limit]).map {
-                SegmentChange(segmentId: id, openId: $0["open_id"], entered: ($0["entered"] as Int) == 1, at: $0["at"], cause: $0["cause"], causeSeq: $0["cause_seq"])
-            }
-        }
-    }
-
 
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         try await pool.read { db in
@@ -339,95 +229,6 @@ public final class SQLiteStore: Store, SQLStore {
             select.bind(3, openId)
             select.bind(4, Int64(limit))
             return try EventLog.read(select)
-        }
-    }
-
-    public func segmentChanges(of account: Account, openId: String, limit: Int) async throws -> [SegmentChange] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT segment_id, cause_seq, at, entered, cause FROM segment_changes WHERE tenant_id = ? AND account_id = ? AND open_id = ?
-                ORDER BY at DESC, cause_seq DESC LIMIT ?
-                """, arguments: [account.tenantId, account.id, openId, limit]).map {
-                SegmentChange(segmentId: $0["segment_id"], openId: openId, entered: ($0["entered"] as Int) == 1, at: $0["at"], cause: $0["cause"], causeSeq: $0["cause_seq"])
-            }
-        }
-    }
-
-    public func actions(of account: Account, openId: String, limit: Int) async throws -> [FanAction] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT cause_seq, at, action, detail FROM fan_actions WHERE tenant_id = ? AND account_id = ? AND open_id = ?
-                ORDER BY at DESC, cause_seq DESC LIMIT ?
-                """, arguments: [account.tenantId, account.id, openId, limit]).map {
-                FanAction(openId: openId, at: $0["at"], action: $0["action"], detail: $0["detail"], causeSeq: $0["cause_seq"])
-            }
-        }
-    }
-
-    public func transitions(of account: Account, openId: String, limit: Int) async throws -> [TierTransition] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT at, from_tier, to_tier, cause FROM tier_transitions WHERE tenant_id = ? AND account_id = ? AND open_id = ?
-                ORDER BY at DESC, cause_seq DESC LIMIT ?
-                """, arguments: [account.tenantId, account.id, openId, limit]).compactMap { row in
-                guard let to = Tier(rawValue: row["to_tier"]) else { return nil }
-                let from: Int? = row["from_tier"]
-                return TierTransition(openId: openId, from: from.flatMap(Tier.init(rawValue:)), to: to, at: row["at"], cause: row["cause"])
-            }
-        }
-    }
-
-    public func tierCounts(of account: Account) async throws -> [Tier: Int] {
-        try await pool.read { db in
-            var counts: [Tier: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT tier, COUNT(*) AS n FROM fans WHERE tenant_id = ? AND account_id = ? GROUP BY tier",
-                                        arguments: [account.tenantId, account.id]) {
-                if let tier = Tier(rawValue: row["tier"]) { counts[tier] = row["n"] }
-            }
-            return counts
-        }
-    }
-
-    public func tierFlows(of account: Account, days: ClosedRange<Int>) async throws -> [TierFlow: Int] {
-        try await pool.read { db in
-            var flows: [TierFlow: Int] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT day, from_tier, to_tier, fans FROM tier_flow_daily
-                WHERE tenant_id = ? AND account_id = ? AND day BETWEEN ? AND ?
-                """, arguments: [account.tenantId, account.id, days.lowerBound, days.upperBound]) {
-                guard let to = Tier(rawValue: row["to_tier"]) else { continue }
-                flows[TierFlow(day: row["day"], from: Tier(rawValue: row["from_tier"]), to: to)] = row["fans"]
-            }
-            return flows
-        }
-    }
-
-    public func tierCounts(of account: Account, before day: Int) async throws -> [Tier: Int] {
-        try await pool.read { db in
-            var counts: [Tier: Int] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT from_tier, to_tier, SUM(fans) AS n FROM tier_flow_daily
-                WHERE tenant_id = ? AND account_id = ? AND day < ? GROUP BY from_tier, to_tier
-                """, arguments: [account.tenantId, account.id, day]) {
-                let n: Int = row["n"]
-                if let to = Tier(rawValue: row["to_tier"]) { counts[to, default: 0] += n }
-                if let from = Tier(rawValue: row["from_tier"]) { counts[from, default: 0] -= n }
-            }
-            return counts
-        }
-    }
-
-    public func activity(of account: Account, days: ClosedRange<Int>) async throws -> [ActivityCell: ActivityCount] {
-        try await pool.read { db in
-            var cells: [ActivityCell: ActivityCount] = [:]
-            for row in try Row.fetchAll(db, sql: """
-                SELECT day, domain, channel, events, new_fans FROM activity_daily
-                WHERE tenant_id = ? AND account_id = ? AND day BETWEEN ? AND ?
-                """, arguments: [account.tenantId, account.id, days.lowerBound, days.upperBound]) {
-                guard let domain = SourceDomain(rawValue: row["domain"]), let channel = Channel(rawValue: row["channel"]) else { continue }
-                cells[ActivityCell(day: row["day"], domain: domain, channel: channel)] = ActivityCount(events: row["events"], newFans: row["new_fans"])
-            }
-            return cells
         }
     }
 

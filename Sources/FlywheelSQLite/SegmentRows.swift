@@ -4,19 +4,8 @@ import GRDB
 
 /// Segments, their members and their history in SQLite.
 enum SegmentRows {
-    static let columns = "tenant_id, account_id, segment_id, name, predicate, state, failure, size, created_at, updated_at"
-
-    static func segment(_ row: Row) throws -> Segment {
-        let id: String = row["segment_id"]
-        let predicate = try Segment.predicate(stored: row["predicate"], id: id)
-        guard let state = Segment.State(rawValue: row["state"]) else { throw StoreError.corrupt("segments row \(id) has an unknown state") }
-        return Segment(tenantId: row["tenant_id"], accountId: row["account_id"], id: id, name: row["name"], predicate: predicate,
-                       state: state, failure: row["failure"], size: row["size"], createdAt: row["created_at"], updatedAt: row["updated_at"])
-    }
-
     static func all(_ account: Account, _ db: Database) throws -> [Segment] {
-        try Row.fetchAll(db, sql: "SELECT \(columns) FROM segments WHERE tenant_id = ? AND account_id = ? ORDER BY created_at, segment_id",
-                         arguments: [account.tenantId, account.id]).map(segment)
+        try SQLiteRunner.rows(SegmentSQL.all(of: account), db).map(SegmentSQL.segment)
     }
 
     /// The segments each of the given fans belongs to.
