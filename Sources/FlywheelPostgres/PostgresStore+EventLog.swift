@@ -1,0 +1,92 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+import PostgresNIO
+
+/// The event log on PostgreSQL: deliveries and appends, serialized per account on its row.
+extension PostgresStore {
+    /// All deliveries in one statement, then their events in one append: a handful of round
+    /// trips per group commit, however many deliveries it carries.
+    public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
+        try await transaction { db in
+            let d = deliveries.map(\.delivery)
+            let stored = try await self.sql.rows(db, """
+                INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
+                SELECT t, a, m, e, NULLIF(c, ''), r, b
+                FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[]) AS u(t, a, m, e, c, r, b)
+                ON CONFLICT DO NOTHING RETURNING tenant_id, app_id, msg_id
+                """, [.texts(d.map(\.tenantId)), .texts(d.map(\.appId)), .texts(d.map(\.msgId)), .texts(d.map(\.event)),
+                      .texts(d.map { $0.accountId ?? "" }), .ints(d.map(\.receivedAt)), .texts(d.map(\.body))])  // "" becomes NULL
+            var fresh = Set(try stored.map { "\(try $0.text(0))\u{1F}\(try $0.text(1))\u{1F}\(try $0.text(2))" })
+            var outcomes: [DeliveryOutcome] = []
+            var events: [AccountEvent] = []
+            for incoming in deliveries {
+                let delivery = incoming.delivery
+                // The first of several deliveries with one Msg-Id in this batch is the one stored.
+                guard fresh.remove("\(delivery.tenantId)\u{1F}\(delivery.appId)\u{1F}\(delivery.msgId)") != nil else {
+                    outcomes.append(.duplicate)
+                    continue
+                }
+                guard let accountId = delivery.accountId else {
+                    outcomes.append(.stored(events: 0))
+                    continue
+                }
+                events += incoming.events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
+                outcomes.append(.stored(events: incoming.events.count))
+            }
+            _ = try await self.append(events, db, progress: { _ in })
+            return outcomes
+        }
+    }
+
+    public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
+        try await transaction { db in try await self.append(events, db, progress: progress) }
+    }
+
+    /// Appends under each account's row lock, skipping ids already in the log (or earlier in the
+    /// batch), so sequence numbers stay dense and in arrival order.
+    func append(_ events: [AccountEvent], _ db: PostgresConnection, progress: (Int) -> Void) async throws -> AppendOutcome {
+        var order: [String] = []
+        var byAccount: [String: (tenantId: String, events: [FanEvent])] = [:]
+        for item in events {
+            if byAccount[item.accountId] == nil {
+                order.append(item.accountId)
+                byAccount[item.accountId] = (item.tenantId, [])
+            }
+            byAccount[item.accountId]?.events.append(item.event)
+        }
+        var inserted = 0, done = 0
+        for accountId in order {
+            guard let (tenantId, list) = byAccount[accountId] else { continue }
+            guard let last = try await sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE",
+                                                [.text(tenantId), .text(accountId)].binds).first?.int(0) else {
+                throw StoreError.notFound("account \(accountId)")
+            }
+            var seq = last
+            for start in stride(from: 0, to: list.count, by: 10_000) {
+                let chunk = list[start..<min(start + 10_000, list.count)]
+                var seen = Set(try await sql.rows(db, "SELECT event_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND event_id = ANY($3)",
+                                                  [.cell(.text(tenantId)), .cell(.text(accountId)), .texts(chunk.map(\.id))]).compactMap { $0[0].text })
+                let fresh = chunk.filter { seen.insert($0.id).inserted }
+                if !fresh.isEmpty {
+                    try await sql.run(db, """
+                        INSERT INTO events (tenant_id, account_id, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
+                        SELECT $1, $2, s, i, k, o, t, d, c, a, NULLIF(r, ''), NULLIF(x, '')
+                        FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[])
+                          AS u(s, i, k, o, t, d, c, a, r, x)
+                        """, [.cell(.text(tenantId)), .cell(.text(accountId)), .ints((1...fresh.count).map { seq + Int64($0) }),
+                              .texts(fresh.map(\.id)), .texts(fresh.map(\.kind.rawValue)), .texts(fresh.map(\.openId)),
+                              .ints(fresh.map(\.occurredAt)), .texts(fresh.map(\.domain.rawValue)), .texts(fresh.map(\.channel.rawValue)),
+                              .ints(fresh.map(\.amount)), .texts(fresh.map { $0.ref ?? "" }), .texts(fresh.map { EventAttributes.encode($0.attributes) ?? "" })])
+                    seq += Int64(fresh.count)
+                    inserted += fresh.count
+                }
+                done += chunk.count
+                progress(done)
+            }
+            try await sql.run(db, "UPDATE accounts SET last_seq = $1 WHERE tenant_id = $2 AND account_id = $3 RETURNING last_seq",
+                              [.int(seq), .text(tenantId), .text(accountId)].binds)
+        }
+        return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
+    }
+}

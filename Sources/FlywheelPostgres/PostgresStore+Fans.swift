@@ -1,0 +1,44 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+import PostgresNIO
+
+/// Fans read back on PostgreSQL: pages, counts and changes compiled from predicates, one fan, its events.
+extension PostgresStore {
+    public func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState> {
+        let compiled = predicate.map { PredicateSQL($0, calendar: account.calendar, now: now, dialect: .postgres, firstParameter: 4) }
+        let binds: [Cell] = [.text(account.tenantId), .text(account.id), .text(cursor ?? "")] + (compiled?.binds ?? []) + [.int(Int64(limit + 1))]
+        // open_id is COLLATE "C": byte order, as in SQLite, so cursors page the same on both stores.
+        let fans = try await read("""
+            SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id > $3 AND \(compiled?.condition ?? "TRUE")
+            ORDER BY open_id LIMIT $\(binds.count)
+            """, binds).map(FanColumns.fan)
+        let page = Array(fans.prefix(limit))
+        return Page(items: page, nextCursor: fans.count > limit ? page.last?.openId : nil)
+    }
+
+    public func countFans(of account: Account, matching predicate: FanPredicate, now: Int64) async throws -> Int {
+        let compiled = PredicateSQL(predicate, calendar: account.calendar, now: now, dialect: .postgres, firstParameter: 3)
+        let binds: [Cell] = [.text(account.tenantId), .text(account.id)] + compiled.binds
+        return Int(try await read("SELECT COUNT(*) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND \(compiled.condition)", binds).first?.int(0) ?? 0)
+    }
+
+    public func fansChanged(of account: Account, after seq: Int64, limit: Int) async throws -> [FanState]? {
+        let ids = try await read("SELECT DISTINCT open_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 LIMIT $4",
+                                 [.text(account.tenantId), .text(account.id), .int(seq), .int(Int64(limit + 1))]).map { try $0.text(0) }
+        guard ids.count <= limit else { return nil }
+        return try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                              binds: [.cell(.text(account.tenantId)), .cell(.text(account.id)), .texts(ids)]).map(FanColumns.fan)
+    }
+
+    public func fan(of account: Account, openId: String) async throws -> FanState? {
+        try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3",
+                       [.text(account.tenantId), .text(account.id), .text(openId)]).first.map(FanColumns.fan)
+    }
+
+    public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
+        try await read("""
+            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3 ORDER BY seq DESC LIMIT $4
+            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map(Self.storedEvent)
+    }
+}

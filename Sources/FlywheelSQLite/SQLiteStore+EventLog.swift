@@ -1,0 +1,29 @@
+import FlywheelDomain
+import FlywheelStore
+import Foundation
+import GRDB
+
+/// The event log on SQLite: deliveries and appends in the one writer.
+extension SQLiteStore {
+    public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
+        try await pool.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
+                VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
+                """)
+            return try deliveries.map { incoming in
+                let delivery = incoming.delivery
+                try insert.execute(arguments: [delivery.tenantId, delivery.appId, delivery.msgId, delivery.event, delivery.accountId,
+                                               delivery.receivedAt, delivery.body])
+                guard db.changesCount == 1 else { return .duplicate }
+                guard let accountId = delivery.accountId, !incoming.events.isEmpty else { return .stored(events: 0) }
+                let events = incoming.events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
+                return .stored(events: try EventLog.append(events, db, progress: { _ in }).inserted)
+            }
+        }
+    }
+
+    public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
+        try await pool.write { db in try EventLog.append(events, db, progress: progress) }
+    }
+}
