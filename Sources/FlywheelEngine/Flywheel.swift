@@ -9,6 +9,7 @@ public struct Flywheel: Sendable {
     public let lookalike: Lookalike
     public let fanScan: FanScan
     public let signIn: ConsoleSignIn
+    public let tokenRefresher: TokenRefresher
 
     public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000) {
         self.env = env
@@ -20,5 +21,6 @@ public struct Flywheel: Sendable {
         lookalike = Lookalike(env)
         fanScan = FanScan(store: env.store)
         signIn = ConsoleSignIn(env)
+        tokenRefresher = TokenRefresher(env)
     }
 }

@@ -1,4 +1,5 @@
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelStore
 import Foundation
 import HTTPTypes
@@ -22,10 +23,14 @@ public struct ServerSettings: Sendable {
     }
 }
 
-/// The composition root: the one place effects are chosen, used by `main` and by the tests.
-public func makeFlywheel(store: any Store, logger: Logger) -> (flywheel: Flywheel, registry: PrometheusCollectorRegistry) {
+/// The composition root: the one place effects are chosen, used by `main` and by the tests. The
+/// platform is the real one unless told (the demo points it at the sandbox); without a sealer
+/// holding `FLYWHEEL_SECRET_KEY`, accounts cannot be connected.
+public func makeFlywheel(store: any Store, logger: Logger, platform: PlatformClient = .douyin,
+                         sealer: TokenSealer = .unkeyed) -> (flywheel: Flywheel, registry: PrometheusCollectorRegistry) {
     let registry = PrometheusCollectorRegistry()
-    let env = FlywheelEnvironment.live(store: store, metrics: PrometheusMetricsFactory(registry: registry), logger: logger)
+    let env = FlywheelEnvironment.live(store: store, metrics: PrometheusMetricsFactory(registry: registry), logger: logger,
+                                       platform: platform, sealer: sealer)
     return (Flywheel(env), registry)
 }
 
@@ -35,7 +40,7 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
     let router = buildRouter(flywheel, registry: registry)
     var app = Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel"),
                           logger: flywheel.env.logger)
-    if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock) }
+    if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher) }
     for service in services { app.addServices(service) }
     return app
 }
@@ -71,6 +76,7 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     router.post("/webhooks/douyin") { request, context -> Response in
         try await WebhookRoute.receive(request, context: context, ingest: flywheel.ingest)
     }
+    ConnectionCallback.add(to: router, flywheel: flywheel)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tenancy: flywheel.tenancy))
     APIRoutes(flywheel: flywheel).add(to: v1)
     ConsoleRoutes(flywheel: flywheel, templates: consoleTemplates).add(to: router)

@@ -125,7 +125,7 @@ public struct QuarantinedEvent: Sendable, Equatable {
 
 /// Flywheel's storage, one method per use case, each one transaction. Implemented on SQLite
 /// (embedded, default) and on PostgreSQL (scale-out); `tenantId` scopes every query.
-public protocol Store: Sendable {
+public protocol Store: PlatformTokenStore, Sendable {
     /// Creates or upgrades the schema.
     func migrate() async throws
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelPostgres
 import FlywheelServer
 import FlywheelSQLite
@@ -82,11 +83,20 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on.") var host: String = ProcessInfo.processInfo.environment["FLYWHEEL_HOST"] ?? "127.0.0.1"
     @Option(help: "Port to listen on.") var port: Int = Int(ProcessInfo.processInfo.environment["FLYWHEEL_PORT"] ?? "") ?? 8080
+    @Option(help: ArgumentHelp("The platform's open API: the platform, or a sandbox's address.", valueName: "url"))
+    var platformURL: String = ProcessInfo.processInfo.environment["FLYWHEEL_PLATFORM_URL"] ?? PlatformClient.douyinBaseURL
 
     func run() async throws {
+        // A bad key stops the start; a missing one only stops accounts from being connected.
+        let sealer: TokenSealer
+        do { sealer = try TokenSealer.fromEnvironment() } catch { throw CommandFailure("\(error)") }
         let opened = try await store.open()
-        let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
+        let platform: PlatformClient = platformURL == PlatformClient.douyinBaseURL ? .douyin : .sandbox(baseURL: platformURL)
+        let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"), platform: platform, sealer: sealer)
         print("flywheel serving http://\(host):\(port) (database \(store.location)); webhook: POST /webhooks/douyin")
+        if !sealer.isKeyed {
+            print("warning: \(TokenSealer.environmentVariable) is not set: accounts cannot be connected by OAuth; set it to `openssl rand -hex 32`")
+        }
         flushOutput()
         try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port)).runService()
     }
