@@ -38,6 +38,9 @@ let package = Package(
         .target(name: "FlywheelPlatform", dependencies: [
             "FlywheelDomain",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "FlywheelEngine", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform",
@@ -89,7 +92,7 @@ let package = Package(
         .testTarget(name: "FlywheelDomainTests", dependencies: ["FlywheelDomain"]),
         .testTarget(name: "FlywheelAppTests", dependencies: ["FlywheelApp", "FlywheelStore"]),
         .testTarget(name: "FlywheelStoreTests", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine", "FlywheelTestSupport",
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine", "FlywheelTestSupport", "FlywheelPlatform",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "GRDB", package: "GRDB.swift"),

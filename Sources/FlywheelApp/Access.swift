@@ -10,6 +10,8 @@ public enum Operation: String, CaseIterable, Sendable {
     /// A key for another user of the tenant: whoever holds it acts as that user.
     case createKeyForAnotherUser
     case listApps, createApp, listAccounts, createAccount, readAccount, readRules, changeRules, readAudit
+    /// Connect an account by the platform's OAuth: Flywheel then holds tokens that act for it.
+    case connectAccount
     // Events.
     case importEvents, listQuarantine, retryQuarantined, dropQuarantined
     // Fans.
@@ -36,7 +38,7 @@ public enum Access {
             true
         case .createKeyForAnotherUser:
             role == .owner
-        case .createEnterprise, .createUser, .createApp, .createAccount, .retryQuarantined, .dropQuarantined:
+        case .createEnterprise, .createUser, .createApp, .createAccount, .connectAccount, .retryQuarantined, .dropQuarantined:
             role == .owner || role == .admin
         case .readAudit:
             role == .owner || role == .admin || role == .analyst

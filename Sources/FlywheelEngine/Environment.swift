@@ -1,10 +1,12 @@
+import FlywheelPlatform
+import FlywheelStore
 import Foundation
 import Logging
 import Metrics
-import FlywheelStore
 
 /// The effects Flywheel's work depends on, built in one place (`FlywheelEnvironment.live`) and
-/// replaced in tests: storage, the clock, identifiers, metrics, logging.
+/// replaced in tests: storage, the clock, identifiers, metrics, logging, the platform's open API and
+/// the secret that seals what Flywheel keeps of it.
 public struct FlywheelEnvironment: Sendable {
     public var store: any Store
     /// Milliseconds since 1970.
@@ -13,18 +15,26 @@ public struct FlywheelEnvironment: Sendable {
     public var randomHex: @Sendable (_ length: Int) -> String
     public var metrics: any MetricsFactory
     public var logger: Logger
+    /// The platform's open API: the platform itself, the sandbox, or a test's closures.
+    public var platform: PlatformClient
+    /// Seals account tokens at rest and signs OAuth states (`FLYWHEEL_SECRET_KEY`).
+    public var sealer: TokenSealer
 
     public init(store: any Store, now: @escaping @Sendable () -> Int64, randomHex: @escaping @Sendable (Int) -> String,
-                metrics: any MetricsFactory, logger: Logger) {
+                metrics: any MetricsFactory, logger: Logger, platform: PlatformClient = .failing, sealer: TokenSealer = .unkeyed) {
         self.store = store
         self.now = now
         self.randomHex = randomHex
         self.metrics = metrics
         self.logger = logger
+        self.platform = platform
+        self.sealer = sealer
     }
 
-    /// The real clock and randomness.
-    public static func live(store: any Store, metrics: any MetricsFactory, logger: Logger) -> FlywheelEnvironment {
+    /// The real clock and randomness; the platform at open.douyin.com unless told otherwise, and no
+    /// secret key unless one is given (accounts then cannot be connected).
+    public static func live(store: any Store, metrics: any MetricsFactory, logger: Logger, platform: PlatformClient = .douyin,
+                            sealer: TokenSealer = .unkeyed) -> FlywheelEnvironment {
         FlywheelEnvironment(
             store: store,
             now: { Int64(Date().timeIntervalSince1970 * 1000) },
@@ -32,7 +42,7 @@ public struct FlywheelEnvironment: Sendable {
                 var generator = SystemRandomNumberGenerator()
                 return String((0..<length).map { _ in "0123456789abcdef".randomElement(using: &generator) ?? "0" })
             },
-            metrics: metrics, logger: logger)
+            metrics: metrics, logger: logger, platform: platform, sealer: sealer)
     }
 
     /// An identifier that sorts by creation time: `<prefix>_<ms>_<random>`.

@@ -9,6 +9,7 @@ public struct Flywheel: Sendable {
     public let lookalike: Lookalike
     public let fanScan: FanScan
     public let signIn: ConsoleSignIn
+    public let tokenRefresher: TokenRefresher
 
     public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000, limits: FlywheelLimits = FlywheelLimits()) {
         self.env = env
@@ -20,6 +21,7 @@ public struct Flywheel: Sendable {
         lookalike = Lookalike(env)
         fanScan = FanScan(store: env.store)
         signIn = ConsoleSignIn(env, hasher: PasswordHasher(slots: limits.passwordHashers, maxWaiting: limits.waitingSignIns))
+        tokenRefresher = TokenRefresher(env)
     }
 }
 

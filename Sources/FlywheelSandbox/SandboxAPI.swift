@@ -5,11 +5,15 @@ import Hummingbird
 import Synchronization
 
 /// The sandbox platform's open API (docs/simulation.md, "The open API"): what Flywheel calls to
-/// reach fans, with the platform's rules. Tokens from `POST /oauth/client_token/`; DMs with
+/// reach fans, with the platform's rules. Client tokens from `POST /oauth/client_token/`; an
+/// account's own tokens by OAuth: the consent page `GET /platform/oauth/connect/` (in the sandbox,
+/// `open_id` names the account that consents) sends the browser back with a code, exchanged at
+/// `POST /oauth/access_token/` (codes single use, 10 minutes) for an access token (15 days) and a
+/// refresh token (30 days), renewed at `POST /oauth/refresh_token/`. DMs with
 /// `POST /im/send/msg/` (a reply within 24 hours of the fan's message, or a proactive message to
 /// a fan who granted it: once a day, at most three); group messages with
-/// `POST /im/send/msg/group/`. Answers are `{"err_no", "err_msg", "data"}`; over the rate limit
-/// `err_no` is 28003070, as on the platform.
+/// `POST /im/send/msg/group/`; both take a client token or the account's access token. Answers
+/// are `{"err_no", "err_msg", "data"}`; over the rate limit `err_no` is 28003070, as on the platform.
 public final class SandboxAPI: Sendable {
     public struct App: Sendable {
         public var clientKey: String
@@ -31,8 +35,19 @@ public final class SandboxAPI: Sendable {
         var at: Int64
     }
 
+    /// What an account granted an app by OAuth: a code, an access token and a refresh token each carry it.
+    struct Grant: Sendable {
+        var clientKey: String
+        var openId: String
+        var scope: String
+        var expires: Int64
+    }
+
     struct State: Sendable {
         var tokens: [String: (clientKey: String, expires: Int64)] = [:]
+        var codes: [String: Grant] = [:]
+        var accessTokens: [String: Grant] = [:]
+        var refreshTokens: [String: Grant] = [:]
         var received: [String: Received] = [:]
         /// Fans who granted proactive messages, by account.
         var granted: Set<String> = []
@@ -62,6 +77,9 @@ public final class SandboxAPI: Sendable {
     /// Calls per app per second before `rateLimited`.
     public static let callsPerSecond = 20
     static let tokenLifetime: Int64 = 2 * 3_600_000
+    static let codeLifetime: Int64 = 10 * 60_000
+    static let accessLifetime: Int64 = 15 * 86_400_000
+    static let refreshLifetime: Int64 = 30 * 86_400_000
     static let replyWindow: Int64 = 24 * 3_600_000
 
     let apps: [String: App]
@@ -98,6 +116,9 @@ public final class SandboxAPI: Sendable {
 
     public func add<Context: RequestContext>(to router: Router<Context>) {
         router.post("/oauth/client_token/") { request, context in try await self.clientToken(request, context) }
+        router.get("/platform/oauth/connect/") { request, _ in self.connect(request) }
+        router.post("/oauth/access_token/") { request, _ in try await self.accessToken(request) }
+        router.post("/oauth/refresh_token/") { request, _ in try await self.refreshToken(request) }
         router.post("/im/send/msg/") { request, context in try await self.send(request, context, group: false) }
         router.post("/im/send/msg/group/") { request, context in try await self.send(request, context, group: true) }
     }
@@ -131,9 +152,17 @@ public final class SandboxAPI: Sendable {
         let token = request.headers[HTTPField.Name("access-token")!] ?? ""
         let account = request.uri.queryParameters.get("open_id") ?? ""
         let outcome: (Int, String, [String: Any]) = state.withLock { state in
-            guard let grant = state.tokens[token], grant.expires > time, let app = apps[grant.clientKey] else {
+            // The app's client token, or the token an account granted by OAuth, which acts for that account only.
+            let clientKey: String
+            if let grant = state.tokens[token], grant.expires > time {
+                clientKey = grant.clientKey
+            } else if let grant = state.accessTokens[token], grant.expires > time {
+                guard grant.openId == account else { return (Self.invalidToken, "access_token was granted by another account than open_id", [:]) }
+                clientKey = grant.clientKey
+            } else {
                 return (Self.invalidToken, "access_token is invalid or expired", [:])
             }
+            guard let app = apps[clientKey] else { return (Self.invalidToken, "access_token is invalid or expired", [:]) }
             let second = time / 1_000
             let calls = state.calls[app.clientKey].map { $0.second == second ? $0.count : 0 } ?? 0
             state.calls[app.clientKey] = (second, calls + 1)
@@ -166,6 +195,121 @@ public final class SandboxAPI: Sendable {
             return (0, "success", ["msg_id": "sbx-sent-\(state.nextId)"])
         }
         return answer(outcome.0, outcome.1, outcome.2)
+    }
+
+    // MARK: OAuth
+
+    /// The consent page. Without `open_id`, a page with one link per account of the app; with it,
+    /// that account consents and the browser goes back to `redirect_uri` with a code and the state.
+    func connect(_ request: Request) -> Response {
+        let query = request.uri.queryParameters
+        let clientKey = query.get("client_key") ?? "", redirect = query.get("redirect_uri") ?? ""
+        guard let app = apps[clientKey] else { return Self.page(.badRequest, "client_key is not an app of the sandbox") }
+        guard query.get("response_type") == "code" else { return Self.page(.badRequest, "response_type must be code") }
+        guard let target = URLComponents(string: redirect), let scheme = target.scheme, ["http", "https"].contains(scheme.lowercased()) else {
+            return Self.page(.badRequest, "redirect_uri must be an absolute http or https URL")
+        }
+        guard let openId = query.get("open_id"), !openId.isEmpty else {
+            let base = "/platform/oauth/connect/?" + (request.uri.query ?? "")
+            let links = app.accountOpenIds.sorted().map {
+                "<li><a href=\"\(Self.escape(base + "&open_id=" + Self.encode($0)))\">\(Self.escape($0))</a></li>"
+            }.joined()
+            return Self.page(.ok, "Sandbox platform: which account of \(Self.escape(clientKey)) consents to \(Self.escape(query.get("scope") ?? ""))?<ul>\(links)</ul>",
+                             html: true)
+        }
+        guard app.accountOpenIds.contains(openId) else { return Self.page(.badRequest, "open_id is not an account of this app") }
+        let code = "code." + Self.randomToken()
+        let expires = now() + Self.codeLifetime
+        state.withLock { $0.codes[code] = Grant(clientKey: clientKey, openId: openId, scope: query.get("scope") ?? "", expires: expires) }
+        let back = redirect + (target.query == nil ? "?" : "&") + "code=\(Self.encode(code))&state=\(Self.encode(query.get("state") ?? ""))"
+        return Response(status: .found, headers: [.location: back])
+    }
+
+    /// A code for the account's tokens: the code is used up, whatever the outcome.
+    func accessToken(_ request: Request) async throws -> Response {
+        let params = try await self.params(request)
+        guard let key = params["client_key"], let app = apps[key], params["client_secret"] == app.clientSecret,
+              params["grant_type"] == "authorization_code" else {
+            return answer(Self.invalidParameter, "client_key, client_secret or grant_type is wrong")
+        }
+        let code = params["code"] ?? "", time = now()
+        let outcome: (Int, String, [String: Any]) = state.withLock { state in
+            guard let grant = state.codes.removeValue(forKey: code), grant.clientKey == key, grant.expires > time else {
+                return (Self.invalidToken, "code is invalid, used or expired", [:])
+            }
+            return (0, "success", Self.issue(grant, keeping: nil, at: time, &state))
+        }
+        return answer(outcome.0, outcome.1, outcome.2)
+    }
+
+    /// A new access token for a refresh token; the refresh token is kept, with its expiry.
+    func refreshToken(_ request: Request) async throws -> Response {
+        let params = try await self.params(request)
+        guard let key = params["client_key"], apps[key] != nil, params["grant_type"] == "refresh_token" else {
+            return answer(Self.invalidParameter, "client_key or grant_type is wrong")
+        }
+        let token = params["refresh_token"] ?? "", time = now()
+        let outcome: (Int, String, [String: Any]) = state.withLock { state in
+            guard let grant = state.refreshTokens[token], grant.clientKey == key, grant.expires > time else {
+                return (Self.invalidToken, "refresh_token is invalid or expired", [:])
+            }
+            return (0, "success", Self.issue(grant, keeping: token, at: time, &state))
+        }
+        return answer(outcome.0, outcome.1, outcome.2)
+    }
+
+    /// A new access token for the grant, and a new refresh token unless one is `keeping`; the data
+    /// as the platform answers it (with its `error_code`).
+    static func issue(_ grant: Grant, keeping refreshToken: String?, at time: Int64, _ state: inout State) -> [String: Any] {
+        let access = "act." + randomToken()
+        state.accessTokens[access] = Grant(clientKey: grant.clientKey, openId: grant.openId, scope: grant.scope, expires: time + accessLifetime)
+        var refresh = "rft." + randomToken()
+        var refreshExpires = time + refreshLifetime
+        if let refreshToken, let kept = state.refreshTokens[refreshToken] {
+            (refresh, refreshExpires) = (refreshToken, kept.expires)
+        } else {
+            state.refreshTokens[refresh] = Grant(clientKey: grant.clientKey, openId: grant.openId, scope: grant.scope, expires: refreshExpires)
+        }
+        return ["access_token": access, "expires_in": accessLifetime / 1_000, "refresh_token": refresh,
+                "refresh_expires_in": (refreshExpires - time) / 1_000, "open_id": grant.openId, "scope": grant.scope,
+                "error_code": 0, "description": ""]
+    }
+
+    /// The call's parameters, from the query and from a JSON or form body: the platform takes both.
+    func params(_ request: Request) async throws -> [String: String] {
+        var params: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { params[String(name)] = String(value) }
+        let buffer = try await request.body.collect(upTo: 1 << 16)
+        let data = Data(buffer: buffer)
+        if request.headers[.contentType]?.contains("application/x-www-form-urlencoded") == true {
+            for pair in String(decoding: data, as: UTF8.self).split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                    $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+                }
+                guard let name = parts.first, !name.isEmpty else { continue }
+                params[name] = parts.count > 1 ? parts[1] : ""
+            }
+        } else if let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            for (name, value) in object { if let text = value as? String { params[name] = text } }
+        }
+        return params
+    }
+
+    static func randomToken() -> String { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func page(_ status: HTTPResponse.Status, _ text: String, html: Bool = false) -> Response {
+        let body = html ? "<!doctype html><meta charset=\"utf-8\"><title>Sandbox platform</title><p>\(text)</p>" : text
+        return Response(status: status, headers: [.contentType: html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// What is wrong with a message's content, or nil when it fits its type.

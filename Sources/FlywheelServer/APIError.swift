@@ -1,6 +1,7 @@
 import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelStore
 import Foundation
 import Hummingbird
@@ -84,6 +85,18 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as Tagging.Failure {
             guard case .invalid(let field, let message) = error else { throw error }
             throw APIError.invalid(field, message)
+        } catch let error as TokenSealer.Failure {
+            switch error {
+            case .noKey, .badKey: throw APIError(.serviceUnavailable, "secret_key_missing", error.description)
+            case .unreadable:
+                context.logger.error("a sealed token could not be opened", metadata: ["detail": "\(error)"])
+                throw APIError(.internalServerError, "sealed_data_unreadable", error.description)
+            }
+        } catch let error as PlatformError {
+            switch error {
+            case .rateLimited: throw APIError(.serviceUnavailable, "platform_rate_limited", "\(error); try again in a second")
+            default: throw APIError(.badGateway, "platform_error", error.description)
+            }
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, "internal", "the server failed to answer; the error is in its log")

@@ -1,4 +1,5 @@
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelStore
 import Foundation
 import HTTPTypes
@@ -31,10 +32,14 @@ public struct ServerSettings: Sendable {
     }
 }
 
-/// The composition root: the one place effects are chosen, used by `main` and by the tests.
-public func makeFlywheel(store: any Store, logger: Logger, limits: FlywheelLimits = FlywheelLimits()) -> (flywheel: Flywheel, registry: PrometheusCollectorRegistry) {
+/// The composition root: the one place effects are chosen, used by `main` and by the tests. The
+/// platform is the real one unless told (the demo points it at the sandbox); without a sealer
+/// holding `FLYWHEEL_SECRET_KEY`, accounts cannot be connected.
+public func makeFlywheel(store: any Store, logger: Logger, limits: FlywheelLimits = FlywheelLimits(), platform: PlatformClient = .douyin,
+                         sealer: TokenSealer = .unkeyed) -> (flywheel: Flywheel, registry: PrometheusCollectorRegistry) {
     let registry = PrometheusCollectorRegistry()
-    let env = FlywheelEnvironment.live(store: store, metrics: PrometheusMetricsFactory(registry: registry), logger: logger)
+    let env = FlywheelEnvironment.live(store: store, metrics: PrometheusMetricsFactory(registry: registry), logger: logger,
+                                       platform: platform, sealer: sealer)
     return (Flywheel(env, limits: limits), registry)
 }
 
@@ -50,7 +55,7 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel",
                                                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: flywheel.env.logger)),
                           logger: flywheel.env.logger)
-    if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock) }
+    if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher) }
     for service in services { app.addServices(service) }
     return app
 }
@@ -90,6 +95,7 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     router.post("/webhooks/douyin") { request, context -> Response in
         try await WebhookRoute.receive(request, context: context, ingest: flywheel.ingest)
     }
+    ConnectionCallback.add(to: router, flywheel: flywheel)
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tenancy: flywheel.tenancy))
     APIRoutes(flywheel: flywheel).add(to: v1)
     ConsoleRoutes(flywheel: flywheel, templates: consoleTemplates, trustProxy: settings.trustProxy).add(to: router)

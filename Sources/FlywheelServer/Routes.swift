@@ -47,6 +47,7 @@ struct APIRoutes {
         group.get("audit", use: audit)
         addCRM(to: group)
         addQuarantine(to: group)
+        addConnections(to: group)
     }
 
     // MARK: Tenancy

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FlywheelDomain
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelServer
 import FlywheelSandbox
 import FlywheelSimulator
@@ -35,7 +36,10 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let started = Date()
         let store = try await openStore(path: db)
-        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "flywheel"))
+        // Flywheel calls the sandbox as it would the platform: connecting accounts, renewing their tokens.
+        let sandboxURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port + 1)"
+        let sealer = try secretKey()
+        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "flywheel"), platform: .sandbox(baseURL: sandboxURL), sealer: sealer)
         let (token, api, live, today) = try await prepare(flywheel, started: started)
         print(String(format: "ready in %.1f s", Date().timeIntervalSince(started)))
         print("""
@@ -44,7 +48,9 @@ struct Demo: AsyncParsableCommand {
               API key: \(token)  (the agency's owner: it sees the four enterprises)
               try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
               live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")
-              sandbox platform open API: http://\(host):\(port + 1) (POST /oauth/client_token/, /im/send/msg/, /im/send/msg/group/)
+              sandbox platform open API: http://\(host):\(port + 1) (GET /platform/oauth/connect/; POST /oauth/client_token/,
+                       /oauth/access_token/, /oauth/refresh_token/, /im/send/msg/, /im/send/msg/group/)
+              connect: GET /v1/apps/{appId}/connect?redirectUri=http://\(host):\(port)/oauth/douyin/callback, then open the url
             """)
         flushOutput()
         let sandboxRouter = Router()
@@ -52,6 +58,25 @@ struct Demo: AsyncParsableCommand {
         var services: [any Service] = [Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))]
         if !noLive { services.append(LiveSimulation(flywheel, enterprises: live, today: today, api: api)) }
         try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), services: services).runService()
+    }
+
+    /// The secret that seals connected accounts' tokens: FLYWHEEL_SECRET_KEY when set, otherwise the
+    /// one kept beside the database (`<db>.key`, made on the first run), so a restarted demo still
+    /// opens the tokens it stored.
+    func secretKey() throws -> TokenSealer {
+        do {
+            let given = try TokenSealer.fromEnvironment()
+            if given.isKeyed { return given }
+            let path = db + ".key"
+            if let kept = FileManager.default.contents(atPath: path) { return try TokenSealer(secret: String(decoding: kept, as: UTF8.self)) }
+            let secret = TokenSealer.generateSecret()
+            guard FileManager.default.createFile(atPath: path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw CommandFailure("cannot write the demo's secret key to '\(path)'; check that its folder is writable")
+            }
+            return try TokenSealer(secret: secret)
+        } catch let failure as TokenSealer.Failure {
+            throw CommandFailure("\(failure) (the demo keeps its key in \(db).key)")
+        }
     }
 
     /// The agency and its four enterprises, with their history on a new database; the worlds

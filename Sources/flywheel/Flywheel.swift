@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelPostgres
 import FlywheelServer
 import FlywheelSQLite
@@ -100,15 +101,25 @@ struct Serve: AsyncParsableCommand {
         // The CRM import takes one body of up to 64 MiB.
         guard maxBodyMemory >= 64 else { throw ValidationError("--max-body-memory must be at least 64 (MiB): a CRM import alone may be that large") }
     }
+    @Option(help: ArgumentHelp("The platform's open API: the platform, or a sandbox's address.", valueName: "url"))
+    var platformURL: String = ProcessInfo.processInfo.environment["FLYWHEEL_PLATFORM_URL"] ?? PlatformClient.douyinBaseURL
 
     func run() async throws {
+        // A bad key stops the start; a missing one only stops accounts from being connected.
+        let sealer: TokenSealer
+        do { sealer = try TokenSealer.fromEnvironment() } catch { throw CommandFailure("\(error)") }
         let opened = try await store.open()
+        let platform: PlatformClient = platformURL == PlatformClient.douyinBaseURL ? .douyin : .sandbox(baseURL: platformURL)
         let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"),
-                                                limits: FlywheelLimits(waitingDeliveries: maxWaitingDeliveries, passwordHashers: passwordHashers))
+                                                limits: FlywheelLimits(waitingDeliveries: maxWaitingDeliveries, passwordHashers: passwordHashers),
+                                                platform: platform, sealer: sealer)
         let trusted = trustProxy || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["FLYWHEEL_TRUST_PROXY"]?.lowercased() ?? "")
         let limits = ServerLimits(idleTimeout: idleTimeout, readTimeout: readTimeout, maxConnections: maxConnections, maxRequests: maxRequests,
                                   maxBodyBytesInFlight: maxBodyMemory << 20)
         print("flywheel serving http://\(host):\(port) (database \(store.location)); webhook: POST /webhooks/douyin")
+        if !sealer.isKeyed {
+            print("warning: \(TokenSealer.environmentVariable) is not set: accounts cannot be connected by OAuth; set it to `openssl rand -hex 32`")
+        }
         flushOutput()
         try await buildApplication(flywheel, registry: registry,
                                    settings: ServerSettings(host: host, port: port, trustProxy: trusted, limits: limits)).runService()

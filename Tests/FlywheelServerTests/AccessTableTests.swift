@@ -1,3 +1,4 @@
+import Crypto
 import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
@@ -22,7 +23,8 @@ import Testing
 
     @Test(arguments: StoreKind.allCases) func everyOperationAnswersEveryRoleAsTheTableSays(_ kind: StoreKind) async throws {
         let store = try await makeStore(kind)
-        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"))
+        // A secret key, so connecting an account is allowed to start.
+        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), sealer: TokenSealer(key: SymmetricKey(size: .bits256)))
         let app = buildApplication(flywheel, registry: registry, settings: ServerSettings(runProjector: false))
         let provider = try await flywheel.tenancy.createTenant(name: "Agency", kind: .provider, actor: "test")
         let stranger = try await flywheel.tenancy.createTenant(name: "Stranger", kind: .enterprise, actor: "test")
@@ -34,7 +36,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 40)
+        #expect(calls.count == 41)
         // Every operation of the table is reached by some call (createKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation)).union(["createOwnKey", "createKeyForAnotherUser", "tagFansInBulk"]).subtracting(["createKey"])
         #expect(Set(Operation.allCases.map(\.rawValue)) == named)
@@ -81,9 +83,14 @@ import Testing
                     case "importSegment": "fan-1\n"
                     case "createLookalike": #"{"name":"like-\#(name)","size":1}"#
                     case "importEvents": #"{"kind":"like","openId":"fan-1","occurredAt":1772294400001,"channel":"search"}"#
+                    case "connectAccount": ""  // a GET: the app and redirectUri go in the URI below
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }
+                    if call.operation == "connectAccount" {
+                        let app = try await appId(client, owner)
+                        uri = uri.replacingOccurrences(of: "{appId}", with: app) + "?redirectUri=http%3A%2F%2F127.0.0.1%3A8080%2Foauth%2Fdouyin%2Fcallback"
+                    }
                     let operation = switch call.operation {
                     case "createKey": role == .owner ? Operation.createOwnKey : .createKeyForAnotherUser
                     default: try #require(Operation(rawValue: call.operation))

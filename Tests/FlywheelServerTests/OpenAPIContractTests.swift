@@ -24,7 +24,9 @@ import Testing
             await f.flywheel.projector.drain()
             let users = try await client.get("/v1/users", key: f.key)["items"] as! [[String: Any]]
             let segment = try await client.post("/v1/accounts/\(accountId)/segments", key: f.key, ["name": "followers", "predicate": "following"])
-            let values = ["accountId": accountId, "openId": "fan-1", "userId": users[0]["id"] as! String, "segmentId": segment["id"] as! String, "seq": "1"]
+            let apps = try await client.get("/v1/apps", key: f.key)["items"] as! [[String: Any]]
+            let values = ["accountId": accountId, "openId": "fan-1", "userId": users[0]["id"] as! String, "segmentId": segment["id"] as! String, "seq": "1",
+                          "appId": apps[0]["id"] as! String]
 
             let paths = spec["paths"] as! [String: [String: Any]]
             var checked = 0
@@ -51,7 +53,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 44)
+            #expect(checked == 46)
         }
     }
 }
