@@ -9,6 +9,13 @@ public enum Operation: String, CaseIterable, Sendable {
     case createOwnKey
     /// A key for another user of the tenant: whoever holds it acts as that user.
     case createKeyForAnotherUser
+    /// `listKeys`: one's own keys, or every key of the tenant.
+    case listOwnKeys, listTenantKeys
+    /// `revokeKey`: one's own key, or another user's (for an admin, only of users below admin: `mayManage`).
+    case revokeOwnKey, revokeKeyOfAnotherUser
+    /// A user's role, state and membership; besides the table, `mayManage` and `mayGrant` decide
+    /// which users and roles.
+    case changeUser, disableUser, enableUser, removeUser
     case listApps, createApp, listAccounts, createAccount, readAccount, readRules, changeRules, readAudit
     /// Connect an account by the platform's OAuth: Flywheel then holds tokens that act for it.
     case connectAccount
@@ -32,13 +39,14 @@ public enum Operation: String, CaseIterable, Sendable {
 public enum Access {
     public static func allows(_ role: Role, _ operation: Operation) -> Bool {
         switch operation {
-        case .readTenant, .listEnterprises, .listUsers, .createOwnKey, .listApps, .listAccounts, .readAccount, .readRules,
+        case .readTenant, .listEnterprises, .listUsers, .createOwnKey, .listOwnKeys, .revokeOwnKey, .listApps, .listAccounts, .readAccount, .readRules,
              .listQuarantine, .listFans, .readFan, .readTierStats, .readSourceStats, .previewSegment, .listSegments, .readSegment,
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags:
             true
         case .createKeyForAnotherUser:
             role == .owner
-        case .createEnterprise, .createUser, .createApp, .createAccount, .connectAccount, .retryQuarantined, .dropQuarantined:
+        case .createEnterprise, .createUser, .createApp, .createAccount, .connectAccount, .retryQuarantined, .dropQuarantined,
+             .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser:
             role == .owner || role == .admin
         case .readAudit:
             role == .owner || role == .admin || role == .analyst
@@ -47,6 +55,29 @@ public enum Access {
             role == .owner || role == .admin || role == .operator
         case .tagFans, .addNote:
             role != .analyst
+        }
+    }
+
+    /// Whether a caller of role `caller` may change, disable or remove a user of role `target`, or
+    /// revoke that user's keys, where the table lets it manage users at all: an owner acts on
+    /// anyone; an admin only on operators, agents and analysts, never on an owner or an admin.
+    public static func mayManage(_ caller: Role, _ target: Role) -> Bool {
+        switch caller {
+        case .owner: true
+        case .admin: rank(target) < rank(.admin)
+        case .operator, .agent, .analyst: false
+        }
+    }
+
+    /// Whether a caller of role `caller` may give a user `role`: nobody raises a user above their own role.
+    public static func mayGrant(_ caller: Role, _ role: Role) -> Bool { rank(role) <= rank(caller) }
+
+    /// Owners above admins above the three working roles, which are peers.
+    static func rank(_ role: Role) -> Int {
+        switch role {
+        case .owner: 2
+        case .admin: 1
+        case .operator, .agent, .analyst: 0
         }
     }
 }

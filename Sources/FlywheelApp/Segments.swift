@@ -55,7 +55,8 @@ public struct Segments: Sendable {
         } catch {
             var failed = segment
             failed.state = .failed
-            failed.failure = "the full scan failed: \(error)"
+            // Shown in the API and the console: the database's words stay in the log below.
+            failed.failure = "the full scan failed: \(ErrorText.forAnswer(error))"
             failed.updatedAt = env.now()
             try await store.updateSegment(failed, audit: nil)
             env.logger.error("segment build failed", metadata: ["segment": "\(segment.id)", "error": "\(error)"])

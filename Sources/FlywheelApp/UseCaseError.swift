@@ -7,12 +7,15 @@ public enum UseCaseError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalid(field: String, String)
     case notFound(String)
     case conflict(code: String, String)
+    /// The table lets the caller's role do the operation, but not to this target (a user of a
+    /// higher role, a role above the caller's own): says what is allowed instead.
+    case forbidden(String)
 
     public var description: String {
         switch self {
         case .invalid(let field, let message): "\(field): \(message)"
         case .notFound(let what): "\(what) not found"
-        case .conflict(_, let message): message
+        case .conflict(_, let message), .forbidden(let message): message
         }
     }
 }

@@ -53,7 +53,11 @@ public struct Ingest: Sendable {
             throw Rejection.malformed(field: error.field, error.message)
         }
         guard !envelope.clientKey.isEmpty else { throw Rejection.malformed(field: "client_key", "'client_key' is required to find the app's secret") }
-        guard let app = try await app(clientKey: envelope.clientKey) else { throw Rejection.unknownApp(envelope.clientKey) }
+        guard let app = try await app(clientKey: envelope.clientKey) else {
+            // A signature check all the same, so an unknown client_key takes as long as a wrong signature.
+            _ = WebhookSignature.isValid(signature ?? "", body: body, secret: "")
+            throw Rejection.unknownApp(envelope.clientKey)
+        }
         guard let signature, WebhookSignature.isValid(signature, body: body, secret: app.clientSecret) else { throw Rejection.badSignature }
         if let reply = envelope.challengeReply { return .challenge(reply) }
 

@@ -67,7 +67,8 @@ public final class Projector: Service, Sendable {
             guard await status.strike(account: account.id) >= Self.strikes else { return 0 }
             do {
                 let position = try await env.store.projectionPosition(of: account)
-                if try await env.store.quarantine(account, after: position.lastSeq, reason: "\(error)", at: now) {
+                // The reason is shown to operators: the database's words stay in the log.
+                if try await env.store.quarantine(account, after: position.lastSeq, reason: ErrorText.forAnswer(error), at: now) {
                     await status.succeeded(account: account.id)
                     env.logger.warning("event set aside", metadata: ["account": "\(account.id)", "after": "\(position.lastSeq)", "error": "\(error)"])
                     return 1
@@ -139,7 +140,8 @@ actor ProjectorStatus {
 
     private var strikes: [String: Int] = [:]
 
-    func failed(account: String, error: any Error, at: Int64) { errors[account] = "\(error)" }
+    /// What `/health` says, which anyone may read: the detail is in the log.
+    func failed(account: String, error: any Error, at: Int64) { errors[account] = ErrorText.forAnswer(error) }
 
     func succeeded(account: String) {
         errors[account] = nil

@@ -31,17 +31,23 @@ public struct Tenancy: Sendable {
         return user
     }
 
-    public func createKey(for user: User, actor: String) async throws -> IssuedKey {
-        let key = issueKey(for: user)
-        try await env.store.createAPIKey(key.record, audit: env.audit(tenantId: user.tenantId, actor: actor, action: "api_key.create", target: key.record.id, detail: "for \(user.id)"))
+    /// A new key for `user`, working until `expiresAt` (ms) when given.
+    public func createKey(for user: User, expiresAt: Int64? = nil, actor: String) async throws -> IssuedKey {
+        var key = issueKey(for: user)
+        key.record.expiresAt = expiresAt
+        let detail = "for \(user.id)" + (expiresAt.map { ", expires \(Date(timeIntervalSince1970: Double($0) / 1000).formatted(.iso8601))" } ?? "")
+        try await env.store.createAPIKey(key.record, audit: env.audit(tenantId: user.tenantId, actor: actor, action: "api_key.create", target: key.record.id, detail: detail))
         return key
     }
 
-    /// The caller behind `token`, or nil when the token is unknown or wrong.
+    /// The caller behind `token`, or nil when the token is unknown or wrong, the key revoked or
+    /// expired, or its user disabled or removed. Asked of the store on every request, with no
+    /// cache in between: a revocation is refused at once by every server process.
     public func authenticate(token: String) async throws -> Principal? {
         let parts = token.split(separator: "_")
         guard parts.count == 3, parts[0] == "fw", let found = try await env.store.apiKey(id: "key" + parts[1]) else { return nil }
         guard constantTimeEqual(Self.hash(String(parts[2])), found.key.secretHash) else { return nil }
+        guard found.key.isUsable(at: env.now()) else { return nil }
         return Principal(tenantId: found.key.tenantId, userId: found.key.userId, keyId: found.key.id, role: found.role)
     }
 

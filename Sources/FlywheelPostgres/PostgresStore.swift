@@ -117,7 +117,8 @@ public final class PostgresStore: Store, SQLStore {
         guard let state = psql.serverInfo?[.sqlState] else { return PostgresFailure(description: "\(psql.code): \(psql.underlying.map { "\($0)" } ?? "no detail")") }
         let detail = psql.serverInfo?[.detail] ?? psql.serverInfo?[.message] ?? "constraint failed"
         switch state {
-        case "23505": return StoreError.conflict(field: psql.serverInfo?[.constraintName] ?? "value", detail)
+        // The database's words stay here: the error names the field as the API does.
+        case "23505": return StoreError.uniqueValueTaken((psql.serverInfo?[.constraintName] ?? "") + " " + detail)
         case "23503": return StoreError.notFound("a referenced record does not exist")
         default: return PostgresFailure(description: "PostgreSQL error \(state): \(psql.serverInfo?[.message] ?? "")")
         }

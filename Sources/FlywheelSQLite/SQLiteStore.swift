@@ -42,9 +42,9 @@ public final class SQLiteStore: Store, SQLStore {
             return try await body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             let message = error.message ?? "constraint failed"
-            let field = message.split(separator: ".").last.map(String.init) ?? "value"
             if message.contains("FOREIGN KEY") { throw StoreError.notFound("a referenced record does not exist") }
-            throw StoreError.conflict(field: field, message)
+            // The database's words stay here: the error names the field as the API does.
+            throw StoreError.uniqueValueTaken(message)
         }
     }
 

@@ -38,7 +38,10 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))
+        // Sorted keys: the same error is the same bytes (answers meant alike must be alike).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(ErrorBody(error: .init(code: code, message: message)))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -65,7 +68,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Ingest.maxBodyBytes) bytes")
         } catch let error as StoreError {
             switch error {
+            // Only the field: the store's message is never an answer (it is Flywheel's own, but
+            // the database's words must not reach a caller by any path).
             case .conflict(let field, _): throw APIError(.conflict, "conflict", "\(field) is already taken; choose another")
+            case .refused(.lastOwner): throw APIError(.conflict, "last_owner", "the tenant's last active owner must stay; make another user owner first")
+            case .refused(.changedMeanwhile): throw APIError(.conflict, "changed_meanwhile", "someone else changed it meanwhile; look again and retry")
             case .notFound(let what): throw APIError(.notFound, "not_found", "\(what) not found")
             case .corrupt(let what), .noWriter(let what):
                 context.logger.error("stored data is corrupt", metadata: ["detail": "\(what)"])
@@ -76,6 +83,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .invalid(let field, let message): throw APIError.invalid(field, message)
             case .notFound(let what): throw APIError.notFound(what)
             case .conflict(let code, let message): throw APIError(.conflict, code, message)
+            case .forbidden(let message): throw APIError(.forbidden, "forbidden", message)
             }
         } catch is AccessDenied {
             throw APIError.forbidden
@@ -115,6 +123,19 @@ extension Request {
         } catch let error as RuleError {
             guard case .invalid(let field, let message) = error else { throw error }
             throw APIError.invalid(field, message)
+        } catch {
+            throw APIError.invalid("body", "not valid JSON")
+        }
+    }
+
+    /// Decodes the JSON body when there is one; nil for an empty body (every field optional).
+    func decodeJSONIfPresent<T: Decodable>(_ type: T.Type, context: some RequestContext) async throws -> T? {
+        let buffer = try await body.collect(upTo: Ingest.maxBodyBytes)
+        guard String(buffer: buffer).contains(where: { !$0.isWhitespace }) else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw APIError.invalid(error.fieldPath, error.explanation)
         } catch {
             throw APIError.invalid("body", "not valid JSON")
         }

@@ -17,7 +17,8 @@ public struct ServerSettings: Sendable {
     /// Run the projector inside the server (off in tests, which drive it step by step).
     public var runProjector: Bool
     /// Take the client's address from `X-Forwarded-For` (its last entry: the one the proxy in
-    /// front added), for the sign-in limiter. Only behind a proxy you run: otherwise a client
+    /// front added), for the sign-in limiter, and whether it came over TLS from
+    /// `X-Forwarded-Proto` (for `Secure` cookies). Only behind a proxy you run: otherwise a client
     /// picks its own address.
     public var trustProxy: Bool
     public var limits: ServerLimits
@@ -63,6 +64,8 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
 public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry,
                         settings: ServerSettings = ServerSettings()) -> Router<FlywheelRequestContext> {
     let router = Router(context: FlywheelRequestContext.self)
+    // Outermost, so every answer carries them, refusals of the admission gate included.
+    router.add(middleware: SecurityHeadersMiddleware())
     // First, before any work: requests and body bytes in flight, and bodies on time.
     let gate = AdmissionGate(settings.limits)
     router.add(middleware: AdmissionMiddleware(gate: gate))
@@ -70,7 +73,7 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     let consoleTemplates = ConsoleTemplates.load()
     if let problem = consoleTemplates.problem { flywheel.env.logger.error("console templates not loaded", metadata: ["problem": "\(problem)"]) }
     // Outside ErrorMiddleware: errors under /console become pages, after ErrorMiddleware made each an APIError.
-    router.add(middleware: ConsoleErrorMiddleware(flywheel: flywheel, templates: consoleTemplates))
+    router.add(middleware: ConsoleErrorMiddleware(flywheel: flywheel, templates: consoleTemplates, trustProxy: settings.trustProxy))
     router.addMiddleware { ErrorMiddleware() }
     let openAPI = OpenAPIDocument.data
 
@@ -104,6 +107,9 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
 
 /// `POST /webhooks/douyin`: the platform's one callback per app.
 enum WebhookRoute {
+    /// The answer to an unknown client_key and to a wrong or missing signature alike.
+    static let refused = APIError(.unauthorized, "bad_signature", "the signature does not match")
+
     static func receive(_ request: Request, context: FlywheelRequestContext, ingest: Ingest) async throws -> Response {
         let buffer: ByteBuffer
         do {
@@ -118,8 +124,13 @@ enum WebhookRoute {
         } catch let rejection as Ingest.Rejection {
             switch rejection {
             case .malformed(let field, let message): throw APIError.invalid(field, message)
-            case .unknownApp(let key): throw APIError(.unauthorized, "unknown_app", "no platform app has client_key '\(key)'; register it with POST /v1/apps")
-            case .badSignature: throw APIError(.unauthorized, "bad_signature", "X-Douyin-Signature does not match sha1(client_secret + body)")
+            // One answer for both, so a caller cannot probe which client_keys exist; the log says which it was.
+            case .unknownApp(let key):
+                context.logger.notice("webhook refused: no platform app has this client_key", metadata: ["client_key": "\(key.prefix(200))"])
+                throw refused
+            case .badSignature:
+                context.logger.notice("webhook refused: X-Douyin-Signature does not match sha1(client_secret + body)")
+                throw refused
             case .overloaded:
                 // Refused, not queued: the platform retries a push that was not acknowledged.
                 throw APIError(.serviceUnavailable, "overloaded", "too many deliveries are waiting to be stored; retry in a second", retryAfter: 1)
@@ -150,4 +161,7 @@ extension HTTPField.Name {
     static let douyinSignature = HTTPField.Name("X-Douyin-Signature")!
     static let msgId = HTTPField.Name("Msg-Id")!
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
 }

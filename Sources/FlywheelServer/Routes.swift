@@ -20,7 +20,13 @@ struct APIRoutes {
         group.post("enterprises", use: createEnterprise)
         group.get("users", use: listUsers)
         group.post("users", use: createUser)
+        group.patch("users/:userId", use: changeUser)
+        group.delete("users/:userId", use: removeUser)
+        group.post("users/:userId/disable", use: disableUser)
+        group.post("users/:userId/enable", use: enableUser)
         group.post("users/:userId/keys", use: createKey)
+        group.get("keys", use: listKeys)
+        group.delete("keys/:keyId", use: revokeKey)
         group.get("apps", use: listApps)
         group.post("apps", use: createApp)
         group.get("accounts", use: listAccounts)
@@ -88,27 +94,69 @@ struct APIRoutes {
     @Sendable func createUser(_ request: Request, context: FlywheelRequestContext) async throws -> Created<UserView> {
         let caller = try context.authorize(.createUser)
         let body = try await request.decodeJSON(NewUser.self, context: context)
-        let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
-        if body.role == .owner, caller.role != .owner { throw APIError(.forbidden, "forbidden", "only an owner can create another owner") }
-        let user = try await flywheel.tenancy.createUser(name: try Validate.name(body.name, field: "name"), role: body.role,
-                                                         tenantId: tenantId, actor: "user:\(caller.userId)")
+        let user = try await Members(flywheel).create(name: body.name, role: body.role, tenant: body.tenantId, in: context.tenantIds, by: caller)
         return Created(body: UserView(user))
     }
 
-    struct KeyCreated: Encodable, Sendable { var id: String; var userId: String; var token: String }
+    struct UserChange: Decodable { var role: Role }
+
+    /// Today a user's role is what changes; nobody gives a role above their own.
+    @Sendable func changeUser(_ request: Request, context: FlywheelRequestContext) async throws -> UserView {
+        let caller = try context.authorize(.changeUser)
+        let userId = try context.parameters.require("userId")
+        let body = try await request.decodeJSON(UserChange.self, context: context)
+        return UserView(try await Members(flywheel).changeRole(of: userId, to: body.role, in: context.tenantIds, by: caller))
+    }
+
+    @Sendable func disableUser(_ request: Request, context: FlywheelRequestContext) async throws -> UserView {
+        let caller = try context.caller()
+        return UserView(try await Members(flywheel).disable(try context.parameters.require("userId"), in: context.tenantIds, by: caller))
+    }
+
+    @Sendable func enableUser(_ request: Request, context: FlywheelRequestContext) async throws -> UserView {
+        let caller = try context.caller()
+        return UserView(try await Members(flywheel).enable(try context.parameters.require("userId"), in: context.tenantIds, by: caller))
+    }
+
+    /// The user goes with its keys and sessions.
+    @Sendable func removeUser(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.caller()
+        try await Members(flywheel).remove(try context.parameters.require("userId"), in: context.tenantIds, by: caller)
+        return .noContent
+    }
+
+    /// An optional expiry: a date-time, or a number of days from now; neither for a key that does not expire.
+    struct NewKey: Decodable { var expiresAt: String?; var expiresInDays: Int? }
+    struct KeyCreated: Encodable, Sendable { var id: String; var userId: String; var token: String; var expiresAt: String? }
 
     @Sendable func createKey(_ request: Request, context: FlywheelRequestContext) async throws -> Created<KeyCreated> {
         let caller = try context.caller()
         let userId = try context.parameters.require("userId")
-        var found: User?
-        for tenantId in context.tenantIds where found == nil {
-            found = try await store.users(tenantId: tenantId).first { $0.id == userId }
+        // The body is optional: no body is a key that does not expire.
+        let body = try await request.decodeJSONIfPresent(NewKey.self, context: context) ?? NewKey()
+        var expiresAt: Int64?
+        if let text = body.expiresAt {
+            guard let ms = Time.parse(text) else { throw APIError.invalid("expiresAt", "must be a date-time such as 2026-12-31T23:59:59Z") }
+            expiresAt = ms
         }
-        guard let user = found else { throw APIError.notFound("user \(userId)") }
-        // Whoever holds a key acts as its user: only an owner mints one for someone else.
-        try context.authorize(user.id == caller.userId ? .createOwnKey : .createKeyForAnotherUser)
-        let key = try await flywheel.tenancy.createKey(for: user, actor: "user:\(caller.userId)")
-        return Created(body: KeyCreated(id: key.record.id, userId: user.id, token: key.token))
+        let key = try await Members(flywheel).issueKey(for: userId, expiresAt: expiresAt, expiresInDays: body.expiresInDays,
+                                                       in: context.tenantIds, by: caller)
+        return Created(body: KeyCreated(id: key.record.id, userId: key.record.userId, token: key.token, expiresAt: key.record.expiresAt.map(Time.iso)))
+    }
+
+    /// The caller's own keys; owners and admins see every key of the tenant (`?userId=` for one user's).
+    @Sendable func listKeys(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<KeyView> {
+        let caller = try context.caller()
+        let keys = try await Members(flywheel).keys(tenant: request.query("tenantId"), userId: request.query("userId"), in: context.tenantIds, by: caller)
+        let now = env.now()
+        return PageView(items: keys.map { KeyView($0, now: now) }, nextCursor: nil)
+    }
+
+    /// Refused from the next request on, by every server process.
+    @Sendable func revokeKey(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.caller()
+        try await Members(flywheel).revokeKey(try context.parameters.require("keyId"), in: context.tenantIds, by: caller)
+        return .noContent
     }
 
     @Sendable func listApps(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<AppView> {

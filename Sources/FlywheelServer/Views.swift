@@ -9,6 +9,14 @@ enum Time {
         let date = Date(timeIntervalSince1970: TimeInterval(ms) / 1000)
         return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
+
+    /// An ISO 8601 date-time with its offset (`2026-12-31T23:59:59Z`, fractional seconds allowed), in ms.
+    static func parse(_ text: String) -> Int64? {
+        for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
+            if let date = try? style.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        }
+        return nil
+    }
 }
 
 struct AccountView: ResponseEncodable {
@@ -43,10 +51,31 @@ struct UserView: ResponseEncodable {
     var tenantId: String
     var name: String
     var role: Role
+    /// `active`, or `disabled` (its keys and sessions refused).
+    var state: String
     var createdAt: String
+    var disabledAt: String?
 
     init(_ u: User) {
-        id = u.id; tenantId = u.tenantId; name = u.name; role = u.role; createdAt = Time.iso(u.createdAt)
+        id = u.id; tenantId = u.tenantId; name = u.name; role = u.role; state = u.isDisabled ? "disabled" : "active"
+        createdAt = Time.iso(u.createdAt); disabledAt = u.disabledAt.map(Time.iso)
+    }
+}
+
+/// An API key without its secret (shown once, when issued).
+struct KeyView: ResponseEncodable {
+    var id: String
+    var tenantId: String
+    var userId: String
+    /// `active`, `expired` or `revoked`.
+    var state: String
+    var createdAt: String
+    var expiresAt: String?
+    var revokedAt: String?
+
+    init(_ k: APIKeyRecord, now: Int64) {
+        id = k.id; tenantId = k.tenantId; userId = k.userId; state = k.state(at: now).rawValue; createdAt = Time.iso(k.createdAt)
+        expiresAt = k.expiresAt.map(Time.iso); revokedAt = k.revokedAt.map(Time.iso)
     }
 }
 

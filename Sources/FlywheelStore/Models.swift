@@ -30,14 +30,20 @@ public struct User: Sendable, Equatable, Codable {
     public var name: String
     public var role: Role
     public var createdAt: Int64
+    /// When the user was disabled (ms); nil while active. A disabled user's keys and sessions are
+    /// refused until the user is enabled again.
+    public var disabledAt: Int64?
 
-    public init(tenantId: String, id: String, name: String, role: Role, createdAt: Int64) {
+    public init(tenantId: String, id: String, name: String, role: Role, createdAt: Int64, disabledAt: Int64? = nil) {
         self.tenantId = tenantId
         self.id = id
         self.name = name
         self.role = role
         self.createdAt = createdAt
+        self.disabledAt = disabledAt
     }
+
+    public var isDisabled: Bool { disabledAt != nil }
 }
 
 /// A signed-in console session as stored: only the SHA-256 of its token is kept.
@@ -67,13 +73,36 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var userId: String
     public var secretHash: String
     public var createdAt: Int64
+    /// When the key stops working (ms); nil for a key that does not expire.
+    public var expiresAt: Int64?
+    /// When the key was revoked (ms); nil while it was not.
+    public var revokedAt: Int64?
 
-    public init(tenantId: String, id: String, userId: String, secretHash: String, createdAt: Int64) {
+    public init(tenantId: String, id: String, userId: String, secretHash: String, createdAt: Int64,
+                expiresAt: Int64? = nil, revokedAt: Int64? = nil) {
         self.tenantId = tenantId
         self.id = id
         self.userId = userId
         self.secretHash = secretHash
         self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+
+    /// Whether the key may act at `now`: not revoked and not expired.
+    public func isUsable(at now: Int64) -> Bool {
+        revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
+    }
+
+    public enum State: String, Sendable, CaseIterable {
+        case active, expired, revoked
+    }
+
+    /// What the key is at `now`, as the API and the console name it.
+    public func state(at now: Int64) -> State {
+        if revokedAt != nil { return .revoked }
+        if let expiresAt, now >= expiresAt { return .expired }
+        return .active
     }
 }
 

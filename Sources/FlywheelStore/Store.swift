@@ -2,7 +2,8 @@ import FlywheelDomain
 
 /// Errors a store reports for the caller to turn into answers.
 public enum StoreError: Error, Equatable, Sendable {
-    /// A unique value is taken (`field` names it).
+    /// A unique value is taken: `field` names it as the API does, and the message is Flywheel's
+    /// own words, never the database's (`uniqueValueTaken`).
     case conflict(field: String, String)
     /// Something the operation depends on does not exist.
     case notFound(String)
@@ -10,6 +11,29 @@ public enum StoreError: Error, Equatable, Sendable {
     case corrupt(String)
     /// A projection made a kind of write this store has no writer for.
     case noWriter(String)
+    /// The change would break a rule the store keeps; nothing was written.
+    case refused(Refusal)
+
+    public enum Refusal: Sendable, Equatable {
+        /// It would leave the tenant without an active owner.
+        case lastOwner
+        /// The user's role or state changed since the caller read it (another change came first).
+        case changedMeanwhile
+    }
+
+    /// Unique values callers choose, by the table and column the database names in its message
+    /// (SQLite) or constraint and detail (PostgreSQL), with the API's name for each.
+    static let takenFields: [(table: String, column: String, field: String)] = [
+        ("users", "name", "name"), ("accounts", "open_id", "openId"), ("platform_apps", "client_key", "clientKey"),
+        ("tags", "name", "name"),
+    ]
+
+    /// A unique value taken, from what the database said: the field by the API's name and a
+    /// message of Flywheel's own, so no answer ever carries the database's text.
+    public static func uniqueValueTaken(_ databaseText: String) -> StoreError {
+        let field = takenFields.first { databaseText.contains($0.table) && databaseText.contains($0.column) }?.field ?? "value"
+        return .conflict(field: field, "\(field) is already taken")
+    }
 }
 
 /// What the projector reads for one batch of one account.
@@ -143,18 +167,37 @@ public protocol TenancyStore: Sendable {
     func enterprises(managedBy providerId: String) async throws -> [Tenant]
     func createUser(_ user: User, audit: AuditEntry) async throws
     func users(tenantId: String) async throws -> [User]
+    /// A user of one of `tenantIds`, disabled or not.
+    func user(id: String, tenantIds: [String]) async throws -> User?
+    /// Gives `user` a new role. Refused (`StoreError.refused`) when `user` no longer has the role
+    /// it was read with, or when it would demote the tenant's last active owner.
+    func setRole(_ role: Role, of user: User, audit: AuditEntry) async throws
+    /// Disables `user` at `at` and ends its sessions; with `at` nil, enables it again. Disabling is
+    /// refused for the tenant's last active owner, and for a user changed since it was read.
+    func setDisabled(at: Int64?, of user: User, audit: AuditEntry) async throws
+    /// Removes `user` with its keys and sessions (the audit log keeps what it did). Refused for the
+    /// tenant's last active owner, and for a user changed since it was read.
+    func removeUser(_ user: User, audit: AuditEntry) async throws
     func createAPIKey(_ key: APIKeyRecord, audit: AuditEntry) async throws
+    /// The tenant's keys, or one user's, oldest first: revoked and expired ones too.
+    func apiKeys(tenantId: String, userId: String?) async throws -> [APIKeyRecord]
+    /// A key of one of `tenantIds`, whatever its state, for managing it.
+    func apiKey(id: String, tenantIds: [String]) async throws -> APIKeyRecord?
+    /// Marks the key revoked at `at`; a key revoked already keeps its first revocation.
+    func revokeAPIKey(id: String, tenantId: String, at: Int64, audit: AuditEntry) async throws
     /// Sets a user's console password (its slow hash).
     func setPassword(hash: String, of user: User, audit: AuditEntry) async throws
-    /// Who may be signing in as `name`, with their password hashes: the users of that name in the
-    /// tenant `tenant` names (its id or its exact name), or in any tenant when it is nil. At most
-    /// two, in tenant order: enough to tell one user from several.
+    /// Who may be signing in as `name`, with their password hashes: the active users of that name
+    /// in the tenant `tenant` names (its id or its exact name), or in any tenant when it is nil. At
+    /// most two, in tenant order: enough to tell one user from several.
     func signInCandidates(name: String, tenant: String?) async throws -> [(user: User, passwordHash: String?)]
     func createSession(_ session: SessionRecord, audit: AuditEntry) async throws
-    /// The session and its user's role, unless it expired by `now`.
+    /// The session and its user's role, unless it expired by `now` or its user is disabled.
     func session(tokenHash: String, now: Int64) async throws -> (session: SessionRecord, role: Role)?
     func deleteSession(tokenHash: String) async throws
-    /// The key and the role of its user; keys are looked up by id across tenants to authenticate.
+    /// The key and the role of its user, unless that user is disabled; keys are looked up by id
+    /// across tenants to authenticate. Read on every request, never cached, so a revocation or a
+    /// disabled user is refused at once by every server process.
     func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)?
     func createApp(_ app: PlatformApp, audit: AuditEntry) async throws
     func apps(tenantId: String) async throws -> [PlatformApp]

@@ -43,6 +43,75 @@ extension TenancyStore where Self: SQLStore {
         try await runner.transaction([.execute(TenancyRows.insert(key)), .execute(TenancyRows.record(audit))])
     }
 
+    public func user(id: String, tenantIds: [String]) async throws -> User? {
+        guard !tenantIds.isEmpty else { return nil }
+        return try await runner.query(SQLStatement("""
+            SELECT \(TenancyRows.userColumns) FROM users WHERE tenant_id IN (\(SQLStatement.placeholders(tenantIds.count))) AND user_id = ?
+            """, tenantIds.map(Cell.text) + [.text(id)])).first.map(TenancyRows.user)
+    }
+
+    public func setRole(_ role: Role, of user: User, audit: AuditEntry) async throws {
+        var steps = TenancyRows.unchanged(user)
+        // Demoting an owner is checked against the other owners; promoting needs no check.
+        if role != .owner { steps += TenancyRows.keepsAnActiveOwner(besides: user) }
+        steps.append(.execute(SQLStatement("UPDATE users SET role = ? WHERE tenant_id = ? AND user_id = ?",
+                                           [.text(role.rawValue), .text(user.tenantId), .text(user.id)])))
+        steps.append(.execute(TenancyRows.record(audit)))
+        try await runner.transaction(steps)
+    }
+
+    public func setDisabled(at: Int64?, of user: User, audit: AuditEntry) async throws {
+        let who: [Cell] = [.text(user.tenantId), .text(user.id)]
+        var steps = TenancyRows.unchanged(user)
+        if let at {
+            steps += TenancyRows.keepsAnActiveOwner(besides: user)
+            steps.append(.execute(SQLStatement("UPDATE users SET disabled_at = ? WHERE tenant_id = ? AND user_id = ?", [.int(at)] + who)))
+            // Its sessions end now; its keys stay, refused while it is disabled.
+            steps.append(.execute(SQLStatement("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", who)))
+        } else {
+            steps.append(.execute(SQLStatement("UPDATE users SET disabled_at = NULL WHERE tenant_id = ? AND user_id = ?", who)))
+        }
+        steps.append(.execute(TenancyRows.record(audit)))
+        try await runner.transaction(steps)
+    }
+
+    public func removeUser(_ user: User, audit: AuditEntry) async throws {
+        let who: [Cell] = [.text(user.tenantId), .text(user.id)]
+        var steps = TenancyRows.unchanged(user) + TenancyRows.keepsAnActiveOwner(besides: user)
+        steps.append(.execute(SQLStatement("DELETE FROM api_keys WHERE tenant_id = ? AND user_id = ?", who)))
+        steps.append(.execute(SQLStatement("DELETE FROM sessions WHERE tenant_id = ? AND user_id = ?", who)))
+        steps.append(.execute(SQLStatement("DELETE FROM users WHERE tenant_id = ? AND user_id = ?", who)))
+        steps.append(.execute(TenancyRows.record(audit)))
+        try await runner.transaction(steps)
+    }
+
+    public func apiKeys(tenantId: String, userId: String?) async throws -> [APIKeyRecord] {
+        let statement = if let userId {
+            SQLStatement("SELECT \(TenancyRows.keyColumns) FROM api_keys WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, key_id",
+                         [.text(tenantId), .text(userId)])
+        } else {
+            SQLStatement("SELECT \(TenancyRows.keyColumns) FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_id", [.text(tenantId)])
+        }
+        return try await runner.query(statement).map(TenancyRows.key)
+    }
+
+    public func apiKey(id: String, tenantIds: [String]) async throws -> APIKeyRecord? {
+        guard !tenantIds.isEmpty else { return nil }
+        return try await runner.query(SQLStatement("""
+            SELECT \(TenancyRows.keyColumns) FROM api_keys WHERE tenant_id IN (\(SQLStatement.placeholders(tenantIds.count))) AND key_id = ?
+            """, tenantIds.map(Cell.text) + [.text(id)])).first.map(TenancyRows.key)
+    }
+
+    public func revokeAPIKey(id: String, tenantId: String, at: Int64, audit: AuditEntry) async throws {
+        try await runner.transaction([
+            .require(SQLStatement("SELECT 1 FROM api_keys WHERE tenant_id = ? AND key_id = ?", [.text(tenantId), .text(id)]),
+                     orElse: .notFound("key \(id)")),
+            .execute(SQLStatement("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND key_id = ?",
+                                  [.int(at), .text(tenantId), .text(id)])),
+            .execute(TenancyRows.record(audit)),
+        ])
+    }
+
     public func setPassword(hash: String, of user: User, audit: AuditEntry) async throws {
         try await runner.transaction([
             .execute(SQLStatement("UPDATE users SET password_hash = ? WHERE tenant_id = ? AND user_id = ?", [.text(hash), .text(user.tenantId), .text(user.id)])),
@@ -56,10 +125,11 @@ extension TenancyStore where Self: SQLStore {
         let statement = if let tenant {
             SQLStatement("""
                 SELECT \(columns), u.password_hash FROM users u JOIN tenants t ON t.tenant_id = u.tenant_id
-                WHERE u.name = ? AND (u.tenant_id = ? OR t.name = ?) ORDER BY u.tenant_id LIMIT 2
+                WHERE u.name = ? AND u.disabled_at IS NULL AND (u.tenant_id = ? OR t.name = ?) ORDER BY u.tenant_id LIMIT 2
                 """, [.text(name), .text(tenant), .text(tenant)])
         } else {
-            SQLStatement("SELECT \(columns), u.password_hash FROM users u WHERE u.name = ? ORDER BY u.tenant_id LIMIT 2", [.text(name)])
+            SQLStatement("SELECT \(columns), u.password_hash FROM users u WHERE u.name = ? AND u.disabled_at IS NULL ORDER BY u.tenant_id LIMIT 2",
+                         [.text(name)])
         }
         return try await runner.query(statement).map { (try TenancyRows.user($0), $0.optionalText("password_hash")) }
     }
@@ -78,7 +148,7 @@ extension TenancyStore where Self: SQLStore {
         guard let row = try await runner.query(SQLStatement("""
             SELECT s.session_hash, s.tenant_id, s.user_id, s.csrf, s.created_at, s.expires_at, u.role
             FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.user_id = s.user_id
-            WHERE s.session_hash = ? AND s.expires_at > ?
+            WHERE s.session_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL
             """, [.text(tokenHash), .int(now)])).first, let role = Role(rawValue: try row.text("role")) else { return nil }
         return (SessionRecord(tokenHash: try row.text("session_hash"), tenantId: try row.text("tenant_id"), userId: try row.text("user_id"),
                               csrf: try row.text("csrf"), createdAt: try row.int("created_at"), expiresAt: try row.int("expires_at")), role)
@@ -90,11 +160,11 @@ extension TenancyStore where Self: SQLStore {
 
     public func apiKey(id: String) async throws -> (key: APIKeyRecord, role: Role)? {
         guard let row = try await runner.query(SQLStatement("""
-            SELECT k.tenant_id, k.key_id, k.user_id, k.secret_hash, k.created_at, u.role
-            FROM api_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.user_id = k.user_id WHERE k.key_id = ?
+            SELECT k.tenant_id, k.key_id, k.user_id, k.secret_hash, k.created_at, k.expires_at, k.revoked_at, u.role
+            FROM api_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.user_id = k.user_id
+            WHERE k.key_id = ? AND u.disabled_at IS NULL
             """, [.text(id)])).first, let role = Role(rawValue: try row.text("role")) else { return nil }
-        return (APIKeyRecord(tenantId: try row.text("tenant_id"), id: try row.text("key_id"), userId: try row.text("user_id"),
-                             secretHash: try row.text("secret_hash"), createdAt: try row.int("created_at")), role)
+        return (try TenancyRows.key(row), role)
     }
 
     public func createApp(_ app: PlatformApp, audit: AuditEntry) async throws {
@@ -184,7 +254,8 @@ extension TenancyStore where Self: SQLStore {
 /// The tenancy tables' rows: one way to write and read them, for both databases.
 public enum TenancyRows {
     public static let tenantColumns = "tenant_id, name, kind, provider_id, created_at"
-    public static let userColumns = "tenant_id, user_id, name, role, created_at"
+    public static let userColumns = "tenant_id, user_id, name, role, created_at, disabled_at"
+    public static let keyColumns = "tenant_id, key_id, user_id, secret_hash, created_at, expires_at, revoked_at"
     public static let appColumns = "tenant_id, app_id, name, client_key, client_secret, created_at"
     public static let accountColumns = "tenant_id, account_id, name, app_id, open_id, time_zone, created_at"
 
@@ -200,8 +271,37 @@ public enum TenancyRows {
     }
 
     static func insert(_ key: APIKeyRecord) -> SQLStatement {
-        SQLStatement("INSERT INTO api_keys (tenant_id, key_id, user_id, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                     [.text(key.tenantId), .text(key.id), .text(key.userId), .text(key.secretHash), .int(key.createdAt)])
+        SQLStatement("INSERT INTO api_keys (tenant_id, key_id, user_id, secret_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     [.text(key.tenantId), .text(key.id), .text(key.userId), .text(key.secretHash), .int(key.createdAt), .nullable(key.expiresAt)])
+    }
+
+    /// The first steps of a change to `user`: on PostgreSQL, a lock on the tenant's users, so two
+    /// changes cannot each leave the other as the last owner; then the user must still exist with
+    /// the role and state it was judged by.
+    static func unchanged(_ user: User) -> [SQLStep] {
+        let disabled = user.isDisabled ? "disabled_at IS NOT NULL" : "disabled_at IS NULL"
+        return [
+            .postgresOnly(SQLStatement("SELECT pg_advisory_xact_lock(hashtext(?))", [.text("users:" + user.tenantId)])),
+            .require(SQLStatement("SELECT 1 FROM users WHERE tenant_id = ? AND user_id = ?", [.text(user.tenantId), .text(user.id)]),
+                     orElse: .notFound("user \(user.id)")),
+            .require(SQLStatement("SELECT 1 FROM users WHERE tenant_id = ? AND user_id = ? AND role = ? AND \(disabled)",
+                                  [.text(user.tenantId), .text(user.id), .text(user.role.rawValue)]),
+                     orElse: .refused(.changedMeanwhile)),
+        ]
+    }
+
+    /// Fails the change when `user` is an active owner and no other active owner is left.
+    static func keepsAnActiveOwner(besides user: User) -> [SQLStep] {
+        [.require(SQLStatement("""
+            SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND user_id = ? AND role = 'owner' AND disabled_at IS NULL)
+            OR EXISTS (SELECT 1 FROM users WHERE tenant_id = ? AND role = 'owner' AND disabled_at IS NULL AND user_id <> ?)
+            """, [.text(user.tenantId), .text(user.id), .text(user.tenantId), .text(user.id)]), orElse: .refused(.lastOwner))]
+    }
+
+    public static func key(_ row: SQLRow) throws -> APIKeyRecord {
+        APIKeyRecord(tenantId: try row.text("tenant_id"), id: try row.text("key_id"), userId: try row.text("user_id"),
+                     secretHash: try row.text("secret_hash"), createdAt: try row.int("created_at"),
+                     expiresAt: row.optionalInt("expires_at"), revokedAt: row.optionalInt("revoked_at"))
     }
 
     public static func tenant(_ row: SQLRow) throws -> Tenant {
@@ -211,7 +311,8 @@ public enum TenancyRows {
 
     public static func user(_ row: SQLRow) throws -> User {
         User(tenantId: try row.text("tenant_id"), id: try row.text("user_id"), name: try row.text("name"),
-             role: Role(rawValue: try row.text("role")) ?? .analyst, createdAt: try row.int("created_at"))
+             role: Role(rawValue: try row.text("role")) ?? .analyst, createdAt: try row.int("created_at"),
+             disabledAt: row.optionalInt("disabled_at"))
     }
 
     public static func app(_ row: SQLRow) throws -> PlatformApp {

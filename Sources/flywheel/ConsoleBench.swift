@@ -37,7 +37,13 @@ struct ConsoleBench: AsyncParsableCommand {
             return (response, String(buffer: try await response.body.collect(upTo: 16 << 20)))
         }
         for _ in 0..<50 where (try? await fetch("/health")) == nil { try await Task.sleep(for: .milliseconds(100)) }
-        let (signedIn, _) = try await fetch("/console/login", method: .POST, form: "name=\(Demo.user)&password=\(Demo.password)")
+        // As a browser signs in: the form's CSRF token, in its cookie and in the form.
+        let (loginPage, loginForm) = try await fetch("/console/login")
+        guard let signInCookie = loginPage.headers["Set-Cookie"].first(where: { $0.hasPrefix("fw_signin=") })?.split(separator: ";").first.map(String.init),
+              let csrf = loginForm.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix(while: { $0 != "\"" }) else {
+            throw ValidationError("the sign-in page has no CSRF token")
+        }
+        let (signedIn, _) = try await fetch("/console/login", method: .POST, cookie: signInCookie, form: "csrf=\(csrf)&name=\(Demo.user)&password=\(Demo.password)")
         guard let cookie = signedIn.headers["Set-Cookie"].first?.split(separator: ";").first.map(String.init) else {
             throw ValidationError("could not sign in as \(Demo.user)")
         }

@@ -83,7 +83,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Address to listen on.") var host: String = ProcessInfo.processInfo.environment["FLYWHEEL_HOST"] ?? "127.0.0.1"
     @Option(help: "Port to listen on.") var port: Int = Int(ProcessInfo.processInfo.environment["FLYWHEEL_PORT"] ?? "") ?? 8080
-    @Flag(help: "Behind your own reverse proxy: take the client's address for sign-in limits from the last X-Forwarded-For entry. Also $FLYWHEEL_TRUST_PROXY=1.")
+    @Flag(help: "Behind your own reverse proxy: take the client's address for sign-in limits from the last X-Forwarded-For entry, and mark cookies Secure when X-Forwarded-Proto is https. Also $FLYWHEEL_TRUST_PROXY=1.")
     var trustProxy = false
     @Option(help: ArgumentHelp("Close a connection idle (or stalled mid-body) this long.", valueName: "seconds")) var idleTimeout = 30
     @Option(help: ArgumentHelp("A request body must arrive within this, plus 1 s per 16 KiB of it.", valueName: "seconds")) var readTimeout = 10

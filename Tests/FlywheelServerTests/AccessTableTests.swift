@@ -36,9 +36,11 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 41)
-        // Every operation of the table is reached by some call (createKey and tagFans stand for two each).
-        let named = Set(calls.map(\.operation)).union(["createOwnKey", "createKeyForAnotherUser", "tagFansInBulk"]).subtracting(["createKey"])
+        #expect(calls.count == 47)
+        // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
+        let named = Set(calls.map(\.operation))
+            .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
+            .subtracting(["createKey", "listKeys", "revokeKey"])
         #expect(Set(Operation.allCases.map(\.rawValue)) == named)
 
         // Deletions last, so each role's other calls find its segment and tag.
@@ -60,13 +62,21 @@ import Testing
             keys.append((.owner, owner))
             let ownerId = (try await client.get("/v1/users", key: owner)["items"] as! [[String: Any]]).first { $0["role"] as? String == "owner" }!["id"] as! String
 
+            // The users a role's calls change, disable, remove and revoke a key of: an analyst each, below
+            // admin, so that where the table allows, the role rules do too.
+            let membersCalls: Set<String> = ["changeUser", "disableUser", "enableUser", "removeUser"]
+
             for (role, key) in keys {
                 let name = role.rawValue
                 let segment = try await client.post("/v1/accounts/\(account)/segments", key: owner, ["name": "seg-\(name)", "predicate": "following"])["id"] as! String
                 try await client.post("/v1/tags", key: owner, ["name": "tag-\(name)"])
+                let victim = try await client.post("/v1/users", key: owner, ["name": "victim-\(name)", "role": "analyst"])["id"] as! String
+                let victimKey = try await client.post("/v1/users/\(victim)/keys", key: owner, [:])["id"] as! String
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
-                        .replacingOccurrences(of: "{openId}", with: "fan-1").replacingOccurrences(of: "{userId}", with: ownerId)
+                        .replacingOccurrences(of: "{openId}", with: "fan-1")
+                        .replacingOccurrences(of: "{userId}", with: membersCalls.contains(call.operation) ? victim : ownerId)
+                        .replacingOccurrences(of: "{keyId}", with: victimKey)
                         .replacingOccurrences(of: "{name}", with: "tag-\(name)").replacingOccurrences(of: "{seq}", with: "1")
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
@@ -84,6 +94,7 @@ import Testing
                     case "createLookalike": #"{"name":"like-\#(name)","size":1}"#
                     case "importEvents": #"{"kind":"like","openId":"fan-1","occurredAt":1772294400001,"channel":"search"}"#
                     case "connectAccount": ""  // a GET: the app and redirectUri go in the URI below
+                    case "changeUser": #"{"role":"agent"}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }
@@ -93,6 +104,8 @@ import Testing
                     }
                     let operation = switch call.operation {
                     case "createKey": role == .owner ? Operation.createOwnKey : .createKeyForAnotherUser
+                    case "listKeys": Operation.listOwnKeys
+                    case "revokeKey": Operation.revokeKeyOfAnotherUser
                     default: try #require(Operation(rawValue: call.operation))
                     }
                     let status = try await client.execute(uri: uri, method: HTTPRequest.Method(rawValue: call.method)!, headers: auth(key),

@@ -28,11 +28,9 @@ import Testing
             await f.flywheel.projector.drain()
 
             try await client.execute(uri: "/console", method: .get) { #expect($0.status == .seeOther && $0.headers[.location] == "/console/login") }
-            let wrong = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                 body: form(["name": "owner", "password": "wrong horse"])) { $0 }
+            let wrong = try await signInThroughForm(client, ["name": "owner", "password": "wrong horse"])
             #expect(wrong.status == .unauthorized && String(buffer: wrong.body).contains("用户名或密码错误"))
-            let signedIn = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                    body: form(["name": "owner", "password": "correct horse"])) { $0 }
+            let signedIn = try await signInThroughForm(client, ["name": "owner", "password": "correct horse"])
             #expect(signedIn.status == .seeOther)
             let cookie = try #require(signedIn.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             #expect(signedIn.headers[.setCookie]?.contains("HttpOnly") == true)
@@ -114,8 +112,7 @@ import Testing
                                                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"], body: form(["csrf": csrfValue])) { String(buffer: $0.body) }
             let issued = try #require(keyPage.components(separatedBy: "<code>").dropFirst().first?.prefix { $0 != "<" })
             _ = try await client.get("/v1/tenant", key: String(issued))
-            let agentIn = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                   body: form(["name": "xiaomei", "password": "agent password"])) { $0 }
+            let agentIn = try await signInThroughForm(client, ["name": "xiaomei", "password": "agent password"])
             let agentCookie = try #require(agentIn.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             let agentSettings = try await client.execute(uri: "/console/settings?account=\(account)", method: .get, headers: [.cookie: agentCookie]) { String(buffer: $0.body) }
             #expect(agentSettings.contains("<code>following") && !agentSettings.contains("name=\"trueLove\"") && !agentSettings.contains("settings/users"))
@@ -150,8 +147,7 @@ import Testing
             let accountValue = try #require(await f.flywheel.env.store.account(id: account, tenantIds: [f.tenantId]))
             let seq = try #require(try await f.flywheel.env.store.quarantinedEvents(of: accountValue, limit: 10).first?.seq)
 
-            let signedIn = try await client.execute(uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                    body: form(["name": "owner", "password": "correct horse"])) { $0 }
+            let signedIn = try await signInThroughForm(client, ["name": "owner", "password": "correct horse"])
             let cookie = try #require(signedIn.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             func get(_ uri: String, expect status: HTTPResponse.Status = .ok) async throws -> String {
                 try await client.execute(uri: uri, method: .get, headers: [.cookie: cookie]) { response in
@@ -206,8 +202,7 @@ import Testing
         try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
         try await f.test { client in
             func signIn(_ password: String, lang: String = "en") async throws -> TestResponse {
-                try await client.execute(uri: "/console/login?lang=\(lang)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                         body: form(["name": "owner", "password": password])) { $0 }
+                try await signInThroughForm(client, ["name": "owner", "password": password], query: "?lang=\(lang)")
             }
             for _ in 0..<4 {
                 let wrong = try await signIn("wrong horse")
@@ -233,8 +228,7 @@ import Testing
         try await f.flywheel.signIn.setPassword("beta password", of: beta.owner, actor: "test")
         try await f.test { client in
             func signIn(_ fields: [String: String]) async throws -> TestResponse {
-                try await client.execute(uri: "/console/login?lang=en", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                         body: form(fields)) { $0 }
+                try await signInThroughForm(client, fields, query: "?lang=en")
             }
             func tenant(of response: TestResponse) async throws -> String? {
                 guard let token = response.headers[.setCookie]?.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last else { return nil }
@@ -253,4 +247,19 @@ import Testing
             #expect(elsewhere.status == .unauthorized && String(buffer: elsewhere.body).contains("Wrong user or password"))
         }
     }
+}
+
+func consoleForm(_ fields: [String: String]) -> ByteBuffer {
+    ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+}
+
+/// Signs in as a browser does: opens the sign-in page for its CSRF token (in a cookie and in the
+/// form), then posts the form with both.
+func signInThroughForm(_ client: any TestClientProtocol, _ fields: [String: String], query: String = "") async throws -> TestResponse {
+    let page = try await client.execute(uri: "/console/login\(query)", method: .get) { $0 }
+    let cookie = try #require(page.headers[values: .setCookie].first { $0.hasPrefix("fw_signin=") }?.split(separator: ";").first.map(String.init))
+    let csrf = try #require(String(buffer: page.body).components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" })
+    return try await client.execute(uri: "/console/login\(query)", method: .post,
+                                    headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                                    body: consoleForm(fields.merging(["csrf": String(csrf)]) { given, _ in given })) { $0 }
 }

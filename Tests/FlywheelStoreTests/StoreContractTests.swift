@@ -95,6 +95,54 @@ import Testing
         #expect(log.items.count == 3, "refused writes leave no audit line")
     }
 
+    /// Keys revoked or of a disabled user are not found to authenticate; the last active owner
+    /// stays; a removed user goes with its keys; a user changed since it was read is not changed.
+    @Test(arguments: StoreKind.allCases)
+    func usersAndKeysKeepTheTenantWithAnOwner(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let tenancy = Tenancy(f.env)
+        let tenantId = f.account.tenantId
+        func audit(_ action: String) -> AuditEntry { f.env.audit(tenantId: tenantId, actor: "test", action: action, target: "t") }
+        let owner = try #require(try await f.store.users(tenantId: tenantId).first)
+        let agent = try await tenancy.createUser(name: "agent", role: .agent, tenantId: tenantId, actor: "test")
+        let key = try await tenancy.createKey(for: agent, expiresAt: 5_000_000_000_000, actor: "test")
+        #expect(try await f.store.apiKey(id: key.record.id)?.key == key.record)
+        #expect(try await f.store.apiKeys(tenantId: tenantId, userId: agent.id) == [key.record])
+        #expect(try await f.store.apiKey(id: key.record.id, tenantIds: ["ten_other"]) == nil)
+
+        try await f.store.setDisabled(at: 10, of: agent, audit: audit("user.disable"))
+        #expect(try await f.store.apiKey(id: key.record.id) == nil, "a disabled user's key does not authenticate")
+        #expect(try await f.store.user(id: agent.id, tenantIds: [tenantId])?.disabledAt == 10)
+        await #expect(throws: StoreError.refused(.changedMeanwhile)) {
+            try await f.store.setRole(.operator, of: agent, audit: audit("user.role"))
+        }
+        var disabledAgent = agent
+        disabledAgent.disabledAt = 10
+        try await f.store.setDisabled(at: nil, of: disabledAgent, audit: audit("user.enable"))
+        #expect(try await f.store.apiKey(id: key.record.id)?.role == .agent)
+
+        try await f.store.revokeAPIKey(id: key.record.id, tenantId: tenantId, at: 20, audit: audit("api_key.revoke"))
+        try await f.store.revokeAPIKey(id: key.record.id, tenantId: tenantId, at: 30, audit: audit("api_key.revoke"))
+        #expect(try await f.store.apiKey(id: key.record.id, tenantIds: [tenantId])?.revokedAt == 20, "the first revocation stands")
+
+        await #expect(throws: StoreError.refused(.lastOwner)) { try await f.store.removeUser(owner, audit: audit("user.remove")) }
+        await #expect(throws: StoreError.refused(.lastOwner)) { try await f.store.setDisabled(at: 40, of: owner, audit: audit("user.disable")) }
+        await #expect(throws: StoreError.refused(.lastOwner)) { try await f.store.setRole(.admin, of: owner, audit: audit("user.role")) }
+        try await f.store.setRole(.owner, of: agent, audit: audit("user.role"))
+        try await f.store.setRole(.admin, of: owner, audit: audit("user.role"))
+        var promoted = agent
+        promoted.role = .owner
+        await #expect(throws: StoreError.refused(.lastOwner)) { try await f.store.removeUser(promoted, audit: audit("user.remove")) }
+        var demoted = owner
+        demoted.role = .admin
+        try await f.store.removeUser(demoted, audit: audit("user.remove"))
+        #expect(try await f.store.user(id: owner.id, tenantIds: [tenantId]) == nil)
+        #expect(try await f.store.apiKeys(tenantId: tenantId, userId: owner.id).isEmpty, "its keys went with it")
+        await #expect(throws: StoreError.notFound("user \(owner.id)")) { try await f.store.removeUser(demoted, audit: audit("user.remove")) }
+        let actions = try await f.store.auditLog(tenantId: tenantId, cursor: nil, limit: 50).items.map(\.action)
+        #expect(actions.filter { $0 == "user.role" }.count == 2 && actions.contains("user.remove") && actions.contains("api_key.revoke"))
+    }
+
     @Test(arguments: StoreKind.allCases)
     func everyWriteIsAuditedAndTheLogPages(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)

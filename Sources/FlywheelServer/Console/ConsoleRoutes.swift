@@ -15,6 +15,9 @@ struct ConsoleRoutes {
     var trustProxy = false
     var store: any Store { flywheel.env.store }
     static let cookie = "fw_session"
+    /// The sign-in form's CSRF token: the form carries it and so does this short-lived cookie, and
+    /// a sign-in is taken only when the two match (a form posted from another site cannot know it).
+    static let signInCookie = "fw_signin"
 
     func add(to router: Router<FlywheelRequestContext>) {
         router.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/console"]) }
@@ -39,7 +42,12 @@ struct ConsoleRoutes {
         console.post("settings", use: saveTierRules)
         console.post("settings/points", use: savePoints)
         console.post("settings/users", use: addUser)
+        console.post("settings/users/:userId/role", use: changeUserRole)
+        console.post("settings/users/:userId/disable", use: disableUser)
+        console.post("settings/users/:userId/enable", use: enableUser)
+        console.post("settings/users/:userId/remove", use: removeUser)
         console.post("settings/keys", use: issueKey)
+        console.post("settings/keys/:keyId/revoke", use: revokeKey)
         console.post("settings/apps", use: addApp)
         console.post("settings/quarantine/:seq/retry", use: retryQuarantined)
         console.post("settings/quarantine/:seq/drop", use: dropQuarantined)
@@ -52,11 +60,23 @@ struct ConsoleRoutes {
     }
 
     /// Remembers a language chosen with `?lang=`.
-    static func remember(_ request: Request, _ response: Response) -> Response {
+    static func remember(_ request: Request, _ response: Response, trustProxy: Bool) -> Response {
         guard let chosen = request.query("lang").flatMap(Language.init(rawValue:)) else { return response }
         var response = response
-        response.setCookie(Cookie(name: "fw_lang", value: chosen.rawValue, maxAge: 365 * 86_400, path: "/", httpOnly: true, sameSite: .lax))
+        response.setCookie(Cookie(name: "fw_lang", value: chosen.rawValue, maxAge: 365 * 86_400, path: "/",
+                                  secure: isSecure(request, trustProxy: trustProxy), httpOnly: true, sameSite: .lax))
         return response
+    }
+
+    func remember(_ request: Request, _ response: Response) -> Response { Self.remember(request, response, trustProxy: trustProxy) }
+
+    /// Whether the browser reached the server over TLS: directly, or through a proxy of our own
+    /// that says so in `X-Forwarded-Proto` (its last entry, the one that proxy set). Cookies are
+    /// then `Secure`, so a browser never sends them over plain HTTP.
+    static func isSecure(_ request: Request, trustProxy: Bool) -> Bool {
+        if request.head.scheme?.lowercased() == "https" { return true }
+        guard trustProxy, let proto = request.headers[.xForwardedProto] else { return false }
+        return proto.split(separator: ",").last?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
     }
 
     static func pathComponent(_ text: String) -> String {
@@ -79,14 +99,22 @@ struct ConsoleRoutes {
         /// What was typed, given back with the problem (never the password).
         var name = ""
         var organisation = ""
+        /// The form's CSRF token, the same as in the `signInCookie` sent with the page.
+        var csrf = ""
     }
 
+    /// The sign-in page, each time with a fresh CSRF token in the form and in its cookie.
     func loginPage(_ request: Request, _ content: LoginContent, status: HTTPResponse.Status = .ok, retryAfter: Int? = nil) -> Response {
         let t = Self.language(request)
+        var content = content
+        content.csrf = flywheel.env.randomHex(32)
         let frame = Frame(title: t(.signIn), language: t, menu: false, csrf: nil, here: (request.uri.path, request.uri.query))
         var response = templates.render("login", content, frame: frame, language: t, status: status)
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-        return Self.remember(request, response)
+        // Lives as long as a sign-in form is worth filling in, and goes only to the sign-in route.
+        response.setCookie(Cookie(name: Self.signInCookie, value: content.csrf, maxAge: 3_600, path: "/console/login",
+                                  secure: Self.isSecure(request, trustProxy: trustProxy), httpOnly: true, sameSite: .strict))
+        return remember(request, response)
     }
 
     @Sendable func login(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -94,12 +122,20 @@ struct ConsoleRoutes {
         let t = Self.language(request)
         let name = form["name"] ?? "", organisation = form["organisation"] ?? ""
         func problem(_ text: String) -> LoginContent { LoginContent(problem: text, name: name, organisation: organisation) }
+        // Double submit, checked before any lookup or hash: a form posted from another site has
+        // neither our cookie's token nor a way to read it.
+        guard let submitted = form["csrf"], let expected = request.cookies[Self.signInCookie]?.value, Self.sameToken(submitted, expected) else {
+            return loginPage(request, problem(t(.signInFormExpired)), status: .forbidden)
+        }
+        let secure = Self.isSecure(request, trustProxy: trustProxy)
         switch try await flywheel.signIn.signIn(name: name, password: form["password"] ?? "", organisation: organisation,
                                                 client: clientAddress(request, context)) {
         case .signedIn(let token, _):
             var response = Response(status: .seeOther, headers: [.location: "/console"])
+            // The session first: it is the cookie that matters, the other only goes.
             response.setCookie(Cookie(name: Self.cookie, value: token, maxAge: Int(ConsoleSignIn.lifetime / 1_000), path: "/",
-                                      httpOnly: true, sameSite: .lax))
+                                      secure: secure, httpOnly: true, sameSite: .lax))
+            response.setCookie(Cookie(name: Self.signInCookie, value: "", maxAge: 0, path: "/console/login", secure: secure, httpOnly: true, sameSite: .strict))
             return response
         case .refused:
             return loginPage(request, problem(t(.wrongPassword)), status: .unauthorized)
@@ -111,6 +147,13 @@ struct ConsoleRoutes {
         case .busy:
             return loginPage(request, problem(t(.signInBusy)), status: .tooManyRequests, retryAfter: 1)
         }
+    }
+
+    /// Equal tokens, compared in constant time; an empty token never matches.
+    static func sameToken(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard !x.isEmpty, x.count == y.count else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// A time of day as the sign-in page says when to try again: `14:05 UTC`, rounded up to the
@@ -133,7 +176,8 @@ struct ConsoleRoutes {
     @Sendable func logout(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         if let token = request.cookies[Self.cookie]?.value { try await flywheel.signIn.signOut(token: token) }
         var response = Response(status: .seeOther, headers: [.location: "/console/login"])
-        response.setCookie(Cookie(name: Self.cookie, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .lax))
+        response.setCookie(Cookie(name: Self.cookie, value: "", maxAge: 0, path: "/", secure: Self.isSecure(request, trustProxy: trustProxy),
+                                  httpOnly: true, sameSite: .lax))
         return response
     }
 
@@ -194,7 +238,7 @@ struct ConsoleRoutes {
         let switcher = try await switcher(scope, t, path: path)
         let frame = Frame(title: title, language: t, menu: true, current: nav, scopeQuery: scope.query, csrf: context.session?.csrf,
                           switcher: switcher, here: (request.uri.path, request.uri.query))
-        return Self.remember(request, templates.render(template, content, frame: frame, language: t))
+        return remember(request, templates.render(template, content, frame: frame, language: t))
     }
 
     struct NoContent {}
@@ -669,35 +713,44 @@ extension ConsoleRoutes {
         let caller = try context.caller()
         try context.authorize(.createUser)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let t = Self.language(request)
         guard let role = Role(rawValue: context.form["role"] ?? "") else { return backToSettings(account, error: "role: unknown role") }
-        if role == .owner, caller.role != .owner { return backToSettings(account, error: "role: only an owner can create another owner") }
         let password = context.form["password"] ?? ""
         guard password.count >= 8 else { return backToSettings(account, error: "password: must be 8 characters or more") }
         let user: User
         do {
-            user = try await flywheel.tenancy.createUser(name: try Validate.name(context.form["name"] ?? "", field: "name"), role: role,
-                                                         tenantId: account.tenantId, actor: "user:\(caller.userId)")
-        } catch StoreError.conflict {
+            user = try await Members(flywheel).create(name: context.form["name"] ?? "", role: role, tenant: account.tenantId,
+                                                      in: context.tenantIds, by: caller)
+        } catch UseCaseError.forbidden {
+            return backToSettings(account, error: "role: \(t(.notThisUser))")
+        } catch UseCaseError.conflict {
             return backToSettings(account, error: "name: a user of that name exists")
         } catch let error as UseCaseError {
             return backToSettings(account, error: error.description)
         }
-        try await flywheel.signIn.setPassword(password, of: user, actor: "user:\(caller.userId)")
-        return backToSettings(account, notice: "\(user.name) (\(Self.language(request).role(role)))")
+        try await flywheel.signIn.setPassword(password, of: user, actor: caller.actor)
+        return backToSettings(account, notice: "\(user.name) (\(t.role(role)))")
     }
 
-    /// A new API key for the signed-in user, shown once on the page.
+    /// A new API key for the signed-in user, shown once on the page; it expires after the days
+    /// chosen, or never.
     @Sendable func issueKey(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.authorize(.createOwnKey)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
-        guard let user = try await store.users(tenantId: caller.tenantId).first(where: { $0.id == caller.userId }) else { throw APIError.forbidden }
-        let key = try await flywheel.tenancy.createKey(for: user, actor: "user:\(caller.userId)")
+        let days = (context.form["expiresInDays"] ?? "").trimmingCharacters(in: .whitespaces)
+        let key: Tenancy.IssuedKey
+        do {
+            guard days.isEmpty || Int(days) != nil else { throw UseCaseError.invalid(field: "expiresInDays", "must be a whole number of days") }
+            key = try await Members(flywheel).issueKey(for: caller.userId, expiresAt: nil, expiresInDays: Int(days), in: [caller.tenantId], by: caller)
+        } catch let error as UseCaseError {
+            return backToMembers(account, section: .keys, error: error.description)
+        }
         let t = Self.language(request)
         // Answered to a post: the language link opens the settings page, not this one.
         let frame = Frame(title: t(.settings), language: t, menu: true, current: .settings, scopeQuery: "?account=\(account.id)",
                           csrf: context.session?.csrf, here: ("/console/settings", "account=\(account.id)"))
-        return Self.remember(request, templates.render("key", KeyContent(token: key.token, settingsHref: "/console/settings?account=\(account.id)"),
-                                                       frame: frame, language: t))
+        return remember(request, templates.render("key", KeyContent(token: key.token, settingsHref: "/console/settings?account=\(account.id)"),
+                                                  frame: frame, language: t))
     }
 
     struct KeyContent {
@@ -738,6 +791,85 @@ extension ConsoleRoutes {
         return Response(status: .seeOther, headers: [.location: "/console/tags\(scope.query)"])
     }
 
+    // MARK: Users and keys
+
+    /// The settings page's two sections about people: its users, and the signed-in user's keys.
+    enum MembersSection: String { case users, keys }
+
+    /// Back to the settings page's users or keys, with what was done or why not.
+    func backToMembers(_ account: Account, section: MembersSection, notice: String? = nil, error: String? = nil) -> Response {
+        let query = (notice.map { "&\(section.rawValue)Notice=\(Self.queryValue($0))" } ?? "")
+            + (error.map { "&\(section.rawValue)Error=\(Self.queryValue($0))" } ?? "")
+        return Response(status: .seeOther, headers: [.location: "/console/settings?account=\(account.id)\(query)#\(section.rawValue)"])
+    }
+
+    /// Runs a change to users or keys (as the API's), and goes back to the settings page with its
+    /// notice, or with why it was refused in the reader's words.
+    func changeMembers(_ request: Request, _ context: FlywheelRequestContext, section: MembersSection,
+                       _ change: (Members, Principal, Language) async throws -> String) async throws -> Response {
+        let caller = try context.caller()
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let t = Self.language(request)
+        do {
+            return backToMembers(account, section: section, notice: try await change(Members(flywheel), caller, t))
+        } catch UseCaseError.conflict(let code, let message) {
+            let said: String = switch code {
+            case "last_owner": t(.lastOwnerStays)
+            case "changed_meanwhile": t(.changedMeanwhile)
+            default: message
+            }
+            return backToMembers(account, section: section, error: said)
+        } catch UseCaseError.forbidden {
+            return backToMembers(account, section: section, error: t(.notThisUser))
+        } catch let error as UseCaseError {
+            return backToMembers(account, section: section, error: error.description)
+        }
+    }
+
+    @Sendable func changeUserRole(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let userId = try context.parameters.require("userId")
+        return try await changeMembers(request, context, section: .users) { members, caller, t in
+            guard let role = Role(rawValue: context.form["role"] ?? "") else { throw UseCaseError.invalid(field: "role", "unknown role") }
+            let user = try await members.changeRole(of: userId, to: role, in: context.tenantIds, by: caller)
+            return "\(user.name): \(t.role(user.role))"
+        }
+    }
+
+    @Sendable func disableUser(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let userId = try context.parameters.require("userId")
+        return try await changeMembers(request, context, section: .users) { members, caller, t in
+            let user = try await members.disable(userId, in: context.tenantIds, by: caller)
+            return "\(user.name): \(t(.disabledState))"
+        }
+    }
+
+    @Sendable func enableUser(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let userId = try context.parameters.require("userId")
+        return try await changeMembers(request, context, section: .users) { members, caller, t in
+            let user = try await members.enable(userId, in: context.tenantIds, by: caller)
+            return "\(user.name): \(t(.activeState))"
+        }
+    }
+
+    /// The user goes with its keys and sessions.
+    @Sendable func removeUser(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let userId = try context.parameters.require("userId")
+        return try await changeMembers(request, context, section: .users) { members, caller, t in
+            let user = try await members.user(userId, in: context.tenantIds)
+            try await members.remove(userId, in: context.tenantIds, by: caller)
+            return "\(user.name): \(t(.removed))"
+        }
+    }
+
+    /// Revokes one of the signed-in user's keys: refused from its next request on.
+    @Sendable func revokeKey(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let keyId = try context.parameters.require("keyId")
+        return try await changeMembers(request, context, section: .keys) { members, caller, t in
+            try await members.revokeKey(keyId, in: context.tenantIds, by: caller)
+            return "\(keyId): \(t.keyState(.revoked))"
+        }
+    }
+
     struct SettingsContent {
         var notice: Notice?
         /// Set when the rules may be edited.
@@ -745,8 +877,9 @@ extension ConsoleRoutes {
         var tierRows: [TierRow]
         var tagRules: [Card]
         var usersNotice: Notice?
-        var users: [Card]
+        var users: [UserRow]
         var userForm: UserForm?
+        var keys: Keys
         var apps: [Card]
         var appForm: FormTarget?
         var pointsForm: FormTarget?
@@ -756,7 +889,15 @@ extension ConsoleRoutes {
         var health: Health?
 
         struct TierRow { var field: String; var label: String; var rule: String; var editable: Bool }
-        struct UserForm { var action: String; var keyAction: String; var csrf: String; var roles: [SelectOption] }
+        struct UserForm { var action: String; var csrf: String; var roles: [SelectOption] }
+        /// A user with the changes the caller may make to them: each form is there only when allowed.
+        struct UserRow { var name: String; var role: String; var state: String; var roleForm: RoleForm?; var stateForm: PostForm?; var removeForm: PostForm? }
+        struct RoleForm { var action: String; var csrf: String; var roles: [SelectOption] }
+        /// A form of one button.
+        struct PostForm { var action: String; var csrf: String; var label: String }
+        /// The signed-in user's own keys (newest first), and the form that issues another.
+        struct Keys { var keysNotice: Notice?; var rows: [KeyRow]; var issueAction: String; var csrf: String; var expiries: [SelectOption] }
+        struct KeyRow { var id: String; var createdAt: String; var expiresAt: String; var state: String; var revokeForm: PostForm? }
         struct PointRow { var code: String; var label: String; var flat: Int; var perAmount: String; var editable: Bool }
         struct LevelRow { var level: Int; var threshold: Int; var cap: Int }
         struct Health { var csrf: String; var healthNotice: Notice?; var events: Events? }
@@ -807,19 +948,38 @@ extension ConsoleRoutes {
                 ?? request.query("healthNotice").map { Notice(text: $0, isError: false) }
             health = SettingsContent.Health(csrf: csrf, healthNotice: notice, events: rows.isEmpty ? nil : SettingsContent.Events(rows: rows))
         }
-        let users = try await store.users(tenantId: account.tenantId).map { Card(label: $0.name, value: t.role($0.role)) }
+        let caller = try context.caller()
+        let users = try await store.users(tenantId: account.tenantId).map { user in
+            userRow(user, caller: caller, account: account, csrf: csrf, context, t)
+        }
+        let now = flywheel.env.now()
+        let keyRows = try await store.apiKeys(tenantId: caller.tenantId, userId: caller.userId).reversed().map { key in
+            SettingsContent.KeyRow(
+                id: key.id, createdAt: Self.minute(key.createdAt), expiresAt: key.expiresAt.map(Self.minute) ?? t(.never),
+                state: t.keyState(key.state(at: now)),
+                revokeForm: key.revokedAt == nil && context.allows(.revokeOwnKey)
+                    ? SettingsContent.PostForm(action: "/console/settings/keys/\(Self.pathComponent(key.id))/revoke?account=\(account.id)",
+                                               csrf: csrf, label: t(.revokeKey))
+                    : nil)
+        }
+        let keysNotice = request.query("keysError").map { Notice(text: $0, isError: true) } ?? request.query("keysNotice").map { Notice(text: $0, isError: false) }
+        let expiries = [SelectOption(value: "", label: t(.never), selected: true)]
+            + [30, 90, 365].map { SelectOption(value: "\($0)", label: t.days($0)) }
         let apps = try await store.apps(tenantId: account.tenantId).map { Card(label: $0.name, value: $0.clientKey) }
         let content = SettingsContent(
             notice: Self.errorNotice(request),
             tierForm: editable ? target("/console/settings") : nil,
             tierRows: tierRows,
             tagRules: rules.tagRules.map { Card(label: $0.tag, value: $0.when.description) },
-            usersNotice: request.query("notice").map { Notice(text: $0, isError: false) },
+            usersNotice: request.query("usersError").map { Notice(text: $0, isError: true) }
+                ?? (request.query("usersNotice") ?? request.query("notice")).map { Notice(text: $0, isError: false) },
             users: users,
-            userForm: manages ? SettingsContent.UserForm(action: "/console/settings/users?account=\(account.id)",
-                                                         keyAction: "/console/settings/keys?account=\(account.id)", csrf: csrf,
-                                                         roles: Role.allCases.map { SelectOption(value: $0.rawValue, label: t.role($0), selected: $0 == .operator) })
+            userForm: manages ? SettingsContent.UserForm(action: "/console/settings/users?account=\(account.id)", csrf: csrf,
+                                                         roles: Role.allCases.filter { Access.mayGrant(caller.role, $0) }
+                                                             .map { SelectOption(value: $0.rawValue, label: t.role($0), selected: $0 == .operator) })
                 : nil,
+            keys: SettingsContent.Keys(keysNotice: keysNotice, rows: Array(keyRows), issueAction: "/console/settings/keys?account=\(account.id)",
+                                       csrf: csrf, expiries: expiries),
             apps: apps,
             appForm: manages ? target("/console/settings/apps") : nil,
             pointsForm: editable ? target("/console/settings/points") : nil,
@@ -827,6 +987,26 @@ extension ConsoleRoutes {
             levels: levels,
             health: health)
         return try await page("settings", content, title: t(.settings), nav: .settings, request, context, scope: scope, path: "/console/settings")
+    }
+
+    /// A user's row on the settings page, with the forms the access table and the role rules allow
+    /// the caller: change the role (to roles up to the caller's own), disable or enable, remove.
+    func userRow(_ user: User, caller: Principal, account: Account, csrf: String, _ context: FlywheelRequestContext,
+                 _ t: Language) -> SettingsContent.UserRow {
+        let path = "/console/settings/users/\(Self.pathComponent(user.id))"
+        let manages = Access.mayManage(caller.role, user.role)
+        func form(_ operation: FlywheelApp.Operation, _ action: String, _ label: Phrase) -> SettingsContent.PostForm? {
+            manages && context.allows(operation) ? SettingsContent.PostForm(action: "\(path)/\(action)?account=\(account.id)", csrf: csrf, label: t(label)) : nil
+        }
+        let roleForm = manages && context.allows(.changeUser)
+            ? SettingsContent.RoleForm(action: "\(path)/role?account=\(account.id)", csrf: csrf,
+                                       roles: Role.allCases.filter { Access.mayGrant(caller.role, $0) }
+                                           .map { SelectOption(value: $0.rawValue, label: t.role($0), selected: $0 == user.role) })
+            : nil
+        return SettingsContent.UserRow(name: user.name, role: t.role(user.role), state: t(user.isDisabled ? .disabledState : .activeState),
+                                       roleForm: roleForm,
+                                       stateForm: user.isDisabled ? form(.enableUser, "enable", .enableUser) : form(.disableUser, "disable", .disableUser),
+                                       removeForm: form(.removeUser, "remove", .removeUser))
     }
 
     // MARK: Account health

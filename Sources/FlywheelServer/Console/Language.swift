@@ -43,6 +43,8 @@ enum Language: String, CaseIterable, Sendable {
             pick("This user name is used in several organisations: enter your organisation's name or id as well.",
                  "该用户名存在于多个企业中：请同时填写您所在企业的名称或 ID。")
         case .signInBusy: pick("Too many sign-ins are being checked at once; try again in a moment.", "当前登录请求过多，请稍后再试。")
+        case .signInFormExpired:
+            pick("The sign-in form expired or did not come from this site; please sign in again.", "登录表单已过期或并非来自本站，请重新登录。")
         case .overview: pick("Overview", "概览")
         case .fans: pick("Fans", "粉丝")
         case .segments: pick("Segments", "人群")
@@ -111,6 +113,28 @@ enum Language: String, CaseIterable, Sendable {
         case .role: pick("Role", "角色")
         case .addUser: pick("Add user", "添加成员")
         case .issueKey: pick("Issue me an API key", "为我生成 API 密钥")
+        case .changeRole: pick("Change role", "更改角色")
+        case .disableUser: pick("Disable", "停用")
+        case .enableUser: pick("Enable", "启用")
+        case .removeUser: pick("Remove", "移除")
+        case .activeState: pick("Active", "正常")
+        case .disabledState: pick("Disabled", "已停用")
+        case .removed: pick("removed, with their keys and sessions", "已移除，其密钥和会话一并失效")
+        case .lastOwnerStays:
+            pick("The last owner cannot be removed, disabled or given another role: make another user owner first.",
+                 "最后一位所有者不能被移除、停用或更改角色：请先将另一位成员设为所有者。")
+        case .notThisUser:
+            pick("Your role may not change this user or give that role: an admin changes only operators, agents and analysts.",
+                 "您的角色无权更改该成员或授予该角色：管理员只能管理运营、客服和分析师。")
+        case .changedMeanwhile: pick("Someone else changed this user meanwhile; look again and retry.", "该成员刚被他人修改，请刷新后重试。")
+        case .yourKeys: pick("Your API keys", "我的 API 密钥")
+        case .keyId: pick("Key", "密钥")
+        case .created: pick("Created", "创建时间")
+        case .expires: pick("Expires", "到期时间")
+        case .never: pick("Never", "永不过期")
+        case .keyExpiry: pick("Expiry", "有效期")
+        case .revokeKey: pick("Revoke", "吊销")
+        case .noKeys: pick("You have no API key yet.", "您还没有 API 密钥。")
         case .newKey: pick("Your new API key, shown once:", "新的 API 密钥（只显示这一次）：")
         case .platformApps: pick("Platform apps", "平台应用")
         case .addApp: pick("Add app", "添加应用")
@@ -152,6 +176,9 @@ enum Language: String, CaseIterable, Sendable {
         case .backToOverview: pick("Back to the overview", "返回概览")
         }
     }
+
+    /// A number of days, for a key's expiry.
+    func days(_ n: Int) -> String { pick("\(n) days", "\(n) 天") }
 
     /// The sign-in page's answer to an address or user locked out after too many failures.
     func tooManyAttempts(tryAgainAt time: String) -> String {
@@ -279,6 +306,14 @@ enum Language: String, CaseIterable, Sendable {
         }
     }
 
+    func keyState(_ state: APIKeyRecord.State) -> String {
+        switch state {
+        case .active: pick("Active", "有效")
+        case .expired: pick("Expired", "已过期")
+        case .revoked: pick("Revoked", "已吊销")
+        }
+    }
+
     func state(_ state: Segment.State) -> String {
         switch state {
         case .building: pick("Building", "计算中")
@@ -318,7 +353,7 @@ enum Language: String, CaseIterable, Sendable {
 /// The phrases of the console's pages, by name; `Language` says each in both languages.
 /// Templates read them as `{{t.name}}`: the templates are checked against this list when they load.
 enum Phrase: String, CaseIterable, Sendable {
-    case flywheelConsole, signIn, signOut, user, password, wrongPassword, organisation, organisationNeeded, signInBusy
+    case flywheelConsole, signIn, signOut, user, password, wrongPassword, organisation, organisationNeeded, signInBusy, signInFormExpired
     case overview, fans, segments, tags, settings, account, allAccounts, chooseAccount
     case totalFans, fansByTier, tierMix, newFansPerDay, newFans, newFansByDomain, eventsByChannel, transitions, quarantineSummary
     case search, filter, nickname, tier, anyTier, level, intimacy, lastActive, source, gmv, nextPage
@@ -328,6 +363,8 @@ enum Phrase: String, CaseIterable, Sendable {
     case exportCSV, exportSHA256, findLookalikes, portrait, gender, ageBand, firstDomain, staticList
     case tagGroup, newTag
     case tierRules, autoTagRules, users, role, addUser, issueKey, newKey, platformApps, addApp
+    case changeRole, disableUser, enableUser, removeUser, activeState, disabledState, removed, lastOwnerStays, notThisUser, changedMeanwhile
+    case yourKeys, keyId, created, expires, never, keyExpiry, revokeKey, noKeys
     case points, flat, perAmount, levels, dailyCap, save
     case accountHealth, healthExplained, noQuarantined, seq, eventId, reason, setAsideAt, retry, drop
     case requeued, dropped, stillInvalid, notQuarantined

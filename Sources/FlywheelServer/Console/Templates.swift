@@ -168,6 +168,8 @@ struct Notice {
 struct ConsoleErrorMiddleware: RouterMiddleware {
     let flywheel: Flywheel
     let templates: ConsoleTemplates
+    /// Behind a proxy of our own: `X-Forwarded-Proto` says whether cookies are `Secure`.
+    var trustProxy = false
 
     struct Content {
         var status: Int
@@ -215,6 +217,6 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
                           here: (request.uri.path, request.uri.query))
         let content = Content(status: status.code, explanation: t(words.explanation), message: shown,
                               backHref: csrf == nil ? "/console/login" : "/console" + scopeQuery)
-        return ConsoleRoutes.remember(request, templates.render("error", content, frame: frame, language: t, status: status))
+        return ConsoleRoutes.remember(request, templates.render("error", content, frame: frame, language: t, status: status), trustProxy: trustProxy)
     }
 }
