@@ -29,28 +29,17 @@ extension APIRoutes {
     struct NewTag: Decodable { var name: String; var group: String?; var tenantId: String? }
 
     @Sendable func createTag(_ request: Request, context: FlywheelRequestContext) async throws -> Created<TagDefinitionView> {
-        let caller = try context.authorize(.createTag)
+        let caller = try context.caller()
         let body = try await request.decodeJSON(NewTag.self, context: context)
         let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
-        let name = body.name.trimmingCharacters(in: .whitespaces)
-        guard SetField.isValidName(name) else { throw APIError.invalid("name", "must be 1 to 50 characters without ',' or '='") }
-        let tag = TagDefinition(name: name, group: try Validate.name(body.group ?? "default", field: "group"), createdAt: env.now())
-        do {
-            try await store.createTag(tag, tenantId: tenantId, audit: env.audit(tenantId: tenantId, actor: "user:\(caller.userId)", action: "tag.create",
-                                                                            target: tag.name, detail: tag.group))
-        } catch StoreError.conflict {
-            throw APIError(.conflict, "conflict", "tag '\(name)' exists already")
-        }
-        return Created(body: TagDefinitionView(tag))
+        return Created(body: TagDefinitionView(try await Tags(flywheel).define(name: body.name, group: body.group, in: tenantId, by: caller)))
     }
 
     /// Takes the tag off every fan that has it (events in their logs), then forgets the tag.
     @Sendable func deleteTag(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
-        let caller = try context.authorize(.deleteTag)
+        let caller = try context.caller()
         let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
-        let name = try context.parameters.require("name")
-        guard try await store.tags(tenantId: tenantId).contains(where: { $0.name == name }) else { throw APIError.notFound("tag \(name)") }
-        try await flywheel.tagging.deleteTag(name, tenantId: tenantId, actor: "user:\(caller.userId)")
+        try await Tags(flywheel).delete(try context.parameters.require("name"), in: tenantId, by: caller)
         return .noContent
     }
 
@@ -74,35 +63,23 @@ extension APIRoutes {
         let body = try await request.decodeJSON(TagRequest.self, context: context)
         let target: Tagging.Target
         switch (body.openIds, body.segmentId, body.where) {
-        case (let ids?, nil, nil):
-            try context.authorize(.tagFans)
-            guard (1...10_000).contains(ids.count) else { throw APIError.invalid("openIds", "must list 1 to 10,000 fans; tag more through a segment") }
-            target = .fans(ids)
-        case (nil, let id?, nil):
-            try context.authorize(.tagFansInBulk)
-            guard try await store.segment(id: id, of: account) != nil else { throw APIError.invalid("segmentId", "no segment '\(id)' in this account") }
-            target = .segment(id)
-        case (nil, nil, let predicate?):
-            try context.authorize(.tagFansInBulk)
-            target = .matching(predicate)
-        default:
-            throw APIError.invalid("openIds", "give exactly one of openIds, segmentId and where")
+        case (let ids?, nil, nil): target = .fans(ids)
+        case (nil, let id?, nil): target = .segment(id)
+        case (nil, nil, let predicate?): target = .matching(predicate)
+        default: throw APIError.invalid("openIds", "give exactly one of openIds, segmentId and where")
         }
-        let done = try await flywheel.tagging.tag(target, of: account, add: body.add ?? [], remove: body.remove ?? [], actor: "user:\(caller.userId)")
+        let done = try await Tags(flywheel).tag(target, of: account, add: body.add ?? [], remove: body.remove ?? [], by: caller)
         return Created(body: TagResult(fans: done.fans, events: done.events), status: .accepted)
     }
 
     struct NewNote: Decodable { var text: String }
 
     @Sendable func addNote(_ request: Request, context: FlywheelRequestContext) async throws -> Created<TimelineEntry> {
-        let caller = try context.authorize(.addNote)
+        let caller = try context.caller()
         let account = try await account(context)
         let openId = try context.parameters.require("openId")
-        guard try await store.fan(of: account, openId: openId) != nil else { throw APIError.notFound("fan \(openId)") }
-        let text = try await request.decodeJSON(NewNote.self, context: context).text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2_000).contains(text.count) else { throw APIError.invalid("text", "must be 1 to 2,000 characters") }
-        let event = try await flywheel.tagging.note(text, about: openId, of: account, actor: "user:\(caller.userId)")
-        return Created(body: TimelineEntry(event: event))
+        let text = try await request.decodeJSON(NewNote.self, context: context).text
+        return Created(body: TimelineEntry(event: try await Tags(flywheel).note(text, about: openId, of: account, by: caller)))
     }
 
     // MARK: Crowd packages

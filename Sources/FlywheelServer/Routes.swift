@@ -73,14 +73,9 @@ struct APIRoutes {
     struct EnterpriseCreated: Encodable, Sendable { var tenant: TenantView; var ownerApiKey: String }
 
     @Sendable func createEnterprise(_ request: Request, context: FlywheelRequestContext) async throws -> Created<EnterpriseCreated> {
-        let caller = try context.authorize(.createEnterprise)
-        guard let provider = try await store.tenant(id: caller.tenantId), provider.kind == .provider else {
-            throw APIError(.forbidden, "forbidden", "only a service provider tenant manages enterprises")
-        }
         let body = try await request.decodeJSON(NewEnterprise.self, context: context)
-        let name = try Validate.name(body.name, field: "name")
-        let made = try await flywheel.tenancy.createTenant(name: name, kind: .enterprise, provider: provider, actor: "user:\(caller.userId)")
-        return Created(body: EnterpriseCreated(tenant: TenantView(made.tenant), ownerApiKey: made.key.token))
+        let made = try await Accounts(flywheel).createEnterprise(name: body.name, by: try context.caller())
+        return Created(body: EnterpriseCreated(tenant: TenantView(made.tenant), ownerApiKey: made.ownerKey))
     }
 
     @Sendable func listUsers(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<UserView> {
@@ -168,14 +163,11 @@ struct APIRoutes {
     struct NewApp: Decodable { var name: String; var clientKey: String; var clientSecret: String; var tenantId: String? }
 
     @Sendable func createApp(_ request: Request, context: FlywheelRequestContext) async throws -> Created<AppView> {
-        let caller = try context.authorize(.createApp)
+        let caller = try context.caller()
         let body = try await request.decodeJSON(NewApp.self, context: context)
-        let app = PlatformApp(
-            tenantId: try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds), id: env.newId("app"),
-            name: try Validate.name(body.name, field: "name"), clientKey: try Validate.token(body.clientKey, field: "clientKey"),
-            clientSecret: try Validate.token(body.clientSecret, field: "clientSecret"), createdAt: env.now())
-        try await store.createApp(app, audit: env.audit(tenantId: app.tenantId, actor: "user:\(caller.userId)", action: "app.create", target: app.id, detail: app.clientKey))
-        return Created(body: AppView(app))
+        let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
+        return Created(body: AppView(try await Accounts(flywheel).createApp(name: body.name, clientKey: body.clientKey, clientSecret: body.clientSecret,
+                                                                           in: tenantId, by: caller)))
     }
 
     // MARK: Accounts
@@ -188,20 +180,11 @@ struct APIRoutes {
     struct NewAccount: Decodable { var name: String; var appId: String; var openId: String; var timeZone: String?; var tenantId: String? }
 
     @Sendable func createAccount(_ request: Request, context: FlywheelRequestContext) async throws -> Created<AccountView> {
-        let caller = try context.authorize(.createAccount)
+        let caller = try context.caller()
         let body = try await request.decodeJSON(NewAccount.self, context: context)
-        let zone = body.timeZone ?? AccountCalendar.defaultTimeZone
-        guard TimeZone(identifier: zone) != nil else { throw APIError.invalid("timeZone", "'\(zone)' is not an IANA time zone such as Asia/Shanghai") }
-        let account = Account(
-            tenantId: try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds), id: env.newId("acc"),
-            name: try Validate.name(body.name, field: "name"), appId: body.appId, openId: try Validate.token(body.openId, field: "openId"),
-            timeZone: zone, createdAt: env.now())
-        do {
-            try await store.createAccount(account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "account.create", target: account.id, detail: account.name))
-        } catch StoreError.notFound {
-            throw APIError.invalid("appId", "no platform app '\(body.appId)' in this tenant; create it with POST /v1/apps first")
-        }
-        return Created(body: AccountView(account))
+        let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
+        return Created(body: AccountView(try await Accounts(flywheel).createAccount(name: body.name, appId: body.appId, openId: body.openId,
+                                                                                   timeZone: body.timeZone, in: tenantId, by: caller)))
     }
 
     @Sendable func getAccount(_ request: Request, context: FlywheelRequestContext) async throws -> AccountView {
@@ -230,17 +213,11 @@ struct APIRoutes {
     }
 
     @Sendable func putRules(_ request: Request, context: FlywheelRequestContext) async throws -> RulesView {
-        let caller = try context.authorize(.changeRules)
+        let caller = try context.caller()
         let account = try await account(context)
         let rules = try await request.decodeJSON(AccountRules.self, context: context)
-        try rules.validate()
-        let tags = Set(try await store.tags(tenantId: account.tenantId).map(\.name))
-        for (i, rule) in rules.tagRules.enumerated() where !tags.contains(rule.tag) {
-            throw APIError.invalid("tagRules[\(i)].tag", "tag '\(rule.tag)' is not defined; create it with POST /v1/tags")
-        }
-        let version = try await store.setRules(rules, of: account, audit: env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)", action: "rules.update", target: account.id))
-        let applied = try await store.rules(of: account).appliedVersion
-        return RulesView(version: version, appliedVersion: applied, rules: rules)
+        let version = try await Accounts(flywheel).changeRules(rules, of: account, by: caller)
+        return RulesView(version: version, appliedVersion: try await store.rules(of: account).appliedVersion, rules: rules)
     }
 
     // MARK: Events
@@ -251,23 +228,11 @@ struct APIRoutes {
     /// views): NDJSON in the import format of docs/events.md, for this account. All lines are
     /// checked first; one bad line refuses the whole body.
     @Sendable func importEvents(_ request: Request, context: FlywheelRequestContext) async throws -> Created<ImportedEvents> {
-        try context.authorize(.importEvents)
+        // Checked before a large body is read; the use case checks again, as for every caller.
+        let caller = try context.authorize(.importEvents)
         let account = try await account(context)
         let buffer = try await request.body.collect(upTo: Self.maxEventBytes)
-        var events: [AccountEvent] = []
-        do {
-            for (number, line) in try EventImport.lines(buffer.readableBytesView) {
-                let parsed = try EventImport.parse(line, line: number)
-                if let named = parsed.account, named != account.id {
-                    throw APIError.invalid("body", "line \(number): account: '\(named)' is not this account; leave it out")
-                }
-                events.append(AccountEvent(tenantId: account.tenantId, accountId: account.id, event: parsed.event))
-            }
-        } catch let error as EventImport.LineError {
-            throw APIError.invalid(error.field, "line \(error.line): \(error.message)")
-        }
-        guard !events.isEmpty else { throw APIError.invalid("body", "no events; send one JSON object per line (docs/events.md)") }
-        let outcome = try await store.append(events) { _ in }
+        let outcome = try await Events(flywheel).importLines(buffer.readableBytesView, into: account, by: caller)
         return Created(body: ImportedEvents(appended: outcome.inserted, duplicates: outcome.duplicates), status: .accepted)
     }
 

@@ -446,14 +446,13 @@ struct ConsoleRoutes {
 
     @Sendable func tagFan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.tagFans)
         let openId = try context.parameters.require("openId")
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let tag = context.form["tag"] ?? ""
         let add = context.form["op"] != "remove"
         do {
-            _ = try await flywheel.tagging.tag(.fans([openId]), of: account, add: add ? [tag] : [], remove: add ? [] : [tag], actor: "user:\(caller.userId)")
-        } catch Tagging.Failure.invalid(_, let message) {
+            _ = try await Tags(flywheel).tag(.fans([openId]), of: account, add: add ? [tag] : [], remove: add ? [] : [tag], by: caller)
+        } catch UseCaseError.invalid(_, let message) {
             return backToFan(openId, account, error: message)
         }
         // Applied now rather than at the projector's next turn, so the page shows it.
@@ -463,14 +462,13 @@ struct ConsoleRoutes {
 
     @Sendable func noteFan(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.addNote)
         let openId = try context.parameters.require("openId")
-        guard let account = try await scope(request, context).account, try await store.fan(of: account, openId: openId) != nil else {
-            throw APIError.notFound("fan \(openId)")
+        guard let account = try await scope(request, context).account else { throw APIError.notFound("fan \(openId)") }
+        do {
+            _ = try await Tags(flywheel).note(context.form["text"] ?? "", about: openId, of: account, by: caller)
+        } catch UseCaseError.invalid(let field, let message) {
+            return backToFan(openId, account, error: "\(field): \(message)")
         }
-        let text = (context.form["text"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2_000).contains(text.count) else { return backToFan(openId, account, error: "text: must be 1 to 2,000 characters") }
-        _ = try await flywheel.tagging.note(text, about: openId, of: account, actor: "user:\(caller.userId)")
         await flywheel.projector.runOnce()
         return backToFan(openId, account)
     }
@@ -664,7 +662,6 @@ extension ConsoleRoutes {
     /// check comes back to the form with the reason and the text as typed.
     @Sendable func saveTierRules(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.changeRules)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         let texts = ["trueLove", "liking", "passerby"].map { ($0, context.form[$0] ?? "") }
         let back = "/console/settings?account=\(account.id)" + texts.map { "&\($0.0)=\(Self.queryValue($0.1))" }.joined()
@@ -674,12 +671,12 @@ extension ConsoleRoutes {
                 do { return try FanPredicate.parse(context.form[field] ?? "") } catch { throw RuleError.invalid(field: "tiers.\(field)", error.description) }
             }
             rules.tiers = TierRules(passerby: try parse("passerby"), liking: try parse("liking"), trueLove: try parse("trueLove"))
-            try rules.validate()
+            _ = try await Accounts(flywheel).changeRules(rules, of: account, by: caller)
         } catch RuleError.invalid(let field, let message) {
             return Response(status: .seeOther, headers: [.location: back + "&error=" + Self.queryValue("\(field): \(message)")])
+        } catch UseCaseError.invalid(let field, let message) {
+            return Response(status: .seeOther, headers: [.location: back + "&error=" + Self.queryValue("\(field): \(message)")])
         }
-        _ = try await store.setRules(rules, of: account, audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
-                                                                              action: "rules.update", target: account.id))
         return Response(status: .seeOther, headers: [.location: "/console/settings?account=\(account.id)"])
     }
 
@@ -691,7 +688,6 @@ extension ConsoleRoutes {
     /// Flat points per event kind; amounts keep their per-amount rules.
     @Sendable func savePoints(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.changeRules)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
         var rules = try await store.rules(of: account).rules
         for kind in EventKind.allCases where !kind.isOperatorAction {
@@ -703,9 +699,11 @@ extension ConsoleRoutes {
             rule.flat = flat
             rules.points.rules[kind] = rule.flat == 0 && rule.perAmount == 0 ? nil : rule
         }
-        try rules.validate()
-        _ = try await store.setRules(rules, of: account, audit: flywheel.env.audit(tenantId: account.tenantId, actor: "user:\(caller.userId)",
-                                                                              action: "rules.update", target: account.id))
+        do {
+            _ = try await Accounts(flywheel).changeRules(rules, of: account, by: caller)
+        } catch let error as UseCaseError {
+            return backToSettings(account, error: error.description)
+        }
         return backToSettings(account)
     }
 
@@ -760,34 +758,22 @@ extension ConsoleRoutes {
 
     @Sendable func addApp(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.createApp)
         guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
-        let app: PlatformApp
         do {
-            app = PlatformApp(tenantId: account.tenantId, id: flywheel.env.newId("app"), name: try Validate.name(context.form["name"] ?? "", field: "name"),
-                              clientKey: try Validate.token(context.form["clientKey"] ?? "", field: "clientKey"),
-                              clientSecret: try Validate.token(context.form["clientSecret"] ?? "", field: "clientSecret"), createdAt: flywheel.env.now())
-            try await store.createApp(app, audit: flywheel.env.audit(tenantId: app.tenantId, actor: "user:\(caller.userId)", action: "app.create",
-                                                                     target: app.id, detail: app.clientKey))
+            let app = try await Accounts(flywheel).createApp(name: context.form["name"] ?? "", clientKey: context.form["clientKey"] ?? "",
+                                                             clientSecret: context.form["clientSecret"] ?? "", in: account.tenantId, by: caller)
+            return backToSettings(account, notice: app.clientKey)
         } catch let error as UseCaseError {
             return backToSettings(account, error: error.description)
-        } catch StoreError.conflict {
-            return backToSettings(account, error: "clientKey: already registered")
         }
-        return backToSettings(account, notice: app.clientKey)
     }
 
     /// Defines a tag in the tenant of the chosen scope (the caller's own when it spans several).
     @Sendable func createTag(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        try context.authorize(.createTag)
         let scope = try await scope(request, context)
         let tenantId = Set(scope.accounts.map(\.tenantId)).count == 1 ? scope.accounts[0].tenantId : caller.tenantId
-        let name = (context.form["name"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard SetField.isValidName(name) else { throw APIError.invalid("name", "must be 1 to 50 characters without ',' or '='") }
-        let tag = TagDefinition(name: name, group: try Validate.name(context.form["group"] ?? "", field: "group"), createdAt: flywheel.env.now())
-        try await store.createTag(tag, tenantId: tenantId, audit: flywheel.env.audit(tenantId: tenantId, actor: "user:\(caller.userId)", action: "tag.create",
-                                                                                  target: tag.name, detail: tag.group))
+        _ = try await Tags(flywheel).define(name: context.form["name"] ?? "", group: context.form["group"] ?? "", in: tenantId, by: caller)
         return Response(status: .seeOther, headers: [.location: "/console/tags\(scope.query)"])
     }
 
