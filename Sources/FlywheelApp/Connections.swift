@@ -104,7 +104,8 @@ public struct Connections: Sendable {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2, try env.sealer.verify(parts[1], of: parts[0]), let json = TokenSealer.fromBase64url(parts[0]),
               let state = try? JSONDecoder().decode(State.self, from: json) else {
-            throw UseCaseError.invalid(field: "state", "is not one Flywheel signed; start again from the connect link")
+            // Like a CSRF token that does not match: refused, not a mistake in the request's shape.
+            throw UseCaseError.forbidden("state: is not one Flywheel signed; start again from the connect link")
         }
         guard state.expiresAt > env.now() else { throw UseCaseError.invalid(field: "state", "has expired (10 minutes); start again from the connect link") }
         return state

@@ -74,7 +74,8 @@ public struct Segments: Sendable {
         for (i, line) in csv.split(whereSeparator: \.isNewline).enumerated() {
             let value = line.split(separator: ",", maxSplits: 1).first.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) } ?? ""
             if value.isEmpty || (i == 0 && value.lowercased() == "open_id") { continue }
-            guard value.count <= 200, !value.contains(where: \.isWhitespace) else {
+            // Open_ids are ids the platform issued: letters, digits and a few marks, nothing else.
+            guard value.utf8.count <= 200, value.unicodeScalars.allSatisfy({ $0.isASCII && Self.openIdCharacters.contains(Character($0)) }) else {
                 throw UseCaseError.invalid(field: "body", "line \(i + 1): '\(value.prefix(40))' is not an open_id")
             }
             if seen.insert(value).inserted { openIds.append(value) }
@@ -87,6 +88,8 @@ public struct Segments: Sendable {
             audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "segment.import", target: name, detail: "\(openIds.count) rows"))
         return (segment, openIds.count)
     }
+
+    static let openIdCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:@/+=")
 
     /// A static segment of the `size` fans outside `seed` most like its members (docs/predicates.md).
     public func lookalike(of seed: Segment, in account: Account, name: String, size: Int, by caller: Principal) async throws -> Segment {

@@ -46,19 +46,25 @@ public struct Ingest: Sendable {
 
     /// `msgId` is the `Msg-Id` header; without one the body's hash identifies the delivery.
     public func receive(body: [UInt8], signature: String?, msgId: String?) async throws -> Reply {
-        let envelope: WebhookEnvelope
+        let opened: WebhookEnvelope.Opened
         do {
-            envelope = try WebhookEnvelope.decode(body)
+            opened = try WebhookEnvelope.open(body)
         } catch {
             throw Rejection.malformed(field: error.field, error.message)
         }
-        guard !envelope.clientKey.isEmpty else { throw Rejection.malformed(field: "client_key", "'client_key' is required to find the app's secret") }
-        guard let app = try await app(clientKey: envelope.clientKey) else {
+        guard !opened.clientKey.isEmpty else { throw Rejection.malformed(field: "client_key", "'client_key' is required to find the app's secret") }
+        guard let app = try await app(clientKey: opened.clientKey) else {
             // A signature check all the same, so an unknown client_key takes as long as a wrong signature.
             _ = WebhookSignature.isValid(signature ?? "", body: body, secret: "")
-            throw Rejection.unknownApp(envelope.clientKey)
+            throw Rejection.unknownApp(opened.clientKey)
         }
         guard let signature, WebhookSignature.isValid(signature, body: body, secret: app.clientSecret) else { throw Rejection.badSignature }
+        let envelope: WebhookEnvelope
+        do {
+            envelope = try WebhookEnvelope.decode(opened)
+        } catch {
+            throw Rejection.malformed(field: error.field, error.message)
+        }
         if let reply = envelope.challengeReply { return .challenge(reply) }
 
         if let msgId, msgId.count > WebhookEnvelope.maxFieldLength {

@@ -26,7 +26,16 @@ public struct WebhookEnvelope: Sendable {
     /// The longest envelope string accepted (ids and keys are a few dozen characters).
     public static let maxFieldLength = 200
 
-    public static func decode(_ body: some Collection<UInt8>) throws(WebhookDecodingError) -> WebhookEnvelope {
+    /// A body's top level, read before its signature is checked: UTF-8, a JSON object, and the
+    /// `client_key` that names whose secret signs it. Nothing else is looked at until the
+    /// signature holds, so an unsigned body learns nothing about what a signed one would need.
+    public struct Opened: @unchecked Sendable {
+        // Only ever holds values produced by JSONSerialization, which are immutable.
+        let root: [String: Any]
+        public let clientKey: String
+    }
+
+    public static func open(_ body: some Collection<UInt8>) throws(WebhookDecodingError) -> Opened {
         // Replacing bad bytes would merge two different ids into one fan: refuse them.
         guard String(validating: body, as: UTF8.self) != nil else {
             throw WebhookDecodingError(field: "body", message: "body is not valid UTF-8")
@@ -34,6 +43,24 @@ public struct WebhookEnvelope: Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)), let root = object as? [String: Any] else {
             throw WebhookDecodingError(field: "body", message: "body is not a JSON object")
         }
+        for field in ["event", "client_key", "from_user_id", "to_user_id", "log_id"] {
+            if let value = root[field], !(value is String), !(value is NSNull) {
+                throw WebhookDecodingError(field: field, message: "'\(field)' must be a string")
+            }
+            if let value = root[field] as? String, value.count > maxFieldLength {
+                throw WebhookDecodingError(field: field, message: "'\(field)' is \(value.count) characters; at most \(maxFieldLength)")
+            }
+        }
+        return Opened(root: root, clientKey: root["client_key"] as? String ?? "")
+    }
+
+    public static func decode(_ body: some Collection<UInt8>) throws(WebhookDecodingError) -> WebhookEnvelope {
+        try decode(try open(body))
+    }
+
+    /// The rest of a body opened (and, on the webhook, signed).
+    public static func decode(_ opened: Opened) throws(WebhookDecodingError) -> WebhookEnvelope {
+        let root = opened.root
         guard let event = root["event"] as? String, !event.isEmpty else {
             throw WebhookDecodingError(field: "event", message: "'event' must be a non-empty string")
         }
@@ -51,16 +78,8 @@ public struct WebhookEnvelope: Sendable {
         default:
             throw WebhookDecodingError(field: "content", message: "'content' must be an object or a JSON string holding one")
         }
-        for field in ["event", "client_key", "from_user_id", "to_user_id", "log_id"] {
-            if let value = root[field], !(value is String), !(value is NSNull) {
-                throw WebhookDecodingError(field: field, message: "'\(field)' must be a string")
-            }
-            if let value = root[field] as? String, value.count > maxFieldLength {
-                throw WebhookDecodingError(field: field, message: "'\(field)' is \(value.count) characters; at most \(maxFieldLength)")
-            }
-        }
         return WebhookEnvelope(
-            event: event, clientKey: root["client_key"] as? String ?? "", fromUserId: root["from_user_id"] as? String ?? "",
+            event: event, clientKey: opened.clientKey, fromUserId: root["from_user_id"] as? String ?? "",
             toUserId: root["to_user_id"] as? String ?? "", logId: root["log_id"] as? String ?? "", content: JSONObject(content))
     }
 

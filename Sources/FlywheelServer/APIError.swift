@@ -6,6 +6,7 @@ import FlywheelStore
 import Foundation
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// An error answer: `{"error": {"code": "...", "message": "..."}}` with a stable code and a message
 /// that names the field and says what to do.
@@ -15,12 +16,15 @@ public struct APIError: HTTPResponseError, Sendable {
     public var message: String
     /// Seconds after which trying again makes sense (`Retry-After`), for 429 and 503 answers.
     public var retryAfter: Int?
+    /// The methods a path does answer (`Allow`), for 405 answers.
+    public var allow: [String]?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil, allow: [String]? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.allow = allow
     }
 
     static func invalid(_ field: String, _ message: String) -> APIError {
@@ -34,6 +38,7 @@ public struct APIError: HTTPResponseError, Sendable {
     public var headers: HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow.joined(separator: ", ") }
         return headers
     }
 
@@ -53,6 +58,9 @@ struct ErrorBody: Codable {
 
 /// Turns every error a route throws into an `APIError`, so no answer is ever a bare 500 or a dump.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The router's routes, to tell a path that does not exist (404) from a method it does not answer (405).
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -60,7 +68,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             switch error.status {
-            case .notFound: throw APIError(.notFound, "not_found", "no such route: \(request.method) \(request.uri.path); see /openapi.json")
+            case .notFound:
+                let allowed = routes.methods(answering: request.uri.path)
+                guard allowed.isEmpty else {
+                    throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)",
+                                   allow: allowed)
+                }
+                throw APIError(.notFound, "not_found", "no such route: \(request.method) \(request.uri.path); see /openapi.json")
             case .contentTooLarge: throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(Ingest.maxBodyBytes) bytes")
             default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
             }
@@ -180,6 +194,25 @@ extension DecodingError {
         case .valueNotFound: "must not be null"
         case .dataCorrupted(let c): c.debugDescription.contains("JSON") ? "not valid JSON" : c.debugDescription
         @unknown default: "is invalid"
+        }
+    }
+}
+
+/// The router's paths and their methods, filled once the routes are added.
+final class RouteTable: Sendable {
+    private let routes = Mutex<[(segments: [Substring], method: String)]>([])
+
+    func record(_ described: [(path: String, method: String)]) {
+        routes.withLock { $0 = described.map { ($0.path.split(separator: "/"), $0.method) } }
+    }
+
+    /// The methods of the routes whose path matches `path` (a `:name` segment matches any).
+    func methods(answering path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        return routes.withLock { routes in
+            Set(routes.filter { route in
+                route.segments.count == segments.count && zip(route.segments, segments).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+            }.map(\.method)).sorted()
         }
     }
 }

@@ -74,7 +74,8 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     if let problem = consoleTemplates.problem { flywheel.env.logger.error("console templates not loaded", metadata: ["problem": "\(problem)"]) }
     // Outside ErrorMiddleware: errors under /console become pages, after ErrorMiddleware made each an APIError.
     router.add(middleware: ConsoleErrorMiddleware(flywheel: flywheel, templates: consoleTemplates, trustProxy: settings.trustProxy))
-    router.addMiddleware { ErrorMiddleware() }
+    let routes = RouteTable()
+    router.add(middleware: ErrorMiddleware(routes: routes))
     let openAPI = OpenAPIDocument.data
 
     router.get("/health") { _, _ -> Response in
@@ -102,6 +103,7 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tenancy: flywheel.tenancy))
     APIRoutes(flywheel: flywheel).add(to: v1)
     ConsoleRoutes(flywheel: flywheel, templates: consoleTemplates, trustProxy: settings.trustProxy).add(to: router)
+    routes.record(router.routes.map { ("\($0.path)", $0.method.rawValue) })
     return router
 }
 

@@ -84,7 +84,7 @@ import Testing
                 let secondCode = try #require(again.queryItems?.first { $0.name == "code" }?.value)
                 let forged = "f" + String(state.dropFirst())
                 try await client.execute(uri: "/oauth/douyin/callback?code=\(Self.encode(secondCode))&state=\(Self.encode(forged))", method: .get, headers: asJSON) {
-                    #expect($0.status == .badRequest)
+                    #expect($0.status == .forbidden, "a forged state is refused like a CSRF token that does not match")
                 }
 
                 // A browser connecting the same account again gets fresh tokens and goes on to the console.
