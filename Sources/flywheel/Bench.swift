@@ -10,7 +10,7 @@ import Logging
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Flywheel against the budgets in DESIGN.md and print the figures.",
-                                                    subcommands: [IngestBench.self, WebhookBench.self, MemoryBench.self, SegmentBench.self, ConsoleBench.self])
+                                                    subcommands: [IngestBench.self, WebhookBench.self, MemoryBench.self, SegmentBench.self, ConsoleBench.self, SoakBench.self])
 }
 
 struct IngestBench: AsyncParsableCommand {
