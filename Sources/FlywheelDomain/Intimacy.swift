@@ -85,7 +85,7 @@ public struct LevelTable: Codable, Sendable, Equatable {
     }
 
     /// At levels 1-8 at most 420 points a day, and level 9 at 13,000 points: a fan at the cap every
-    /// day has 12,600 after day 30 and reaches level 9 on day 31, not before (DOMAIN.md).
+    /// day has 12,600 after day 30 and reaches level 9 on day 31, not before (docs/domain.md).
     public static let standard = LevelTable(
         thresholds: [1, 200, 600, 1_200, 2_200, 3_600, 5_600, 8_400, 13_000, 18_000, 25_000, 34_000, 46_000, 62_000, 82_000],
         dailyCaps: Array(repeating: 420, count: 9) + Array(repeating: 840, count: 7)

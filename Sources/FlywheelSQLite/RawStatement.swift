@@ -4,7 +4,7 @@ import GRDBSQLite
 
 /// A statement driven through the SQLite C API. The hot paths (appending events, reading and
 /// writing fans) bind and step with it, without boxing each value: about 2.5 times GRDB's
-/// statement API on this machine (DESIGN.md).
+/// statement API on this machine (BENCHMARKS.md).
 final class RawStatement {
     private let handle: OpaquePointer
     private let connection: SQLiteConnection?

@@ -435,14 +435,9 @@ struct APIRoutes {
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
         let (account, segment) = try await segment(context)
-        return Self.csv(try await Segments(flywheel).export(segment, of: account, hash: request.query("hash"), by: caller))
+        return Response.csv(try await Segments(flywheel).export(segment, of: account, hash: request.query("hash"), by: caller))
     }
 
-    /// A CSV download.
-    static func csv(_ file: (csv: String, filename: String)) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file.filename)\""],
-                 body: .init(byteBuffer: ByteBuffer(string: file.csv)))
-    }
 
     struct Preview: ResponseEncodable {
         var count: Int

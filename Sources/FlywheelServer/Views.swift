@@ -185,3 +185,11 @@ enum Cursor {
         return key
     }
 }
+
+extension Response {
+    /// A CSV download, as the API and the console both give it.
+    static func csv(_ file: (csv: String, filename: String)) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(file.filename)\""],
+                 body: .init(byteBuffer: ByteBuffer(string: file.csv)))
+    }
+}

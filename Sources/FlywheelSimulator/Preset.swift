@@ -1,6 +1,6 @@
 /// One industry's simulated world: its accounts and how its people behave. Every number is a
 /// parameter of the behaviour model (docs/simulation.md explains each); the four presets are the
-/// four quadrants of DOMAIN.md, modelled on their seed cases.
+/// four quadrants of docs/domain.md, modelled on their seed cases.
 public struct Preset: Sendable, Equatable {
     public var name: String
     public var enterprise: String

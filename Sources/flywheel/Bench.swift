@@ -9,7 +9,7 @@ import Foundation
 import Logging
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Flywheel against the budgets in DESIGN.md and print the figures.",
+    static let configuration = CommandConfiguration(abstract: "Measure Flywheel against the budgets in docs/architecture.md and print the figures.",
                                                     subcommands: [IngestBench.self, WebhookBench.self, MemoryBench.self, SegmentBench.self, ConsoleBench.self, SoakBench.self])
 }
 

@@ -617,7 +617,7 @@ extension ConsoleRoutes {
 
     @Sendable func exportSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let (_, account, segment) = try await chosenSegment(request, context)
-        return APIRoutes.csv(try await Segments(flywheel).export(segment, of: account, hash: request.query("hash"), by: try context.caller()))
+        return Response.csv(try await Segments(flywheel).export(segment, of: account, hash: request.query("hash"), by: try context.caller()))
     }
 
     // MARK: Tags and settings
