@@ -43,9 +43,10 @@ public enum Access {
              .listQuarantine, .listFans, .readFan, .readTierStats, .readSourceStats, .previewSegment, .listSegments, .readSegment,
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags:
             true
-        case .createKeyForAnotherUser:
+        // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
+        case .createKeyForAnotherUser, .createEnterprise:
             role == .owner
-        case .createEnterprise, .createUser, .createApp, .createAccount, .connectAccount, .retryQuarantined, .dropQuarantined,
+        case .createUser, .createApp, .createAccount, .connectAccount, .retryQuarantined, .dropQuarantined,
              .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser:
             role == .owner || role == .admin
         case .readAudit:

@@ -56,7 +56,8 @@ public struct Connections: Sendable {
         guard let user = try await env.store.users(tenantId: claims.userTenantId).first(where: { $0.id == claims.userId }) else {
             throw UseCaseError.invalid(field: "state", "the user who asked to connect no longer exists")
         }
-        guard Access.allows(user.role, .connectAccount) else { throw AccessDenied(operation: .connectAccount, role: user.role) }
+        // The user's standing is read again too: one disabled during the consent connects nothing.
+        guard !user.isDisabled, Access.allows(user.role, .connectAccount) else { throw AccessDenied(operation: .connectAccount, role: user.role) }
         guard let app = try await env.store.apps(tenantId: claims.tenantId).first(where: { $0.id == claims.appId }) else {
             throw UseCaseError.notFound("app \(claims.appId)")
         }

@@ -60,12 +60,17 @@ public final class Projector: Service, Sendable {
     /// a store that is down fails the setting aside too, so nothing is set aside for that.
     private func isolate(_ account: Account, now: Int64) async -> Int {
         do {
+            // Changed rules first, with no event: a rule change must not ride along with the event on trial.
+            _ = try await env.store.project(account, limit: 0) { batch in try self.rule(batch, now) }
             let n = try await env.store.project(account, limit: 1) { batch in try self.rule(batch, now) }
             await status.succeeded(account: account.id)
             return n
         } catch {
             guard await status.strike(account: account.id) >= Self.strikes else { return 0 }
             do {
+                // When the account's own rules or segments cannot be read, no event is to blame.
+                _ = try await env.store.rules(of: account)
+                _ = try await env.store.segments(of: account)
                 let position = try await env.store.projectionPosition(of: account)
                 // The reason is shown to operators: the database's words stay in the log.
                 if try await env.store.quarantine(account, after: position.lastSeq, reason: ErrorText.forAnswer(error), at: now) {

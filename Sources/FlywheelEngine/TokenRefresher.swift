@@ -30,7 +30,7 @@ public final class TokenRefresher: Service, Sendable {
         let now = env.now()
         let due: [(account: Account, tokens: SealedAccountTokens)]
         do {
-            due = try await env.store.accountsWithTokensExpiring(before: now + Self.window, limit: Self.batch)
+            due = try await env.store.accountsWithTokensExpiring(before: now + Self.window, refreshableAt: now, limit: Self.batch)
         } catch {
             env.logger.error("token refresh could not read the tokens due; will retry at the next tick", metadata: ["error": "\(error)"])
             return 0

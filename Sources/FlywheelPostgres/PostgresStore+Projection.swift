@@ -85,7 +85,10 @@ extension PostgresStore {
             var event = try Self.storedEvent(row).event
             try check(event)
             event.id = "retry:\(seq)"
-            _ = try await self.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in })
+            // An event that already has the retry's id was imported by someone else: refuse rather than lose this one.
+            guard try await self.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in }).inserted == 1 else {
+                throw StoreError.conflict(field: "seq", "an event with the id \(event.id) is in the log already")
+            }
             try await self.sql.run(db, "DELETE FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 RETURNING seq", key.binds)
             try await self.record(audit, db)
             return try await self.sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2",

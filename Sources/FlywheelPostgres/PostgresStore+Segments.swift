@@ -24,7 +24,8 @@ extension PostgresStore {
     }
 
     func segments(of account: Account, _ db: PostgresConnection) async throws -> [Segment] {
-        try await sql.rows(db, SegmentSQL.all(of: account)).map(SegmentSQL.segment)
+        // A segment this build cannot read is left out rather than stopping the account (SegmentRows.all).
+        try await sql.rows(db, SegmentSQL.all(of: account)).compactMap { try? SegmentSQL.segment($0) }
     }
 
     public func buildSegment(id: String, of account: Account, now: Int64) async throws -> Segment {

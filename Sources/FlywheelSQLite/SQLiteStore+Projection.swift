@@ -43,7 +43,10 @@ extension SQLiteStore {
             guard var event = try EventLog.readBatch(select).events.first?.event else { throw StoreError.corrupt(EventLog.unreadableReason) }
             try check(event)
             event.id = "retry:\(seq)"
-            _ = try EventLog.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in })
+            // An event that already has the retry's id was imported by someone else: refuse rather than lose this one.
+            guard try EventLog.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in }).inserted == 1 else {
+                throw StoreError.conflict(field: "seq", "an event with the id \(event.id) is in the log already")
+            }
             try db.execute(sql: "DELETE FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: key)
             try Self.record(audit, db)
             return try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?",

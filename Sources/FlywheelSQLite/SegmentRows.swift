@@ -4,8 +4,10 @@ import GRDB
 
 /// Segments, their members and their history in SQLite.
 enum SegmentRows {
+    /// The account's segments that can be read: one whose predicate this build refuses (saved before
+    /// a limit tightened) is left out of the batch rather than stopping the account's projection.
     static func all(_ account: Account, _ db: Database) throws -> [Segment] {
-        try SQLiteRunner.rows(SegmentSQL.all(of: account), db).map(SegmentSQL.segment)
+        try SQLiteRunner.rows(SegmentSQL.all(of: account), db).compactMap { try? SegmentSQL.segment($0) }
     }
 
     /// The segments each of the given fans belongs to.

@@ -27,9 +27,10 @@ public protocol PlatformTokenStore: Sendable {
     func saveTokens(_ tokens: SealedAccountTokens, of account: Account, audit: AuditEntry) async throws
     /// The account's tokens, or nil when it was never connected.
     func tokens(of account: Account) async throws -> SealedAccountTokens?
-    /// Accounts of every tenant whose access token expires before `before` (ms), the soonest
-    /// first, at most `limit`: what the refresher renews.
-    func accountsWithTokensExpiring(before: Int64, limit: Int) async throws -> [(account: Account, tokens: SealedAccountTokens)]
+    /// Accounts of every tenant whose access token expires before `before` (ms) and whose refresh
+    /// token still works at `now`, the soonest first, at most `limit`: what the refresher renews
+    /// (accounts past saving never crowd out the ones it can renew).
+    func accountsWithTokensExpiring(before: Int64, refreshableAt now: Int64, limit: Int) async throws -> [(account: Account, tokens: SealedAccountTokens)]
 }
 
 /// Platform tokens, written once for both databases.
@@ -55,13 +56,13 @@ extension PlatformTokenStore where Self: SQLStore {
                                             [.text(account.tenantId), .text(account.id)])).first.map(Self.sealedTokens)
     }
 
-    public func accountsWithTokensExpiring(before: Int64, limit: Int) async throws -> [(account: Account, tokens: SealedAccountTokens)] {
+    public func accountsWithTokensExpiring(before: Int64, refreshableAt now: Int64, limit: Int) async throws -> [(account: Account, tokens: SealedAccountTokens)] {
         let accountColumns = TenancyRows.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
         return try await runner.query(SQLStatement("""
             SELECT \(accountColumns), \(Self.tokenColumns)
             FROM account_tokens t JOIN accounts a ON a.tenant_id = t.tenant_id AND a.account_id = t.account_id
-            WHERE t.access_expires_at < ? ORDER BY t.access_expires_at, t.tenant_id, t.account_id LIMIT ?
-            """, [.int(before), .int(Int64(limit))])).map { (account: try TenancyRows.account($0), tokens: try Self.sealedTokens($0)) }
+            WHERE t.access_expires_at < ? AND t.refresh_expires_at > ? ORDER BY t.access_expires_at, t.tenant_id, t.account_id LIMIT ?
+            """, [.int(before), .int(now), .int(Int64(limit))])).map { (account: try TenancyRows.account($0), tokens: try Self.sealedTokens($0)) }
     }
 
     static var tokenColumns: String { "t.access_token, t.refresh_token, t.scope, t.access_expires_at, t.refresh_expires_at, t.updated_at" }

@@ -41,12 +41,14 @@ import Testing
         let sooner = try sealer.seal(Self.grant("act.other", "rft.other"), of: other, now: 0)
         try await f.store.saveTokens(sooner, of: other, audit: f.env.audit(tenantId: other.tenantId, actor: "user:v", action: "account.connect",
                                                                          target: other.id))
-        let due = try await f.store.accountsWithTokensExpiring(before: 1_000 + 15 * 86_400_000 + 1, limit: 10)
+        let due = try await f.store.accountsWithTokensExpiring(before: 1_000 + 15 * 86_400_000 + 1, refreshableAt: 0, limit: 10)
         #expect(due.map { $0.account } == [other, f.account])
         #expect(due.first?.tokens == sooner)
-        #expect(try await f.store.accountsWithTokensExpiring(before: 15 * 86_400_000 + 1, limit: 10).map { $0.account.id } == [other.id])
-        #expect(try await f.store.accountsWithTokensExpiring(before: 15 * 86_400_000, limit: 10).isEmpty, "expiring exactly then is not before")
-        #expect(try await f.store.accountsWithTokensExpiring(before: .max, limit: 1).count == 1)
+        #expect(try await f.store.accountsWithTokensExpiring(before: 15 * 86_400_000 + 1, refreshableAt: 0, limit: 10).map { $0.account.id } == [other.id])
+        #expect(try await f.store.accountsWithTokensExpiring(before: 15 * 86_400_000, refreshableAt: 0, limit: 10).isEmpty, "expiring exactly then is not before")
+        #expect(try await f.store.accountsWithTokensExpiring(before: .max, refreshableAt: 0, limit: 1).count == 1)
+        #expect(try await f.store.accountsWithTokensExpiring(before: .max, refreshableAt: 1_000 + 30 * 86_400_000, limit: 10).isEmpty,
+                "accounts whose refresh token has ended are left to connecting again, not retried ahead of the others")
 
         // A renewal replaces the row; what the answer left out is kept.
         let renewed = try sealer.seal(Self.grant("act.second", "rft.first", scope: "", refreshExpiresIn: nil), of: f.account, now: 2_000, previous: stored)
@@ -55,7 +57,7 @@ import Testing
         let after = try #require(try await f.store.tokens(of: f.account))
         #expect(after.accessExpiresAt == 2_000 + 15 * 86_400_000 && after.refreshExpiresAt == stored.refreshExpiresAt && after.scope == "user_info")
         #expect(try sealer.open(after, of: f.account).accessToken == "act.second")
-        #expect(try await f.store.accountsWithTokensExpiring(before: .max, limit: 10).count == 2)
+        #expect(try await f.store.accountsWithTokensExpiring(before: .max, refreshableAt: 0, limit: 10).count == 2)
         let actions = try await f.store.auditLog(tenantId: f.account.tenantId, cursor: nil, limit: 20).items.map(\.action)
         #expect(actions.filter { $0 == "account.connect" }.count == 1 && actions.contains("account.tokens.refresh"))
     }

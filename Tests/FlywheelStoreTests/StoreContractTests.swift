@@ -446,6 +446,30 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aRuleChangeDoesNotRideAlongWithAnEventOnTrial(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let good = mixedEvents(count: 300)
+        _ = try await f.store.append(f.events(Array(good[..<100]))) { _ in }
+        struct Unexpected: Error {}
+        let projector = Projector(f.env, batchSize: 64) { batch, now in
+            if batch.events.contains(where: { $0.event.id == "poison" }) { throw Unexpected() }
+            return Projector.step(batch, now: now)
+        }
+        await projector.drain()
+        // New tier rules are pending when the poison arrives: they are applied, the poison set aside.
+        var rules = AccountRules.standard
+        rules.tiers = TierRules(passerby: try FanPredicate.parse("likes >= 1 or following"), liking: rules.tiers.liking, trueLove: rules.tiers.trueLove)
+        _ = try await f.store.setRules(rules, of: f.account, audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "rules.update", target: f.account.id))
+        _ = try await f.store.append(f.events([FanEvent(id: "poison", kind: .like, openId: "fan1", occurredAt: 1_767_225_600_000, channel: .search)]
+                                              + Array(good[100...]))) { _ in }
+        await projector.drain()
+        #expect(try await f.store.quarantinedEvents(of: f.account, limit: 10).map(\.eventId) == ["poison"])
+        #expect(try await f.store.rules(of: f.account).appliedVersion == 1)
+        #expect(try await f.fans().mapValues(\.tier) == expectedFans(good, rules: rules).mapValues(\.tier))
+        #expect(await projector.failures().isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func anEventThatKeepsFailingIsIsolatedAndSetAside(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
         let good = mixedEvents(count: 200)
