@@ -76,7 +76,10 @@ public struct Ingest: Sendable {
         for candidate in [envelope.toUserId, envelope.fromUserId] where account == nil && !candidate.isEmpty {
             account = try await self.account(app: app, openId: candidate, now: now)
         }
-        let events = account.map { envelope.platformEvent.fanEvents(accountOpenId: $0.openId, eventId: "dy:" + deliveryId, receivedAt: now) } ?? []
+        // Event ids come from the signed body, not the unsigned Msg-Id header: a captured push sent
+        // again under a new Msg-Id is stored as a delivery but counts nothing twice.
+        let eventId = "dy:" + WebhookSignature.sign(body: body, secret: "")
+        let events = account.map { envelope.platformEvent.fanEvents(accountOpenId: $0.openId, eventId: eventId, receivedAt: now) } ?? []
         for event in events {
             do { try event.check() } catch { throw Rejection.malformed(field: "content", "\(envelope.event) gives \(error)") }
         }

@@ -18,6 +18,16 @@ extension PostgresStore {
                 """, [.texts(d.map(\.tenantId)), .texts(d.map(\.appId)), .texts(d.map(\.msgId)), .texts(d.map(\.event)),
                       .texts(d.map { $0.accountId ?? "" }), .ints(d.map(\.receivedAt)), .texts(d.map(\.body))])  // "" becomes NULL
             var fresh = Set(try stored.map { "\(try $0.text(0))\u{1F}\(try $0.text(1))\u{1F}\(try $0.text(2))" })
+            // Events already in the log (one query an account), so each delivery counts only what it adds.
+            var known = Set<String>()
+            let byAccount = Dictionary(grouping: deliveries.filter { $0.delivery.accountId != nil }) { "\($0.delivery.tenantId)\u{1F}\($0.delivery.accountId ?? "")" }
+            for (key, group) in byAccount {
+                let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+                for row in try await self.sql.rows(db, "SELECT event_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND event_id = ANY($3)",
+                                                   [.cell(.text(parts[0])), .cell(.text(parts[1])), .texts(group.flatMap { $0.events.map(\.id) })]) {
+                    known.insert(key + "\u{1F}" + (try row.text(0)))
+                }
+            }
             var outcomes: [DeliveryOutcome] = []
             var events: [AccountEvent] = []
             for incoming in deliveries {
@@ -31,8 +41,9 @@ extension PostgresStore {
                     outcomes.append(.stored(events: 0))
                     continue
                 }
-                events += incoming.events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
-                outcomes.append(.stored(events: incoming.events.count))
+                let added = incoming.events.filter { known.insert("\(delivery.tenantId)\u{1F}\(accountId)\u{1F}\($0.id)").inserted }
+                events += added.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
+                outcomes.append(.stored(events: added.count))
             }
             _ = try await self.append(events, db, progress: { _ in })
             return outcomes

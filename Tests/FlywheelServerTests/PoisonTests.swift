@@ -115,4 +115,20 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func aSignedPushReplayedUnderANewMsgIdCountsOnce(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
+        try await f.test { client in
+            let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "acct")
+            let like = Array(#"{"event":"new_video_digg","client_key":"ck","from_user_id":"fan","to_user_id":"acct","content":{"action_type":1,"action_time":1772294400,"item_id":"v1"}}"#.utf8)
+            #expect(try json(try await client.deliver(like, secret: "s", msgId: "m-1"))["events"] as? Int == 1)
+            #expect(try json(try await client.deliver(like, secret: "s", msgId: "m-1"))["status"] as? String == "duplicate")
+            let replayed = try json(try await client.deliver(like, secret: "s", msgId: "m-forged"))
+            #expect(replayed["events"] as? Int == 0, "the Msg-Id header is not signed: the body decides what counts")
+            await f.flywheel.projector.drain()
+            let fan = try await client.get("/v1/accounts/\(account)/fans/fan", key: f.key)["fan"] as! [String: Any]
+            #expect((fan["counters"] as? [String: Int])?["likes"] == 1)
+        }
+    }
 }

@@ -81,11 +81,12 @@ func samplesDirectory() -> URL {
                 let response = try await client.deliver(body, secret: "s1", msgId: "same-msg")
                 #expect(response.status == .ok)
             }
-            // Without Msg-Id the body itself identifies the delivery.
+            // Without Msg-Id the body itself identifies the delivery; either way the signed body decides
+            // which events it brings, so the same push counts once however it comes back.
             for _ in 0..<2 { _ = try await client.deliver(body, secret: "s1", msgId: nil) }
             await f.flywheel.projector.drain()
             let fan = try await client.get("/v1/accounts/\(account)/fans/5adb9d61-b91a-4382-8252-b0cea8793e35", key: f.key)
-            #expect(((fan["fan"] as! [String: Any])["counters"] as! [String: Int])["likes"] == 2)
+            #expect(((fan["fan"] as! [String: Any])["counters"] as! [String: Int])["likes"] == 1)
         }
     }
 
