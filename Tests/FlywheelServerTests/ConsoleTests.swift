@@ -88,6 +88,10 @@ import Testing
             let seedId = try #require(imported.split(separator: "/").last?.split(separator: "?").first)
             let grown = try #require(try await post("/console/segments/\(seedId)/lookalike?account=\(account)", ["name": "像到店客户", "size": "2"])[.location])
             #expect(try await get(grown).contains("人数<b>2</b>"))
+            // A file's worth of open_ids, far over the 64 KiB other forms are held to, goes through the form too.
+            let many = (0..<20_000).map { "someone-\($0)" }.joined(separator: "\n")
+            let large = try #require(try await post("/console/segments/import?account=\(account)", ["name": "大名单", "csv": "fan0\n" + many])[.location])
+            #expect(try await get(large).contains("人数<b>1</b>"), "one of 20,001 open_ids is a fan of the account")
             let empty = try await post("/console/segments/import?account=\(account)", ["name": "x", "csv": "  "])
             #expect(empty[.location]?.contains("error=") == true)
 

@@ -181,9 +181,11 @@ struct ConsoleRoutes {
         return response
     }
 
-    /// An `application/x-www-form-urlencoded` body.
+    /// An `application/x-www-form-urlencoded` body: 64 KiB, but as much as the API takes for a
+    /// segment's CSV of open_ids, which the import form carries.
     static func form(_ request: Request) async throws -> [String: String] {
-        let buffer = try await request.body.collect(upTo: 1 << 16)
+        let limit = request.uri.path.hasSuffix("/segments/import") ? APIRoutes.maxImportBytes : 1 << 16
+        let buffer = try await request.body.collect(upTo: limit)
         var parts = URLComponents()
         parts.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
         return Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
