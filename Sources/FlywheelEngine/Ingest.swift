@@ -71,14 +71,16 @@ public struct Ingest: Sendable {
             throw Rejection.malformed(field: "Msg-Id", "the header is \(msgId.count) characters; at most \(WebhookEnvelope.maxFieldLength)")
         }
         let now = env.now()
-        let deliveryId = msgId.flatMap { $0.isEmpty ? nil : $0 } ?? "sha1:" + WebhookSignature.sign(body: body, secret: "")
+        // The body's own digest: what identifies a delivery without Msg-Id, and its events always.
+        let digest = WebhookSignature.sign(body: body, secret: "")
+        let deliveryId = msgId.flatMap { $0.isEmpty ? nil : $0 } ?? "sha1:" + digest
         var account: Account?
         for candidate in [envelope.toUserId, envelope.fromUserId] where account == nil && !candidate.isEmpty {
             account = try await self.account(app: app, openId: candidate, now: now)
         }
         // Event ids come from the signed body, not the unsigned Msg-Id header: a captured push sent
         // again under a new Msg-Id is stored as a delivery but counts nothing twice.
-        let eventId = "dy:" + WebhookSignature.sign(body: body, secret: "")
+        let eventId = "dy:" + digest
         let events = account.map { envelope.platformEvent.fanEvents(accountOpenId: $0.openId, eventId: eventId, receivedAt: now) } ?? []
         for event in events {
             do { try event.check() } catch { throw Rejection.malformed(field: "content", "\(envelope.event) gives \(error)") }

@@ -57,7 +57,7 @@ extension PlatformTokenStore where Self: SQLStore {
     }
 
     public func accountsWithTokensExpiring(before: Int64, refreshableAt now: Int64, limit: Int) async throws -> [(account: Account, tokens: SealedAccountTokens)] {
-        let accountColumns = TenancyRows.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let accountColumns = TenancyRows.qualified(TenancyRows.accountColumns, by: "a")
         return try await runner.query(SQLStatement("""
             SELECT \(accountColumns), \(Self.tokenColumns)
             FROM account_tokens t JOIN accounts a ON a.tenant_id = t.tenant_id AND a.account_id = t.account_id

@@ -3,7 +3,7 @@
 extension ProjectionStore where Self: SQLStore {
     public func accountsNeedingProjection() async throws -> [Account] {
         try await runner.query(SQLStatement("""
-            SELECT \(TenancyRows.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+            SELECT \(TenancyRows.qualified(TenancyRows.accountColumns, by: "a"))
             FROM accounts a LEFT JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
             WHERE a.last_seq > COALESCE(c.last_seq, 0) OR a.rules_version > COALESCE(c.rules_version, 0)
             ORDER BY a.tenant_id, a.account_id

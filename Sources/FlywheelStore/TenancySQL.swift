@@ -120,7 +120,7 @@ extension TenancyStore where Self: SQLStore {
     }
 
     public func signInCandidates(name: String, tenant: String?) async throws -> [(user: User, passwordHash: String?)] {
-        let columns = TenancyRows.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let columns = TenancyRows.qualified(TenancyRows.userColumns, by: "u")
         // Two rows are enough to tell one candidate from several.
         let statement = if let tenant {
             SQLStatement("""
@@ -258,6 +258,11 @@ public enum TenancyRows {
     public static let keyColumns = "tenant_id, key_id, user_id, secret_hash, created_at, expires_at, revoked_at"
     public static let appColumns = "tenant_id, app_id, name, client_key, client_secret, created_at"
     public static let accountColumns = "tenant_id, account_id, name, app_id, open_id, time_zone, created_at"
+
+    /// A column list with each column named through a table's alias, for joins.
+    public static func qualified(_ columns: String, by alias: String) -> String {
+        columns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+    }
 
     /// The audit entry of a change, written in the change's transaction.
     public static func record(_ audit: AuditEntry) -> SQLStatement {
