@@ -155,7 +155,16 @@ public struct IntimacyLedger: Sendable, Equatable {
     }
 
     /// Compact text form for storage: `day:points,day:points`.
-    public var encoded: String { days.map { "\($0.day):\($0.points)" }.joined(separator: ",") }
+    public var encoded: String {
+        var out = DecimalText()
+        for (i, d) in days.enumerated() {
+            if i > 0 { out.append(",") }
+            out.append(Int64(d.day))
+            out.append(":")
+            out.append(Int64(d.points))
+        }
+        return out.text
+    }
 
     public init(encoded: String) {
         days = encoded.split(separator: ",").compactMap { pair in

@@ -11,7 +11,11 @@ public struct Flywheel: Sendable {
     public let signIn: ConsoleSignIn
     public let tokenRefresher: TokenRefresher
 
-    public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = 20_000, limits: FlywheelLimits = FlywheelLimits()) {
+    /// Most events a projection batch takes: catching up goes in large batches (each fan written
+    /// once a batch); live traffic comes in small ones anyway.
+    public static let defaultProjectionBatch = 100_000
+
+    public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = defaultProjectionBatch, limits: FlywheelLimits = FlywheelLimits()) {
         self.env = env
         tenancy = Tenancy(env)
         ingest = Ingest(env, maxWaitingDeliveries: limits.waitingDeliveries)

@@ -70,21 +70,22 @@ enum FanStateProjection {
                 continue
             }
             let day = calendar.day(ofMillis: event.occurredAt)
-            let existing = fans[event.openId]
+            let newFan = fans[event.openId] == nil
             // An operator acts on fans that exist; one naming another open_id changes nothing.
-            if existing == nil, event.kind.isOperatorAction { continue }
-            var fan = existing ?? FanState(firstSeenThrough: event)
-            let transition = fan.apply(event, rules: rules, day: day)
-            if existing == nil {
-                record(TierTransition(openId: fan.openId, from: nil, to: fan.tier, at: event.occurredAt, cause: event.kind.rawValue), causeSeq: stored.seq)
+            if newFan, event.kind.isOperatorAction { continue }
+            // The fan is changed where it lies in the dictionary: copying it out and back per event
+            // was most of this loop's time.
+            let transition = fans[event.openId, default: FanState(firstSeenThrough: event)].apply(event, rules: rules, day: day)
+            let tags = fans[event.openId, default: FanState(firstSeenThrough: event)].applyTagRules(rules, at: event.occurredAt)
+            if newFan {
+                record(TierTransition(openId: event.openId, from: nil, to: fans[event.openId]?.tier ?? .potential, at: event.occurredAt, cause: event.kind.rawValue), causeSeq: stored.seq)
             } else if let transition {
                 record(transition, causeSeq: stored.seq)
             }
-            for tag in fan.applyTagRules(rules, at: event.occurredAt) {
-                actions.append(FanAction(openId: fan.openId, at: event.occurredAt, action: "tag_added", detail: tag, causeSeq: stored.seq))
+            for tag in tags {
+                actions.append(FanAction(openId: event.openId, at: event.occurredAt, action: "tag_added", detail: tag, causeSeq: stored.seq))
             }
-            applied.events.append(AppliedBatch.Event(stored: stored, day: day, newFan: existing == nil))
-            fans[event.openId] = fan
+            applied.events.append(AppliedBatch.Event(stored: stored, day: day, newFan: newFan))
             changed.insert(event.openId)
             applied.causes[event.openId] = (event.kind.rawValue, stored.seq)
         }

@@ -38,7 +38,9 @@ extension PostgresStore {
 
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         try await read("""
-            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3 ORDER BY seq DESC LIMIT $4
+            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
+              AND seq <= COALESCE((SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2), 0)
+            ORDER BY seq DESC LIMIT $4
             """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map(Self.storedEvent)
     }
 }

@@ -3,53 +3,77 @@ import FlywheelStore
 import Foundation
 import GRDB
 
-/// The append-only event log: each account's events numbered 1, 2, 3... in arrival order.
+/// The append-only event log: each account's events numbered 1, 2, 3... in arrival order, in the
+/// account's stream (an integer SQLite numbers, kept in `event_streams`).
 enum EventLog {
     static let columnList = "seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes"
+
+    /// The account's stream, or nil when nothing was ever appended to it.
+    static func stream(of account: Account, _ db: Database) throws -> Int64? {
+        try stream(of: AccountKey(tenantId: account.tenantId, accountId: account.id), db)
+    }
+
+    private static func stream(of key: AccountKey, _ db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT stream FROM event_streams WHERE tenant_id = ? AND account_id = ?", arguments: [key.tenantId, key.accountId])
+    }
+
+    /// Where an account's appends go: its stream and the last seq taken.
+    private struct Head {
+        var stream: Int64
+        var lastSeq: Int64
+        var appended = false
+
+        static func load(_ key: AccountKey, _ db: Database) throws -> Head {
+            let arguments: StatementArguments = [key.tenantId, key.accountId]
+            guard let last = try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?", arguments: arguments) else {
+                throw StoreError.notFound("account \(key.accountId)")
+            }
+            if let stream = try EventLog.stream(of: key, db) { return Head(stream: stream, lastSeq: last) }
+            try db.execute(sql: "INSERT INTO event_streams (tenant_id, account_id) VALUES (?, ?)", arguments: arguments)
+            return Head(stream: db.lastInsertedRowID, lastSeq: last)
+        }
+    }
 
     /// Appends with one reused statement; an id already in the account's log is skipped.
     static func append(_ events: [AccountEvent], _ db: Database, progress: (Int) -> Void) throws -> AppendOutcome {
         let insert = try RawStatement(db, sql: """
-            INSERT INTO events (tenant_id, account_id, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
+            INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
+            VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
             """)
-        var lastSeq: [AccountKey: Int64] = [:]
+        var heads: [AccountKey: Head] = [:]
+        // Events come in runs of one account: the head is looked up when the account changes.
+        var key: AccountKey?
+        var head = Head(stream: 0, lastSeq: 0)
         var inserted = 0
         for (i, item) in events.enumerated() {
-            let key = AccountKey(tenantId: item.tenantId, accountId: item.accountId)
-            let previous: Int64
-            if let last = lastSeq[key] {
-                previous = last
-            } else {
-                guard let last = try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?",
-                                                    arguments: [key.tenantId, key.accountId]) else {
-                    throw StoreError.notFound("account \(key.accountId)")
-                }
-                previous = last
+            if key?.tenantId != item.tenantId || key?.accountId != item.accountId {
+                if let key { heads[key] = head }
+                let next = AccountKey(tenantId: item.tenantId, accountId: item.accountId)
+                head = try heads[next] ?? Head.load(next, db)
+                key = next
             }
             let e = item.event
-            insert.bind(1, key.tenantId)
-            insert.bind(2, key.accountId)
-            insert.bind(3, previous + 1)
-            insert.bind(4, e.id)
-            insert.bind(5, e.kind.rawValue)
-            insert.bind(6, e.openId)
-            insert.bind(7, e.occurredAt)
-            insert.bind(8, e.domain.rawValue)
-            insert.bind(9, e.channel.rawValue)
-            insert.bind(10, e.amount)
-            insert.bind(11, e.ref)
-            insert.bind(12, EventAttributes.encode(e.attributes))
+            insert.bind(1, head.stream)
+            insert.bind(2, head.lastSeq + 1)
+            insert.bind(3, e.id)
+            insert.bind(4, e.kind.rawValue)
+            insert.bind(5, e.openId)
+            insert.bind(6, e.occurredAt)
+            insert.bind(7, e.domain.rawValue)
+            insert.bind(8, e.channel.rawValue)
+            insert.bind(9, e.amount)
+            insert.bind(10, e.ref)
+            insert.bind(11, e.attributes.isEmpty ? nil : EventAttributes.encode(e.attributes))
             if try insert.run() == 1 {
-                lastSeq[key] = previous + 1
+                head.lastSeq += 1
+                head.appended = true
                 inserted += 1
-            } else {
-                lastSeq[key] = previous
             }
             if (i + 1) % 10_000 == 0 { progress(i + 1) }
         }
+        if let key { heads[key] = head }
         let update = try db.cachedStatement(sql: "UPDATE accounts SET last_seq = ? WHERE tenant_id = ? AND account_id = ?")
-        for (key, seq) in lastSeq { try update.execute(arguments: [seq, key.tenantId, key.accountId]) }
+        for (key, head) in heads where head.appended { try update.execute(arguments: [head.lastSeq, key.tenantId, key.accountId]) }
         progress(events.count)
         return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
     }
@@ -82,16 +106,58 @@ enum EventLog {
         return (events, unreadable)
     }
 
+    // Looked up by hash: `init(rawValue:)` compares the text with every case in turn.
+    private static let kinds = Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.rawValue, $0) })
+    private static let domains = Dictionary(uniqueKeysWithValues: SourceDomain.allCases.map { ($0.rawValue, $0) })
+    private static let channels = Dictionary(uniqueKeysWithValues: Channel.allCases.map { ($0.rawValue, $0) })
+
     static let unreadableReason = "the stored row has an unknown kind, domain or channel"
 
     private static func current(_ statement: RawStatement) -> StoredEvent? {
-        guard let kind = statement.text(2).flatMap(EventKind.init(rawValue:)),
-              let domain = statement.text(5).flatMap(SourceDomain.init(rawValue:)),
-              let channel = statement.text(6).flatMap(Channel.init(rawValue:)) else { return nil }
+        guard let kind = statement.text(2).flatMap({ kinds[$0] }),
+              let domain = statement.text(5).flatMap({ domains[$0] }),
+              let channel = statement.text(6).flatMap({ channels[$0] }) else { return nil }
         return StoredEvent(seq: statement.int(0), event: FanEvent(
             id: statement.text(1) ?? "", kind: kind, openId: statement.text(3) ?? "", occurredAt: statement.int(4),
             domain: domain, channel: channel, amount: statement.int(7), ref: statement.text(8),
             attributes: statement.text(9).map(EventAttributes.decode) ?? [:]))
+    }
+}
+
+/// Each fan's events in the log, as runs the projector writes with each batch: one row per fan
+/// and batch listing the seqs of the fan's events in it.
+enum FanEventRuns {
+    static func record(_ events: [StoredEvent], stream: Int64, _ db: Database) throws {
+        var runs: [String: [Int64]] = [:]
+        for stored in events { runs[stored.event.openId, default: []].append(stored.seq) }
+        let insert = try RawStatement(db, sql: "INSERT OR IGNORE INTO fan_event_runs (stream, open_id, first_seq, seqs) VALUES (?,?,?,?)")
+        insert.bind(1, stream)
+        for (openId, seqs) in runs {
+            insert.bind(2, openId)
+            insert.bind(3, seqs[0])
+            insert.bind(4, DecimalText.list(seqs))
+            try insert.run()
+        }
+    }
+
+    /// The fan's last `limit` events, newest first.
+    static func latest(_ openId: String, stream: Int64, limit: Int, _ db: Database) throws -> [StoredEvent] {
+        let runs = try RawStatement(db, sql: "SELECT seqs FROM fan_event_runs WHERE stream = ? AND open_id = ? ORDER BY first_seq DESC")
+        runs.bind(1, stream)
+        runs.bind(2, openId)
+        var seqs: [Int64] = []
+        while seqs.count < limit, try runs.next() {
+            seqs += (runs.text(0) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted(by: >)
+        }
+        runs.reset()
+        let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq = ?")
+        select.bind(1, stream)
+        var events: [StoredEvent] = []
+        for seq in seqs.prefix(limit) {
+            select.bind(2, seq)
+            events += try EventLog.read(select)
+        }
+        return events
     }
 }
 
@@ -163,91 +229,11 @@ enum FanRows {
             """)
         upsert.bind(1, account.tenantId)
         upsert.bind(2, account.id)
+        var parameters = RawStatement.Parameters(statement: upsert, next: 3)
         for fan in fans {
-            for (i, cell) in FanColumns.cells(of: fan).enumerated() { upsert.bind(Int32(i + 3), cell) }
+            parameters.next = 3
+            FanColumns.write(fan, to: &parameters)
             try upsert.run()
-        }
-    }
-}
-
-/// One projection batch in one write transaction: read, apply, write state and checkpoint.
-enum Projection {
-    static func run(_ account: Account, limit: Int, _ db: Database, _ step: (ProjectionBatch) throws -> ProjectionResult) throws -> Int {
-        let key: StatementArguments = [account.tenantId, account.id]
-        let checkpoint = try Row.fetchOne(db, sql: "SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?", arguments: key)
-        let lastSeq: Int64 = checkpoint?["last_seq"] ?? 0
-        let appliedVersion: Int = checkpoint?["rules_version"] ?? 0
-        let rules = try SQLiteStore.rules(of: account, db)
-        let rulesChanged = rules.version != appliedVersion
-        let select = try RawStatement(db, sql: """
-            SELECT \(EventLog.columnList) FROM events WHERE tenant_id = ? AND account_id = ? AND seq > ? ORDER BY seq LIMIT ?
-            """)
-        select.bind(1, account.tenantId)
-        select.bind(2, account.id)
-        select.bind(3, lastSeq)
-        select.bind(4, Int64(limit))
-        let (events, unreadable) = try EventLog.readBatch(select)
-        guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return 0 }
-
-        let fans = rulesChanged ? try FanRows.loadAll(account, db) : try FanRows.load(account, openIds: Set(events.map(\.event.openId)), db)
-        var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
-        batch.unreadable = unreadable
-        batch.segments = try SegmentRows.all(account, db).filter { $0.state == .ready && $0.predicate != nil }
-        if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
-        for write in try step(batch).writes { try Self.write(write, of: account, db) }
-        try db.execute(sql: """
-            INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
-            ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, rules_version = excluded.rules_version
-            """, arguments: [account.tenantId, account.id, max(events.last?.seq ?? lastSeq, unreadable.last?.seq ?? lastSeq), rules.version])
-        return events.count + unreadable.count
-    }
-
-    /// The one SQLite writer of each kind of projection write.
-    static func write(_ write: any ProjectionWrite, of account: Account, _ db: Database) throws {
-        switch write {
-        case let w as FanStatesWrite:
-            try FanRows.save(w.fans, of: account, db)
-        case let w as TierTransitionsWrite:
-            let transition = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
-                VALUES (?,?,?,?,?,?,?,?)
-                """)
-            for (t, causeSeq, _) in w.transitions {
-                try transition.execute(arguments: [account.tenantId, account.id, t.openId, causeSeq, t.at, t.from?.rawValue, t.to.rawValue, t.cause])
-            }
-            let flow = try db.cachedStatement(sql: """
-                INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)
-                ON CONFLICT DO UPDATE SET fans = fans + excluded.fans
-                """)
-            for (f, n) in w.flows {
-                try flow.execute(arguments: [account.tenantId, account.id, f.day, f.from?.rawValue ?? -1, f.to.rawValue, n])
-            }
-        case let w as FanActionsWrite:
-            let action = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail) VALUES (?,?,?,?,?,?,?)
-                """)
-            for a in w.actions {
-                try action.execute(arguments: [account.tenantId, account.id, a.openId, a.causeSeq, a.at, a.action, a.detail])
-            }
-        case let w as ActivityWrite:
-            let activity = try db.cachedStatement(sql: """
-                INSERT INTO activity_daily (tenant_id, account_id, day, domain, channel, events, new_fans) VALUES (?,?,?,?,?,?,?)
-                ON CONFLICT DO UPDATE SET events = events + excluded.events, new_fans = new_fans + excluded.new_fans
-                """)
-            for (cell, count) in w.cells {
-                try activity.execute(arguments: [account.tenantId, account.id, cell.day, cell.domain.rawValue, cell.channel.rawValue, count.events, count.newFans])
-            }
-        case let w as SegmentChangesWrite:
-            try SegmentRows.apply(w.changes, of: account, db)
-        case let w as QuarantineWrite:
-            let quarantine = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)
-                """)
-            for e in w.events {
-                try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
-            }
-        default:
-            throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
         }
     }
 }

@@ -24,10 +24,31 @@ final class RawStatement {
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
 
     func bind(_ index: Int32, _ value: String?) {
-        if let value {
-            sqlite3_bind_text(handle, index, value, -1, SQLITE_TRANSIENT)
-        } else {
+        guard var value else {
             sqlite3_bind_null(handle, index)
+            return
+        }
+        // The string's own UTF-8 bytes with their length: no C string made, no length counted.
+        value.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+    }
+
+    func bind(_ index: Int32, _ value: Int64?) {
+        if let value { bind(index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    /// Binds values to consecutive parameters from `next` on.
+    struct Parameters: FanRowSink {
+        let statement: RawStatement
+        var next: Int32
+
+        mutating func int(_ value: Int64?) {
+            statement.bind(next, value)
+            next += 1
+        }
+
+        mutating func text(_ value: String?) {
+            statement.bind(next, value)
+            next += 1
         }
     }
 

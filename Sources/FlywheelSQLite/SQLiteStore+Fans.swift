@@ -23,9 +23,8 @@ extension SQLiteStore {
 
     public func fansChanged(of account: Account, after seq: Int64, limit: Int) async throws -> [FanState]? {
         try await pool.read { db in
-            let ids = try String.fetchAll(db, sql: """
-                SELECT DISTINCT open_id FROM events WHERE tenant_id = ? AND account_id = ? AND seq > ? LIMIT ?
-                """, arguments: [account.tenantId, account.id, seq, limit + 1])
+            let ids = try String.fetchAll(db, sql: "SELECT DISTINCT open_id FROM events WHERE stream = ? AND seq > ? LIMIT ?",
+                                          arguments: [try EventLog.stream(of: account, db) ?? 0, seq, limit + 1])
             guard ids.count <= limit else { return nil }
             return Array(try FanRows.load(account, openIds: ids, db).values)
         }
@@ -48,15 +47,8 @@ extension SQLiteStore {
 
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         try await pool.read { db in
-            let select = try RawStatement(db, sql: """
-                SELECT \(EventLog.columnList) FROM events WHERE tenant_id = ? AND account_id = ? AND open_id = ?
-                ORDER BY seq DESC LIMIT ?
-                """)
-            select.bind(1, account.tenantId)
-            select.bind(2, account.id)
-            select.bind(3, openId)
-            select.bind(4, Int64(limit))
-            return try EventLog.read(select)
+            guard let stream = try EventLog.stream(of: account, db) else { return [] }
+            return try FanEventRuns.latest(openId, stream: stream, limit: limit, db)
         }
     }
 }

@@ -6,18 +6,30 @@ import GRDB
 /// The projector's batches and the quarantine on SQLite.
 extension SQLiteStore {
     public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
-        try await pool.write { db in try Projection.run(account, limit: limit, db, step) }
+        for _ in 0..<3 {
+            guard let prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
+            let result = try step(prepared.batch)
+            // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
+            guard let committed = try await pool.write({ db in try Projection.commit(prepared, result, db) }) else { continue }
+            fanCache.put(account, committed.fans, at: committed.position)
+            return committed.applied
+        }
+        // Still moving: read and write under the write lock, where nothing can move.
+        let committed = try await pool.write { [fanCache] db in
+            try Projection.prepare(account, limit: limit, known: fanCache, db).flatMap { try Projection.commit($0, try step($0.batch), db) }
+        }
+        guard let committed else { return 0 }
+        fanCache.put(account, committed.fans, at: committed.position)
+        return committed.applied
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {
         try await pool.write { db in
             let rules = try Self.rules(of: account, db)
-            let checkpoint = try Int64.fetchOne(db, sql: "SELECT last_seq FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
-                                                arguments: [account.tenantId, account.id]) ?? 0
-            guard checkpoint == lastSeq, rules.version == rules.appliedVersion,
+            guard try Projection.checkpoint(of: account, db).lastSeq == lastSeq, rules.version == rules.appliedVersion,
                   let row = try Row.fetchOne(db, sql: """
-                    SELECT seq, event_id FROM events WHERE tenant_id = ? AND account_id = ? AND seq > ? ORDER BY seq LIMIT 1
-                    """, arguments: [account.tenantId, account.id, lastSeq]) else { return false }
+                    SELECT seq, event_id FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT 1
+                    """, arguments: [try EventLog.stream(of: account, db) ?? 0, lastSeq]) else { return false }
             let seq: Int64 = row["seq"]
             try db.execute(sql: """
                 INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)
@@ -36,10 +48,9 @@ extension SQLiteStore {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: key) != nil else {
                 throw StoreError.notFound("quarantined event \(seq)")
             }
-            let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE tenant_id = ? AND account_id = ? AND seq = ?")
-            select.bind(1, account.tenantId)
-            select.bind(2, account.id)
-            select.bind(3, seq)
+            let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq = ?")
+            select.bind(1, try EventLog.stream(of: account, db) ?? 0)
+            select.bind(2, seq)
             guard var event = try EventLog.readBatch(select).events.first?.event else { throw StoreError.corrupt(EventLog.unreadableReason) }
             try check(event)
             event.id = "retry:\(seq)"
@@ -51,6 +62,139 @@ extension SQLiteStore {
             try Self.record(audit, db)
             return try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?",
                                       arguments: [account.tenantId, account.id]) ?? 0
+        }
+    }
+}
+
+/// One projection batch: read and applied outside the write lock (on a snapshot, with the fans
+/// kept in memory), then written with the checkpoint in one write transaction, if nothing it read
+/// has moved meanwhile. The pure work thus runs beside appends on the other core.
+enum Projection {
+    /// A batch read and applied, ready to commit.
+    struct Prepared {
+        var batch: ProjectionBatch
+        var position: ProjectionPosition
+        /// The fans kept in memory, with the batch's fans read from the database added.
+        var kept: [String: FanState]
+    }
+
+    static func prepare(_ account: Account, limit: Int, known: FanCache, _ db: Database) throws -> Prepared? {
+        let position = try checkpoint(of: account, db)
+        let rules = try SQLiteStore.rules(of: account, db)
+        let rulesChanged = rules.version != position.rulesVersion
+        let select = try RawStatement(db, sql: """
+            SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
+            """)
+        select.bind(1, try EventLog.stream(of: account, db) ?? 0)
+        select.bind(2, position.lastSeq)
+        select.bind(3, Int64(limit))
+        let (events, unreadable) = try EventLog.readBatch(select)
+        guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
+
+        var kept = rulesChanged ? try FanRows.loadAll(account, db) : known.take(account, at: position)
+        let fans = try rulesChanged ? kept : batchFans(account, touched: events, kept: &kept, db)
+        var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
+        batch.unreadable = unreadable
+        batch.segments = try readySegments(account, db)
+        if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
+        return Prepared(batch: batch, position: position, kept: kept)
+    }
+
+    /// Writes the batch's result and checkpoint; nil (nothing written) when the checkpoint, the
+    /// rules, the ready segments or the batch's fans' memberships changed since it was read.
+    static func commit(_ prepared: Prepared, _ result: ProjectionResult, _ db: Database) throws -> (applied: Int, fans: [String: FanState], position: ProjectionPosition)? {
+        let batch = prepared.batch
+        let account = batch.account
+        guard try checkpoint(of: account, db) == prepared.position, try SQLiteStore.rules(of: account, db).version == batch.rulesVersion,
+              try readySegments(account, db) == batch.segments,
+              try batch.segments.isEmpty || SegmentRows.memberships(account, openIds: batch.fans.keys, db) == batch.memberships else { return nil }
+        var kept = prepared.kept
+        for write in result.writes {
+            try Self.write(write, of: account, db)
+            if let changed = write as? FanStatesWrite {
+                for fan in changed.fans { kept[fan.openId] = fan }
+            }
+        }
+        if let stream = try EventLog.stream(of: account, db) { try FanEventRuns.record(batch.events, stream: stream, db) }
+        let last = prepared.position.lastSeq
+        let after = ProjectionPosition(lastSeq: max(batch.events.last?.seq ?? last, batch.unreadable.last?.seq ?? last), rulesVersion: batch.rulesVersion)
+        try db.execute(sql: """
+            INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
+            ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, rules_version = excluded.rules_version
+            """, arguments: [account.tenantId, account.id, after.lastSeq, after.rulesVersion])
+        return (batch.events.count + batch.unreadable.count, kept, after)
+    }
+
+    static func checkpoint(of account: Account, _ db: Database) throws -> ProjectionPosition {
+        let row = try Row.fetchOne(db, sql: "SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
+                                   arguments: [account.tenantId, account.id])
+        return ProjectionPosition(lastSeq: row?["last_seq"] ?? 0, rulesVersion: row?["rules_version"] ?? 0)
+    }
+
+    private static func readySegments(_ account: Account, _ db: Database) throws -> [Segment] {
+        try SegmentRows.all(account, db).filter { $0.state == .ready && $0.predicate != nil }
+    }
+
+    /// The state of each fan the events touch: kept in memory, or read from the database (and kept).
+    private static func batchFans(_ account: Account, touched events: [StoredEvent], kept: inout [String: FanState], _ db: Database) throws -> [String: FanState] {
+        var fans: [String: FanState] = [:]
+        var unknown: Set<String> = []
+        for stored in events where fans[stored.event.openId] == nil {
+            if let fan = kept[stored.event.openId] { fans[fan.openId] = fan } else { unknown.insert(stored.event.openId) }
+        }
+        for (openId, fan) in try FanRows.load(account, openIds: unknown, db) {
+            fans[openId] = fan
+            kept[openId] = fan
+        }
+        return fans
+    }
+
+    /// The one SQLite writer of each kind of projection write.
+    static func write(_ write: any ProjectionWrite, of account: Account, _ db: Database) throws {
+        switch write {
+        case let w as FanStatesWrite:
+            try FanRows.save(w.fans, of: account, db)
+        case let w as TierTransitionsWrite:
+            let transition = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
+                VALUES (?,?,?,?,?,?,?,?)
+                """)
+            for (t, causeSeq, _) in w.transitions {
+                try transition.execute(arguments: [account.tenantId, account.id, t.openId, causeSeq, t.at, t.from?.rawValue, t.to.rawValue, t.cause])
+            }
+            let flow = try db.cachedStatement(sql: """
+                INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)
+                ON CONFLICT DO UPDATE SET fans = fans + excluded.fans
+                """)
+            for (f, n) in w.flows {
+                try flow.execute(arguments: [account.tenantId, account.id, f.day, f.from?.rawValue ?? -1, f.to.rawValue, n])
+            }
+        case let w as FanActionsWrite:
+            let action = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail) VALUES (?,?,?,?,?,?,?)
+                """)
+            for a in w.actions {
+                try action.execute(arguments: [account.tenantId, account.id, a.openId, a.causeSeq, a.at, a.action, a.detail])
+            }
+        case let w as ActivityWrite:
+            let activity = try db.cachedStatement(sql: """
+                INSERT INTO activity_daily (tenant_id, account_id, day, domain, channel, events, new_fans) VALUES (?,?,?,?,?,?,?)
+                ON CONFLICT DO UPDATE SET events = events + excluded.events, new_fans = new_fans + excluded.new_fans
+                """)
+            for (cell, count) in w.cells {
+                try activity.execute(arguments: [account.tenantId, account.id, cell.day, cell.domain.rawValue, cell.channel.rawValue, count.events, count.newFans])
+            }
+        case let w as SegmentChangesWrite:
+            try SegmentRows.apply(w.changes, of: account, db)
+        case let w as QuarantineWrite:
+            let quarantine = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)
+                """)
+            for e in w.events {
+                try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
+            }
+        default:
+            throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
         }
     }
 }

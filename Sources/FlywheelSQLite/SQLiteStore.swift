@@ -6,6 +6,8 @@ import GRDB
 /// The embedded store: one SQLite file in WAL mode, many readers, one writer.
 public final class SQLiteStore: Store, SQLStore {
     let pool: DatabasePool
+    /// The projector's fans between batches.
+    let fanCache = FanCache()
     public var runner: any SQLRunner { SQLiteRunner(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.

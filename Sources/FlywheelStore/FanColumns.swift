@@ -27,20 +27,38 @@ public enum FanColumns {
                                                     "ledger", "interests", "tags", "fan_groups"] + profileNames)
 
     public static func cells(of fan: FanState) -> [Cell] {
-        var cells: [Cell] = [
-            .text(fan.openId), fan.nickname.map(Cell.text) ?? .null, .int(fan.firstSeenAt), .int(fan.lastActiveAt),
-            .text(fan.firstDomain.rawValue), .text(fan.firstChannel.rawValue),
-            .text(fan.latestDomain.rawValue), .text(fan.latestChannel.rawValue),
-            .int(fan.following ? 1 : 0), fan.followedAt.map(Cell.int) ?? .null, .int(fan.followChangedAt),
-        ]
-        cells.reserveCapacity(names.count)
-        for field in FanCounters.fields { cells.append(.int(Int64(fan.counters[keyPath: field.keyPath]))) }
-        cells += [.int(Int64(fan.gmv)), .int(Int64(fan.intimacy)), .int(Int64(fan.level)),
-                  .text(fan.ledger.encoded), .int(Int64(fan.tier.rawValue)), .int(fan.tierChangedAt), fan.lastOrderedAt.map(Cell.int) ?? .null]
-        for value in fan.profile.attributeValues { cells.append(value.map(Cell.text) ?? .null) }
-        cells += [.text(SetColumn.encode(fan.profile.interests)), .int(fan.profile.changedAt), .text(SetColumn.encode(fan.tags)),
-                  .text(SetColumn.encode(groups: fan.groups))]
-        return cells
+        var cells = CellList()
+        write(fan, to: &cells)
+        return cells.cells
+    }
+
+    /// Hands each column's value to `sink` in `names` order: the one mapping from a fan to a row,
+    /// for a list of cells or straight into a statement's parameters.
+    public static func write(_ fan: FanState, to sink: inout some FanRowSink) {
+        sink.text(fan.openId)
+        sink.text(fan.nickname)
+        sink.int(fan.firstSeenAt)
+        sink.int(fan.lastActiveAt)
+        sink.text(fan.firstDomain.rawValue)
+        sink.text(fan.firstChannel.rawValue)
+        sink.text(fan.latestDomain.rawValue)
+        sink.text(fan.latestChannel.rawValue)
+        sink.int(fan.following ? 1 : 0)
+        sink.int(fan.followedAt)
+        sink.int(fan.followChangedAt)
+        for value in fan.counters.values { sink.int(Int64(value)) }
+        sink.int(Int64(fan.gmv))
+        sink.int(Int64(fan.intimacy))
+        sink.int(Int64(fan.level))
+        sink.text(fan.ledger.encoded)
+        sink.int(Int64(fan.tier.rawValue))
+        sink.int(fan.tierChangedAt)
+        sink.int(fan.lastOrderedAt)
+        for value in fan.profile.attributeValues { sink.text(value) }
+        sink.text(SetColumn.encode(fan.profile.interests))
+        sink.int(fan.profile.changedAt)
+        sink.text(SetColumn.encode(fan.tags))
+        sink.text(SetColumn.encode(groups: fan.groups))
     }
 
     /// Reads a row given as cells in `names` order.
@@ -112,6 +130,18 @@ public enum SetColumn {
     public static func needle(field: String, name: String) -> String {
         field == "groups" ? ",\(name)=+" : ",\(name),"
     }
+}
+
+/// Takes a fan's column values in order (`FanColumns.write`); nil is NULL.
+public protocol FanRowSink {
+    mutating func int(_ value: Int64?)
+    mutating func text(_ value: String?)
+}
+
+private struct CellList: FanRowSink {
+    var cells: [Cell] = []
+    mutating func int(_ value: Int64?) { cells.append(value.map(Cell.int) ?? .null) }
+    mutating func text(_ value: String?) { cells.append(value.map(Cell.text) ?? .null) }
 }
 
 /// Reads cells in order, naming the column when one is not what the schema promises.

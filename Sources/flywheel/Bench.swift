@@ -21,7 +21,9 @@ struct IngestBench: AsyncParsableCommand {
     @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
     @Option(help: "Days the events span.") var days = 90
     @Option(help: "Events per append transaction.") var appendBatch = 50_000
-    @Option(help: "Events per projection batch.") var projectBatch = 20_000
+    @Option(help: "Most events per projection batch.") var projectBatch = Flywheel.defaultProjectionBatch
+    @Flag(help: "Project after the append instead of beside it, to time each phase alone.") var sequential = false
+    @Flag(help: "Also compute per-fan state from the same events with plain SQL on the same store, and compare.") var baseline = false
     @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
     @OptionGroup var target: BenchTarget
 
@@ -43,34 +45,55 @@ struct IngestBench: AsyncParsableCommand {
         let generated = traffic.events(count: events).map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
         print("generated \(events) events over \(population) fans in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
 
+        // The projector runs beside the appends, as it does in the server; `--sequential` waits.
         clock = Date()
-        let progress = Progress(label: "appending", total: events)
+        let projector = flywheelAlt.projector
+        let appending = Progress(label: "appending", total: events)
+        let projecting = Task {
+            var projected = 0
+            while !Task.isCancelled {
+                let n = await projector.runOnce()
+                projected += n
+                if n == 0 { try? await Task.sleep(for: .milliseconds(5)) }
+            }
+            return projected
+        }
+        if sequential { projecting.cancel() }
         var done = 0
         for start in stride(from: 0, to: generated.count, by: appendBatch) {
             let chunk = Array(generated[start..<min(start + appendBatch, generated.count)])
             _ = try await store.append(chunk) { _ in }
             done += chunk.count
-            progress.update(done)
+            appending.update(done)
         }
-        progress.finish()
+        appending.finish()
         let appendSeconds = Date().timeIntervalSince(clock)
-
-        clock = Date()
-        let projecting = Progress(label: "projecting", total: events)
-        var projected = 0
-        while case let n = await flywheelAlt.projector.runOnce(), n > 0 {
-            projected += n
-            projecting.update(projected)
-        }
-        projecting.finish()
-        let projectSeconds = Date().timeIntervalSince(clock)
+        projecting.cancel()
+        let concurrent = await projecting.value
+        // Caught up when a run after the last append finds nothing.
+        let catchUp = Date()
+        var projected = concurrent
+        while case let n = await projector.runOnce(), n > 0 { projected += n }
+        let endSeconds = Date().timeIntervalSince(clock)
+        let projectSeconds = Date().timeIntervalSince(catchUp)
         let counts = try await store.tierCounts(of: account)
         let fanTotal = counts.values.reduce(0, +)
 
         func rate(_ seconds: Double) -> String { String(format: "%.0f events/s (%.2f s)", Double(events) / seconds, seconds) }
         print("append (durable, deduplicated): \(rate(appendSeconds))")
-        print("projection (fan state, tiers, rollups): \(rate(projectSeconds))")
-        print("end to end: \(rate(appendSeconds + projectSeconds)) — budget 200000 events/s")
+        if sequential {
+            print("projection (fan state, tiers, rollups, segments, auto-tags), after the append: \(rate(projectSeconds))")
+        } else {
+            print(String(format: "projection beside the append: %d events by the last append, the rest %.2f s after it", concurrent, projectSeconds))
+        }
+        print("end to end: \(rate(endSeconds)) — budget 200000 events/s")
+        if baseline, let sql = store as? any SQLStore {
+            let offset = Int64(account.calendar.timeZone.secondsFromGMT())
+            let plain = try await PlainSQLBaseline(runner: sql.runner, utcOffsetSeconds: offset).run(generated.map(\.event), chunk: appendBatch)
+            let plainSeconds = plain.load + plain.derive
+            print("plain SQL baseline: load \(rate(plain.load)), derive \(rate(plain.derive)), end to end \(rate(plainSeconds)); \(plain.fans) fans")
+            print(String(format: "Flywheel end to end / plain SQL end to end: %.2f", plainSeconds / endSeconds))
+        }
         print("fans projected: \(fanTotal); by tier: " + counts.sorted { $0.key < $1.key }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", "))
         print("peak memory: \(peakMemoryMB()) MB")
     }

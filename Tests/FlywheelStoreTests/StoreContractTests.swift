@@ -16,6 +16,8 @@ import Testing
         #expect(try await f.store.append(again) { _ in } == AppendOutcome(inserted: 1, duplicates: 50))
         let repeated = f.events([FanEvent(id: "twice", kind: .like, openId: "fan2", occurredAt: 300, channel: .dm)])
         #expect(try await f.store.append(repeated + repeated) { _ in } == AppendOutcome(inserted: 1, duplicates: 1))
+        #expect(try await f.store.timeline(of: f.account, openId: "fan1", limit: 100).isEmpty, "the timeline shows what fan state reflects")
+        await Flywheel(f.env, projectionBatchSize: 40).projector.drain()
         let timeline = try await f.store.timeline(of: f.account, openId: "fan1", limit: 100)
         #expect(timeline.first?.event.id == "new")
         #expect(timeline.first?.seq == 101, "sequence numbers have no holes for skipped duplicates")
@@ -28,6 +30,7 @@ import Testing
         let event = FanEvent(id: "x", kind: .orderPaid, openId: "u", occurredAt: 1_772_323_200_123, domain: .commercial, channel: .qianchuan,
                              amount: 39_900, ref: "order-7", attributes: ["nickname": "阿明", "phone": "138"])
         _ = try await f.store.append(f.events([event])) { _ in }
+        await Flywheel(f.env).projector.drain()
         #expect(try await f.store.timeline(of: f.account, openId: "u", limit: 5).map(\.event) == [event])
     }
 
@@ -44,6 +47,7 @@ import Testing
         let second = FanEvent(id: "dy:m-2", kind: .like, openId: "fan", occurredAt: 2, channel: .unknown)
         let both = try await f.store.ingest([IncomingDelivery(other, events: [second]), IncomingDelivery(other, events: [second])])
         #expect(both == [.stored(events: 1), .duplicate], "the same Msg-Id twice in one batch counts once")
+        await Flywheel(f.env).projector.drain()
         #expect(try await f.store.timeline(of: f.account, openId: "fan", limit: 10).map(\.event.id) == ["dy:m-2", "dy:m-1"])
     }
 
