@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlywheelDomain
 import FlywheelEngine
 import FlywheelPostgres
 import FlywheelServer
@@ -7,10 +8,11 @@ import FlywheelSQLite
 import FlywheelStore
 import Foundation
 import Logging
+import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Flywheel against the budgets in docs/architecture.md and print the figures.",
-                                                    subcommands: [IngestBench.self, WebhookBench.self, MemoryBench.self, SegmentBench.self, ConsoleBench.self, SoakBench.self])
+                                                    subcommands: [IngestBench.self, ImportBench.self, WebhookBench.self, MemoryBench.self, SegmentBench.self, ConsoleBench.self, SoakBench.self])
 }
 
 struct IngestBench: AsyncParsableCommand {
@@ -38,6 +40,7 @@ struct IngestBench: AsyncParsableCommand {
         let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
         let flywheelAlt = Flywheel(flywheel.env, projectionBatchSize: projectBatch)
         let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
+        try await Self.keepBusy(account, flywheel.env)
 
         let population = fans ?? max(1, events / 20)
         var clock = Date()
@@ -49,16 +52,7 @@ struct IngestBench: AsyncParsableCommand {
         clock = Date()
         let projector = flywheelAlt.projector
         let appending = Progress(label: "appending", total: events)
-        let projecting = Task {
-            var projected = 0
-            while !Task.isCancelled {
-                let n = await projector.runOnce()
-                projected += n
-                if n == 0 { try? await Task.sleep(for: .milliseconds(5)) }
-            }
-            return projected
-        }
-        if sequential { projecting.cancel() }
+        let alongside = sequential ? nil : ProjectingAlongside(projector)
         var done = 0
         for start in stride(from: 0, to: generated.count, by: appendBatch) {
             let chunk = Array(generated[start..<min(start + appendBatch, generated.count)])
@@ -68,14 +62,10 @@ struct IngestBench: AsyncParsableCommand {
         }
         appending.finish()
         let appendSeconds = Date().timeIntervalSince(clock)
-        projecting.cancel()
-        let concurrent = await projecting.value
-        // Caught up when a run after the last append finds nothing.
-        let catchUp = Date()
-        var projected = concurrent
-        while case let n = await projector.runOnce(), n > 0 { projected += n }
+        let concurrent = await alongside?.finish() ?? 0
+        if sequential { await projector.drain() }
         let endSeconds = Date().timeIntervalSince(clock)
-        let projectSeconds = Date().timeIntervalSince(catchUp)
+        let projectSeconds = endSeconds - appendSeconds
         let counts = try await store.tierCounts(of: account)
         let fanTotal = counts.values.reduce(0, +)
 
@@ -96,6 +86,52 @@ struct IngestBench: AsyncParsableCommand {
         }
         print("fans projected: \(fanTotal); by tier: " + counts.sorted { $0.key < $1.key }.map { "\($0.key.name) \($0.value)" }.joined(separator: ", "))
         print("peak memory: \(peakMemoryMB()) MB")
+    }
+}
+
+struct ImportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Write N synthetic events as an NDJSON file, then time `flywheel import` of it: events/s end to end and peak memory.")
+    @Option(help: "Events to generate.") var events = 1_000_000
+    @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
+    @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
+    @OptionGroup var target: BenchTarget
+
+    func run() async throws {
+        let (store, cleanup) = try await target.open(logger: Logger(label: "bench"))
+        defer { cleanup() }
+        let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
+        let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
+        try await IngestBench.keepBusy(account, flywheel.env)
+        let traffic = SyntheticTraffic(fans: fans ?? max(1, events / 20), days: 90, start: flywheel.env.now() - 90 * 86_400_000, seed: seed)
+        var file = Data()
+        for event in traffic.events(count: events) {
+            file.append(contentsOf: EventImport.line(event, account: account.id).utf8)
+            file.append(UInt8(ascii: "\n"))
+        }
+        print("wrote \(events) lines (\(file.count / 1_048_576) MiB)")
+        let summary = try await EventFileImport(store: store, tenant: account.tenantId, account: nil, name: "bench.ndjson").run(file)
+        print(summary.line)
+        print(String(format: "end to end: %.0f events/s — budget 200000 events/s", Double(events) / summary.seconds))
+        print("peak memory: \(peakMemoryMB()) MB")
+    }
+}
+
+extension IngestBench {
+    /// Auto-tag rules and ready segments, so that projection does all it does for a real account.
+    static func keepBusy(_ account: Account, _ env: FlywheelEnvironment) async throws {
+        let tags = try [("big_spender", "gmv >= 100000"), ("club", "level >= 3 and following")].map { TagRule(tag: $0.0, when: try FanPredicate.parse($0.1)) }
+        _ = try await env.store.setRules(AccountRules(tagRules: tags), of: account,
+                                         audit: env.audit(tenantId: account.tenantId, actor: "cli", action: "rules.set", target: account.id))
+        for (name, text) in [("followers", "following and level >= 2"), ("engaged", "last_active within 30d and interactions >= 5"),
+                             ("close", "tier >= liking")] {
+            let segment = Segment(tenantId: account.tenantId, accountId: account.id, id: env.newId("seg"), name: name,
+                                  predicate: try FanPredicate.parse(text), state: .building, createdAt: env.now(), updatedAt: env.now())
+            try await env.store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "cli", action: "segment.create", target: segment.id))
+            _ = try await env.store.buildSegment(id: segment.id, of: account, now: env.now())
+        }
+        print("account with 2 auto-tag rules and 3 segments kept current")
     }
 }
 

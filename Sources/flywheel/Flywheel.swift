@@ -173,59 +173,6 @@ struct TenantCommand: AsyncParsableCommand {
     }
 }
 
-struct Import: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Import events from an NDJSON file (docs/events.md) and project them.",
-        discussion: "All lines are checked before anything is written; one bad line imports nothing. Importing the same file again changes nothing.")
-    @OptionGroup var store: StoreOptions
-    @Argument(help: "NDJSON file, one event per line.") var file: String
-    @Option(help: ArgumentHelp("Tenant the accounts belong to.", valueName: "tenant-id")) var tenant: String
-    @Option(help: ArgumentHelp("Account for lines that name none.", valueName: "account-id")) var account: String?
-
-    func run() async throws {
-        let started = Date()
-        guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read '\(file)'") }
-        let opened = try await store.open()
-        var events: [AccountEvent] = []
-        var accounts: [String: Account] = [:]
-        let progress = Progress(label: "checking")
-        defer { progress.finish() }
-        let lines: [(number: Int, text: Substring)]
-        do { lines = try EventImport.lines(data) } catch {
-            throw CommandFailure("\(file):\(error.description). Nothing was imported; fix the line and run again.")
-        }
-        for (number, line) in lines {
-            let parsed: EventImport.Line
-            do {
-                parsed = try EventImport.parse(line, line: number)
-            } catch {
-                throw CommandFailure("\(file):\(error.description). Nothing was imported; fix the line and run again.")
-            }
-            guard let accountId = parsed.account ?? account else {
-                throw CommandFailure("\(file):line \(number): account: no 'account' on the line and no --account given. Nothing was imported.")
-            }
-            if accounts[accountId] == nil {
-                guard let found = try await opened.account(id: accountId, tenantIds: [tenant]) else {
-                    throw CommandFailure("\(file):line \(number): account: no account '\(accountId)' in tenant \(tenant). Nothing was imported.")
-                }
-                accounts[accountId] = found
-            }
-            events.append(AccountEvent(tenantId: tenant, accountId: accountId, event: parsed.event))
-            progress.update(events.count)
-        }
-        let total = events.count
-        let writing = Progress(label: "writing", total: total)
-        let outcome = try await opened.append(events) { writing.update($0) }
-        writing.finish()
-        let (flywheel, _) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"))
-        await flywheel.projector.drain()
-        let failures = await flywheel.projector.failures()
-        let seconds = Date().timeIntervalSince(started)
-        print("imported \(outcome.inserted) events (\(outcome.duplicates) already present) into \(accounts.count) account(s) and projected them in \(String(format: "%.1f", seconds)) s")
-        if !failures.isEmpty { throw CommandFailure("projection failed for: \(failures.map { "\($0.key): \($0.value)" }.joined(separator: "; "))") }
-    }
-}
-
 /// A progress line on standard error, redrawn at most ten times a second.
 final class Progress: @unchecked Sendable {
     // Only touched from the one task running the command.
@@ -238,13 +185,18 @@ final class Progress: @unchecked Sendable {
         self.total = total
     }
 
+    /// Drawn only on a terminal: a log file gets the summary line, not a hundred redraws.
+    private let terminal = isatty(STDERR_FILENO) == 1
+
     func update(_ done: Int) {
         let now = Date()
-        guard now.timeIntervalSince(last) > 0.1 else { return }
+        guard terminal, now.timeIntervalSince(last) > 0.1 else { return }
         last = now
         let of = total.map { " / \($0) (\(Int(Double(done) / Double(max($0, 1)) * 100))%)" } ?? ""
         FileHandle.standardError.write(Data("\r\(label): \(done)\(of)   ".utf8))
     }
 
-    func finish() { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    func finish() {
+        if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
 }
