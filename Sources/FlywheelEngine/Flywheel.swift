@@ -13,7 +13,7 @@ public struct Flywheel: Sendable {
 
     /// Most events a projection batch takes: catching up goes in large batches (each fan written
     /// once a batch); live traffic comes in small ones anyway.
-    public static let defaultProjectionBatch = 100_000
+    public static let defaultProjectionBatch = 250_000
 
     public init(_ env: FlywheelEnvironment, projectionBatchSize: Int = defaultProjectionBatch, limits: FlywheelLimits = FlywheelLimits()) {
         self.env = env

@@ -37,7 +37,6 @@ enum FanStateProjection {
         var fans = batch.fans
         var applied = AppliedBatch()
         var actions: [FanAction] = []
-        var changed = Set<String>()
         var transitions: [(transition: TierTransition, causeSeq: Int64, day: Int)] = []
         var flows: [TierFlow: Int] = [:]
 
@@ -56,7 +55,6 @@ enum FanStateProjection {
                 }
                 if fan != before {
                     fans[openId] = fan
-                    changed.insert(openId)
                     applied.causes[openId] = ("rules_changed", -Int64(batch.rulesVersion))
                 }
             }
@@ -70,15 +68,22 @@ enum FanStateProjection {
                 continue
             }
             let day = calendar.day(ofMillis: event.occurredAt)
-            let newFan = fans[event.openId] == nil
-            // An operator acts on fans that exist; one naming another open_id changes nothing.
-            if newFan, event.kind.isOperatorAction { continue }
-            // The fan is changed where it lies in the dictionary: copying it out and back per event
-            // was most of this loop's time.
-            let transition = fans[event.openId, default: FanState(firstSeenThrough: event)].apply(event, rules: rules, day: day)
-            let tags = fans[event.openId, default: FanState(firstSeenThrough: event)].applyTagRules(rules, at: event.occurredAt)
+            // The fan is found once and changed where it lies in the dictionary: copying it out and
+            // back, and looking it up again for each step, was most of this loop's time.
+            var index = fans.index(forKey: event.openId)
+            let newFan = index == nil
             if newFan {
-                record(TierTransition(openId: event.openId, from: nil, to: fans[event.openId]?.tier ?? .potential, at: event.occurredAt, cause: event.kind.rawValue), causeSeq: stored.seq)
+                // An operator acts on fans that exist; one naming another open_id changes nothing.
+                if event.kind.isOperatorAction { continue }
+                fans[event.openId] = FanState(firstSeenThrough: event)
+                index = fans.index(forKey: event.openId)
+            }
+            guard let index else { continue }
+            let transition = fans.values[index].apply(event, rules: rules, day: day)
+            let tags = fans.values[index].applyTagRules(rules, at: event.occurredAt)
+            if newFan {
+                record(TierTransition(openId: event.openId, from: nil, to: fans.values[index].tier, at: event.occurredAt, cause: event.kind.rawValue),
+                       causeSeq: stored.seq)
             } else if let transition {
                 record(transition, causeSeq: stored.seq)
             }
@@ -86,10 +91,9 @@ enum FanStateProjection {
                 actions.append(FanAction(openId: event.openId, at: event.occurredAt, action: "tag_added", detail: tag, causeSeq: stored.seq))
             }
             applied.events.append(AppliedBatch.Event(stored: stored, day: day, newFan: newFan))
-            changed.insert(event.openId)
             applied.causes[event.openId] = (event.kind.rawValue, stored.seq)
         }
-        applied.changed = changed.compactMap { fans[$0] }
+        applied.changed = applied.causes.keys.compactMap { fans[$0] }
         applied.writes = [FanStatesWrite(fans: applied.changed), TierTransitionsWrite(transitions: transitions, flows: flows),
                           FanActionsWrite(actions: actions), QuarantineWrite(events: quarantined)]
         return applied
