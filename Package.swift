@@ -112,8 +112,8 @@ let package = Package(
         .testTarget(name: "FlywheelEngineTests", dependencies: ["FlywheelDomain", "FlywheelStore", "FlywheelEngine"]),
         .testTarget(name: "FlywheelSimulatorTests", dependencies: ["FlywheelDomain", "FlywheelSimulator"]),
         .testTarget(name: "FlywheelSandboxTests", dependencies: [
-            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelEngine", "FlywheelPlatform", "FlywheelSimulator", "FlywheelSandbox",
-            "FlywheelServer",
+            "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine", "FlywheelPlatform", "FlywheelSimulator",
+            "FlywheelSandbox", "FlywheelServer", "FlywheelTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

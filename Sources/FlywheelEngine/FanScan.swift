@@ -44,6 +44,21 @@ public actor FanScan {
         return (count, fans)
     }
 
+    /// Loads the tables of the given accounts, the largest first, while they fit in `capacity`:
+    /// run at start, so that no operator's first preview waits for a whole account to be read.
+    /// Returns the accounts and fans loaded.
+    @discardableResult
+    public func warm(_ accounts: [Account]) async throws -> (accounts: Int, fans: Int) {
+        var sized: [(account: Account, fans: Int)] = []
+        for account in accounts { sized.append((account, try await store.tierCounts(of: account).values.reduce(0, +))) }
+        var loaded = (accounts: 0, fans: 0)
+        for (account, fans) in sized.sorted(by: { $0.fans > $1.fans }) where fans > 0 && loaded.fans + fans <= capacity {
+            loaded.fans += try await current(account).count
+            loaded.accounts += 1
+        }
+        return loaded
+    }
+
     func current(_ account: Account) async throws -> FanTable {
         let position = try await store.projectionPosition(of: account)
         if var snapshot = snapshots[account.id], snapshot.position.rulesVersion == position.rulesVersion {

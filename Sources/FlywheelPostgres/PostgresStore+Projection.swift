@@ -6,35 +6,43 @@ import PostgresNIO
 /// The projector's batches, its writers and the quarantine on PostgreSQL.
 extension PostgresStore {
     public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
-        try await transaction { db in
+        let committed: (applied: Int, fans: [String: FanState], position: ProjectionPosition)? = try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Another process holding this account's checkpoint is projecting it: leave it be.
             guard let checkpoint = try await self.sql.rows(db, """
                 SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE SKIP LOCKED
-                """, key.binds).first else { return 0 }
-            let lastSeq = try checkpoint.int(0)
+                """, key.binds).first else { return nil }
+            let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
             let rules = try await self.rules(of: account, db)
-            let rulesChanged = rules.version != Int(try checkpoint.int(1))
+            let rulesChanged = rules.version != position.rulesVersion
             var events: [StoredEvent] = []
             var unreadable: [QuarantinedEvent] = []
             for row in try await self.sql.rows(db, """
                 SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT $4
-                """, (key + [.int(lastSeq), .int(Int64(limit))]).binds) {
+                """, (key + [.int(position.lastSeq), .int(Int64(limit))]).binds) {
                 do {
                     events.append(try Self.storedEvent(row))
                 } catch {
                     unreadable.append(QuarantinedEvent(seq: row[0].int ?? 0, eventId: row[1].text ?? "", reason: "\(error)", at: 0))
                 }
             }
-            guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return 0 }
+            guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
+            // Fans this process kept from its last batch are current if the checkpoint is where that batch left it.
+            var kept = rulesChanged ? [:] : self.fanCache.take(account, at: position)
+            var fans: [String: FanState] = [:]
+            var unknown: Set<String> = []
+            for stored in events where fans[stored.event.openId] == nil {
+                if let fan = kept[stored.event.openId] { fans[fan.openId] = fan } else { unknown.insert(stored.event.openId) }
+            }
             let fanRows = rulesChanged
                 ? try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2", key.binds)
+                : unknown.isEmpty ? []
                 : try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
-                                          key.binds + [.texts(Array(Set(events.map(\.event.openId))))])
-            var fans: [String: FanState] = [:]
+                                          key.binds + [.texts(Array(unknown))])
             for row in fanRows {
                 let fan = try FanColumns.fan(from: row)
                 fans[fan.openId] = fan
+                kept[fan.openId] = fan
             }
             var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
             batch.unreadable = unreadable
@@ -45,12 +53,21 @@ extension PostgresStore {
                     batch.memberships[try row.text(0), default: []].insert(try row.text(1))
                 }
             }
-            for write in try step(batch).writes { try await self.write(write, of: account, db) }
+            for write in try step(batch).writes {
+                try await self.write(write, of: account, db)
+                if let changed = write as? FanStatesWrite {
+                    for fan in changed.fans { kept[fan.openId] = fan }
+                }
+            }
+            let after = ProjectionPosition(lastSeq: max(events.last?.seq ?? position.lastSeq, unreadable.last?.seq ?? position.lastSeq), rulesVersion: rules.version)
             try await self.sql.run(db, """
                 UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
-                """, (key + [.int(max(events.last?.seq ?? lastSeq, unreadable.last?.seq ?? lastSeq)), .int(Int64(rules.version))]).binds)
-            return events.count + unreadable.count
+                """, (key + [.int(after.lastSeq), .int(Int64(after.rulesVersion))]).binds)
+            return (events.count + unreadable.count, kept, after)
         }
+        guard let committed else { return 0 }
+        fanCache.put(account, committed.fans, at: committed.position)
+        return committed.applied
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {

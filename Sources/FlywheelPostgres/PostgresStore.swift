@@ -11,6 +11,8 @@ import PostgresNIO
 public final class PostgresStore: Store, SQLStore {
     let client: PostgresClient
     let sql: SQL
+    /// The projector's fans between batches.
+    let fanCache = FanCache()
     public var runner: any SQLRunner { PostgresRunner(store: self) }
     private let clientRun: Task<Void, Never>
 

@@ -57,6 +57,8 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
                                                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: flywheel.env.logger)),
                           logger: flywheel.env.logger)
     if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher) }
+    // Every server answers previews, with or without a projector.
+    app.addServices(PreviewWarmer(flywheel.env, fanScan: flywheel.fanScan))
     for service in services { app.addServices(service) }
     return app
 }

@@ -67,9 +67,9 @@ struct SegmentBench: AsyncParsableCommand {
         let now = flywheel.env.now()
         let memoryBefore = residentBytes()
         let loading = ContinuousClock.now
-        _ = try await flywheel.fanScan.preview(.isTrue(field: "following"), of: account, now: now, sample: 10)
-        print(String(format: "first preview loads the fans: %.0f ms, %d bytes per fan held", (ContinuousClock.now - loading).milliseconds,
-                     (residentBytes() - memoryBefore) / max(total, 1)))
+        try await flywheel.fanScan.warm([account])
+        print(String(format: "preview table loaded (at start, in the background, by the server): %.0f ms, %d bytes per fan held",
+                     (ContinuousClock.now - loading).milliseconds, (residentBytes() - memoryBefore) / max(total, 1)))
         var predicates: [FanPredicate] = []
         for shape in Self.shapes {
             let predicate = try FanPredicate.parse(shape)

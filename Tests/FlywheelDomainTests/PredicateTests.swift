@@ -108,4 +108,13 @@ import Testing
         let json = String(repeating: #"{"not":"#, count: 5_000) + #"{"field":"following","op":"is","value":true}"# + String(repeating: "}", count: 5_000)
         #expect(throws: (any Error).self) { try JSONDecoder().decode(FanPredicate.self, from: Data(json.utf8)) }
     }
+
+    @Test func plainPatternsMatchAsTheRegularExpressionDoes() throws {
+        let texts = ["fan-12", "afan-1", "fan-", "", "我爱白酒", "白酒", "e\u{301}", "é", "FAN-1", "x fan-1 y"]
+        for (plain, regex) in [("^fan-1", "^(?:fan-1)"), ("fan-1", "(?:fan-1)"), ("白酒", "(?:白酒)"), ("^é", "^(?:é)")] {
+            let fast = try #require(TextPattern(plain))
+            let slow = try #require(TextPattern(regex))
+            for text in texts { #expect(fast.matches(text) == slow.matches(text), "\(plain) on \(text)") }
+        }
+    }
 }

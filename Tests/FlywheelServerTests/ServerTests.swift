@@ -65,8 +65,8 @@ extension TestClientProtocol {
     /// Registers an app and an account under it; returns the account id.
     func account(key: String, clientKey: String, secret: String, openId: String) async throws -> String {
         let app = try await post("/v1/apps", key: key, ["name": clientKey, "clientKey": clientKey, "clientSecret": secret])
-        let account = try await post("/v1/accounts", key: key, ["name": openId, "appId": app["id"] as! String, "openId": openId])
-        return account["id"] as! String
+        let account = try await post("/v1/accounts", key: key, ["name": openId, "appId": try #require(app["id"] as? String), "openId": openId])
+        return try #require(account["id"] as? String)
     }
 
     func deliver(_ body: [UInt8], secret: String, msgId: String?) async throws -> TestResponse {
