@@ -23,7 +23,7 @@ extension PostgresStore {
             let byAccount = Dictionary(grouping: deliveries.filter { $0.delivery.accountId != nil }) { "\($0.delivery.tenantId)\u{1F}\($0.delivery.accountId ?? "")" }
             for (key, group) in byAccount {
                 let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-                for row in try await self.sql.rows(db, "SELECT event_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND event_id = ANY($3)",
+                for row in try await self.sql.rows(db, "SELECT event_id FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND event_id = ANY($3)",
                                                    [.cell(.text(parts[0])), .cell(.text(parts[1])), .texts(group.flatMap { $0.events.map(\.id) })]) {
                     known.insert(key + "\u{1F}" + (try row.text(0)))
                 }
@@ -74,18 +74,19 @@ extension PostgresStore {
                 throw StoreError.notFound("account \(accountId)")
             }
             var seq = last
+            let stream = try await self.stream(tenantId: tenantId, accountId: accountId, db)
             for start in stride(from: 0, to: list.count, by: 10_000) {
                 let chunk = list[start..<min(start + 10_000, list.count)]
-                var seen = Set(try await sql.rows(db, "SELECT event_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND event_id = ANY($3)",
-                                                  [.cell(.text(tenantId)), .cell(.text(accountId)), .texts(chunk.map(\.id))]).compactMap { $0[0].text })
+                var seen = Set(try await sql.rows(db, "SELECT event_id FROM events WHERE tenant_id = $1 AND stream = $2 AND event_id = ANY($3)",
+                                                  [.cell(.text(tenantId)), .cell(.int(stream)), .texts(chunk.map(\.id))]).compactMap { $0[0].text })
                 let fresh = chunk.filter { seen.insert($0.id).inserted }
                 if !fresh.isEmpty {
                     try await sql.run(db, """
-                        INSERT INTO events (tenant_id, account_id, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
+                        INSERT INTO events (tenant_id, stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
                         SELECT $1, $2, s, i, k, o, t, d, c, a, NULLIF(r, ''), NULLIF(x, '')
                         FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::text[])
                           AS u(s, i, k, o, t, d, c, a, r, x)
-                        """, [.cell(.text(tenantId)), .cell(.text(accountId)), .ints((1...fresh.count).map { seq + Int64($0) }),
+                        """, [.cell(.text(tenantId)), .cell(.int(stream)), .ints((1...fresh.count).map { seq + Int64($0) }),
                               .texts(fresh.map(\.id)), .texts(fresh.map(\.kind.rawValue)), .texts(fresh.map(\.openId)),
                               .ints(fresh.map(\.occurredAt)), .texts(fresh.map(\.domain.rawValue)), .texts(fresh.map(\.channel.rawValue)),
                               .ints(fresh.map(\.amount)), .texts(fresh.map { $0.ref ?? "" }), .texts(fresh.map { EventAttributes.encode($0.attributes) ?? "" })])
@@ -99,5 +100,15 @@ extension PostgresStore {
                               [.int(seq), .text(tenantId), .text(accountId)].binds)
         }
         return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
+    }
+
+    /// The account's stream in the log, numbered when its first event is appended.
+    private func stream(tenantId: String, accountId: String, _ db: PostgresConnection) async throws -> Int64 {
+        let key: [Cell] = [.text(tenantId), .text(accountId)]
+        try await sql.run(db, "INSERT INTO event_streams (tenant_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING stream", key.binds)
+        guard let stream = try await sql.rows(db, "SELECT stream FROM event_streams WHERE tenant_id = $1 AND account_id = $2", key.binds).first?.int(0) else {
+            throw StoreError.notFound("account \(accountId)")
+        }
+        return stream
     }
 }

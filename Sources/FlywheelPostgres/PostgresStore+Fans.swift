@@ -24,7 +24,7 @@ extension PostgresStore {
     }
 
     public func fansChanged(of account: Account, after seq: Int64, limit: Int) async throws -> [FanState]? {
-        let ids = try await read("SELECT DISTINCT open_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 LIMIT $4",
+        let ids = try await read("SELECT DISTINCT open_id FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 LIMIT $4",
                                  [.text(account.tenantId), .text(account.id), .int(seq), .int(Int64(limit + 1))]).map { try $0.text(0) }
         guard ids.count <= limit else { return nil }
         return try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
@@ -37,10 +37,13 @@ extension PostgresStore {
     }
 
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
-        try await read("""
-            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3
-              AND seq <= COALESCE((SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2), 0)
-            ORDER BY seq DESC LIMIT $4
-            """, [.text(account.tenantId), .text(account.id), .text(openId), .int(Int64(limit))]).map(Self.storedEvent)
+        let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+        let runs = try await read("""
+            SELECT seqs FROM fan_event_runs WHERE tenant_id = $1 AND stream = \(Self.stream) AND open_id = $3 ORDER BY first_seq DESC
+            """, key + [.text(openId)]).map { try $0.text(0) }
+        let seqs = FanEventRuns.latest(runs, limit: limit)
+        guard !seqs.isEmpty else { return [] }
+        return try await read("SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq = ANY($3) ORDER BY seq DESC",
+                              binds: key.map(SQL.Bind.cell) + [.ints(seqs)]).map(Self.storedEvent)
     }
 }

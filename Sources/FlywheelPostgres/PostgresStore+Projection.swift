@@ -18,7 +18,7 @@ extension PostgresStore {
             var events: [StoredEvent] = []
             var unreadable: [QuarantinedEvent] = []
             for row in try await self.sql.rows(db, """
-                SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT $4
+                SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 ORDER BY seq LIMIT $4
                 """, (key + [.int(position.lastSeq), .int(Int64(limit))]).binds) {
                 do {
                     events.append(try Self.storedEvent(row))
@@ -59,6 +59,13 @@ extension PostgresStore {
                     for fan in changed.fans { kept[fan.openId] = fan }
                 }
             }
+            let runs = FanEventRuns.runs(of: events)
+            if !runs.isEmpty {
+                try await self.sql.run(db, """
+                    INSERT INTO fan_event_runs (tenant_id, stream, open_id, first_seq, seqs)
+                    SELECT $1, \(Self.stream), o, f, s FROM UNNEST($3::text[], $4::bigint[], $5::text[]) AS u(o, f, s) ON CONFLICT DO NOTHING
+                    """, key.map(SQL.Bind.cell) + [.texts(runs.map(\.openId)), .ints(runs.map(\.firstSeq)), .texts(runs.map(\.seqs))])
+            }
             let after = ProjectionPosition(lastSeq: max(events.last?.seq ?? position.lastSeq, unreadable.last?.seq ?? position.lastSeq), rulesVersion: rules.version)
             try await self.sql.run(db, """
                 UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
@@ -79,7 +86,7 @@ extension PostgresStore {
             let rules = try await self.rules(of: account, db)
             guard rules.version == Int(try checkpoint.int(1)),
                   let row = try await self.sql.rows(db, """
-                    SELECT seq, event_id FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT 1
+                    SELECT seq, event_id FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 ORDER BY seq LIMIT 1
                     """, (key + [.int(lastSeq)]).binds).first else { return false }
             let seq = try row.int(0)
             try await self.sql.run(db, """
@@ -97,7 +104,7 @@ extension PostgresStore {
             let key: [Cell] = [.text(account.tenantId), .text(account.id), .int(seq)]
             guard try await !self.sql.rows(db, "SELECT 1 FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 FOR UPDATE",
                                            key.binds).isEmpty else { throw StoreError.notFound("quarantined event \(seq)") }
-            guard let row = try await self.sql.rows(db, "SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3",
+            guard let row = try await self.sql.rows(db, "SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq = $3",
                                                     key.binds).first else { throw StoreError.notFound("event \(seq)") }
             var event = try Self.storedEvent(row).event
             try check(event)

@@ -99,6 +99,8 @@ public final class PostgresStore: Store, SQLStore {
     // MARK: Helpers
 
     static let eventColumns = "seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes"
+    /// The account's stream in the log, for statements whose $1 and $2 are its tenant and account ids.
+    static let stream = "(SELECT stream FROM event_streams WHERE tenant_id = $1 AND account_id = $2)"
     static let fanColumns = FanColumns.names.joined(separator: ", ")
 
     /// A transaction whose constraint violations come back as `StoreError`s naming the column.

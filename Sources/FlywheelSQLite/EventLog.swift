@@ -124,36 +124,27 @@ enum EventLog {
     }
 }
 
-/// Each fan's events in the log, as runs the projector writes with each batch: one row per fan
-/// and batch listing the seqs of the fan's events in it.
-enum FanEventRuns {
+/// `fan_event_runs` on SQLite (`FanEventRuns`).
+enum FanEventRunRows {
     static func record(_ events: [StoredEvent], stream: Int64, _ db: Database) throws {
-        var runs: [String: [Int64]] = [:]
-        for stored in events { runs[stored.event.openId, default: []].append(stored.seq) }
         let insert = try RawStatement(db, sql: "INSERT OR IGNORE INTO fan_event_runs (stream, open_id, first_seq, seqs) VALUES (?,?,?,?)")
         insert.bind(1, stream)
-        for (openId, seqs) in runs {
-            insert.bind(2, openId)
-            insert.bind(3, seqs[0])
-            insert.bind(4, DecimalText.list(seqs))
+        for run in FanEventRuns.runs(of: events) {
+            insert.bind(2, run.openId)
+            insert.bind(3, run.firstSeq)
+            insert.bind(4, run.seqs)
             try insert.run()
         }
     }
 
     /// The fan's last `limit` events, newest first.
     static func latest(_ openId: String, stream: Int64, limit: Int, _ db: Database) throws -> [StoredEvent] {
-        let runs = try RawStatement(db, sql: "SELECT seqs FROM fan_event_runs WHERE stream = ? AND open_id = ? ORDER BY first_seq DESC")
-        runs.bind(1, stream)
-        runs.bind(2, openId)
-        var seqs: [Int64] = []
-        while seqs.count < limit, try runs.next() {
-            seqs += (runs.text(0) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted(by: >)
-        }
-        runs.reset()
+        let runs = try String.fetchAll(db, sql: "SELECT seqs FROM fan_event_runs WHERE stream = ? AND open_id = ? ORDER BY first_seq DESC",
+                                       arguments: [stream, openId])
         let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq = ?")
         select.bind(1, stream)
         var events: [StoredEvent] = []
-        for seq in seqs.prefix(limit) {
+        for seq in FanEventRuns.latest(runs, limit: limit) {
             select.bind(2, seq)
             events += try EventLog.read(select)
         }

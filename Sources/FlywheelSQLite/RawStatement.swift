@@ -29,7 +29,7 @@ final class RawStatement {
             return
         }
         // The string's own UTF-8 bytes with their length: no C string made, no length counted.
-        value.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+        _ = value.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
     }
 
     func bind(_ index: Int32, _ value: Int64?) {

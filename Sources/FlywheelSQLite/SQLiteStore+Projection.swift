@@ -115,7 +115,7 @@ enum Projection {
                 for fan in changed.fans { kept[fan.openId] = fan }
             }
         }
-        if let stream = try EventLog.stream(of: account, db) { try FanEventRuns.record(batch.events, stream: stream, db) }
+        if let stream = try EventLog.stream(of: account, db) { try FanEventRunRows.record(batch.events, stream: stream, db) }
         let last = prepared.position.lastSeq
         let after = ProjectionPosition(lastSeq: max(batch.events.last?.seq ?? last, batch.unreadable.last?.seq ?? last), rulesVersion: batch.rulesVersion)
         try db.execute(sql: """
