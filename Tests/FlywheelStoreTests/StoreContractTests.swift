@@ -28,7 +28,7 @@ import Testing
     func eventsComeBackAsTheyWereStored(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
         let event = FanEvent(id: "x", kind: .orderPaid, openId: "u", occurredAt: 1_772_323_200_123, domain: .commercial, channel: .qianchuan,
-                             amount: 39_900, ref: "order-7", attributes: ["nickname": "阿明", "phone": "138"])
+                             amount: 39_900, ref: #"order\7"#, attributes: ["nickname": "阿明\t\"明\"\\", "phone": "138"])
         _ = try await f.store.append(f.events([event])) { _ in }
         await Flywheel(f.env).projector.drain()
         #expect(try await f.store.timeline(of: f.account, openId: "u", limit: 5).map(\.event) == [event])
