@@ -18,19 +18,17 @@ struct Bench: AsyncParsableCommand {
 struct IngestBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Append N synthetic events to a fresh SQLite file and project them; prints events/s and peak memory.")
-    @Option(help: "Events to generate.") var events = 1_000_000
-    @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
-    @Option(help: "Days the events span.") var days = 90
+        abstract: "Append N synthetic events while the projector runs beside, as in the server; prints events/s end to end, the plain-SQL baseline (--baseline) and peak memory.")
+    @OptionGroup var synthetic: SyntheticEvents
     @Option(help: "Events per append transaction.") var appendBatch = 50_000
     @Option(help: "Most events per projection batch.") var projectBatch = Flywheel.defaultProjectionBatch
     @Flag(help: "Project after the append instead of beside it, to time each phase alone.") var sequential = false
     @Flag(help: "Also compute per-fan state from the same events with plain SQL on the same store, and compare.") var baseline = false
-    @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
     @OptionGroup var target: BenchTarget
 
+    var events: Int { synthetic.events }
+
     func validate() throws {
-        guard events > 0 else { throw ValidationError("--events must be positive") }
         guard appendBatch > 0, projectBatch > 0 else { throw ValidationError("batch sizes must be positive") }
     }
 
@@ -42,11 +40,9 @@ struct IngestBench: AsyncParsableCommand {
         let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
         try await Self.keepBusy(account, flywheel.env)
 
-        let population = fans ?? max(1, events / 20)
         var clock = Date()
-        let traffic = SyntheticTraffic(fans: population, days: days, start: flywheel.env.now() - Int64(days) * 86_400_000, seed: seed)
-        let generated = traffic.events(count: events).map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
-        print("generated \(events) events over \(population) fans in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
+        let generated = synthetic.generate(now: flywheel.env.now()).map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
+        print("generated \(events) events over \(synthetic.population) fans in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
 
         // The projector runs beside the appends, as it does in the server; `--sequential` waits.
         clock = Date()
@@ -93,9 +89,7 @@ struct ImportBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Write N synthetic events as an NDJSON file, then time `flywheel import` of it: events/s end to end and peak memory.")
-    @Option(help: "Events to generate.") var events = 1_000_000
-    @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
-    @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
+    @OptionGroup var synthetic: SyntheticEvents
     @OptionGroup var target: BenchTarget
 
     func run() async throws {
@@ -104,17 +98,36 @@ struct ImportBench: AsyncParsableCommand {
         let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
         let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
         try await IngestBench.keepBusy(account, flywheel.env)
-        let traffic = SyntheticTraffic(fans: fans ?? max(1, events / 20), days: 90, start: flywheel.env.now() - 90 * 86_400_000, seed: seed)
         var file = Data()
-        for event in traffic.events(count: events) {
+        for event in synthetic.generate(now: flywheel.env.now()) {
             file.append(contentsOf: EventImport.line(event, account: account.id).utf8)
             file.append(UInt8(ascii: "\n"))
         }
-        print("wrote \(events) lines (\(file.count / 1_048_576) MiB)")
+        print("wrote \(synthetic.events) lines (\(file.count / 1_048_576) MiB)")
         let summary = try await EventFileImport(store: store, tenant: account.tenantId, account: nil, name: "bench.ndjson").run(file)
         print(summary.line)
-        print(String(format: "end to end: %.0f events/s — budget 200000 events/s", Double(events) / summary.seconds))
+        print(String(format: "end to end: %.0f events/s — budget 200000 events/s", Double(synthetic.events) / summary.seconds))
         print("peak memory: \(peakMemoryMB()) MB")
+    }
+}
+
+/// The synthetic events the ingest and import benches share.
+struct SyntheticEvents: ParsableArguments {
+    @Option(help: "Events to generate.") var events = 1_000_000
+    @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
+    @Option(help: "Days the events span.") var days = 90
+    @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
+
+    var population: Int { fans ?? max(1, events / 20) }
+
+    func validate() throws {
+        guard events > 0 else { throw ValidationError("--events must be positive") }
+        guard fans.map({ $0 > 0 }) ?? true, days > 0 else { throw ValidationError("--fans and --days must be positive") }
+    }
+
+    /// The events, over the `days` before `now`.
+    func generate(now: Int64) -> [FanEvent] {
+        SyntheticTraffic(fans: population, days: days, start: now - Int64(days) * 86_400_000, seed: seed).events(count: events)
     }
 }
 
