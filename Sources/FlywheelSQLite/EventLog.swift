@@ -36,16 +36,37 @@ enum EventLog {
 
     /// Appends with one reused statement; an id already in the account's log is skipped.
     static func append(_ events: [AccountEvent], _ db: Database, progress: (Int) -> Void) throws -> AppendOutcome {
-        let insert = try RawStatement(db, sql: """
-            INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
-            VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
-            """)
-        var heads: [AccountKey: Head] = [:]
-        // Events come in runs of one account: the head is looked up when the account changes.
-        var key: AccountKey?
-        var head = Head(stream: 0, lastSeq: 0)
+        var appender = try Appender(db)
         var inserted = 0
         for (i, item) in events.enumerated() {
+            if try appender.append(item) { inserted += 1 }
+            if (i + 1) % 10_000 == 0 { progress(i + 1) }
+        }
+        try appender.finish()
+        progress(events.count)
+        return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
+    }
+
+    /// Appends within one transaction with one prepared statement, however many calls (a group
+    /// commit's deliveries share one); `finish` records each account's last seq.
+    struct Appender {
+        private let db: Database
+        private let insert: RawStatement
+        private var heads: [AccountKey: Head] = [:]
+        // Events come in runs of one account: the head is looked up when the account changes.
+        private var key: AccountKey?
+        private var head = Head(stream: 0, lastSeq: 0)
+
+        init(_ db: Database) throws {
+            self.db = db
+            insert = try RawStatement(db, sql: """
+                INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
+                """)
+        }
+
+        /// False when the account's log has the event's id already.
+        mutating func append(_ item: AccountEvent) throws -> Bool {
             if key?.tenantId != item.tenantId || key?.accountId != item.accountId {
                 if let key { heads[key] = head }
                 let next = AccountKey(tenantId: item.tenantId, accountId: item.accountId)
@@ -64,18 +85,17 @@ enum EventLog {
             insert.bind(9, e.amount)
             insert.bind(10, e.ref)
             insert.bind(11, e.attributes.isEmpty ? nil : EventAttributes.encode(e.attributes))
-            if try insert.run() == 1 {
-                head.lastSeq += 1
-                head.appended = true
-                inserted += 1
-            }
-            if (i + 1) % 10_000 == 0 { progress(i + 1) }
+            guard try insert.run() == 1 else { return false }
+            head.lastSeq += 1
+            head.appended = true
+            return true
         }
-        if let key { heads[key] = head }
-        let update = try db.cachedStatement(sql: "UPDATE accounts SET last_seq = ? WHERE tenant_id = ? AND account_id = ?")
-        for (key, head) in heads where head.appended { try update.execute(arguments: [head.lastSeq, key.tenantId, key.accountId]) }
-        progress(events.count)
-        return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
+
+        mutating func finish() throws {
+            if let key { heads[key] = head }
+            let update = try db.cachedStatement(sql: "UPDATE accounts SET last_seq = ? WHERE tenant_id = ? AND account_id = ?")
+            for (key, head) in heads where head.appended { try update.execute(arguments: [head.lastSeq, key.tenantId, key.accountId]) }
+        }
     }
 
     /// Reads the rows of a statement selecting `columnList`; a row that cannot be read fails the read.

@@ -11,15 +11,22 @@ extension SQLiteStore {
                 INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
                 VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
                 """)
-            return try deliveries.map { incoming in
+            // One appender for the group: its statement is prepared once, each account's head read once.
+            var appender = try EventLog.Appender(db)
+            let outcomes: [DeliveryOutcome] = try deliveries.map { incoming in
                 let delivery = incoming.delivery
                 try insert.execute(arguments: [delivery.tenantId, delivery.appId, delivery.msgId, delivery.event, delivery.accountId,
                                                delivery.receivedAt, delivery.body])
                 guard db.changesCount == 1 else { return .duplicate }
-                guard let accountId = delivery.accountId, !incoming.events.isEmpty else { return .stored(events: 0) }
-                let events = incoming.events.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
-                return .stored(events: try EventLog.append(events, db, progress: { _ in }).inserted)
+                guard let accountId = delivery.accountId else { return .stored(events: 0) }
+                var stored = 0
+                for event in incoming.events where try appender.append(AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: event)) {
+                    stored += 1
+                }
+                return .stored(events: stored)
             }
+            try appender.finish()
+            return outcomes
         }
     }
 
