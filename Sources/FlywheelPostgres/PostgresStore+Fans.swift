@@ -38,12 +38,22 @@ extension PostgresStore {
 
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+        let checkpoint = "COALESCE((SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2), 0)"
+        // Events not yet projected come from the log's tail; the rest through the runs.
+        var events = try await read("""
+            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > \(checkpoint) AND open_id = $3
+            ORDER BY seq DESC LIMIT $4
+            """, key + [.text(openId), .int(Int64(limit))]).map(Self.storedEvent)
+        guard events.count < limit else { return events }
         let runs = try await read("""
             SELECT seqs FROM fan_event_runs WHERE tenant_id = $1 AND stream = \(Self.stream) AND open_id = $3 ORDER BY first_seq DESC
             """, key + [.text(openId)]).map { try $0.text(0) }
-        let seqs = FanEventRuns.latest(runs, limit: limit)
-        guard !seqs.isEmpty else { return [] }
-        return try await read("SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq = ANY($3) ORDER BY seq DESC",
-                              binds: key.map(SQL.Bind.cell) + [.ints(seqs)]).map(Self.storedEvent)
+        let seqs = FanEventRuns.latest(runs, limit: limit - events.count).filter { $0 < events.last?.seq ?? .max }
+        guard !seqs.isEmpty else { return events }
+        events += try await read("""
+            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq = ANY($3)
+            """, binds: key.map(SQL.Bind.cell) + [.ints(seqs)]).map(Self.storedEvent)
+        // The statements see the log a moment apart: order once more, newest first.
+        return Array(events.sorted { $0.seq > $1.seq }.prefix(limit))
     }
 }

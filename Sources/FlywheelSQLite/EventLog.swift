@@ -157,14 +157,21 @@ enum FanEventRunRows {
         }
     }
 
-    /// The fan's last `limit` events, newest first.
-    static func latest(_ openId: String, stream: Int64, limit: Int, _ db: Database) throws -> [StoredEvent] {
+    /// The fan's last `limit` events, newest first: those not yet projected (after `checkpoint`,
+    /// read from the log's tail), then those in runs.
+    static func latest(_ openId: String, stream: Int64, after checkpoint: Int64, limit: Int, _ db: Database) throws -> [StoredEvent] {
+        let tail = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? AND open_id = ? ORDER BY seq DESC LIMIT ?")
+        tail.bind(1, stream)
+        tail.bind(2, checkpoint)
+        tail.bind(3, openId)
+        tail.bind(4, Int64(limit))
+        var events = try EventLog.read(tail)
+        guard events.count < limit else { return events }
         let runs = try String.fetchAll(db, sql: "SELECT seqs FROM fan_event_runs WHERE stream = ? AND open_id = ? ORDER BY first_seq DESC",
                                        arguments: [stream, openId])
         let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq = ?")
         select.bind(1, stream)
-        var events: [StoredEvent] = []
-        for seq in FanEventRuns.latest(runs, limit: limit) {
+        for seq in FanEventRuns.latest(runs, limit: limit - events.count) where seq <= checkpoint {
             select.bind(2, seq)
             events += try EventLog.read(select)
         }

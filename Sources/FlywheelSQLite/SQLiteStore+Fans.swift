@@ -48,7 +48,7 @@ extension SQLiteStore {
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         try await pool.read { db in
             guard let stream = try EventLog.stream(of: account, db) else { return [] }
-            return try FanEventRunRows.latest(openId, stream: stream, limit: limit, db)
+            return try FanEventRunRows.latest(openId, stream: stream, after: Projection.checkpoint(of: account, db).lastSeq, limit: limit, db)
         }
     }
 }

@@ -298,7 +298,7 @@ public protocol FanStore: Sendable {
     /// Fans in open_id order, all of them or those matching `predicate` at `now` (compiled to SQL).
     func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState>
     func fan(of account: Account, openId: String) async throws -> FanState?
-    /// The fan's most recent events that its state reflects (up to the projection checkpoint), newest first.
+    /// The fan's most recent events, newest first (those not yet projected included).
     func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent]
     /// The fan's segment entries and exits, newest first.
     func segmentChanges(of account: Account, openId: String, limit: Int) async throws -> [SegmentChange]

@@ -80,8 +80,15 @@ struct WebhookBench: AsyncParsableCommand {
         func percentile(_ p: Double) -> String { String(format: "%.2f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
         print(String(format: "webhook: %.0f deliveries/s (%.2f s), p50 %@, p99 %@, max %@; %d refused — budget 10000/s, p99 < 20 ms",
                      Double(deliveries) / seconds, seconds, percentile(0.5), percentile(0.99), percentile(1.0), results.failures))
-        let stored = try await store.accountsNeedingProjection().isEmpty ? "all projected" : "projection still catching up"
-        print("after the run: \(stored); peak memory \(peakMemoryMB()) MB")
+        // The projector keeps running: how long after the last acknowledgement every event is applied.
+        let ended = ContinuousClock.now
+        while try await !store.accountsNeedingProjection().isEmpty, ContinuousClock.now - ended < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let caughtUp = try await store.accountsNeedingProjection().isEmpty
+            ? String(format: "all projected %.0f ms after the last delivery", (ContinuousClock.now - ended).milliseconds)
+            : "projection still behind 30 s after the last delivery"
+        print("after the run: \(caughtUp); peak memory \(peakMemoryMB()) MB")
     }
 
     /// A mix of the platform's pushes: follows (content as a string), likes, direct messages (content as an object).

@@ -16,12 +16,17 @@ import Testing
         #expect(try await f.store.append(again) { _ in } == AppendOutcome(inserted: 1, duplicates: 50))
         let repeated = f.events([FanEvent(id: "twice", kind: .like, openId: "fan2", occurredAt: 300, channel: .dm)])
         #expect(try await f.store.append(repeated + repeated) { _ in } == AppendOutcome(inserted: 1, duplicates: 1))
-        #expect(try await f.store.timeline(of: f.account, openId: "fan1", limit: 100).isEmpty, "the timeline shows what fan state reflects")
-        await Flywheel(f.env, projectionBatchSize: 40).projector.drain()
-        let timeline = try await f.store.timeline(of: f.account, openId: "fan1", limit: 100)
-        #expect(timeline.first?.event.id == "new")
-        #expect(timeline.first?.seq == 101, "sequence numbers have no holes for skipped duplicates")
-        #expect(timeline.count == 16)
+        // Read before projection, part way (runs of two batches and a tail not yet projected), and after.
+        let flywheel = Flywheel(f.env, projectionBatchSize: 40)
+        for projected in [0, 80, 102] {
+            while try await f.store.projectionPosition(of: f.account).lastSeq < projected { await flywheel.projector.runOnce() }
+            let timeline = try await f.store.timeline(of: f.account, openId: "fan1", limit: 100)
+            #expect(timeline.first?.event.id == "new")
+            #expect(timeline.first?.seq == 101, "sequence numbers have no holes for skipped duplicates")
+            #expect(timeline.map(\.seq) == (timeline.map(\.seq).sorted(by: >)), "newest first")
+            #expect(timeline.count == 16, "after \(projected) projected")
+            #expect(try await f.store.timeline(of: f.account, openId: "fan1", limit: 5).map(\.seq) == Array(timeline.prefix(5).map(\.seq)))
+        }
     }
 
     @Test(arguments: StoreKind.allCases)
