@@ -25,7 +25,7 @@ public enum EventImport {
         public var event: FanEvent
     }
 
-    struct Raw: Decodable {
+    struct Raw: Decodable, Equatable {
         var id: String?
         var account: String?
         var kind: String
@@ -39,7 +39,7 @@ public enum EventImport {
     }
 
     /// Milliseconds since 1970, or an ISO 8601 date-time with its offset.
-    struct Timestamp: Decodable {
+    struct Timestamp: Decodable, Equatable {
         var millis: Int64
 
         init(millis: Int64) { self.millis = millis }

@@ -1,5 +1,6 @@
 import FlywheelDomain
-import FlywheelEngine
+import Foundation
+@testable import FlywheelEngine
 import Testing
 
 @Suite struct ImportTests {
@@ -69,5 +70,32 @@ import Testing
         bad = good + [10] + [0xC3]
         #expect(throws: EventImport.LineError(line: 2, field: "line", message: "is not valid UTF-8; send text as UTF-8")) { _ = try EventImport.lines(bad) }
         #expect(try EventImport.lines(good + [10, 32, 10] + good).map(\.number) == [1, 3])
+    }
+
+    /// The one-pass reader and JSONDecoder read every line the reader takes alike; what it does
+    /// not take (nil) goes to the decoder, so messages stay the decoder's.
+    @Test func theFastReaderReadsLinesAsTheDecoderDoes() throws {
+        let taken = [
+            #"{"id":"a","account":"acc_1","kind":"like","openId":"u1","occurredAt":1772323200000,"channel":"search"}"#,
+            #" { "kind" : "order_paid" , "openId":"u\"1\\","occurredAt":-5,"channel":"dm","amount":39900,"ref":null,"domain":null } "#,
+            #"{"kind":"comment","openId":"\u4e2d\ud83d\ude00\n\t\/","occurredAt":0,"channel":"dm","attributes":{"nickname":"阿明","text":"a\"b"},"extra":7}"#,
+            #"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","attributes":{},"id":null,"note":"ignored","flag":null}"#,
+        ]
+        for line in taken {
+            let fast = try #require(ImportLineReader.read(Substring(line)), "\(line)")
+            #expect(fast == (try JSONDecoder().decode(EventImport.Raw.self, from: Data(line.utf8))), "\(line)")
+        }
+        let refused = [
+            #"{"kind":"like","openId":"u","occurredAt":"2026-03-01T08:00:00+08:00","channel":"dm"}"#,
+            #"{"kind":"like","openId":"u","occurredAt":1.5,"channel":"dm"}"#,
+            #"{"kind":"like","openId":"u","occurredAt":01,"channel":"dm"}"#,
+            #"{"kind":"like","kind":"share","openId":"u","occurredAt":1,"channel":"dm"}"#,
+            #"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","more":{"a":1}}"#,
+            #"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm"} x"#,
+            #"{"kind":"like","openId":"\ud83d","occurredAt":1,"channel":"dm"}"#,
+            #"{"kind":"like","openId":"u","occurredAt":99999999999999999999,"channel":"dm"}"#,
+            #"{"kind":null,"openId":"u","occurredAt":1,"channel":"dm"}"#,
+        ]
+        for line in refused { #expect(ImportLineReader.read(Substring(line)) == nil, "\(line)") }
     }
 }
