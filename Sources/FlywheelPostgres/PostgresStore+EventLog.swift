@@ -8,7 +8,7 @@ extension PostgresStore {
     /// All deliveries in one statement, then their events in one append: a handful of round
     /// trips per group commit, however many deliveries it carries.
     public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
-        try await transaction { db in
+        let outcomes = try await transaction { db in
             let d = deliveries.map(\.delivery)
             let stored = try await self.sql.rows(db, """
                 INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
@@ -48,10 +48,14 @@ extension PostgresStore {
             _ = try await self.append(events, db, progress: { _ in })
             return outcomes
         }
+        keepStatistics(after: outcomes.count)
+        return outcomes
     }
 
     public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
-        try await transaction { db in try await self.append(events, db, progress: progress) }
+        let outcome = try await transaction { db in try await self.append(events, db, progress: progress) }
+        keepStatistics(after: outcome.inserted)
+        return outcome
     }
 
     /// Appends under each account's row lock, skipping ids already in the log (or earlier in the

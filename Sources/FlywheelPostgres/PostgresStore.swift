@@ -13,6 +13,7 @@ public final class PostgresStore: Store, SQLStore {
     let sql: SQL
     /// The projector's fans between batches.
     let fanCache = FanCache()
+    let statistics = PlannerStatistics()
     public var runner: any SQLRunner { PostgresRunner(store: self) }
     private let clientRun: Task<Void, Never>
 
