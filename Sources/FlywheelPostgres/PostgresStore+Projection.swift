@@ -6,7 +6,7 @@ import PostgresNIO
 /// The projector's batches, its writers and the quarantine on PostgreSQL.
 extension PostgresStore {
     public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
-        let committed: (applied: Int, fans: [String: FanState], position: ProjectionPosition)? = try await transaction { db in
+        let committed: (applied: Int, fans: [String: FanState], touched: [String], position: ProjectionPosition)? = try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Another process holding this account's checkpoint is projecting it: leave it be.
             guard let checkpoint = try await self.sql.rows(db, """
@@ -70,10 +70,10 @@ extension PostgresStore {
             try await self.sql.run(db, """
                 UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
                 """, (key + [.int(after.lastSeq), .int(Int64(after.rulesVersion))]).binds)
-            return (events.count + unreadable.count, kept, after)
+            return (events.count + unreadable.count, kept, Array(fans.keys), after)
         }
         guard let committed else { return 0 }
-        fanCache.put(account, committed.fans, at: committed.position)
+        fanCache.put(account, committed.fans, touched: committed.touched, at: committed.position)
         return committed.applied
     }
 

@@ -11,16 +11,18 @@ extension SQLiteStore {
             let result = try step(prepared.batch)
             // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
             guard let committed = try await pool.write({ db in try Projection.commit(prepared, result, db) }) else { continue }
-            fanCache.put(account, committed.fans, at: committed.position)
+            fanCache.put(account, committed.fans, touched: prepared.batch.fans.keys, at: committed.position)
             return committed.applied
         }
         // Still moving: read and write under the write lock, where nothing can move.
         let committed = try await pool.write { [fanCache] db in
-            try Projection.prepare(account, limit: limit, known: fanCache, db).flatMap { try Projection.commit($0, try step($0.batch), db) }
+            try Projection.prepare(account, limit: limit, known: fanCache, db).flatMap { prepared in
+                try Projection.commit(prepared, try step(prepared.batch), db).map { ($0, Array(prepared.batch.fans.keys)) }
+            }
         }
-        guard let committed else { return 0 }
-        fanCache.put(account, committed.fans, at: committed.position)
-        return committed.applied
+        guard let (done, touched) = committed else { return 0 }
+        fanCache.put(account, done.fans, touched: touched, at: done.position)
+        return done.applied
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {

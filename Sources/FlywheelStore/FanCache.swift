@@ -4,39 +4,74 @@ import Synchronization
 /// Fans the projector has seen, kept in memory between batches, so a batch reads back from the
 /// database only fans it has not seen before. An account's fans are trusted only at the log
 /// position they were kept at: when a batch finds the checkpoint elsewhere (another process
-/// projected, an event was set aside, a batch failed), it reads from the database again.
+/// projected, an event was set aside, a batch failed), it reads from the database again. Fans no
+/// batch has touched for `idle` are let go, so live traffic keeps its working set and memory stays
+/// flat; a catch-up keeps every fan it goes through.
 public final class FanCache: Sendable {
     private struct Entry {
         var position: ProjectionPosition
         var fans: [String: FanState]
+        /// Fans touched since `since`; the others are let go when `idle` has passed.
+        var touched: Set<String> = []
+        var since: ContinuousClock.Instant
     }
 
     private let entries = Mutex<[String: Entry]>([:])
     /// Most fans held over all accounts (about 1 KB each in memory).
     public let capacity: Int
+    let idle: Duration
+    let now: @Sendable () -> ContinuousClock.Instant
 
-    public init(capacity: Int = 1_000_000) { self.capacity = capacity }
+    public init(capacity: Int = 1_000_000, idle: Duration = .seconds(60), now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.capacity = capacity
+        self.idle = idle
+        self.now = now
+    }
 
     /// The account's fans kept at `position`, or none; the batch owns them until it puts them back.
     public func take(_ account: Account, at position: ProjectionPosition) -> [String: FanState] {
         entries.withLock { entries in
-            guard let entry = entries.removeValue(forKey: Self.key(account)), entry.position == position else { return [:] }
+            guard let entry = entries[Self.key(account)], entry.position == position else {
+                entries[Self.key(account)] = nil
+                return [:]
+            }
+            // Taken out so the batch changes them in place; the rest of the entry stays.
+            entries[Self.key(account)]?.fans = [:]
             return entry.fans
         }
     }
 
-    /// Keeps the account's fans as they are at `position` (after the batch that made them committed).
-    public func put(_ account: Account, _ fans: [String: FanState], at position: ProjectionPosition) {
-        guard fans.count <= capacity else { return }
+    /// Keeps the account's fans as they are at `position` (after the batch that made them
+    /// committed); `touched` are the open_ids of the batch's fans.
+    public func put(_ account: Account, _ fans: [String: FanState], touched: some Sequence<String>, at position: ProjectionPosition) {
+        let key = Self.key(account)
+        let now = now()
         entries.withLock { entries in
-            var held = entries.values.reduce(fans.count) { $0 + $1.fans.count }
+            guard fans.count <= capacity else {
+                entries[key] = nil
+                return
+            }
+            var entry = entries[key] ?? Entry(position: position, fans: [:], since: now)
+            entry.position = position
+            entry.fans = fans
+            entry.touched.formUnion(touched)
+            if now - entry.since >= idle {
+                entry.fans = entry.fans.filter { entry.touched.contains($0.key) }
+                entry.touched = []
+                entry.since = now
+            }
+            entries[key] = nil
+            var held = entries.values.reduce(entry.fans.count) { $0 + $1.fans.count }
             // Over capacity, other accounts' fans go first; they are read from the database again.
-            while held > capacity, let other = entries.keys.first(where: { $0 != Self.key(account) }) {
+            while held > capacity, let other = entries.keys.first {
                 held -= entries.removeValue(forKey: other)?.fans.count ?? 0
             }
-            entries[Self.key(account)] = Entry(position: position, fans: fans)
+            entries[key] = entry
         }
     }
+
+    /// Fans held for the account (for tests and reports).
+    public func count(_ account: Account) -> Int { entries.withLock { $0[Self.key(account)]?.fans.count ?? 0 } }
 
     private static func key(_ account: Account) -> String { account.tenantId + "/" + account.id }
 }
