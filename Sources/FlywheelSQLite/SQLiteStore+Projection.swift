@@ -7,22 +7,33 @@ import GRDB
 extension SQLiteStore {
     public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         for _ in 0..<3 {
-            guard let prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
+            guard var prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
             let result = try step(prepared.batch)
             // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
-            guard let committed = try await pool.write({ db in try Projection.commit(prepared, result, db) }) else { continue }
-            fanCache.put(account, committed.fans, touched: prepared.batch.fans.keys, at: committed.position)
+            // The closure holds the batch, not the kept fans, which `keep` then changes in place.
+            guard let committed = try await pool.write({ [batch = prepared.batch, position = prepared.position] db in
+                try Projection.commit(batch, at: position, result, db)
+            }) else { continue }
+            keep(&prepared, committed)
             return committed.applied
         }
         // Still moving: read and write under the write lock, where nothing can move.
-        let committed = try await pool.write { [fanCache] db in
-            try Projection.prepare(account, limit: limit, known: fanCache, db).flatMap { prepared in
-                try Projection.commit(prepared, try step(prepared.batch), db).map { ($0, Array(prepared.batch.fans.keys)) }
-            }
+        let done = try await pool.write { [fanCache] db -> (Projection.Prepared, Projection.Committed)? in
+            guard let prepared = try Projection.prepare(account, limit: limit, known: fanCache, db),
+                  let committed = try Projection.commit(prepared.batch, at: prepared.position, try step(prepared.batch), db) else { return nil }
+            return (prepared, committed)
         }
-        guard let (done, touched) = committed else { return 0 }
-        fanCache.put(account, done.fans, touched: touched, at: done.position)
-        return done.applied
+        guard let done else { return 0 }
+        var prepared = done.0
+        keep(&prepared, done.1)
+        return done.1.applied
+    }
+
+    /// The batch's fans, changed, join those kept in memory (in place: copying every kept fan per
+    /// batch made live traffic slower as the cache grew).
+    private func keep(_ prepared: inout Projection.Prepared, _ committed: Projection.Committed) {
+        for fan in committed.changed { prepared.kept[fan.openId] = fan }
+        fanCache.put(prepared.batch.account, prepared.kept, touched: prepared.batch.fans.keys, at: committed.position)
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {
@@ -104,27 +115,31 @@ enum Projection {
 
     /// Writes the batch's result and checkpoint; nil (nothing written) when the checkpoint, the
     /// rules, the ready segments or the batch's fans' memberships changed since it was read.
-    static func commit(_ prepared: Prepared, _ result: ProjectionResult, _ db: Database) throws -> (applied: Int, fans: [String: FanState], position: ProjectionPosition)? {
-        let batch = prepared.batch
+    /// A batch written: the events applied, the fans it changed, the new checkpoint.
+    struct Committed {
+        var applied: Int
+        var changed: [FanState]
+        var position: ProjectionPosition
+    }
+
+    static func commit(_ batch: ProjectionBatch, at position: ProjectionPosition, _ result: ProjectionResult, _ db: Database) throws -> Committed? {
         let account = batch.account
-        guard try checkpoint(of: account, db) == prepared.position, try SQLiteStore.rules(of: account, db).version == batch.rulesVersion,
+        guard try checkpoint(of: account, db) == position, try SQLiteStore.rules(of: account, db).version == batch.rulesVersion,
               try readySegments(account, db) == batch.segments,
               try batch.segments.isEmpty || SegmentRows.memberships(account, openIds: batch.fans.keys, db) == batch.memberships else { return nil }
-        var kept = prepared.kept
+        var changed: [FanState] = []
         for write in result.writes {
             try Self.write(write, of: account, db)
-            if let changed = write as? FanStatesWrite {
-                for fan in changed.fans { kept[fan.openId] = fan }
-            }
+            if let fans = write as? FanStatesWrite { changed += fans.fans }
         }
         if let stream = try EventLog.stream(of: account, db) { try FanEventRunRows.record(batch.events, stream: stream, db) }
-        let last = prepared.position.lastSeq
+        let last = position.lastSeq
         let after = ProjectionPosition(lastSeq: max(batch.events.last?.seq ?? last, batch.unreadable.last?.seq ?? last), rulesVersion: batch.rulesVersion)
         try db.execute(sql: """
             INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
             ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, rules_version = excluded.rules_version
             """, arguments: [account.tenantId, account.id, after.lastSeq, after.rulesVersion])
-        return (batch.events.count + batch.unreadable.count, kept, after)
+        return Committed(applied: batch.events.count + batch.unreadable.count, changed: changed, position: after)
     }
 
     static func checkpoint(of account: Account, _ db: Database) throws -> ProjectionPosition {

@@ -51,7 +51,8 @@ public final class FanCache: Sendable {
                 entries[key] = nil
                 return
             }
-            var entry = entries[key] ?? Entry(position: position, fans: [:], since: now)
+            // Out of the map while it changes, so its sets are changed in place, not copied.
+            var entry = entries.removeValue(forKey: key) ?? Entry(position: position, fans: [:], since: now)
             entry.position = position
             entry.fans = fans
             entry.touched.formUnion(touched)
@@ -60,7 +61,6 @@ public final class FanCache: Sendable {
                 entry.touched = []
                 entry.since = now
             }
-            entries[key] = nil
             var held = entries.values.reduce(entry.fans.count) { $0 + $1.fans.count }
             // Over capacity, other accounts' fans go first; they are read from the database again.
             while held > capacity, let other = entries.keys.first {
