@@ -16,8 +16,10 @@ public final class SQLiteStore: Store, SQLStore {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
-            // 64 MB of page cache: the event and fan indexes of a busy account stay in memory.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // 64 MB of page cache for the writer: the event and fan indexes of a busy account stay in
+            // memory. Readers (up to 8, the projector's snapshots among them) get 8 MB each, so
+            // memory stays flat as they take turns.
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -8192" : "PRAGMA cache_size = -65536")
             db.add(function: DatabaseFunction("flywheel_matches", argumentCount: 2, pure: true) { values in
                 SQLRegex.matches(String.fromDatabaseValue(values[0]), String.fromDatabaseValue(values[1]))
             })
