@@ -11,8 +11,8 @@ extension SQLiteStore {
             let result = try step(prepared.batch)
             // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
             // The closure holds the batch, not the kept fans, which `keep` then changes in place.
-            guard let committed = try await pool.write({ [batch = prepared.batch, position = prepared.position] db in
-                try Projection.commit(batch, at: position, result, db)
+            guard let committed = try await pool.write({ [batch = prepared.batch, position = prepared.position, stream = prepared.stream] db in
+                try Projection.commit(batch, at: position, stream: stream, result, db)
             }) else { continue }
             keep(&prepared, committed)
             return committed.applied
@@ -20,7 +20,7 @@ extension SQLiteStore {
         // Still moving: read and write under the write lock, where nothing can move.
         let done = try await pool.write { [fanCache] db -> (Projection.Prepared, Projection.Committed)? in
             guard let prepared = try Projection.prepare(account, limit: limit, known: fanCache, db),
-                  let committed = try Projection.commit(prepared.batch, at: prepared.position, try step(prepared.batch), db) else { return nil }
+                  let committed = try Projection.commit(prepared.batch, at: prepared.position, stream: prepared.stream, try step(prepared.batch), db) else { return nil }
             return (prepared, committed)
         }
         guard let done else { return 0 }
@@ -87,6 +87,8 @@ enum Projection {
     struct Prepared {
         var batch: ProjectionBatch
         var position: ProjectionPosition
+        /// The account's stream in the log (nil before its first event).
+        var stream: Int64?
         /// The fans kept in memory, with the batch's fans read from the database added.
         var kept: [String: FanState]
     }
@@ -98,7 +100,8 @@ enum Projection {
         let select = try RawStatement(db, sql: """
             SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
             """)
-        select.bind(1, try EventLog.stream(of: account, db) ?? 0)
+        let stream = try EventLog.stream(of: account, db)
+        select.bind(1, stream ?? 0)
         select.bind(2, position.lastSeq)
         select.bind(3, Int64(limit))
         let (events, unreadable) = try EventLog.readBatch(select)
@@ -110,7 +113,7 @@ enum Projection {
         batch.unreadable = unreadable
         batch.segments = try readySegments(account, db)
         if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
-        return Prepared(batch: batch, position: position, kept: kept)
+        return Prepared(batch: batch, position: position, stream: stream, kept: kept)
     }
 
     /// Writes the batch's result and checkpoint; nil (nothing written) when the checkpoint, the
@@ -122,7 +125,7 @@ enum Projection {
         var position: ProjectionPosition
     }
 
-    static func commit(_ batch: ProjectionBatch, at position: ProjectionPosition, _ result: ProjectionResult, _ db: Database) throws -> Committed? {
+    static func commit(_ batch: ProjectionBatch, at position: ProjectionPosition, stream: Int64?, _ result: ProjectionResult, _ db: Database) throws -> Committed? {
         let account = batch.account
         guard try checkpoint(of: account, db) == position, try SQLiteStore.rules(of: account, db).version == batch.rulesVersion,
               try readySegments(account, db) == batch.segments,
@@ -132,7 +135,7 @@ enum Projection {
             try Self.write(write, of: account, db)
             if let fans = write as? FanStatesWrite { changed += fans.fans }
         }
-        if let stream = try EventLog.stream(of: account, db) { try FanEventRunRows.record(batch.events, stream: stream, db) }
+        if let stream { try FanEventRunRows.record(batch.events, stream: stream, db) }
         let last = position.lastSeq
         let after = ProjectionPosition(lastSeq: max(batch.events.last?.seq ?? last, batch.unreadable.last?.seq ?? last), rulesVersion: batch.rulesVersion)
         try db.execute(sql: """
@@ -143,9 +146,7 @@ enum Projection {
     }
 
     static func checkpoint(of account: Account, _ db: Database) throws -> ProjectionPosition {
-        let row = try Row.fetchOne(db, sql: "SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
-                                   arguments: [account.tenantId, account.id])
-        return ProjectionPosition(lastSeq: row?["last_seq"] ?? 0, rulesVersion: row?["rules_version"] ?? 0)
+        ProjectionPosition(try SQLiteRunner.rows(ProjectionPosition.query(account), db).first)
     }
 
     private static func readySegments(_ account: Account, _ db: Database) throws -> [Segment] {

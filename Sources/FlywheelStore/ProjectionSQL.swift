@@ -35,8 +35,19 @@ extension ProjectionStore where Self: SQLStore {
 
 extension FanStore where Self: SQLStore {
     public func projectionPosition(of account: Account) async throws -> ProjectionPosition {
-        let row = try await runner.query(SQLStatement("SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
-                                                      [.text(account.tenantId), .text(account.id)])).first
-        return ProjectionPosition(lastSeq: row?.optionalInt("last_seq") ?? 0, rulesVersion: Int(row?.optionalInt("rules_version") ?? 0))
+        ProjectionPosition(try await runner.query(ProjectionPosition.query(account)).first)
+    }
+}
+
+extension ProjectionPosition {
+    /// The account's checkpoint, as both stores read it (inside a batch's transaction too).
+    public static func query(_ account: Account) -> SQLStatement {
+        SQLStatement("SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = ? AND account_id = ?",
+                     [.text(account.tenantId), .text(account.id)])
+    }
+
+    /// The position a row of `query` gives; none yet is the start of the log.
+    public init(_ row: SQLRow?) {
+        self.init(lastSeq: row?.optionalInt("last_seq") ?? 0, rulesVersion: Int(row?.optionalInt("rules_version") ?? 0))
     }
 }
