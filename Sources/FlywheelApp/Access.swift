@@ -32,6 +32,11 @@ public enum Operation: String, CaseIterable, Sendable {
     case listSegmentMembers, listSegmentChanges, readSegmentPortrait, exportSegment, readSegmentSizes
     case importSegment, createLookalike
     case listTags, createTag, deleteTag
+    // The desk.
+    case listConversations, readConversation, readSlaReport, listAutoReplies, readDeskSettings, listAgents
+    case replyToFan, addConversationNote, assignConversation, resolveConversation
+    case createAutoReply, deleteAutoReply, changeDeskSettings
+    case setAgent, removeAgent
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -41,20 +46,21 @@ public enum Access {
         switch operation {
         case .readTenant, .listEnterprises, .listUsers, .createOwnKey, .listOwnKeys, .revokeOwnKey, .listApps, .listAccounts, .readAccount, .readRules,
              .listQuarantine, .listFans, .readFan, .readTierStats, .readSourceStats, .previewSegment, .listSegments, .readSegment,
-             .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags:
+             .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
+             .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
             role == .owner
         case .createUser, .createApp, .createAccount, .connectAccount, .retryQuarantined, .dropQuarantined,
-             .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser:
+             .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser, .setAgent, .removeAgent:
             role == .owner || role == .admin
         case .readAudit:
             role == .owner || role == .admin || role == .analyst
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
-             .createLookalike, .createTag, .deleteTag:
+             .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings:
             role == .owner || role == .admin || role == .operator
-        case .tagFans, .addNote:
+        case .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation:
             role != .analyst
         }
     }

@@ -10,6 +10,8 @@ public struct Flywheel: Sendable {
     public let fanScan: FanScan
     public let signIn: ConsoleSignIn
     public let tokenRefresher: TokenRefresher
+    public let desk: Desk
+    public let outbox: OutboxDispatcher
 
     /// Most events a projection batch takes: catching up goes in large batches (each fan written
     /// once a batch); live traffic comes in small ones anyway.
@@ -26,6 +28,8 @@ public struct Flywheel: Sendable {
         fanScan = FanScan(store: env.store)
         signIn = ConsoleSignIn(env, hasher: PasswordHasher(slots: limits.passwordHashers, maxWaiting: limits.waitingSignIns))
         tokenRefresher = TokenRefresher(env)
+        desk = Desk(env)
+        outbox = OutboxDispatcher(env, sendsPerSecond: limits.sendsPerSecond)
     }
 }
 
@@ -39,9 +43,12 @@ public struct FlywheelLimits: Sendable, Equatable {
     public var passwordHashers: Int
     /// Sign-ins that may wait for a hashing thread; beyond it sign-in answers 429.
     public var waitingSignIns: Int
+    /// DMs each platform app sends a second, below the platform's limit.
+    public var sendsPerSecond: Int
 
-    public init(waitingDeliveries: Int = 10_000, passwordHashers: Int = PasswordHasher.defaultSlots, waitingSignIns: Int = 16) {
+    public init(waitingDeliveries: Int = 10_000, passwordHashers: Int = PasswordHasher.defaultSlots, waitingSignIns: Int = 16, sendsPerSecond: Int = 20) {
         self.waitingDeliveries = waitingDeliveries
+        self.sendsPerSecond = sendsPerSecond
         self.passwordHashers = passwordHashers
         self.waitingSignIns = waitingSignIns
     }

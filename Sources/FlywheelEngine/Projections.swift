@@ -121,3 +121,13 @@ struct SegmentProjection: Projection {
                                                                calendar: batch.account.calendar, now: now))]
     }
 }
+
+/// Fans' DMs and the account's own messages from elsewhere, into their threads, queued for the desk.
+struct DeskProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        let messages = applied.events.compactMap { e in
+            DeskMessage(e.stored.event, accountId: batch.account.id).map { PendingDeskMessage(seq: e.stored.seq, message: $0) }
+        }
+        return messages.isEmpty ? [] : [DeskInboxWrite(messages: messages)]
+    }
+}

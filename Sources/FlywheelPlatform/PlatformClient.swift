@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FlywheelDomain
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -54,33 +55,8 @@ public struct AccountToken: Sendable, Equatable {
     }
 }
 
-/// What a DM or group message carries: the platform's `content` with its `msg_type`.
-public enum MessageContent: Sendable, Equatable {
-    /// msg_type 1; at most 500 characters.
-    case text(String)
-    /// msg_type 2, an uploaded image.
-    case image(mediaId: String)
-    /// msg_type 3, one of the account's videos.
-    case video(itemId: String)
-    /// msg_type 8.
-    case leadCard(cardId: String)
-    /// msg_type 9; not to a group.
-    case groupInvitation(groupId: String)
-    /// msg_type 11.
-    case coupon(activityId: String, couponMetaId: String)
-
-    public var msgType: Int {
-        switch self {
-        case .text: 1
-        case .image: 2
-        case .video: 3
-        case .leadCard: 8
-        case .groupInvitation: 9
-        case .coupon: 11
-        }
-    }
-
-    /// The `content` object as the platform reads it.
+/// The `content` object as the platform reads it.
+extension MessageContent {
     public var fields: [String: Any] {
         var fields: [String: Any] = ["msg_type": msgType]
         switch self {

@@ -141,6 +141,8 @@ public enum PlatformEvent: Sendable, Equatable {
             if let nickname = m.nickname, m.from != accountOpenId { a["nickname"] = nickname }
             if let type = m.messageType { a["message_type"] = type }
             if let text = m.text { a["text"] = String(text.prefix(Self.maxText)) }
+            // What a reply names, and what an echo of Flywheel's own send is matched by.
+            if let id = m.serverMessageId, id.utf8.count <= EventBounds.maxIdLength { a["message_id"] = id }
             return a
         }
         switch self {
@@ -154,10 +156,14 @@ public enum PlatformEvent: Sendable, Equatable {
         case .messageReceived(let m):
             // An echo of a message our app sent carries our client_key as `source`.
             let kind: EventKind = m.sourceApp == nil && m.from != accountOpenId ? .dmReceived : .dmSent
+            var a = attributes(m)
+            if kind == .dmSent { a["sent_by"] = "api" }
             return [make(kind, fan(m.from, m.to), at: m.at, domain: m.fromAd ? .commercial : nil, channel: .dm,
-                         ref: m.conversationId, attributes: attributes(m))].compactMap { $0 }
+                         ref: m.conversationId, attributes: a)].compactMap { $0 }
         case .messageSent(let m):
-            return [make(.dmSent, fan(m.from, m.to), at: m.at, channel: .dm, ref: m.conversationId, attributes: attributes(m))].compactMap { $0 }
+            var a = attributes(m)
+            a["sent_by"] = "app"
+            return [make(.dmSent, fan(m.from, m.to), at: m.at, channel: .dm, ref: m.conversationId, attributes: a)].compactMap { $0 }
         case .conversationEntered(let m):
             return [make(.dmEntered, fan(m.from, m.to), at: m.at, domain: m.fromAd ? .commercial : nil, channel: .dm,
                          ref: m.conversationId, attributes: attributes(m))].compactMap { $0 }

@@ -1,0 +1,179 @@
+import FlywheelDomain
+import FlywheelPlatform
+import FlywheelStore
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Delivers the outbox through `PlatformClient`: the platform's rules checked first, each app held
+/// to its rate (and slowed when the platform says 28003070), passing failures retried with
+/// growing, jittered waits, refusals recorded on the message. A message is claimed before it is
+/// sent; one a dead process left claimed is in doubt, and is sent again only if the platform's
+/// echo has not confirmed it by then.
+public final class OutboxDispatcher: Service, Sendable {
+    let env: FlywheelEnvironment
+    let limiter: SendRate
+    /// Messages sent at once.
+    let concurrency: Int
+    /// How long a claim may last before its message is in doubt: well past the client's timeout.
+    static let lease: Int64 = 60_000
+    private let sent: Counter
+    private let failed: Counter
+    private let retried: Counter
+
+    public init(_ env: FlywheelEnvironment, sendsPerSecond: Int = 20, concurrency: Int = 16) {
+        self.env = env
+        limiter = SendRate(perSecond: sendsPerSecond)
+        self.concurrency = concurrency
+        sent = Counter(label: "flywheel_outbox_sent_total", factory: env.metrics)
+        failed = Counter(label: "flywheel_outbox_failed_total", factory: env.metrics)
+        retried = Counter(label: "flywheel_outbox_retries_total", factory: env.metrics)
+    }
+
+    /// Sends what is due; returns how many messages it handled.
+    @discardableResult
+    public func runOnce() async -> Int {
+        let now = env.now()
+        do {
+            for message in try await env.store.inDoubtOutbox(before: now - Self.lease, limit: 100) {
+                var again = message
+                again.state = .pending
+                again.nextAttemptAt = now
+                again.lastError = "no answer from the platform before the sender stopped, and no echo since: sent again"
+                try? await env.store.finishOutbox(again)
+            }
+            let claimed = try await env.store.claimOutbox(now: now, limit: concurrency * 4)
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                for message in claimed {
+                    if running >= concurrency {
+                        await group.next()
+                        running -= 1
+                    }
+                    group.addTask { await self.deliver(message) }
+                    running += 1
+                }
+            }
+            return claimed.count
+        } catch {
+            env.logger.error("outbox dispatcher failed; will retry", metadata: ["error": "\(error)"])
+            return 0
+        }
+    }
+
+    /// Sends until nothing is due now (tests).
+    public func drain() async {
+        while await runOnce() > 0 {}
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            if await runOnce() == 0 { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+    }
+
+    /// Why a message is not sent at all.
+    enum Refusal: Error, CustomStringConvertible {
+        case replyWindowClosed
+        case notConnected
+        case noDirectMessages
+        case accountGone
+
+        var description: String {
+            switch self {
+            case .replyWindowClosed: "the fan's message is more than 24 hours old: the platform no longer takes a reply"
+            case .notConnected: "the account is not connected: connect it to send DMs from Flywheel"
+            case .noDirectMessages: "the account's app has no DM capability: answer in the platform's app"
+            case .accountGone: "the account no longer exists"
+            }
+        }
+    }
+
+    func deliver(_ claimed: OutboxMessage) async {
+        var message = claimed
+        let now = env.now()
+        var app = message.accountId
+        do {
+            if message.replyTo != nil, let by = message.replyBy, now > by { throw Refusal.replyWindowClosed }
+            guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { throw Refusal.accountGone }
+            guard let tokens = try await env.store.tokens(of: account) else { throw Refusal.notConnected }
+            guard tokens.scope.split(separator: ",").contains(where: { $0 == Desk.directMessageScope }) else { throw Refusal.noDirectMessages }
+            let accessToken = try env.sealer.open(tokens, of: account).accessToken
+            app = account.appId
+            await limiter.wait(for: app)
+            let id = try await env.platform.sendMessage(accessToken, account.openId,
+                                                        SendMessage(replyTo: message.replyTo, toUserId: message.openId, content: message.content))
+            message.state = .sent
+            message.platformId = id.isEmpty ? nil : id
+            message.sentAt = env.now()
+            message.lastError = nil
+            sent.increment()
+        } catch let error as PlatformError {
+            switch error {
+            case .rateLimited:
+                // Not the message's fault: the attempt is not counted, and the app slows down.
+                limiter.pause(app, for: 1_000)
+                message.attempts -= 1
+                retry(&message, error.description, now: now)
+            case .unreachable, .invalidToken, .other:
+                retry(&message, error.description, now: now)
+            case .outsideReplyWindow, .notGranted, .proactiveLimit:
+                give(up: &message, error.description)
+            }
+        } catch {
+            give(up: &message, "\(error)")
+        }
+        do {
+            try await env.store.finishOutbox(message)
+        } catch StoreError.refused(.changedMeanwhile) {
+            // The platform's echo confirmed it first.
+        } catch {
+            env.logger.error("could not record an outbox result; the message stays in doubt", metadata: ["outbox": "\(message.id)", "error": "\(error)"])
+        }
+    }
+
+    func retry(_ message: inout OutboxMessage, _ why: String, now: Int64) {
+        guard message.attempts < OutboxMessage.maxAttempts else {
+            give(up: &message, "\(why) (after \(message.attempts) attempts)")
+            return
+        }
+        retried.increment()
+        message.state = .pending
+        message.lastError = why
+        message.nextAttemptAt = now.saturatingAdd(OutboxMessage.backoff(afterAttempts: message.attempts, jitter: Double.random(in: 0...1)))
+    }
+
+    func give(up message: inout OutboxMessage, _ why: String) {
+        failed.increment()
+        message.state = .failed
+        message.lastError = why
+    }
+}
+
+/// Each app's sends a second: a steady pace, paused when the platform says the app went over.
+final class SendRate: Sendable {
+    let interval: Int64
+    private let next = Mutex<[String: Int64]>([:])
+
+    init(perSecond: Int) { interval = 1_000_000 / Int64(max(1, perSecond)) }
+
+    /// Waits for the app's next slot.
+    func wait(for app: String) async {
+        let now = Self.micros()
+        let at = next.withLock { next in
+            let slot = max(next[app] ?? now, now)
+            next[app] = slot + interval
+            return slot
+        }
+        if at > now { try? await Task.sleep(for: .microseconds(at - now)) }
+    }
+
+    func pause(_ app: String, for ms: Int64) {
+        let until = Self.micros() + ms * 1_000
+        next.withLock { $0[app] = max($0[app] ?? 0, until) }
+    }
+
+    static func micros() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000) }
+}
