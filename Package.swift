@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "FlywheelSimulatorTests", dependencies: ["FlywheelDomain", "FlywheelSimulator"]),
         .testTarget(name: "FlywheelSandboxTests", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelEngine", "FlywheelPlatform", "FlywheelSimulator",
-            "FlywheelSandbox", "FlywheelServer", "FlywheelTestSupport",
+            "FlywheelSandbox", "FlywheelServer", "FlywheelApp", "FlywheelTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

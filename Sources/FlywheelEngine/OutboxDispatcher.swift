@@ -45,14 +45,17 @@ public final class OutboxDispatcher: Service, Sendable {
                 try? await env.store.finishOutbox(again)
             }
             let claimed = try await env.store.claimOutbox(now: now, limit: concurrency * 4)
+            // One fan's messages go in the order they were decided; different fans' at once.
+            let threads = Dictionary(grouping: claimed) { "\($0.tenantId)|\($0.accountId)|\($0.openId)" }.values
+                .map { $0.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
             await withTaskGroup(of: Void.self) { group in
                 var running = 0
-                for message in claimed {
+                for thread in threads {
                     if running >= concurrency {
                         await group.next()
                         running -= 1
                     }
-                    group.addTask { await self.deliver(message) }
+                    group.addTask { for message in thread { await self.deliver(message) } }
                     running += 1
                 }
             }

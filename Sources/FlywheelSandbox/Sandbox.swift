@@ -102,12 +102,15 @@ public struct Sandbox: Sendable {
         case .comment:
             return envelope("item_comment_reply", ["comment_id": e.id, "comment_user_id": e.openId, "content": "👍", "create_time": seconds,
                                                    "reply_to_item_id": e.ref ?? "", "digg_count": 0, "reply_comment_total": 0])
-        case .dmReceived, .dmSent:
-            let ours = e.kind == .dmSent
-            return envelope("im_receive_msg", from: ours ? account : e.openId, to: ours ? e.openId : account, [
+        case .dmReceived:
+            return envelope("im_receive_msg", [
                 "conversation_short_id": e.ref ?? "", "server_message_id": e.id, "conversation_type": 1, "create_time": e.occurredAt,
-                "message_type": "text", "text": ours ? "您好，已为您安排" : "请问还有货吗", "source": ours ? clientKey : "", "scene_type": 100,
-                "user_infos": users])
+                "message_type": "text", "text": e.attributes["text"] ?? "请问还有货吗", "source": "", "scene_type": 100, "user_infos": users])
+        case .dmSent:
+            // The account's people answer in the platform's app: pushed as im_send_msg.
+            return envelope("im_send_msg", from: account, to: e.openId, [
+                "conversation_short_id": e.ref ?? "", "server_message_id": e.id, "conversation_type": 1, "create_time": e.occurredAt,
+                "message_type": "text", "text": e.attributes["text"] ?? "您好，已为您安排", "scene_type": 100, "user_infos": users])
         case .dmEntered:
             return envelope("im_enter_direct_msg", string([
                 "conversation_short_id": e.ref ?? "", "server_message_id": e.id, "conversation_type": 1, "create_time": e.occurredAt,

@@ -1,4 +1,5 @@
 import FlywheelDomain
+import FlywheelPlatform
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -84,11 +85,18 @@ public final class SandboxAPI: Sendable {
 
     let apps: [String: App]
     let now: @Sendable () -> Int64
+    let callsPerSecond: Int
+    /// Where the platform pushes the echo of each DM the API sent (`im_receive_msg` with the
+    /// sending app as `source`), as it does for every message an app sends.
+    let echo: (@Sendable (Delivery) async -> Void)?
     private let state = Mutex(State())
 
-    public init(apps: [App], now: @escaping @Sendable () -> Int64) {
+    public init(apps: [App], now: @escaping @Sendable () -> Int64, callsPerSecond: Int = SandboxAPI.callsPerSecond,
+                echo: (@Sendable (Delivery) async -> Void)? = nil) {
         self.apps = Dictionary(apps.map { ($0.clientKey, $0) }, uniquingKeysWith: { a, _ in a })
         self.now = now
+        self.callsPerSecond = callsPerSecond
+        self.echo = echo
     }
 
     /// Remembers what the platform pushed that later calls depend on: fans' messages (a reply
@@ -99,7 +107,8 @@ public final class SandboxAPI: Sendable {
         let from = root["from_user_id"] as? String ?? "", to = root["to_user_id"] as? String ?? ""
         state.withLock { state in
             switch event {
-            case "im_receive_msg" where (content["source"] as? String ?? "").isEmpty:
+            // A reply may answer a fan's message, or the fan opening the conversation (the welcome).
+            case "im_receive_msg" where (content["source"] as? String ?? "").isEmpty, "im_enter_direct_msg":
                 if let id = content["server_message_id"] as? String {
                     state.received[id] = Received(conversation: content["conversation_short_id"] as? String ?? "", fan: from, account: to,
                                                   at: (content["create_time"] as? NSNumber)?.int64Value ?? now())
@@ -166,7 +175,7 @@ public final class SandboxAPI: Sendable {
             let second = time / 1_000
             let calls = state.calls[app.clientKey].map { $0.second == second ? $0.count : 0 } ?? 0
             state.calls[app.clientKey] = (second, calls + 1)
-            guard calls < Self.callsPerSecond else { return (Self.rateLimited, "rate limited: at most \(Self.callsPerSecond) calls a second", [:]) }
+            guard calls < callsPerSecond else { return (Self.rateLimited, "rate limited: at most \(callsPerSecond) calls a second", [:]) }
             guard app.accountOpenIds.contains(account) else { return (Self.invalidParameter, "open_id is not an account of this app", [:]) }
             let content = body["content"] as? [String: Any] ?? [:]
             let type = (content["msg_type"] as? NSNumber)?.intValue ?? 0
@@ -194,7 +203,30 @@ public final class SandboxAPI: Sendable {
             state.sent.append(SentMessage(clientKey: app.clientKey, account: account, toUser: toUser, conversation: conversation, msgType: type, at: time))
             return (0, "success", ["msg_id": "sbx-sent-\(state.nextId)"])
         }
+        if outcome.0 == 0, !group, let echo, let app = clientKey(of: request).flatMap({ apps[$0] }), let id = outcome.2["msg_id"] as? String {
+            let content = body["content"] as? [String: Any] ?? [:]
+            let push = Self.echoBody(app: app, account: account, fan: body["to_user_id"] as? String ?? "", id: id, content: content, at: time)
+            Task { await echo(Delivery(msgId: "echo-" + id, body: push, signature: WebhookSignature.sign(body: push, secret: app.clientSecret))) }
+        }
         return answer(outcome.0, outcome.1, outcome.2)
+    }
+
+    /// The client key a token acts for.
+    func clientKey(of request: Request) -> String? {
+        let token = request.headers[HTTPField.Name("access-token")!] ?? ""
+        return state.withLock { $0.tokens[token]?.clientKey ?? $0.accessTokens[token]?.clientKey }
+    }
+
+    /// The names Flywheel gives the API's message types, which the echo carries as `message_type`.
+    static let typeNames = [1: "text", 2: "image", 3: "video", 8: "lead_card", 9: "group_invitation", 11: "coupon"]
+
+    static func echoBody(app: App, account: String, fan: String, id: String, content: [String: Any], at: Int64) -> [UInt8] {
+        let type = (content["msg_type"] as? NSNumber)?.intValue ?? 1
+        var inner: [String: Any] = ["conversation_short_id": "sbx-conv-\(account)-\(fan)", "server_message_id": id, "conversation_type": 1,
+                                    "create_time": at, "message_type": typeNames[type] ?? "text", "source": app.clientKey, "scene_type": 100]
+        if let text = content["text"] as? String { inner["text"] = text }
+        let root: [String: Any] = ["event": "im_receive_msg", "client_key": app.clientKey, "from_user_id": account, "to_user_id": fan, "content": inner]
+        return Array((try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])) ?? Data())
     }
 
     // MARK: OAuth

@@ -165,6 +165,7 @@ extension HTTPField.Name {
     // Both literals are valid header tokens, so the initializer cannot return nil.
     static let douyinSignature = HTTPField.Name("X-Douyin-Signature")!
     static let msgId = HTTPField.Name("Msg-Id")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!

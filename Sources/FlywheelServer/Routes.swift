@@ -54,6 +54,7 @@ struct APIRoutes {
         addCRM(to: group)
         addQuarantine(to: group)
         addConnections(to: group)
+        addDesk(to: group)
     }
 
     // MARK: Tenancy

@@ -46,7 +46,7 @@ extension DeskStore where Self: SQLStore {
     public func createAutoReplyRule(_ rule: AutoReplyRule, of account: Account, audit: AuditEntry) async throws {
         try await runner.transaction([
             .postgresOnly(SQLStatement("SELECT pg_advisory_xact_lock(hashtext(?))", [.text("auto_reply_rules:" + account.id)])),
-            .forbid(SQLStatement("SELECT 1 FROM auto_reply_rules WHERE tenant_id = ? AND account_id = ? HAVING COUNT(*) >= ?",
+            .forbid(SQLStatement("SELECT 1 WHERE (SELECT COUNT(*) FROM auto_reply_rules WHERE tenant_id = ? AND account_id = ?) >= ?",
                                  DeskRows.key(account) + [.int(Int64(AutoReplyRule.maxPerAccount))]),
                     orElse: .conflict(field: "rules", "an account has at most \(AutoReplyRule.maxPerAccount) automatic replies")),
             .execute(SQLStatement("INSERT INTO auto_reply_rules (tenant_id, \(DeskRows.ruleColumns)) VALUES (?, \(SQLStatement.placeholders(12)))",
@@ -276,10 +276,10 @@ extension DeskStore where Self: SQLStore {
 
     public func unconfirmedOutbox(of account: Account, openId: String) async throws -> [OutboxMessage] {
         try await runner.query(SQLStatement("""
-            SELECT \(DeskRows.outboxColumns) FROM outbox WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND state IN ('sending', 'sent')
-              AND message_id IN (SELECT message_id FROM desk_messages WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND platform_id IS NULL)
+            SELECT tenant_id, \(DeskRows.outboxColumns) FROM outbox
+            WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND state IN ('sending', 'sent') AND confirmed_at IS NULL
             ORDER BY created_at, outbox_id
-            """, DeskRows.key(account) + [.text(openId)] + DeskRows.key(account) + [.text(openId)])).map(DeskRows.outbox)
+            """, DeskRows.key(account) + [.text(openId)])).map(DeskRows.outbox)
     }
 
     public func commitDesk(_ change: DeskChange, tenantId: String) async throws {
@@ -334,9 +334,9 @@ extension DeskStore where Self: SQLStore {
         }
         for c in change.confirmed {
             steps.append(.execute(SQLStatement("""
-                UPDATE outbox SET state = 'sent', platform_id = COALESCE(platform_id, ?), sent_at = COALESCE(sent_at, ?), last_error = NULL
+                UPDATE outbox SET state = 'sent', platform_id = COALESCE(platform_id, ?), sent_at = COALESCE(sent_at, ?), confirmed_at = ?, last_error = NULL
                 WHERE tenant_id = ? AND outbox_id = ?
-                """, [.nullable(c.platformId), .int(c.at), tenant, .text(c.outboxId)])))
+                """, [.nullable(c.platformId), .int(c.at), .int(c.at), tenant, .text(c.outboxId)])))
         }
         for (i, e) in change.events.enumerated() {
             steps.append(.execute(SQLStatement("""

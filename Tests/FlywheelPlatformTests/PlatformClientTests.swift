@@ -1,3 +1,4 @@
+import FlywheelDomain
 @testable import FlywheelPlatform
 import Foundation
 import Testing

@@ -177,12 +177,14 @@ extension Migration {
               platform_id TEXT,
               created_at INTEGER NOT NULL,
               sent_at INTEGER,
+              confirmed_at INTEGER,
               PRIMARY KEY (tenant_id, outbox_id),
               UNIQUE (tenant_id, idempotency_key)
             )
             """,
             // Only what is still to send: the dispatcher's queue stays as small as the work.
             "CREATE INDEX outbox_due ON outbox(tenant_id, next_attempt_at) WHERE state IN ('pending', 'sending')",
+            "CREATE INDEX outbox_by_fan ON outbox(tenant_id, account_id, open_id, created_at)",
         ],
         postgres: [
             """
@@ -350,11 +352,13 @@ extension Migration {
               platform_id TEXT,
               created_at BIGINT NOT NULL,
               sent_at BIGINT,
+              confirmed_at BIGINT,
               PRIMARY KEY (tenant_id, outbox_id),
               UNIQUE (tenant_id, idempotency_key)
             )
             """,
             "CREATE INDEX outbox_due ON outbox(tenant_id, next_attempt_at) WHERE state IN ('pending', 'sending')",
+            "CREATE INDEX outbox_by_fan ON outbox(tenant_id, account_id, open_id, created_at)",
         ]
     )
 }
