@@ -55,17 +55,6 @@ extension DeskStore where Self: SQLStore {
         ])
     }
 
-    public func updateAutoReplyRule(_ rule: AutoReplyRule, of account: Account, audit: AuditEntry) async throws {
-        let cells = DeskRows.cells(rule)
-        try await runner.transaction([
-            .require(SQLStatement("""
-                UPDATE auto_reply_rules SET name = ?, trigger_kind = ?, pattern = ?, priority = ?, hours = ?, reply_type = ?, reply_text = ?,
-                  reply_ref = ?, enabled = ? WHERE tenant_id = ? AND account_id = ? AND rule_id = ? RETURNING rule_id
-                """, Array(cells[2..<11]) + DeskRows.key(account) + [.text(rule.id)]), orElse: .notFound("automatic reply \(rule.id)")),
-            .execute(TenancyRows.record(audit)),
-        ])
-    }
-
     public func deleteAutoReplyRule(id: String, of account: Account, audit: AuditEntry) async throws {
         try await runner.transaction([
             .require(SQLStatement("DELETE FROM auto_reply_rules WHERE tenant_id = ? AND account_id = ? AND rule_id = ? RETURNING rule_id",
@@ -428,11 +417,6 @@ extension DeskStore where Self: SQLStore {
             if let state = OutboxState(rawValue: try row.text("state")) { counts[state] = Int(try row.int("n")) }
         }
         return counts
-    }
-
-    public func outboxMessage(id: String, tenantId: String) async throws -> OutboxMessage? {
-        try await runner.query(SQLStatement("SELECT tenant_id, \(DeskRows.outboxColumns) FROM outbox WHERE tenant_id = ? AND outbox_id = ?",
-                                            [.text(tenantId), .text(id)])).first.map(DeskRows.outbox)
     }
 }
 

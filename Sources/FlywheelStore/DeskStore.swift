@@ -101,7 +101,6 @@ public protocol DeskStore: Sendable {
     func autoReplyRules(of account: Account) async throws -> [AutoReplyRule]
     /// Adds the rule; refused (`conflict` on `rules`) when the account has `AutoReplyRule.maxPerAccount` already.
     func createAutoReplyRule(_ rule: AutoReplyRule, of account: Account, audit: AuditEntry) async throws
-    func updateAutoReplyRule(_ rule: AutoReplyRule, of account: Account, audit: AuditEntry) async throws
     func deleteAutoReplyRule(id: String, of account: Account, audit: AuditEntry) async throws
 
     func agents(tenantId: String) async throws -> [Agent]
@@ -151,7 +150,6 @@ public protocol DeskStore: Sendable {
     func finishOutbox(_ message: OutboxMessage) async throws
     /// Outbox messages per state, for `/metrics`.
     func outboxCounts() async throws -> [OutboxState: Int]
-    func outboxMessage(id: String, tenantId: String) async throws -> OutboxMessage?
 }
 
 /// The thread messages a projection batch brought (fans' DMs and the account's own from

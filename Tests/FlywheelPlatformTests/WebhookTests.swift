@@ -149,7 +149,7 @@ func sample(_ name: String) throws -> [UInt8] {
         #expect(message.text == "捷途70")
         #expect(message.serverMessageId?.hasPrefix("@9Vxc1") == true)
         let received = dm.platformEvent.fanEvents(accountOpenId: dm.toUserId, eventId: "m", receivedAt: 0)
-        #expect(received.first?.attributes == ["nickname": "刘东", "message_type": "text", "text": "捷途70"])
+        #expect(received.first?.attributes == ["nickname": "刘东", "message_type": "text", "text": "捷途70", "message_id": message.serverMessageId ?? ""])
 
         // The account answering from the platform's own app: from the account, to the fan.
         var object = try JSONSerialization.jsonObject(with: Data(try sample("IMReceiveMessageEvent.json"))) as! [String: Any]
