@@ -33,9 +33,9 @@ public enum Operation: String, CaseIterable, Sendable {
     case importSegment, createLookalike
     case listTags, createTag, deleteTag
     // The desk.
-    case listConversations, readConversation, readSlaReport, listAutoReplies, readDeskSettings, listAgents
+    case listConversations, readConversation, readSlaReport, listAutoReplies, readDeskSettings, listAgents, listCannedReplies
     case replyToFan, addConversationNote, assignConversation, resolveConversation
-    case createAutoReply, deleteAutoReply, changeDeskSettings
+    case createAutoReply, deleteAutoReply, changeDeskSettings, createCannedReply, deleteCannedReply
     case setAgent, removeAgent
 }
 
@@ -47,7 +47,7 @@ public enum Access {
         case .readTenant, .listEnterprises, .listUsers, .createOwnKey, .listOwnKeys, .revokeOwnKey, .listApps, .listAccounts, .readAccount, .readRules,
              .listQuarantine, .listFans, .readFan, .readTierStats, .readSourceStats, .previewSegment, .listSegments, .readSegment,
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
-             .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents:
+             .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -58,7 +58,8 @@ public enum Access {
         case .readAudit:
             role == .owner || role == .admin || role == .analyst
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
-             .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings:
+             .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
+             .createCannedReply, .deleteCannedReply:
             role == .owner || role == .admin || role == .operator
         case .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation:
             role != .analyst

@@ -98,4 +98,30 @@ public struct DeskSetup: Sendable {
             throw UseCaseError.notFound("agent \(userId)")
         }
     }
+
+    public func cannedReplies(in tenantId: String, by caller: Principal) async throws -> [CannedReply] {
+        try caller.authorize(.listCannedReplies)
+        return try await env.store.cannedReplies(tenantId: tenantId)
+    }
+
+    /// A saved answer the team picks in the reply box.
+    public func createCannedReply(title: String, text: String, in tenantId: String, by caller: Principal) async throws -> CannedReply {
+        try caller.authorize(.createCannedReply)
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...MessageContent.maxText).contains(text.count) else { throw UseCaseError.invalid(field: "text", "must be 1 to \(MessageContent.maxText) characters, as a DM") }
+        let reply = CannedReply(id: env.newId("cr"), title: try Validate.name(title, field: "title"), text: text, createdAt: env.now())
+        try await env.store.createCannedReply(reply, tenantId: tenantId, audit: env.audit(tenantId: tenantId, actor: caller.actor, action: "canned_reply.create",
+                                                                                       target: reply.id, detail: reply.title))
+        return reply
+    }
+
+    public func deleteCannedReply(id: String, in tenantId: String, by caller: Principal) async throws {
+        try caller.authorize(.deleteCannedReply)
+        do {
+            try await env.store.deleteCannedReply(id: id, tenantId: tenantId, audit: env.audit(tenantId: tenantId, actor: caller.actor,
+                                                                                            action: "canned_reply.delete", target: id))
+        } catch StoreError.notFound {
+            throw UseCaseError.notFound("canned reply \(id)")
+        }
+    }
 }

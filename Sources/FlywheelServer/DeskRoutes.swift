@@ -24,6 +24,9 @@ extension APIRoutes {
         group.get("agents", use: listAgents)
         group.put("agents/:userId", use: setAgent)
         group.delete("agents/:userId", use: removeAgent)
+        group.get("canned-replies", use: listCannedReplies)
+        group.post("canned-replies", use: createCannedReply)
+        group.delete("canned-replies/:replyId", use: deleteCannedReply)
     }
 
     // MARK: Conversations
@@ -224,6 +227,41 @@ extension APIRoutes {
         try await DeskSetup(flywheel).removeAgent(userId: try context.parameters.require("userId"), in: tenantId, by: caller)
         return .noContent
     }
+}
+
+extension APIRoutes {
+    // MARK: Canned replies
+
+    @Sendable func listCannedReplies(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<CannedReplyView> {
+        let caller = try context.caller()
+        let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
+        return PageView(items: try await DeskSetup(flywheel).cannedReplies(in: tenantId, by: caller).map(CannedReplyView.init), nextCursor: nil)
+    }
+
+    struct NewCannedReply: Decodable { var title: String; var text: String; var tenantId: String? }
+
+    @Sendable func createCannedReply(_ request: Request, context: FlywheelRequestContext) async throws -> Created<CannedReplyView> {
+        let caller = try context.caller()
+        let body = try await request.decodeJSON(NewCannedReply.self, context: context)
+        let tenantId = try Validate.tenant(body.tenantId, caller: caller, reachable: context.tenantIds)
+        return Created(body: CannedReplyView(try await DeskSetup(flywheel).createCannedReply(title: body.title, text: body.text, in: tenantId, by: caller)))
+    }
+
+    @Sendable func deleteCannedReply(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.caller()
+        let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
+        try await DeskSetup(flywheel).deleteCannedReply(id: try context.parameters.require("replyId"), in: tenantId, by: caller)
+        return .noContent
+    }
+}
+
+struct CannedReplyView: ResponseEncodable {
+    var id: String
+    var title: String
+    var text: String
+    var createdAt: String
+
+    init(_ r: CannedReply) { id = r.id; title = r.title; text = r.text; createdAt = Time.iso(r.createdAt) }
 }
 
 struct ConversationView: ResponseEncodable {

@@ -36,7 +36,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 47)
+        #expect(calls.count == 65)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -49,8 +49,11 @@ import Testing
             let owner = provider.key.token
             let account = try await client.account(key: owner, clientKey: "ck", secret: "s", openId: "acct")
             _ = try await flywheel.env.store.append([AccountEvent(tenantId: provider.tenant.id, accountId: account,
-                event: FanEvent(id: "1", kind: .follow, openId: "fan-1", occurredAt: 1_772_294_400_000, channel: .search))]) { _ in }
+                event: FanEvent(id: "1", kind: .follow, openId: "fan-1", occurredAt: 1_772_294_400_000, channel: .search)),
+                AccountEvent(tenantId: provider.tenant.id, accountId: account, event: FanEvent(id: "2", kind: .dmReceived, openId: "fan-1",
+                    occurredAt: flywheel.env.now(), channel: .dm, attributes: ["text": "在吗", "message_id": "pm-2"]))]) { _ in }
             await flywheel.projector.drain()
+            await flywheel.desk.drain()
             try await client.post("/v1/tags", key: owner, ["name": "vip"])
             let rules = String(decoding: try JSONEncoder().encode(AccountRules.standard), as: UTF8.self)
             var keys: [(Role, String)] = []
@@ -61,6 +64,11 @@ import Testing
             }
             keys.append((.owner, owner))
             let ownerId = (try await client.get("/v1/users", key: owner)["items"] as! [[String: Any]]).first { $0["role"] as? String == "owner" }!["id"] as! String
+            // The agent serves the account, so the desk's calls reach its conversations.
+            let agentId = (try await client.get("/v1/users", key: owner)["items"] as! [[String: Any]]).first { $0["role"] as? String == "agent" }!["id"] as! String
+            try await client.execute(uri: "/v1/agents/\(agentId)", method: .put, headers: auth(owner), body: ByteBuffer(string: #"{"accountIds":["\#(account)"]}"#)) {
+                #expect($0.status == .ok)
+            }
 
             // The users a role's calls change, disable, remove and revoke a key of: an analyst each, below
             // admin, so that where the table allows, the role rules do too.
@@ -72,12 +80,16 @@ import Testing
                 try await client.post("/v1/tags", key: owner, ["name": "tag-\(name)"])
                 let victim = try await client.post("/v1/users", key: owner, ["name": "victim-\(name)", "role": "analyst"])["id"] as! String
                 let victimKey = try await client.post("/v1/users/\(victim)/keys", key: owner, [:])["id"] as! String
+                let rule = try await client.post("/v1/accounts/\(account)/auto-replies", key: owner,
+                                                 ["name": "r-\(name)", "trigger": "exact", "pattern": "hi", "reply": ["type": "text", "text": "您好"]])["id"] as! String
+                let canned = try await client.post("/v1/canned-replies", key: owner, ["title": "c-\(name)", "text": "您好"])["id"] as! String
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
                         .replacingOccurrences(of: "{userId}", with: membersCalls.contains(call.operation) ? victim : ownerId)
                         .replacingOccurrences(of: "{keyId}", with: victimKey)
                         .replacingOccurrences(of: "{name}", with: "tag-\(name)").replacingOccurrences(of: "{seq}", with: "1")
+                        .replacingOccurrences(of: "{ruleId}", with: rule).replacingOccurrences(of: "{replyId}", with: canned)
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -95,6 +107,13 @@ import Testing
                     case "importEvents": #"{"kind":"like","openId":"fan-1","occurredAt":1772294400001,"channel":"search"}"#
                     case "connectAccount": ""  // a GET: the app and redirectUri go in the URI below
                     case "changeUser": #"{"role":"agent"}"#
+                    case "replyToFan": #"{"type":"text","text":"您好"}"#
+                    case "addConversationNote": #"{"text":"called back"}"#
+                    case "assignConversation": #"{"agentId":"\#(agentId)"}"#
+                    case "createAutoReply": #"{"name":"new-\#(name)","trigger":"contains","pattern":"价格","reply":{"type":"text","text":"您好"}}"#
+                    case "changeDeskSettings": #"{"firstResponseMinutes":30,"nextResponseMinutes":30,"assignment":"round_robin"}"#
+                    case "setAgent": #"{"accountIds":["\#(account)"]}"#
+                    case "createCannedReply": #"{"title":"t-\#(name)","text":"您好"}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }
@@ -114,6 +133,8 @@ import Testing
                     case _ where !Access.allows(role, operation): 403...403
                     // Nothing is quarantined: allowed, and not found.
                     case .retryQuarantined, .dropQuarantined: 404...404
+                    // The account is not connected: allowed, and refused for that.
+                    case .replyToFan: 409...409
                     default: 200...299
                     }
                     #expect(expected.contains(status), "\(name) \(call.method) \(call.path) (\(operation)) answered \(status)")
