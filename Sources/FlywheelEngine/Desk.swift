@@ -23,6 +23,8 @@ public final class Desk: Service, Sendable {
 
     /// Messages handled per batch of one account.
     static let batch = 500
+    /// How old a fan's message may be for an automatic reply to answer it.
+    static let autoReplyFreshness: Int64 = 3_600_000
     /// Times a decision is made again when a conversation changed under it.
     static let tries = 5
 
@@ -135,8 +137,10 @@ public final class Desk: Service, Sendable {
                     continue
                 }
             }
+            // An automatic reply answers at once or not at all: history and late imports get none.
+            let fresh = env.now() - m.at <= Self.autoReplyFreshness
             var outcome = DeskRule.receive(m, conversations[m.openId], replies: context.replies, settings: context.settings, calendar: calendar,
-                                           canSend: context.canSend)
+                                           canSend: context.canSend && fresh)
             if outcome.conversation.state == .queued, outcome.conversation.assignee == nil {
                 assign(&outcome, &context, at: m.at)
             }

@@ -29,7 +29,7 @@ public struct Flywheel: Sendable {
         signIn = ConsoleSignIn(env, hasher: PasswordHasher(slots: limits.passwordHashers, maxWaiting: limits.waitingSignIns))
         tokenRefresher = TokenRefresher(env)
         desk = Desk(env)
-        outbox = OutboxDispatcher(env, sendsPerSecond: limits.sendsPerSecond)
+        outbox = OutboxDispatcher(env, sendsPerSecond: limits.sendsPerSecond, lease: limits.sendLease)
     }
 }
 
@@ -45,10 +45,14 @@ public struct FlywheelLimits: Sendable, Equatable {
     public var waitingSignIns: Int
     /// DMs each platform app sends a second, below the platform's limit.
     public var sendsPerSecond: Int
+    /// How long (ms) a message handed to the platform may go unanswered before it is in doubt.
+    public var sendLease: Int64
 
-    public init(waitingDeliveries: Int = 10_000, passwordHashers: Int = PasswordHasher.defaultSlots, waitingSignIns: Int = 16, sendsPerSecond: Int = 20) {
+    public init(waitingDeliveries: Int = 10_000, passwordHashers: Int = PasswordHasher.defaultSlots, waitingSignIns: Int = 16, sendsPerSecond: Int = 20,
+                sendLease: Int64 = 60_000) {
         self.waitingDeliveries = waitingDeliveries
         self.sendsPerSecond = sendsPerSecond
+        self.sendLease = sendLease
         self.passwordHashers = passwordHashers
         self.waitingSignIns = waitingSignIns
     }

@@ -17,14 +17,16 @@ public final class OutboxDispatcher: Service, Sendable {
     let limiter: SendRate
     /// Messages sent at once.
     let concurrency: Int
-    /// How long a claim may last before its message is in doubt: well past the client's timeout.
-    static let lease: Int64 = 60_000
+    /// How long a claim may last before its message is in doubt (ms): well past the client's
+    /// timeout, and longer than the platform takes to echo a message it took.
+    let lease: Int64
     private let sent: Counter
     private let failed: Counter
     private let retried: Counter
 
-    public init(_ env: FlywheelEnvironment, sendsPerSecond: Int = 20, concurrency: Int = 16) {
+    public init(_ env: FlywheelEnvironment, sendsPerSecond: Int = 20, lease: Int64 = 60_000, concurrency: Int = 16) {
         self.env = env
+        self.lease = lease
         limiter = SendRate(perSecond: sendsPerSecond)
         self.concurrency = concurrency
         sent = Counter(label: "flywheel_outbox_sent_total", factory: env.metrics)
@@ -37,7 +39,7 @@ public final class OutboxDispatcher: Service, Sendable {
     public func runOnce() async -> Int {
         let now = env.now()
         do {
-            for message in try await env.store.inDoubtOutbox(before: now - Self.lease, limit: 100) {
+            for message in try await env.store.inDoubtOutbox(before: now - lease, limit: 100) {
                 var again = message
                 again.state = .pending
                 again.nextAttemptAt = now

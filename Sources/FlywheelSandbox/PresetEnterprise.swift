@@ -93,3 +93,42 @@ public struct PresetEnterprise: Sendable {
         return fed
     }
 }
+
+extension PresetEnterprise {
+    /// The demo's desk: the accounts connected to the sandbox with DM rights, agents Sales Wang and
+    /// Sales Zhao serving every account, a welcome that offers the fan group, keyword replies and
+    /// canned answers. Made once; the accounts consent again on every run (the sandbox forgets).
+    public func setUpDesk(_ flywheel: Flywheel, api: SandboxAPI) async throws {
+        let env = flywheel.env
+        let store = env.store
+        for account in accounts {
+            guard let token = api.consent(clientKey: app.clientKey, openId: account.openId, scope: "user_info,im.direct_message,im.group_message") else { continue }
+            try await store.saveTokens(try env.sealer.seal(token, of: account, now: env.now()), of: account,
+                                       audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "account.connect", target: account.id))
+        }
+        guard try await store.agents(tenantId: tenant.id).isEmpty else { return }
+        for name in ["Sales Wang", "Sales Zhao"] {
+            let user = try await flywheel.tenancy.createUser(name: name, role: .agent, tenantId: tenant.id, actor: "simulator")
+            try await store.setAgent(Agent(userId: user.id, name: name, capacity: 30, accountIds: Set(accounts.map(\.id)), available: true), tenantId: tenant.id,
+                                     audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "agent.set", target: user.id))
+        }
+        let replies: [(String, AutoReplyRule.Trigger, Int, MessageContent)] = [
+            ("welcome", .welcome, 0, .groupInvitation(groupId: "\(app.clientKey)-fans")),
+            ("price", .regex("价格|多少钱|优惠"), 10, .text("您好！今天的价格和优惠都在主页橱窗，直播间还有专属券。")),
+            ("store", .contains("地址"), 5, .text("门店地址和营业时间见主页「门店」，欢迎到店。")),
+            ("details", .contains("资料"), 5, .leadCard(cardId: "\(app.clientKey)-lead-card")),
+        ]
+        for account in accounts {
+            for (i, (name, trigger, priority, reply)) in replies.enumerated() {
+                let rule = AutoReplyRule(id: env.newId("ar"), accountId: account.id, name: name, trigger: trigger, priority: priority, hours: .always,
+                                         reply: reply, enabled: true, createdAt: env.now() + Int64(i))
+                try await store.createAutoReplyRule(rule, of: account, audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "auto_reply.create",
+                                                                                        target: rule.id))
+            }
+        }
+        for (title, text) in [("到店", "欢迎到店体验，到店报暗号「粉丝」有礼。"), ("稍等", "收到，我查一下马上回复您。"), ("加群", "粉丝群里每天有专属福利，点上面的邀请就能进群。")] {
+            try await store.createCannedReply(CannedReply(id: env.newId("cr"), title: title, text: text, createdAt: env.now()), tenantId: tenant.id,
+                                              audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "canned_reply.create", target: title))
+        }
+    }
+}

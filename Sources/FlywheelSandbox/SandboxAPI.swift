@@ -120,6 +120,17 @@ public final class SandboxAPI: Sendable {
         }
     }
 
+    /// The account consents to `scope` at once, as on the consent page: the tokens an OAuth code
+    /// would give. For the demo, whose sandbox starts afresh with every run.
+    public func consent(clientKey: String, openId: String, scope: String) -> AccountToken? {
+        guard apps[clientKey]?.accountOpenIds.contains(openId) == true else { return nil }
+        let time = now()
+        let data = state.withLock { Self.issue(Grant(clientKey: clientKey, openId: openId, scope: scope, expires: 0), keeping: nil, at: time, &$0) }
+        guard let access = data["access_token"] as? String, let refresh = data["refresh_token"] as? String else { return nil }
+        return AccountToken(openId: openId, accessToken: access, refreshToken: refresh, scope: scope, accessExpiresIn: Self.accessLifetime / 1_000,
+                            refreshExpiresIn: Self.refreshLifetime / 1_000)
+    }
+
     /// Messages accepted so far.
     public var sent: [SentMessage] { state.withLock { $0.sent } }
 

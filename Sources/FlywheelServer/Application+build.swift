@@ -1,3 +1,4 @@
+import FlywheelDomain
 import FlywheelEngine
 import FlywheelPlatform
 import FlywheelStore
@@ -91,8 +92,15 @@ public func buildRouter(_ flywheel: Flywheel, registry: PrometheusCollectorRegis
     }
     let quarantinedGauge = registry.makeGauge(descriptor: MetricNameDescriptor(
         namespace: "flywheel", metricName: "quarantined", unitName: "events", helpText: "Events set aside because they could not be applied"))
+    let outboxGauges = Dictionary(uniqueKeysWithValues: OutboxState.allCases.map { state in
+        (state, registry.makeGauge(descriptor: MetricNameDescriptor(
+            namespace: "flywheel", metricName: "outbox", unitName: "messages",
+            helpText: "Messages in the outbox by state: pending and sending are still to go; failed were refused or gave up"), labels: [("state", state.rawValue)]))
+    })
     router.get("/metrics") { _, _ -> Response in
         quarantinedGauge.set(Int64(try await flywheel.env.store.quarantinedCount()))
+        let outbox = try await flywheel.env.store.outboxCounts()
+        for (state, gauge) in outboxGauges { gauge.set(Int64(outbox[state] ?? 0)) }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                         body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
     }

@@ -102,8 +102,12 @@ struct Demo: AsyncParsableCommand {
             let (enterprise, ownerKey) = try await PresetEnterprise.setUp(flywheel, preset: preset, seed: seed, provider: provider)
             enterprises.append((enterprise, ownerKey != nil))
         }
-        // The platform's open API, which remembers what is pushed (fans' messages a reply may answer).
-        let api = SandboxAPI(apps: enterprises.map(\.0.apiApp), now: flywheel.env.now)
+        // The platform's open API, which remembers what is pushed (fans' messages a reply may answer)
+        // and echoes what Flywheel sends back through the webhook, as the platform does.
+        let api = SandboxAPI(apps: enterprises.map(\.0.apiApp), now: flywheel.env.now) { echo in
+            _ = try? await flywheel.ingest.receive(body: echo.body, signature: echo.signature, msgId: echo.msgId)
+        }
+        for (enterprise, _) in enterprises { try await enterprise.setUpDesk(flywheel, api: api) }
         // Each world is brought up to today; only a new database is fed the history.
         var live: [(PresetEnterprise, World)] = []
         for (enterprise, created) in enterprises {
@@ -130,6 +134,7 @@ struct Demo: AsyncParsableCommand {
             live.append((enterprise, world))
         }
         await flywheel.projector.drain()
+        await flywheel.desk.drain()
         return (token, api, live, today)
     }
 

@@ -92,11 +92,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Request bodies held in memory at once, across requests; more get 503.", valueName: "MiB")) var maxBodyMemory = 128
     @Option(help: "Webhook deliveries waiting to be stored; more get 503 with Retry-After: 1 (the platform retries).") var maxWaitingDeliveries = 10_000
     @Option(help: "Password hashes computed at once, on threads of their own (default: cores - 1, at least 1).") var passwordHashers = PasswordHasher.defaultSlots
+    @Option(help: "DMs each platform app sends a second (keep below the platform's limit).") var sendsPerSecond = 20
+    @Option(help: ArgumentHelp("A DM handed to the platform without an answer (the sender stopped) is sent again after this, unless the platform's echo confirmed it.",
+                               valueName: "seconds")) var sendLease = 60
 
     func validate() throws {
         let positive = [("--idle-timeout", idleTimeout), ("--read-timeout", readTimeout), ("--max-connections", maxConnections),
                         ("--max-requests", maxRequests), ("--max-body-memory", maxBodyMemory), ("--max-waiting-deliveries", maxWaitingDeliveries),
-                        ("--password-hashers", passwordHashers)]
+                        ("--password-hashers", passwordHashers), ("--sends-per-second", sendsPerSecond), ("--send-lease", sendLease)]
         for (flag, value) in positive where value < 1 { throw ValidationError("\(flag) must be 1 or more") }
         // The CRM import takes one body of up to 64 MiB.
         guard maxBodyMemory >= 64 else { throw ValidationError("--max-body-memory must be at least 64 (MiB): a CRM import alone may be that large") }
@@ -111,7 +114,8 @@ struct Serve: AsyncParsableCommand {
         let opened = try await store.open()
         let platform: PlatformClient = platformURL == PlatformClient.douyinBaseURL ? .douyin : .sandbox(baseURL: platformURL)
         let (flywheel, registry) = makeFlywheel(store: opened, logger: Logger(label: "flywheel"),
-                                                limits: FlywheelLimits(waitingDeliveries: maxWaitingDeliveries, passwordHashers: passwordHashers),
+                                                limits: FlywheelLimits(waitingDeliveries: maxWaitingDeliveries, passwordHashers: passwordHashers,
+                                                                       sendsPerSecond: sendsPerSecond, sendLease: Int64(sendLease) * 1_000),
                                                 platform: platform, sealer: sealer)
         let trusted = trustProxy || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["FLYWHEEL_TRUST_PROXY"]?.lowercased() ?? "")
         let limits = ServerLimits(idleTimeout: idleTimeout, readTimeout: readTimeout, maxConnections: maxConnections, maxRequests: maxRequests,
