@@ -76,7 +76,7 @@ let package = Package(
         ], resources: [.copy("openapi.json"), .copy("Templates")]),
         .executableTarget(name: "flywheel", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelSQLite", "FlywheelPostgres", "FlywheelPlatform",
-            "FlywheelEngine", "FlywheelSimulator", "FlywheelSandbox", "FlywheelServer",
+            "FlywheelEngine", "FlywheelSimulator", "FlywheelSandbox", "FlywheelServer", "FlywheelApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),

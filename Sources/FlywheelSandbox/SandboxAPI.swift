@@ -68,6 +68,8 @@ public final class SandboxAPI: Sendable {
         public var conversation: String
         public var msgType: Int
         public var at: Int64
+        /// The fan's message it answers; nil for a proactive message or a group send.
+        public var replyTo: String?
     }
 
     public static let rateLimited = 28_003_070
@@ -211,7 +213,9 @@ public final class SandboxAPI: Sendable {
                 }
             }
             state.nextId += 1
-            state.sent.append(SentMessage(clientKey: app.clientKey, account: account, toUser: toUser, conversation: conversation, msgType: type, at: time))
+            let replyTo = group ? nil : (body["msg_id"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            state.sent.append(SentMessage(clientKey: app.clientKey, account: account, toUser: toUser, conversation: conversation, msgType: type, at: time,
+                                          replyTo: replyTo))
             return (0, "success", ["msg_id": "sbx-sent-\(state.nextId)"])
         }
         if outcome.0 == 0, !group, let echo, let app = clientKey(of: request).flatMap({ apps[$0] }), let id = outcome.2["msg_id"] as? String {

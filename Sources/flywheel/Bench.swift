@@ -12,7 +12,7 @@ import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure Flywheel against the budgets in docs/architecture.md and print the figures.",
-                                                    subcommands: [IngestBench.self, ImportBench.self, WebhookBench.self, MemoryBench.self, SegmentBench.self, ConsoleBench.self, SoakBench.self])
+                                                    subcommands: [IngestBench.self, ImportBench.self, WebhookBench.self, DeskBench.self, MemoryBench.self, SegmentBench.self, ConsoleBench.self, SoakBench.self])
 }
 
 struct IngestBench: AsyncParsableCommand {
