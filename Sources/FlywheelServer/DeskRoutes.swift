@@ -44,7 +44,11 @@ extension APIRoutes {
         if let assignee = request.query("assignee") {
             if assignee == "none" { filter.unassignedOnly = true } else if assignee == "me" { filter.assignee = caller.userId } else { filter.assignee = assignee }
         }
-        filter.unreadOnly = request.query("unread") == "true"
+        switch request.query("unread") {
+        case nil, "false": break
+        case "true": filter.unreadOnly = true
+        default: throw APIError.invalid("unread", "must be true or false")
+        }
         if let minutes = request.query("waitingMinutes") {
             guard let n = Int64(minutes), (0...525_600).contains(n) else { throw APIError.invalid("waitingMinutes", "must be 0 to 525,600 minutes") }
             filter.waitingAtLeast = n * 60_000
@@ -375,8 +379,9 @@ struct DeskSettingsView: ResponseEncodable, Decodable {
     static func clock(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
 
     static func minutes(_ text: String, field: String) throws -> Int {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1_440 else {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { ("0"..."9").contains($0) } }), let h = Int(parts[0]), let m = Int(parts[1]),
+              (0..<60).contains(m), h * 60 + m <= 1_440 else {
             throw APIError.invalid(field, "must be HH:MM between 00:00 and 24:00")
         }
         return h * 60 + m
