@@ -39,28 +39,43 @@ public final class OutboxDispatcher: Service, Sendable {
     public func runOnce() async -> Int {
         let now = env.now()
         do {
-            for message in try await env.store.inDoubtOutbox(before: now - lease, limit: 100) {
+            let doubtful = try await env.store.inDoubtOutbox(before: now - lease, limit: 100).map { message in
                 var again = message
                 again.state = .pending
                 again.nextAttemptAt = now
                 again.lastError = "no answer from the platform before the sender stopped, and no echo since: sent again"
-                try? await env.store.finishOutbox(again)
+                return again
             }
-            let claimed = try await env.store.claimOutbox(now: now, limit: concurrency * 4)
-            // One fan's messages go in the order they were decided; different fans' at once.
+            try await env.store.finishOutbox(doubtful)
+            let claimed = try await env.store.claimOutbox(now: now, limit: concurrency * 8)
+            guard !claimed.isEmpty else { return doubtful.count }
+            // Each account is looked up once a round; one fan's messages go in the order they were decided, different fans' at once.
+            var senders: [String: Result<Sender, Refusal>] = [:]
+            for message in claimed where senders[message.accountId] == nil {
+                senders[message.accountId] = await sender(for: message)
+            }
             let threads = Dictionary(grouping: claimed) { "\($0.tenantId)|\($0.accountId)|\($0.openId)" }.values
                 .map { $0.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
-            await withTaskGroup(of: Void.self) { group in
+            let outcomes = await withTaskGroup(of: [OutboxMessage].self) { group in
                 var running = 0
+                var outcomes: [OutboxMessage] = []
                 for thread in threads {
-                    if running >= concurrency {
-                        await group.next()
+                    if running >= concurrency, let done = await group.next() {
+                        outcomes += done
                         running -= 1
                     }
-                    group.addTask { for message in thread { await self.deliver(message) } }
+                    let sender = senders[thread[0].accountId] ?? .failure(.accountGone)
+                    group.addTask {
+                        var done: [OutboxMessage] = []
+                        for message in thread { done.append(await self.deliver(message, by: sender)) }
+                        return done
+                    }
                     running += 1
                 }
+                for await done in group { outcomes += done }
+                return outcomes
             }
+            try await env.store.finishOutbox(outcomes)
             return claimed.count
         } catch {
             env.logger.error("outbox dispatcher failed; will retry", metadata: ["error": "\(error)"])
@@ -85,6 +100,8 @@ public final class OutboxDispatcher: Service, Sendable {
         case notConnected
         case noDirectMessages
         case accountGone
+        /// The account or its tokens could not be read now (the store, the key): tried again later.
+        case unreadable(String)
 
         var description: String {
             switch self {
@@ -92,51 +109,65 @@ public final class OutboxDispatcher: Service, Sendable {
             case .notConnected: "the account is not connected: connect it to send DMs from Flywheel"
             case .noDirectMessages: "the account's app has no DM capability: answer in the platform's app"
             case .accountGone: "the account no longer exists"
+            case .unreadable(let why): "the account's tokens could not be read: \(why)"
             }
         }
     }
 
-    func deliver(_ claimed: OutboxMessage) async {
+    /// What sends for one account: its app and open_id, and its access token.
+    struct Sender: Sendable {
+        var appId: String
+        var openId: String
+        var accessToken: String
+    }
+
+    /// The account's sender, or why it cannot send.
+    func sender(for message: OutboxMessage) async -> Result<Sender, Refusal> {
+        do {
+            guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { return .failure(.accountGone) }
+            guard let tokens = try await env.store.tokens(of: account) else { return .failure(.notConnected) }
+            guard tokens.scope.split(separator: ",").contains(where: { $0 == Desk.directMessageScope }) else { return .failure(.noDirectMessages) }
+            return .success(Sender(appId: account.appId, openId: account.openId, accessToken: try env.sealer.open(tokens, of: account).accessToken))
+        } catch {
+            return .failure(.unreadable("\(error)"))
+        }
+    }
+
+    /// Sends one claimed message; returns it with what became of it.
+    func deliver(_ claimed: OutboxMessage, by sender: Result<Sender, Refusal>) async -> OutboxMessage {
         var message = claimed
         let now = env.now()
-        var app = message.accountId
         do {
             if message.replyTo != nil, let by = message.replyBy, now > by { throw Refusal.replyWindowClosed }
-            guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { throw Refusal.accountGone }
-            guard let tokens = try await env.store.tokens(of: account) else { throw Refusal.notConnected }
-            guard tokens.scope.split(separator: ",").contains(where: { $0 == Desk.directMessageScope }) else { throw Refusal.noDirectMessages }
-            let accessToken = try env.sealer.open(tokens, of: account).accessToken
-            app = account.appId
-            await limiter.wait(for: app)
-            let id = try await env.platform.sendMessage(accessToken, account.openId,
-                                                        SendMessage(replyTo: message.replyTo, toUserId: message.openId, content: message.content))
-            message.state = .sent
-            message.platformId = id.isEmpty ? nil : id
-            message.sentAt = env.now()
-            message.lastError = nil
-            sent.increment()
-        } catch let error as PlatformError {
-            switch error {
-            case .rateLimited:
-                // Not the message's fault: the attempt is not counted, and the app slows down.
-                limiter.pause(app, for: 1_000)
-                message.attempts -= 1
-                retry(&message, error.description, now: now)
-            case .unreachable, .invalidToken, .other:
-                retry(&message, error.description, now: now)
-            case .outsideReplyWindow, .notGranted, .proactiveLimit:
-                give(up: &message, error.description)
+            let sender = try sender.get()
+            await limiter.wait(for: sender.appId)
+            do {
+                let id = try await env.platform.sendMessage(sender.accessToken, sender.openId,
+                                                            SendMessage(replyTo: message.replyTo, toUserId: message.openId, content: message.content))
+                message.state = .sent
+                message.platformId = id.isEmpty ? nil : id
+                message.sentAt = env.now()
+                message.lastError = nil
+                sent.increment()
+            } catch let error as PlatformError {
+                switch error {
+                case .rateLimited:
+                    // Not the message's fault: the attempt is not counted, and the app slows down.
+                    limiter.pause(sender.appId, for: 1_000)
+                    message.attempts -= 1
+                    retry(&message, error.description, now: now)
+                case .unreachable, .invalidToken, .other:
+                    retry(&message, error.description, now: now)
+                case .outsideReplyWindow, .notGranted, .proactiveLimit:
+                    give(up: &message, error.description)
+                }
             }
+        } catch let refusal as Refusal {
+            if case .unreadable = refusal { retry(&message, refusal.description, now: now) } else { give(up: &message, refusal.description) }
         } catch {
-            give(up: &message, "\(error)")
+            retry(&message, "\(error)", now: now)
         }
-        do {
-            try await env.store.finishOutbox(message)
-        } catch StoreError.refused(.changedMeanwhile) {
-            // The platform's echo confirmed it first.
-        } catch {
-            env.logger.error("could not record an outbox result; the message stays in doubt", metadata: ["outbox": "\(message.id)", "error": "\(error)"])
-        }
+        return message
     }
 
     func retry(_ message: inout OutboxMessage, _ why: String, now: Int64) {

@@ -391,24 +391,31 @@ extension DeskStore where Self: SQLStore {
             """, [.int(before), .int(Int64(limit))])).map(DeskRows.outbox)
     }
 
-    public func finishOutbox(_ message: OutboxMessage) async throws {
-        let tenant = Cell.text(message.tenantId)
-        let status: MessageStatus = switch message.state {
-        case .sent: .sent
-        case .failed: .failed
-        case .pending, .sending: .queued
-        }
-        try await runner.transaction([
-            .require(SQLStatement("""
+    public func finishOutbox(_ messages: [OutboxMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        var steps: [SQLStep] = []
+        for message in messages {
+            let tenant = Cell.text(message.tenantId)
+            let status: MessageStatus = switch message.state {
+            case .sent: .sent
+            case .failed: .failed
+            case .pending, .sending: .queued
+            }
+            steps.append(.execute(SQLStatement("""
                 UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, platform_id = ?, sent_at = ?
-                WHERE tenant_id = ? AND outbox_id = ? AND state = 'sending' RETURNING outbox_id
+                WHERE tenant_id = ? AND outbox_id = ? AND state = 'sending'
                 """, [.text(message.state.rawValue), .int(Int64(message.attempts)), .int(message.nextAttemptAt), .nullable(message.lastError),
-                      .nullable(message.platformId), .nullable(message.sentAt), tenant, .text(message.id)]), orElse: .refused(.changedMeanwhile)),
-            .execute(SQLStatement("""
-                UPDATE desk_messages SET status = ?, platform_id = COALESCE(platform_id, ?), error = ? WHERE tenant_id = ? AND account_id = ? AND message_id = ?
+                      .nullable(message.platformId), .nullable(message.sentAt), tenant, .text(message.id)])))
+            // The thread follows only when the outbox took the outcome (an echo may have settled it first).
+            steps.append(.execute(SQLStatement("""
+                UPDATE desk_messages SET status = ?, platform_id = COALESCE(platform_id, ?), error = ?
+                WHERE tenant_id = ? AND account_id = ? AND message_id = ?
+                  AND EXISTS (SELECT 1 FROM outbox WHERE tenant_id = ? AND outbox_id = ? AND state = ? AND attempts = ?)
                 """, [.text(status.rawValue), .nullable(message.platformId), .nullable(message.state == .failed ? message.lastError : nil), tenant,
-                      .text(message.accountId), .text(message.messageId)])),
-        ])
+                      .text(message.accountId), .text(message.messageId), tenant, .text(message.id), .text(message.state.rawValue),
+                      .int(Int64(message.attempts))])))
+        }
+        try await runner.transaction(steps)
     }
 
     public func outboxCounts() async throws -> [OutboxState: Int] {

@@ -144,10 +144,10 @@ public protocol DeskStore: Sendable {
     func claimOutbox(now: Int64, limit: Int) async throws -> [OutboxMessage]
     /// Messages left `sending` since before `before`: a dispatcher died with them in hand.
     func inDoubtOutbox(before: Int64, limit: Int) async throws -> [OutboxMessage]
-    /// Records what became of a claimed message (its state, attempts, error, platform id), and
-    /// the thread's message with it; does nothing when it is no longer `sending` (an echo
-    /// confirmed it meanwhile).
-    func finishOutbox(_ message: OutboxMessage) async throws
+    /// Records what became of claimed messages (state, attempts, error, platform id), each with
+    /// its thread's message, in one transaction; a message no longer `sending` (an echo confirmed
+    /// it meanwhile) is left as it is.
+    func finishOutbox(_ messages: [OutboxMessage]) async throws
     /// Outbox messages per state, for `/metrics`.
     func outboxCounts() async throws -> [OutboxState: Int]
 }

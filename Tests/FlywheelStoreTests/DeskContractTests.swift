@@ -127,10 +127,14 @@ import Testing
         done.state = .sent
         done.platformId = "p-1"
         done.sentAt = t0 + 3_500
-        try await f.store.finishOutbox(done)
-        await #expect(throws: StoreError.refused(.changedMeanwhile), "finished once") { try await f.store.finishOutbox(done) }
-        #expect(try await f.store.outboxCounts() == [.sent: 1])
-        #expect(try await f.store.messages(of: f.account, openId: "fan-1", cursor: nil, limit: 10).items.last?.platformId == "p-1")
+        try await f.store.finishOutbox([done])
+        var late = done
+        late.state = .failed
+        late.lastError = "too late"
+        try await f.store.finishOutbox([late])
+        #expect(try await f.store.outboxCounts() == [.sent: 1], "a message no longer sending keeps its outcome")
+        let answered = try await f.store.messages(of: f.account, openId: "fan-1", cursor: nil, limit: 10).items.last
+        #expect(answered?.platformId == "p-1" && answered?.status == .sent && answered?.error == nil)
         var confirm = DeskChange(accountId: f.account.id)
         confirm.confirmed = [("out_1", "p-1", t0 + 4_000)]
         try await f.store.commitDesk(confirm, tenantId: f.account.tenantId)
