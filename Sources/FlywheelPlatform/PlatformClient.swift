@@ -55,22 +55,44 @@ public struct AccountToken: Sendable, Equatable {
     }
 }
 
-/// The `content` object as the platform reads it.
-extension MessageContent {
-    public var fields: [String: Any] {
-        var fields: [String: Any] = ["msg_type": msgType]
-        switch self {
-        case .text(let text): fields["text"] = text
-        case .image(let mediaId): fields["media_id"] = mediaId
-        case .video(let itemId): fields["item_id"] = itemId
-        case .leadCard(let cardId): fields["card_id"] = cardId
-        case .groupInvitation(let groupId): fields["group_id"] = groupId
+/// The `content` object as the platform reads it: `msg_type` and the field that type needs.
+struct WireContent: Encodable, Equatable {
+    var msg_type: Int
+    var text: String?
+    var media_id: String?
+    var item_id: String?
+    var card_id: String?
+    var group_id: String?
+    var activity_id: String?
+    var coupon_meta_id: String?
+
+    init(_ content: MessageContent) {
+        msg_type = content.msgType
+        switch content {
+        case .text(let text): self.text = text
+        case .image(let mediaId): media_id = mediaId
+        case .video(let itemId): item_id = itemId
+        case .leadCard(let cardId): card_id = cardId
+        case .groupInvitation(let groupId): group_id = groupId
         case .coupon(let activityId, let couponMetaId):
-            fields["activity_id"] = activityId
-            fields["coupon_meta_id"] = couponMetaId
+            activity_id = activityId
+            coupon_meta_id = couponMetaId
         }
-        return fields
     }
+}
+
+/// The body of a DM send.
+struct WireMessage: Encodable {
+    var to_user_id: String
+    var msg_id: String?
+    var conversation_id: String?
+    var content: WireContent
+}
+
+/// The body of a group send.
+struct WireGroupMessage: Encodable {
+    var group_id: String
+    var content: WireContent
 }
 
 /// A DM from an account to a fan.
@@ -212,9 +234,8 @@ public struct PlatformClient: Sendable {
                 return try OpenAPI.accountToken(data, keeping: refreshToken)
             },
             sendMessage: { accessToken, accountOpenId, message in
-                var body: [String: Any] = ["to_user_id": message.toUserId, "content": message.content.fields]
-                if let replyTo = message.replyTo { body["msg_id"] = replyTo }
-                if let conversation = message.conversationId { body["conversation_id"] = conversation }
+                let body = WireMessage(to_user_id: message.toUserId, msg_id: message.replyTo, conversation_id: message.conversationId,
+                                       content: WireContent(message.content))
                 do {
                     let data = try await api.call("/im/send/msg/?" + OpenAPI.form([("open_id", accountOpenId)]), json: body, accessToken: accessToken)
                     return data["msg_id"] as? String ?? ""
@@ -225,7 +246,7 @@ public struct PlatformClient: Sendable {
             },
             sendGroupMessage: { accessToken, accountOpenId, groupId, content in
                 let data = try await api.call("/im/send/msg/group/?" + OpenAPI.form([("open_id", accountOpenId)]),
-                                              json: ["group_id": groupId, "content": content.fields], accessToken: accessToken)
+                                              json: WireGroupMessage(group_id: groupId, content: WireContent(content)), accessToken: accessToken)
                 return data["msg_id"] as? String ?? ""
             })
     }
@@ -256,8 +277,8 @@ struct OpenAPI: Sendable {
     static let timeout = TimeAmount.seconds(10)
     static let maxAnswerBytes = 1 << 20
 
-    func call(_ path: String, json body: [String: Any], accessToken: String? = nil) async throws -> [String: Any] {
-        guard let bytes = try? JSONSerialization.data(withJSONObject: body) else { throw PlatformError.other(errNo: -1, message: "the request could not be encoded") }
+    func call(_ path: String, json body: some Encodable, accessToken: String? = nil) async throws -> [String: Any] {
+        guard let bytes = try? JSONEncoder().encode(body) else { throw PlatformError.other(errNo: -1, message: "the request could not be encoded") }
         return try await send(path, body: Array(bytes), contentType: "application/json", accessToken: accessToken)
     }
 

@@ -147,7 +147,7 @@ public final class SandboxAPI: Sendable {
 
     func answer(_ errNo: Int, _ message: String, _ data: [String: Any] = [:]) -> Response {
         let body: [String: Any] = ["err_no": errNo, "err_msg": message, "log_id": String(now()), "data": data]
-        let bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        let bytes = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
@@ -235,13 +235,32 @@ public final class SandboxAPI: Sendable {
     /// The names Flywheel gives the API's message types, which the echo carries as `message_type`.
     static let typeNames = [1: "text", 2: "image", 3: "video", 8: "lead_card", 9: "group_invitation", 11: "coupon"]
 
+    /// An `im_receive_msg` push as the platform sends the echo of an app's message.
+    struct Echo: Encodable {
+        struct Content: Encodable {
+            var conversation_short_id: String
+            var server_message_id: String
+            var conversation_type = 1
+            var create_time: Int64
+            var message_type: String
+            var text: String?
+            var source: String
+            var scene_type = 100
+        }
+
+        var event = "im_receive_msg"
+        var client_key: String
+        var from_user_id: String
+        var to_user_id: String
+        var content: Content
+    }
+
     static func echoBody(app: App, account: String, fan: String, id: String, content: [String: Any], at: Int64) -> [UInt8] {
         let type = (content["msg_type"] as? NSNumber)?.intValue ?? 1
-        var inner: [String: Any] = ["conversation_short_id": "sbx-conv-\(account)-\(fan)", "server_message_id": id, "conversation_type": 1,
-                                    "create_time": at, "message_type": typeNames[type] ?? "text", "source": app.clientKey, "scene_type": 100]
-        if let text = content["text"] as? String { inner["text"] = text }
-        let root: [String: Any] = ["event": "im_receive_msg", "client_key": app.clientKey, "from_user_id": account, "to_user_id": fan, "content": inner]
-        return Array((try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])) ?? Data())
+        let echo = Echo(client_key: app.clientKey, from_user_id: account, to_user_id: fan, content: Echo.Content(
+            conversation_short_id: "sbx-conv-\(account)-\(fan)", server_message_id: id, create_time: at, message_type: typeNames[type] ?? "text",
+            text: content["text"] as? String, source: app.clientKey))
+        return Array((try? JSONEncoder().encode(echo)) ?? Data())
     }
 
     // MARK: OAuth

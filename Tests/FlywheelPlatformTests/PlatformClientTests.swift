@@ -47,13 +47,17 @@ import Testing
         #expect(throws: PlatformError.unreachable("HTTP 500")) { try OpenAPI.read(Data(#"{"err_no":0}"#.utf8), status: 500) }
     }
 
-    @Test func messagesCarryThePlatformsTypesAndFields() {
-        let coupon = MessageContent.coupon(activityId: "act-9", couponMetaId: "meta-3").fields
-        #expect(coupon["msg_type"] as? Int == 11 && coupon["activity_id"] as? String == "act-9" && coupon["coupon_meta_id"] as? String == "meta-3")
+    @Test func messagesCarryThePlatformsTypesAndFields() throws {
+        func wire(_ content: MessageContent) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(WireContent(content))) as? [String: Any] ?? [:]
+        }
+        #expect(NSDictionary(dictionary: try wire(.coupon(activityId: "act-9", couponMetaId: "meta-3")))
+                == ["msg_type": 11, "activity_id": "act-9", "coupon_meta_id": "meta-3"])
         let types = [MessageContent.text("t"), .image(mediaId: "m"), .video(itemId: "v"), .leadCard(cardId: "c"), .groupInvitation(groupId: "g"),
                      .coupon(activityId: "a", couponMetaId: "c")].map(\.msgType)
         #expect(types == [1, 2, 3, 8, 9, 11])
-        #expect(MessageContent.groupInvitation(groupId: "g-1").fields["group_id"] as? String == "g-1")
+        #expect(NSDictionary(dictionary: try wire(.groupInvitation(groupId: "g-1"))) == ["msg_type": 9, "group_id": "g-1"])
+        #expect(NSDictionary(dictionary: try wire(.text("您好"))) == ["msg_type": 1, "text": "您好"])
     }
 
     @Test func theConsentPageIsOnThePlatformWithEveryParameterEscaped() throws {
