@@ -122,13 +122,13 @@ public final class Desk: Service, Sendable {
         var conversations = read
         var change = DeskChange(accountId: account.id)
         let calendar = account.calendar
-        var unconfirmed: [String: [OutboxMessage]] = [:]
+        // What Flywheel sent these fans and has not seen echoed: what the batch's echoes are matched with.
+        var unconfirmed = try await store.unconfirmedOutbox(of: account, openIds: Array(Set(pending.filter { $0.message.author == .api }.map(\.message.openId))))
         var answered = 0
         for p in pending {
             change.handled.append((p.seq, p.message.id))
             let m = p.message
             if m.author == .api {
-                if unconfirmed[m.openId] == nil { unconfirmed[m.openId] = try await store.unconfirmedOutbox(of: account, openId: m.openId) }
                 if let i = unconfirmed[m.openId]?.firstIndex(where: { Self.echoes(m, $0) }), let sent = unconfirmed[m.openId]?.remove(at: i) {
                     // Flywheel's own message came back: shown once, and confirmed sent even if the dispatcher died before it heard so.
                     change.echoes.append(m.id)

@@ -263,12 +263,20 @@ extension DeskStore where Self: SQLStore {
             """, DeskRows.key(account) + [.int(Int64(limit))])).map(DeskRows.conversation)
     }
 
-    public func unconfirmedOutbox(of account: Account, openId: String) async throws -> [OutboxMessage] {
-        try await runner.query(SQLStatement("""
-            SELECT tenant_id, \(DeskRows.outboxColumns) FROM outbox
-            WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND state IN ('sending', 'sent') AND confirmed_at IS NULL
-            ORDER BY created_at, outbox_id
-            """, DeskRows.key(account) + [.text(openId)])).map(DeskRows.outbox)
+    public func unconfirmedOutbox(of account: Account, openIds: [String]) async throws -> [String: [OutboxMessage]] {
+        var found: [String: [OutboxMessage]] = [:]
+        for chunk in stride(from: 0, to: openIds.count, by: 500).map({ Array(openIds[$0..<min($0 + 500, openIds.count)]) }) {
+            for row in try await runner.query(SQLStatement("""
+                SELECT tenant_id, \(DeskRows.outboxColumns) FROM outbox
+                WHERE tenant_id = ? AND account_id = ? AND open_id IN (\(SQLStatement.placeholders(chunk.count))) AND state IN ('sending', 'sent')
+                  AND confirmed_at IS NULL
+                ORDER BY created_at, outbox_id
+                """, DeskRows.key(account) + chunk.map(Cell.text))) {
+                let message = try DeskRows.outbox(row)
+                found[message.openId, default: []].append(message)
+            }
+        }
+        return found
     }
 
     public func commitDesk(_ change: DeskChange, tenantId: String) async throws {

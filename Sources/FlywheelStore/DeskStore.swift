@@ -130,8 +130,8 @@ public protocol DeskStore: Sendable {
     func overdueConversations(of account: Account, now: Int64, limit: Int) async throws -> [Conversation]
     /// The account's conversations waiting for an agent, longest waiting first.
     func queuedConversations(of account: Account, limit: Int) async throws -> [Conversation]
-    /// The outbox messages of the fan not yet confirmed by an echo, oldest first.
-    func unconfirmedOutbox(of account: Account, openId: String) async throws -> [OutboxMessage]
+    /// The outbox messages of these fans not yet confirmed by an echo, oldest first, by fan.
+    func unconfirmedOutbox(of account: Account, openIds: [String]) async throws -> [String: [OutboxMessage]]
     /// Commits a desk decision; `StoreError.refused(.changedMeanwhile)` when a conversation or a
     /// pending message changed since it was read (nothing written: read again and decide again).
     func commitDesk(_ change: DeskChange, tenantId: String) async throws

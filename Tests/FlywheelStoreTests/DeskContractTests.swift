@@ -122,7 +122,7 @@ import Testing
         #expect(claimed.map(\.id) == ["out_1"] && claimed.first?.attempts == 1 && claimed.first?.state == .sending)
         #expect(try await f.store.claimOutbox(now: t0 + 3_000, limit: 10).isEmpty, "claimed once")
         #expect(try await f.store.inDoubtOutbox(before: t0 + 3_001, limit: 10).map(\.id) == ["out_1"])
-        #expect(try await f.store.unconfirmedOutbox(of: f.account, openId: "fan-1").map(\.id) == ["out_1"])
+        #expect(try await f.store.unconfirmedOutbox(of: f.account, openIds: ["fan-1", "fan-2"]).mapValues { $0.map(\.id) } == ["fan-1": ["out_1"]])
         var done = try #require(claimed.first)
         done.state = .sent
         done.platformId = "p-1"
@@ -138,7 +138,7 @@ import Testing
         var confirm = DeskChange(accountId: f.account.id)
         confirm.confirmed = [("out_1", "p-1", t0 + 4_000)]
         try await f.store.commitDesk(confirm, tenantId: f.account.tenantId)
-        #expect(try await f.store.unconfirmedOutbox(of: f.account, openId: "fan-1").isEmpty)
+        #expect(try await f.store.unconfirmedOutbox(of: f.account, openIds: ["fan-1"]).isEmpty)
 
         // Answers and breaches for the report.
         var counted = DeskChange(accountId: f.account.id)
