@@ -147,7 +147,7 @@ public final class Desk: Service, Sendable {
             if let rule = outcome.reply, let replyTo = outcome.conversation.replyTo, let last = outcome.conversation.lastFanMessageAt {
                 let (message, outbox) = Self.queue(rule.reply, to: m.openId, of: account, author: .auto, authorId: rule.id, replyTo: replyTo,
                                                    replyBy: last.saturatingAdd(Conversation.replyWindow), key: "auto:\(m.id)", id: env.newId("out"),
-                                                   at: max(m.at, env.now()))
+                                                   at: env.now(), after: m.at)
                 change.messages.append(message)
                 change.outbox.append(outbox)
                 answered += 1
@@ -220,10 +220,11 @@ public final class Desk: Service, Sendable {
 
     /// The thread's message and the outbox entry that sends it, made together.
     static func queue(_ content: MessageContent, to openId: String, of account: Account, author: MessageAuthor, authorId: String?, replyTo: String?,
-                      replyBy: Int64?, key: String, id: String, at: Int64) -> (DeskMessage, OutboxMessage) {
+                      replyBy: Int64?, key: String, id: String, at: Int64, after answered: Int64? = nil) -> (DeskMessage, OutboxMessage) {
         // The message's id comes from the key: a decision made twice writes the same rows, which the second time are kept as they were.
         let messageId = "fw:" + key
-        let message = DeskMessage(accountId: account.id, openId: openId, id: messageId, at: at, author: author, authorId: authorId,
+        // Due now; shown after the message it answers even when that one's clock ran ahead.
+        let message = DeskMessage(accountId: account.id, openId: openId, id: messageId, at: max(at, answered ?? at), author: author, authorId: authorId,
                                   messageType: content.typeName, text: content.text, ref: content.ref, status: .queued)
         let outbox = OutboxMessage(tenantId: account.tenantId, id: id, idempotencyKey: key, accountId: account.id, openId: openId, replyTo: replyTo,
                                    replyBy: replyBy, content: content, messageId: messageId, createdAt: at)

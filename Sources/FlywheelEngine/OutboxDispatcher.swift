@@ -24,7 +24,7 @@ public final class OutboxDispatcher: Service, Sendable {
     private let failed: Counter
     private let retried: Counter
 
-    public init(_ env: FlywheelEnvironment, sendsPerSecond: Int = 20, lease: Int64 = 60_000, concurrency: Int = 16) {
+    public init(_ env: FlywheelEnvironment, sendsPerSecond: Int = 20, lease: Int64 = 60_000, concurrency: Int = 64) {
         self.env = env
         self.lease = lease
         limiter = SendRate(perSecond: sendsPerSecond)
@@ -47,7 +47,7 @@ public final class OutboxDispatcher: Service, Sendable {
                 return again
             }
             try await env.store.finishOutbox(doubtful)
-            let claimed = try await env.store.claimOutbox(now: now, limit: concurrency * 8)
+            let claimed = try await env.store.claimOutbox(now: now, limit: concurrency * 4)
             guard !claimed.isEmpty else { return doubtful.count }
             // Each account is looked up once a round; one fan's messages go in the order they were decided, different fans' at once.
             var senders: [String: Result<Sender, Refusal>] = [:]

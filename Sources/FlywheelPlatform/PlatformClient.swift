@@ -190,7 +190,12 @@ public struct PlatformClient: Sendable {
     public static let douyinBaseURL = "https://open.douyin.com"
 
     /// The real platform, over the process-wide HTTP client (taken only when a call is made).
-    public static var douyin: PlatformClient { live(baseURL: douyinBaseURL) { HTTPClient.shared } }
+    public static var douyin: PlatformClient { live(baseURL: douyinBaseURL) { connections } }
+
+    /// The process-wide client for the open API, made on first use and never shut down: with
+    /// room for the outbox's sends in flight at once (the shared client keeps 8 connections to a host).
+    static let connections = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(
+        connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
 
     /// The open API at `baseURL` over AsyncHTTPClient: the platform (`douyinBaseURL`), or the
     /// sandbox platform, which serves the same paths over HTTP beside the demo
@@ -202,7 +207,7 @@ public struct PlatformClient: Sendable {
     /// The sandbox platform (`SandboxAPI`) at `baseURL`: the very same live client, since the
     /// sandbox serves the platform's paths and answers over HTTP beside the demo.
     public static func sandbox(baseURL: String) -> PlatformClient {
-        live(baseURL: baseURL) { HTTPClient.shared }
+        live(baseURL: baseURL) { connections }
     }
 
     static func live(baseURL: String, http: @escaping @Sendable () -> HTTPClient) -> PlatformClient {

@@ -20,6 +20,7 @@ struct DeskBench: AsyncParsableCommand {
     @Option(help: "Fans' messages to send.") var messages = 20_000
     @Option(help: "Fans writing them.") var fans = 5_000
     @Option(help: "Deliveries in flight at once.") var concurrency = 32
+    @Flag(inversion: .prefixedNo, help: "The sandbox echoes every send back through the webhook, as the platform does (twice the webhook's load).") var echo = true
     @OptionGroup var target: BenchTarget
 
     func validate() throws {
@@ -37,10 +38,10 @@ struct DeskBench: AsyncParsableCommand {
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency * 2)))
         // The sandbox platform beside it, which takes every send and echoes it back, as the platform does.
         let clientKey = "ck_desk_bench", secret = "desk-bench-secret", accountOpenId = "desk-bench-account"
+        let returned: @Sendable (Delivery) async -> Void = { d in _ = try? await Self.post(client, webhook, d.body, signature: d.signature, msgId: d.msgId) }
+        let pushBack = echo ? returned : nil
         let api = SandboxAPI(apps: [.init(clientKey: clientKey, clientSecret: secret, accountOpenIds: [accountOpenId])],
-                             now: { Int64(Date().timeIntervalSince1970 * 1_000) }, callsPerSecond: 1_000_000) { echo in
-            _ = try? await Self.post(client, webhook, echo.body, signature: echo.signature, msgId: echo.msgId)
-        }
+                             now: { Int64(Date().timeIntervalSince1970 * 1_000) }, callsPerSecond: 1_000_000, echo: pushBack)
         let sandboxRouter = Router()
         api.add(to: sandboxRouter)
         let sandbox = Task { try await Application(router: sandboxRouter, configuration: .init(address: .hostname("127.0.0.1", port: port + 1)), logger: logger).runService() }
@@ -65,27 +66,27 @@ struct DeskBench: AsyncParsableCommand {
         defer { server.cancel() }
         try await WebhookBench.waitForServer(client, port: port)
 
-        let now = env.now()
-        let bodies = (0..<messages).map { i -> (id: String, body: [UInt8], signature: String) in
+        /// Fan `i`'s message as the platform pushes it at `at`.
+        func push(_ i: Int, at: Int64) -> Delivery {
             let id = "m\(i)"
-            let text = #"{"event":"im_receive_msg","client_key":"\#(clientKey)","from_user_id":"fan-\#(i % fans)","to_user_id":"\#(accountOpenId)","content":{"conversation_short_id":"c\#(i % fans)","server_message_id":"\#(id)","conversation_type":1,"create_time":\#(now + Int64(i)),"message_type":"text","source":"","text":"请问价格多少"}}"#
+            let text = #"{"event":"im_receive_msg","client_key":"\#(clientKey)","from_user_id":"fan-\#(i % fans)","to_user_id":"\#(accountOpenId)","content":{"conversation_short_id":"c\#(i % fans)","server_message_id":"\#(id)","conversation_type":1,"create_time":\#(at),"message_type":"text","source":"","text":"请问价格多少"}}"#
             let body = Array(text.utf8)
-            return (id, body, WebhookSignature.sign(body: body, secret: secret))
+            return Delivery(msgId: id, body: body, signature: WebhookSignature.sign(body: body, secret: secret))
         }
-        print("\(messages) messages from \(fans) fans, \(concurrency) in flight; projector, desk and outbox running")
+        print("\(messages) messages from \(fans) fans, \(concurrency) in flight; projector, desk and outbox running; echoes \(echo ? "on" : "off")")
         let posted = PostTimes()
         let started = ContinuousClock.now
         let firstPost = Int64(Date().timeIntervalSince1970 * 1_000)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<concurrency {
                 group.addTask {
-                    for i in stride(from: w, to: bodies.count, by: concurrency) {
-                        let b = bodies[i]
-                        // The platform keeps the message a reply may answer, then pushes it.
-                        api.pushed(Delivery(msgId: b.id, body: b.body, signature: b.signature))
+                    for i in stride(from: w, to: messages, by: concurrency) {
                         let at = Int64(Date().timeIntervalSince1970 * 1_000)
-                        posted.times.withLock { $0[b.id] = at }
-                        guard try await Self.post(client, webhook, b.body, signature: b.signature, msgId: b.id) else { throw CommandFailure("the webhook refused a delivery") }
+                        let b = push(i, at: at)
+                        // The platform keeps the message a reply may answer, then pushes it.
+                        api.pushed(b)
+                        posted.times.withLock { $0[b.msgId] = at }
+                        guard try await Self.post(client, webhook, b.body, signature: b.signature, msgId: b.msgId) else { throw CommandFailure("the webhook refused a delivery") }
                     }
                 }
             }
