@@ -37,6 +37,9 @@ public enum Operation: String, CaseIterable, Sendable {
     case replyToFan, addConversationNote, assignConversation, resolveConversation
     case createAutoReply, deleteAutoReply, changeDeskSettings, createCannedReply, deleteCannedReply
     case setAgent, removeAgent
+    // Leads.
+    case listLeads, readLead, listFollowUps, readLeadReport
+    case changeLead, createFollowUp, completeFollowUp
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -47,7 +50,8 @@ public enum Access {
         case .readTenant, .listEnterprises, .listUsers, .createOwnKey, .listOwnKeys, .revokeOwnKey, .listApps, .listAccounts, .readAccount, .readRules,
              .listQuarantine, .listFans, .readFan, .readTierStats, .readSourceStats, .previewSegment, .listSegments, .readSegment,
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
-             .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies:
+             .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
+             .listLeads, .readLead, .listFollowUps, .readLeadReport:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -61,7 +65,7 @@ public enum Access {
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
              .createCannedReply, .deleteCannedReply:
             role == .owner || role == .admin || role == .operator
-        case .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation:
+        case .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
             role != .analyst
         }
     }

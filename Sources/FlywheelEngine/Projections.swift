@@ -131,3 +131,12 @@ struct DeskProjection: Projection {
         return messages.isEmpty ? [] : [DeskInboxWrite(messages: messages)]
     }
 }
+
+/// Lead cards submitted (in DMs, in groups, on the homepage, or synced) into leads, one per phone
+/// number in the enterprise.
+struct LeadProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        let leads = applied.events.filter { $0.stored.event.kind == .leadSubmitted }.map { Lead(submitted: $0.stored.event, accountId: batch.account.id) }
+        return leads.isEmpty ? [] : [LeadInboxWrite(leads: leads)]
+    }
+}

@@ -201,6 +201,8 @@ extension PostgresStore {
                 """, key + [.ints(q.map(\.seq)), .texts(q.map(\.eventId)), .texts(q.map(\.reason)), .ints(q.map(\.at))])
         case let w as DeskInboxWrite:
             for statement in w.statements(of: account) { _ = try await sql.run(db, statement.text(for: .postgres), statement.binds.map(SQL.Bind.cell)) }
+        case let w as LeadInboxWrite:
+            for statement in w.statements(of: account) { _ = try await sql.run(db, statement.text(for: .postgres), statement.binds.map(SQL.Bind.cell)) }
         default:
             throw StoreError.noWriter("PostgreSQL has no writer for \(type(of: write))")
         }

@@ -213,6 +213,8 @@ enum Projection {
             }
         case let w as DeskInboxWrite:
             for statement in w.statements(of: account) { _ = try SQLiteRunner.rows(statement, db) }
+        case let w as LeadInboxWrite:
+            for statement in w.statements(of: account) { _ = try SQLiteRunner.rows(statement, db) }
         default:
             throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
         }

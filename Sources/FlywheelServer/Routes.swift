@@ -55,6 +55,7 @@ struct APIRoutes {
         addQuarantine(to: group)
         addConnections(to: group)
         addDesk(to: group)
+        addLeads(to: group)
     }
 
     // MARK: Tenancy

@@ -94,3 +94,28 @@ import Testing
         #expect(OutboxMessage.backoff(afterAttempts: 40, jitter: 1) == 300_000)
     }
 }
+
+@Suite struct LeadRuleTests {
+    @Test func phonesAreComparedAsTheirDigits() {
+        #expect(Phone.normalize("+86 138-0013-8000") == "13800138000")
+        #expect(Phone.normalize("0086 13800138000") == "13800138000")
+        #expect(Phone.normalize("138 0013 8000") == "13800138000")
+        #expect(Phone.normalize("0857-8221234") == "08578221234")
+        #expect(Phone.normalize("1380013800") == nil, "a mobile number one digit short")
+        #expect(Phone.normalize("abc") == nil && Phone.normalize("") == nil && Phone.normalize("１３８") == nil)
+    }
+
+    @Test func leadsMoveForwardOrAreLostWithAReason() throws {
+        let lead = Lead(id: "l", accountId: "a", openId: "f", name: nil, phone: "13800138000", city: nil, channel: .dm, domain: .private, campaign: nil, at: 0)
+        let contacted = try lead.moved(to: .contacted, reason: nil, value: nil, at: 60_000)
+        #expect(contacted.contactedAt == 60_000 && contacted.closedAt == nil)
+        #expect(throws: EventProblem.self) { try contacted.moved(to: .new, reason: nil, value: nil, at: 1) }
+        #expect(throws: EventProblem.self) { try contacted.moved(to: .lost, reason: " ", value: nil, at: 1) }
+        let lost = try contacted.moved(to: .lost, reason: "bought elsewhere", value: nil, at: 120_000)
+        #expect(lost.closedAt == 120_000 && lost.lostReason == "bought elsewhere" && lost.contactedAt == 60_000)
+        let won = try lost.moved(to: .contacted, reason: nil, value: nil, at: 130_000).moved(to: .won, reason: nil, value: 15_800_000, at: 140_000)
+        #expect(won.wonValue == 15_800_000 && won.lostReason == nil && won.closedAt == 140_000)
+        #expect(throws: EventProblem.self) { try won.moved(to: .lost, reason: "x", value: nil, at: 1) }
+        #expect(throws: EventProblem.self) { try contacted.moved(to: .won, reason: nil, value: -1, at: 1) }
+    }
+}

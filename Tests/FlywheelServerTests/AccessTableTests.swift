@@ -36,7 +36,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 65)
+        #expect(calls.count == 72)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -51,7 +51,9 @@ import Testing
             _ = try await flywheel.env.store.append([AccountEvent(tenantId: provider.tenant.id, accountId: account,
                 event: FanEvent(id: "1", kind: .follow, openId: "fan-1", occurredAt: 1_772_294_400_000, channel: .search)),
                 AccountEvent(tenantId: provider.tenant.id, accountId: account, event: FanEvent(id: "2", kind: .dmReceived, openId: "fan-1",
-                    occurredAt: flywheel.env.now(), channel: .dm, attributes: ["text": "在吗", "message_id": "pm-2"]))]) { _ in }
+                    occurredAt: flywheel.env.now(), channel: .dm, attributes: ["text": "在吗", "message_id": "pm-2"])),
+                AccountEvent(tenantId: provider.tenant.id, accountId: account, event: FanEvent(id: "3", kind: .leadSubmitted, openId: "fan-1",
+                    occurredAt: flywheel.env.now(), channel: .homepage, attributes: ["name": "王", "phone": "138 0013 8000"]))]) { _ in }
             await flywheel.projector.drain()
             await flywheel.desk.drain()
             try await client.post("/v1/tags", key: owner, ["name": "vip"])
@@ -83,6 +85,7 @@ import Testing
                 let rule = try await client.post("/v1/accounts/\(account)/auto-replies", key: owner,
                                                  ["name": "r-\(name)", "trigger": "exact", "pattern": "hi", "reply": ["type": "text", "text": "您好"]])["id"] as! String
                 let canned = try await client.post("/v1/canned-replies", key: owner, ["title": "c-\(name)", "text": "您好"])["id"] as! String
+                let followUp = try await client.post("/v1/leads/lead_ph_13800138000/follow-ups", key: owner, ["dueAt": "2026-12-01T09:00:00Z", "note": "call"])["id"] as! String
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -90,6 +93,7 @@ import Testing
                         .replacingOccurrences(of: "{keyId}", with: victimKey)
                         .replacingOccurrences(of: "{name}", with: "tag-\(name)").replacingOccurrences(of: "{seq}", with: "1")
                         .replacingOccurrences(of: "{ruleId}", with: rule).replacingOccurrences(of: "{replyId}", with: canned)
+                        .replacingOccurrences(of: "{leadId}", with: "lead_ph_13800138000").replacingOccurrences(of: "{followUpId}", with: followUp)
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -114,6 +118,8 @@ import Testing
                     case "changeDeskSettings": #"{"firstResponseMinutes":30,"nextResponseMinutes":30,"assignment":"round_robin"}"#
                     case "setAgent": #"{"accountIds":["\#(account)"]}"#
                     case "createCannedReply": #"{"title":"t-\#(name)","text":"您好"}"#
+                    case "changeLead": #"{"stage":"contacted"}"#
+                    case "createFollowUp": #"{"dueAt":"2026-12-02T09:00:00+08:00","note":"visit"}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }

@@ -144,6 +144,63 @@ extension Migration {
             )
             """,
             "CREATE INDEX desk_responses_by_time ON desk_responses(tenant_id, account_id, answered_at)",
+            // Leads from lead cards, one per phone number in the enterprise; their follow-ups and history.
+            """
+            CREATE TABLE leads (
+              tenant_id TEXT NOT NULL,
+              lead_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              name TEXT,
+              phone TEXT,
+              city TEXT,
+              channel TEXT NOT NULL,
+              domain TEXT NOT NULL,
+              campaign TEXT,
+              stage TEXT NOT NULL,
+              lost_reason TEXT,
+              assignee TEXT,
+              won_value INTEGER CHECK (won_value >= 0),
+              submissions INTEGER NOT NULL CHECK (submissions >= 1),
+              created_at INTEGER NOT NULL,
+              last_submitted_at INTEGER NOT NULL,
+              contacted_at INTEGER,
+              closed_at INTEGER,
+              version INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, lead_id)
+            )
+            """,
+            "CREATE INDEX leads_by_time ON leads(tenant_id, created_at)",
+            "CREATE INDEX leads_by_stage ON leads(tenant_id, stage, created_at)",
+            "CREATE INDEX leads_by_assignee ON leads(tenant_id, assignee, stage)",
+            """
+            CREATE TABLE follow_ups (
+              tenant_id TEXT NOT NULL,
+              follow_up_id TEXT NOT NULL,
+              lead_id TEXT NOT NULL,
+              due_at INTEGER NOT NULL,
+              note TEXT NOT NULL,
+              assignee TEXT,
+              done_at INTEGER,
+              created_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, follow_up_id),
+              FOREIGN KEY (tenant_id, lead_id) REFERENCES leads(tenant_id, lead_id) ON DELETE CASCADE
+            )
+            """,
+            "CREATE INDEX follow_ups_by_lead ON follow_ups(tenant_id, lead_id, due_at)",
+            "CREATE INDEX follow_ups_open ON follow_ups(tenant_id, due_at) WHERE done_at IS NULL",
+            """
+            CREATE TABLE lead_activity (
+              tenant_id TEXT NOT NULL,
+              lead_id TEXT NOT NULL,
+              at INTEGER NOT NULL,
+              seq INTEGER NOT NULL,
+              kind TEXT NOT NULL,
+              detail TEXT NOT NULL,
+              actor TEXT NOT NULL,
+              PRIMARY KEY (tenant_id, lead_id, at, seq)
+            )
+            """,
             // The team's saved answers, offered in the reply box.
             """
             CREATE TABLE canned_replies (
@@ -321,6 +378,62 @@ extension Migration {
             )
             """,
             "CREATE INDEX desk_responses_by_time ON desk_responses(tenant_id, account_id, answered_at)",
+            """
+            CREATE TABLE leads (
+              tenant_id TEXT NOT NULL,
+              lead_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              name TEXT,
+              phone TEXT,
+              city TEXT,
+              channel TEXT NOT NULL,
+              domain TEXT NOT NULL,
+              campaign TEXT,
+              stage TEXT NOT NULL,
+              lost_reason TEXT,
+              assignee TEXT,
+              won_value BIGINT CHECK (won_value >= 0),
+              submissions BIGINT NOT NULL CHECK (submissions >= 1),
+              created_at BIGINT NOT NULL,
+              last_submitted_at BIGINT NOT NULL,
+              contacted_at BIGINT,
+              closed_at BIGINT,
+              version BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, lead_id)
+            )
+            """,
+            "CREATE INDEX leads_by_time ON leads(tenant_id, created_at)",
+            "CREATE INDEX leads_by_stage ON leads(tenant_id, stage, created_at)",
+            "CREATE INDEX leads_by_assignee ON leads(tenant_id, assignee, stage)",
+            """
+            CREATE TABLE follow_ups (
+              tenant_id TEXT NOT NULL,
+              follow_up_id TEXT NOT NULL,
+              lead_id TEXT NOT NULL,
+              due_at BIGINT NOT NULL,
+              note TEXT NOT NULL,
+              assignee TEXT,
+              done_at BIGINT,
+              created_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, follow_up_id),
+              FOREIGN KEY (tenant_id, lead_id) REFERENCES leads(tenant_id, lead_id) ON DELETE CASCADE
+            )
+            """,
+            "CREATE INDEX follow_ups_by_lead ON follow_ups(tenant_id, lead_id, due_at)",
+            "CREATE INDEX follow_ups_open ON follow_ups(tenant_id, due_at) WHERE done_at IS NULL",
+            """
+            CREATE TABLE lead_activity (
+              tenant_id TEXT NOT NULL,
+              lead_id TEXT NOT NULL,
+              at BIGINT NOT NULL,
+              seq BIGINT NOT NULL,
+              kind TEXT NOT NULL,
+              detail TEXT NOT NULL,
+              actor TEXT NOT NULL,
+              PRIMARY KEY (tenant_id, lead_id, at, seq)
+            )
+            """,
             """
             CREATE TABLE canned_replies (
               tenant_id TEXT NOT NULL,
