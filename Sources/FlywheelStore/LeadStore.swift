@@ -46,11 +46,9 @@ public struct LeadInboxWrite: ProjectionWrite {
                   last_submitted_at = CASE WHEN excluded.last_submitted_at > leads.last_submitted_at THEN excluded.last_submitted_at ELSE leads.last_submitted_at END,
                   name = COALESCE(leads.name, excluded.name), city = COALESCE(leads.city, excluded.city), version = leads.version + 1
                 """, [.text(account.tenantId)] + LeadRows.cells(lead)),
-             SQLStatement("""
-                INSERT INTO lead_activity (tenant_id, lead_id, at, seq, kind, detail, actor) VALUES (?, ?, ?, ?, 'submitted', ?, 'platform')
-                ON CONFLICT DO NOTHING
-                """, [.text(account.tenantId), .text(lead.id), .int(lead.createdAt), .int(0),
-                      .text("\(lead.channel.rawValue) on account \(account.name)" + (lead.campaign.map { ", campaign \($0)" } ?? ""))])]
+             LeadRows.activity(LeadActivity(leadId: lead.id, at: lead.createdAt, kind: "submitted",
+                                            detail: "\(lead.channel.rawValue) on account \(account.name)" + (lead.campaign.map { ", campaign \($0)" } ?? ""),
+                                            actor: "platform"), tenantId: account.tenantId)]
         }
     }
 }
@@ -101,18 +99,14 @@ extension LeadStore where Self: SQLStore {
             WHERE tenant_id = ? AND lead_id = ? AND version = ? RETURNING version
             """, [.text(lead.stage.rawValue), .nullable(lead.lostReason), .nullable(lead.assignee), .nullable(lead.wonValue), .nullable(lead.contactedAt),
                   .nullable(lead.closedAt), .text(tenantId), .text(lead.id), .int(readVersion)]), orElse: .refused(.changedMeanwhile))]
-        for (i, a) in activity.enumerated() {
-            steps.append(.execute(SQLStatement("""
-                INSERT INTO lead_activity (tenant_id, lead_id, at, seq, kind, detail, actor) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, [.text(tenantId), .text(a.leadId), .int(a.at), .int(Int64(i + 1)), .text(a.kind), .text(a.detail), .text(a.actor)])))
-        }
+        steps += activity.map { .execute(LeadRows.activity($0, tenantId: tenantId)) }
         steps.append(.execute(TenancyRows.record(audit)))
         try await runner.transaction(steps)
     }
 
     public func leadActivity(of leadId: String, tenantId: String, limit: Int) async throws -> [LeadActivity] {
         try await runner.query(SQLStatement("""
-            SELECT lead_id, at, kind, detail, actor FROM lead_activity WHERE tenant_id = ? AND lead_id = ? ORDER BY at DESC, seq DESC LIMIT ?
+            SELECT lead_id, at, kind, detail, actor FROM lead_activity WHERE tenant_id = ? AND lead_id = ? ORDER BY seq DESC LIMIT ?
             """, [.text(tenantId), .text(leadId), .int(Int64(limit))])).map {
             LeadActivity(leadId: try $0.text("lead_id"), at: try $0.int("at"), kind: try $0.text("kind"), detail: try $0.text("detail"), actor: try $0.text("actor"))
         }
@@ -141,8 +135,9 @@ extension LeadStore where Self: SQLStore {
                 """, [.int(at), .text(tenantId), .text(id), .text(leadId)]), orElse: .notFound("open follow-up \(id)")),
             .execute(SQLStatement("""
                 INSERT INTO lead_activity (tenant_id, lead_id, at, seq, kind, detail, actor)
-                SELECT ?, ?, ?, 0, 'followed_up', note, ? FROM follow_ups WHERE tenant_id = ? AND follow_up_id = ?
-                """, [.text(tenantId), .text(leadId), .int(at), .text(audit.actor), .text(tenantId), .text(id)])),
+                SELECT ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lead_activity WHERE tenant_id = ? AND lead_id = ?), 'followed_up', note, ?
+                FROM follow_ups WHERE tenant_id = ? AND follow_up_id = ?
+                """, [.text(tenantId), .text(leadId), .int(at), .text(tenantId), .text(leadId), .text(audit.actor), .text(tenantId), .text(id)])),
             .execute(TenancyRows.record(audit)),
         ])
     }
@@ -175,6 +170,14 @@ extension LeadStore where Self: SQLStore {
 }
 
 enum LeadRows {
+    /// One more line of the lead's history, numbered after the last.
+    static func activity(_ a: LeadActivity, tenantId: String) -> SQLStatement {
+        SQLStatement("""
+            INSERT INTO lead_activity (tenant_id, lead_id, at, seq, kind, detail, actor)
+            VALUES (?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM lead_activity WHERE tenant_id = ? AND lead_id = ?), ?, ?, ?)
+            """, [.text(tenantId), .text(a.leadId), .int(a.at), .text(tenantId), .text(a.leadId), .text(a.kind), .text(a.detail), .text(a.actor)])
+    }
+
     static let columns = """
         lead_id, account_id, open_id, name, phone, city, channel, domain, campaign, stage, lost_reason, assignee, won_value, submissions, created_at, \
         last_submitted_at, contacted_at, closed_at, version

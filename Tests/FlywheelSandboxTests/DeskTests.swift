@@ -284,3 +284,55 @@ struct DeskWorld {
         }
     }
 }
+
+@Suite struct LeadTests {
+    @Test(arguments: StoreKind.allCases) func aCardInTheFanGroupBecomesALeadThatIsWorkedAndCounted(_ kind: StoreKind) async throws {
+        let clock = TestClock()
+        let api = SandboxAPI(apps: [.init(clientKey: DeskWorld.clientKey, clientSecret: DeskWorld.secret, accountOpenIds: [DeskWorld.accountOpenId])],
+                             now: { clock.now })
+        try await withSandbox(api) { platform, _ in
+            let world = try await DeskWorld(kind, clock: clock, api: api, platform: platform)
+            let leads = Leads(world.flywheel)
+            let tenant = world.account.tenantId
+            // The platform pushes the card as a group message carrying it.
+            var sandbox = Sandbox(clientKey: DeskWorld.clientKey, clientSecret: DeskWorld.secret, accountOpenIds: [DeskWorld.accountOpenId], duplicateRate: 0,
+                                  reorderRate: 0, seed: 1)
+            for (i, phone) in ["138 0013 8000", "+8613800138000", "139-0000-0000"].enumerated() {
+                let card = FanEvent(id: "card-\(i)", kind: .leadSubmitted, openId: "fan-\(i)", occurredAt: clock.now, channel: .group, ref: "card-1",
+                                    attributes: ["name": "客户\(i)", "phone": phone, "city": "毕节"])
+                for case .delivery(let d) in sandbox.outputs([WorldEvent(account: 0, event: card)]) { try await world.deliver(d) }
+                clock.advance(1_000)
+            }
+            let listed = try await leads.list(in: tenant, filter: LeadFilter(), cursor: nil, limit: 10, by: world.owner).items
+            #expect(listed.map(\.phone) == ["13900000000", "13800138000"], "the same phone twice is one lead")
+            #expect(listed.last?.submissions == 2 && listed.allSatisfy { $0.channel == .group && $0.city == "毕节" })
+
+            // Called back after 20 minutes, then won with the car's price; the other lost.
+            clock.advance(20 * 60_000 - 3_000)
+            let first = try #require(listed.last), second = try #require(listed.first)
+            _ = try await leads.change(first.id, in: tenant, stage: .contacted, lostReason: nil, wonValue: nil, assignee: .some(world.owner.userId), by: world.owner)
+            _ = try await leads.followUp(first.id, in: tenant, dueAt: clock.now + 3_600_000, note: "到店试驾", by: world.owner)
+            let won = try await leads.change(first.id, in: tenant, stage: .won, lostReason: nil, wonValue: 12_800_000, assignee: nil, by: world.owner)
+            #expect(won.stage == .won && won.wonValue == 12_800_000 && won.assignee == world.owner.userId)
+            do {
+                _ = try await leads.change(second.id, in: tenant, stage: .lost, lostReason: nil, wonValue: nil, assignee: nil, by: world.owner)
+                Issue.record("a lead was lost without a reason")
+            } catch UseCaseError.invalid(let field, _) {
+                #expect(field == "lostReason")
+            }
+            _ = try await leads.change(second.id, in: tenant, stage: .lost, lostReason: "买了别家", wonValue: nil, assignee: nil, by: world.owner)
+            clock.advance(2 * 3_600_000)
+            #expect(try await leads.followUps(in: tenant, dueBefore: clock.now, mine: false, limit: 10, by: world.owner).map(\.note) == ["到店试驾"])
+
+            let report = try await leads.report(in: tenant, days: 30, by: world.owner)
+            #expect(report.count == 1)
+            let row = try #require(report.first)
+            #expect(row.leads == 2 && row.won == 1 && row.lost == 1 && row.wonValue == 12_800_000 && row.conversion == 0.5)
+            // Contacted 20 minutes after the first card, and (lost) 20 minutes less 2 seconds after the second: the lower middle.
+            #expect(row.channel == .group && row.accountId == world.account.id && abs((row.medianMinutesToContact ?? 0) - (20 - 2.0 / 60)) < 0.001)
+            let detail = try await leads.read(first.id, in: tenant, by: world.owner)
+            #expect(detail.activity.map(\.kind) == ["stage", "assigned", "stage", "submitted", "submitted"])
+            #expect(detail.followUps.map(\.note) == ["到店试驾"])
+        }
+    }
+}

@@ -198,7 +198,7 @@ extension Migration {
               kind TEXT NOT NULL,
               detail TEXT NOT NULL,
               actor TEXT NOT NULL,
-              PRIMARY KEY (tenant_id, lead_id, at, seq)
+              PRIMARY KEY (tenant_id, lead_id, seq)
             )
             """,
             // The team's saved answers, offered in the reply box.
@@ -431,7 +431,7 @@ extension Migration {
               kind TEXT NOT NULL,
               detail TEXT NOT NULL,
               actor TEXT NOT NULL,
-              PRIMARY KEY (tenant_id, lead_id, at, seq)
+              PRIMARY KEY (tenant_id, lead_id, seq)
             )
             """,
             """
