@@ -62,6 +62,9 @@ public enum PlatformEvent: Sendable, Equatable {
         public var fromAd: Bool
         public var nickname: String?
         public var at: Int64?
+        /// A lead card the fan filled in within the thread: its id and fields by stable name.
+        public var cardId: String? = nil
+        public var lead: [String: String] = [:]
     }
 
     public struct GroupMessage: Sendable, Equatable {
@@ -89,19 +92,21 @@ public enum PlatformEvent: Sendable, Equatable {
     public init(_ envelope: WebhookEnvelope) {
         let c = envelope.content
         let (from, to) = (envelope.fromUserId, envelope.toUserId)
+        // A lead card's fields, in a DM or a group message alike.
+        var lead: [String: String] = [:]
+        for item in c.raw["card_data"] as? [[String: Any]] ?? [] {
+            if let label = item["label"] as? String, let value = item["value"] as? String { lead[Self.leadFieldNames[label] ?? label] = value }
+        }
         func message() -> DirectMessage {
             let nickname = (c.raw["user_infos"] as? [[String: Any]])?.first { $0["open_id"] as? String == from }?["nick_name"] as? String
             return DirectMessage(from: from, to: to, conversationId: c.string("conversation_short_id"), serverMessageId: c.string("server_message_id"),
                                  messageType: c.string("message_type"), text: c.string("text"), sourceApp: c.string("source"),
-                                 fromAd: c.present("ad_info"), nickname: nickname.flatMap { $0.isEmpty ? nil : $0 }, at: c.millis("create_time"))
+                                 fromAd: c.present("ad_info"), nickname: nickname.flatMap { $0.isEmpty ? nil : $0 }, at: c.millis("create_time"),
+                                 cardId: c.string("card_id"), lead: lead)
         }
         func groupMessage() -> GroupMessage {
-            var lead: [String: String] = [:]
-            for item in c.raw["card_data"] as? [[String: Any]] ?? [] {
-                if let label = item["label"] as? String, let value = item["value"] as? String { lead[Self.leadFieldNames[label] ?? label] = value }
-            }
-            return GroupMessage(from: from, to: to, conversationId: c.string("conversation_short_id"), messageType: c.string("message_type"),
-                                text: c.string("text"), cardId: c.string("card_id"), lead: lead, at: c.millis("create_time"))
+            GroupMessage(from: from, to: to, conversationId: c.string("conversation_short_id"), messageType: c.string("message_type"),
+                         text: c.string("text"), cardId: c.string("card_id"), lead: lead, at: c.millis("create_time"))
         }
         switch envelope.event {
         case "verify_webhook": self = .handshake
@@ -158,8 +163,12 @@ public enum PlatformEvent: Sendable, Equatable {
             let kind: EventKind = m.sourceApp == nil && m.from != accountOpenId ? .dmReceived : .dmSent
             var a = attributes(m)
             if kind == .dmSent { a["sent_by"] = "api" }
-            return [make(kind, fan(m.from, m.to), at: m.at, domain: m.fromAd ? .commercial : nil, channel: .dm,
-                         ref: m.conversationId, attributes: a)].compactMap { $0 }
+            var events = [make(kind, fan(m.from, m.to), at: m.at, domain: m.fromAd ? .commercial : nil, channel: .dm, ref: m.conversationId, attributes: a)]
+            if kind == .dmReceived, !m.lead.isEmpty {
+                events.append(make(.leadSubmitted, fan(m.from, m.to), at: m.at, domain: m.fromAd ? .commercial : nil, channel: .dm, ref: m.cardId,
+                                   attributes: m.lead, suffix: ":lead"))
+            }
+            return events.compactMap { $0 }
         case .messageSent(let m):
             var a = attributes(m)
             a["sent_by"] = "app"

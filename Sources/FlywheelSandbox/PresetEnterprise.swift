@@ -24,7 +24,9 @@ public struct PresetEnterprise: Sendable {
     public static func accountOpenId(_ preset: Preset, seed: UInt64, index: Int) -> String { "\(preset.name)-\(seed)-account-\(index + 1)" }
 
     /// The app as the sandbox's open API knows it.
-    public var apiApp: SandboxAPI.App { SandboxAPI.App(clientKey: app.clientKey, clientSecret: app.clientSecret, accountOpenIds: Set(accounts.map(\.openId))) }
+    public var apiApp: SandboxAPI.App {
+        SandboxAPI.App(clientKey: app.clientKey, clientSecret: app.clientSecret, accountOpenIds: Set(accounts.map(\.openId)), reactions: preset.reactions)
+    }
 
     /// The platform side for this enterprise.
     public func sandbox(duplicateRate: Double = 0.02, reorderRate: Double = 0.02) -> Sandbox {

@@ -1,5 +1,6 @@
 import FlywheelDomain
 import FlywheelPlatform
+import FlywheelSimulator
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,11 +21,14 @@ public final class SandboxAPI: Sendable {
         public var clientKey: String
         public var clientSecret: String
         public var accountOpenIds: Set<String>
+        /// How the app's fans react to what they receive; nil: they do not.
+        public var reactions: Reactions?
 
-        public init(clientKey: String, clientSecret: String, accountOpenIds: Set<String>) {
+        public init(clientKey: String, clientSecret: String, accountOpenIds: Set<String>, reactions: Reactions? = nil) {
             self.clientKey = clientKey
             self.clientSecret = clientSecret
             self.accountOpenIds = accountOpenIds
+            self.reactions = reactions
         }
     }
 
@@ -58,6 +62,9 @@ public final class SandboxAPI: Sendable {
         var calls: [String: (second: Int64, count: Int)] = [:]
         var sent: [SentMessage] = []
         var nextId = 0
+        /// DMs each fan received from each account, per day: what makes a fan unfollow.
+        var delivered: [String: Int] = [:]
+        var rng = SeededGenerator(seed: 7)
     }
 
     /// A message the API accepted, for the sandbox to echo back as a push.
@@ -88,17 +95,21 @@ public final class SandboxAPI: Sendable {
     let apps: [String: App]
     let now: @Sendable () -> Int64
     let callsPerSecond: Int
-    /// Where the platform pushes the echo of each DM the API sent (`im_receive_msg` with the
-    /// sending app as `source`), as it does for every message an app sends.
-    let echo: (@Sendable (Delivery) async -> Void)?
+    /// Where the platform pushes what follows a send: the echo of each DM the API sent
+    /// (`im_receive_msg` with the sending app as `source`), as it does for every message an app
+    /// sends, and what the fan then does (writes back, fills in the lead card, joins the group, unfollows).
+    let push: (@Sendable (Delivery) async -> Void)?
+    /// How long a fan takes to react.
+    let reactAfter: Duration
     private let state = Mutex(State())
 
-    public init(apps: [App], now: @escaping @Sendable () -> Int64, callsPerSecond: Int = SandboxAPI.callsPerSecond,
-                echo: (@Sendable (Delivery) async -> Void)? = nil) {
+    public init(apps: [App], now: @escaping @Sendable () -> Int64, callsPerSecond: Int = SandboxAPI.callsPerSecond, reactAfter: Duration = .seconds(3),
+                push: (@Sendable (Delivery) async -> Void)? = nil) {
         self.apps = Dictionary(apps.map { ($0.clientKey, $0) }, uniquingKeysWith: { a, _ in a })
         self.now = now
         self.callsPerSecond = callsPerSecond
-        self.echo = echo
+        self.reactAfter = reactAfter
+        self.push = push
     }
 
     /// Remembers what the platform pushed that later calls depend on: fans' messages (a reply
@@ -218,12 +229,80 @@ public final class SandboxAPI: Sendable {
                                           replyTo: replyTo))
             return (0, "success", ["msg_id": "sbx-sent-\(state.nextId)"])
         }
-        if outcome.0 == 0, !group, let echo, let app = clientKey(of: request).flatMap({ apps[$0] }), let id = outcome.2["msg_id"] as? String {
+        if outcome.0 == 0, !group, let push, let app = clientKey(of: request).flatMap({ apps[$0] }), let id = outcome.2["msg_id"] as? String {
             let content = body["content"] as? [String: Any] ?? [:]
-            let push = Self.echoBody(app: app, account: account, fan: body["to_user_id"] as? String ?? "", id: id, content: content, at: time)
-            Task { await echo(Delivery(msgId: "echo-" + id, body: push, signature: WebhookSignature.sign(body: push, secret: app.clientSecret))) }
+            let fan = body["to_user_id"] as? String ?? ""
+            let echo = Self.echoBody(app: app, account: account, fan: fan, id: id, content: content, at: time)
+            let reactions = react(app, account: account, fan: fan, content: content, replyTo: body["msg_id"] as? String, at: time)
+            let delay = reactAfter
+            Task {
+                await push(Delivery(msgId: "echo-" + id, body: echo, signature: WebhookSignature.sign(body: echo, secret: app.clientSecret)))
+                guard !reactions.isEmpty else { return }
+                try? await Task.sleep(for: delay)
+                for reaction in reactions { await push(reaction) }
+            }
         }
         return answer(outcome.0, outcome.1, outcome.2)
+    }
+
+    /// What the fan does about the message, as the platform's pushes, remembered as if pushed (a
+    /// reply may answer the fan's answer).
+    func react(_ app: App, account: String, fan: String, content: [String: Any], replyTo: String?, at time: Int64) -> [Delivery] {
+        guard let model = app.reactions else { return [] }
+        let received: Reactions.Received = switch (content["msg_type"] as? NSNumber)?.intValue ?? 0 {
+        case 1: .text
+        case 8: .leadCard
+        case 9: .groupInvitation(content["group_id"] as? String ?? "")
+        default: .other
+        }
+        let (reactions, n): ([Reactions.Reaction], Int) = state.withLock { state in
+            let waited = replyTo.flatMap { state.received[$0] }.map { Double(time - $0.at) / 60_000 } ?? 0
+            let day = "\(account)|\(fan)|\(time / 86_400_000)"
+            state.delivered[day, default: 0] += 1
+            let today = state.delivered[day] ?? 0
+            state.nextId += 1
+            let n = state.nextId
+            return (model.react(to: received, waitedMinutes: waited, receivedToday: today) { Double(state.rng.next() >> 11) / Double(1 << 53) }, n)
+        }
+        let at = time + Int64(reactAfter.components.seconds) * 1_000
+        return reactions.enumerated().map { i, reaction in
+            let id = "sbx-fan-\(n)-\(i)"
+            let (event, inner): (String, Any)
+            switch reaction {
+            case .reply(let text):
+                (event, inner) = ("im_receive_msg", ["conversation_short_id": "sbx-conv-\(account)-\(fan)", "server_message_id": id, "conversation_type": 1,
+                                                     "create_time": at, "message_type": "text", "text": text, "source": "", "scene_type": 100] as [String: Any])
+            case .submitLead:
+                let person = Self.person(fan)
+                (event, inner) = ("im_receive_msg", ["conversation_short_id": "sbx-conv-\(account)-\(fan)", "server_message_id": id, "conversation_type": 1,
+                                                     "create_time": at, "message_type": "card", "card_id": content["card_id"] as? String ?? "", "source": "",
+                                                     "card_data": [["label": "姓名", "value": person.name], ["label": "手机号", "value": person.phone],
+                                                                   ["label": "城市", "value": person.city]]] as [String: Any])
+            case .joinGroup(let group):
+                (event, inner) = ("group_fans_event", Self.string(["open_id": fan, "im_group_id": group, "group_type": 1, "create_time": at, "create_group_type": "5"]))
+            case .unfollow:
+                (event, inner) = ("new_follow_action", Self.string(["action_type": 2, "action_time": at / 1_000]))
+            }
+            let root: [String: Any] = ["event": event, "client_key": app.clientKey, "from_user_id": fan, "to_user_id": account, "content": inner]
+            let body = Array((try? JSONSerialization.data(withJSONObject: root)) ?? Data())
+            let delivery = Delivery(msgId: id, body: body, signature: WebhookSignature.sign(body: body, secret: app.clientSecret))
+            pushed(delivery)
+            return delivery
+        }
+    }
+
+    /// Content the platform sends as a JSON string.
+    static func string(_ object: [String: Any]) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: object)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The details a simulated fan leaves on a lead card, the same for the same fan.
+    static func person(_ openId: String) -> (name: String, phone: String, city: String) {
+        var g = SeededGenerator(seed: UInt64(bitPattern: Int64(openId.hashValueStable)))
+        let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"], given = ["伟", "芳", "娜", "敏", "静", "磊", "强", "洋"]
+        let cities = ["毕节", "成都", "泸州", "贵阳", "重庆", "昆明"]
+        let name = surnames[Int(g.next() % UInt64(surnames.count))] + given[Int(g.next() % UInt64(given.count))]
+        return (name, "13" + String(format: "%09llu", g.next() % 1_000_000_000), cities[Int(g.next() % UInt64(cities.count))])
     }
 
     /// The client key a token acts for.

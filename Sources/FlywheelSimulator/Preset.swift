@@ -50,6 +50,8 @@ public struct Preset: Sendable, Equatable {
     public var touchesPerWeek: Int
     /// Pushes per week a fan takes before unfollowing becomes likely.
     public var tolerance: Int
+    /// How fans react to the DMs the account sends them.
+    public var reactions = Reactions.standard
 
     public static let all: [Preset] = [.liquor, .photoStudio, .careerEducation, .usedCar]
 
@@ -93,5 +95,7 @@ public struct Preset: Sendable, Equatable {
         organicReach: 0.0030, feedback: 3, paidReach: 0.0015, offsiteReach: 0.0003, followRate: 0.20,
         activeRate: 0.20, lives: [19], liveRate: 0.10, dmRate: 0.20, groupRate: 0.10, leadRate: 0.06,
         buyRate: 0.01, repurchaseDays: 1_500, price: 30_000...150_000, offlineShare: 0.95,
-        dmAnswerMinutes: 30, touchesPerWeek: 1, tolerance: 3)
+        dmAnswerMinutes: 30, touchesPerWeek: 1, tolerance: 3,
+        // Buyers of a car leave their number readily, if answered fast.
+        reactions: Reactions(replyRate: 0.5, cardRate: 0.6, patienceMinutes: 30, joinRate: 0.4, tolerance: 3, annoyance: 0.3))
 }

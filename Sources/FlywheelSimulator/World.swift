@@ -277,7 +277,7 @@ public struct World: Sendable {
 
 extension String {
     /// A hash that is the same in every process (Swift's `hashValue` is seeded per run).
-    var hashValueStable: Int {
+    public var hashValueStable: Int {
         var h: UInt64 = 1_469_598_103_934_665_603
         for byte in utf8 { h = (h ^ UInt64(byte)) &* 1_099_511_628_211 }
         return Int(truncatingIfNeeded: h)

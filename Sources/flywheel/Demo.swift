@@ -104,8 +104,8 @@ struct Demo: AsyncParsableCommand {
         }
         // The platform's open API, which remembers what is pushed (fans' messages a reply may answer)
         // and echoes what Flywheel sends back through the webhook, as the platform does.
-        let api = SandboxAPI(apps: enterprises.map(\.0.apiApp), now: flywheel.env.now) { echo in
-            _ = try? await flywheel.ingest.receive(body: echo.body, signature: echo.signature, msgId: echo.msgId)
+        let api = SandboxAPI(apps: enterprises.map(\.0.apiApp), now: flywheel.env.now) { pushed in
+            _ = try? await flywheel.ingest.receive(body: pushed.body, signature: pushed.signature, msgId: pushed.msgId)
         }
         for (enterprise, _) in enterprises { try await enterprise.setUpDesk(flywheel, api: api) }
         // Each world is brought up to today; only a new database is fed the history.

@@ -41,7 +41,7 @@ struct DeskBench: AsyncParsableCommand {
         let returned: @Sendable (Delivery) async -> Void = { d in _ = try? await Self.post(client, webhook, d.body, signature: d.signature, msgId: d.msgId) }
         let pushBack = echo ? returned : nil
         let api = SandboxAPI(apps: [.init(clientKey: clientKey, clientSecret: secret, accountOpenIds: [accountOpenId])],
-                             now: { Int64(Date().timeIntervalSince1970 * 1_000) }, callsPerSecond: 1_000_000, echo: pushBack)
+                             now: { Int64(Date().timeIntervalSince1970 * 1_000) }, callsPerSecond: 1_000_000, push: pushBack)
         let sandboxRouter = Router()
         api.add(to: sandboxRouter)
         let sandbox = Task { try await Application(router: sandboxRouter, configuration: .init(address: .hostname("127.0.0.1", port: port + 1)), logger: logger).runService() }

@@ -81,7 +81,7 @@ struct DeskWorld {
         let clock = TestClock()
         let echoes = Pushes()
         let api = SandboxAPI(apps: [.init(clientKey: DeskWorld.clientKey, clientSecret: DeskWorld.secret, accountOpenIds: [DeskWorld.accountOpenId])],
-                             now: { clock.now }, echo: { echoes.add($0) })
+                             now: { clock.now }, push: { echoes.add($0) })
         try await withSandbox(api) { platform, _ in
             let world = try await DeskWorld(kind, clock: clock, api: api, platform: platform)
             let setup = DeskSetup(world.flywheel), inbox = Inbox(world.flywheel)
@@ -252,7 +252,7 @@ struct DeskWorld {
         let clock = TestClock()
         let echoes = Pushes()
         let api = SandboxAPI(apps: [.init(clientKey: DeskWorld.clientKey, clientSecret: DeskWorld.secret, accountOpenIds: [DeskWorld.accountOpenId])],
-                             now: { clock.now }, echo: { echoes.add($0) })
+                             now: { clock.now }, push: { echoes.add($0) })
         try await withSandbox(api) { platform, _ in
             let world = try await DeskWorld(.sqlite, clock: clock, api: api, platform: platform)
             try await world.fan("fan-1", says: "你好", id: "m-1")
@@ -281,6 +281,48 @@ struct DeskWorld {
             await world.flywheel.outbox.drain()
             #expect(api.sent.count == 2)
             #expect(try await world.store.outboxCounts() == [.sent: 2])
+        }
+    }
+}
+
+@Suite struct FansAnswerBackTests {
+    @Test func aFanSentALeadCardFillsItInAndTheLeadArrives() async throws {
+        let clock = TestClock()
+        let pushes = Pushes()
+        let eager = Reactions(replyRate: 1, cardRate: 1, patienceMinutes: 1_000_000, joinRate: 1, tolerance: 2, annoyance: 1)
+        let api = SandboxAPI(apps: [.init(clientKey: DeskWorld.clientKey, clientSecret: DeskWorld.secret, accountOpenIds: [DeskWorld.accountOpenId],
+                                          reactions: eager)], now: { clock.now }, reactAfter: .seconds(1), push: { pushes.add($0) })
+        try await withSandbox(api) { platform, _ in
+            let world = try await DeskWorld(.sqlite, clock: clock, api: api, platform: platform)
+            let setup = DeskSetup(world.flywheel)
+            _ = try await setup.createAutoReply(name: "card", trigger: "contains", pattern: "资料", priority: nil, hours: nil, reply: .leadCard(cardId: "card-9"),
+                                                enabled: nil, of: world.account, by: world.owner)
+            _ = try await setup.createAutoReply(name: "group", trigger: "contains", pattern: "群", priority: nil, hours: nil,
+                                                reply: .groupInvitation(groupId: "grp-9"), enabled: nil, of: world.account, by: world.owner)
+            _ = try await setup.createAutoReply(name: "hi", trigger: "contains", pattern: "你好", priority: nil, hours: nil, reply: .text("您好"),
+                                                enabled: nil, of: world.account, by: world.owner)
+            try await world.fan("fan-1", says: "想要资料", id: "m-1")
+            await world.flywheel.outbox.drain()
+            // The echo, then the card filled in: a DM carrying it.
+            for pushed in try await pushes.take(2) { try await world.deliver(pushed) }
+            let lead = try #require(try await world.store.leads(tenantId: world.account.tenantId, filter: LeadFilter(), cursor: nil, limit: 10).items.first)
+            #expect(lead.channel == .dm && lead.phone?.count == 11 && lead.name != nil && lead.openId == "fan-1")
+            #expect(try await world.thread("fan-1").map(\.messageType) == ["text", "lead_card", "card"])
+
+            // Invited to the group, the fan joins; greeted, it writes back; the third DM of the day is one too many.
+            clock.advance(60_000)
+            try await world.fan("fan-1", says: "有群吗", id: "m-2")
+            await world.flywheel.outbox.drain()
+            for pushed in try await pushes.take(2) { try await world.deliver(pushed) }
+            clock.advance(60_000)
+            try await world.fan("fan-1", says: "你好", id: "m-3")
+            await world.flywheel.outbox.drain()
+            for pushed in try await pushes.take(3) { try await world.deliver(pushed) }
+            let fan = try #require(try await world.store.fan(of: world.account, openId: "fan-1"))
+            #expect(fan.groups["grp-9"]?.member == true && !fan.following)
+            let thread = try await world.thread("fan-1")
+            #expect(thread.last.map { $0.author == .fan && ["好的，谢谢", "收到", "多少钱？", "在哪里可以看？", "可以优惠吗", "明天过去看看"].contains($0.text ?? "") } == true,
+                    "\(thread.map { "\($0.author.rawValue): \($0.text ?? $0.messageType)" })")
         }
     }
 }

@@ -53,7 +53,7 @@ import Testing
         let webhook = Webhook()
         let clientKey = "ck-crash-\(kind.rawValue)", secret = "s-crash", accountOpenId = "acct-crash"
         let api = SandboxAPI(apps: [.init(clientKey: clientKey, clientSecret: secret, accountOpenIds: [accountOpenId])], now: { Int64(Date().timeIntervalSince1970 * 1_000) },
-                             callsPerSecond: 1_000, echo: { await webhook.deliver($0) })
+                             callsPerSecond: 1_000, push: { await webhook.deliver($0) })
         try await withSandbox(api) { platform, _ in
             let place = try await ImportCrashTests.Place(kind)
             let key = TokenSealer.generateSecret()

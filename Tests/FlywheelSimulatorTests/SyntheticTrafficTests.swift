@@ -22,3 +22,27 @@ import Testing
         #expect(events.map(\.occurredAt) == events.map(\.occurredAt).sorted())
     }
 }
+
+@Suite struct ReactionTests {
+    @Test func slowerRepliesLoseMoreLeads() {
+        let model = Reactions.standard
+        #expect(model.cardChance(afterWaiting: 0) == 0.5 && model.cardChance(afterWaiting: 30) == 0.25 && model.cardChance(afterWaiting: 60) == 0.125)
+        var g = SeededGenerator(seed: 42)
+        func leads(afterWaiting minutes: Double) -> Int {
+            (0..<4_000).count { _ in
+                model.react(to: .leadCard, waitedMinutes: minutes, receivedToday: 1) { Double(g.next() >> 11) / Double(1 << 53) } == [.submitLead]
+            }
+        }
+        let fast = leads(afterWaiting: 1), slow = leads(afterWaiting: 90)
+        // 0.49 and 0.0625 of 4,000: the fast answer brings about eight times the leads.
+        #expect((1_800...2_100).contains(fast) && (180...330).contains(slow), "fast \(fast), slow \(slow)")
+    }
+
+    @Test func fansPushedTooOftenUnfollow() {
+        var model = Reactions.standard
+        model.annoyance = 1
+        #expect(model.react(to: .other, waitedMinutes: 0, receivedToday: 3) { 0.5 } == [])
+        #expect(model.react(to: .other, waitedMinutes: 0, receivedToday: 4) { 0.5 } == [.unfollow])
+        #expect(model.react(to: .groupInvitation("g"), waitedMinutes: 0, receivedToday: 1) { 0.1 } == [.joinGroup("g")])
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// How simulated fans react to a DM the account sends them (docs/simulation.md, "Fans answer
+/// back"): each number is a chance per message received, and the true effects are these rules.
+public struct Reactions: Sendable, Equatable {
+    /// Chance a fan writes back to a text.
+    public var replyRate: Double
+    /// Chance a fan fills in a lead card answered at once; it halves for every `patienceMinutes`
+    /// the fan waited for the answer: slower replies lose more leads.
+    public var cardRate: Double
+    public var patienceMinutes: Double
+    /// Chance a fan accepts a fan-group invitation.
+    public var joinRate: Double
+    /// DMs in a day a fan takes before it may unfollow; each one beyond it unfollows with `annoyance`.
+    public var tolerance: Int
+    public var annoyance: Double
+
+    public init(replyRate: Double, cardRate: Double, patienceMinutes: Double, joinRate: Double, tolerance: Int, annoyance: Double) {
+        self.replyRate = replyRate
+        self.cardRate = cardRate
+        self.patienceMinutes = patienceMinutes
+        self.joinRate = joinRate
+        self.tolerance = tolerance
+        self.annoyance = annoyance
+    }
+
+    public static let standard = Reactions(replyRate: 0.4, cardRate: 0.5, patienceMinutes: 30, joinRate: 0.6, tolerance: 3, annoyance: 0.3)
+
+    /// What a fan does.
+    public enum Reaction: Sendable, Equatable {
+        case reply(String)
+        case submitLead
+        case joinGroup(String)
+        case unfollow
+    }
+
+    /// A received message's kind, as the platform's `msg_type`.
+    public enum Received: Sendable, Equatable {
+        case text, leadCard, groupInvitation(String), other
+    }
+
+    /// The chance a lead card is filled in after the fan waited `minutes` for it.
+    public func cardChance(afterWaiting minutes: Double) -> Double {
+        cardRate * pow(0.5, max(0, minutes) / max(patienceMinutes, 1))
+    }
+
+    /// What the fan does on receiving `message`, after waiting `waitedMinutes` for it, as the
+    /// `receivedToday`-th DM of the day; `draw` gives uniform numbers in 0..<1.
+    public func react(to message: Received, waitedMinutes: Double, receivedToday: Int, draw: () -> Double) -> [Reaction] {
+        var reactions: [Reaction] = []
+        switch message {
+        case .text where draw() < replyRate: reactions.append(.reply(Self.replies[Int(draw() * Double(Self.replies.count)) % Self.replies.count]))
+        case .leadCard where draw() < cardChance(afterWaiting: waitedMinutes): reactions.append(.submitLead)
+        case .groupInvitation(let group) where draw() < joinRate: reactions.append(.joinGroup(group))
+        default: break
+        }
+        if receivedToday > tolerance, draw() < annoyance { reactions.append(.unfollow) }
+        return reactions
+    }
+
+    static let replies = ["好的，谢谢", "收到", "多少钱？", "在哪里可以看？", "可以优惠吗", "明天过去看看"]
+}
