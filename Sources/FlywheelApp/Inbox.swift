@@ -131,8 +131,11 @@ public struct SLAReport: Sendable, Equatable {
     public struct Row: Sendable, Equatable {
         /// `day`, `agent` or `account`, or `total`.
         public var scope: String
-        /// The date, the agent's name (or `platform app`), the account id, or empty for the total.
+        /// The date, the agent's user id (`app` for people in the platform's app, empty for no one),
+        /// the account id, or empty for the total.
         public var key: String
+        /// The agent's name, for an agent's row.
+        public var name: String?
         public var answered: Int
         public var withinTarget: Int
         /// Share of answers within target, 0 to 1 (nil without answers).
@@ -149,7 +152,6 @@ public struct SLAReport: Sendable, Equatable {
     init(rows: [Row]) { self.rows = rows }
 
     init(responses: [DeskResponse], breaches: [DeskEvent], calendar: AccountCalendar, agentNames: [String: String]) {
-        func agent(_ id: String?) -> String { id == "app" ? "platform app" : id.map { agentNames[$0] ?? $0 } ?? "unassigned" }
         func rows(_ scope: String, _ key: (DeskResponse) -> String, _ breachKey: (DeskEvent) -> String) -> [Row] {
             let byKey = Dictionary(grouping: responses, by: key)
             let breachCounts = Dictionary(grouping: breaches, by: breachKey).mapValues(\.count)
@@ -157,14 +159,14 @@ public struct SLAReport: Sendable, Equatable {
                 let answers = byKey[k] ?? []
                 let firsts = answers.filter(\.first).map { Double($0.waited) / 60_000 }.sorted()
                 let within = answers.count { $0.withinTarget }
-                return Row(scope: scope, key: k, answered: answers.count, withinTarget: within,
+                return Row(scope: scope, key: k, name: scope == "agent" ? agentNames[k] : nil, answered: answers.count, withinTarget: within,
                            withinShare: answers.isEmpty ? nil : Double(within) / Double(answers.count), firstResponses: firsts.count,
                            medianFirstResponse: Self.quantile(firsts, 0.5), p90FirstResponse: Self.quantile(firsts, 0.9), breaches: breachCounts[k] ?? 0)
             }
         }
         self.rows = rows("total", { _ in "" }, { _ in "" })
             + rows("day", { AccountCalendar.dateText(ofDay: calendar.day(ofMillis: $0.answeredAt)) }, { AccountCalendar.dateText(ofDay: calendar.day(ofMillis: $0.at)) })
-            + rows("agent", { agent($0.by) }, { agent($0.agent) })
+            + rows("agent", \.by, { $0.agent ?? "" })
             + rows("account", \.accountId, \.accountId)
     }
 

@@ -134,3 +134,49 @@ extension PresetEnterprise {
         }
     }
 }
+
+extension PresetEnterprise {
+    /// The demo's sales team at work on the leads of the history: each lead that waited a day is
+    /// given to Sales Wang or Sales Zhao and, by a seeded draw, contacted, qualified, won (at the
+    /// preset's price) or lost, with follow-ups ahead and some overdue; the rest stay new.
+    public func workLeads(_ flywheel: Flywheel, seed: UInt64) async throws {
+        let env = flywheel.env
+        let store = env.store
+        let now = env.now()
+        let agents = try await store.agents(tenantId: tenant.id).map(\.userId)
+        guard !agents.isEmpty else { return }
+        var g = SeededGenerator(seed: seed ^ 0x1EAD)
+        func draw() -> Double { Double(g.next() >> 11) / Double(1 << 53) }
+        var cursor: String?
+        var filter = LeadFilter()
+        filter.stages = [.new]
+        filter.unassignedOnly = true
+        repeat {
+            let page = try await store.leads(tenantId: tenant.id, filter: filter, cursor: cursor, limit: 500)
+            for (i, lead) in page.items.enumerated() where now - lead.createdAt > 86_400_000 {
+                let roll = draw()
+                let stage: LeadStage = roll < 0.2 ? .new : roll < 0.45 ? .contacted : roll < 0.6 ? .qualified : roll < 0.78 ? .won : .lost
+                let at = min(now, lead.createdAt + Int64(5 + draw() * 600) * 60_000)
+                var worked = lead
+                worked.assignee = agents[i % agents.count]
+                for step in [LeadStage.contacted, .qualified, stage] where step != .new && worked.stage.next.contains(step) {
+                    let price = Int64(preset.price.lowerBound + Int(draw() * Double(preset.price.upperBound - preset.price.lowerBound))) * 100
+                    worked = try worked.moved(to: step, reason: Self.lostReasons[Int(draw() * 3)], value: price, at: at)
+                    if step == stage { break }
+                }
+                try await store.updateLead(worked, readVersion: lead.version, tenantId: tenant.id,
+                                           activity: [LeadActivity(leadId: lead.id, at: at, kind: "stage", detail: "new → \(worked.stage.rawValue)", actor: "simulator")],
+                                           audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "lead.change", target: lead.id))
+                if worked.stage == .contacted || worked.stage == .qualified {
+                    let due = now + Int64((draw() - 0.3) * 3 * 86_400_000)
+                    try await store.createFollowUp(FollowUp(id: env.newId("fu"), leadId: lead.id, dueAt: due, note: worked.stage == .contacted ? "回访，约到店" : "报价，约试驾",
+                                                            assignee: worked.assignee, createdAt: at),
+                                                   tenantId: tenant.id, audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "follow_up.create", target: lead.id))
+                }
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+    }
+
+    static let lostReasons = ["价格不合适", "买了别家", "联系不上"]
+}

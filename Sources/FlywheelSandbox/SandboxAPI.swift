@@ -62,9 +62,9 @@ public final class SandboxAPI: Sendable {
         var calls: [String: (second: Int64, count: Int)] = [:]
         var sent: [SentMessage] = []
         var nextId = 0
-        /// DMs each fan received from each account, per day: what makes a fan unfollow.
+        /// DMs each fan received from each account, in all and per day: what its reactions are drawn
+        /// from, and what makes it unfollow.
         var delivered: [String: Int] = [:]
-        var rng = SeededGenerator(seed: 7)
     }
 
     /// A message the API accepted, for the sandbox to echo back as a push.
@@ -154,6 +154,31 @@ public final class SandboxAPI: Sendable {
         router.post("/oauth/refresh_token/") { request, _ in try await self.refreshToken(request) }
         router.post("/im/send/msg/") { request, context in try await self.send(request, context, group: false) }
         router.post("/im/send/msg/group/") { request, context in try await self.send(request, context, group: true) }
+        router.post("/sandbox/dm") { request, _ in try await self.fanWrites(request) }
+    }
+
+    /// The sandbox's own door, not the platform's: a fan of one of the app's accounts writes a DM,
+    /// pushed as the platform pushes it (`{"client_key", "account", "fan", "text"}`), for trying the desk by hand.
+    func fanWrites(_ request: Request) async throws -> Response {
+        let body = try await json(request)
+        guard let key = body["client_key"] as? String, let app = apps[key], let account = body["account"] as? String, app.accountOpenIds.contains(account),
+              let fan = body["fan"] as? String, !fan.isEmpty, fan.utf8.count <= 200, let text = body["text"] as? String, (1...500).contains(text.count) else {
+            return answer(Self.invalidParameter, "needs client_key of an app, account (one of its open_ids), fan (an open_id) and text (1 to 500 characters)")
+        }
+        guard let push else { return answer(Self.invalidParameter, "this sandbox pushes nowhere") }
+        let time = now()
+        let id = state.withLock { state -> String in
+            state.nextId += 1
+            return "sbx-dm-\(state.nextId)"
+        }
+        let root: [String: Any] = ["event": "im_receive_msg", "client_key": key, "from_user_id": fan, "to_user_id": account, "content": [
+            "conversation_short_id": "sbx-conv-\(account)-\(fan)", "server_message_id": id, "conversation_type": 1, "create_time": time,
+            "message_type": "text", "text": text, "source": "", "scene_type": 100] as [String: Any]]
+        let bytes = Array((try? JSONSerialization.data(withJSONObject: root)) ?? Data())
+        let delivery = Delivery(msgId: id, body: bytes, signature: WebhookSignature.sign(body: bytes, secret: app.clientSecret))
+        pushed(delivery)
+        await push(delivery)
+        return answer(0, "success", ["server_message_id": id])
     }
 
     func answer(_ errNo: Int, _ message: String, _ data: [String: Any] = [:]) -> Response {
@@ -259,10 +284,10 @@ public final class SandboxAPI: Sendable {
             let waited = replyTo.flatMap { state.received[$0] }.map { Double(time - $0.at) / 60_000 } ?? 0
             let day = "\(account)|\(fan)|\(time / 86_400_000)"
             state.delivered[day, default: 0] += 1
-            let today = state.delivered[day] ?? 0
+            state.delivered["\(account)|\(fan)", default: 0] += 1
             state.nextId += 1
-            let n = state.nextId
-            return (model.react(to: received, waitedMinutes: waited, receivedToday: today) { Double(state.rng.next() >> 11) / Double(1 << 53) }, n)
+            return (Self.reaction(of: model, account: account, fan: fan, nth: state.delivered["\(account)|\(fan)"] ?? 1, to: received, waitedMinutes: waited,
+                                  receivedToday: state.delivered[day] ?? 1), state.nextId)
         }
         let at = time + Int64(reactAfter.components.seconds) * 1_000
         return reactions.enumerated().map { i, reaction in
@@ -289,6 +314,14 @@ public final class SandboxAPI: Sendable {
             pushed(delivery)
             return delivery
         }
+    }
+
+    /// What a fan does on its `nth` DM from the account: drawn from the fan, the account and `nth`
+    /// alone, so the same fan reacts the same way whatever else the sandbox is sending.
+    public static func reaction(of model: Reactions, account: String, fan: String, nth: Int, to received: Reactions.Received, waitedMinutes: Double,
+                                receivedToday: Int) -> [Reactions.Reaction] {
+        var g = SeededGenerator(seed: UInt64(bitPattern: Int64("\(account)|\(fan)|\(nth)".hashValueStable)))
+        return model.react(to: received, waitedMinutes: waitedMinutes, receivedToday: receivedToday) { Double(g.next() >> 11) / Double(1 << 53) }
     }
 
     /// Content the platform sends as a JSON string.

@@ -414,6 +414,7 @@ struct SLAReportView: ResponseEncodable {
     struct Row: Encodable, Sendable {
         var scope: String
         var key: String
+        var name: String?
         var answered: Int
         var withinTarget: Int
         var withinShare: Double?
@@ -431,7 +432,7 @@ struct SLAReportView: ResponseEncodable {
         firstResponseMinutes = settings.firstResponseMinutes
         nextResponseMinutes = settings.nextResponseMinutes
         rows = report.rows.map {
-            Row(scope: $0.scope, key: $0.key, answered: $0.answered, withinTarget: $0.withinTarget, withinShare: $0.withinShare,
+            Row(scope: $0.scope, key: $0.key, name: $0.name, answered: $0.answered, withinTarget: $0.withinTarget, withinShare: $0.withinShare,
                 firstResponses: $0.firstResponses, medianFirstResponseMinutes: $0.medianFirstResponse, p90FirstResponseMinutes: $0.p90FirstResponse,
                 breaches: $0.breaches)
         }

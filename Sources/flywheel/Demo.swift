@@ -135,6 +135,7 @@ struct Demo: AsyncParsableCommand {
         }
         await flywheel.projector.drain()
         await flywheel.desk.drain()
+        for (enterprise, created) in enterprises where created { try await enterprise.workLeads(flywheel, seed: seed) }
         return (token, api, live, today)
     }
 

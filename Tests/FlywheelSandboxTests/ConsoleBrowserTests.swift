@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FlywheelSandbox
 import FlywheelSimulator
 import Foundation
 import NIOCore
@@ -175,8 +176,55 @@ struct WebDriver {
             #expect(!(try await browser.source()).contains("\"error\""), "\(page)")
             try await browser.screenshot(to: shots.appendingPathComponent("\(6 + i)-\(page).png"))
         }
+        try await answerAFan(browser, site: site, port: port, key: key, accounts: accounts, shots: shots)
+
         try await browser.open(site + "/console?account=\(flagship)&lang=en")
         #expect(try await browser.source().contains("Fans by tier"))
         try await browser.screenshot(to: shots.appendingPathComponent("8-overview-en.png"))
+    }
+
+    /// A fan writes to the used-car dealer (through the sandbox, as the platform would push it);
+    /// no automatic reply answers, so it waits for a person. The operator answers it in the
+    /// inbox; the sandbox's fan writes back, and the page shows it without being reloaded.
+    func answerAFan(_ browser: WebDriver, site: String, port: Int, key: String, accounts: [[String: Any]], shots: URL) async throws {
+        let preset = Preset.usedCar
+        let account = PresetEnterprise.accountOpenId(preset, seed: 1, index: 0)
+        let dealer = try #require(accounts.first { $0["openId"] as? String == account }?["id"] as? String)
+        // A fan who, as the sandbox draws it, writes back to the first DM it gets.
+        let fan = try #require((1...200).map { "browser-fan-\($0)" }.first {
+            SandboxAPI.reaction(of: preset.reactions, account: account, fan: $0, nth: 1, to: .text, waitedMinutes: 1, receivedToday: 1).contains { reaction in
+                if case .reply = reaction { true } else { false }
+            }
+        })
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port + 1)/sandbox/dm")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: [
+            "client_key": PresetEnterprise.clientKey(preset, seed: 1), "account": account, "fan": fan, "text": "想看看这台车的车况"])))
+        _ = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        var queued = false
+        for _ in 0..<100 where !queued {
+            try await Task.sleep(for: .milliseconds(100))
+            let list = try await api(port, key, "/v1/accounts/\(dealer)/conversations?state=queued,assigned&q=\(fan)")["items"] as? [[String: Any]] ?? []
+            queued = list.contains { $0["openId"] as? String == fan && $0["waitingSince"] != nil }
+        }
+        #expect(queued, "the fan waits for a person")
+
+        try await browser.open(site + "/console/inbox?account=\(dealer)&open=\(fan)")
+        #expect(try await browser.source().contains("想看看这台车的车况"))
+        try await browser.type("您好，车况报告已发您，欢迎到店试驾", into: "textarea[name=text]")
+        try await browser.click("form.reply button.primary")
+        var page = ""
+        for _ in 0..<150 where !page.contains("data-author=\"fan\"") || page.components(separatedBy: "data-author=\"fan\"").count < 3 {
+            try await Task.sleep(for: .milliseconds(200))
+            page = try await browser.source()
+        }
+        #expect(page.contains("您好，车况报告已发您，欢迎到店试驾"), "the reply is in the thread")
+        #expect(page.components(separatedBy: "data-author=\"fan\"").count - 1 == 2, "the fan's answer appeared without a reload")
+        try await browser.screenshot(to: shots.appendingPathComponent("9-inbox.png"))
+        for (i, path) in ["leads", "reply-times"].enumerated() {
+            try await browser.open(site + "/console/\(path)?account=\(dealer)")
+            #expect(!(try await browser.source()).contains("\"error\""), "\(path)")
+            try await browser.screenshot(to: shots.appendingPathComponent("\(10 + i)-\(path).png"))
+        }
     }
 }

@@ -51,6 +51,7 @@ struct ConsoleRoutes {
         console.post("settings/apps", use: addApp)
         console.post("settings/quarantine/:seq/retry", use: retryQuarantined)
         console.post("settings/quarantine/:seq/drop", use: dropQuarantined)
+        addDesk(to: console)
     }
 
     /// `?lang=` when given, else the language remembered in the cookie, else Chinese.

@@ -174,6 +174,62 @@ enum Language: String, CaseIterable, Sendable {
         case .errorTitle: pick("Something went wrong", "出错了")
         case .errorText: pick("The server could not answer; the error is in its log.", "服务器未能完成请求，错误已记录在日志中。")
         case .backToOverview: pick("Back to the overview", "返回概览")
+        case .openedThread: pick("Opened the conversation", "进入了私信")
+        case .inbox: pick("Inbox", "私信")
+        case .leads: pick("Leads", "线索")
+        case .replyTimes: pick("Reply times", "响应时效")
+        case .conversations: pick("Conversations", "会话")
+        case .allConversations: pick("All", "全部")
+        case .queuedOnly: pick("Waiting for an agent", "待分配")
+        case .mine: pick("Mine", "我的")
+        case .overdueOnly: pick("Overdue", "已超时")
+        case .resolvedOnly: pick("Resolved", "已解决")
+        case .noConversations: pick("No conversation here yet.", "这里还没有会话。")
+        case .chooseConversation: pick("Choose a conversation on the left.", "请从左侧选择一个会话。")
+        case .dueAt: pick("Due", "应答截止")
+        case .overdue: pick("Overdue", "已超时")
+        case .replyBy: pick("Reply by", "可回复至")
+        case .reply: pick("Reply", "回复")
+        case .send: pick("Send", "发送")
+        case .cannedReply: pick("Canned reply", "快捷回复")
+        case .orTypeBelow: pick("or type below", "或在下方输入")
+        case .assignTo: pick("Assign to", "分配给")
+        case .assign: pick("Assign", "分配")
+        case .resolve: pick("Resolve", "标记已解决")
+        case .internalNote: pick("Internal note (never sent)", "内部备注（不会发送给粉丝）")
+        case .cannotSendHere: pick("This account cannot send DMs from Flywheel (not connected, or its app has no DM capability): answer in the platform's app; the answer appears here and stops the clock.", "该账号无法在 Flywheel 中发送私信（未授权，或应用没有私信能力）：请在抖音 App 中回复，回复会显示在这里并停止计时。")
+        case .windowClosed: pick("The fan's last message is more than 24 hours old: the platform takes no reply now.", "粉丝最后一条消息已超过 24 小时：平台不再允许回复。")
+        case .replyQueued: pick("Reply queued: it goes out through the outbox.", "回复已排队，将通过发件箱发出。")
+        case .liveUpdates: pick("Updates as messages arrive", "新消息会自动出现")
+        case .openFan: pick("Open the fan's page", "查看粉丝详情")
+        case .agentLabel: pick("Agent", "客服")
+        case .moveTo: pick("Move to", "移至")
+        case .lostReason: pick("Reason lost", "流失原因")
+        case .wonValue: pick("Order value (yuan)", "成交金额（元）")
+        case .submissions: pick("Submissions", "提交次数")
+        case .salesperson: pick("Salesperson", "销售")
+        case .nobody: pick("Nobody", "未分配")
+        case .overdueFollowUps: pick("Overdue follow-ups", "逾期跟进")
+        case .noFollowUps: pick("No follow-up is overdue.", "没有逾期的跟进。")
+        case .conversionBySource: pick("Conversion by source", "各来源转化")
+        case .leadsCount: pick("Leads", "线索数")
+        case .contacted: pick("Contacted", "已联系")
+        case .won: pick("Won", "成交")
+        case .lost: pick("Lost", "流失")
+        case .conversion: pick("Conversion", "转化率")
+        case .minutesToContact: pick("Median minutes to contact", "首次联系中位时长（分钟）")
+        case .answered: pick("Answered", "已回复")
+        case .withinTarget: pick("Within target", "按时回复")
+        case .withinShare: pick("Share within target", "按时率")
+        case .medianFirstResponse: pick("Median first response (min)", "首次响应中位数（分钟）")
+        case .p90FirstResponse: pick("p90 first response (min)", "首次响应 P90（分钟）")
+        case .breaches: pick("Breaches", "超时")
+        case .answersPerDay: pick("Answers per day, and breaches", "每日回复与超时")
+        case .firstResponseByAgent: pick("Median first response by agent (minutes)", "各客服首次响应中位数（分钟）")
+        case .target: pick("Target", "目标")
+        case .minutes: pick("min", "分钟")
+        case .byDay: pick("By day", "按日")
+        case .byAgent: pick("By agent", "按客服")
         }
     }
 
@@ -186,6 +242,45 @@ enum Language: String, CaseIterable, Sendable {
     }
 
     // MARK: Codes of the model
+
+    func conversationState(_ state: ConversationState) -> String {
+        switch state {
+        case .bot: pick("Automatic", "自动回复中")
+        case .queued: pick("Waiting for an agent", "待分配")
+        case .assigned: pick("With an agent", "处理中")
+        case .resolved: pick("Resolved", "已解决")
+        }
+    }
+
+    func author(_ author: MessageAuthor) -> String {
+        switch author {
+        case .fan: pick("Fan", "粉丝")
+        case .app: pick("In the platform's app", "抖音 App 回复")
+        case .api: pick("Another tool", "其他工具")
+        case .auto: pick("Automatic reply", "自动回复")
+        case .agent: pick("Agent", "客服")
+        case .note: pick("Internal note", "内部备注")
+        }
+    }
+
+    func messageStatus(_ status: MessageStatus) -> String {
+        switch status {
+        case .received: pick("received", "已收到")
+        case .queued: pick("queued", "排队中")
+        case .sent: pick("sent", "已发送")
+        case .failed: pick("not sent", "发送失败")
+        }
+    }
+
+    func leadStage(_ stage: LeadStage) -> String {
+        switch stage {
+        case .new: pick("New", "新线索")
+        case .contacted: pick("Contacted", "已联系")
+        case .qualified: pick("Qualified", "有意向")
+        case .won: pick("Won", "已成交")
+        case .lost: pick("Lost", "已流失")
+        }
+    }
 
     func tier(_ tier: Tier) -> String {
         switch tier {
@@ -371,4 +466,10 @@ enum Phrase: String, CaseIterable, Sendable {
     case badRequestTitle, badRequestText, unauthorizedTitle, unauthorizedText, forbiddenTitle, forbiddenText
     case notFoundTitle, notFoundText, conflictTitle, conflictText, tooLargeTitle, tooLargeText, errorTitle, errorText
     case backToOverview
+    case openedThread, inbox, leads, replyTimes, conversations, allConversations, queuedOnly, mine, overdueOnly, resolvedOnly, noConversations
+    case chooseConversation, dueAt, overdue, replyBy, reply, send, cannedReply, orTypeBelow, assignTo, assign, resolve, internalNote, cannotSendHere
+    case windowClosed, replyQueued, liveUpdates, openFan, agentLabel, moveTo, lostReason, wonValue, submissions, salesperson
+    case nobody, overdueFollowUps, noFollowUps, conversionBySource, leadsCount, contacted, won, lost, conversion, minutesToContact
+    case answered, withinTarget, withinShare, medianFirstResponse, p90FirstResponse, breaches, answersPerDay, firstResponseByAgent, target, minutes
+    case byDay, byAgent
 }

@@ -15,7 +15,7 @@ struct ConsoleTemplates: Sendable {
 
     /// Templates the routes render; a build without one of them does not serve broken pages.
     static let required = ["layout", "style", "cards", "chart", "notice", "login", "overview", "fans", "fan", "segments",
-                           "segment", "tags", "settings", "key", "choose", "error"]
+                           "segment", "tags", "settings", "key", "choose", "error", "inbox", "leads", "replytimes"]
 
     /// From the resources built into the server.
     static func load() -> ConsoleTemplates {
@@ -111,8 +111,9 @@ struct Frame {
          switcher: Switcher? = nil, here: (path: String, query: String?)) {
         htmlLang = language.htmlLang
         self.title = title
-        let items: [(Phrase, String)] = [(.overview, "/console"), (.fans, "/console/fans"), (.segments, "/console/segments"),
-                                         (.tags, "/console/tags"), (.settings, "/console/settings")]
+        let items: [(Phrase, String)] = [(.overview, "/console"), (.fans, "/console/fans"), (.inbox, "/console/inbox"), (.leads, "/console/leads"),
+                                         (.replyTimes, "/console/reply-times"), (.segments, "/console/segments"), (.tags, "/console/tags"),
+                                         (.settings, "/console/settings")]
         self.menu = menu ? Menu(links: items.map { NavLink(label: language($0.0), href: $0.1 + scopeQuery, current: $0.0 == current) }) : nil
         self.switcher = switcher
         languageHref = Self.link(path: here.path, query: here.query, language: language.other)
