@@ -10,10 +10,13 @@ import Logging
 import Metrics
 import Testing
 
+/// The tests that run the `flywheel` binary and kill it: one at a time, since each would starve
+/// the others (and their timing) if they ran at once.
+@Suite(.serialized) struct KilledProcessTests {}
+
 /// `flywheel import` killed with SIGKILL part way, then run again: every event counts exactly once,
-/// and the fans are exactly those of an import that was never interrupted. One at a time: each
-/// runs the `flywheel` binary, which would starve the other suites if four ran at once.
-@Suite(.serialized) struct ImportCrashTests {
+/// and the fans are exactly those of an import that was never interrupted.
+extension KilledProcessTests { @Suite struct ImportCrashTests {
     /// A store the `flywheel` binary can open too: its SQLite file, or its PostgreSQL URL.
     struct Place {
         var store: any Store
@@ -82,7 +85,7 @@ import Testing
             case .afterAProjectionBatch: try await place.store.projectionPosition(of: account).lastSeq > 0
             }
             if done { break }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(5))
         }
         #expect(first.isRunning, "the first run was still at work when it was killed")
         kill(first.processIdentifier, SIGKILL)
@@ -118,4 +121,5 @@ import Testing
         #expect(try await place.store.activity(of: account, days: days) == clean.activity(of: cleanAccount, days: days),
                 "the daily rollups counted each event once")
     }
+}
 }

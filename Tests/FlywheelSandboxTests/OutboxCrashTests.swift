@@ -16,7 +16,7 @@ import Testing
 
 /// `flywheel serve` answering fans through the outbox, killed with SIGKILL three times while it
 /// sends, then left to finish: every fan gets exactly one answer, none twice, none lost.
-@Suite(.serialized) struct OutboxCrashTests {
+extension KilledProcessTests { @Suite struct OutboxCrashTests {
     /// Where the server listens, once it runs: the sandbox pushes its echoes there, retrying while it is down.
     final class Webhook: Sendable {
         let url = Mutex<String?>(nil)
@@ -36,7 +36,7 @@ import Testing
         }
     }
 
-    static func serve(_ place: ImportCrashTests.Place, port: Int, platform: String, secret: String) throws -> Process {
+    static func serve(_ place: KilledProcessTests.ImportCrashTests.Place, port: Int, platform: String, secret: String) throws -> Process {
         let process = Process()
         process.executableURL = try DemoTests.flywheelBinary()
         process.arguments = ["serve", "--port", String(port), "--platform-url", platform, "--sends-per-second", "100", "--send-lease", "5"] + place.arguments
@@ -55,7 +55,7 @@ import Testing
         let api = SandboxAPI(apps: [.init(clientKey: clientKey, clientSecret: secret, accountOpenIds: [accountOpenId])], now: { Int64(Date().timeIntervalSince1970 * 1_000) },
                              callsPerSecond: 1_000, push: { await webhook.deliver($0) })
         try await withSandbox(api) { platform, _ in
-            let place = try await ImportCrashTests.Place(kind)
+            let place = try await KilledProcessTests.ImportCrashTests.Place(kind)
             let key = TokenSealer.generateSecret()
             let env = FlywheelEnvironment.live(store: place.store, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"), platform: platform,
                                                sealer: try TokenSealer(secret: key))
@@ -107,4 +107,5 @@ import Testing
             #expect(Set(sent.map(\.toUser)).count == fans, "every fan answered once")
         }
     }
+}
 }
