@@ -160,12 +160,12 @@ extension DeskStore where Self: SQLStore {
             binds.append(.text(segment))
         }
         if let search = filter.search?.lowercased(), !search.isEmpty {
-            let like = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let like = SQLStatement.containing(search)
             conditions.append("""
                 (LOWER(c.open_id) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(f.nickname, '')) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM desk_messages m
                   WHERE m.tenant_id = c.tenant_id AND m.account_id = c.account_id AND m.open_id = c.open_id AND LOWER(COALESCE(m.text, '')) LIKE ? ESCAPE '\\'))
                 """)
-            binds += [.text(like), .text(like), .text(like)]
+            binds += [like, like, like]
         }
         if let cursor, let after = DeskRows.conversationCursor(cursor) {
             conditions.append("(c.last_message_at < ? OR (c.last_message_at = ? AND (c.account_id > ? OR (c.account_id = ? AND c.open_id > ?))))")

@@ -73,9 +73,9 @@ extension LeadStore where Self: SQLStore {
             binds += accounts.map(Cell.text)
         }
         if let search = filter.search?.lowercased(), !search.isEmpty {
-            let like = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            let like = SQLStatement.containing(search)
             conditions.append("(LOWER(COALESCE(name, '')) LIKE ? ESCAPE '\\' OR COALESCE(phone, '') LIKE ? ESCAPE '\\' OR LOWER(COALESCE(city, '')) LIKE ? ESCAPE '\\')")
-            binds += [.text(like), .text(like), .text(like)]
+            binds += [like, like, like]
         }
         if let cursor, let bar = cursor.firstIndex(of: "|"), let at = Int64(cursor[..<bar]) {
             conditions.append("(created_at < ? OR (created_at = ? AND lead_id > ?))")

@@ -27,6 +27,11 @@ public struct SQLStatement: Sendable {
         return text
     }
 
+    /// A `LIKE … ESCAPE '\'` pattern for text containing `text` as typed: its `%`, `_` and `\` match themselves.
+    public static func containing(_ text: String) -> Cell {
+        .text("%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%")
+    }
+
     /// `?, ?, ?` for a list of `count` values.
     public static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 }
