@@ -59,9 +59,11 @@ public struct Inbox: Sendable {
                 the answer appears here and stops the clock
                 """)
         } catch Desk.Refusal.outsideReplyWindow(let last) {
-            throw UseCaseError.invalid(field: "conversation", last.map {
+            throw UseCaseError.invalid(field: "conversation", (last.map {
                 "the fan's last message is \(max(0, (env.now() - $0) / 3_600_000)) hours old: the platform takes replies within 24 hours of it"
-            } ?? "the fan has sent no message to answer")
+            } ?? "the fan has sent no message to answer") + ", and the fan has not allowed proactive messages")
+        } catch Desk.Refusal.proactiveLimit {
+            throw UseCaseError.invalid(field: "conversation", "the fan's \(Conversation.proactivePerDay) proactive messages for today are used up; try tomorrow")
         } catch Desk.Refusal.noConversation {
             throw UseCaseError.notFound("conversation with fan \(openId)")
         }

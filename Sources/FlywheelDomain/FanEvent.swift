@@ -12,6 +12,10 @@ public enum EventKind: String, CaseIterable, Codable, Sendable {
     case dmReceived = "dm_received"
     case dmSent = "dm_sent"
     case dmEntered = "dm_entered"
+    /// The fan allowed the account's proactive messages until `attributes.until` (ms).
+    case dmGranted = "dm_granted"
+    /// The fan withdrew that permission.
+    case dmRevoked = "dm_revoked"
     case groupJoin = "group_join"
     case groupLeave = "group_leave"
     case groupMessage = "group_message"

@@ -236,14 +236,19 @@ extension Desk {
     /// Why an act on a conversation was refused.
     public enum Refusal: Error, Equatable, Sendable {
         case noConversation
-        /// The fan's last message is older than 24 hours (or there is none to answer).
+        /// The fan's last message is older than 24 hours (or there is none to answer), and the fan
+        /// has not allowed proactive messages.
         case outsideReplyWindow(lastFanMessageAt: Int64?)
+        /// The fan allows proactive messages, and today's three are used up.
+        case proactiveLimit
         /// The account is not connected, or its app has no DM capability.
         case cannotSend
     }
 
     /// An agent's reply from Flywheel: the clock stops now, and the message goes out through the
-    /// outbox. `key` makes a repeated request a no-op.
+    /// outbox. Within 24 hours of the fan's last message it answers that message; later, it is a
+    /// proactive message, for a fan who allowed them, three a day at most. `key` makes a repeated
+    /// request a no-op.
     public func reply(_ content: MessageContent, to openId: String, of account: Account, by agent: String, key: String) async throws -> DeskMessage {
         let canSend = try await canSend(account)
         let settings = try await env.store.deskSettings(of: account)
@@ -252,11 +257,18 @@ extension Desk {
             guard let c = try await self.env.store.conversation(of: account, openId: openId) else { throw Refusal.noConversation }
             let now = self.env.now()
             guard canSend else { throw Refusal.cannotSend }
-            guard c.canReply(at: now), let last = c.lastFanMessageAt else { throw Refusal.outsideReplyWindow(lastFanMessageAt: c.lastFanMessageAt) }
+            var replyTo = c.replyTo, replyBy = c.lastFanMessageAt.map { $0.saturatingAdd(Conversation.replyWindow) }
+            if !c.canReply(at: now) {
+                guard c.mayMessage(at: now) else { throw Refusal.outsideReplyWindow(lastFanMessageAt: c.lastFanMessageAt) }
+                let today = account.calendar.startOfDay(account.calendar.day(ofMillis: now))
+                guard try await self.env.store.proactiveMessages(of: account, openId: openId, since: today) < Conversation.proactivePerDay else {
+                    throw Refusal.proactiveLimit
+                }
+                (replyTo, replyBy) = (nil, nil)
+            }
             let outcome = DeskRule.reply(c, by: agent, at: now, settings: settings)
-            let (message, outbox) = Self.queue(content, to: openId, of: account, author: .agent, authorId: agent, replyTo: c.replyTo,
-                                               replyBy: last.saturatingAdd(Conversation.replyWindow), key: "reply:\(account.id):\(key)",
-                                               id: self.env.newId("out"), at: now)
+            let (message, outbox) = Self.queue(content, to: openId, of: account, author: .agent, authorId: agent, replyTo: replyTo,
+                                               replyBy: replyBy, key: "reply:\(account.id):\(key)", id: self.env.newId("out"), at: now)
             var change = DeskChange(accountId: account.id)
             change.conversations = [(outcome.conversation, c.version)]
             change.messages = [message]

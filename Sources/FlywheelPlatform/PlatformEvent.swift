@@ -24,6 +24,10 @@ public enum PlatformEvent: Sendable, Equatable {
     case groupMessageSent(GroupMessage)
     /// `group_fans_event`: a fan joined or left a fan group.
     case groupMembership(GroupMembership)
+    /// `im_authorize`: the fan allowed (or withdrew) the account's proactive messages.
+    case messagesAllowed(Permission)
+    /// `coupon_claim` (the sandbox's claim callback): the fan claimed a coupon sent to it.
+    case couponClaimed(CouponClaim)
     /// Authorizations, new videos, join-audit changes and anything unknown: stored, no fan event.
     case other(event: String)
 
@@ -78,6 +82,21 @@ public enum PlatformEvent: Sendable, Equatable {
         public var at: Int64?
     }
 
+    public struct Permission: Sendable, Equatable {
+        public var from: String, to: String
+        public var granted: Bool
+        /// Until when, ms.
+        public var until: Int64?
+        public var at: Int64?
+    }
+
+    public struct CouponClaim: Sendable, Equatable {
+        public var from: String, to: String
+        public var activityId: String?
+        public var couponMetaId: String?
+        public var at: Int64?
+    }
+
     public struct GroupMembership: Sendable, Equatable {
         public var from: String, to: String
         public var member: String?
@@ -123,6 +142,11 @@ public enum PlatformEvent: Sendable, Equatable {
         case "group_fans_event":
             self = .groupMembership(GroupMembership(from: from, to: to, member: c.string("open_id"), groupId: c.string("im_group_id"),
                                                     joined: c.int("group_type") == 1, at: c.millis("create_time")))
+        case "coupon_claim":
+            self = .couponClaimed(CouponClaim(from: from, to: to, activityId: c.string("activity_id"), couponMetaId: c.string("coupon_meta_id"),
+                                              at: c.millis("create_time")))
+        case "im_authorize":
+            self = .messagesAllowed(Permission(from: from, to: to, granted: c.int("auth_status") == 1, until: c.millis("expire_time"), at: c.millis("create_time")))
         default: self = .other(event: envelope.event)
         }
     }
@@ -185,6 +209,15 @@ public enum PlatformEvent: Sendable, Equatable {
         case .groupMembership(let m):
             let kind: EventKind = m.joined ? .groupJoin : .groupLeave
             return [make(kind, m.member ?? fan(m.from, m.to), at: m.at, channel: .group, ref: m.groupId)].compactMap { $0 }
+        case .messagesAllowed(let p):
+            let at = p.at ?? receivedAt
+            // The platform's grants last 30 days.
+            let until = p.until ?? at.saturatingAdd(30 * 86_400_000)
+            return [make(p.granted ? .dmGranted : .dmRevoked, fan(p.from, p.to), at: p.at, channel: .dm,
+                         attributes: p.granted ? ["until": String(until)] : [:])].compactMap { $0 }
+        case .couponClaimed(let claim):
+            return [make(.couponClaimed, fan(claim.from, claim.to), at: claim.at, channel: .dm, ref: claim.couponMetaId,
+                         attributes: claim.activityId.map { ["activity_id": $0] } ?? [:])].compactMap { $0 }
         case .handshake, .groupMessageSent, .other:
             return []
         }

@@ -126,8 +126,10 @@ public final class SandboxAPI: Sendable {
                     state.received[id] = Received(conversation: content["conversation_short_id"] as? String ?? "", fan: from, account: to,
                                                   at: (content["create_time"] as? NSNumber)?.int64Value ?? now())
                 }
-            case "im_authorize":
+            case "im_authorize" where (content["auth_status"] as? NSNumber)?.intValue == 1:
                 state.granted.insert("\(to)|\(from)")
+            case "im_authorize":
+                state.granted.remove("\(to)|\(from)")
             default: break
             }
         }
@@ -278,6 +280,7 @@ public final class SandboxAPI: Sendable {
         case 1: .text
         case 8: .leadCard
         case 9: .groupInvitation(content["group_id"] as? String ?? "")
+        case 11: .coupon(activityId: content["activity_id"] as? String ?? "", couponMetaId: content["coupon_meta_id"] as? String ?? "")
         default: .other
         }
         let (reactions, n): ([Reactions.Reaction], Int) = state.withLock { state in
@@ -305,6 +308,9 @@ public final class SandboxAPI: Sendable {
                                                                    ["label": "城市", "value": person.city]]] as [String: Any])
             case .joinGroup(let group):
                 (event, inner) = ("group_fans_event", Self.string(["open_id": fan, "im_group_id": group, "group_type": 1, "create_time": at, "create_group_type": "5"]))
+            case .claimCoupon(let activity, let meta):
+                // The sandbox's stand-in for the platform's claim callback, whose body the public samples do not show.
+                (event, inner) = ("coupon_claim", ["activity_id": activity, "coupon_meta_id": meta, "create_time": at] as [String: Any])
             case .unfollow:
                 (event, inner) = ("new_follow_action", Self.string(["action_type": 2, "action_time": at / 1_000]))
             }

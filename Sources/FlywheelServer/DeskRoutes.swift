@@ -115,7 +115,7 @@ extension APIRoutes {
     @Sendable func replyToFan(_ request: Request, context: FlywheelRequestContext) async throws -> Created<MessageView> {
         let caller = try context.caller()
         let account = try await account(context)
-        let content = try await request.decodeJSON(ContentBody.self, context: context).content(field: "body")
+        let content = try await request.decodeJSON(ContentBody.self, context: context).content(field: "")
         let key = request.headers[.idempotencyKey]
         if let key, !(1...200).contains(key.utf8.count) { throw APIError.invalid("Idempotency-Key", "must be 1 to 200 bytes") }
         let message = try await Inbox(flywheel).reply(content, to: try context.parameters.require("openId"), in: account, key: key, by: caller)
@@ -284,6 +284,8 @@ struct ConversationView: ResponseEncodable {
     var breachedAt: String?
     /// Until when a reply may go out (24 hours after the fan's last message).
     var replyBy: String?
+    /// Until when the fan allows proactive messages (three a day), if it does.
+    var messagesAllowedUntil: String?
 
     init(_ s: ConversationSummary, now: Int64) {
         let c = s.conversation
@@ -291,6 +293,7 @@ struct ConversationView: ResponseEncodable {
         lastMessageAt = Time.iso(c.lastMessageAt); lastText = s.lastText; unread = c.unread
         waitingSince = c.waitingSince.map(Time.iso); dueAt = c.dueAt.map(Time.iso); overdue = c.isOverdue(at: now); breachedAt = c.breachedAt.map(Time.iso)
         replyBy = c.replyTo == nil ? nil : c.lastFanMessageAt.map { Time.iso($0.saturatingAdd(Conversation.replyWindow)) }
+        messagesAllowedUntil = c.grantedUntil.flatMap { $0 > now ? Time.iso($0) : nil }
     }
 }
 

@@ -11,15 +11,18 @@ public struct Reactions: Sendable, Equatable {
     public var patienceMinutes: Double
     /// Chance a fan accepts a fan-group invitation.
     public var joinRate: Double
+    /// Chance a fan claims a coupon card.
+    public var claimRate: Double
     /// DMs in a day a fan takes before it may unfollow; each one beyond it unfollows with `annoyance`.
     public var tolerance: Int
     public var annoyance: Double
 
-    public init(replyRate: Double, cardRate: Double, patienceMinutes: Double, joinRate: Double, tolerance: Int, annoyance: Double) {
+    public init(replyRate: Double, cardRate: Double, patienceMinutes: Double, joinRate: Double, claimRate: Double = 0.5, tolerance: Int, annoyance: Double) {
         self.replyRate = replyRate
         self.cardRate = cardRate
         self.patienceMinutes = patienceMinutes
         self.joinRate = joinRate
+        self.claimRate = claimRate
         self.tolerance = tolerance
         self.annoyance = annoyance
     }
@@ -31,12 +34,13 @@ public struct Reactions: Sendable, Equatable {
         case reply(String)
         case submitLead
         case joinGroup(String)
+        case claimCoupon(activityId: String, couponMetaId: String)
         case unfollow
     }
 
     /// A received message's kind, as the platform's `msg_type`.
     public enum Received: Sendable, Equatable {
-        case text, leadCard, groupInvitation(String), other
+        case text, leadCard, groupInvitation(String), coupon(activityId: String, couponMetaId: String), other
     }
 
     /// The chance a lead card is filled in after the fan waited `minutes` for it.
@@ -52,6 +56,7 @@ public struct Reactions: Sendable, Equatable {
         case .text where draw() < replyRate: reactions.append(.reply(Self.replies[Int(draw() * Double(Self.replies.count)) % Self.replies.count]))
         case .leadCard where draw() < cardChance(afterWaiting: waitedMinutes): reactions.append(.submitLead)
         case .groupInvitation(let group) where draw() < joinRate: reactions.append(.joinGroup(group))
+        case .coupon(let activity, let meta) where draw() < claimRate: reactions.append(.claimCoupon(activityId: activity, couponMetaId: meta))
         default: break
         }
         if receivedToday > tolerance, draw() < annoyance { reactions.append(.unfollow) }

@@ -292,11 +292,11 @@ extension DeskStore where Self: SQLStore {
         for (c, readVersion) in change.conversations {
             let values: [Cell] = [.text(c.state.rawValue), .nullable(c.assignee), .int(c.lastMessageAt), .nullable(c.lastFanMessageAt), .nullable(c.replyTo),
                                   .nullable(c.waitingSince), .nullable(c.dueAt), .nullable(c.breachedAt), .int(c.answered ? 1 : 0), .int(Int64(c.unread)),
-                                  .nullable(c.welcomedAt)]
+                                  .nullable(c.welcomedAt), .nullable(c.grantedUntil)]
             if let readVersion {
                 steps.append(.require(SQLStatement("""
                     UPDATE conversations SET state = ?, assignee = ?, last_message_at = ?, last_fan_message_at = ?, reply_to = ?, waiting_since = ?,
-                      due_at = ?, breached_at = ?, answered = ?, unread = ?, welcomed_at = ?, version = version + 1
+                      due_at = ?, breached_at = ?, answered = ?, unread = ?, welcomed_at = ?, granted_until = ?, version = version + 1
                     WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND version = ? RETURNING version
                     """, values + [tenant, .text(c.accountId), .text(c.openId), .int(readVersion)]), orElse: .refused(.changedMeanwhile)))
             } else {
@@ -304,8 +304,8 @@ extension DeskStore where Self: SQLStore {
                                                   [tenant, .text(c.accountId), .text(c.openId)]), orElse: .refused(.changedMeanwhile)))
                 steps.append(.execute(SQLStatement("""
                     INSERT INTO conversations (state, assignee, last_message_at, last_fan_message_at, reply_to, waiting_since, due_at, breached_at,
-                      answered, unread, welcomed_at, tenant_id, account_id, open_id, created_at, version)
-                    VALUES (\(SQLStatement.placeholders(16)))
+                      answered, unread, welcomed_at, granted_until, tenant_id, account_id, open_id, created_at, version)
+                    VALUES (\(SQLStatement.placeholders(17)))
                     """, values + [tenant, .text(c.accountId), .text(c.openId), .int(c.createdAt), .int(0)])))
             }
         }
@@ -380,6 +380,13 @@ extension DeskStore where Self: SQLStore {
             WHERE tenant_id = ? AND account_id IN (\(SQLStatement.placeholders(accounts.count))) AND kind = 'sla_breached' AND at >= ? AND at < ?
             ORDER BY at
             """, [.text(tenantId)] + accounts.map { .text($0.id) } + [.int(from), .int(to)])).map(DeskRows.event)
+    }
+
+    public func proactiveMessages(of account: Account, openId: String, since: Int64) async throws -> Int {
+        Int(try await runner.query(SQLStatement("""
+            SELECT COUNT(*) AS n FROM outbox WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND created_at >= ? AND reply_to IS NULL
+              AND state <> 'failed'
+            """, DeskRows.key(account) + [.text(openId), .int(since)])).first?.int("n") ?? 0)
     }
 
     public func claimOutbox(now: Int64, limit: Int) async throws -> [OutboxMessage] {
@@ -462,7 +469,7 @@ enum DeskRows {
 
     static func conversationColumns(by alias: String) -> String {
         ["account_id", "open_id", "state", "assignee", "created_at", "last_message_at", "last_fan_message_at", "reply_to", "waiting_since", "due_at",
-         "breached_at", "answered", "unread", "welcomed_at", "version"].map { "\(alias).\($0)" }.joined(separator: ", ")
+         "breached_at", "answered", "unread", "welcomed_at", "granted_until", "version"].map { "\(alias).\($0)" }.joined(separator: ", ")
     }
 
     static func conversation(_ row: SQLRow) throws -> Conversation {
@@ -479,6 +486,7 @@ enum DeskRows {
         c.answered = try row.int("answered") == 1
         c.unread = Int(try row.int("unread"))
         c.welcomedAt = row.optionalInt("welcomed_at")
+        c.grantedUntil = row.optionalInt("granted_until")
         c.version = try row.int("version")
         return c
     }

@@ -140,6 +140,8 @@ public protocol DeskStore: Sendable {
     func deskResponses(of accounts: [Account], from: Int64, to: Int64) async throws -> [DeskResponse]
     func deskBreaches(of accounts: [Account], from: Int64, to: Int64) async throws -> [DeskEvent]
 
+    /// Proactive messages to the fan (not failed) decided since `since` (ms): what the platform's three a day counts.
+    func proactiveMessages(of account: Account, openId: String, since: Int64) async throws -> Int
     /// Marks up to `limit` due outbox messages of every tenant `sending` at `now` and returns them.
     func claimOutbox(now: Int64, limit: Int) async throws -> [OutboxMessage]
     /// Messages left `sending` since before `before`: a dispatcher died with them in hand.

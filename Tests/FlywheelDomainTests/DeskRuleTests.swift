@@ -27,7 +27,8 @@ import Testing
             AutoReplyRule(id: id, accountId: "a", name: id, trigger: trigger, priority: priority, hours: hours, reply: .text(id), enabled: true, createdAt: 1)
         }
         let replies = AutoReplies([rule("exact", .exact("价格"), 1), rule("contains", .contains("价"), 0), rule("regex", .regex("^\\d{11}$"), 5),
-                                   rule("night", .contains("在吗"), 9, .outside), rule("welcome", .welcome, 0)])
+                                   rule("night", .contains("在吗"), 9, .outside), rule("welcome", .welcome, 0), rule("menu", .menu("预约看车"), 2)])
+        #expect(replies.answer("预约看车", open: true)?.id == "menu", "a DM-menu item tapped comes as its label")
         #expect(replies.answer(" 价格 ", open: true)?.id == "exact")
         #expect(replies.answer("什么价位", open: true)?.id == "contains")
         #expect(replies.answer("13800138000", open: true)?.id == "regex")

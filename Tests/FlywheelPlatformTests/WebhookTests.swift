@@ -83,6 +83,19 @@ func sample(_ name: String) throws -> [UInt8] {
         }
     }
 
+    @Test func aFanAllowingMessagesIsAGrantUntilItsExpiry() throws {
+        func decode(_ status: Int) throws -> [FanEvent] {
+            let content = #"{\"create_time\":1670229453,\"expire_time\":1672821453,\"operation_type\":1,\"auth_status\":\#(status),\"source\":\"im.direct_message.bind\"}"#
+            let body = #"{"event":"im_authorize","client_key":"ck","from_user_id":"fan-1","to_user_id":"acct","content":"\#(content)"}"#
+            let envelope = try WebhookEnvelope.decode(Array(body.utf8))
+            return envelope.platformEvent.fanEvents(accountOpenId: "acct", eventId: "a", receivedAt: 0)
+        }
+        let granted = try decode(1)
+        #expect(granted.map(\.kind) == [.dmGranted] && granted.first?.openId == "fan-1")
+        #expect(granted.first?.attributes["until"] == "1672821453000" && granted.first?.occurredAt == 1_670_229_453_000)
+        #expect(try decode(0).map(\.kind) == [.dmRevoked])
+    }
+
     @Test func theChallengeIsEchoedWithItsType() throws {
         let verify = try WebhookEnvelope.decode(try sample("VerifyWebhookEvent.json"))
         let reply = try JSONSerialization.jsonObject(with: try #require(verify.challengeReply)) as? [String: Int]
@@ -129,6 +142,8 @@ func sample(_ name: String) throws -> [UInt8] {
             case .groupMessage: "groupMessage"
             case .groupMessageSent: "groupMessageSent"
             case .groupMembership: "groupMembership"
+            case .messagesAllowed: "messagesAllowed"
+            case .couponClaimed: "couponClaimed"
             case .other(let event): "other \(event)"
             }
         }
@@ -141,6 +156,7 @@ func sample(_ name: String) throws -> [UInt8] {
         #expect(try kind("IMGroupReceiveMessageEvent.json") == "groupMessage")
         #expect(try kind("GroupFansEventEvent.json") == "groupMembership")
         #expect(try kind("AuthorizeEvent.json") == "other authorize")
+        #expect(try kind("IMAuthorizeEvent.json") == "messagesAllowed")
     }
 
     @Test func aDirectMessageKeepsItsTextAndTheAccountsOwnSendsAreDMsSent() throws {

@@ -49,10 +49,9 @@ struct DeskWorld {
         account = Account(tenantId: made.tenant.id, id: "acc_desk", name: "Dealer", appId: app.id, openId: Self.accountOpenId, timeZone: "Asia/Shanghai",
                           createdAt: clock.now)
         try await store.createAccount(account, audit: env.audit(tenantId: account.tenantId, actor: "test", action: "account.create", target: account.id))
-        // The app's client token stands for the account's: the sandbox takes either for a send.
-        let token = try await platform.clientToken(Self.clientKey, Self.secret).accessToken
-        let sealed = try env.sealer.seal(AccountToken(openId: Self.accountOpenId, accessToken: token, refreshToken: "rft.unused", scope: scope,
-                                                      accessExpiresIn: 7_200, refreshExpiresIn: nil), of: account, now: clock.now)
+        // The account consents as on the sandbox's page: its tokens last 15 days.
+        let token = try #require(api.consent(clientKey: Self.clientKey, openId: Self.accountOpenId, scope: scope))
+        let sealed = try env.sealer.seal(token, of: account, now: clock.now)
         try await store.saveTokens(sealed, of: account, audit: env.audit(tenantId: account.tenantId, actor: "test", action: "account.connect", target: account.id))
         self.clock = clock
         self.api = api
@@ -285,11 +284,57 @@ struct DeskWorld {
     }
 }
 
+@Suite struct ProactiveMessageTests {
+    /// The platform's `im_authorize` for a fan of the account, signed as the platform signs it.
+    static func permission(_ fan: String, granted: Bool, at: Int64, id: String) -> Delivery {
+        let content = #"{\"create_time\":\#(at / 1_000),\"expire_time\":\#(at / 1_000 + 30 * 86_400),\"update_time\":\#(at / 1_000),\"operation_type\":1,\"auth_status\":\#(granted ? 1 : 0),\"source\":\"im.direct_message.bind\"}"#
+        let body = Array(#"{"event":"im_authorize","client_key":"\#(DeskWorld.clientKey)","from_user_id":"\#(fan)","to_user_id":"\#(DeskWorld.accountOpenId)","content":"\#(content)"}"#.utf8)
+        return Delivery(msgId: id, body: body, signature: WebhookSignature.sign(body: body, secret: DeskWorld.secret))
+    }
+
+    @Test(arguments: StoreKind.allCases) func aFanWhoAllowedMessagesGetsThreeADayAfterTheWindowCloses(_ kind: StoreKind) async throws {
+        let clock = TestClock()
+        let api = SandboxAPI(apps: [.init(clientKey: DeskWorld.clientKey, clientSecret: DeskWorld.secret, accountOpenIds: [DeskWorld.accountOpenId])],
+                             now: { clock.now })
+        try await withSandbox(api) { platform, _ in
+            let world = try await DeskWorld(kind, clock: clock, api: api, platform: platform)
+            let inbox = Inbox(world.flywheel)
+            try await world.fan("fan-1", says: "你好", id: "m-1")
+            clock.advance(25 * 3_600_000)
+            await #expect(throws: UseCaseError.self, "no message to answer, no permission") {
+                _ = try await inbox.reply(.text("新车到店"), to: "fan-1", in: world.account, key: "p0", by: world.owner)
+            }
+            try await world.deliver(Self.permission("fan-1", granted: true, at: clock.now, id: "auth-1"))
+            #expect(try await world.store.conversation(of: world.account, openId: "fan-1")?.mayMessage(at: clock.now) == true)
+            for i in 1...3 {
+                let sent = try await inbox.reply(.text("新车到店 \(i)"), to: "fan-1", in: world.account, key: "p\(i)", by: world.owner)
+                #expect(sent.status == .queued)
+            }
+            do {
+                _ = try await inbox.reply(.text("新车到店 4"), to: "fan-1", in: world.account, key: "p4", by: world.owner)
+                Issue.record("a fourth proactive message was queued the same day")
+            } catch UseCaseError.invalid(let field, let message) {
+                #expect(field == "conversation" && message.contains("used up"))
+            }
+            await world.flywheel.outbox.drain()
+            let errors = try await world.thread("fan-1").compactMap(\.error)
+            #expect(api.sent.count == 3 && api.sent.allSatisfy { $0.replyTo == nil && $0.toUser == "fan-1" }, "sent as proactive messages, which the platform took: \(api.sent.count) \(errors)")
+            // The next day, three more; after the fan withdraws, none.
+            clock.advance(24 * 3_600_000)
+            _ = try await inbox.reply(.text("周末活动"), to: "fan-1", in: world.account, key: "p5", by: world.owner)
+            try await world.deliver(Self.permission("fan-1", granted: false, at: clock.now, id: "auth-2"))
+            await #expect(throws: UseCaseError.self) {
+                _ = try await inbox.reply(.text("还在吗"), to: "fan-1", in: world.account, key: "p6", by: world.owner)
+            }
+        }
+    }
+}
+
 @Suite struct FansAnswerBackTests {
     @Test func aFanSentALeadCardFillsItInAndTheLeadArrives() async throws {
         let clock = TestClock()
         let pushes = Pushes()
-        let eager = Reactions(replyRate: 1, cardRate: 1, patienceMinutes: 1_000_000, joinRate: 1, tolerance: 2, annoyance: 1)
+        let eager = Reactions(replyRate: 1, cardRate: 1, patienceMinutes: 1_000_000, joinRate: 1, claimRate: 1, tolerance: 2, annoyance: 1)
         let api = SandboxAPI(apps: [.init(clientKey: DeskWorld.clientKey, clientSecret: DeskWorld.secret, accountOpenIds: [DeskWorld.accountOpenId],
                                           reactions: eager)], now: { clock.now }, reactAfter: .seconds(1), push: { pushes.add($0) })
         try await withSandbox(api) { platform, _ in
@@ -318,11 +363,21 @@ struct DeskWorld {
             try await world.fan("fan-1", says: "你好", id: "m-3")
             await world.flywheel.outbox.drain()
             for pushed in try await pushes.take(3) { try await world.deliver(pushed) }
-            let fan = try #require(try await world.store.fan(of: world.account, openId: "fan-1"))
+            var fan = try #require(try await world.store.fan(of: world.account, openId: "fan-1"))
             #expect(fan.groups["grp-9"]?.member == true && !fan.following)
             let thread = try await world.thread("fan-1")
             #expect(thread.last.map { $0.author == .fan && ["好的，谢谢", "收到", "多少钱？", "在哪里可以看？", "可以优惠吗", "明天过去看看"].contains($0.text ?? "") } == true,
                     "\(thread.map { "\($0.author.rawValue): \($0.text ?? $0.messageType)" })")
+
+            // Sent a coupon card, the fan claims it.
+            _ = try await setup.createAutoReply(name: "coupon", trigger: "contains", pattern: "券", priority: nil, hours: nil,
+                                                reply: .coupon(activityId: "act-1", couponMetaId: "meta-1"), enabled: nil, of: world.account, by: world.owner)
+            clock.advance(60_000)
+            try await world.fan("fan-1", says: "有券吗", id: "m-4")
+            await world.flywheel.outbox.drain()
+            for pushed in try await pushes.take(3) { try await world.deliver(pushed) }
+            fan = try #require(try await world.store.fan(of: world.account, openId: "fan-1"))
+            #expect(fan.counters.couponsClaimed == 1)
         }
     }
 }

@@ -19,9 +19,10 @@ struct ServerFixture {
     let tenantId: String
     let key: String
 
-    init(_ kind: StoreKind = .sqlite, settings: ServerSettings = ServerSettings(runProjector: false), limits: FlywheelLimits = FlywheelLimits()) async throws {
+    init(_ kind: StoreKind = .sqlite, settings: ServerSettings = ServerSettings(runProjector: false), limits: FlywheelLimits = FlywheelLimits(),
+         sealer: TokenSealer = .unkeyed) async throws {
         let store = try await makeStore(kind)
-        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), limits: limits)
+        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), limits: limits, sealer: sealer)
         self.flywheel = flywheel
         app = buildApplication(flywheel, registry: registry, settings: settings)
         let made = try await flywheel.tenancy.createTenant(name: "Acme", kind: .enterprise, actor: "test")

@@ -44,5 +44,6 @@ import Testing
         #expect(model.react(to: .other, waitedMinutes: 0, receivedToday: 3) { 0.5 } == [])
         #expect(model.react(to: .other, waitedMinutes: 0, receivedToday: 4) { 0.5 } == [.unfollow])
         #expect(model.react(to: .groupInvitation("g"), waitedMinutes: 0, receivedToday: 1) { 0.1 } == [.joinGroup("g")])
+        #expect(model.react(to: .coupon(activityId: "a", couponMetaId: "m"), waitedMinutes: 0, receivedToday: 1) { 0.1 } == [.claimCoupon(activityId: "a", couponMetaId: "m")])
     }
 }

@@ -140,6 +140,15 @@ import Testing
         try await f.store.commitDesk(confirm, tenantId: f.account.tenantId)
         #expect(try await f.store.unconfirmedOutbox(of: f.account, openIds: ["fan-1"]).isEmpty)
 
+        // Proactive messages (no message answered) are counted for the platform's three a day.
+        #expect(try await f.store.proactiveMessages(of: f.account, openId: "fan-1", since: t0) == 0)
+        var proactive = DeskChange(accountId: f.account.id)
+        proactive.outbox = [OutboxMessage(tenantId: f.account.tenantId, id: "out_2", idempotencyKey: "k2", accountId: f.account.id, openId: "fan-1", replyTo: nil,
+                                          replyBy: nil, content: .text("新品"), messageId: "fw:k2", createdAt: t0 + 5_000)]
+        try await f.store.commitDesk(proactive, tenantId: f.account.tenantId)
+        #expect(try await f.store.proactiveMessages(of: f.account, openId: "fan-1", since: t0) == 1)
+        #expect(try await f.store.proactiveMessages(of: f.account, openId: "fan-1", since: t0 + 6_000) == 0)
+
         // Answers and breaches for the report.
         var counted = DeskChange(accountId: f.account.id)
         counted.responses = [DeskResponse(accountId: f.account.id, openId: "fan-1", answeredAt: t0 + 2_000, by: "usr_1", first: true, waited: 2_000, withinTarget: true)]

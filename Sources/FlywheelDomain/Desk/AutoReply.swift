@@ -12,6 +12,9 @@ public struct AutoReplyRule: Sendable, Equatable {
         case contains(String)
         /// The fan's text matches the regular expression.
         case regex(String)
+        /// The fan tapped this item of the DM menu (its label comes as the fan's text). The menu
+        /// itself is set in the platform's app, which has no open API for it: the same labels there.
+        case menu(String)
 
         public var name: String {
             switch self {
@@ -19,13 +22,14 @@ public struct AutoReplyRule: Sendable, Equatable {
             case .exact: "exact"
             case .contains: "contains"
             case .regex: "regex"
+            case .menu: "menu"
             }
         }
 
         public var pattern: String? {
             switch self {
             case .welcome: nil
-            case .exact(let p), .contains(let p), .regex(let p): p
+            case .exact(let p), .contains(let p), .regex(let p), .menu(let p): p
             }
         }
 
@@ -42,10 +46,11 @@ public struct AutoReplyRule: Sendable, Equatable {
             switch name {
             case "exact": self = .exact(pattern)
             case "contains": self = .contains(pattern)
+            case "menu": self = .menu(pattern)
             case "regex":
                 guard TextPattern(pattern) != nil else { throw EventProblem(field: "pattern", "is not a valid regular expression") }
                 self = .regex(pattern)
-            default: throw EventProblem(field: "trigger", "must be welcome, exact, contains or regex")
+            default: throw EventProblem(field: "trigger", "must be welcome, exact, contains, regex or menu")
             }
         }
     }
@@ -100,7 +105,7 @@ public struct AutoReplies: Sendable {
             switch rule.trigger {
             case .welcome: nil
             case .regex(let p): TextPattern(p).map { (rule, $0) }
-            case .exact, .contains: (rule, nil)
+            case .exact, .contains, .menu: (rule, nil)
             }
         }
     }
@@ -111,7 +116,7 @@ public struct AutoReplies: Sendable {
         return keyword.first { rule, pattern in
             guard rule.hours.applies(open: open) else { return false }
             switch rule.trigger {
-            case .exact(let p): return folded == p.lowercased()
+            case .exact(let p), .menu(let p): return folded == p.lowercased()
             case .contains(let p): return folded.contains(p.lowercased())
             case .regex: return pattern?.matches(text) ?? false
             case .welcome: return false

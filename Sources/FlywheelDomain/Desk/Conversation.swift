@@ -30,6 +30,8 @@ public struct Conversation: Sendable, Equatable {
     public var unread: Int
     /// When the welcome reply last went out.
     public var welcomedAt: Int64?
+    /// Until when the fan allows the account's proactive messages (ms); nil when it does not.
+    public var grantedUntil: Int64?
     /// Changes with every write: a change made on an older read is refused.
     public var version: Int64
 
@@ -52,6 +54,12 @@ public struct Conversation: Sendable, Equatable {
         guard replyTo != nil, let last = lastFanMessageAt else { return false }
         return now - last <= Self.replyWindow
     }
+
+    /// Whether a proactive message may go out at `now` (the platform also allows three a day).
+    public func mayMessage(at now: Int64) -> Bool { grantedUntil.map { now < $0 } ?? false }
+
+    /// Proactive messages a fan may get from an account in a day.
+    public static let proactivePerDay = 3
 
     /// Whether the fan has waited past the target at `now`.
     public func isOverdue(at now: Int64) -> Bool { dueAt.map { $0 <= now } ?? false }
@@ -118,6 +126,10 @@ public struct DeskMessage: Sendable, Equatable {
     /// Whether it is the fan opening the thread rather than writing.
     public var isEntry: Bool { messageType == Self.entryType }
     public static let entryType = "enter"
+    /// The fan allowing the account's proactive messages (until `ref`, ms), or withdrawing that.
+    public static let grantType = "grant"
+    public static let revokeType = "revoke"
+    public var isPermission: Bool { messageType == Self.grantType || messageType == Self.revokeType }
 
     /// Whether a person answered with it: what stops the SLA clock.
     public var isPersonsAnswer: Bool { author == .agent || author == .app }
@@ -135,6 +147,10 @@ extension DeskMessage {
         case .dmEntered:
             self.init(accountId: accountId, openId: event.openId, id: event.id, at: event.occurredAt, author: .fan, messageType: Self.entryType,
                       text: nil, platformId: platformId, status: .received)
+        case .dmGranted, .dmRevoked:
+            // Not a message: what the thread's proactive messages may do from now on.
+            self.init(accountId: accountId, openId: event.openId, id: event.id, at: event.occurredAt, author: .fan,
+                      messageType: event.kind == .dmGranted ? Self.grantType : Self.revokeType, text: nil, ref: event.attributes["until"], status: .received)
         case .dmSent:
             self.init(accountId: accountId, openId: event.openId, id: event.id, at: event.occurredAt,
                       author: event.attributes["sent_by"] == "api" ? .api : .app, messageType: event.attributes["message_type"] ?? "text",

@@ -89,6 +89,10 @@ public enum DeskRule {
             c.lastFanMessageAt = message.at
             c.replyTo = platformId
         }
+        if message.isPermission {
+            c.grantedUntil = message.messageType == DeskMessage.grantType ? message.ref.flatMap { Int64($0) } : nil
+            return
+        }
         if message.isEntry {
             // The welcome goes out at most once a day per fan.
             if canSend, c.welcomedAt.map({ message.at - $0 >= Conversation.replyWindow }) ?? true, let rule = replies.welcome(open: open) {

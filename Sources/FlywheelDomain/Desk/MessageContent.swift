@@ -56,18 +56,19 @@ public enum MessageContent: Sendable, Equatable, Hashable {
     }
 
     /// Content from its stored or API form (`typeName`, `text`, `ref`), checked; throws the field
-    /// at fault, under `field` (as `reply.text`).
+    /// at fault, under `field` (as `reply.text`; `text` alone when `field` is empty).
     public init(typeName: String, text: String?, ref: String?, field: String) throws(EventProblem) {
+        let field = field.isEmpty ? "" : field + "."
         func id(_ name: String) throws(EventProblem) -> String {
             guard let ref, (1...Self.maxIdLength).contains(ref.utf8.count), !ref.contains(where: { $0.isNewline || $0 == "|" }) else {
-                throw EventProblem(field: "\(field).\(name)", "must be 1 to \(Self.maxIdLength) bytes without line breaks or '|'")
+                throw EventProblem(field: "\(field)\(name)", "must be 1 to \(Self.maxIdLength) bytes without line breaks or '|'")
             }
             return ref
         }
         switch typeName {
         case "text":
             let text = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard (1...Self.maxText).contains(text.count) else { throw EventProblem(field: "\(field).text", "must be 1 to \(Self.maxText) characters") }
+            guard (1...Self.maxText).contains(text.count) else { throw EventProblem(field: "\(field)text", "must be 1 to \(Self.maxText) characters") }
             self = .text(text)
         case "image": self = .image(mediaId: try id("mediaId"))
         case "video": self = .video(itemId: try id("itemId"))
@@ -76,11 +77,11 @@ public enum MessageContent: Sendable, Equatable, Hashable {
         case "coupon":
             let parts = (ref ?? "").split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, parts.allSatisfy({ (1...Self.maxIdLength).contains($0.utf8.count) && !$0.contains(where: \.isNewline) }) else {
-                throw EventProblem(field: "\(field).activityId", "a coupon needs an activityId and a couponMetaId, each 1 to \(Self.maxIdLength) bytes")
+                throw EventProblem(field: "\(field)activityId", "a coupon needs an activityId and a couponMetaId, each 1 to \(Self.maxIdLength) bytes")
             }
             self = .coupon(activityId: parts[0], couponMetaId: parts[1])
         default:
-            throw EventProblem(field: "\(field).type", "must be text, image, video, lead_card, group_invitation or coupon")
+            throw EventProblem(field: "\(field)type", "must be text, image, video, lead_card, group_invitation or coupon")
         }
     }
 }

@@ -146,8 +146,8 @@ extension ConsoleRoutes {
             due: c.dueAt.map { Self.shortTime($0, account) }, late: c.isOverdue(at: now),
             replyBy: c.lastFanMessageAt.map { Self.shortTime($0.saturatingAdd(Conversation.replyWindow), account) },
             fanHref: "/console/fans/\(Self.pathComponent(openId))\(query)", facts: facts, messages: messages,
-            cannotSend: !read.canSend, windowClosed: read.canSend && !c.canReply(at: now),
-            replyForm: mayWork && read.canSend && c.canReply(at: now) ? InboxContent.ReplyForm(action: path + "/reply" + query, csrf: csrf, canned: canned) : nil,
+            cannotSend: !read.canSend, windowClosed: read.canSend && !c.canReply(at: now) && !c.mayMessage(at: now),
+            replyForm: mayWork && read.canSend && (c.canReply(at: now) || c.mayMessage(at: now)) ? InboxContent.ReplyForm(action: path + "/reply" + query, csrf: csrf, canned: canned) : nil,
             assignForm: mayWork && context.allows(.assignConversation) && !agents.isEmpty
                 ? InboxContent.AssignForm(action: path + "/assign" + query, csrf: csrf,
                                           agents: agents.filter { $0.accountIds.contains(account.id) }.map {

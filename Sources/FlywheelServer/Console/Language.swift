@@ -343,6 +343,8 @@ enum Language: String, CaseIterable, Sendable {
         case .dmReceived: pick("DM received", "收到私信")
         case .dmSent: pick("DM sent", "发出私信")
         case .dmEntered: pick("DM opened", "进入私信")
+        case .dmGranted: pick("Allowed messages", "授权主动消息")
+        case .dmRevoked: pick("Withdrew messages", "取消主动消息授权")
         case .groupJoin: pick("Joined group", "入群")
         case .groupLeave: pick("Left group", "退群")
         case .groupMessage: pick("Group message", "群消息")

@@ -37,6 +37,7 @@ extension Migration {
               answered INTEGER NOT NULL CHECK (answered IN (0, 1)),
               unread INTEGER NOT NULL CHECK (unread >= 0),
               welcomed_at INTEGER,
+              granted_until INTEGER,
               version INTEGER NOT NULL,
               PRIMARY KEY (tenant_id, account_id, open_id)
             )
@@ -276,6 +277,7 @@ extension Migration {
               answered BIGINT NOT NULL CHECK (answered IN (0, 1)),
               unread BIGINT NOT NULL CHECK (unread >= 0),
               welcomed_at BIGINT,
+              granted_until BIGINT,
               version BIGINT NOT NULL,
               PRIMARY KEY (tenant_id, account_id, open_id)
             )
