@@ -60,7 +60,8 @@ public final class Desk: Service, Sendable {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            if await runOnce() == 0 { try? await Task.sleep(for: .milliseconds(50)) }
+            // Idle, it looks again in a tenth of a second: looking costs a probe per account.
+            if await runOnce() == 0 { try? await Task.sleep(for: .milliseconds(100)) }
         }
     }
 
