@@ -108,10 +108,13 @@ public final class Desk: Service, Sendable {
     /// platform admits no new apps to it; older apps keep it).
     public func canSend(_ account: Account) async throws -> Bool {
         guard let tokens = try await env.store.tokens(of: account) else { return false }
-        return tokens.scope.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == Self.directMessageScope }
+        return Self.allowsDirectMessages(tokens.scope)
     }
 
-    public static let directMessageScope = "im.direct_message"
+    /// Whether a grant's comma-separated scopes include sending DMs.
+    static func allowsDirectMessages(_ scope: String) -> Bool {
+        scope.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "im.direct_message" }
+    }
 
     /// The log's new messages of the account, in order: threads, automatic replies, hand-offs.
     func handlePending(_ account: Account) async throws -> Int {
@@ -253,29 +256,34 @@ extension Desk {
     public func reply(_ content: MessageContent, to openId: String, of account: Account, by agent: String, key: String) async throws -> DeskMessage {
         let canSend = try await canSend(account)
         let settings = try await env.store.deskSettings(of: account)
+        // A request made again with its key finds what the first one queued, and changes nothing.
+        let key = "reply:\(account.id):\(openId):\(key)"
+        if let queued = try await env.store.deskMessage(id: "fw:" + key, of: account) { return queued }
         var sent: DeskMessage?
         _ = try await retrying {
             guard let c = try await self.env.store.conversation(of: account, openId: openId) else { throw Refusal.noConversation }
             let now = self.env.now()
             guard canSend else { throw Refusal.cannotSend }
             var replyTo = c.replyTo, replyBy = c.lastFanMessageAt.map { $0.saturatingAdd(Conversation.replyWindow) }
+            var proactiveSince: Int64?
             if !c.canReply(at: now) {
                 guard c.mayMessage(at: now) else { throw Refusal.outsideReplyWindow(lastFanMessageAt: c.lastFanMessageAt) }
                 let today = account.calendar.startOfDay(account.calendar.day(ofMillis: now))
                 guard try await self.env.store.proactiveMessages(of: account, openId: openId, since: today) < Conversation.proactivePerDay else {
                     throw Refusal.proactiveLimit
                 }
-                (replyTo, replyBy) = (nil, nil)
+                (replyTo, replyBy, proactiveSince) = (nil, nil, today)
             }
             let outcome = DeskRule.reply(c, by: agent, at: now, settings: settings)
             let (message, outbox) = Self.queue(content, to: openId, of: account, author: .agent, authorId: agent, replyTo: replyTo,
-                                               replyBy: replyBy, key: "reply:\(account.id):\(key)", id: self.env.newId("out"), at: now)
+                                               replyBy: replyBy, key: key, id: self.env.newId("out"), at: now)
             var change = DeskChange(accountId: account.id)
             change.conversations = [(outcome.conversation, c.version)]
             change.messages = [message]
             change.outbox = [outbox]
             change.events = outcome.events
             change.responses = outcome.response.map { [$0] } ?? []
+            change.proactiveCap = proactiveSince.map { (openId, $0) }
             try await self.env.store.commitDesk(change, tenantId: account.tenantId)
             sent = message
             return 1

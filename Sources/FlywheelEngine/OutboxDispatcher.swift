@@ -67,7 +67,21 @@ public final class OutboxDispatcher: Service, Sendable {
                     let sender = senders[thread[0].accountId] ?? .failure(.accountGone)
                     group.addTask {
                         var done: [OutboxMessage] = []
-                        for message in thread { done.append(await self.deliver(message, by: sender)) }
+                        // A message waiting for another try holds back the fan's later ones, unsent and uncounted.
+                        var heldUntil: Int64?
+                        for message in thread {
+                            if let heldUntil {
+                                var held = message
+                                held.state = .pending
+                                held.attempts -= 1
+                                held.nextAttemptAt = heldUntil
+                                done.append(held)
+                                continue
+                            }
+                            let outcome = await self.deliver(message, by: sender)
+                            if outcome.state == .pending { heldUntil = outcome.nextAttemptAt }
+                            done.append(outcome)
+                        }
                         return done
                     }
                     running += 1
@@ -126,7 +140,7 @@ public final class OutboxDispatcher: Service, Sendable {
         do {
             guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { return .failure(.accountGone) }
             guard let tokens = try await env.store.tokens(of: account) else { return .failure(.notConnected) }
-            guard tokens.scope.split(separator: ",").contains(where: { $0 == Desk.directMessageScope }) else { return .failure(.noDirectMessages) }
+            guard Desk.allowsDirectMessages(tokens.scope) else { return .failure(.noDirectMessages) }
             return .success(Sender(appId: account.appId, openId: account.openId, accessToken: try env.sealer.open(tokens, of: account).accessToken))
         } catch {
             return .failure(.unreadable("\(error)"))
@@ -156,7 +170,10 @@ public final class OutboxDispatcher: Service, Sendable {
                     limiter.pause(sender.appId, for: 1_000)
                     message.attempts -= 1
                     retry(&message, error.description, now: now)
-                case .unreachable, .invalidToken, .other:
+                case .unreachable:
+                    // The platform may have taken it: its echo gets time to say so before the message goes again.
+                    retry(&message, error.description, now: now, atLeast: Self.echoWait)
+                case .invalidToken, .other:
                     retry(&message, error.description, now: now)
                 case .outsideReplyWindow, .notGranted, .proactiveLimit:
                     give(up: &message, error.description)
@@ -170,7 +187,10 @@ public final class OutboxDispatcher: Service, Sendable {
         return message
     }
 
-    func retry(_ message: inout OutboxMessage, _ why: String, now: Int64) {
+    /// How long a send whose answer was lost waits for the platform's echo before it is tried again.
+    static let echoWait: Int64 = 10_000
+
+    func retry(_ message: inout OutboxMessage, _ why: String, now: Int64, atLeast: Int64 = 0) {
         guard message.attempts < OutboxMessage.maxAttempts else {
             give(up: &message, "\(why) (after \(message.attempts) attempts)")
             return
@@ -178,7 +198,7 @@ public final class OutboxDispatcher: Service, Sendable {
         retried.increment()
         message.state = .pending
         message.lastError = why
-        message.nextAttemptAt = now.saturatingAdd(OutboxMessage.backoff(afterAttempts: message.attempts, jitter: Double.random(in: 0...1)))
+        message.nextAttemptAt = now.saturatingAdd(max(atLeast, OutboxMessage.backoff(afterAttempts: message.attempts, jitter: Double.random(in: 0...1))))
     }
 
     func give(up message: inout OutboxMessage, _ why: String) {

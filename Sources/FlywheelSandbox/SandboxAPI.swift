@@ -245,7 +245,7 @@ public final class SandboxAPI: Sendable {
                     guard state.granted.contains("\(account)|\(toUser)") else {
                         return (Self.outsideReplyWindow, "no message to answer and no grant for proactive messages", [:])
                     }
-                    let key = "\(account)|\(toUser)|\(time / 86_400_000)"
+                    let key = "\(account)|\(toUser)|\(Self.day(time))"
                     guard state.proactive[key, default: 0] < 3 else { return (Self.proactiveLimit, "at most 3 proactive messages a day to a fan", [:]) }
                     state.proactive[key, default: 0] += 1
                 }
@@ -285,7 +285,7 @@ public final class SandboxAPI: Sendable {
         }
         let (reactions, n): ([Reactions.Reaction], Int) = state.withLock { state in
             let waited = replyTo.flatMap { state.received[$0] }.map { Double(time - $0.at) / 60_000 } ?? 0
-            let day = "\(account)|\(fan)|\(time / 86_400_000)"
+            let day = "\(account)|\(fan)|\(Self.day(time))"
             state.delivered[day, default: 0] += 1
             state.delivered["\(account)|\(fan)", default: 0] += 1
             state.nextId += 1
@@ -343,6 +343,9 @@ public final class SandboxAPI: Sendable {
         let name = surnames[Int(g.next() % UInt64(surnames.count))] + given[Int(g.next() % UInt64(given.count))]
         return (name, "13" + String(format: "%09llu", g.next() % 1_000_000_000), cities[Int(g.next() % UInt64(cities.count))])
     }
+
+    /// The platform's day (China, UTC+8) of a time in ms: what its daily limits count.
+    static func day(_ ms: Int64) -> Int64 { (ms + 8 * 3_600_000) / 86_400_000 }
 
     /// The client key a token acts for.
     func clientKey(of request: Request) -> String? {

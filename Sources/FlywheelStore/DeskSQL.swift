@@ -220,6 +220,11 @@ extension DeskStore where Self: SQLStore {
         return Page(items: newest.reversed(), nextCursor: next)
     }
 
+    public func deskMessage(id: String, of account: Account) async throws -> DeskMessage? {
+        try await runner.query(SQLStatement("SELECT \(DeskRows.messageColumns) FROM desk_messages WHERE tenant_id = ? AND account_id = ? AND message_id = ?",
+                                            DeskRows.key(account) + [.text(id)])).first.map(DeskRows.message)
+    }
+
     public func deskEvents(of account: Account, openId: String, limit: Int) async throws -> [DeskEvent] {
         try await runner.query(SQLStatement("""
             SELECT account_id, open_id, at, kind, agent, detail FROM desk_events WHERE tenant_id = ? AND account_id = ? AND open_id = ?
@@ -268,8 +273,8 @@ extension DeskStore where Self: SQLStore {
         for chunk in stride(from: 0, to: openIds.count, by: 500).map({ Array(openIds[$0..<min($0 + 500, openIds.count)]) }) {
             for row in try await runner.query(SQLStatement("""
                 SELECT tenant_id, \(DeskRows.outboxColumns) FROM outbox
-                WHERE tenant_id = ? AND account_id = ? AND open_id IN (\(SQLStatement.placeholders(chunk.count))) AND state IN ('sending', 'sent')
-                  AND confirmed_at IS NULL
+                WHERE tenant_id = ? AND account_id = ? AND open_id IN (\(SQLStatement.placeholders(chunk.count))) AND attempts > 0
+                  AND state IN ('pending', 'sending', 'sent') AND confirmed_at IS NULL
                 ORDER BY created_at, outbox_id
                 """, DeskRows.key(account) + chunk.map(Cell.text))) {
                 let message = try DeskRows.outbox(row)
@@ -308,6 +313,13 @@ extension DeskStore where Self: SQLStore {
                     VALUES (\(SQLStatement.placeholders(17)))
                     """, values + [tenant, .text(c.accountId), .text(c.openId), .int(c.createdAt), .int(0)])))
             }
+        }
+        if let cap = change.proactiveCap {
+            steps.append(.postgresOnly(SQLStatement("SELECT pg_advisory_xact_lock(hashtext(?))", [.text("proactive:\(change.accountId):\(cap.openId)")])))
+            steps.append(.forbid(SQLStatement("""
+                SELECT 1 WHERE (SELECT COUNT(*) FROM outbox WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND created_at >= ? AND reply_to IS NULL
+                  AND state <> 'failed') >= ?
+                """, [tenant, account, .text(cap.openId), .int(cap.since), .int(Int64(Conversation.proactivePerDay))]), orElse: .refused(.changedMeanwhile)))
         }
         for m in change.messages {
             steps.append(.execute(SQLStatement("""
@@ -418,9 +430,9 @@ extension DeskStore where Self: SQLStore {
             }
             steps.append(.execute(SQLStatement("""
                 UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, platform_id = ?, sent_at = ?
-                WHERE tenant_id = ? AND outbox_id = ? AND state = 'sending'
+                WHERE tenant_id = ? AND outbox_id = ? AND state = 'sending' AND claimed_at = ?
                 """, [.text(message.state.rawValue), .int(Int64(message.attempts)), .int(message.nextAttemptAt), .nullable(message.lastError),
-                      .nullable(message.platformId), .nullable(message.sentAt), tenant, .text(message.id)])))
+                      .nullable(message.platformId), .nullable(message.sentAt), tenant, .text(message.id), .nullable(message.claimedAt)])))
             // The thread follows only when the outbox took the outcome (an echo may have settled it first).
             steps.append(.execute(SQLStatement("""
                 UPDATE desk_messages SET status = ?, platform_id = COALESCE(platform_id, ?), error = ?

@@ -66,6 +66,9 @@ public struct DeskChange: Sendable {
     public var confirmed: [(outboxId: String, platformId: String?, at: Int64)] = []
     public var events: [DeskEvent] = []
     public var responses: [DeskResponse] = []
+    /// A proactive message to this fan is in the change: refused when the fan has had
+    /// `Conversation.proactivePerDay` since `since` (another decision came first).
+    public var proactiveCap: (openId: String, since: Int64)?
     /// Pending entries handled: (log seq, message id).
     public var handled: [(seq: Int64, messageId: String)] = []
     /// The agent round-robin gave the last conversation to.
@@ -120,6 +123,8 @@ public protocol DeskStore: Sendable {
     func conversations(of account: Account, openIds: [String]) async throws -> [String: Conversation]
     /// The thread's messages, oldest first: the last `limit` before the cursor.
     func messages(of account: Account, openId: String, cursor: String?, limit: Int) async throws -> Page<DeskMessage>
+    /// One message of the account's threads.
+    func deskMessage(id: String, of account: Account) async throws -> DeskMessage?
     func deskEvents(of account: Account, openId: String, limit: Int) async throws -> [DeskEvent]
 
     /// Accounts with messages the desk has not handled, waits past their target, or waiting
@@ -130,7 +135,8 @@ public protocol DeskStore: Sendable {
     func overdueConversations(of account: Account, now: Int64, limit: Int) async throws -> [Conversation]
     /// The account's conversations waiting for an agent, longest waiting first.
     func queuedConversations(of account: Account, limit: Int) async throws -> [Conversation]
-    /// The outbox messages of these fans not yet confirmed by an echo, oldest first, by fan.
+    /// The outbox messages of these fans handed to the platform at least once and not yet
+    /// confirmed by an echo (sent, in hand, or waiting to be tried again), oldest first, by fan.
     func unconfirmedOutbox(of account: Account, openIds: [String]) async throws -> [String: [OutboxMessage]]
     /// Commits a desk decision; `StoreError.refused(.changedMeanwhile)` when a conversation or a
     /// pending message changed since it was read (nothing written: read again and decide again).
@@ -147,8 +153,8 @@ public protocol DeskStore: Sendable {
     /// Messages left `sending` since before `before`: a dispatcher died with them in hand.
     func inDoubtOutbox(before: Int64, limit: Int) async throws -> [OutboxMessage]
     /// Records what became of claimed messages (state, attempts, error, platform id), each with
-    /// its thread's message, in one transaction; a message no longer `sending` (an echo confirmed
-    /// it meanwhile) is left as it is.
+    /// its thread's message, in one transaction; a message no longer held by that claim (an echo
+    /// confirmed it meanwhile, or another sender took it over) is left as it is.
     func finishOutbox(_ messages: [OutboxMessage]) async throws
     /// Outbox messages per state, for `/metrics`.
     func outboxCounts() async throws -> [OutboxState: Int]

@@ -130,6 +130,8 @@ extension LeadStore where Self: SQLStore {
 
     public func completeFollowUp(id: String, leadId: String, tenantId: String, at: Int64, audit: AuditEntry) async throws {
         try await runner.transaction([
+            // The lead's row is held, so its history is numbered one line at a time.
+            .postgresOnly(SQLStatement("SELECT 1 FROM leads WHERE tenant_id = ? AND lead_id = ? FOR UPDATE", [.text(tenantId), .text(leadId)])),
             .require(SQLStatement("""
                 UPDATE follow_ups SET done_at = ? WHERE tenant_id = ? AND follow_up_id = ? AND lead_id = ? AND done_at IS NULL RETURNING follow_up_id
                 """, [.int(at), .text(tenantId), .text(id), .text(leadId)]), orElse: .notFound("open follow-up \(id)")),

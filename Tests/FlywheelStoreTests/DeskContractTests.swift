@@ -93,6 +93,8 @@ import Testing
         #expect(try await f.store.overdueConversations(of: f.account, now: t0 + 59_999, limit: 10).isEmpty)
         #expect(try await f.store.overdueConversations(of: f.account, now: t0 + 60_000, limit: 10).map(\.openId) == ["fan-1"])
         #expect(try await f.store.deskEvents(of: f.account, openId: "fan-1", limit: 10).map(\.kind) == [.queued])
+        #expect(try await f.store.deskMessage(id: "fw:k1", of: f.account)?.text == "您好")
+        #expect(try await f.store.deskMessage(id: "fw:nothing", of: f.account) == nil)
         let thread = try await f.store.messages(of: f.account, openId: "fan-1", cursor: nil, limit: 2)
         #expect(thread.items.map(\.id) == ["m-2", "fw:k1"] && thread.nextCursor != nil)
         #expect(try await f.store.messages(of: f.account, openId: "fan-1", cursor: thread.nextCursor, limit: 2).items.map(\.id) == ["m-1"])

@@ -130,9 +130,6 @@ public struct DeskMessage: Sendable, Equatable {
     public static let grantType = "grant"
     public static let revokeType = "revoke"
     public var isPermission: Bool { messageType == Self.grantType || messageType == Self.revokeType }
-
-    /// Whether a person answered with it: what stops the SLA clock.
-    public var isPersonsAnswer: Bool { author == .agent || author == .app }
 }
 
 extension DeskMessage {

@@ -84,7 +84,8 @@ public struct Lead: Sendable, Equatable {
     public func moved(to stage: LeadStage, reason: String?, value: Int64?, at: Int64) throws(EventProblem) -> Lead {
         guard stage != self.stage else { return self }
         guard self.stage.next.contains(stage) else {
-            throw EventProblem(field: "stage", "a \(self.stage.rawValue) lead can move to \(self.stage.next.map(\.rawValue).sorted().joined(separator: ", ").nilIfEmpty ?? "no other stage")")
+            let allowed = self.stage.next.map(\.rawValue).sorted().joined(separator: ", ")
+            throw EventProblem(field: "stage", "a \(self.stage.rawValue) lead can move to " + (allowed.isEmpty ? "no other stage" : allowed))
         }
         var lead = self
         lead.stage = stage
@@ -161,8 +162,4 @@ public struct LeadActivity: Sendable, Equatable {
         self.detail = detail
         self.actor = actor
     }
-}
-
-extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
 }
