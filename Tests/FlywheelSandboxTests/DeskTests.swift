@@ -194,10 +194,14 @@ struct DeskWorld {
     final class Script: Sendable {
         let answers: Mutex<[Result<String, PlatformError>]>
         let calls = Mutex(0)
+        /// The texts the platform took, in order.
+        let taken = Mutex<[String]>([])
         init(_ answers: [Result<String, PlatformError>]) { self.answers = Mutex(answers) }
-        func next() throws -> String {
+        func next(_ message: SendMessage) throws -> String {
             calls.withLock { $0 += 1 }
-            return try answers.withLock { $0.isEmpty ? .success("sent-\(UUID())") : $0.removeFirst() }.get()
+            let id = try answers.withLock { $0.isEmpty ? .success("sent-\(UUID())") : $0.removeFirst() }.get()
+            taken.withLock { $0.append(message.content.text ?? "") }
+            return id
         }
     }
 
@@ -209,7 +213,7 @@ struct DeskWorld {
         try await withSandbox(api) { sandbox, _ in
             var platform = PlatformClient.failing
             platform.clientToken = sandbox.clientToken
-            platform.sendMessage = { _, _, _ in try script.next() }
+            platform.sendMessage = { _, _, message in try script.next(message) }
             let world = try await DeskWorld(.sqlite, clock: clock, api: api, platform: platform)
             try await world.fan("fan-1", says: "你好", id: "m-1")
             try await world.fan("fan-2", says: "你好", id: "m-2")
@@ -241,12 +245,26 @@ struct DeskWorld {
             let failed = try #require(try await world.thread("fan-2").last)
             #expect(failed.status == .failed && failed.error?.contains("proactive") == true)
 
+            // The first of two messages to a fan is rate limited: the second waits behind it, and they go in order.
+            try await world.fan("fan-4", says: "你好", id: "m-4")
+            script.answers.withLock { $0 = [.failure(.rateLimited)] }
+            _ = try await Inbox(world.flywheel).reply(.text("第一"), to: "fan-4", in: world.account, key: "d1", by: world.owner)
+            clock.advance(1)
+            _ = try await Inbox(world.flywheel).reply(.text("第二"), to: "fan-4", in: world.account, key: "d2", by: world.owner)
+            let before = script.calls.withLock { $0 }
+            await world.flywheel.outbox.runOnce()
+            #expect(script.calls.withLock { $0 } == before + 1, "the second was held back, not sent ahead")
+            clock.advance(2_000)
+            await world.flywheel.outbox.runOnce()
+            #expect(script.taken.withLock { Array($0.suffix(2)) } == ["第一", "第二"])
+
             // A reply whose window closed before its turn is not sent at all.
             try await world.fan("fan-3", says: "你好", id: "m-3")
             _ = try await Inbox(world.flywheel).reply(.text("在的"), to: "fan-3", in: world.account, key: "c", by: world.owner)
+            let calls = script.calls.withLock { $0 }
             clock.advance(25 * 3_600_000)
             await world.flywheel.outbox.runOnce()
-            #expect(script.calls.withLock { $0 } == 4)
+            #expect(script.calls.withLock { $0 } == calls)
             #expect(try await world.thread("fan-3").last?.error?.contains("24 hours") == true)
         }
     }
