@@ -70,56 +70,61 @@ extension KilledProcessTests { @Suite struct ImportCrashTests {
 
     @Test(arguments: StoreKind.allCases, Moment.allCases)
     func anImportKilledPartWayAndRunAgainCountsEveryEventOnce(_ kind: StoreKind, _ moment: Moment) async throws {
-        let place = try await Place(kind)
-        let env = FlywheelEnvironment.live(store: place.store, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
-        let account = try await Self.account(env)
-        let events = SyntheticTraffic(fans: 3_000, days: 30, start: 1_767_225_600_000, seed: 7).events(count: 120_000)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString).ndjson")
-        try Data(events.map { EventImport.line($0, account: nil) + "\n" }.joined().utf8).write(to: file)
+        for attempt in 1...3 {
+            let place = try await Place(kind)
+            let env = FlywheelEnvironment.live(store: place.store, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
+            let account = try await Self.account(env)
+            let events = SyntheticTraffic(fans: 3_000, days: 30, start: 1_767_225_600_000, seed: 7).events(count: 120_000)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString).ndjson")
+            try Data(events.map { EventImport.line($0, account: nil) + "\n" }.joined().utf8).write(to: file)
 
-        let first = try Self.importing(file, into: place, account: account)
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, first.isRunning {
-            let done = switch moment {
-            case .afterAnAppend: try await !place.store.accountsNeedingProjection().isEmpty
-            case .afterAProjectionBatch: try await place.store.projectionPosition(of: account).lastSeq > 0
+            let first = try Self.importing(file, into: place, account: account)
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline, first.isRunning {
+                let done = switch moment {
+                case .afterAnAppend: try await !place.store.accountsNeedingProjection().isEmpty
+                case .afterAProjectionBatch: try await place.store.projectionPosition(of: account).lastSeq > 0
+                }
+                if done { break }
+                try await Task.sleep(for: .milliseconds(5))
             }
-            if done { break }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        #expect(first.isRunning, "the first run was still at work when it was killed")
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        #expect(first.terminationReason == .uncaughtSignal)
-        let projectedBeforeKill = try await place.store.projectionPosition(of: account).lastSeq
+            #expect(first.isRunning, "the first run was still at work when it was killed")
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            #expect(first.terminationReason == .uncaughtSignal)
+            let projectedBeforeKill = try await place.store.projectionPosition(of: account).lastSeq
 
-        let second = try Self.importing(file, into: place, account: account)
-        let output = (second.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
-        second.waitUntilExit()
-        #expect(second.terminationStatus == 0)
-        let summary = String(decoding: output, as: UTF8.self)
-        let present = summary.firstMatch(of: /imported (\d+) events \((\d+) already present\)/)
-        let (added, skipped) = (present.flatMap { Int($0.1) } ?? -1, present.flatMap { Int($0.2) } ?? -1)
-        #expect(added + skipped == events.count, "\(summary)")
-        switch moment {
-        case .afterAnAppend: #expect(added > 0 && skipped > 0, "the first run had appended part of the file: \(summary)")
-        case .afterAProjectionBatch: #expect(projectedBeforeKill > 0 && projectedBeforeKill < events.count, "the first run had projected part of the file")
-        }
+            let second = try Self.importing(file, into: place, account: account)
+            let output = (second.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
+            second.waitUntilExit()
+            #expect(second.terminationStatus == 0)
+            let summary = String(decoding: output, as: UTF8.self)
+            let present = summary.firstMatch(of: /imported (\d+) events \((\d+) already present\)/)
+            let (added, skipped) = (present.flatMap { Int($0.1) } ?? -1, present.flatMap { Int($0.2) } ?? -1)
+            #expect(added + skipped == events.count, "\(summary)")
+            // On a busy machine the kill can land after the last append: then the case is played again.
+            if moment == .afterAnAppend, added == 0, attempt < 3 { continue }
+            switch moment {
+            case .afterAnAppend: #expect(added > 0 && skipped > 0, "the first run had appended part of the file: \(summary)")
+            case .afterAProjectionBatch: #expect(projectedBeforeKill > 0 && projectedBeforeKill < events.count, "the first run had projected part of the file")
+            }
 
-        // The same events imported once, uninterrupted, into a fresh store.
-        let clean = try await makeStore(.sqlite)
-        let cleanEnv = FlywheelEnvironment.live(store: clean, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
-        let cleanAccount = try await Self.account(cleanEnv)
-        _ = try await clean.append(events.map { AccountEvent(tenantId: cleanAccount.tenantId, accountId: cleanAccount.id, event: $0) }) { _ in }
-        await Flywheel(cleanEnv).projector.drain()
-        let fans = try await place.store.fans(of: account, matching: nil, now: 0, cursor: nil, limit: 10_000).items
-        let expected = try await clean.fans(of: cleanAccount, matching: nil, now: 0, cursor: nil, limit: 10_000).items
-        #expect(fans.count == expected.count)
-        #expect(fans == expected, "every fan's state is what one uninterrupted import gives")
-        #expect(try await place.store.tierCounts(of: account) == clean.tierCounts(of: cleanAccount))
-        let days = 20_000...20_600
-        #expect(try await place.store.activity(of: account, days: days) == clean.activity(of: cleanAccount, days: days),
-                "the daily rollups counted each event once")
+            // The same events imported once, uninterrupted, into a fresh store.
+            let clean = try await makeStore(.sqlite)
+            let cleanEnv = FlywheelEnvironment.live(store: clean, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
+            let cleanAccount = try await Self.account(cleanEnv)
+            _ = try await clean.append(events.map { AccountEvent(tenantId: cleanAccount.tenantId, accountId: cleanAccount.id, event: $0) }) { _ in }
+            await Flywheel(cleanEnv).projector.drain()
+            let fans = try await place.store.fans(of: account, matching: nil, now: 0, cursor: nil, limit: 10_000).items
+            let expected = try await clean.fans(of: cleanAccount, matching: nil, now: 0, cursor: nil, limit: 10_000).items
+            #expect(fans.count == expected.count)
+            #expect(fans == expected, "every fan's state is what one uninterrupted import gives")
+            #expect(try await place.store.tierCounts(of: account) == clean.tierCounts(of: cleanAccount))
+            let days = 20_000...20_600
+            #expect(try await place.store.activity(of: account, days: days) == clean.activity(of: cleanAccount, days: days),
+                    "the daily rollups counted each event once")
+            return
+        }
     }
 }
 }
