@@ -152,7 +152,7 @@ public struct LeadSourceReport: Sendable, Equatable {
                                         contacted: group.count { $0.contactedAt != nil }, won: won.count, lost: group.count { $0.stage == .lost },
                                         wonValue: won.reduce(0) { $0.saturatingAdd($1.wonValue ?? 0) },
                                         conversion: Double(won.count) / Double(group.count),
-                                        medianMinutesToContact: waits.isEmpty ? nil : waits[(waits.count - 1) / 2])
+                                        medianMinutesToContact: SLAReport.quantile(waits, 0.5))
             }
             .sorted { ($0.leads, $0.accountId, $0.channel.rawValue) > ($1.leads, $1.accountId, $1.channel.rawValue) }
     }

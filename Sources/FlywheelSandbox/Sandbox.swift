@@ -88,10 +88,7 @@ public struct Sandbox: Sendable {
             ["event": event, "client_key": clientKey, "from_user_id": from, "to_user_id": to ?? account,
              "log_id": "\(e.occurredAt)" + e.id.filter(\.isNumber), "content": content]
         }
-        /// Content as a JSON string, as the platform sends it for some events.
-        func string(_ object: [String: Any]) -> String {
-            String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
-        }
+        let string = SandboxAPI.string
         let users: [[String: Any]] = [["open_id": e.openId, "nick_name": e.attributes["nickname"] ?? "", "avatar": ""],
                                       ["open_id": account, "nick_name": "", "avatar": ""]]
         switch e.kind {

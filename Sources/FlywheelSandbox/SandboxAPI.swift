@@ -330,9 +330,9 @@ public final class SandboxAPI: Sendable {
         return model.react(to: received, waitedMinutes: waitedMinutes, receivedToday: receivedToday) { Double(g.next() >> 11) / Double(1 << 53) }
     }
 
-    /// Content the platform sends as a JSON string.
+    /// Content as a JSON string, as the platform sends it for some events.
     static func string(_ object: [String: Any]) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object)) ?? Data(), as: UTF8.self)
+        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(), as: UTF8.self)
     }
 
     /// The details a simulated fan leaves on a lead card, the same for the same fan.

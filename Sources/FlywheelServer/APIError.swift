@@ -167,6 +167,13 @@ extension Request {
         return nil
     }
 
+    /// An integer query parameter, `otherwise` when absent; the range is the use case's to check.
+    func integer(_ name: String, otherwise: Int) throws -> Int {
+        guard let text = query(name) else { return otherwise }
+        guard let n = Int(text) else { throw APIError.invalid(name, "must be an integer") }
+        return n
+    }
+
     /// `?limit=` bounded to 1...500, 50 when absent.
     func pageLimit() throws -> Int {
         guard let text = query("limit") else { return 50 }

@@ -151,10 +151,7 @@ extension APIRoutes {
     @Sendable func readSlaReport(_ request: Request, context: FlywheelRequestContext) async throws -> SLAReportView {
         let caller = try context.caller()
         let account = try await account(context)
-        let days = try request.query("days").map { text -> Int in
-            guard let n = Int(text) else { throw APIError.invalid("days", "must be an integer from 1 to 90") }
-            return n
-        } ?? 7
+        let days = try request.integer("days", otherwise: 7)
         let settings = try await store.deskSettings(of: account)
         return SLAReportView(try await Inbox(flywheel).slaReport(of: [account], days: days, by: caller), settings: settings)
     }

@@ -125,10 +125,7 @@ extension APIRoutes {
     @Sendable func readLeadReport(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<LeadSourceView> {
         let caller = try context.caller()
         let tenantId = try Validate.tenant(request.query("tenantId"), caller: caller, reachable: context.tenantIds)
-        let days = try request.query("days").map { text -> Int in
-            guard let n = Int(text) else { throw APIError.invalid("days", "must be an integer from 1 to 366") }
-            return n
-        } ?? 30
+        let days = try request.integer("days", otherwise: 30)
         return PageView(items: try await Leads(flywheel).report(in: tenantId, days: days, by: caller).map(LeadSourceView.init), nextCursor: nil)
     }
 }

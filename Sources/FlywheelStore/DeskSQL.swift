@@ -239,7 +239,8 @@ extension DeskStore where Self: SQLStore {
               OR EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = a.tenant_id AND c.account_id = a.account_id
                          AND c.due_at IS NOT NULL AND c.breached_at IS NULL AND c.due_at <= ?)
               OR EXISTS (SELECT 1 FROM desk_agent_accounts g JOIN desk_agents d ON d.tenant_id = g.tenant_id AND d.user_id = g.user_id
-                         WHERE g.tenant_id = a.tenant_id AND g.account_id = a.account_id AND d.available = 1 AND d.capacity > 0
+                         WHERE g.tenant_id = a.tenant_id AND g.account_id = a.account_id AND d.available = 1
+                         AND d.capacity > (SELECT COUNT(*) FROM conversations h WHERE h.tenant_id = d.tenant_id AND h.assignee = d.user_id AND h.state = 'assigned')
                          AND EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = a.tenant_id AND c.account_id = a.account_id AND c.state = 'queued'))
             ORDER BY a.tenant_id, a.account_id
             """, [.int(now)])).map(TenancyRows.account)

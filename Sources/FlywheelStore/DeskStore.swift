@@ -128,7 +128,7 @@ public protocol DeskStore: Sendable {
     func deskEvents(of account: Account, openId: String, limit: Int) async throws -> [DeskEvent]
 
     /// Accounts with messages the desk has not handled, waits past their target, or waiting
-    /// conversations an agent could take.
+    /// conversations an agent with room could take.
     func accountsWithDeskWork(now: Int64) async throws -> [Account]
     func pendingDeskMessages(of account: Account, limit: Int) async throws -> [PendingDeskMessage]
     /// Waits of the account past their target at `now`, not yet recorded as breaches.
