@@ -62,6 +62,9 @@ public struct Inbox: Sendable {
             throw UseCaseError.invalid(field: "conversation", (last.map {
                 "the fan's last message is \(max(0, (env.now() - $0) / 3_600_000)) hours old: the platform takes replies within 24 hours of it"
             } ?? "the fan has sent no message to answer") + ", and the fan has not allowed proactive messages")
+        } catch Desk.Refusal.touchBudget(let recent) {
+            throw UseCaseError.conflict(code: "touch_budget", "the fan was reached \(recent.lastDay) times today and \(recent.lastWeek) this week, "
+                                        + "as often as the account's touch budget allows; the message was held back and counted: try another day")
         } catch Desk.Refusal.proactiveLimit {
             throw UseCaseError.invalid(field: "conversation", "the fan's \(Conversation.proactivePerDay) proactive messages for today are used up; try tomorrow")
         } catch Desk.Refusal.noConversation {

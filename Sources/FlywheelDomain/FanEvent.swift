@@ -19,6 +19,12 @@ public enum EventKind: String, CaseIterable, Codable, Sendable {
     case groupJoin = "group_join"
     case groupLeave = "group_leave"
     case groupMessage = "group_message"
+    /// The fan applied to join the group `ref` (the platform's id); `attributes.apply_id` names the application.
+    case groupApplied = "group_applied"
+    /// The fan opened the subscription post `ref` (Flywheel's post id), as the sandbox reports it.
+    case postOpened = "post_opened"
+    /// The fan clicked the post's tool.
+    case postClicked = "post_clicked"
     case homepageVisit = "homepage_visit"
     case leadSubmitted = "lead_submitted"
     /// `amount`: order value in fen.

@@ -247,6 +247,8 @@ extension Desk {
         case proactiveLimit
         /// The account is not connected, or its app has no DM capability.
         case cannotSend
+        /// The fan was reached as often as the account's touch budget allows.
+        case touchBudget(RecentTouches)
     }
 
     /// An agent's reply from Flywheel: the clock stops now, and the message goes out through the
@@ -273,6 +275,15 @@ extension Desk {
                     throw Refusal.proactiveLimit
                 }
                 (replyTo, replyBy, proactiveSince) = (nil, nil, today)
+                // A proactive message reaches the fan like a post or a reminder: one budget for all.
+                let budget = try await self.env.store.touchBudget(of: account)
+                let recent = try await self.env.store.recentTouches(of: account, openId: openId, now: now)[openId] ?? RecentTouches()
+                guard budget.admits(recent) else {
+                    var held = DeskChange(accountId: account.id)
+                    held.touch = TouchFanout(touchpoint: .directMessage, ref: key, at: now, reached: [], heldBack: [openId])
+                    try await self.env.store.commitDesk(held, tenantId: account.tenantId)
+                    throw Refusal.touchBudget(recent)
+                }
             }
             let outcome = DeskRule.reply(c, by: agent, at: now, settings: settings)
             let (message, outbox) = Self.queue(content, to: openId, of: account, author: .agent, authorId: agent, replyTo: replyTo,
@@ -284,6 +295,7 @@ extension Desk {
             change.events = outcome.events
             change.responses = outcome.response.map { [$0] } ?? []
             change.proactiveCap = proactiveSince.map { (openId, $0) }
+            if proactiveSince != nil { change.touch = TouchFanout(touchpoint: .directMessage, ref: key, at: now, reached: [openId], heldBack: []) }
             try await self.env.store.commitDesk(change, tenantId: account.tenantId)
             sent = message
             return 1

@@ -7,7 +7,8 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// Delivers the outbox through `PlatformClient`: the platform's rules checked first, each app held
+/// Delivers the outbox (DMs, group messages and greetings, group creation, join decisions,
+/// posts) through `PlatformClient`: the platform's rules checked first, each app held
 /// to its rate (and slowed when the platform says 28003070), passing failures retried with
 /// growing, jittered waits, refusals recorded on the message. A message is claimed before it is
 /// sent; one a dead process left claimed is in doubt, and is sent again only if the platform's
@@ -54,7 +55,8 @@ public final class OutboxDispatcher: Service, Sendable {
             for message in claimed where senders[message.accountId] == nil {
                 senders[message.accountId] = await sender(for: message)
             }
-            let threads = Dictionary(grouping: claimed) { "\($0.tenantId)|\($0.accountId)|\($0.openId)" }.values
+            // A fan's DMs form a thread; every other action stands alone.
+            let threads = Dictionary(grouping: claimed) { "\($0.tenantId)|\($0.accountId)|" + ($0.action == .directMessage ? $0.openId : "#" + $0.id) }.values
                 .map { $0.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) } }
             let outcomes = await withTaskGroup(of: [OutboxMessage].self) { group in
                 var running = 0
@@ -113,6 +115,7 @@ public final class OutboxDispatcher: Service, Sendable {
         case replyWindowClosed
         case notConnected
         case noDirectMessages
+        case noOpenAPI
         case accountGone
         /// The account or its tokens could not be read now (the store, the key): tried again later.
         case unreadable(String)
@@ -122,17 +125,19 @@ public final class OutboxDispatcher: Service, Sendable {
             case .replyWindowClosed: "the fan's message is more than 24 hours old: the platform no longer takes a reply"
             case .notConnected: "the account is not connected: connect it to send DMs from Flywheel"
             case .noDirectMessages: "the account's app has no DM capability: answer in the platform's app"
+            case .noOpenAPI: "the platform has no open API for this: do it in the platform's app"
             case .accountGone: "the account no longer exists"
             case .unreadable(let why): "the account's tokens could not be read: \(why)"
             }
         }
     }
 
-    /// What sends for one account: its app and open_id, and its access token.
+    /// What sends for one account: its app and open_id, its access token and the scopes it was granted.
     struct Sender: Sendable {
         var appId: String
         var openId: String
         var accessToken: String
+        var scope: String
     }
 
     /// The account's sender, or why it cannot send.
@@ -140,8 +145,8 @@ public final class OutboxDispatcher: Service, Sendable {
         do {
             guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { return .failure(.accountGone) }
             guard let tokens = try await env.store.tokens(of: account) else { return .failure(.notConnected) }
-            guard Desk.allowsDirectMessages(tokens.scope) else { return .failure(.noDirectMessages) }
-            return .success(Sender(appId: account.appId, openId: account.openId, accessToken: try env.sealer.open(tokens, of: account).accessToken))
+            return .success(Sender(appId: account.appId, openId: account.openId, accessToken: try env.sealer.open(tokens, of: account).accessToken,
+                                   scope: tokens.scope))
         } catch {
             return .failure(.unreadable("\(error)"))
         }
@@ -154,12 +159,13 @@ public final class OutboxDispatcher: Service, Sendable {
         do {
             if message.replyTo != nil, let by = message.replyBy, now > by { throw Refusal.replyWindowClosed }
             let sender = try sender.get()
+            if message.action == .directMessage, !Desk.allowsDirectMessages(sender.scope) { throw Refusal.noDirectMessages }
             await limiter.wait(for: sender.appId)
             do {
-                let id = try await env.platform.sendMessage(sender.accessToken, sender.openId,
-                                                            SendMessage(replyTo: message.replyTo, toUserId: message.openId, content: message.content))
+                let id = try await perform(message, as: sender)
                 message.state = .sent
-                message.platformId = id.isEmpty ? nil : id
+                message.platformId = id.platformId
+                message.result = id.result
                 message.sentAt = env.now()
                 message.lastError = nil
                 sent.increment()
@@ -170,10 +176,10 @@ public final class OutboxDispatcher: Service, Sendable {
                     limiter.pause(sender.appId, for: 1_000)
                     message.attempts -= 1
                     retry(&message, error.description, now: now)
-                case .unreachable:
+                case .unreachable where message.action == .directMessage:
                     // The platform may have taken it: its echo gets time to say so before the message goes again.
                     retry(&message, error.description, now: now, atLeast: Self.echoWait)
-                case .invalidToken, .other:
+                case .invalidToken, .other, .unreachable:
                     retry(&message, error.description, now: now)
                 case .outsideReplyWindow, .notGranted, .proactiveLimit:
                     give(up: &message, error.description)
@@ -185,6 +191,49 @@ public final class OutboxDispatcher: Service, Sendable {
             retry(&message, "\(error)", now: now)
         }
         return message
+    }
+
+    /// The platform call a message asks for; returns the platform's id of what it made and anything
+    /// else the answer said that the follow-up write keeps (a new group's number).
+    func perform(_ message: OutboxMessage, as sender: Sender) async throws -> (platformId: String?, result: String?) {
+        let platform = env.platform
+        func target() throws -> String {
+            guard let target = message.target else { throw PlatformError.other(errNo: -1, message: "the outbox message names nothing to act on") }
+            return target
+        }
+        switch message.action {
+        case .directMessage:
+            let id = try await platform.sendMessage(sender.accessToken, sender.openId, SendMessage(replyTo: message.replyTo, toUserId: message.openId,
+                                                                                                  content: message.content))
+            return (id.isEmpty ? nil : id, nil)
+        case .groupMessage:
+            let id = try await platform.sendGroupMessage(sender.accessToken, sender.openId, try target(), message.content)
+            return (id.isEmpty ? nil : id, nil)
+        case .createGroup:
+            guard let group = try await env.store.group(id: try target(), of: try await account(of: message)) else { throw Refusal.accountGone }
+            let created = try await platform.createGroup(sender.accessToken, sender.openId, GroupSpec(
+                name: group.name, description: group.description, auditsEntries: true, syncsWorks: group.shareNewWorks, syncsLives: group.liveReminder))
+            return (created.groupId, created.groupNumber)
+        case .groupGreeting:
+            try await platform.setGroupGreeting(sender.accessToken, sender.openId, try target(), message.content)
+            return (nil, nil)
+        case .approveJoin, .rejectJoin:
+            try await platform.decideJoin(sender.accessToken, sender.openId, try target(), message.action == .approveJoin)
+            return (nil, nil)
+        case .publishPost:
+            guard let publish = platform.publishPost else { throw Refusal.noOpenAPI }
+            let account = try await account(of: message)
+            guard let post = try await env.store.post(id: try target(), of: account) else { throw Refusal.accountGone }
+            let push = PostPush(postId: post.id, title: post.title, body: post.body, format: post.format.rawValue, mediaRef: post.mediaRef,
+                                toolKind: post.tool?.kind.rawValue, toolRef: post.tool?.ref,
+                                recipients: try await env.store.postRecipients(postId: post.id, of: account))
+            return (try await publish(sender.accessToken, sender.openId, push), nil)
+        }
+    }
+
+    func account(of message: OutboxMessage) async throws -> Account {
+        guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { throw Refusal.accountGone }
+        return account
     }
 
     /// How long a send whose answer was lost waits for the platform's echo before it is tried again.

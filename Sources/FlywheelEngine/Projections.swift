@@ -140,3 +140,54 @@ struct LeadProjection: Projection {
         return leads.isEmpty ? [] : [LeadInboxWrite(leads: leads)]
     }
 }
+
+/// Groups' applications, joins, leaves and messages, and what fans did after being reached
+/// (opened or clicked a post, ordered, claimed a coupon, unfollowed): measured against their touches.
+struct ReachProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        var write = ReachWrite()
+        var days: [String: (joins: Int, leaves: Int, messages: Int)] = [:]
+        var writers: [String: (messages: Int, at: Int64)] = [:]
+        for e in applied.events {
+            let event = e.stored.event
+            switch event.kind {
+            case .groupApplied:
+                guard let group = event.ref, let applyId = event.attributes["apply_id"] else { continue }
+                write.applications.append(JoinApplication(applyId: applyId, accountId: batch.account.id, platformGroupId: group, openId: event.openId,
+                                                          appliedAt: event.occurredAt))
+            case .groupJoin, .groupLeave, .groupMessage:
+                guard let group = event.ref else { continue }
+                let key = "\(group)\u{1}\(e.day)"
+                var c = days[key] ?? (0, 0, 0)
+                switch event.kind {
+                case .groupJoin: c.joins += 1
+                case .groupLeave: c.leaves += 1
+                default:
+                    c.messages += 1
+                    let member = "\(group)\u{1}\(event.openId)"
+                    let seen = writers[member] ?? (0, 0)
+                    writers[member] = (seen.messages + 1, max(seen.at, event.occurredAt))
+                }
+                days[key] = c
+            case .postOpened, .postClicked:
+                guard let post = event.ref else { continue }
+                write.postActions.append((post, event.openId, event.occurredAt, event.kind == .postClicked))
+            case .orderPaid, .couponClaimed:
+                write.conversions.append((event.openId, event.occurredAt, event.kind == .orderPaid ? event.amount : 0))
+            case .unfollow:
+                write.unfollows.append((event.openId, event.occurredAt))
+            default:
+                continue
+            }
+        }
+        for (key, c) in days.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "\u{1}", maxSplits: 1).map(String.init)
+            write.groupDays.append((parts[0], Int(parts[1]) ?? 0, c.joins, c.leaves, c.messages))
+        }
+        for (key, w) in writers.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "\u{1}", maxSplits: 1).map(String.init)
+            write.writers.append((parts[0], parts[1], w.messages, w.at))
+        }
+        return write.isEmpty ? [] : [write]
+    }
+}

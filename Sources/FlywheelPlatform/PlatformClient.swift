@@ -95,6 +95,92 @@ struct WireGroupMessage: Encodable {
     var content: WireContent
 }
 
+/// A fan group as the create call takes it (`POST /im/group/fans/create/`).
+public struct GroupSpec: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// Applications wait for the join-audit API (Flywheel decides them by the group's threshold).
+    public var auditsEntries: Bool
+    /// The platform shares the account's new works into the group.
+    public var syncsWorks: Bool
+    /// The platform tells the group when the account goes live.
+    public var syncsLives: Bool
+
+    public init(name: String, description: String, auditsEntries: Bool, syncsWorks: Bool, syncsLives: Bool) {
+        self.name = name
+        self.description = description
+        self.auditsEntries = auditsEntries
+        self.syncsWorks = syncsWorks
+        self.syncsLives = syncsLives
+    }
+}
+
+/// What the platform answers a group's creation with.
+public struct CreatedGroup: Sendable, Equatable {
+    public var groupId: String
+    /// The number fans search to apply, when the answer gives it.
+    public var groupNumber: String?
+
+    public init(groupId: String, groupNumber: String?) {
+        self.groupId = groupId
+        self.groupNumber = groupNumber
+    }
+}
+
+/// A subscription post pushed to its recipients: only the sandbox takes it (the platform has no
+/// open API for posts; Flywheel gives the operator a task instead).
+public struct PostPush: Sendable, Equatable {
+    public var postId: String
+    public var title: String
+    public var body: String
+    public var format: String
+    public var mediaRef: String?
+    public var toolKind: String?
+    public var toolRef: String?
+    public var recipients: [String]
+
+    public init(postId: String, title: String, body: String, format: String, mediaRef: String?, toolKind: String?, toolRef: String?, recipients: [String]) {
+        self.postId = postId
+        self.title = title
+        self.body = body
+        self.format = format
+        self.mediaRef = mediaRef
+        self.toolKind = toolKind
+        self.toolRef = toolRef
+        self.recipients = recipients
+    }
+}
+
+struct WireGroupCreate: Encodable {
+    var group_name: String
+    var description: String
+    var open_audit_switch: Int
+    var item_auto_sync: Int
+    var live_auto_sync: Int
+}
+
+struct WireGreeting: Encodable {
+    var group_id: String
+    var group_setting_type: Int
+    var msg_list: [WireContent]
+}
+
+struct WireAudit: Encodable {
+    var apply_id: String
+    var status: Int
+}
+
+struct WirePost: Encodable {
+    var post_id: String
+    var title: String
+    var body: String
+    var format: String
+    var media_ref: String?
+    var tool_kind: String?
+    var tool_ref: String?
+    var open_ids: [String]
+}
+
 /// A DM from an account to a fan.
 public struct SendMessage: Sendable, Equatable {
     /// The fan's message this answers (its `server_message_id`): a reply, allowed within 24 hours
@@ -169,6 +255,15 @@ public struct PlatformClient: Sendable {
     public var sendMessage: @Sendable (_ accessToken: String, _ accountOpenId: String, _ message: SendMessage) async throws -> String
     /// Sends a message to one of the account's fan groups; returns the sent message's id.
     public var sendGroupMessage: @Sendable (_ accessToken: String, _ accountOpenId: String, _ groupId: String, _ content: MessageContent) async throws -> String
+    /// Creates a fan group of the account.
+    public var createGroup: @Sendable (_ accessToken: String, _ accountOpenId: String, _ spec: GroupSpec) async throws -> CreatedGroup
+    /// Sets what the group says to a new member.
+    public var setGroupGreeting: @Sendable (_ accessToken: String, _ accountOpenId: String, _ groupId: String, _ greeting: MessageContent) async throws -> Void
+    /// Approves or rejects an application to join (`POST /im/group/enter/audit/set/`).
+    public var decideJoin: @Sendable (_ accessToken: String, _ accountOpenId: String, _ applyId: String, _ approve: Bool) async throws -> Void
+    /// Pushes a subscription post; nil on the platform, which has no open API for posts: a post
+    /// is then the operator's task.
+    public var publishPost: (@Sendable (_ accessToken: String, _ accountOpenId: String, _ post: PostPush) async throws -> String)?
 
     public init(
         authorizeURL: @escaping @Sendable (String, String, String, String) throws -> String,
@@ -176,7 +271,11 @@ public struct PlatformClient: Sendable {
         exchangeCode: @escaping @Sendable (AppCredentials, String) async throws -> AccountToken,
         refresh: @escaping @Sendable (AppCredentials, String) async throws -> AccountToken,
         sendMessage: @escaping @Sendable (String, String, SendMessage) async throws -> String,
-        sendGroupMessage: @escaping @Sendable (String, String, String, MessageContent) async throws -> String
+        sendGroupMessage: @escaping @Sendable (String, String, String, MessageContent) async throws -> String,
+        createGroup: @escaping @Sendable (String, String, GroupSpec) async throws -> CreatedGroup,
+        setGroupGreeting: @escaping @Sendable (String, String, String, MessageContent) async throws -> Void,
+        decideJoin: @escaping @Sendable (String, String, String, Bool) async throws -> Void,
+        publishPost: (@Sendable (String, String, PostPush) async throws -> String)?
     ) {
         self.authorizeURL = authorizeURL
         self.clientToken = clientToken
@@ -184,6 +283,10 @@ public struct PlatformClient: Sendable {
         self.refresh = refresh
         self.sendMessage = sendMessage
         self.sendGroupMessage = sendGroupMessage
+        self.createGroup = createGroup
+        self.setGroupGreeting = setGroupGreeting
+        self.decideJoin = decideJoin
+        self.publishPost = publishPost
     }
 
     /// The platform's address.
@@ -205,9 +308,18 @@ public struct PlatformClient: Sendable {
     }
 
     /// The sandbox platform (`SandboxAPI`) at `baseURL`: the very same live client, since the
-    /// sandbox serves the platform's paths and answers over HTTP beside the demo.
+    /// sandbox serves the platform's paths and answers over HTTP beside the demo, and it pushes
+    /// subscription posts too (`POST /sandbox/post/publish/`), which the platform cannot.
     public static func sandbox(baseURL: String) -> PlatformClient {
-        live(baseURL: baseURL) { connections }
+        var client = live(baseURL: baseURL) { connections }
+        let api = OpenAPI(base: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, http: { connections })
+        client.publishPost = { accessToken, accountOpenId, post in
+            let body = WirePost(post_id: post.postId, title: post.title, body: post.body, format: post.format, media_ref: post.mediaRef,
+                                tool_kind: post.toolKind, tool_ref: post.toolRef, open_ids: post.recipients)
+            let data = try await api.call("/sandbox/post/publish/?" + OpenAPI.form([("open_id", accountOpenId)]), json: body, accessToken: accessToken)
+            return data["post_id"] as? String ?? post.postId
+        }
+        return client
     }
 
     static func live(baseURL: String, http: @escaping @Sendable () -> HTTPClient) -> PlatformClient {
@@ -253,7 +365,24 @@ public struct PlatformClient: Sendable {
                 let data = try await api.call("/im/send/msg/group/?" + OpenAPI.form([("open_id", accountOpenId)]),
                                               json: WireGroupMessage(group_id: groupId, content: WireContent(content)), accessToken: accessToken)
                 return data["msg_id"] as? String ?? ""
-            })
+            },
+            createGroup: { accessToken, accountOpenId, spec in
+                let body = WireGroupCreate(group_name: spec.name, description: spec.description, open_audit_switch: spec.auditsEntries ? 1 : 0,
+                                           item_auto_sync: spec.syncsWorks ? 1 : 0, live_auto_sync: spec.syncsLives ? 1 : 0)
+                let data = try await api.call("/im/group/fans/create/?" + OpenAPI.form([("open_id", accountOpenId)]), json: body, accessToken: accessToken)
+                guard let id = data["group_id"] as? String, !id.isEmpty else { throw PlatformError.unreachable("the answer has no group_id") }
+                return CreatedGroup(groupId: id, groupNumber: (data["group_number"] as? String) ?? OpenAPI.integer(data["group_number"]).map(String.init))
+            },
+            setGroupGreeting: { accessToken, accountOpenId, groupId, greeting in
+                // Setting type 1 is the greeting a new member sees.
+                _ = try await api.call("/im/group/setting/set/?" + OpenAPI.form([("open_id", accountOpenId)]),
+                                       json: WireGreeting(group_id: groupId, group_setting_type: 1, msg_list: [WireContent(greeting)]), accessToken: accessToken)
+            },
+            decideJoin: { accessToken, accountOpenId, applyId, approve in
+                _ = try await api.call("/im/group/enter/audit/set/?" + OpenAPI.form([("open_id", accountOpenId)]),
+                                       json: WireAudit(apply_id: applyId, status: approve ? 1 : 2), accessToken: accessToken)
+            },
+            publishPost: nil)
     }
 
     /// Called by a test that did not set the closure.
@@ -269,7 +398,11 @@ public struct PlatformClient: Sendable {
         exchangeCode: { _, _ in throw Unimplemented(closure: "exchangeCode") },
         refresh: { _, _ in throw Unimplemented(closure: "refresh") },
         sendMessage: { _, _, _ in throw Unimplemented(closure: "sendMessage") },
-        sendGroupMessage: { _, _, _, _ in throw Unimplemented(closure: "sendGroupMessage") })
+        sendGroupMessage: { _, _, _, _ in throw Unimplemented(closure: "sendGroupMessage") },
+        createGroup: { _, _, _ in throw Unimplemented(closure: "createGroup") },
+        setGroupGreeting: { _, _, _, _ in throw Unimplemented(closure: "setGroupGreeting") },
+        decideJoin: { _, _, _, _ in throw Unimplemented(closure: "decideJoin") },
+        publishPost: { _, _, _ in throw Unimplemented(closure: "publishPost") })
 }
 
 /// The wire: requests with the platform's headers and bodies, answers read as

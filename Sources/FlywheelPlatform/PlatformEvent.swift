@@ -28,7 +28,12 @@ public enum PlatformEvent: Sendable, Equatable {
     case messagesAllowed(Permission)
     /// `coupon_claim` (the sandbox's claim callback): the fan claimed a coupon sent to it.
     case couponClaimed(CouponClaim)
-    /// Authorizations, new videos, join-audit changes and anything unknown: stored, no fan event.
+    /// `enter_group_audit_change`: a fan applied to join a fan group that audits entries.
+    case groupApplication(GroupApplication)
+    /// `post_open`, `post_click` (the sandbox's; the platform reports neither): a fan opened a
+    /// subscription post, or clicked its tool.
+    case postAction(PostAction)
+    /// Authorizations, new videos and anything unknown: stored, no fan event.
     case other(event: String)
 
     public struct Follow: Sendable, Equatable {
@@ -97,6 +102,21 @@ public enum PlatformEvent: Sendable, Equatable {
         public var at: Int64?
     }
 
+    public struct GroupApplication: Sendable, Equatable {
+        public var from: String, to: String
+        public var applyId: String?
+        public var groupId: String?
+        public var nickname: String?
+        public var at: Int64?
+    }
+
+    public struct PostAction: Sendable, Equatable {
+        public var from: String, to: String
+        public var postId: String?
+        public var clicked: Bool
+        public var at: Int64?
+    }
+
     public struct GroupMembership: Sendable, Equatable {
         public var from: String, to: String
         public var member: String?
@@ -145,6 +165,11 @@ public enum PlatformEvent: Sendable, Equatable {
         case "coupon_claim":
             self = .couponClaimed(CouponClaim(from: from, to: to, activityId: c.string("activity_id"), couponMetaId: c.string("coupon_meta_id"),
                                               at: c.millis("create_time")))
+        case "enter_group_audit_change":
+            self = .groupApplication(GroupApplication(from: from, to: to, applyId: c.string("apply_id"), groupId: c.string("group_id"),
+                                                      nickname: c.string("user_nicker"), at: c.millis("create_time")))
+        case "post_open", "post_click":
+            self = .postAction(PostAction(from: from, to: to, postId: c.string("post_id"), clicked: envelope.event == "post_click", at: c.millis("create_time")))
         case "im_authorize":
             self = .messagesAllowed(Permission(from: from, to: to, granted: c.int("auth_status") == 1, until: c.millis("expire_time"), at: c.millis("create_time")))
         default: self = .other(event: envelope.event)
@@ -218,6 +243,14 @@ public enum PlatformEvent: Sendable, Equatable {
         case .couponClaimed(let claim):
             return [make(.couponClaimed, fan(claim.from, claim.to), at: claim.at, channel: .dm, ref: claim.couponMetaId,
                          attributes: claim.activityId.map { ["activity_id": $0] } ?? [:])].compactMap { $0 }
+        case .groupApplication(let a):
+            guard let applyId = a.applyId, let groupId = a.groupId else { return [] }
+            var attributes = ["apply_id": applyId]
+            if let nickname = a.nickname, !nickname.isEmpty { attributes["nickname"] = nickname }
+            return [make(.groupApplied, fan(a.from, a.to), at: a.at, channel: .group, ref: groupId, attributes: attributes)].compactMap { $0 }
+        case .postAction(let p):
+            guard let postId = p.postId else { return [] }
+            return [make(p.clicked ? .postClicked : .postOpened, fan(p.from, p.to), at: p.at, channel: .subscription, ref: postId)].compactMap { $0 }
         case .handshake, .groupMessageSent, .other:
             return []
         }

@@ -199,9 +199,7 @@ extension PostgresStore {
                 SELECT $1, $2, s, i, r, t FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::bigint[]) AS u(s, i, r, t)
                 ON CONFLICT DO NOTHING
                 """, key + [.ints(q.map(\.seq)), .texts(q.map(\.eventId)), .texts(q.map(\.reason)), .ints(q.map(\.at))])
-        case let w as DeskInboxWrite:
-            for statement in w.statements(of: account) { _ = try await sql.run(db, statement.text(for: .postgres), statement.binds.map(SQL.Bind.cell)) }
-        case let w as LeadInboxWrite:
+        case let w as any StatementWrite:
             for statement in w.statements(of: account) { _ = try await sql.run(db, statement.text(for: .postgres), statement.binds.map(SQL.Bind.cell)) }
         default:
             throw StoreError.noWriter("PostgreSQL has no writer for \(type(of: write))")

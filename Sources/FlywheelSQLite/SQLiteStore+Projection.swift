@@ -211,9 +211,7 @@ enum Projection {
             for e in w.events {
                 try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
             }
-        case let w as DeskInboxWrite:
-            for statement in w.statements(of: account) { _ = try SQLiteRunner.rows(statement, db) }
-        case let w as LeadInboxWrite:
+        case let w as any StatementWrite:
             for statement in w.statements(of: account) { _ = try SQLiteRunner.rows(statement, db) }
         default:
             throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")

@@ -330,7 +330,7 @@ extension DeskStore where Self: SQLStore {
         }
         for o in change.outbox {
             steps.append(.execute(SQLStatement("""
-                INSERT INTO outbox (tenant_id, \(DeskRows.outboxColumns)) VALUES (?, \(SQLStatement.placeholders(18)))
+                INSERT INTO outbox (tenant_id, \(DeskRows.outboxColumns)) VALUES (?, \(SQLStatement.placeholders(20)))
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 """, [tenant] + DeskRows.cells(o))))
         }
@@ -368,6 +368,9 @@ extension DeskStore where Self: SQLStore {
                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, account_id) DO UPDATE SET last_assignee = excluded.last_assignee
                 """, [tenant, account, .int(Int64(DeskSettings.standard.firstResponseMinutes)), .int(Int64(DeskSettings.standard.nextResponseMinutes)),
                       .text(DeskSettings.standard.assignment.rawValue), .text(last)])))
+        }
+        if let touch = change.touch {
+            steps += ReachRows.touches(touch, tenantId: tenantId, accountId: change.accountId)
         }
         if let audit = change.audit { steps.append(.execute(TenancyRows.record(audit))) }
         try await runner.transaction(steps)
@@ -442,6 +445,7 @@ extension DeskStore where Self: SQLStore {
                 """, [.text(status.rawValue), .nullable(message.platformId), .nullable(message.state == .failed ? message.lastError : nil), tenant,
                       .text(message.accountId), .text(message.messageId), tenant, .text(message.id), .text(message.state.rawValue),
                       .int(Int64(message.attempts))])))
+            steps += ReachRows.followUp(message)
         }
         try await runner.transaction(steps)
     }
@@ -533,13 +537,14 @@ enum DeskRows {
 
     static let outboxColumns = """
         outbox_id, idempotency_key, account_id, open_id, reply_to, reply_by, content_type, content_text, content_ref, message_id, state, attempts, \
-        next_attempt_at, claimed_at, last_error, platform_id, created_at, sent_at
+        next_attempt_at, claimed_at, last_error, platform_id, created_at, sent_at, action, target
         """
 
     static func cells(_ o: OutboxMessage) -> [Cell] {
         [.text(o.id), .text(o.idempotencyKey), .text(o.accountId), .text(o.openId), .nullable(o.replyTo), .nullable(o.replyBy), .text(o.content.typeName),
          .nullable(o.content.text), .nullable(o.content.ref), .text(o.messageId), .text(o.state.rawValue), .int(Int64(o.attempts)), .int(o.nextAttemptAt),
-         .nullable(o.claimedAt), .nullable(o.lastError), .nullable(o.platformId), .int(o.createdAt), .nullable(o.sentAt)]
+         .nullable(o.claimedAt), .nullable(o.lastError), .nullable(o.platformId), .int(o.createdAt), .nullable(o.sentAt), .text(o.action.rawValue),
+         .nullable(o.target)]
     }
 
     static func outbox(_ row: SQLRow) throws -> OutboxMessage {
@@ -551,9 +556,11 @@ enum DeskRows {
             throw StoreError.corrupt("outbox.content: \(error)")
         }
         guard let state = OutboxState(rawValue: try row.text("state")) else { throw StoreError.corrupt("outbox.state") }
+        guard let action = OutboxAction(rawValue: try row.text("action")) else { throw StoreError.corrupt("outbox.action") }
         var o = OutboxMessage(tenantId: try row.text("tenant_id"), id: try row.text("outbox_id"), idempotencyKey: try row.text("idempotency_key"),
                               accountId: try row.text("account_id"), openId: try row.text("open_id"), replyTo: row.optionalText("reply_to"),
-                              replyBy: row.optionalInt("reply_by"), content: content, messageId: try row.text("message_id"), createdAt: try row.int("created_at"))
+                              replyBy: row.optionalInt("reply_by"), content: content, messageId: try row.text("message_id"), createdAt: try row.int("created_at"),
+                              action: action, target: row.optionalText("target"))
         o.state = state
         o.attempts = Int(try row.int("attempts"))
         o.nextAttemptAt = try row.int("next_attempt_at")

@@ -73,13 +73,15 @@ public struct DeskChange: Sendable {
     public var handled: [(seq: Int64, messageId: String)] = []
     /// The agent round-robin gave the last conversation to.
     public var lastAssignee: String?
+    /// A proactive message's touch on the fan (or the touch budget holding it back).
+    public var touch: TouchFanout?
     public var audit: AuditEntry?
 
     public init(accountId: String) { self.accountId = accountId }
 
     public var isEmpty: Bool {
         conversations.isEmpty && messages.isEmpty && statuses.isEmpty && echoes.isEmpty && outbox.isEmpty && confirmed.isEmpty && events.isEmpty
-            && responses.isEmpty && handled.isEmpty && lastAssignee == nil && audit == nil
+            && responses.isEmpty && handled.isEmpty && lastAssignee == nil && touch == nil && audit == nil
     }
 }
 
@@ -162,7 +164,7 @@ public protocol DeskStore: Sendable {
 
 /// The thread messages a projection batch brought (fans' DMs and the account's own from
 /// elsewhere), each kept once and queued for the desk to handle.
-public struct DeskInboxWrite: ProjectionWrite {
+public struct DeskInboxWrite: StatementWrite {
     public var messages: [PendingDeskMessage]
     public init(messages: [PendingDeskMessage]) { self.messages = messages }
 

@@ -34,7 +34,7 @@ public protocol LeadStore: Sendable {
 
 /// Lead cards a projection batch brought: each a new lead, or one more submission of a lead the
 /// enterprise has (the same phone, or the same fan on the same account).
-public struct LeadInboxWrite: ProjectionWrite {
+public struct LeadInboxWrite: StatementWrite {
     public var leads: [Lead]
     public init(leads: [Lead]) { self.leads = leads }
 

@@ -89,6 +89,11 @@ public struct ProjectionResult: Sendable {
 /// One kind of write a projection makes; each store backend has one writer for it.
 public protocol ProjectionWrite: Sendable {}
 
+/// A write made of ordinary statements, the same on both databases: one writer serves them all.
+public protocol StatementWrite: ProjectionWrite {
+    func statements(of account: Account) -> [SQLStatement]
+}
+
 /// The new state of the fans the batch changed.
 public struct FanStatesWrite: ProjectionWrite {
     public var fans: [FanState]
@@ -151,7 +156,7 @@ public struct QuarantinedEvent: Sendable, Equatable {
 /// per use case, each one transaction; implemented on SQLite (embedded, default) and on PostgreSQL
 /// (scale-out); `tenantId` scopes every query. Ordinary SQL is written once (`SQLScript`,
 /// `TenancySQL`); the hot paths are written per backend.
-public protocol Store: TenancyStore, EventLogStore, ProjectionStore, TagStore, SegmentStore, FanStore, PlatformTokenStore, DeskStore, LeadStore {
+public protocol Store: TenancyStore, EventLogStore, ProjectionStore, TagStore, SegmentStore, FanStore, PlatformTokenStore, DeskStore, LeadStore, ReachStore {
     /// Creates or upgrades the schema.
     func migrate() async throws
 }

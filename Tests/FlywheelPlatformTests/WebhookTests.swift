@@ -76,8 +76,18 @@ func sample(_ name: String) throws -> [UInt8] {
         #expect(digg.platformEvent.fanEvents(accountOpenId: digg.toUserId, eventId: "m", receivedAt: 0).map(\.kind) == [.like])
     }
 
+    @Test func anApplicationToJoinAGroupNamesTheFanTheGroupAndTheApplication() throws {
+        let envelope = try WebhookEnvelope.decode(try sample("EnterGroupAuditChangeEvent.json"))
+        let events = envelope.platformEvent.fanEvents(accountOpenId: envelope.toUserId, eventId: "m", receivedAt: 0)
+        #expect(events.map(\.kind) == [.groupApplied])
+        #expect(events.first?.openId == "6ff2569e-1a9d-4e94-92ee-8fb495515c9y")
+        #expect(events.first?.ref?.hasPrefix("@9VwNxuKKBZ03MXG7M8ooWM7912") == true)
+        #expect(events.first?.attributes["apply_id"]?.hasPrefix("@9VwNxuKKBZ03MXG7M8ooWM7912") == true)
+        #expect(events.first?.occurredAt == 1_679_638_889_110)
+    }
+
     @Test func appLevelEventsYieldNoFanEvents() throws {
-        for file in ["AuthorizeEvent.json", "UnauthorizeEvent.json", "CreateVideoEvent.json", "IMAuthorizeEvent.json", "EnterGroupAuditChangeEvent.json"] {
+        for file in ["AuthorizeEvent.json", "UnauthorizeEvent.json", "CreateVideoEvent.json", "IMAuthorizeEvent.json"] {
             let envelope = try WebhookEnvelope.decode(try sample(file))
             #expect(envelope.platformEvent.fanEvents(accountOpenId: "acct", eventId: "m", receivedAt: 0).isEmpty, "\(file)")
         }

@@ -10,8 +10,27 @@ public enum OutboxState: String, Sendable, CaseIterable, Codable {
     case failed
 }
 
-/// A DM Flywheel decided to send, written in the same transaction as the decision and delivered
-/// by the dispatcher: at most once, retried while it may still succeed.
+/// What an outbox message asks the platform to do.
+public enum OutboxAction: String, Sendable, CaseIterable, Codable {
+    /// A DM to `openId` (a reply or a proactive message).
+    case directMessage = "dm"
+    /// `content` to the fan group `target` (the platform's group id).
+    case groupMessage = "group_message"
+    /// Create the fan group `target` (Flywheel's group id) on the platform.
+    case createGroup = "group_create"
+    /// Set the greeting of the fan group `target` (the platform's id) to `content`.
+    case groupGreeting = "group_greeting"
+    /// Approve the application `target` (`content` holds the reason).
+    case approveJoin = "join_approve"
+    /// Reject the application `target`.
+    case rejectJoin = "join_reject"
+    /// Push the subscription post `target` (Flywheel's post id) to its recipients.
+    case publishPost = "post_publish"
+}
+
+/// Something Flywheel decided to send (a DM, a group message, a post, a group's creation, a join
+/// decision), written in the same transaction as the decision and delivered by the dispatcher: at
+/// most once, retried while it may still succeed.
 public struct OutboxMessage: Sendable, Equatable {
     public var tenantId: String
     public var id: String
@@ -19,13 +38,17 @@ public struct OutboxMessage: Sendable, Equatable {
     /// a crash) finds the first one's row and sends nothing more.
     public var idempotencyKey: String
     public var accountId: String
+    public var action: OutboxAction
+    /// The group, application or post the action is about; nil for a DM.
+    public var target: String?
+    /// The fan a DM goes to; empty for other actions.
     public var openId: String
     /// The fan's message this answers (`server_message_id`); nil for a proactive message.
     public var replyTo: String?
     /// The end of the reply window: the platform refuses the reply after it.
     public var replyBy: Int64?
     public var content: MessageContent
-    /// The thread's message that shows it.
+    /// The thread's message that shows a DM; empty for other actions.
     public var messageId: String
     public var state: OutboxState
     public var attempts: Int
@@ -36,13 +59,18 @@ public struct OutboxMessage: Sendable, Equatable {
     public var platformId: String?
     public var createdAt: Int64
     public var sentAt: Int64?
+    /// What the platform's answer said beyond the id, for the write that follows a send (a new
+    /// group's number); not stored with the message.
+    public var result: String?
 
     public init(tenantId: String, id: String, idempotencyKey: String, accountId: String, openId: String, replyTo: String?, replyBy: Int64?,
-                content: MessageContent, messageId: String, createdAt: Int64) {
+                content: MessageContent, messageId: String, createdAt: Int64, action: OutboxAction = .directMessage, target: String? = nil) {
         self.tenantId = tenantId
         self.id = id
         self.idempotencyKey = idempotencyKey
         self.accountId = accountId
+        self.action = action
+        self.target = target
         self.openId = openId
         self.replyTo = replyTo
         self.replyBy = replyBy
