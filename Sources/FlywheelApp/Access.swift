@@ -40,6 +40,9 @@ public enum Operation: String, CaseIterable, Sendable {
     // Leads.
     case listLeads, readLead, listFollowUps, readLeadReport
     case changeLead, createFollowUp, completeFollowUp
+    // Reach.
+    case listPosts, readPost, listGroups, readGroup, readTouchBudget
+    case createPost, cancelPost, markPostPublished, createGroup, changeGroup, sendToGroup, changeTouchBudget
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -51,7 +54,7 @@ public enum Access {
              .listQuarantine, .listFans, .readFan, .readTierStats, .readSourceStats, .previewSegment, .listSegments, .readSegment,
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
              .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
-             .listLeads, .readLead, .listFollowUps, .readLeadReport:
+             .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -63,7 +66,8 @@ public enum Access {
             role == .owner || role == .admin || role == .analyst
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
-             .createCannedReply, .deleteCannedReply:
+             .createCannedReply, .deleteCannedReply, .createPost, .cancelPost, .markPostPublished, .createGroup, .changeGroup, .sendToGroup,
+             .changeTouchBudget:
             role == .owner || role == .admin || role == .operator
         case .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
             role != .analyst

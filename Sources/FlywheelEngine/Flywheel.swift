@@ -12,6 +12,7 @@ public struct Flywheel: Sendable {
     public let tokenRefresher: TokenRefresher
     public let desk: Desk
     public let outbox: OutboxDispatcher
+    public let reach: Reach
 
     /// Most events a projection batch takes: catching up goes in large batches (each fan written
     /// once a batch); live traffic comes in small ones anyway.
@@ -30,6 +31,7 @@ public struct Flywheel: Sendable {
         tokenRefresher = TokenRefresher(env)
         desk = Desk(env)
         outbox = OutboxDispatcher(env, sendsPerSecond: limits.sendsPerSecond, lease: limits.sendLease)
+        reach = Reach(env)
     }
 }
 

@@ -56,6 +56,7 @@ struct APIRoutes {
         addConnections(to: group)
         addDesk(to: group)
         addLeads(to: group)
+        addReach(to: group)
     }
 
     // MARK: Tenancy
