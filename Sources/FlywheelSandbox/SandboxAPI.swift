@@ -65,6 +65,20 @@ public final class SandboxAPI: Sendable {
         /// DMs each fan received from each account, in all and per day: what its reactions are drawn
         /// from, and what makes it unfollow.
         var delivered: [String: Int] = [:]
+        /// When each fan was reached by each account (posts, group sends, DMs), for its weekly tolerance.
+        var touched: [String: [Int64]] = [:]
+        var groups: [String: SandboxGroup] = [:]
+        var applications: [String: (group: String, fan: String)] = [:]
+    }
+
+    /// A fan group the API created.
+    struct SandboxGroup: Sendable {
+        var clientKey: String
+        var account: String
+        var name: String
+        var number: String
+        var greeting: String?
+        var members: Set<String> = []
     }
 
     /// A message the API accepted, for the sandbox to echo back as a push.
@@ -101,7 +115,7 @@ public final class SandboxAPI: Sendable {
     let push: (@Sendable (Delivery) async -> Void)?
     /// How long a fan takes to react.
     let reactAfter: Duration
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     public init(apps: [App], now: @escaping @Sendable () -> Int64, callsPerSecond: Int = SandboxAPI.callsPerSecond, reactAfter: Duration = .seconds(3),
                 push: (@Sendable (Delivery) async -> Void)? = nil) {
@@ -157,6 +171,11 @@ public final class SandboxAPI: Sendable {
         router.post("/im/send/msg/") { request, context in try await self.send(request, context, group: false) }
         router.post("/im/send/msg/group/") { request, context in try await self.send(request, context, group: true) }
         router.post("/sandbox/dm") { request, _ in try await self.fanWrites(request) }
+        router.post("/im/group/fans/create/") { request, _ in try await self.createGroup(request) }
+        router.post("/im/group/setting/set/") { request, _ in try await self.setGreeting(request) }
+        router.post("/im/group/enter/audit/set/") { request, _ in try await self.decideJoin(request) }
+        router.post("/sandbox/group/apply") { request, _ in try await self.fanApplies(request) }
+        router.post("/sandbox/post/publish/") { request, _ in try await self.publishPost(request) }
     }
 
     /// The sandbox's own door, not the platform's: a fan of one of the app's accounts writes a DM,
@@ -189,8 +208,8 @@ public final class SandboxAPI: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    func json(_ request: Request) async throws -> [String: Any] {
-        let buffer = try await request.body.collect(upTo: 1 << 16)
+    func json(_ request: Request, limit: Int = 1 << 16) async throws -> [String: Any] {
+        let buffer = try await request.body.collect(upTo: limit)
         return (try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [String: Any]) ?? [:]
     }
 
@@ -212,22 +231,11 @@ public final class SandboxAPI: Sendable {
         let token = request.headers[HTTPField.Name("access-token")!] ?? ""
         let account = request.uri.queryParameters.get("open_id") ?? ""
         let outcome: (Int, String, [String: Any]) = state.withLock { state in
-            // The app's client token, or the token an account granted by OAuth, which acts for that account only.
-            let clientKey: String
-            if let grant = state.tokens[token], grant.expires > time {
-                clientKey = grant.clientKey
-            } else if let grant = state.accessTokens[token], grant.expires > time {
-                guard grant.openId == account else { return (Self.invalidToken, "access_token was granted by another account than open_id", [:]) }
-                clientKey = grant.clientKey
-            } else {
-                return (Self.invalidToken, "access_token is invalid or expired", [:])
+            let app: App
+            switch admit(token: token, account: account, at: time, &state) {
+            case .success(let admitted): app = admitted
+            case .failure(let refusal): return (refusal.errNo, refusal.message, [:])
             }
-            guard let app = apps[clientKey] else { return (Self.invalidToken, "access_token is invalid or expired", [:]) }
-            let second = time / 1_000
-            let calls = state.calls[app.clientKey].map { $0.second == second ? $0.count : 0 } ?? 0
-            state.calls[app.clientKey] = (second, calls + 1)
-            guard calls < callsPerSecond else { return (Self.rateLimited, "rate limited: at most \(callsPerSecond) calls a second", [:]) }
-            guard app.accountOpenIds.contains(account) else { return (Self.invalidParameter, "open_id is not an account of this app", [:]) }
             let content = body["content"] as? [String: Any] ?? [:]
             let type = (content["msg_type"] as? NSNumber)?.intValue ?? 0
             if let problem = Self.problem(content: content, type: type, group: group) { return (Self.invalidParameter, problem, [:]) }
@@ -256,6 +264,16 @@ public final class SandboxAPI: Sendable {
                                           replyTo: replyTo))
             return (0, "success", ["msg_id": "sbx-sent-\(state.nextId)"])
         }
+        if outcome.0 == 0, group, let push, let app = clientKey(of: request).flatMap({ apps[$0] }) {
+            let tired = groupTouched(app, account: account, group: body["group_id"] as? String ?? "", at: time)
+            let delay = reactAfter
+            if !tired.isEmpty {
+                Task {
+                    try? await Task.sleep(for: delay)
+                    for delivery in tired { await push(delivery) }
+                }
+            }
+        }
         if outcome.0 == 0, !group, let push, let app = clientKey(of: request).flatMap({ apps[$0] }), let id = outcome.2["msg_id"] as? String {
             let content = body["content"] as? [String: Any] ?? [:]
             let fan = body["to_user_id"] as? String ?? ""
@@ -270,6 +288,32 @@ public final class SandboxAPI: Sendable {
             }
         }
         return answer(outcome.0, outcome.1, outcome.2)
+    }
+
+    struct Refusal: Error {
+        var errNo: Int
+        var message: String
+    }
+
+    /// The app a call acts for, by its token: the app's client token, or the token an account
+    /// granted by OAuth, which acts for that account only; counted against the app's calls a second.
+    func admit(token: String, account: String, at time: Int64, _ state: inout State) -> Result<App, Refusal> {
+        let clientKey: String
+        if let grant = state.tokens[token], grant.expires > time {
+            clientKey = grant.clientKey
+        } else if let grant = state.accessTokens[token], grant.expires > time {
+            guard grant.openId == account else { return .failure(Refusal(errNo: Self.invalidToken, message: "access_token was granted by another account than open_id")) }
+            clientKey = grant.clientKey
+        } else {
+            return .failure(Refusal(errNo: Self.invalidToken, message: "access_token is invalid or expired"))
+        }
+        guard let app = apps[clientKey] else { return .failure(Refusal(errNo: Self.invalidToken, message: "access_token is invalid or expired")) }
+        let second = time / 1_000
+        let calls = state.calls[app.clientKey].map { $0.second == second ? $0.count : 0 } ?? 0
+        state.calls[app.clientKey] = (second, calls + 1)
+        guard calls < callsPerSecond else { return .failure(Refusal(errNo: Self.rateLimited, message: "rate limited: at most \(callsPerSecond) calls a second")) }
+        guard app.accountOpenIds.contains(account) else { return .failure(Refusal(errNo: Self.invalidParameter, message: "open_id is not an account of this app")) }
+        return .success(app)
     }
 
     /// What the fan does about the message, as the platform's pushes, remembered as if pushed (a
@@ -288,13 +332,21 @@ public final class SandboxAPI: Sendable {
             let day = "\(account)|\(fan)|\(Self.day(time))"
             state.delivered[day, default: 0] += 1
             state.delivered["\(account)|\(fan)", default: 0] += 1
+            // A proactive message reaches the fan unasked, like a post.
+            if replyTo == nil { state.touched["\(account)|\(fan)", default: []].append(time) }
             state.nextId += 1
             return (Self.reaction(of: model, account: account, fan: fan, nth: state.delivered["\(account)|\(fan)"] ?? 1, to: received, waitedMinutes: waited,
                                   receivedToday: state.delivered[day] ?? 1), state.nextId)
         }
-        let at = time + Int64(reactAfter.components.seconds) * 1_000
-        return reactions.enumerated().map { i, reaction in
-            let id = "sbx-fan-\(n)-\(i)"
+        return reactionDeliveries(app, account: account, fan: fan, reactions: reactions, id: "sbx-fan-\(n)", at: time + Int64(reactAfter.components.seconds) * 1_000,
+                                  cardId: content["card_id"] as? String ?? "")
+    }
+
+    /// The platform's pushes for what a fan does, remembered as if pushed (a reply may answer the fan's answer).
+    func reactionDeliveries(_ app: App, account: String, fan: String, reactions: [Reactions.Reaction], id prefix: String, at: Int64,
+                            cardId: String = "") -> [Delivery] {
+        reactions.enumerated().map { i, reaction in
+            let id = "\(prefix)-\(i)"
             let (event, inner): (String, Any)
             switch reaction {
             case .reply(let text):
@@ -303,7 +355,7 @@ public final class SandboxAPI: Sendable {
             case .submitLead:
                 let person = Self.person(fan)
                 (event, inner) = ("im_receive_msg", ["conversation_short_id": "sbx-conv-\(account)-\(fan)", "server_message_id": id, "conversation_type": 1,
-                                                     "create_time": at, "message_type": "card", "card_id": content["card_id"] as? String ?? "", "source": "",
+                                                     "create_time": at, "message_type": "card", "card_id": cardId, "source": "",
                                                      "card_data": [["label": "姓名", "value": person.name], ["label": "手机号", "value": person.phone],
                                                                    ["label": "城市", "value": person.city]]] as [String: Any])
             case .joinGroup(let group):
@@ -314,9 +366,7 @@ public final class SandboxAPI: Sendable {
             case .unfollow:
                 (event, inner) = ("new_follow_action", Self.string(["action_type": 2, "action_time": at / 1_000]))
             }
-            let root: [String: Any] = ["event": event, "client_key": app.clientKey, "from_user_id": fan, "to_user_id": account, "content": inner]
-            let body = Array((try? JSONSerialization.data(withJSONObject: root)) ?? Data())
-            let delivery = Delivery(msgId: id, body: body, signature: WebhookSignature.sign(body: body, secret: app.clientSecret))
+            let delivery = deliver(app, event, from: fan, to: account, id: id, content: inner)
             pushed(delivery)
             return delivery
         }

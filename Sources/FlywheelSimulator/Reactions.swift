@@ -63,5 +63,30 @@ public struct Reactions: Sendable, Equatable {
         return reactions
     }
 
+    /// Chance a fan opens a subscription post pushed to it, and clicks its tool once opened.
+    public static let postOpenRate = 0.4
+    public static let postClickRate = 0.3
+    /// Touches of every kind (posts, group sends, DMs) in 7 days a fan takes before it may
+    /// unfollow: at least this many, and up to four more, the same for the same fan.
+    public static let weeklyTolerance = 5
+
+    /// What a fan does with a post pushed to it, as its `touchesThisWeek`-th touch of the week;
+    /// `patience` is the fan's own extra tolerance (0 to 4).
+    public func react(toPostWithCoupon coupon: (activityId: String, couponMetaId: String)?, touchesThisWeek: Int, patience: Int,
+                      draw: () -> Double) -> (opened: Bool, clicked: Bool, reactions: [Reaction]) {
+        let opened = draw() < Self.postOpenRate
+        let clicked = opened && draw() < Self.postClickRate
+        var reactions: [Reaction] = []
+        if clicked, let coupon, draw() < claimRate { reactions.append(.claimCoupon(activityId: coupon.activityId, couponMetaId: coupon.couponMetaId)) }
+        if tired(touchesThisWeek: touchesThisWeek, patience: patience, draw: draw) { reactions.append(.unfollow) }
+        return (opened, clicked, reactions)
+    }
+
+    /// Whether a fan touched `touchesThisWeek` times in 7 days has had enough: beyond its
+    /// tolerance, each touch unfollows with `annoyance`.
+    public func tired(touchesThisWeek: Int, patience: Int, draw: () -> Double) -> Bool {
+        touchesThisWeek > Self.weeklyTolerance + patience && draw() < annoyance
+    }
+
     static let replies = ["好的，谢谢", "收到", "多少钱？", "在哪里可以看？", "可以优惠吗", "明天过去看看"]
 }

@@ -1,0 +1,172 @@
+import FlywheelDomain
+import FlywheelPlatform
+import FlywheelSimulator
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Fan groups and subscription posts: the platform's group calls (`POST /im/group/fans/create/`,
+/// `/im/group/setting/set/`, `/im/group/enter/audit/set/`), and what the platform has no open API
+/// for, served here so the whole loop runs in the demo and the tests: `POST /sandbox/post/publish/`
+/// pushes a post to the fans named, and `POST /sandbox/group/apply` lets a fan apply to join.
+extension SandboxAPI {
+    /// The call's app and the parsed body, or the refusal to answer.
+    func admitted(_ request: Request) async throws -> (app: App, account: String, body: [String: Any], time: Int64)? {
+        let body = try await json(request, limit: 1 << 23)
+        let time = now()
+        let token = request.headers[HTTPField.Name("access-token")!] ?? ""
+        let account = request.uri.queryParameters.get("open_id") ?? ""
+        let admitted = state.withLock { admit(token: token, account: account, at: time, &$0) }
+        guard case .success(let app) = admitted else { return nil }
+        return (app, account, body, time)
+    }
+
+    func refusal(_ request: Request) -> Response {
+        let token = request.headers[HTTPField.Name("access-token")!] ?? ""
+        let account = request.uri.queryParameters.get("open_id") ?? ""
+        let outcome = state.withLock { admit(token: token, account: account, at: now(), &$0) }
+        if case .failure(let refusal) = outcome { return answer(refusal.errNo, refusal.message) }
+        return answer(Self.invalidParameter, "the request could not be read")
+    }
+
+    func createGroup(_ request: Request) async throws -> Response {
+        guard let (app, account, body, _) = try await admitted(request) else { return refusal(request) }
+        guard let name = body["group_name"] as? String, (1...30).contains(name.count) else { return answer(Self.invalidParameter, "group_name must be 1 to 30 characters") }
+        let (id, number) = state.withLock { state -> (String, String) in
+            state.nextId += 1
+            let id = "sbx-grp-\(state.nextId)"
+            let number = String(80_000_000 + state.nextId)
+            state.groups[id] = SandboxGroup(clientKey: app.clientKey, account: account, name: name, number: number)
+            return (id, number)
+        }
+        return answer(0, "success", ["group_id": id, "group_number": number])
+    }
+
+    func setGreeting(_ request: Request) async throws -> Response {
+        guard let (_, account, body, _) = try await admitted(request) else { return refusal(request) }
+        let group = body["group_id"] as? String ?? ""
+        let text = ((body["msg_list"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+        let found = state.withLock { state -> Bool in
+            guard state.groups[group]?.account == account else { return false }
+            state.groups[group]?.greeting = text
+            return true
+        }
+        return found ? answer(0, "success") : answer(Self.invalidParameter, "group_id is not a group of this account")
+    }
+
+    /// Approves (status 1) or rejects (2) an application; an approved fan joins, as the platform pushes it.
+    func decideJoin(_ request: Request) async throws -> Response {
+        guard let (app, account, body, time) = try await admitted(request) else { return refusal(request) }
+        let applyId = body["apply_id"] as? String ?? ""
+        let status = (body["status"] as? NSNumber)?.intValue ?? 0
+        guard status == 1 || status == 2 else { return answer(Self.invalidParameter, "status must be 1 (approve) or 2 (reject)") }
+        let joined = state.withLock { state -> (group: String, fan: String)? in
+            guard let application = state.applications[applyId], state.groups[application.group]?.account == account else { return nil }
+            state.applications[applyId] = nil
+            if status == 1 { state.groups[application.group]?.members.insert(application.fan) }
+            return application
+        }
+        guard let joined else { return answer(Self.invalidParameter, "apply_id is not a waiting application to a group of this account") }
+        if status == 1, let push {
+            let delivery = deliver(app, "group_fans_event", from: joined.fan, to: account, id: "sbx-join-\(applyId)",
+                                   content: Self.string(["open_id": joined.fan, "im_group_id": joined.group, "group_type": 1, "create_time": time,
+                                                         "create_group_type": "5"]))
+            Task { await push(delivery) }
+        }
+        return answer(0, "success")
+    }
+
+    /// The sandbox's own door: a fan applies to join a group (`{"client_key", "account", "group_id", "fan"}`), pushed as
+    /// `enter_group_audit_change` for the app to decide.
+    func fanApplies(_ request: Request) async throws -> Response {
+        let body = try await json(request)
+        guard let key = body["client_key"] as? String, let app = apps[key], let account = body["account"] as? String, app.accountOpenIds.contains(account),
+              let group = body["group_id"] as? String, let fan = body["fan"] as? String, !fan.isEmpty, fan.utf8.count <= 200 else {
+            return answer(Self.invalidParameter, "needs client_key of an app, account (one of its open_ids), group_id and fan (an open_id)")
+        }
+        guard let push else { return answer(Self.invalidParameter, "this sandbox pushes nowhere") }
+        let applyId = state.withLock { state -> String? in
+            guard state.groups[group]?.account == account else { return nil }
+            state.nextId += 1
+            let id = "sbx-apply-\(state.nextId)"
+            state.applications[id] = (group, fan)
+            return id
+        }
+        guard let applyId else { return answer(Self.invalidParameter, "group_id is not a group of this account") }
+        let delivery = deliver(app, "enter_group_audit_change", from: fan, to: account, id: applyId,
+                               content: Self.string(["apply_id": applyId, "group_id": group, "apply_status": 1, "create_time": now(), "user_nicker": fan]))
+        await push(delivery)
+        return answer(0, "success", ["apply_id": applyId])
+    }
+
+    /// Pushes a post to the fans named: each may open it, click its tool (and claim its coupon),
+    /// and, touched more than it tolerates in a week, unfollow.
+    func publishPost(_ request: Request) async throws -> Response {
+        guard let (app, account, body, time) = try await admitted(request) else { return refusal(request) }
+        guard let postId = body["post_id"] as? String, !postId.isEmpty, let fans = body["open_ids"] as? [String] else {
+            return answer(Self.invalidParameter, "post_id and open_ids are required")
+        }
+        let coupon: (activityId: String, couponMetaId: String)? = body["tool_kind"] as? String == "coupon"
+            ? (body["tool_ref"] as? String ?? "", "post-\(postId)") : nil
+        var deliveries: [Delivery] = []
+        if let model = app.reactions {
+            let counts = touch(fans, of: account, at: time)
+            let at = time + Int64(reactAfter.components.seconds) * 1_000
+            for (fan, count) in zip(fans, counts) {
+                var g = SeededGenerator(seed: UInt64(bitPattern: Int64("\(postId)|\(fan)".hashValueStable)))
+                let outcome = model.react(toPostWithCoupon: coupon, touchesThisWeek: count, patience: Self.patience(of: fan)) { Double(g.next() >> 11) / Double(1 << 53) }
+                if outcome.opened {
+                    deliveries.append(deliver(app, "post_open", from: fan, to: account, id: "sbx-open-\(postId)-\(fan)", content: ["post_id": postId, "create_time": at]))
+                }
+                if outcome.clicked {
+                    deliveries.append(deliver(app, "post_click", from: fan, to: account, id: "sbx-click-\(postId)-\(fan)", content: ["post_id": postId, "create_time": at]))
+                }
+                deliveries += reactionDeliveries(app, account: account, fan: fan, reactions: outcome.reactions, id: "sbx-post-\(postId)-\(fan)", at: at)
+            }
+        }
+        if let push, !deliveries.isEmpty {
+            let delay = reactAfter
+            Task {
+                try? await Task.sleep(for: delay)
+                for delivery in deliveries { await push(delivery) }
+            }
+        }
+        return answer(0, "success", ["post_id": postId, "delivered": fans.count])
+    }
+
+    /// Records a touch on each fan and returns each one's touches in the last 7 days, this one included.
+    func touch(_ fans: [String], of account: String, at time: Int64) -> [Int] {
+        state.withLock { state in
+            fans.map { fan in
+                let key = "\(account)|\(fan)"
+                var times = (state.touched[key] ?? []).filter { $0 > time - 7 * 86_400_000 }
+                times.append(time)
+                state.touched[key] = times
+                return times.count
+            }
+        }
+    }
+
+    /// A group send touches every member: the tired ones unfollow.
+    func groupTouched(_ app: App, account: String, group: String, at time: Int64) -> [Delivery] {
+        guard let model = app.reactions else { return [] }
+        let members = state.withLock { $0.groups[group]?.members.sorted() ?? [] }
+        let counts = touch(members, of: account, at: time)
+        let at = time + Int64(reactAfter.components.seconds) * 1_000
+        return zip(members, counts).flatMap { fan, count -> [Delivery] in
+            var g = SeededGenerator(seed: UInt64(bitPattern: Int64("\(group)|\(fan)|\(time)".hashValueStable)))
+            guard model.tired(touchesThisWeek: count, patience: Self.patience(of: fan), draw: { Double(g.next() >> 11) / Double(1 << 53) }) else { return [] }
+            return reactionDeliveries(app, account: account, fan: fan, reactions: [.unfollow], id: "sbx-tired-\(group)-\(fan)-\(time)", at: at)
+        }
+    }
+
+    /// A fan's own extra tolerance of touches (0 to 4), the same every run.
+    static func patience(of fan: String) -> Int { Int(UInt64(bitPattern: Int64(fan.hashValueStable)) % 5) }
+
+    /// A push as the platform signs it.
+    func deliver(_ app: App, _ event: String, from: String, to: String, id: String, content: Any) -> Delivery {
+        let root: [String: Any] = ["event": event, "client_key": app.clientKey, "from_user_id": from, "to_user_id": to, "content": content]
+        let body = Array((try? JSONSerialization.data(withJSONObject: root)) ?? Data())
+        return Delivery(msgId: id, body: body, signature: WebhookSignature.sign(body: body, secret: app.clientSecret))
+    }
+}
