@@ -41,8 +41,8 @@ public enum Operation: String, CaseIterable, Sendable {
     case listLeads, readLead, listFollowUps, readLeadReport
     case changeLead, createFollowUp, completeFollowUp
     // Reach.
-    case listPosts, readPost, listGroups, readGroup, readTouchBudget
-    case createPost, cancelPost, markPostPublished, createGroup, changeGroup, sendToGroup, changeTouchBudget
+    case listPosts, readPost, listGroups, readGroup, readTouchBudget, listLives, readLive, readHomepage
+    case createPost, cancelPost, markPostPublished, createGroup, changeGroup, sendToGroup, changeTouchBudget, createLive, cancelLive, remindLive, changeHomepage
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -54,7 +54,8 @@ public enum Access {
              .listQuarantine, .listFans, .readFan, .readTierStats, .readSourceStats, .previewSegment, .listSegments, .readSegment,
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
              .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
-             .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget:
+             .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
+             .listLives, .readLive, .readHomepage:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -67,7 +68,7 @@ public enum Access {
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
              .createCannedReply, .deleteCannedReply, .createPost, .cancelPost, .markPostPublished, .createGroup, .changeGroup, .sendToGroup,
-             .changeTouchBudget:
+             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage:
             role == .owner || role == .admin || role == .operator
         case .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
             role != .analyst

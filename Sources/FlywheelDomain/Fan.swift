@@ -57,7 +57,7 @@ public struct FanCounters: Sendable, Equatable {
         case .dmReceived: add(&dmsReceived)
         case .dmSent: add(&dmsSent)
         case .dmEntered: add(&dmEntries)
-        case .dmGranted, .dmRevoked, .groupApplied, .postOpened, .postClicked: break
+        case .dmGranted, .dmRevoked, .groupApplied, .postOpened, .postClicked, .liveBooked: break
         case .groupJoin: add(&groupJoins)
         case .groupLeave: add(&groupLeaves)
         case .groupMessage: add(&groupMessages)

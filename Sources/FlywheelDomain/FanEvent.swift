@@ -25,6 +25,8 @@ public enum EventKind: String, CaseIterable, Codable, Sendable {
     case postOpened = "post_opened"
     /// The fan clicked the post's tool.
     case postClicked = "post_clicked"
+    /// The fan booked the live `ref` (Flywheel's live id), as the sandbox reports it.
+    case liveBooked = "live_booked"
     case homepageVisit = "homepage_visit"
     case leadSubmitted = "lead_submitted"
     /// `amount`: order value in fen.

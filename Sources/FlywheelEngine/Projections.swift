@@ -148,8 +148,26 @@ struct ReachProjection: Projection {
         var write = ReachWrite()
         var days: [String: (joins: Int, leaves: Int, messages: Int)] = [:]
         var writers: [String: (messages: Int, at: Int64)] = [:]
+        let calendar = batch.account.calendar
+        let states = Dictionary(applied.changed.map { ($0.openId, $0) }) { a, _ in a }
+        var viewers: [String: (hour: Int64, openId: String, audience: LiveAudience, minutes: Int64, gifts: Int64, gmv: Int64)] = [:]
+        var visits: [String: (day: Int, channel: Channel, domain: SourceDomain, count: Int)] = [:]
         for e in applied.events {
             let event = e.stored.event
+            // Watching, giving and buying in a live room count towards the live of that hour.
+            let inLive = event.kind == .liveWatch || event.kind == .liveGift
+                || (event.kind == .orderPaid && (event.channel == .liveFeed || event.channel == .liveSquare))
+            if inLive, let fan = states[event.openId] {
+                let hour = event.occurredAt / 3_600_000
+                let key = "\(hour)\u{1}\(event.openId)"
+                var v = viewers[key] ?? (hour, event.openId, LiveAudience.of(fan, dayStart: calendar.startOfDay(e.day)), 0, 0, 0)
+                switch event.kind {
+                case .liveWatch: v.minutes += event.amount
+                case .liveGift: v.gifts += event.amount
+                default: v.gmv += event.amount
+                }
+                viewers[key] = v
+            }
             switch event.kind {
             case .groupApplied:
                 guard let group = event.ref, let applyId = event.attributes["apply_id"] else { continue }
@@ -176,10 +194,18 @@ struct ReachProjection: Projection {
                 write.conversions.append((event.openId, event.occurredAt, event.kind == .orderPaid ? event.amount : 0))
             case .unfollow:
                 write.unfollows.append((event.openId, event.occurredAt))
+            case .liveBooked:
+                guard let live = event.ref else { continue }
+                write.bookings.append((live, event.openId, event.occurredAt))
+            case .homepageVisit:
+                let key = "\(e.day)\u{1}\(event.channel.rawValue)\u{1}\(event.domain.rawValue)"
+                visits[key, default: (e.day, event.channel, event.domain, 0)].count += 1
             default:
                 continue
             }
         }
+        write.viewers = viewers.sorted { $0.key < $1.key }.map(\.value)
+        write.visits = visits.sorted { $0.key < $1.key }.map(\.value)
         for (key, c) in days.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: "\u{1}", maxSplits: 1).map(String.init)
             write.groupDays.append((parts[0], Int(parts[1]) ?? 0, c.joins, c.leaves, c.messages))

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Reach at work: pushes subscription posts when they fall due (through the outbox where the
 /// platform takes them, as the operator's task where it does not), within the touch budget; and
@@ -12,6 +13,8 @@ public final class Reach: Service, Sendable {
     let env: FlywheelEnvironment
     private let failures: Counter
     private let heldBack: Counter
+    /// When lives were last planned ahead from the schedules.
+    private let planned = Mutex<Int64>(Int64.min)
 
     public init(_ env: FlywheelEnvironment) {
         self.env = env
@@ -38,6 +41,19 @@ public final class Reach: Service, Sendable {
                 } catch {
                     failures.increment()
                     env.logger.error("a due post could not be started; will retry", metadata: ["post": "\(post.id)", "error": "\(error)"])
+                }
+            }
+            done += await planLives()
+            for (tenantId, live) in try await env.store.livesToRemind(now: env.now(), limit: 20) {
+                do {
+                    guard let account = try await env.store.account(id: live.accountId, tenantIds: [tenantId]) else { continue }
+                    _ = try await remind(live, of: account, audit: nil)
+                    done += 1
+                } catch StoreError.refused(.changedMeanwhile) {
+                    continue
+                } catch {
+                    failures.increment()
+                    env.logger.error("a live's reminders could not be sent; will retry", metadata: ["live": "\(live.id)", "error": "\(error)"])
                 }
             }
             let pending = try await env.store.pendingApplications(limit: Self.batch)
@@ -119,6 +135,76 @@ public final class Reach: Service, Sendable {
         try await env.store.startPost(post, readVersion: due.version, of: account,
                                       fanout: TouchFanout(touchpoint: .post, ref: post.id, at: now, reached: reached, heldBack: held), outbox: outbox)
         heldBack.increment(by: held.count)
+    }
+
+    /// Plans every schedule's lives `LiveSchedule.horizonDays` ahead, every ten minutes; returns
+    /// how many schedules it went through.
+    func planLives() async -> Int {
+        let now = env.now()
+        guard planned.withLock({ last in
+            guard now - last >= 600_000 else { return false }
+            last = now
+            return true
+        }) else { return 0 }
+        do {
+            let schedules = try await env.store.allLiveSchedules()
+            for (tenantId, schedule) in schedules {
+                guard let account = try await env.store.account(id: schedule.accountId, tenantIds: [tenantId]) else { continue }
+                try await env.store.createLives(Self.lives(of: schedule, in: account, from: now), schedule: nil, tenantId: tenantId, audit: nil)
+            }
+            return 0
+        } catch {
+            failures.increment()
+            env.logger.error("lives could not be planned; will retry", metadata: ["error": "\(error)"])
+            planned.withLock { $0 = Int64.min }
+            return 0
+        }
+    }
+
+    /// A schedule's lives from today through the horizon, those not yet started.
+    public static func lives(of schedule: LiveSchedule, in account: Account, from now: Int64) -> [Live] {
+        let calendar = account.calendar
+        let today = calendar.day(ofMillis: now)
+        return (today...(today + LiveSchedule.horizonDays)).flatMap { schedule.lives(on: $0, startOfDay: calendar.startOfDay($0)) }.filter { $0.startsAt > now }
+    }
+
+    /// A live's reminders: a DM to each booker who allowed proactive messages (within the
+    /// platform's three a day and the touch budget; the others are held back and counted), and a
+    /// message to each active group that wants live reminders. Returns (sent, held back).
+    public func remind(_ live: Live, of account: Account, audit: AuditEntry?) async throws -> (sent: Int, heldBack: Int) {
+        let now = env.now()
+        let text = "直播预告：「\(live.title)」\(LiveSchedule.text(ofMinutes: Int((live.startsAt - account.calendar.startOfDay(account.calendar.day(ofMillis: live.startsAt))) / 60_000))) 开播，记得来看"
+        let content = MessageContent.text(String(text.prefix(MessageContent.maxText)))
+        let budget = try await env.store.touchBudget(of: account)
+        let recent = try await env.store.recentTouches(of: account, openId: nil, now: now)
+        let today = account.calendar.startOfDay(account.calendar.day(ofMillis: now))
+        let dmsAllowed = try await Desk(env).canSend(account)
+        var messages: [DeskMessage] = [], outbox: [OutboxMessage] = [], reached: [String] = [], held: [String] = []
+        for fan in try await env.store.liveBookers(liveId: live.id, of: account) {
+            let conversation = try await env.store.conversation(of: account, openId: fan)
+            guard dmsAllowed, conversation?.mayMessage(at: now) == true, budget.admits(recent[fan] ?? RecentTouches()),
+                  try await env.store.proactiveMessages(of: account, openId: fan, since: today) < Conversation.proactivePerDay else {
+                held.append(fan)
+                continue
+            }
+            let (message, dm) = Desk.queue(content, to: fan, of: account, author: .auto, authorId: "live:\(live.id)", replyTo: nil, replyBy: nil,
+                                           key: "remind:\(live.id):\(fan)", id: env.newId("out"), at: now)
+            messages.append(message)
+            outbox.append(dm)
+            reached.append(fan)
+        }
+        var fanouts = [TouchFanout(touchpoint: .reminder, ref: live.id, at: now, reached: reached, heldBack: held)]
+        for group in try await env.store.groups(of: account) where group.liveReminder && group.state == .active {
+            guard let platformId = group.platformGroupId else { continue }
+            let send = OutboxMessage(tenantId: account.tenantId, id: env.newId("out"), idempotencyKey: "remind:\(live.id):group:\(group.id)", accountId: account.id,
+                                     openId: "", replyTo: nil, replyBy: nil, content: content, messageId: "", createdAt: now, action: .groupMessage, target: platformId)
+            outbox.append(send)
+            fanouts.append(TouchFanout(touchpoint: .groupMessage, ref: send.idempotencyKey, at: now,
+                                       reached: try await env.store.groupMembers(platformGroupId: platformId, of: account), heldBack: []))
+        }
+        try await env.store.remindLive(live, tenantId: account.tenantId, at: now, messages: messages, outbox: outbox, fanouts: fanouts, audit: audit)
+        heldBack.increment(by: held.count)
+        return (reached.count, held.count)
     }
 
     /// Decides one account's applications by their groups' thresholds; an application to a group

@@ -33,6 +33,8 @@ public enum PlatformEvent: Sendable, Equatable {
     /// `post_open`, `post_click` (the sandbox's; the platform reports neither): a fan opened a
     /// subscription post, or clicked its tool.
     case postAction(PostAction)
+    /// `live_booking` (the sandbox's; the platform has no open API for bookings): a fan booked a live.
+    case liveBooking(LiveBooking)
     /// Authorizations, new videos and anything unknown: stored, no fan event.
     case other(event: String)
 
@@ -117,6 +119,12 @@ public enum PlatformEvent: Sendable, Equatable {
         public var at: Int64?
     }
 
+    public struct LiveBooking: Sendable, Equatable {
+        public var from: String, to: String
+        public var liveId: String?
+        public var at: Int64?
+    }
+
     public struct GroupMembership: Sendable, Equatable {
         public var from: String, to: String
         public var member: String?
@@ -170,6 +178,8 @@ public enum PlatformEvent: Sendable, Equatable {
                                                       nickname: c.string("user_nicker"), at: c.millis("create_time")))
         case "post_open", "post_click":
             self = .postAction(PostAction(from: from, to: to, postId: c.string("post_id"), clicked: envelope.event == "post_click", at: c.millis("create_time")))
+        case "live_booking":
+            self = .liveBooking(LiveBooking(from: from, to: to, liveId: c.string("live_id"), at: c.millis("create_time")))
         case "im_authorize":
             self = .messagesAllowed(Permission(from: from, to: to, granted: c.int("auth_status") == 1, until: c.millis("expire_time"), at: c.millis("create_time")))
         default: self = .other(event: envelope.event)
@@ -251,6 +261,9 @@ public enum PlatformEvent: Sendable, Equatable {
         case .postAction(let p):
             guard let postId = p.postId else { return [] }
             return [make(p.clicked ? .postClicked : .postOpened, fan(p.from, p.to), at: p.at, channel: .subscription, ref: postId)].compactMap { $0 }
+        case .liveBooking(let b):
+            guard let live = b.liveId else { return [] }
+            return [make(.liveBooked, fan(b.from, b.to), at: b.at, channel: .liveFeed, ref: live)].compactMap { $0 }
         case .handshake, .groupMessageSent, .other:
             return []
         }

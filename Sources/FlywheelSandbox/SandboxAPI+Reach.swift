@@ -8,7 +8,8 @@ import Hummingbird
 /// Fan groups and subscription posts: the platform's group calls (`POST /im/group/fans/create/`,
 /// `/im/group/setting/set/`, `/im/group/enter/audit/set/`), and what the platform has no open API
 /// for, served here so the whole loop runs in the demo and the tests: `POST /sandbox/post/publish/`
-/// pushes a post to the fans named, and `POST /sandbox/group/apply` lets a fan apply to join.
+/// pushes a post to the fans named, `POST /sandbox/group/apply` lets a fan apply to join, and
+/// `POST /sandbox/live/book` lets a fan book a live.
 extension SandboxAPI {
     /// The call's app and the parsed body, or the refusal to answer.
     func admitted(_ request: Request) async throws -> (app: App, account: String, body: [String: Any], time: Int64)? {
@@ -99,6 +100,18 @@ extension SandboxAPI {
         return answer(0, "success", ["apply_id": applyId])
     }
 
+    /// The sandbox's own door: a fan books a live (`{"client_key", "account", "live_id", "fan"}`), pushed as `live_booking`.
+    func fanBooks(_ request: Request) async throws -> Response {
+        let body = try await json(request)
+        guard let key = body["client_key"] as? String, let app = apps[key], let account = body["account"] as? String, app.accountOpenIds.contains(account),
+              let live = body["live_id"] as? String, !live.isEmpty, live.utf8.count <= 200, let fan = body["fan"] as? String, !fan.isEmpty, fan.utf8.count <= 200 else {
+            return answer(Self.invalidParameter, "needs client_key of an app, account (one of its open_ids), live_id and fan (an open_id)")
+        }
+        guard let push else { return answer(Self.invalidParameter, "this sandbox pushes nowhere") }
+        await push(deliver(app, "live_booking", from: fan, to: account, id: "sbx-book-\(live)-\(fan)", content: ["live_id": live, "create_time": now()]))
+        return answer(0, "success")
+    }
+
     /// Pushes a post to the fans named: each may open it, click its tool (and claim its coupon),
     /// and, touched more than it tolerates in a week, unfollow.
     func publishPost(_ request: Request) async throws -> Response {
@@ -120,6 +133,9 @@ extension SandboxAPI {
                 }
                 if outcome.clicked {
                     deliveries.append(deliver(app, "post_click", from: fan, to: account, id: "sbx-click-\(postId)-\(fan)", content: ["post_id": postId, "create_time": at]))
+                    if body["tool_kind"] as? String == "live_booking", let live = body["tool_ref"] as? String {
+                        deliveries.append(deliver(app, "live_booking", from: fan, to: account, id: "sbx-book-\(live)-\(fan)", content: ["live_id": live, "create_time": at]))
+                    }
                 }
                 deliveries += reactionDeliveries(app, account: account, fan: fan, reactions: outcome.reactions, id: "sbx-post-\(postId)-\(fan)", at: at)
             }

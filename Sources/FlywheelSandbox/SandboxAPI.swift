@@ -176,6 +176,7 @@ public final class SandboxAPI: Sendable {
         router.post("/im/group/enter/audit/set/") { request, _ in try await self.decideJoin(request) }
         router.post("/sandbox/group/apply") { request, _ in try await self.fanApplies(request) }
         router.post("/sandbox/post/publish/") { request, _ in try await self.publishPost(request) }
+        router.post("/sandbox/live/book") { request, _ in try await self.fanBooks(request) }
     }
 
     /// The sandbox's own door, not the platform's: a fan of one of the app's accounts writes a DM,

@@ -21,6 +21,13 @@ extension APIRoutes {
         group.post("accounts/:accountId/groups/:groupId/messages", use: sendToGroup)
         group.get("accounts/:accountId/touch-budget", use: readTouchBudget)
         group.put("accounts/:accountId/touch-budget", use: changeTouchBudget)
+        group.get("accounts/:accountId/lives", use: listLives)
+        group.post("accounts/:accountId/lives", use: createLive)
+        group.get("accounts/:accountId/lives/:liveId", use: readLive)
+        group.post("accounts/:accountId/lives/:liveId/cancel", use: cancelLive)
+        group.post("accounts/:accountId/lives/:liveId/remind", use: remindLive)
+        group.get("accounts/:accountId/homepage", use: readHomepage)
+        group.put("accounts/:accountId/homepage", use: changeHomepage)
     }
 
     // MARK: Posts
@@ -215,6 +222,170 @@ extension APIRoutes {
         let body = try await request.decodeJSON(TouchBudgetBody.self, context: context)
         let budget = try await Posts(flywheel).setTouchBudget(TouchBudget(perDay: body.perDay, perWeek: body.perWeek), of: account, by: caller)
         return TouchBudgetView(perDay: budget.perDay, perWeek: budget.perWeek, heldBackLast30Days: [:])
+    }
+}
+
+extension APIRoutes {
+    // MARK: Lives
+
+    struct LiveList: ResponseEncodable {
+        var schedules: [ScheduleView]
+        /// From a week ago through the next two weeks, earliest first.
+        var lives: [LiveView]
+    }
+
+    @Sendable func listLives(_ request: Request, context: FlywheelRequestContext) async throws -> LiveList {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let list = try await Lives(flywheel).list(of: account, by: caller)
+        return LiveList(schedules: list.schedules.map(ScheduleView.init), lives: list.lives.map { LiveView($0, now: env.now()) })
+    }
+
+    struct NewLive: Decodable {
+        var title: String
+        var weekdays: [Int]?
+        var times: [String]?
+        var startsAt: String?
+        var durationMinutes: Int?
+        var reminderMinutes: Int?
+    }
+
+    struct PlannedLives: ResponseEncodable {
+        var schedule: ScheduleView?
+        var lives: [LiveView]
+    }
+
+    @Sendable func createLive(_ request: Request, context: FlywheelRequestContext) async throws -> Created<PlannedLives> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let body = try await request.decodeJSON(NewLive.self, context: context)
+        var startsAt: Int64?
+        if let text = body.startsAt {
+            guard let ms = Time.parse(text) else { throw APIError.invalid("startsAt", "must be an ISO 8601 date-time such as 2026-12-31T19:00:00+08:00") }
+            startsAt = ms
+        }
+        let planned = try await Lives(flywheel).create(Lives.Plan(title: body.title, weekdays: body.weekdays, times: body.times, startsAt: startsAt,
+                                                                  durationMinutes: body.durationMinutes, reminderMinutes: body.reminderMinutes),
+                                                       of: account, by: caller)
+        let now = env.now()
+        return Created(body: PlannedLives(schedule: planned.schedule.map(ScheduleView.init),
+                                          lives: planned.lives.map { LiveView(Lives.Report(live: $0, stats: LiveStats()), now: now) }))
+    }
+
+    @Sendable func readLive(_ request: Request, context: FlywheelRequestContext) async throws -> LiveView {
+        let caller = try context.caller()
+        return LiveView(try await Lives(flywheel).read(try context.parameters.require("liveId"), of: try await account(context), by: caller), now: env.now())
+    }
+
+    @Sendable func cancelLive(_ request: Request, context: FlywheelRequestContext) async throws -> LiveView {
+        let caller = try context.caller()
+        let live = try await Lives(flywheel).cancel(try context.parameters.require("liveId"), of: try await account(context), by: caller)
+        return LiveView(Lives.Report(live: live, stats: LiveStats()), now: env.now())
+    }
+
+    struct RemindedView: ResponseEncodable {
+        var sent: Int
+        var heldBack: Int
+    }
+
+    @Sendable func remindLive(_ request: Request, context: FlywheelRequestContext) async throws -> RemindedView {
+        let caller = try context.caller()
+        let done = try await Lives(flywheel).remind(try context.parameters.require("liveId"), of: try await account(context), by: caller)
+        return RemindedView(sent: done.sent, heldBack: done.heldBack)
+    }
+
+    // MARK: Homepage
+
+    struct HomepageView: ResponseEncodable {
+        struct Item: Encodable, Sendable {
+            var item: HomepageItem
+            var done: Bool
+            var source: String
+        }
+
+        struct Visits: Encodable, Sendable {
+            var channel: Channel
+            var domain: SourceDomain
+            var visits: Int
+            var share: Double
+        }
+
+        var items: [Item]
+        /// The last `days` days' visits by channel and domain, most first.
+        var visits: [Visits]
+    }
+
+    @Sendable func readHomepage(_ request: Request, context: FlywheelRequestContext) async throws -> HomepageView {
+        let caller = try context.caller()
+        let read = try await Homepage(flywheel).read(of: try await account(context), days: try request.integer("days", otherwise: 30), by: caller)
+        return HomepageView(items: read.items.map { HomepageView.Item(item: $0.item, done: $0.done, source: $0.source) },
+                            visits: read.visits.map { HomepageView.Visits(channel: $0.channel, domain: $0.domain, visits: $0.visits, share: $0.share) })
+    }
+
+    struct HomepageBody: Decodable {
+        var items: [String: Bool]
+    }
+
+    @Sendable func changeHomepage(_ request: Request, context: FlywheelRequestContext) async throws -> HomepageView {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let body = try await request.decodeJSON(HomepageBody.self, context: context)
+        let homepage = Homepage(flywheel)
+        try await homepage.change(body.items, of: account, by: caller)
+        let read = try await homepage.read(of: account, days: 30, by: caller)
+        return HomepageView(items: read.items.map { HomepageView.Item(item: $0.item, done: $0.done, source: $0.source) },
+                            visits: read.visits.map { HomepageView.Visits(channel: $0.channel, domain: $0.domain, visits: $0.visits, share: $0.share) })
+    }
+}
+
+struct ScheduleView: ResponseEncodable {
+    var id: String
+    var title: String
+    var weekdays: [Int]
+    var times: [String]
+    var durationMinutes: Int
+    var reminderMinutes: Int
+
+    init(_ s: LiveSchedule) {
+        id = s.id; title = s.title; weekdays = s.weekdays; times = s.times.map(LiveSchedule.text(ofMinutes:)); durationMinutes = s.durationMinutes
+        reminderMinutes = s.reminderMinutes
+    }
+}
+
+struct LiveView: ResponseEncodable {
+    struct Audience: Encodable, Sendable {
+        var viewers: Int
+        var averageWatchMinutes: Double?
+        var gmvFen: Int64
+        var giftsFen: Int64
+    }
+
+    var id: String
+    var scheduleId: String?
+    var title: String
+    var startsAt: String
+    var endsAt: String
+    /// planned, live, ended or cancelled.
+    var state: String
+    var remindedAt: String?
+    var bookings: Int
+    var remindersSent: Int
+    var remindersHeldBack: Int
+    /// By `old_fan`, `new_fan` and `non_fan`.
+    var audiences: [String: Audience]
+    var gmvFen: Int64
+    /// Fans' (old and new) share of the live's GMV, and old fans' share, 0 to 1.
+    var fanShareOfGMV: Double?
+    var oldFanShareOfGMV: Double?
+
+    init(_ r: Lives.Report, now: Int64) {
+        let l = r.live, s = r.stats
+        id = l.id; scheduleId = l.scheduleId; title = l.title; startsAt = Time.iso(l.startsAt); endsAt = Time.iso(l.endsAt)
+        state = l.cancelled ? "cancelled" : now < l.startsAt ? "planned" : now < l.endsAt ? "live" : "ended"
+        remindedAt = l.remindedAt.map(Time.iso); bookings = s.bookings; remindersSent = s.remindersSent; remindersHeldBack = s.remindersHeld
+        audiences = Dictionary(uniqueKeysWithValues: s.audiences.map { ($0.key.rawValue, Audience(viewers: $0.value.viewers, averageWatchMinutes: $0.value.averageMinutes,
+                                                                                                   gmvFen: $0.value.gmv, giftsFen: $0.value.gifts)) })
+        gmvFen = s.gmv; fanShareOfGMV = s.fanShareOfGMV; oldFanShareOfGMV = s.oldFanShareOfGMV
     }
 }
 

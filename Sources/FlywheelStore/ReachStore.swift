@@ -92,6 +92,30 @@ public protocol ReachStore: Sendable {
     /// Records decisions with the outbox messages that tell the platform; one decided meanwhile is skipped.
     func decideApplications(_ decisions: [(application: JoinApplication, outbox: OutboxMessage?)], tenantId: String) async throws
     func applications(platformGroupId: String, of account: Account, limit: Int) async throws -> [JoinApplication]
+
+    func liveSchedules(of account: Account) async throws -> [LiveSchedule]
+    /// Every tenant's schedules, to plan their lives ahead.
+    func allLiveSchedules() async throws -> [(tenantId: String, schedule: LiveSchedule)]
+    /// Saves a schedule (nil for a one-off live) with the lives it plans; lives planned already are kept.
+    func createLives(_ lives: [Live], schedule: LiveSchedule?, tenantId: String, audit: AuditEntry?) async throws
+    /// The account's lives starting in `[from, to)`, earliest first.
+    func lives(of account: Account, from: Int64, to: Int64) async throws -> [Live]
+    func live(id: String, of account: Account) async throws -> Live?
+    func cancelLive(id: String, of account: Account, audit: AuditEntry) async throws
+    /// Lives of every tenant whose reminders are due at `now` and not sent, before their start.
+    func livesToRemind(now: Int64, limit: Int) async throws -> [(tenantId: String, live: Live)]
+    /// Records a live's reminders with what they send and whom they touch, once: `changedMeanwhile`
+    /// when another worker reminded it first.
+    func remindLive(_ live: Live, tenantId: String, at: Int64, messages: [DeskMessage], outbox: [OutboxMessage], fanouts: [TouchFanout],
+                    audit: AuditEntry?) async throws
+    func liveBookers(liveId: String, of account: Account) async throws -> [String]
+    func liveStats(_ live: Live, of account: Account) async throws -> LiveStats
+
+    /// The checklist items the operator ticked.
+    func homepageItems(of account: Account) async throws -> [HomepageItem: Bool]
+    func setHomepageItems(_ items: [HomepageItem: Bool], of account: Account, at: Int64, audit: AuditEntry) async throws
+    /// Homepage visits on days `days` by channel and domain.
+    func homepageVisits(of account: Account, days: ClosedRange<Int>) async throws -> [(channel: Channel, domain: SourceDomain, visits: Int)]
 }
 
 /// What a projection batch brings to reach: applications to decide, groups' joins, leaves and
@@ -107,11 +131,17 @@ public struct ReachWrite: StatementWrite {
     /// Orders and claims: (open_id, time, value in fen).
     public var conversions: [(openId: String, at: Int64, value: Int64)] = []
     public var unfollows: [(openId: String, at: Int64)] = []
+    public var bookings: [(liveId: String, openId: String, at: Int64)] = []
+    /// What each viewer did in an hour of a live: (hour since 1970, open_id, audience, minutes, gifts, gmv in fen).
+    public var viewers: [(hour: Int64, openId: String, audience: LiveAudience, minutes: Int64, gifts: Int64, gmv: Int64)] = []
+    /// Homepage visits: (day, channel, domain, visits).
+    public var visits: [(day: Int, channel: Channel, domain: SourceDomain, count: Int)] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         applications.isEmpty && groupDays.isEmpty && writers.isEmpty && postActions.isEmpty && conversions.isEmpty && unfollows.isEmpty
+            && bookings.isEmpty && viewers.isEmpty && visits.isEmpty
     }
 
     public func statements(of account: Account) -> [SQLStatement] {
@@ -157,6 +187,25 @@ public struct ReachWrite: StatementWrite {
                 UPDATE touches SET unfollowed_at = COALESCE(unfollowed_at, ?)
                 WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND held = 0 AND at <= ? AND at > ?
                 """, [.int(u.at)] + key + [.text(u.openId), .int(u.at), .int(u.at - Post.attributionWindow)]))
+        }
+        for b in bookings {
+            statements.append(SQLStatement("""
+                INSERT INTO live_bookings (tenant_id, account_id, live_id, open_id, booked_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (tenant_id, account_id, live_id, open_id) DO NOTHING
+                """, key + [.text(b.liveId), .text(b.openId), .int(b.at)]))
+        }
+        for v in viewers {
+            statements.append(SQLStatement("""
+                INSERT INTO live_viewers (tenant_id, account_id, hour, open_id, audience, minutes, gifts, gmv) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant_id, account_id, hour, open_id) DO UPDATE SET minutes = live_viewers.minutes + excluded.minutes,
+                  gifts = live_viewers.gifts + excluded.gifts, gmv = live_viewers.gmv + excluded.gmv
+                """, key + [.int(v.hour), .text(v.openId), .text(v.audience.rawValue), .int(v.minutes), .int(v.gifts), .int(v.gmv)]))
+        }
+        for v in visits {
+            statements.append(SQLStatement("""
+                INSERT INTO homepage_days (tenant_id, account_id, day, channel, domain, visits) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant_id, account_id, day, channel, domain) DO UPDATE SET visits = homepage_days.visits + excluded.visits
+                """, key + [.int(Int64(v.day)), .text(v.channel.rawValue), .text(v.domain.rawValue), .int(Int64(v.count))]))
         }
         return statements
     }
@@ -401,8 +450,163 @@ extension ReachStore where Self: SQLStore {
     }
 }
 
+extension ReachStore where Self: SQLStore {
+    public func liveSchedules(of account: Account) async throws -> [LiveSchedule] {
+        try await runner.query(SQLStatement("SELECT \(ReachRows.scheduleColumns) FROM live_schedules WHERE tenant_id = ? AND account_id = ? ORDER BY created_at",
+                                            ReachRows.key(account))).map(ReachRows.schedule)
+    }
+
+    public func allLiveSchedules() async throws -> [(tenantId: String, schedule: LiveSchedule)] {
+        try await runner.query(SQLStatement("SELECT tenant_id, \(ReachRows.scheduleColumns) FROM live_schedules ORDER BY tenant_id, created_at"))
+            .map { (try $0.text("tenant_id"), try ReachRows.schedule($0)) }
+    }
+
+    public func createLives(_ lives: [Live], schedule: LiveSchedule?, tenantId: String, audit: AuditEntry?) async throws {
+        let tenant = Cell.text(tenantId)
+        var steps: [SQLStep] = []
+        if let s = schedule {
+            steps.append(.execute(SQLStatement("""
+                INSERT INTO live_schedules (tenant_id, \(ReachRows.scheduleColumns)) VALUES (?, \(SQLStatement.placeholders(8)))
+                """, [tenant, .text(s.id), .text(s.accountId), .text(s.title), .text(s.weekdays.map(String.init).joined(separator: ",")),
+                      .text(s.times.map(String.init).joined(separator: ",")), .int(Int64(s.durationMinutes)), .int(Int64(s.reminderMinutes)), .int(s.createdAt)])))
+        }
+        for l in lives {
+            steps.append(.execute(SQLStatement("""
+                INSERT INTO lives (tenant_id, \(ReachRows.liveColumns)) VALUES (?, \(SQLStatement.placeholders(9)))
+                ON CONFLICT (tenant_id, live_id) DO NOTHING
+                """, [tenant] + ReachRows.cells(l))))
+        }
+        if let audit { steps.append(.execute(TenancyRows.record(audit))) }
+        guard !steps.isEmpty else { return }
+        try await runner.transaction(steps)
+    }
+
+    public func lives(of account: Account, from: Int64, to: Int64) async throws -> [Live] {
+        try await runner.query(SQLStatement("""
+            SELECT \(ReachRows.liveColumns) FROM lives WHERE tenant_id = ? AND account_id = ? AND starts_at >= ? AND starts_at < ? ORDER BY starts_at, live_id
+            """, ReachRows.key(account) + [.int(from), .int(to)])).map(ReachRows.live)
+    }
+
+    public func live(id: String, of account: Account) async throws -> Live? {
+        try await runner.query(SQLStatement("SELECT \(ReachRows.liveColumns) FROM lives WHERE tenant_id = ? AND account_id = ? AND live_id = ?",
+                                            ReachRows.key(account) + [.text(id)])).first.map(ReachRows.live)
+    }
+
+    public func cancelLive(id: String, of account: Account, audit: AuditEntry) async throws {
+        try await runner.transaction([
+            .require(SQLStatement("UPDATE lives SET cancelled = 1 WHERE tenant_id = ? AND account_id = ? AND live_id = ? RETURNING live_id",
+                                  ReachRows.key(account) + [.text(id)]), orElse: .notFound("live \(id)")),
+            .execute(TenancyRows.record(audit)),
+        ])
+    }
+
+    public func livesToRemind(now: Int64, limit: Int) async throws -> [(tenantId: String, live: Live)] {
+        try await runner.query(SQLStatement("""
+            SELECT tenant_id, \(ReachRows.liveColumns) FROM lives WHERE reminded_at IS NULL AND cancelled = 0 AND starts_at > ?
+              AND starts_at - reminder_minutes * 60000 <= ? ORDER BY starts_at LIMIT ?
+            """, [.int(now), .int(now), .int(Int64(limit))])).map { (try $0.text("tenant_id"), try ReachRows.live($0)) }
+    }
+
+    public func remindLive(_ live: Live, tenantId: String, at: Int64, messages: [DeskMessage], outbox: [OutboxMessage], fanouts: [TouchFanout],
+                           audit: AuditEntry?) async throws {
+        var steps: [SQLStep] = [.require(SQLStatement("""
+            UPDATE lives SET reminded_at = ? WHERE tenant_id = ? AND live_id = ? AND reminded_at IS NULL RETURNING live_id
+            """, [.int(at), .text(tenantId), .text(live.id)]), orElse: .refused(.changedMeanwhile))]
+        // Each DM reminder shows in the fan's thread.
+        steps += messages.map { m in
+            .execute(SQLStatement("""
+                INSERT INTO desk_messages (tenant_id, \(DeskRows.messageColumns)) VALUES (?, \(SQLStatement.placeholders(12)))
+                ON CONFLICT (tenant_id, account_id, message_id) DO NOTHING
+                """, [.text(tenantId)] + DeskRows.cells(m)))
+        }
+        steps += outbox.map { .execute(ReachRows.insert($0)) }
+        steps += fanouts.flatMap { ReachRows.touches($0, tenantId: tenantId, accountId: live.accountId) }
+        if let audit { steps.append(.execute(TenancyRows.record(audit))) }
+        try await runner.transaction(steps)
+    }
+
+    public func liveBookers(liveId: String, of account: Account) async throws -> [String] {
+        try await runner.query(SQLStatement("SELECT open_id FROM live_bookings WHERE tenant_id = ? AND account_id = ? AND live_id = ? ORDER BY open_id",
+                                            ReachRows.key(account) + [.text(liveId)])).map { try $0.text("open_id") }
+    }
+
+    public func liveStats(_ live: Live, of account: Account) async throws -> LiveStats {
+        var stats = LiveStats()
+        for row in try await runner.query(SQLStatement("""
+            SELECT audience, COUNT(DISTINCT open_id) AS viewers, SUM(minutes) AS minutes, SUM(gifts) AS gifts, SUM(gmv) AS gmv FROM live_viewers
+            WHERE tenant_id = ? AND account_id = ? AND hour >= ? AND hour <= ? GROUP BY audience
+            """, ReachRows.key(account) + [.int(live.startsAt / 3_600_000), .int((live.endsAt - 1) / 3_600_000)])) {
+            guard let audience = LiveAudience(rawValue: try row.text("audience")) else { continue }
+            var a = LiveStats.Audience()
+            a.viewers = Int(try row.int("viewers"))
+            a.minutes = row.optionalInt("minutes") ?? 0
+            a.gifts = row.optionalInt("gifts") ?? 0
+            a.gmv = row.optionalInt("gmv") ?? 0
+            stats.audiences[audience] = a
+        }
+        stats.bookings = Int(try await runner.query(SQLStatement("SELECT COUNT(*) AS n FROM live_bookings WHERE tenant_id = ? AND account_id = ? AND live_id = ?",
+                                                                 ReachRows.key(account) + [.text(live.id)])).first?.int("n") ?? 0)
+        for row in try await runner.query(SQLStatement("""
+            SELECT held, COUNT(*) AS n FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'reminder' AND ref = ? GROUP BY held
+            """, ReachRows.key(account) + [.text(live.id)])) {
+            if try row.int("held") == 1 { stats.remindersHeld = Int(try row.int("n")) } else { stats.remindersSent = Int(try row.int("n")) }
+        }
+        return stats
+    }
+
+    public func homepageItems(of account: Account) async throws -> [HomepageItem: Bool] {
+        var items: [HomepageItem: Bool] = [:]
+        for row in try await runner.query(SQLStatement("SELECT item, done FROM homepage_items WHERE tenant_id = ? AND account_id = ?", ReachRows.key(account))) {
+            if let item = HomepageItem(rawValue: try row.text("item")) { items[item] = try row.int("done") == 1 }
+        }
+        return items
+    }
+
+    public func setHomepageItems(_ items: [HomepageItem: Bool], of account: Account, at: Int64, audit: AuditEntry) async throws {
+        try await runner.transaction(items.sorted { $0.key.rawValue < $1.key.rawValue }.map { item, done in
+            .execute(SQLStatement("""
+                INSERT INTO homepage_items (tenant_id, account_id, item, done, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (tenant_id, account_id, item) DO UPDATE SET done = excluded.done, updated_at = excluded.updated_at
+                """, ReachRows.key(account) + [.text(item.rawValue), .int(done ? 1 : 0), .int(at)]))
+        } + [.execute(TenancyRows.record(audit))])
+    }
+
+    public func homepageVisits(of account: Account, days: ClosedRange<Int>) async throws -> [(channel: Channel, domain: SourceDomain, visits: Int)] {
+        try await runner.query(SQLStatement("""
+            SELECT channel, domain, SUM(visits) AS visits FROM homepage_days WHERE tenant_id = ? AND account_id = ? AND day >= ? AND day <= ?
+            GROUP BY channel, domain ORDER BY visits DESC, channel, domain
+            """, ReachRows.key(account) + [.int(Int64(days.lowerBound)), .int(Int64(days.upperBound))])).map {
+            (Channel(rawValue: try $0.text("channel")) ?? .unknown, SourceDomain(rawValue: try $0.text("domain")) ?? .public, Int(try $0.int("visits")))
+        }
+    }
+}
+
 /// Rows of the reach tables and the values they hold.
 enum ReachRows {
+    static let scheduleColumns = "schedule_id, account_id, title, weekdays, times, duration_minutes, reminder_minutes, created_at"
+
+    static func schedule(_ row: SQLRow) throws -> LiveSchedule {
+        LiveSchedule(id: try row.text("schedule_id"), accountId: try row.text("account_id"), title: try row.text("title"),
+                     weekdays: try row.text("weekdays").split(separator: ",").compactMap { Int($0) },
+                     times: try row.text("times").split(separator: ",").compactMap { Int($0) }, durationMinutes: Int(try row.int("duration_minutes")),
+                     reminderMinutes: Int(try row.int("reminder_minutes")), createdAt: try row.int("created_at"))
+    }
+
+    static let liveColumns = "live_id, account_id, schedule_id, title, starts_at, ends_at, reminder_minutes, reminded_at, cancelled"
+
+    static func cells(_ l: Live) -> [Cell] {
+        [.text(l.id), .text(l.accountId), .nullable(l.scheduleId), .text(l.title), .int(l.startsAt), .int(l.endsAt), .int(Int64(l.reminderMinutes)),
+         .nullable(l.remindedAt), .int(l.cancelled ? 1 : 0)]
+    }
+
+    static func live(_ row: SQLRow) throws -> Live {
+        var l = Live(id: try row.text("live_id"), accountId: try row.text("account_id"), scheduleId: row.optionalText("schedule_id"), title: try row.text("title"),
+                     startsAt: try row.int("starts_at"), endsAt: try row.int("ends_at"), reminderMinutes: Int(try row.int("reminder_minutes")))
+        l.remindedAt = row.optionalInt("reminded_at")
+        l.cancelled = try row.int("cancelled") == 1
+        return l
+    }
+
     static func key(_ account: Account) -> [Cell] { [.text(account.tenantId), .text(account.id)] }
 
     static func insert(_ o: OutboxMessage) -> SQLStatement {

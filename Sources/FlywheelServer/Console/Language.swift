@@ -351,6 +351,7 @@ enum Language: String, CaseIterable, Sendable {
         case .groupApplied: pick("Applied to join group", "申请入群")
         case .postOpened: pick("Opened a post", "打开订阅内容")
         case .postClicked: pick("Clicked a post", "点击订阅内容")
+        case .liveBooked: pick("Booked a live", "预约直播")
         case .homepageVisit: pick("Homepage visit", "访问主页")
         case .leadSubmitted: pick("Lead submitted", "提交线索")
         case .orderPaid: pick("Order paid", "支付订单")

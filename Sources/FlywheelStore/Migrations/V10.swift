@@ -129,11 +129,98 @@ extension Migration {
               FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
             )
             """,
+            // Recurring lives: weekdays and times of day in the account's zone.
+            """
+            CREATE TABLE live_schedules (
+              tenant_id TEXT NOT NULL,
+              schedule_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              title TEXT NOT NULL,
+              weekdays TEXT NOT NULL,
+              times TEXT NOT NULL,
+              duration_minutes INTEGER NOT NULL CHECK (duration_minutes BETWEEN 10 AND 720),
+              reminder_minutes INTEGER NOT NULL CHECK (reminder_minutes BETWEEN 5 AND 1440),
+              created_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, schedule_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            // Planned lives, from schedules or one by one; reminded once before they start.
+            """
+            CREATE TABLE lives (
+              tenant_id TEXT NOT NULL,
+              live_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              schedule_id TEXT,
+              title TEXT NOT NULL,
+              starts_at INTEGER NOT NULL,
+              ends_at INTEGER NOT NULL,
+              reminder_minutes INTEGER NOT NULL,
+              reminded_at INTEGER,
+              cancelled INTEGER NOT NULL CHECK (cancelled IN (0, 1)),
+              PRIMARY KEY (tenant_id, live_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            // Fans who booked a live.
+            """
+            CREATE TABLE live_bookings (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              live_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              booked_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, live_id, open_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            // Who watched, gave and bought in each hour of an account's lives, by audience (old fan, new fan, non-fan).
+            """
+            CREATE TABLE live_viewers (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              hour INTEGER NOT NULL,
+              open_id TEXT NOT NULL,
+              audience TEXT NOT NULL,
+              minutes INTEGER NOT NULL CHECK (minutes >= 0),
+              gifts INTEGER NOT NULL CHECK (gifts >= 0),
+              gmv INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, hour, open_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            // The homepage checklist items the operator ticked.
+            """
+            CREATE TABLE homepage_items (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              item TEXT NOT NULL,
+              done INTEGER NOT NULL CHECK (done IN (0, 1)),
+              updated_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, item),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            // Homepage visits per day by the channel and domain they came through.
+            """
+            CREATE TABLE homepage_days (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              day INTEGER NOT NULL,
+              channel TEXT NOT NULL,
+              domain TEXT NOT NULL,
+              visits INTEGER NOT NULL CHECK (visits >= 0),
+              PRIMARY KEY (tenant_id, account_id, day, channel, domain),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
             "CREATE INDEX posts_by_day ON posts(tenant_id, account_id, day)",
             "CREATE INDEX posts_due ON posts(scheduled_at) WHERE state = 'scheduled'",
             "CREATE INDEX touches_by_fan ON touches(tenant_id, account_id, open_id, at)",
             "CREATE UNIQUE INDEX fan_groups_platform ON fan_groups(tenant_id, account_id, platform_group_id) WHERE platform_group_id IS NOT NULL",
             "CREATE INDEX group_applications_pending ON group_applications(tenant_id, account_id, applied_at) WHERE state = 'pending'",
+            "CREATE INDEX lives_by_start ON lives(tenant_id, account_id, starts_at)",
+            "CREATE INDEX lives_to_remind ON lives(starts_at) WHERE reminded_at IS NULL AND cancelled = 0",
         ],
         postgres: [
             "ALTER TABLE outbox ADD COLUMN action TEXT NOT NULL DEFAULT 'dm'",
@@ -254,10 +341,91 @@ extension Migration {
               FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
             )
             """,
+            """
+            CREATE TABLE live_schedules (
+              tenant_id TEXT NOT NULL,
+              schedule_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              title TEXT NOT NULL,
+              weekdays TEXT NOT NULL,
+              times TEXT NOT NULL,
+              duration_minutes BIGINT NOT NULL CHECK (duration_minutes BETWEEN 10 AND 720),
+              reminder_minutes BIGINT NOT NULL CHECK (reminder_minutes BETWEEN 5 AND 1440),
+              created_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, schedule_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE lives (
+              tenant_id TEXT NOT NULL,
+              live_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              schedule_id TEXT,
+              title TEXT NOT NULL,
+              starts_at BIGINT NOT NULL,
+              ends_at BIGINT NOT NULL,
+              reminder_minutes BIGINT NOT NULL,
+              reminded_at BIGINT,
+              cancelled BIGINT NOT NULL CHECK (cancelled IN (0, 1)),
+              PRIMARY KEY (tenant_id, live_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE live_bookings (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              live_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              booked_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, live_id, open_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE live_viewers (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              hour BIGINT NOT NULL,
+              open_id TEXT NOT NULL,
+              audience TEXT NOT NULL,
+              minutes BIGINT NOT NULL CHECK (minutes >= 0),
+              gifts BIGINT NOT NULL CHECK (gifts >= 0),
+              gmv BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, hour, open_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE homepage_items (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              item TEXT NOT NULL,
+              done BIGINT NOT NULL CHECK (done IN (0, 1)),
+              updated_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, item),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE homepage_days (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              day BIGINT NOT NULL,
+              channel TEXT NOT NULL,
+              domain TEXT NOT NULL,
+              visits BIGINT NOT NULL CHECK (visits >= 0),
+              PRIMARY KEY (tenant_id, account_id, day, channel, domain),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
             "CREATE INDEX posts_by_day ON posts(tenant_id, account_id, day)",
             "CREATE INDEX posts_due ON posts(scheduled_at) WHERE state = 'scheduled'",
             "CREATE INDEX touches_by_fan ON touches(tenant_id, account_id, open_id, at)",
             "CREATE UNIQUE INDEX fan_groups_platform ON fan_groups(tenant_id, account_id, platform_group_id) WHERE platform_group_id IS NOT NULL",
             "CREATE INDEX group_applications_pending ON group_applications(tenant_id, account_id, applied_at) WHERE state = 'pending'",
+            "CREATE INDEX lives_by_start ON lives(tenant_id, account_id, starts_at)",
+            "CREATE INDEX lives_to_remind ON lives(starts_at) WHERE reminded_at IS NULL AND cancelled = 0",
         ])
 }
