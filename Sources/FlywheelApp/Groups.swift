@@ -60,11 +60,11 @@ public struct Groups: Sendable {
         var g = group
         if let name = s.name {
             let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard FanGroup.nameLength.contains(name.count) else { throw UseCaseError.invalid(field: "name", "must be 1 to \(FanGroup.nameLength.upperBound) characters") }
+            guard FanGroup.nameLength.contains(name.unicodeScalars.count) else { throw UseCaseError.invalid(field: "name", "must be 1 to \(FanGroup.nameLength.upperBound) characters") }
             g.name = name
         }
         if let description = s.description {
-            guard FanGroup.descriptionLength.contains(description.count) else {
+            guard FanGroup.descriptionLength.contains(description.unicodeScalars.count) else {
                 throw UseCaseError.invalid(field: "description", "must be at most \(FanGroup.descriptionLength.upperBound) characters")
             }
             g.description = description
@@ -83,7 +83,7 @@ public struct Groups: Sendable {
         }
         if let welcome = s.welcome {
             if let text = welcome?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-                guard FanGroup.welcomeLength.contains(text.count) else {
+                guard FanGroup.welcomeLength.contains(text.unicodeScalars.count) else {
                     throw UseCaseError.invalid(field: "welcome", "must be 1 to \(FanGroup.welcomeLength.upperBound) characters")
                 }
                 g.welcome = text

@@ -69,7 +69,7 @@ public struct Lives: Sendable {
         try caller.authorize(.createLive)
         let now = env.now()
         let title = plan.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...60).contains(title.count) else { throw UseCaseError.invalid(field: "title", "must be 1 to 60 characters") }
+        guard (1...60).contains(title.unicodeScalars.count) else { throw UseCaseError.invalid(field: "title", "must be 1 to 60 characters") }
         let duration = plan.durationMinutes ?? 120
         guard LiveSchedule.durations.contains(duration) else { throw UseCaseError.invalid(field: "durationMinutes", "must be 10 to 720 minutes") }
         let reminder = plan.reminderMinutes ?? 30

@@ -84,8 +84,8 @@ public struct Posts: Sendable {
         try caller.authorize(.createPost)
         let now = env.now()
         let title = draft.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard Post.titleLength.contains(title.count) else { throw UseCaseError.invalid(field: "title", "must be 1 to \(Post.titleLength.upperBound) characters") }
-        guard Post.bodyLength.contains(draft.body.count) else { throw UseCaseError.invalid(field: "body", "must be at most \(Post.bodyLength.upperBound) characters") }
+        guard Post.titleLength.contains(title.unicodeScalars.count) else { throw UseCaseError.invalid(field: "title", "must be 1 to \(Post.titleLength.upperBound) characters") }
+        guard Post.bodyLength.contains(draft.body.unicodeScalars.count) else { throw UseCaseError.invalid(field: "body", "must be at most \(Post.bodyLength.upperBound) characters") }
         guard let format = PostFormat(rawValue: draft.format) else { throw UseCaseError.invalid(field: "format", "must be text, image or video") }
         var mediaRef: String?
         if format != .text {

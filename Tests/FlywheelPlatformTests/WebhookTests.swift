@@ -154,6 +154,9 @@ func sample(_ name: String) throws -> [UInt8] {
             case .groupMembership: "groupMembership"
             case .messagesAllowed: "messagesAllowed"
             case .couponClaimed: "couponClaimed"
+            case .groupApplication: "groupApplication"
+            case .postAction: "postAction"
+            case .liveBooking: "liveBooking"
             case .other(let event): "other \(event)"
             }
         }
@@ -167,6 +170,7 @@ func sample(_ name: String) throws -> [UInt8] {
         #expect(try kind("GroupFansEventEvent.json") == "groupMembership")
         #expect(try kind("AuthorizeEvent.json") == "other authorize")
         #expect(try kind("IMAuthorizeEvent.json") == "messagesAllowed")
+        #expect(try kind("EnterGroupAuditChangeEvent.json") == "groupApplication")
     }
 
     @Test func aDirectMessageKeepsItsTextAndTheAccountsOwnSendsAreDMsSent() throws {

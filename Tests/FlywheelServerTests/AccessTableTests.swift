@@ -36,7 +36,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 72)
+        #expect(calls.count == 91)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -76,7 +76,7 @@ import Testing
             // admin, so that where the table allows, the role rules do too.
             let membersCalls: Set<String> = ["changeUser", "disableUser", "enableUser", "removeUser"]
 
-            for (role, key) in keys {
+            for (i, (role, key)) in keys.enumerated() {
                 let name = role.rawValue
                 let segment = try await client.post("/v1/accounts/\(account)/segments", key: owner, ["name": "seg-\(name)", "predicate": "following"])["id"] as! String
                 try await client.post("/v1/tags", key: owner, ["name": "tag-\(name)"])
@@ -86,6 +86,12 @@ import Testing
                                                  ["name": "r-\(name)", "trigger": "exact", "pattern": "hi", "reply": ["type": "text", "text": "您好"]])["id"] as! String
                 let canned = try await client.post("/v1/canned-replies", key: owner, ["title": "c-\(name)", "text": "您好"])["id"] as! String
                 let followUp = try await client.post("/v1/leads/lead_ph_13800138000/follow-ups", key: owner, ["dueAt": "2026-12-01T09:00:00Z", "note": "call"])["id"] as! String
+                // A post on a day of its own (the quota allows one a day), a group, and two lives: one to cancel, one to remind.
+                let day = iso(flywheel.env.now() + Int64(i + 1) * 86_400_000)
+                let post = try await client.post("/v1/accounts/\(account)/posts", key: owner, ["title": "p-\(name)", "scheduledAt": day])["id"] as! String
+                let fanGroup = try await client.post("/v1/accounts/\(account)/groups", key: owner, ["name": "g-\(name)"], expect: .accepted)["id"] as! String
+                let lives = try await client.post("/v1/accounts/\(account)/lives", key: owner, ["title": "l-\(name)", "times": ["08:00", "19:00"]])["lives"] as! [[String: Any]]
+                let (liveToCancel, liveToRemind) = (lives[lives.count - 1]["id"] as! String, lives[lives.count - 2]["id"] as! String)
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -94,6 +100,8 @@ import Testing
                         .replacingOccurrences(of: "{name}", with: "tag-\(name)").replacingOccurrences(of: "{seq}", with: "1")
                         .replacingOccurrences(of: "{ruleId}", with: rule).replacingOccurrences(of: "{replyId}", with: canned)
                         .replacingOccurrences(of: "{leadId}", with: "lead_ph_13800138000").replacingOccurrences(of: "{followUpId}", with: followUp)
+                        .replacingOccurrences(of: "{postId}", with: post).replacingOccurrences(of: "{groupId}", with: fanGroup)
+                        .replacingOccurrences(of: "{liveId}", with: call.operation == "cancelLive" ? liveToCancel : liveToRemind)
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -120,6 +128,13 @@ import Testing
                     case "createCannedReply": #"{"title":"t-\#(name)","text":"您好"}"#
                     case "changeLead": #"{"stage":"contacted"}"#
                     case "createFollowUp": #"{"dueAt":"2026-12-02T09:00:00+08:00","note":"visit"}"#
+                    case "createPost": #"{"title":"new-\#(name)","scheduledAt":"\#(iso(flywheel.env.now() + Int64(i + 10) * 86_400_000))"}"#
+                    case "createGroup": #"{"name":"new-\#(name)","threshold":"level >= 9"}"#
+                    case "changeGroup": #"{"welcome":"欢迎","admins":["staff-1"]}"#
+                    case "sendToGroup": #"{"type":"text","text":"今晚直播"}"#
+                    case "changeTouchBudget": #"{"perDay":2,"perWeek":6}"#
+                    case "createLive": #"{"title":"new-\#(name)","startsAt":"\#(iso(flywheel.env.now() + 3_600_000))"}"#
+                    case "changeHomepage": #"{"items":{"enterprise_info":true}}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }
@@ -141,6 +156,8 @@ import Testing
                     case .retryQuarantined, .dropQuarantined: 404...404
                     // The account is not connected: allowed, and refused for that.
                     case .replyToFan: 409...409
+                    // A scheduled post is no task to mark published; a group still being created takes no message.
+                    case .markPostPublished, .sendToGroup: 409...409
                     default: 200...299
                     }
                     #expect(expected.contains(status), "\(name) \(call.method) \(call.path) (\(operation)) answered \(status)")
@@ -158,6 +175,8 @@ import Testing
             }
         }
     }
+
+    func iso(_ ms: Int64) -> String { Date(timeIntervalSince1970: TimeInterval(ms) / 1000).formatted(.iso8601) }
 
     func appId(_ client: any TestClientProtocol, _ key: String) async throws -> String {
         (try await client.get("/v1/apps", key: key)["items"] as! [[String: Any]])[0]["id"] as! String
