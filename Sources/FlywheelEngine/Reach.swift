@@ -14,7 +14,7 @@ public final class Reach: Service, Sendable {
     private let failures: Counter
     private let heldBack: Counter
     /// When lives were last planned ahead from the schedules.
-    private let planned = Mutex<Int64>(Int64.min)
+    private let planned = Mutex<Int64?>(nil)
 
     public init(_ env: FlywheelEnvironment) {
         self.env = env
@@ -142,7 +142,7 @@ public final class Reach: Service, Sendable {
     func planLives() async -> Int {
         let now = env.now()
         guard planned.withLock({ last in
-            guard now - last >= 600_000 else { return false }
+            if let last, now - last < 600_000 { return false }
             last = now
             return true
         }) else { return 0 }
@@ -156,7 +156,7 @@ public final class Reach: Service, Sendable {
         } catch {
             failures.increment()
             env.logger.error("lives could not be planned; will retry", metadata: ["error": "\(error)"])
-            planned.withLock { $0 = Int64.min }
+            planned.withLock { $0 = nil }
             return 0
         }
     }

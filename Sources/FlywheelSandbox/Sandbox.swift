@@ -112,6 +112,10 @@ public struct Sandbox: Sendable {
             return envelope("im_enter_direct_msg", string([
                 "conversation_short_id": e.ref ?? "", "server_message_id": e.id, "conversation_type": 1, "create_time": e.occurredAt,
                 "scene_type": 4, "user_infos": users]))
+        case .dmGranted, .dmRevoked:
+            // Granted for the platform's 30 days.
+            return envelope("im_authorize", string(["auth_status": e.kind == .dmGranted ? 1 : 0, "create_time": seconds, "expire_time": seconds + 30 * 86_400,
+                                                    "operation_type": 1, "source": "im.direct_message.bind"]))
         case .groupJoin, .groupLeave:
             return envelope("group_fans_event", string([
                 "open_id": e.openId, "im_group_id": e.ref ?? "", "group_type": e.kind == .groupJoin ? 1 : 2, "create_time": e.occurredAt,

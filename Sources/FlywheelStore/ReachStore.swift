@@ -232,7 +232,7 @@ extension ReachStore where Self: SQLStore {
     public func recentTouches(of account: Account, openId: String?, now: Int64) async throws -> [String: RecentTouches] {
         var found: [String: RecentTouches] = [:]
         for row in try await runner.query(SQLStatement("""
-            SELECT open_id, SUM(CASE WHEN at > ? THEN 1 ELSE 0 END) AS day, COUNT(*) AS week FROM touches
+            SELECT open_id, CAST(SUM(CASE WHEN at > ? THEN 1 ELSE 0 END) AS BIGINT) AS day, COUNT(*) AS week FROM touches
             WHERE tenant_id = ? AND account_id = ?\(openId == nil ? "" : " AND open_id = ?") AND held = 0 AND at > ? GROUP BY open_id
             """, [.int(now - TouchBudget.day)] + ReachRows.key(account) + (openId.map { [Cell.text($0)] } ?? []) + [.int(now - TouchBudget.week)])) {
             found[try row.text("open_id")] = RecentTouches(lastDay: Int(try row.int("day")), lastWeek: Int(try row.int("week")))
@@ -323,9 +323,9 @@ extension ReachStore where Self: SQLStore {
         guard !postIds.isEmpty else { return [:] }
         var stats: [String: PostStats] = [:]
         for row in try await runner.query(SQLStatement("""
-            SELECT ref, SUM(CASE WHEN held = 0 THEN 1 ELSE 0 END) AS delivered, SUM(held) AS held,
+            SELECT ref, CAST(SUM(CASE WHEN held = 0 THEN 1 ELSE 0 END) AS BIGINT) AS delivered, CAST(SUM(held) AS BIGINT) AS held,
               COUNT(opened_at) AS opened, COUNT(clicked_at) AS clicked, COUNT(converted_at) AS converted,
-              SUM(conversion_value) AS value, COUNT(unfollowed_at) AS unfollowed
+              CAST(SUM(conversion_value) AS BIGINT) AS value, COUNT(unfollowed_at) AS unfollowed
             FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref IN (\(SQLStatement.placeholders(postIds.count)))
             GROUP BY ref
             """, ReachRows.key(account) + postIds.map(Cell.text))) {
@@ -387,11 +387,11 @@ extension ReachStore where Self: SQLStore {
         var stats = GroupStats()
         let member = SQLStatement.containing(",\(platformGroupId)=+")
         if let row = try await runner.query(SQLStatement("""
-            SELECT SUM(CASE WHEN fan_groups LIKE ? ESCAPE '\\' THEN 1 ELSE 0 END) AS members,
-              SUM(CASE WHEN fan_groups LIKE ? ESCAPE '\\' AND orders_paid >= 1 THEN 1 ELSE 0 END) AS buying_members,
-              SUM(CASE WHEN fan_groups LIKE ? ESCAPE '\\' AND orders_paid >= 2 THEN 1 ELSE 0 END) AS repeat_members,
-              SUM(CASE WHEN fan_groups NOT LIKE ? ESCAPE '\\' AND orders_paid >= 1 THEN 1 ELSE 0 END) AS buying_others,
-              SUM(CASE WHEN fan_groups NOT LIKE ? ESCAPE '\\' AND orders_paid >= 2 THEN 1 ELSE 0 END) AS repeat_others
+            SELECT CAST(SUM(CASE WHEN fan_groups LIKE ? ESCAPE '\\' THEN 1 ELSE 0 END) AS BIGINT) AS members,
+              CAST(SUM(CASE WHEN fan_groups LIKE ? ESCAPE '\\' AND orders_paid >= 1 THEN 1 ELSE 0 END) AS BIGINT) AS buying_members,
+              CAST(SUM(CASE WHEN fan_groups LIKE ? ESCAPE '\\' AND orders_paid >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeat_members,
+              CAST(SUM(CASE WHEN fan_groups NOT LIKE ? ESCAPE '\\' AND orders_paid >= 1 THEN 1 ELSE 0 END) AS BIGINT) AS buying_others,
+              CAST(SUM(CASE WHEN fan_groups NOT LIKE ? ESCAPE '\\' AND orders_paid >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeat_others
             FROM fans WHERE tenant_id = ? AND account_id = ?
             """, [member, member, member, member, member] + ReachRows.key(account))).first {
             stats.members = Int(row.optionalInt("members") ?? 0)
@@ -533,7 +533,8 @@ extension ReachStore where Self: SQLStore {
     public func liveStats(_ live: Live, of account: Account) async throws -> LiveStats {
         var stats = LiveStats()
         for row in try await runner.query(SQLStatement("""
-            SELECT audience, COUNT(DISTINCT open_id) AS viewers, SUM(minutes) AS minutes, SUM(gifts) AS gifts, SUM(gmv) AS gmv FROM live_viewers
+            SELECT audience, COUNT(DISTINCT open_id) AS viewers, CAST(SUM(minutes) AS BIGINT) AS minutes, CAST(SUM(gifts) AS BIGINT) AS gifts,
+              CAST(SUM(gmv) AS BIGINT) AS gmv FROM live_viewers
             WHERE tenant_id = ? AND account_id = ? AND hour >= ? AND hour <= ? GROUP BY audience
             """, ReachRows.key(account) + [.int(live.startsAt / 3_600_000), .int((live.endsAt - 1) / 3_600_000)])) {
             guard let audience = LiveAudience(rawValue: try row.text("audience")) else { continue }
@@ -573,7 +574,7 @@ extension ReachStore where Self: SQLStore {
 
     public func homepageVisits(of account: Account, days: ClosedRange<Int>) async throws -> [(channel: Channel, domain: SourceDomain, visits: Int)] {
         try await runner.query(SQLStatement("""
-            SELECT channel, domain, SUM(visits) AS visits FROM homepage_days WHERE tenant_id = ? AND account_id = ? AND day >= ? AND day <= ?
+            SELECT channel, domain, CAST(SUM(visits) AS BIGINT) AS visits FROM homepage_days WHERE tenant_id = ? AND account_id = ? AND day >= ? AND day <= ?
             GROUP BY channel, domain ORDER BY visits DESC, channel, domain
             """, ReachRows.key(account) + [.int(Int64(days.lowerBound)), .int(Int64(days.upperBound))])).map {
             (Channel(rawValue: try $0.text("channel")) ?? .unknown, SourceDomain(rawValue: try $0.text("domain")) ?? .public, Int(try $0.int("visits")))
