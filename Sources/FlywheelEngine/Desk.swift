@@ -268,21 +268,25 @@ extension Desk {
             guard canSend else { throw Refusal.cannotSend }
             var replyTo = c.replyTo, replyBy = c.lastFanMessageAt.map { $0.saturatingAdd(Conversation.replyWindow) }
             var proactiveSince: Int64?
+            var touch: String?
             if !c.canReply(at: now) {
                 guard c.mayMessage(at: now) else { throw Refusal.outsideReplyWindow(lastFanMessageAt: c.lastFanMessageAt) }
                 let today = account.calendar.startOfDay(account.calendar.day(ofMillis: now))
-                guard try await self.env.store.proactiveMessages(of: account, openId: openId, since: today) < Conversation.proactivePerDay else {
-                    throw Refusal.proactiveLimit
-                }
+                let sentToday = try await self.env.store.proactiveMessages(of: account, openId: openId, since: today)
+                guard sentToday < Conversation.proactivePerDay else { throw Refusal.proactiveLimit }
                 (replyTo, replyBy, proactiveSince) = (nil, nil, today)
-                // A proactive message reaches the fan like a post or a reminder: one budget for all.
-                let budget = try await self.env.store.touchBudget(of: account)
-                let recent = try await self.env.store.recentTouches(of: account, openId: openId, now: now)[openId] ?? RecentTouches()
-                guard budget.admits(recent) else {
-                    var held = DeskChange(accountId: account.id)
-                    held.touch = TouchFanout(touchpoint: .directMessage, ref: key, at: now, reached: [], heldBack: [openId])
-                    try await self.env.store.commitDesk(held, tenantId: account.tenantId)
-                    throw Refusal.touchBudget(recent)
+                // A day's proactive messages (the platform's one occasion of up to three) reach the fan
+                // once, like a post or a reminder: the first of the day needs room in the one budget.
+                touch = "dm:\(account.calendar.day(ofMillis: now))"
+                if sentToday == 0 {
+                    let budget = try await self.env.store.touchBudget(of: account)
+                    let recent = try await self.env.store.recentTouches(of: account, openId: openId, now: now)[openId] ?? RecentTouches()
+                    guard budget.admits(recent) else {
+                        var held = DeskChange(accountId: account.id)
+                        held.touch = TouchFanout(touchpoint: .directMessage, ref: touch ?? key, at: now, reached: [], heldBack: [openId])
+                        try await self.env.store.commitDesk(held, tenantId: account.tenantId)
+                        throw Refusal.touchBudget(recent)
+                    }
                 }
             }
             let outcome = DeskRule.reply(c, by: agent, at: now, settings: settings)
@@ -295,7 +299,7 @@ extension Desk {
             change.events = outcome.events
             change.responses = outcome.response.map { [$0] } ?? []
             change.proactiveCap = proactiveSince.map { (openId, $0) }
-            if proactiveSince != nil { change.touch = TouchFanout(touchpoint: .directMessage, ref: key, at: now, reached: [openId], heldBack: []) }
+            change.touch = touch.map { TouchFanout(touchpoint: .directMessage, ref: $0, at: now, reached: [openId], heldBack: []) }
             try await self.env.store.commitDesk(change, tenantId: account.tenantId)
             sent = message
             return 1

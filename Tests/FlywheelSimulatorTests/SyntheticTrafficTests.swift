@@ -47,3 +47,13 @@ import Testing
         #expect(model.react(to: .coupon(activityId: "a", couponMetaId: "m"), waitedMinutes: 0, receivedToday: 1) { 0.1 } == [.claimCoupon(activityId: "a", couponMetaId: "m")])
     }
 }
+
+@Suite struct FatigueTests {
+    @Test func aFanTouchedBeyondItsToleranceMayUnfollow() {
+        let model = Reactions.standard
+        #expect(!model.tired(touchesThisWeek: Reactions.weeklyTolerance, patience: 0) { 0 })
+        #expect(model.tired(touchesThisWeek: Reactions.weeklyTolerance + 1, patience: 0) { 0 })
+        #expect(!model.tired(touchesThisWeek: Reactions.weeklyTolerance + 1, patience: 1) { 0 })
+        #expect(!model.tired(touchesThisWeek: 20, patience: 0) { 0.99 }, "annoyance is a chance")
+    }
+}
