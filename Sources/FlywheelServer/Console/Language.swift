@@ -230,6 +230,89 @@ enum Language: String, CaseIterable, Sendable {
         case .minutes: pick("min", "分钟")
         case .byDay: pick("By day", "按日")
         case .byAgent: pick("By agent", "按客服")
+        case .posts: pick("Posts", "订阅号推送")
+        case .lives: pick("Lives", "直播")
+        case .homepage: pick("Homepage", "主页")
+        case .quotaThisMonth: pick("Pushes this month", "本月推送")
+        case .nextAllowedDay: pick("Next day with room", "下一个可推送日")
+        case .heldBack: pick("Held back (30 days)", "频控拦下（30天）")
+        case .touchBudget: pick("Touch budget (day / week)", "触达频控（天 / 周）")
+        case .openedByPost: pick("Opened, by post", "各推送打开数")
+        case .unfollowedByPost: pick("Unfollowed after, by post", "推送后取关数")
+        case .automatic: pick("Automatic", "自动")
+        case .task: pick("Task in the app", "App 内人工任务")
+        case .liveBooking: pick("Live booking", "直播预约")
+        case .applications: pick("Join applications", "入群申请")
+        case .groupAdmins: pick("Group admins", "群管理员")
+        case .allSubscribers: pick("All subscribers", "全部订阅粉丝")
+        case .groupNumber: pick("Group number", "群号")
+        case .members: pick("Members", "成员")
+        case .activeMembers: pick("Active members (7 days)", "活跃成员（7天）")
+        case .repurchaseMembers: pick("Repurchase, members", "成员复购率")
+        case .repurchaseOthers: pick("Repurchase, other fans", "非成员复购率")
+        case .membersOverTime: pick("Members over time", "成员数变化")
+        case .groupMessages: pick("Messages", "群消息")
+        case .liveGmvByAudience: pick("Last live's GMV (yuan) by audience", "最近一场直播GMV构成（元）")
+        case .viewers: pick("Viewers", "观看人数")
+        case .visitsByChannel: pick("Visits by channel (30 days)", "主页访问来源（30天）")
+        case .newPost: pick("New post", "新建推送")
+        case .postTitle: pick("Title", "标题")
+        case .postBody: pick("Text", "正文")
+        case .postFormat: pick("Format", "形式")
+        case .formatText: pick("Text", "图文")
+        case .formatImage: pick("Image", "图片")
+        case .formatVideo: pick("Video", "视频")
+        case .mediaRef: pick("Media id (image or video)", "素材 ID（图片或视频）")
+        case .scheduledAt: pick("When (empty: now)", "推送时间（留空即刻）")
+        case .audience: pick("Audience", "受众")
+        case .tool: pick("Tool", "营销工具")
+        case .noTool: pick("None", "无")
+        case .coupon: pick("Coupon", "优惠券")
+        case .product: pick("Product", "商品")
+        case .toolRef: pick("Tool id", "工具 ID")
+        case .planPost: pick("Plan the post", "创建推送")
+        case .delivered: pick("Delivered", "送达")
+        case .opened: pick("Opened", "打开")
+        case .clicked: pick("Clicked", "点击")
+        case .converted: pick("Converted", "转化")
+        case .unfollowed: pick("Unfollowed", "取关")
+        case .mode: pick("How", "方式")
+        case .markPublished: pick("Published in the app", "已在 App 发布")
+        case .cancel: pick("Cancel", "取消")
+        case .perDay: pick("A day", "每天")
+        case .perWeek: pick("A week", "每周")
+        case .actionModes: pick("What Flywheel does and what is a task", "自动执行与人工任务")
+        case .newGroup: pick("New fan group", "新建粉丝群")
+        case .groupName: pick("Name", "群名称")
+        case .groupDescription: pick("Description", "群简介")
+        case .threshold: pick("Entry threshold (a predicate, e.g. level >= 9)", "入群门槛（条件表达式，如 level >= 9）")
+        case .welcome: pick("Welcome message", "入群欢迎语")
+        case .adminsLabel: pick("Admins (open_ids, at most 10)", "管理员（open_id，最多10人）")
+        case .liveReminder: pick("Remind the group when a live starts", "开播自动提醒")
+        case .shareNewWorks: pick("Share new works into the group", "自动同步新作品")
+        case .createGroup: pick("Create the group", "创建粉丝群")
+        case .decision: pick("Decision", "结果")
+        case .noGroups: pick("No fan groups yet.", "还没有粉丝群。")
+        case .schedule: pick("Plan lives", "直播排期")
+        case .liveTitle: pick("Title", "直播标题")
+        case .times: pick("Start times (HH:MM, comma-separated)", "开播时间（HH:MM，逗号分隔）")
+        case .weekdays: pick("Weekdays (1 Monday to 7 Sunday; empty: every day)", "星期（1 周一 至 7 周日；留空为每天）")
+        case .durationMinutes: pick("Duration (minutes)", "时长（分钟）")
+        case .reminderMinutes: pick("Remind before (minutes)", "提前提醒（分钟）")
+        case .calendar: pick("Live calendar", "直播日历")
+        case .bookings: pick("Bookings", "预约")
+        case .reminders: pick("Reminders sent / held back", "提醒 已发 / 拦下")
+        case .remindNow: pick("Remind now", "立即提醒")
+        case .endedLives: pick("Past lives: old fans / new fans / non-fans", "已结束直播：老粉 / 新粉 / 非粉")
+        case .avgMinutes: pick("Avg. minutes", "人均观看（分钟）")
+        case .fanShare: pick("Fans' share of GMV", "粉丝GMV占比")
+        case .oldFanShare: pick("Old fans' share", "老粉GMV占比")
+        case .noLives: pick("No lives planned.", "暂无直播排期。")
+        case .checklist: pick("Homepage set-up", "主页装修清单")
+        case .channelLabel: pick("Channel", "渠道")
+        case .domainLabel: pick("Domain", "来源域")
+        case .visits: pick("Visits", "访问")
+        case .share: pick("Share", "占比")
         }
     }
 
@@ -242,6 +325,61 @@ enum Language: String, CaseIterable, Sendable {
     }
 
     // MARK: Codes of the model
+
+    func postState(_ state: PostState) -> String {
+        switch state {
+        case .scheduled: pick("Scheduled", "待推送")
+        case .publishing: pick("Going out", "推送中")
+        case .task: pick("To publish in the app", "待在 App 发布")
+        case .published: pick("Published", "已推送")
+        case .failed: pick("Failed", "失败")
+        case .cancelled: pick("Cancelled", "已取消")
+        }
+    }
+
+    func groupState(_ state: GroupState) -> String {
+        switch state {
+        case .creating: pick("Being created", "创建中")
+        case .active: pick("Active", "正常")
+        case .failed: pick("Failed", "创建失败")
+        }
+    }
+
+    func applicationState(_ state: ApplicationState) -> String {
+        switch state {
+        case .pending: pick("Waiting", "待审核")
+        case .approved: pick("Approved", "已通过")
+        case .rejected: pick("Rejected", "已拒绝")
+        case .manual: pick("Decide in the app", "在 App 内审核")
+        }
+    }
+
+    func audience(_ audience: LiveAudience) -> String {
+        switch audience {
+        case .oldFan: pick("Old fans", "老粉")
+        case .newFan: pick("New fans", "新粉")
+        case .nonFan: pick("Non-fans", "非粉丝")
+        }
+    }
+
+    func homepageItem(_ item: HomepageItem) -> String {
+        switch item {
+        case .enterpriseInfo: pick("Enterprise info", "企业信息")
+        case .groupEntry: pick("Fan group entry", "粉丝群入口")
+        case .liveSchedule: pick("Live schedule", "直播预告")
+        case .consultEntry: pick("Online consultation entry", "在线咨询入口")
+        case .leadCard: pick("Lead card", "留资卡")
+        case .businessTemplate: pick("Business page template", "经营模板（门店 / 服务 / 商品）")
+        }
+    }
+
+    func checkSource(_ source: String) -> String {
+        switch source {
+        case "detected": pick("Seen by Flywheel", "系统识别")
+        case "ticked": pick("Ticked", "已勾选")
+        default: pick("Missing", "未完成")
+        }
+    }
 
     func conversationState(_ state: ConversationState) -> String {
         switch state {
@@ -478,4 +616,11 @@ enum Phrase: String, CaseIterable, Sendable {
     case nobody, overdueFollowUps, noFollowUps, conversionBySource, leadsCount, contacted, won, lost, conversion, minutesToContact
     case answered, withinTarget, withinShare, medianFirstResponse, p90FirstResponse, breaches, answersPerDay, firstResponseByAgent, target, minutes
     case byDay, byAgent
+    case posts, lives, homepage, quotaThisMonth, nextAllowedDay, heldBack, touchBudget, openedByPost, unfollowedByPost, automatic, task, liveBooking
+    case applications, groupAdmins, allSubscribers, groupNumber, members, activeMembers, repurchaseMembers, repurchaseOthers, membersOverTime, groupMessages, liveGmvByAudience, viewers
+    case visitsByChannel, newPost, postTitle, postBody, postFormat, formatText, formatImage, formatVideo, mediaRef, scheduledAt, audience, tool
+    case noTool, coupon, product, toolRef, planPost, delivered, opened, clicked, converted, unfollowed, mode, markPublished
+    case cancel, perDay, perWeek, actionModes, newGroup, groupName, groupDescription, threshold, welcome, adminsLabel, liveReminder, shareNewWorks
+    case createGroup, decision, noGroups, schedule, liveTitle, times, weekdays, durationMinutes, reminderMinutes, calendar, bookings, reminders
+    case remindNow, endedLives, avgMinutes, fanShare, oldFanShare, noLives, checklist, channelLabel, domainLabel, visits, share
 }
