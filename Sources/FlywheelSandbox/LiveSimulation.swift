@@ -21,6 +21,8 @@ public final class LiveSimulation: Service, Sendable {
     let api: SandboxAPI?
     let interval: Duration
     private let runs: Mutex<[Run]>
+    /// Fans who applied to a group already: each applies once.
+    private let applied = Mutex<Set<String>>([])
 
     /// `worlds` have simulated every day before `today`; `api` learns what is pushed.
     public init(_ flywheel: Flywheel, enterprises: [(PresetEnterprise, World)], today: Int, api: SandboxAPI? = nil, interval: Duration = .seconds(5)) {
@@ -48,8 +50,34 @@ public final class LiveSimulation: Service, Sendable {
             }
         }
         var stored = 0
-        for (enterprise, outputs) in due { stored += try await enterprise.feed(outputs, into: flywheel, api: api).events }
+        for (enterprise, outputs) in due {
+            stored += try await enterprise.feed(outputs, into: flywheel, api: api).events
+            try await reach(enterprise, outputs, now: now)
+        }
         return stored
+    }
+
+    /// Fans active this tick apply to their account's fan group now and then (decided by its
+    /// threshold), and book its next live.
+    func reach(_ enterprise: PresetEnterprise, _ outputs: [PlatformOutput], now: Int64) async throws {
+        guard let api else { return }
+        var active: [(account: String, fan: String)] = []
+        for case .delivery(let d) in outputs {
+            guard let root = try? JSONSerialization.jsonObject(with: Data(d.body)) as? [String: Any], let from = root["from_user_id"] as? String,
+                  let to = root["to_user_id"] as? String, enterprise.accounts.contains(where: { $0.openId == to }), !from.isEmpty else { continue }
+            if !active.contains(where: { $0.fan == from }) { active.append((to, from)) }
+        }
+        let store = flywheel.env.store
+        for (accountOpenId, fan) in active.prefix(2) {
+            guard let account = enterprise.accounts.first(where: { $0.openId == accountOpenId }) else { continue }
+            let isNew = applied.withLock { $0.insert("\(account.id)|\(fan)").inserted }
+            if isNew, let group = try await store.groups(of: account).first(where: { $0.state == .active }), let platformId = group.platformGroupId {
+                _ = await api.apply(clientKey: enterprise.app.clientKey, account: accountOpenId, group: platformId, fan: fan)
+            }
+            if let next = try await store.lives(of: account, from: now, to: now + 86_400_000).first(where: { !$0.cancelled }) {
+                _ = await api.book(clientKey: enterprise.app.clientKey, account: accountOpenId, live: next.id, fan: fan)
+            }
+        }
     }
 
     public func run() async throws {

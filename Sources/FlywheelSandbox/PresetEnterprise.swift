@@ -180,3 +180,74 @@ extension PresetEnterprise {
 
     static let lostReasons = ["价格不合适", "买了别家", "联系不上"]
 }
+
+extension PresetEnterprise {
+    /// Who may join each industry's fan group, as its playbook would keep it.
+    var groupThreshold: String {
+        switch preset.name {
+        case "liquor": "following and level >= 2"
+        case "photo_studio": "following"
+        case "career_education": "following and interactions >= 3"
+        default: "leads >= 1 or dms_received >= 1"
+        }
+    }
+
+    /// The simulated world's fan group of the account at `index`.
+    public static func groupId(_ preset: Preset, index: Int) -> String { "group-\(preset.name)-\(index)" }
+    static func groupNumber(_ preset: Preset, index: Int) -> String { "\(8_000 + (Preset.all.firstIndex { $0.name == preset.name } ?? 0) * 10 + index)" }
+
+    /// The sandbox learns the groups the simulated accounts ran before Flywheel (it forgets at every start).
+    public func registerGroups(in api: SandboxAPI) {
+        for (index, account) in accounts.enumerated() {
+            api.existingGroup(clientKey: app.clientKey, account: account.openId, group: Self.groupId(preset, index: index),
+                              number: Self.groupNumber(preset, index: index))
+        }
+    }
+
+    /// The demo's reach on a new database: each account's fan group (the one it ran before, now
+    /// with the industry's threshold), its lives (the preset's daily
+    /// hours, the last 30 days for their audience and the next two weeks), and a month of posts:
+    /// one going out now, four more planned.
+    public func setUpReach(_ flywheel: Flywheel) async throws {
+        let env = flywheel.env
+        let store = env.store
+        let now = env.now()
+        for (index, account) in accounts.enumerated() {
+            // The fan group the account ran before Flywheel (its members are in the history), taken
+            // under Flywheel's rules: the industry's threshold, admins, a greeting sent through the outbox.
+            var group = FanGroup(id: env.newId("grp"), accountId: account.id, name: String("\(preset.enterprise.prefix(20)) 粉丝群 \(index + 1)".prefix(30)),
+                                 description: "粉丝专属福利与直播提醒", threshold: groupThreshold, welcome: "欢迎加入！每天直播前会在群里提醒，群内有专属优惠。",
+                                 admins: ["\(account.openId)-staff-1", "\(account.openId)-staff-2"], liveReminder: true, shareNewWorks: true, createdAt: now)
+            group.platformGroupId = Self.groupId(preset, index: index)
+            group.groupNumber = Self.groupNumber(preset, index: index)
+            group.state = .active
+            try await store.createGroup(group, outbox: OutboxMessage(tenantId: tenant.id, id: env.newId("out"), idempotencyKey: "greeting:\(group.id):0",
+                                                                     accountId: account.id, openId: "", replyTo: nil, replyBy: nil, content: .text(group.welcome ?? ""),
+                                                                     messageId: "", createdAt: now, action: .groupGreeting, target: group.platformGroupId),
+                                        audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "group.create", target: group.id))
+            if !preset.lives.isEmpty {
+                let schedule = LiveSchedule(id: env.newId("sched"), accountId: account.id, title: "\(preset.enterprise) 直播", weekdays: Array(1...7),
+                                            times: preset.lives.map { $0 * 60 }, durationMinutes: 120, reminderMinutes: 30, createdAt: now)
+                let calendar = account.calendar
+                let today = calendar.day(ofMillis: now)
+                let past = ((today - 30)..<today).flatMap { schedule.lives(on: $0, startOfDay: calendar.startOfDay($0)) }
+                try await store.createLives(past + Reach.lives(of: schedule, in: account, from: now), schedule: schedule, tenantId: tenant.id,
+                                            audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "live.create", target: schedule.id))
+            }
+            let calendar = account.calendar
+            let today = calendar.day(ofMillis: now)
+            for (i, (offset, title)) in [(0, "本周新品上市"), (2, "直播间专属券"), (5, "粉丝日福利"), (9, "门店活动预告"), (13, "老粉回馈")].enumerated() {
+                let day = today + offset
+                // The month's quota holds: later posts wait for the next month.
+                guard SubscriptionQuota(taken: try await store.quotaDays(of: account, in: SubscriptionQuota.firstDay(ofMonthOf: day)...(day + 31))).allows(day) else { continue }
+                let at = offset == 0 ? now : calendar.startOfDay(day) + Int64(preset.lives.first ?? 12) * 3_600_000 - 3_600_000
+                let post = Post(id: env.newId("post"), accountId: account.id, title: title, body: "\(preset.enterprise)：\(title)，点开领取。", format: .text, mediaRef: nil,
+                                tool: i == 1 ? PostTool(kind: .coupon, ref: "\(app.clientKey)-coupon") : nil, segmentId: nil, scheduledAt: at, day: day,
+                                state: .scheduled, createdBy: "simulator", createdAt: now)
+                try await store.createPost(post, of: account, audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "post.create", target: post.id))
+            }
+            try await store.setHomepageItems([.enterpriseInfo: true, .businessTemplate: index == 0], of: account, at: now,
+                                             audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "homepage.change", target: account.id))
+        }
+    }
+}

@@ -43,6 +43,13 @@ extension SandboxAPI {
         return answer(0, "success", ["group_id": id, "group_number": number])
     }
 
+    /// A group the account made on the platform before any app: the sandbox knows it from now on.
+    public func existingGroup(clientKey: String, account: String, group: String, number: String) {
+        state.withLock { state in
+            if state.groups[group] == nil { state.groups[group] = SandboxGroup(clientKey: clientKey, account: account, name: group, number: number) }
+        }
+    }
+
     func setGreeting(_ request: Request) async throws -> Response {
         guard let (_, account, body, _) = try await admitted(request) else { return refusal(request) }
         let group = body["group_id"] as? String ?? ""
@@ -81,11 +88,20 @@ extension SandboxAPI {
     /// `enter_group_audit_change` for the app to decide.
     func fanApplies(_ request: Request) async throws -> Response {
         let body = try await json(request)
-        guard let key = body["client_key"] as? String, let app = apps[key], let account = body["account"] as? String, app.accountOpenIds.contains(account),
-              let group = body["group_id"] as? String, let fan = body["fan"] as? String, !fan.isEmpty, fan.utf8.count <= 200 else {
+        guard let key = body["client_key"] as? String, let account = body["account"] as? String, let group = body["group_id"] as? String,
+              let fan = body["fan"] as? String, !fan.isEmpty, fan.utf8.count <= 200 else {
             return answer(Self.invalidParameter, "needs client_key of an app, account (one of its open_ids), group_id and fan (an open_id)")
         }
-        guard let push else { return answer(Self.invalidParameter, "this sandbox pushes nowhere") }
+        guard push != nil else { return answer(Self.invalidParameter, "this sandbox pushes nowhere") }
+        guard let applyId = await apply(clientKey: key, account: account, group: group, fan: fan) else {
+            return answer(Self.invalidParameter, "client_key, account or group_id names no group of the app's accounts")
+        }
+        return answer(0, "success", ["apply_id": applyId])
+    }
+
+    /// A fan applies to join one of the account's groups; returns the application's id, nil when there is no such group.
+    public func apply(clientKey: String, account: String, group: String, fan: String) async -> String? {
+        guard let app = apps[clientKey], app.accountOpenIds.contains(account), let push else { return nil }
         let applyId = state.withLock { state -> String? in
             guard state.groups[group]?.account == account else { return nil }
             state.nextId += 1
@@ -93,23 +109,29 @@ extension SandboxAPI {
             state.applications[id] = (group, fan)
             return id
         }
-        guard let applyId else { return answer(Self.invalidParameter, "group_id is not a group of this account") }
-        let delivery = deliver(app, "enter_group_audit_change", from: fan, to: account, id: applyId,
-                               content: Self.string(["apply_id": applyId, "group_id": group, "apply_status": 1, "create_time": now(), "user_nicker": fan]))
-        await push(delivery)
-        return answer(0, "success", ["apply_id": applyId])
+        guard let applyId else { return nil }
+        await push(deliver(app, "enter_group_audit_change", from: fan, to: account, id: applyId,
+                           content: Self.string(["apply_id": applyId, "group_id": group, "apply_status": 1, "create_time": now(), "user_nicker": fan])))
+        return applyId
     }
 
     /// The sandbox's own door: a fan books a live (`{"client_key", "account", "live_id", "fan"}`), pushed as `live_booking`.
     func fanBooks(_ request: Request) async throws -> Response {
         let body = try await json(request)
-        guard let key = body["client_key"] as? String, let app = apps[key], let account = body["account"] as? String, app.accountOpenIds.contains(account),
-              let live = body["live_id"] as? String, !live.isEmpty, live.utf8.count <= 200, let fan = body["fan"] as? String, !fan.isEmpty, fan.utf8.count <= 200 else {
+        guard let key = body["client_key"] as? String, let account = body["account"] as? String, let live = body["live_id"] as? String, !live.isEmpty,
+              live.utf8.count <= 200, let fan = body["fan"] as? String, !fan.isEmpty, fan.utf8.count <= 200 else {
             return answer(Self.invalidParameter, "needs client_key of an app, account (one of its open_ids), live_id and fan (an open_id)")
         }
-        guard let push else { return answer(Self.invalidParameter, "this sandbox pushes nowhere") }
-        await push(deliver(app, "live_booking", from: fan, to: account, id: "sbx-book-\(live)-\(fan)", content: ["live_id": live, "create_time": now()]))
+        guard push != nil else { return answer(Self.invalidParameter, "this sandbox pushes nowhere") }
+        guard await book(clientKey: key, account: account, live: live, fan: fan) else { return answer(Self.invalidParameter, "client_key or account is not the app's") }
         return answer(0, "success")
+    }
+
+    /// A fan books one of the account's lives; false when the app or account is unknown.
+    public func book(clientKey: String, account: String, live: String, fan: String) async -> Bool {
+        guard let app = apps[clientKey], app.accountOpenIds.contains(account), let push else { return false }
+        await push(deliver(app, "live_booking", from: fan, to: account, id: "sbx-book-\(live)-\(fan)", content: ["live_id": live, "create_time": now()]))
+        return true
     }
 
     /// Pushes a post to the fans named: each may open it, click its tool (and claim its coupon),

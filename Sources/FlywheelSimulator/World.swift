@@ -77,6 +77,12 @@ public struct World: Sendable {
         var reports = Array(repeating: DayReport(), count: preset.accounts.count)
         let dayStart = calendar.startOfDay(day)
         func at(hour: Double) -> Int64 { dayStart + Int64(hour * 3_600) * 1_000 }
+        // Where homepage visits come from: a quarter search for the brand after hearing of it (the liquor case: 23%).
+        func homepageSource() -> Channel {
+            let roll = uniform(0, 1)
+            return roll < 0.23 ? .search : roll < 0.55 ? .recommendFeed : roll < 0.8 ? .followFeed : roll < 0.92 ? .liveFeed : .dm
+        }
+
         func emit(_ account: Int, _ kind: EventKind, _ person: Int, at time: Int64, channel: Channel, amount: Int64 = 0,
                   ref: String? = nil, attributes: [String: String] = [:]) {
             sequence += 1
@@ -154,13 +160,15 @@ public struct World: Sendable {
                     }
                 }
             }
-            if chance(0.1) { emit(account, .homepageVisit, person, at: next(), channel: .homepage) }
-            if p.following, let hour = preset.lives.randomElement(using: &rng), chance(preset.liveRate * (0.5 + p.affinity)) {
+            if chance(0.1) { emit(account, .homepageVisit, person, at: next(), channel: homepageSource()) }
+            // Followers come to the live from their feed; others find it on the live square, less often.
+            if let hour = preset.lives.randomElement(using: &rng), chance(preset.liveRate * (0.5 + p.affinity) * (p.following ? 1 : 0.3)) {
                 acts += 1
                 let start = at(hour: Double(hour) + uniform(0, 1.5))
-                emit(account, .liveWatch, person, at: start, channel: .liveFeed, amount: Int64(uniform(5, 90)))
-                if chance(0.2) { emit(account, .liveGift, person, at: start + 600_000, channel: .liveFeed, amount: Int64(uniform(1, 50)) * 100) }
-                if chance(0.05) { emit(account, .liveShare, person, at: start + 900_000, channel: .liveFeed) }
+                let room: Channel = p.following ? .liveFeed : .liveSquare
+                emit(account, .liveWatch, person, at: start, channel: room, amount: Int64(uniform(5, 90)))
+                if chance(0.2) { emit(account, .liveGift, person, at: start + 600_000, channel: room, amount: Int64(uniform(1, 50)) * 100) }
+                if chance(0.05) { emit(account, .liveShare, person, at: start + 900_000, channel: room) }
             }
             if chance(preset.dmRate) {
                 acts += 1
@@ -202,7 +210,9 @@ public struct World: Sendable {
                     emit(account, .leadSubmitted, person, at: next(), channel: .homepage, ref: "card-\(preset.name)", attributes: lead(person))
                 }
                 let channel: Channel = offline ? .homepage : preset.lives.isEmpty || chance(0.3) ? (p.inGroup ? .group : .subscription) : .liveFeed
-                let paidAt = offline ? next() + Int64(uniform(1, 3)) * 86_400_000 / 3 : next()
+                // A live-room order is paid while a live is on.
+                let liveHour = channel == .liveFeed ? preset.lives.randomElement(using: &rng) : nil
+                let paidAt = offline ? next() + Int64(uniform(1, 3)) * 86_400_000 / 3 : liveHour.map { at(hour: Double($0) + uniform(0.1, 1.5)) } ?? next()
                 emit(account, .orderPaid, person, at: paidAt, channel: channel, amount: amount, ref: "order-\(preset.name)-\(sequence)",
                      attributes: offline ? ["via": "store"] : [:])
                 p.lastOrderDay = day

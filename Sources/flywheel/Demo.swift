@@ -49,7 +49,8 @@ struct Demo: AsyncParsableCommand {
               try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
               live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")
               sandbox platform open API: http://\(host):\(port + 1) (GET /platform/oauth/connect/; POST /oauth/client_token/,
-                       /oauth/access_token/, /oauth/refresh_token/, /im/send/msg/, /im/send/msg/group/)
+                       /oauth/access_token/, /oauth/refresh_token/, /im/send/msg/, /im/send/msg/group/, /im/group/fans/create/,
+                       /im/group/enter/audit/set/, /sandbox/post/publish/, /sandbox/group/apply, /sandbox/live/book)
               a fan:   curl -X POST http://\(host):\(port + 1)/sandbox/dm -d '{"client_key":"\(PresetEnterprise.clientKey(.usedCar, seed: seed))","account":"\(PresetEnterprise.accountOpenId(.usedCar, seed: seed, index: 0))","fan":"fan-1","text":"想看看车况"}'
                        then answer it in the console's inbox
               connect: GET /v1/apps/{appId}/connect?redirectUri=http://\(host):\(port)/oauth/douyin/callback, then open the url
@@ -109,7 +110,10 @@ struct Demo: AsyncParsableCommand {
         let api = SandboxAPI(apps: enterprises.map(\.0.apiApp), now: flywheel.env.now) { pushed in
             _ = try? await flywheel.ingest.receive(body: pushed.body, signature: pushed.signature, msgId: pushed.msgId)
         }
-        for (enterprise, _) in enterprises { try await enterprise.setUpDesk(flywheel, api: api) }
+        for (enterprise, _) in enterprises {
+            try await enterprise.setUpDesk(flywheel, api: api)
+            enterprise.registerGroups(in: api)
+        }
         // Each world is brought up to today; only a new database is fed the history.
         var live: [(PresetEnterprise, World)] = []
         for (enterprise, created) in enterprises {
@@ -137,7 +141,10 @@ struct Demo: AsyncParsableCommand {
         }
         await flywheel.projector.drain()
         await flywheel.desk.drain()
-        for (enterprise, created) in enterprises where created { try await enterprise.workLeads(flywheel, seed: seed) }
+        for (enterprise, created) in enterprises where created {
+            try await enterprise.workLeads(flywheel, seed: seed)
+            try await enterprise.setUpReach(flywheel)
+        }
         return (token, api, live, today)
     }
 
