@@ -190,13 +190,11 @@ struct ReachProjection: Projection {
             case .postOpened, .postClicked:
                 guard let post = event.ref else { continue }
                 write.postActions.append((post, event.openId, event.occurredAt, event.kind == .postClicked))
-            case .orderPaid, .couponClaimed:
+            case .orderPaid, .couponClaimed, .liveBooked:
                 write.conversions.append((event.openId, event.occurredAt, event.kind == .orderPaid ? event.amount : 0))
+                if event.kind == .liveBooked, let live = event.ref { write.bookings.append((live, event.openId, event.occurredAt)) }
             case .unfollow:
                 write.unfollows.append((event.openId, event.occurredAt))
-            case .liveBooked:
-                guard let live = event.ref else { continue }
-                write.bookings.append((live, event.openId, event.occurredAt))
             case .homepageVisit:
                 let key = "\(e.day)\u{1}\(event.channel.rawValue)\u{1}\(event.domain.rawValue)"
                 visits[key, default: (e.day, event.channel, event.domain, 0)].count += 1

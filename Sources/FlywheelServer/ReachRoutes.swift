@@ -93,11 +93,7 @@ extension APIRoutes {
         let caller = try context.caller()
         let account = try await account(context)
         let body = try await request.decodeJSON(NewPost.self, context: context)
-        var at: Int64?
-        if let text = body.scheduledAt {
-            guard let ms = Time.parse(text) else { throw APIError.invalid("scheduledAt", "must be an ISO 8601 date-time such as 2026-12-31T19:00:00+08:00") }
-            at = ms
-        }
+        let at = try Time.parse(body.scheduledAt, field: "scheduledAt")
         let report = try await Posts(flywheel).create(Posts.Draft(title: body.title, body: body.body ?? "", format: body.format ?? "text", mediaRef: body.mediaRef,
                                                                   toolKind: body.tool?.kind, toolRef: body.tool?.ref, segmentId: body.segmentId, scheduledAt: at),
                                                       of: account, by: caller)
@@ -259,11 +255,7 @@ extension APIRoutes {
         let caller = try context.caller()
         let account = try await account(context)
         let body = try await request.decodeJSON(NewLive.self, context: context)
-        var startsAt: Int64?
-        if let text = body.startsAt {
-            guard let ms = Time.parse(text) else { throw APIError.invalid("startsAt", "must be an ISO 8601 date-time such as 2026-12-31T19:00:00+08:00") }
-            startsAt = ms
-        }
+        let startsAt = try Time.parse(body.startsAt, field: "startsAt")
         let planned = try await Lives(flywheel).create(Lives.Plan(title: body.title, weekdays: body.weekdays, times: body.times, startsAt: startsAt,
                                                                   durationMinutes: body.durationMinutes, reminderMinutes: body.reminderMinutes),
                                                        of: account, by: caller)
@@ -313,13 +305,16 @@ extension APIRoutes {
         var items: [Item]
         /// The last `days` days' visits by channel and domain, most first.
         var visits: [Visits]
+
+        init(_ read: (items: [Homepage.Item], visits: [Homepage.Visits])) {
+            items = read.items.map { Item(item: $0.item, done: $0.done, source: $0.source) }
+            visits = read.visits.map { Visits(channel: $0.channel, domain: $0.domain, visits: $0.visits, share: $0.share) }
+        }
     }
 
     @Sendable func readHomepage(_ request: Request, context: FlywheelRequestContext) async throws -> HomepageView {
         let caller = try context.caller()
-        let read = try await Homepage(flywheel).read(of: try await account(context), days: try request.integer("days", otherwise: 30), by: caller)
-        return HomepageView(items: read.items.map { HomepageView.Item(item: $0.item, done: $0.done, source: $0.source) },
-                            visits: read.visits.map { HomepageView.Visits(channel: $0.channel, domain: $0.domain, visits: $0.visits, share: $0.share) })
+        return HomepageView(try await Homepage(flywheel).read(of: try await account(context), days: try request.integer("days", otherwise: 30), by: caller))
     }
 
     struct HomepageBody: Decodable {
@@ -332,9 +327,7 @@ extension APIRoutes {
         let body = try await request.decodeJSON(HomepageBody.self, context: context)
         let homepage = Homepage(flywheel)
         try await homepage.change(body.items, of: account, by: caller)
-        let read = try await homepage.read(of: account, days: 30, by: caller)
-        return HomepageView(items: read.items.map { HomepageView.Item(item: $0.item, done: $0.done, source: $0.source) },
-                            visits: read.visits.map { HomepageView.Visits(channel: $0.channel, domain: $0.domain, visits: $0.visits, share: $0.share) })
+        return HomepageView(try await homepage.read(of: account, days: 30, by: caller))
     }
 }
 
@@ -428,7 +421,7 @@ struct PostStatsView: Encodable, Sendable {
     /// Opens and clicks as the sandbox reports them; the platform reports neither.
     var opened: Int
     var clicked: Int
-    /// Recipients who ordered or claimed a coupon within 72 hours of the push, and their orders' value.
+    /// Recipients who ordered, claimed a coupon or booked a live within 72 hours of the push, and their orders' value.
     var converted: Int
     var conversionValueFen: Int64
     /// Recipients who unfollowed within 72 hours of the push.

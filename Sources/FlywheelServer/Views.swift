@@ -17,6 +17,13 @@ enum Time {
         }
         return nil
     }
+
+    /// An optional date-time field of a request body, in ms; a 400 naming `field` when it does not read.
+    static func parse(_ text: String?, field: String) throws -> Int64? {
+        guard let text else { return nil }
+        guard let ms = parse(text) else { throw APIError.invalid(field, "must be an ISO 8601 date-time such as 2026-12-31T19:00:00+08:00") }
+        return ms
+    }
 }
 
 struct AccountView: ResponseEncodable {

@@ -128,7 +128,7 @@ public struct ReachWrite: StatementWrite {
     public var writers: [(group: String, openId: String, messages: Int, at: Int64)] = []
     /// Post opens and clicks: (post id, open_id, time, clicked).
     public var postActions: [(postId: String, openId: String, at: Int64, clicked: Bool)] = []
-    /// Orders and claims: (open_id, time, value in fen).
+    /// Orders, claims and bookings: (open_id, time, value in fen).
     public var conversions: [(openId: String, at: Int64, value: Int64)] = []
     public var unfollows: [(openId: String, at: Int64)] = []
     public var bookings: [(liveId: String, openId: String, at: Int64)] = []

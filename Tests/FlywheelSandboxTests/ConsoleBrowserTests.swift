@@ -177,10 +177,32 @@ struct WebDriver {
             try await browser.screenshot(to: shots.appendingPathComponent("\(6 + i)-\(page).png"))
         }
         try await answerAFan(browser, site: site, port: port, key: key, accounts: accounts, shots: shots)
+        try await reach(browser, site: site, port: port, key: key, flagship: flagship, shots: shots)
 
         try await browser.open(site + "/console?account=\(flagship)&lang=en")
         #expect(try await browser.source().contains("Fans by tier"))
         try await browser.screenshot(to: shots.appendingPathComponent("8-overview-en.png"))
+    }
+
+    /// The flagship's reach: today's post already went out, so a second one for today is refused
+    /// on the page, naming the next day with room; groups, lives and the homepage show their numbers.
+    func reach(_ browser: WebDriver, site: String, port: Int, key: String, flagship: String, shots: URL) async throws {
+        let quota = try await api(port, key, "/v1/accounts/\(flagship)/posts")["quota"] as? [String: Any]
+        let next = try #require(quota?["nextAllowedDay"] as? String)
+        try await browser.open(site + "/console/posts?account=\(flagship)")
+        try await browser.type("再推一条", into: "input[name=title]")
+        try await browser.click("form.stack button")
+        try await Task.sleep(for: .milliseconds(500))
+        let refused = try await browser.source()
+        #expect(refused.contains("scheduledAt") && refused.contains(next), "the refusal names the next day with room")
+        try await browser.screenshot(to: shots.appendingPathComponent("12-posts.png"))
+        for (i, path) in ["groups", "lives", "homepage"].enumerated() {
+            try await browser.open(site + "/console/\(path)?account=\(flagship)")
+            let page = try await browser.source()
+            #expect(!page.contains("\"error\""), "\(path)")
+            #expect(path == "lives" ? page.contains("直播日历") : page.contains("<svg"), "\(path) shows its calendar or its chart")
+            try await browser.screenshot(to: shots.appendingPathComponent("\(13 + i)-\(path).png"))
+        }
     }
 
     /// A fan writes to the used-car dealer (through the sandbox, as the platform would push it);

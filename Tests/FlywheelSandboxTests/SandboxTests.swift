@@ -134,7 +134,7 @@ func run(_ preset: Preset, people: Int, days: Int, seed: UInt64) -> [PlatformOut
         let (served, registry) = try await freshFlywheel()
         let (a, _) = try await PresetEnterprise.setUp(direct, preset: .careerEducation, seed: 4)
         let (b, key) = try await PresetEnterprise.setUp(served, preset: .careerEducation, seed: 4)
-        var world = World(preset: .careerEducation, population: 600, seed: 4)
+        var world = World(preset: .careerEducation, population: 800, seed: 4)
         var sandbox = a.sandbox(duplicateRate: 0.05, reorderRate: 0.05)
         let days = (0..<14).map { sandbox.outputs(world.simulate(day: firstDay + $0).events) }
         let app = buildApplication(served, registry: registry, settings: ServerSettings(runProjector: false))

@@ -96,7 +96,7 @@ public struct PostStats: Sendable, Equatable {
     public var heldBack = 0
     public var opened = 0
     public var clicked = 0
-    /// Recipients who ordered, claimed a coupon or booked within the window.
+    /// Recipients who ordered, claimed a coupon or booked a live within the window.
     public var converted = 0
     /// Their orders' value, in fen.
     public var conversionValue: Int64 = 0
