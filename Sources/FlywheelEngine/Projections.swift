@@ -144,30 +144,23 @@ struct LeadProjection: Projection {
 /// Groups' applications, joins, leaves and messages, and what fans did after being reached
 /// (opened or clicked a post, ordered, claimed a coupon, unfollowed): measured against their touches.
 struct ReachProjection: Projection {
+    struct GroupDay: Hashable { var group: String; var day: Int }
+    struct Member: Hashable { var group: String; var openId: String }
+    struct Viewer: Hashable { var hour: Int64; var openId: String }
+    struct Visit: Hashable { var day: Int; var channel: Channel; var domain: SourceDomain }
+
     func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
         var write = ReachWrite()
-        var days: [String: (joins: Int, leaves: Int, messages: Int)] = [:]
-        var writers: [String: (messages: Int, at: Int64)] = [:]
+        var days: [GroupDay: (joins: Int, leaves: Int, messages: Int)] = [:]
+        var writers: [Member: (messages: Int, at: Int64)] = [:]
+        var viewers: [Viewer: (audience: LiveAudience, minutes: Int64, gifts: Int64, gmv: Int64)] = [:]
+        var visits: [Visit: Int] = [:]
         let calendar = batch.account.calendar
-        let states = Dictionary(applied.changed.map { ($0.openId, $0) }) { a, _ in a }
-        var viewers: [String: (hour: Int64, openId: String, audience: LiveAudience, minutes: Int64, gifts: Int64, gmv: Int64)] = [:]
-        var visits: [String: (day: Int, channel: Channel, domain: SourceDomain, count: Int)] = [:]
+        // Made only when the batch has live events: most batches have none.
+        var states: [String: FanState]?
+        var dayStarts: [Int: Int64] = [:]
         for e in applied.events {
             let event = e.stored.event
-            // Watching, giving and buying in a live room count towards the live of that hour.
-            let inLive = event.kind == .liveWatch || event.kind == .liveGift
-                || (event.kind == .orderPaid && (event.channel == .liveFeed || event.channel == .liveSquare))
-            if inLive, let fan = states[event.openId] {
-                let hour = event.occurredAt / 3_600_000
-                let key = "\(hour)\u{1}\(event.openId)"
-                var v = viewers[key] ?? (hour, event.openId, LiveAudience.of(fan, dayStart: calendar.startOfDay(e.day)), 0, 0, 0)
-                switch event.kind {
-                case .liveWatch: v.minutes += event.amount
-                case .liveGift: v.gifts += event.amount
-                default: v.gmv += event.amount
-                }
-                viewers[key] = v
-            }
             switch event.kind {
             case .groupApplied:
                 guard let group = event.ref, let applyId = event.attributes["apply_id"] else { continue }
@@ -175,14 +168,14 @@ struct ReachProjection: Projection {
                                                           appliedAt: event.occurredAt))
             case .groupJoin, .groupLeave, .groupMessage:
                 guard let group = event.ref else { continue }
-                let key = "\(group)\u{1}\(e.day)"
+                let key = GroupDay(group: group, day: e.day)
                 var c = days[key] ?? (0, 0, 0)
                 switch event.kind {
                 case .groupJoin: c.joins += 1
                 case .groupLeave: c.leaves += 1
                 default:
                     c.messages += 1
-                    let member = "\(group)\u{1}\(event.openId)"
+                    let member = Member(group: group, openId: event.openId)
                     let seen = writers[member] ?? (0, 0)
                     writers[member] = (seen.messages + 1, max(seen.at, event.occurredAt))
                 }
@@ -190,28 +183,38 @@ struct ReachProjection: Projection {
             case .postOpened, .postClicked:
                 guard let post = event.ref else { continue }
                 write.postActions.append((post, event.openId, event.occurredAt, event.kind == .postClicked))
-            case .orderPaid, .couponClaimed, .liveBooked:
-                write.conversions.append((event.openId, event.occurredAt, event.kind == .orderPaid ? event.amount : 0))
-                if event.kind == .liveBooked, let live = event.ref { write.bookings.append((live, event.openId, event.occurredAt)) }
             case .unfollow:
                 write.unfollows.append((event.openId, event.occurredAt))
             case .homepageVisit:
-                let key = "\(e.day)\u{1}\(event.channel.rawValue)\u{1}\(event.domain.rawValue)"
-                visits[key, default: (e.day, event.channel, event.domain, 0)].count += 1
+                visits[Visit(day: e.day, channel: event.channel, domain: event.domain), default: 0] += 1
             default:
+                break
+            }
+            if event.kind == .orderPaid || event.kind == .couponClaimed || event.kind == .liveBooked {
+                write.conversions.append((event.openId, event.occurredAt, event.kind == .orderPaid ? event.amount : 0))
+                if event.kind == .liveBooked, let live = event.ref { write.bookings.append((live, event.openId, event.occurredAt)) }
+            }
+            // Watching, giving and buying in a live room count towards the live of that hour.
+            guard event.kind == .liveWatch || event.kind == .liveGift || (event.kind == .orderPaid && (event.channel == .liveFeed || event.channel == .liveSquare)) else {
                 continue
             }
+            if states == nil { states = Dictionary(applied.changed.map { ($0.openId, $0) }) { a, _ in a } }
+            guard let fan = states?[event.openId] else { continue }
+            let key = Viewer(hour: event.occurredAt / 3_600_000, openId: event.openId)
+            let dayStart = dayStarts[e.day] ?? calendar.startOfDay(e.day)
+            dayStarts[e.day] = dayStart
+            var v = viewers[key] ?? (LiveAudience.of(fan, dayStart: dayStart), 0, 0, 0)
+            switch event.kind {
+            case .liveWatch: v.minutes += event.amount
+            case .liveGift: v.gifts += event.amount
+            default: v.gmv += event.amount
+            }
+            viewers[key] = v
         }
-        write.viewers = viewers.sorted { $0.key < $1.key }.map(\.value)
-        write.visits = visits.sorted { $0.key < $1.key }.map(\.value)
-        for (key, c) in days.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: "\u{1}", maxSplits: 1).map(String.init)
-            write.groupDays.append((parts[0], Int(parts[1]) ?? 0, c.joins, c.leaves, c.messages))
-        }
-        for (key, w) in writers.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: "\u{1}", maxSplits: 1).map(String.init)
-            write.writers.append((parts[0], parts[1], w.messages, w.at))
-        }
+        write.groupDays = days.map { ($0.key.group, $0.key.day, $0.value.joins, $0.value.leaves, $0.value.messages) }
+        write.writers = writers.map { ($0.key.group, $0.key.openId, $0.value.messages, $0.value.at) }
+        write.viewers = viewers.map { ($0.key.hour, $0.key.openId, $0.value.audience, $0.value.minutes, $0.value.gifts, $0.value.gmv) }
+        write.visits = visits.map { ($0.key.day, $0.key.channel, $0.key.domain, $0.value) }
         return write.isEmpty ? [] : [write]
     }
 }

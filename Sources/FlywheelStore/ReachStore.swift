@@ -147,27 +147,23 @@ public struct ReachWrite: StatementWrite {
     public func statements(of account: Account) -> [SQLStatement] {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
         var statements: [SQLStatement] = []
-        for a in applications {
-            statements.append(SQLStatement("""
-                INSERT INTO group_applications (tenant_id, account_id, apply_id, platform_group_id, open_id, applied_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')
-                ON CONFLICT (tenant_id, account_id, apply_id) DO NOTHING
-                """, key + [.text(a.applyId), .text(a.platformGroupId), .text(a.openId), .int(a.appliedAt)]))
-        }
-        for d in groupDays {
-            statements.append(SQLStatement("""
-                INSERT INTO group_days (tenant_id, account_id, platform_group_id, day, joins, leaves, messages) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, account_id, platform_group_id, day) DO UPDATE SET joins = group_days.joins + excluded.joins,
-                  leaves = group_days.leaves + excluded.leaves, messages = group_days.messages + excluded.messages
-                """, key + [.text(d.group), .int(Int64(d.day)), .int(Int64(d.joins)), .int(Int64(d.leaves)), .int(Int64(d.messages))]))
-        }
-        for w in writers {
-            statements.append(SQLStatement("""
-                INSERT INTO group_members (tenant_id, account_id, platform_group_id, open_id, messages, last_message_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, account_id, platform_group_id, open_id) DO UPDATE SET messages = group_members.messages + excluded.messages,
-                  last_message_at = CASE WHEN excluded.last_message_at > group_members.last_message_at THEN excluded.last_message_at
-                                         ELSE group_members.last_message_at END
-                """, key + [.text(w.group), .text(w.openId), .int(Int64(w.messages)), .int(w.at)]))
-        }
+        // Rows go many to a statement: the batch holds each key once, so an upsert never meets its own row twice.
+        statements += Self.insert("group_applications (tenant_id, account_id, apply_id, platform_group_id, open_id, applied_at, state)", key: key,
+                                  rows: applications.map { [.text($0.applyId), .text($0.platformGroupId), .text($0.openId), .int($0.appliedAt), .text("pending")] },
+                                  then: "ON CONFLICT (tenant_id, account_id, apply_id) DO NOTHING")
+        statements += Self.insert("group_days (tenant_id, account_id, platform_group_id, day, joins, leaves, messages)", key: key,
+                                  rows: groupDays.map { [.text($0.group), .int(Int64($0.day)), .int(Int64($0.joins)), .int(Int64($0.leaves)), .int(Int64($0.messages))] },
+                                  then: """
+                                      ON CONFLICT (tenant_id, account_id, platform_group_id, day) DO UPDATE SET joins = group_days.joins + excluded.joins,
+                                        leaves = group_days.leaves + excluded.leaves, messages = group_days.messages + excluded.messages
+                                      """)
+        statements += Self.insert("group_members (tenant_id, account_id, platform_group_id, open_id, messages, last_message_at)", key: key,
+                                  rows: writers.map { [.text($0.group), .text($0.openId), .int(Int64($0.messages)), .int($0.at)] },
+                                  then: """
+                                      ON CONFLICT (tenant_id, account_id, platform_group_id, open_id) DO UPDATE SET messages = group_members.messages + excluded.messages,
+                                        last_message_at = CASE WHEN excluded.last_message_at > group_members.last_message_at THEN excluded.last_message_at
+                                                               ELSE group_members.last_message_at END
+                                      """)
         for p in postActions {
             let column = p.clicked ? "clicked_at" : "opened_at"
             statements.append(SQLStatement("""
@@ -175,39 +171,57 @@ public struct ReachWrite: StatementWrite {
                 WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND open_id = ? AND held = 0
                 """, [.int(p.at)] + (p.clicked ? [.int(p.at)] : []) + key + [.text(p.postId), .text(p.openId)]))
         }
-        // What a fan did within the window after a touch is put down to every touch in that window.
-        for c in conversions {
+        // What a fan did within the window after a touch is put down to every touch in that window:
+        // one statement for a chunk of the batch's conversions (and one for its unfollows), which
+        // finds the touched fans by the index and leaves the others alone.
+        let window = Cell.int(Post.attributionWindow)
+        for chunk in Self.chunks(conversions, of: 300) {
             statements.append(SQLStatement("""
-                UPDATE touches SET converted_at = COALESCE(converted_at, ?), conversion_value = conversion_value + ?
-                WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND held = 0 AND at <= ? AND at > ?
-                """, [.int(c.at), .int(c.value)] + key + [.text(c.openId), .int(c.at), .int(c.at - Post.attributionWindow)]))
+                WITH v(open_id, at, value) AS (VALUES \(Array(repeating: "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))", count: chunk.count).joined(separator: ", ")))
+                UPDATE touches SET
+                  converted_at = COALESCE(converted_at, (SELECT MIN(v.at) FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?)),
+                  conversion_value = conversion_value
+                    + (SELECT COALESCE(SUM(v.value), 0) FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?)
+                WHERE tenant_id = ? AND account_id = ? AND held = 0 AND open_id IN (SELECT open_id FROM v)
+                  AND EXISTS (SELECT 1 FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?)
+                """, chunk.flatMap { [Cell.text($0.openId), .int($0.at), .int($0.value)] } + [window, window] + key + [window]))
         }
-        for u in unfollows {
+        for chunk in Self.chunks(unfollows, of: 300) {
             statements.append(SQLStatement("""
-                UPDATE touches SET unfollowed_at = COALESCE(unfollowed_at, ?)
-                WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND held = 0 AND at <= ? AND at > ?
-                """, [.int(u.at)] + key + [.text(u.openId), .int(u.at), .int(u.at - Post.attributionWindow)]))
+                WITH v(open_id, at) AS (VALUES \(Array(repeating: "(CAST(? AS TEXT), CAST(? AS BIGINT))", count: chunk.count).joined(separator: ", ")))
+                UPDATE touches SET
+                  unfollowed_at = COALESCE(unfollowed_at, (SELECT MIN(v.at) FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?))
+                WHERE tenant_id = ? AND account_id = ? AND held = 0 AND open_id IN (SELECT open_id FROM v)
+                  AND EXISTS (SELECT 1 FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?)
+                """, chunk.flatMap { [Cell.text($0.openId), .int($0.at)] } + [window] + key + [window]))
         }
-        for b in bookings {
-            statements.append(SQLStatement("""
-                INSERT INTO live_bookings (tenant_id, account_id, live_id, open_id, booked_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, account_id, live_id, open_id) DO NOTHING
-                """, key + [.text(b.liveId), .text(b.openId), .int(b.at)]))
-        }
-        for v in viewers {
-            statements.append(SQLStatement("""
-                INSERT INTO live_viewers (tenant_id, account_id, hour, open_id, audience, minutes, gifts, gmv) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, account_id, hour, open_id) DO UPDATE SET minutes = live_viewers.minutes + excluded.minutes,
-                  gifts = live_viewers.gifts + excluded.gifts, gmv = live_viewers.gmv + excluded.gmv
-                """, key + [.int(v.hour), .text(v.openId), .text(v.audience.rawValue), .int(v.minutes), .int(v.gifts), .int(v.gmv)]))
-        }
-        for v in visits {
-            statements.append(SQLStatement("""
-                INSERT INTO homepage_days (tenant_id, account_id, day, channel, domain, visits) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, account_id, day, channel, domain) DO UPDATE SET visits = homepage_days.visits + excluded.visits
-                """, key + [.int(Int64(v.day)), .text(v.channel.rawValue), .text(v.domain.rawValue), .int(Int64(v.count))]))
-        }
+        statements += Self.insert("live_bookings (tenant_id, account_id, live_id, open_id, booked_at)", key: key,
+                                  rows: bookings.map { [.text($0.liveId), .text($0.openId), .int($0.at)] },
+                                  then: "ON CONFLICT (tenant_id, account_id, live_id, open_id) DO NOTHING")
+        statements += Self.insert("live_viewers (tenant_id, account_id, hour, open_id, audience, minutes, gifts, gmv)", key: key,
+                                  rows: viewers.map { [.int($0.hour), .text($0.openId), .text($0.audience.rawValue), .int($0.minutes), .int($0.gifts), .int($0.gmv)] },
+                                  then: """
+                                      ON CONFLICT (tenant_id, account_id, hour, open_id) DO UPDATE SET minutes = live_viewers.minutes + excluded.minutes,
+                                        gifts = live_viewers.gifts + excluded.gifts, gmv = live_viewers.gmv + excluded.gmv
+                                      """)
+        statements += Self.insert("homepage_days (tenant_id, account_id, day, channel, domain, visits)", key: key,
+                                  rows: visits.map { [.int(Int64($0.day)), .text($0.channel.rawValue), .text($0.domain.rawValue), .int(Int64($0.count))] },
+                                  then: "ON CONFLICT (tenant_id, account_id, day, channel, domain) DO UPDATE SET visits = homepage_days.visits + excluded.visits")
         return statements
+    }
+
+    /// `INSERT INTO table (…) VALUES …` for rows that each start with the account's key, 200 a statement.
+    static func insert(_ table: String, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
+        guard let width = rows.first.map({ $0.count + key.count }) else { return [] }
+        let row = "(" + SQLStatement.placeholders(width) + ")"
+        return chunks(rows, of: 200).map { chunk in
+            SQLStatement("INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
+                         chunk.flatMap { key + $0 })
+        }
+    }
+
+    static func chunks<T>(_ items: [T], of size: Int) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
     }
 }
 
@@ -666,9 +680,8 @@ enum ReachRows {
     /// The touches of a fan-out, many rows a statement.
     static func touches(_ f: TouchFanout, tenantId: String, accountId: String) -> [SQLStep] {
         let rows = f.reached.map { ($0, 0) } + f.heldBack.map { ($0, 1) }
-        return stride(from: 0, to: rows.count, by: 500).map { start in
-            let chunk = rows[start..<min(start + 500, rows.count)]
-            return .execute(SQLStatement("""
+        return ReachWrite.chunks(rows, of: 500).map { chunk in
+            .execute(SQLStatement("""
                 INSERT INTO touches (tenant_id, account_id, touchpoint, ref, open_id, at, held)
                 VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
                 ON CONFLICT (tenant_id, account_id, touchpoint, ref, open_id) DO NOTHING

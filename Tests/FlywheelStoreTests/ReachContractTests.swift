@@ -60,6 +60,8 @@ import Testing
         let events = [FanEvent(id: "o", kind: .postOpened, openId: "fan-a", occurredAt: t0 + 3_800_000, channel: .subscription, ref: "p1"),
                       FanEvent(id: "c", kind: .postClicked, openId: "fan-a", occurredAt: t0 + 3_900_000, channel: .subscription, ref: "p1"),
                       FanEvent(id: "b", kind: .orderPaid, openId: "fan-a", occurredAt: t0 + 4_000_000, channel: .subscription, amount: 9_900, ref: "o1"),
+                      // A second order of the same fan in the same batch counts too.
+                      FanEvent(id: "b2", kind: .orderPaid, openId: "fan-a", occurredAt: t0 + 4_100_000, channel: .subscription, amount: 100, ref: "o4"),
                       FanEvent(id: "u", kind: .unfollow, openId: "fan-b", occurredAt: t0 + 5_000_000, channel: .unknown),
                       FanEvent(id: "x", kind: .orderPaid, openId: "fan-c", occurredAt: t0 + 4_000_000, channel: .subscription, amount: 100, ref: "o2"),
                       // Long after the window, an order is no conversion of the post.
@@ -67,7 +69,7 @@ import Testing
         _ = try await f.store.append(f.events(events)) { _ in }
         await Projector(f.env, batchSize: 100).drain()
         var expected = PostStats()
-        (expected.delivered, expected.heldBack, expected.opened, expected.clicked, expected.converted, expected.conversionValue, expected.unfollowed) = (2, 1, 1, 1, 1, 9_900, 1)
+        (expected.delivered, expected.heldBack, expected.opened, expected.clicked, expected.converted, expected.conversionValue, expected.unfollowed) = (2, 1, 1, 1, 1, 10_000, 1)
         #expect(try await f.store.postStats(of: f.account, postIds: ["p1", "p2"]) == ["p1": expected])
 
         // Cancelled by its version; a stale version is refused.
