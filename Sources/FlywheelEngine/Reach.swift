@@ -39,8 +39,10 @@ public final class Reach: Service, Sendable {
                 } catch StoreError.refused(.changedMeanwhile) {
                     continue
                 } catch {
+                    // Failed where the operator sees it, with the reason, rather than tried forever ahead of every other post.
                     failures.increment()
-                    env.logger.error("a due post could not be started; will retry", metadata: ["post": "\(post.id)", "error": "\(error)"])
+                    env.logger.error("a due post could not be started", metadata: ["post": "\(post.id)", "error": "\(error)"])
+                    try? await fail(post, tenantId: tenantId, because: "\(error)")
                 }
             }
             done += await planLives()
@@ -87,6 +89,9 @@ public final class Reach: Service, Sendable {
     public func audience(of post: Post, in account: Account, now: Int64) async throws -> (reached: [String], heldBack: [String]) {
         var fans: [String] = []
         if let segmentId = post.segmentId {
+            guard try await env.store.segment(id: segmentId, of: account) != nil else {
+                throw StoreError.notFound("the segment \(segmentId) was deleted before the post went out")
+            }
             var cursor: String?
             repeat {
                 let page = try await env.store.segmentMembers(id: segmentId, of: account, cursor: cursor, limit: 10_000)
@@ -114,6 +119,15 @@ public final class Reach: Service, Sendable {
             if budget.admits(recent[fan] ?? RecentTouches()) { reached.append(fan) } else { held.append(fan) }
         }
         return (reached, held)
+    }
+
+    func fail(_ post: Post, tenantId: String, because why: String) async throws {
+        guard let account = try await env.store.account(id: post.accountId, tenantIds: [tenantId]) else { return }
+        var failed = post
+        failed.state = .failed
+        failed.error = "could not be started: \(why)"
+        try await env.store.setPostState(failed, readVersion: post.version, of: account,
+                                         audit: env.audit(tenantId: tenantId, actor: "reach", action: "post.failed", target: post.id, detail: why))
     }
 
     /// Starts a due post: its touches, and its push through the outbox, or the operator's task.
@@ -178,7 +192,7 @@ public final class Reach: Service, Sendable {
         let budget = try await env.store.touchBudget(of: account)
         let recent = try await env.store.recentTouches(of: account, openId: nil, now: now)
         let today = account.calendar.startOfDay(account.calendar.day(ofMillis: now))
-        let dmsAllowed = try await Desk(env).canSend(account)
+        let dmsAllowed = try await env.store.tokens(of: account).map { Desk.allowsDirectMessages($0.scope) } ?? false
         var messages: [DeskMessage] = [], outbox: [OutboxMessage] = [], reached: [String] = [], held: [String] = []
         for fan in try await env.store.liveBookers(liveId: live.id, of: account) {
             let conversation = try await env.store.conversation(of: account, openId: fan)

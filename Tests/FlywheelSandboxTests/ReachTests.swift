@@ -150,6 +150,18 @@ extension DeskWorld {
             read = try await posts.markPublished(post.post.id, of: world.account, by: world.owner)
             #expect(read.post.state == .published && read.post.publishedAt == clock.now)
             #expect(api.sent.isEmpty)
+
+            // A post whose segment is deleted before it is due fails, saying why, and does not hold up the others.
+            let segments = Segments(world.flywheel)
+            let segment = try await segments.create(name: "老粉", predicate: .isTrue(field: "following"), in: world.account, by: world.owner)
+            let later = try await posts.create(.init(title: "老粉专享", body: "", format: "text", mediaRef: nil, toolKind: nil, toolRef: nil, segmentId: segment.id,
+                                                     scheduledAt: clock.now + 86_400_000), of: world.account, by: world.owner)
+            try await segments.delete(segment, of: world.account, by: world.owner)
+            clock.advance(86_400_000)
+            try await world.work(pushes)
+            let failed = try await posts.read(later.post.id, of: world.account, by: world.owner)
+            #expect(failed.post.state == .failed && failed.post.error?.contains("was deleted before the post went out") == true)
+            #expect(try await world.store.duePosts(now: clock.now, limit: 10).isEmpty)
         }
     }
 
