@@ -176,7 +176,11 @@ extension ConsoleRoutes {
             var liveReminder: Bool
             var shareNewWorks: Bool
             var applications: [Application]
+            /// The first members, each linking to the fan.
+            var members: [MemberLink]
+            var moreMembers: Int?
         }
+        struct MemberLink { var name: String; var href: String }
         struct Application { var fan: String; var when: String; var state: String; var reason: String }
     }
 
@@ -202,13 +206,18 @@ extension ConsoleRoutes {
                 Charts.lines(title: t(.membersOverTime), days: days.map { AccountCalendar.dateText(ofDay: $0.day) },
                              series: [(t(.members), days.map(\.members)), (t(.groupMessages), days.map(\.messages))]),
             ]
+            var members: [String] = []
+            if let platformId = group.platformGroupId { members = try await store.groupMembers(platformGroupId: platformId, of: account) }
+            let shown = members.prefix(60).map {
+                GroupsContent.MemberLink(name: $0, href: "/console/fans/\(Self.pathComponent($0))?account=\(account.id)")
+            }
             selected = GroupsContent.Selected(name: group.name, cards: cards, charts: charts, changeAction: "/console/groups/\(group.id)?account=\(account.id)",
                                               threshold: group.threshold ?? "", welcome: group.welcome ?? "", admins: group.admins.joined(separator: ", "),
                                               liveReminder: group.liveReminder, shareNewWorks: group.shareNewWorks,
                                               applications: applications.map {
                                                   GroupsContent.Application(fan: $0.openId, when: Self.shortTime($0.appliedAt, account), state: t.applicationState($0.state),
                                                                             reason: $0.reason ?? "")
-                                              })
+                                              }, members: Array(shown), moreMembers: members.count > shown.count ? members.count - shown.count : nil)
         }
         let items = list.map {
             GroupsContent.Item(name: $0.name, state: t.groupState($0.state), number: $0.groupNumber ?? "—", threshold: $0.threshold ?? "—",
