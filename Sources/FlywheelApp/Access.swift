@@ -43,6 +43,8 @@ public enum Operation: String, CaseIterable, Sendable {
     // Reach.
     case listPosts, readPost, listGroups, readGroup, readTouchBudget, listLives, readLive, readHomepage
     case createPost, cancelPost, markPostPublished, createGroup, changeGroup, sendToGroup, changeTouchBudget, createLive, cancelLive, remindLive, changeHomepage
+    // Commerce.
+    case listCoupons, readCoupon, createCoupon, claimCoupon
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -55,7 +57,7 @@ public enum Access {
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
              .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
-             .listLives, .readLive, .readHomepage:
+             .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -68,9 +70,9 @@ public enum Access {
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
              .createCannedReply, .deleteCannedReply, .createPost, .cancelPost, .markPostPublished, .createGroup, .changeGroup, .sendToGroup,
-             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage:
+             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon:
             role == .owner || role == .admin || role == .operator
-        case .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
+        case .claimCoupon, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
             role != .analyst
         }
     }

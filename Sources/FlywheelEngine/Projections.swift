@@ -218,3 +218,23 @@ struct ReachProjection: Projection {
         return write.isEmpty ? [] : [write]
     }
 }
+
+/// Coupons the platform reports claimed and redeemed, recorded against the account's coupons.
+struct CouponProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        var write = CouponWrite()
+        for e in applied.events {
+            let event = e.stored.event
+            switch event.kind {
+            case .couponClaimed:
+                guard let activity = event.attributes["activity_id"] else { continue }
+                write.claims.append(("pf:\(event.id)", activity, event.openId, event.occurredAt))
+            case .couponRedeemed:
+                write.redemptions.append((event.attributes["activity_id"], event.openId, event.occurredAt))
+            default:
+                continue
+            }
+        }
+        return write.isEmpty ? [] : [write]
+    }
+}

@@ -57,6 +57,7 @@ struct APIRoutes {
         addDesk(to: group)
         addLeads(to: group)
         addReach(to: group)
+        addCommerce(to: group)
     }
 
     // MARK: Tenancy

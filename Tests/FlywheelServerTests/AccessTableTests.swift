@@ -36,7 +36,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 91)
+        #expect(calls.count == 95)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -92,6 +92,8 @@ import Testing
                 let fanGroup = try await client.post("/v1/accounts/\(account)/groups", key: owner, ["name": "g-\(name)"], expect: .accepted)["id"] as! String
                 let lives = try await client.post("/v1/accounts/\(account)/lives", key: owner, ["title": "l-\(name)", "times": ["08:00", "19:00"]])["lives"] as! [[String: Any]]
                 let (liveToCancel, liveToRemind) = (lives[lives.count - 1]["id"] as! String, lives[lives.count - 2]["id"] as! String)
+                let coupon = try await client.post("/v1/accounts/\(account)/coupons", key: owner,
+                                                   ["name": "c-\(name)", "valueKind": "amount", "value": 1_000, "validUntil": iso(flywheel.env.now() + 86_400_000), "stock": 10])["id"] as! String
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -100,7 +102,7 @@ import Testing
                         .replacingOccurrences(of: "{name}", with: "tag-\(name)").replacingOccurrences(of: "{seq}", with: "1")
                         .replacingOccurrences(of: "{ruleId}", with: rule).replacingOccurrences(of: "{replyId}", with: canned)
                         .replacingOccurrences(of: "{leadId}", with: "lead_ph_13800138000").replacingOccurrences(of: "{followUpId}", with: followUp)
-                        .replacingOccurrences(of: "{postId}", with: post).replacingOccurrences(of: "{groupId}", with: fanGroup)
+                        .replacingOccurrences(of: "{postId}", with: post).replacingOccurrences(of: "{groupId}", with: fanGroup).replacingOccurrences(of: "{couponId}", with: coupon)
                         .replacingOccurrences(of: "{liveId}", with: call.operation == "cancelLive" ? liveToCancel : liveToRemind)
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
@@ -135,6 +137,8 @@ import Testing
                     case "changeTouchBudget": #"{"perDay":2,"perWeek":6}"#
                     case "createLive": #"{"title":"new-\#(name)","startsAt":"\#(iso(flywheel.env.now() + 3_600_000))"}"#
                     case "changeHomepage": #"{"items":{"enterprise_info":true}}"#
+                    case "createCoupon": #"{"name":"new-\#(name)","valueKind":"discount","value":85,"validUntil":"\#(iso(flywheel.env.now() + 86_400_000))","stock":5}"#
+                    case "claimCoupon": #"{"openId":"fan-1"}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }

@@ -55,7 +55,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 96)
+            #expect(checked == 100)
         }
     }
 }

@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import FlywheelTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// A coupon is never over-issued: claimed 1,000 ways at once over HTTP, it issues exactly its
+/// stock, each fan at most its limit; and the fans it is not for are refused, saying why.
+@Suite struct CouponTests {
+    /// One claim over its own HTTP request; the status, or -1 when there was no answer.
+    static func claim(port: Int, key: String, account: String, coupon: String, fan: String) async -> Int {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/accounts/\(account)/coupons/\(coupon)/claims")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"openId":"\#(fan)"}"#))
+        do {
+            return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(60)).status.code)
+        } catch {
+            return -1
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aThousandClaimsAtOnceIssueExactlyTheStock(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
+        let env = f.flywheel.env
+        try await f.app.test(.live) { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck-cpn", secret: "s", openId: "acct-cpn")
+            let fans = (0..<400).map { "fan-\($0)" }
+            _ = try await env.store.append(fans.enumerated().map { i, fan in
+                AccountEvent(tenantId: f.tenantId, accountId: accountId, event: FanEvent(id: "f\(i)", kind: .follow, openId: fan, occurredAt: env.now() - 60_000, channel: .search))
+            }) { _ in }
+            await f.flywheel.projector.drain()
+            let until = Date(timeIntervalSince1970: TimeInterval(env.now() / 1000 + 86_400)).formatted(.iso8601)
+            let coupon = try await client.post("/v1/accounts/\(accountId)/coupons", key: f.key,
+                                               ["name": "直播间专属券", "valueKind": "amount", "value": 2_000, "thresholdFen": 9_900, "validUntil": until, "stock": 300,
+                                                "perFanLimit": 2, "requiresFollow": true])["id"] as! String
+            let port = try #require(client.port)
+            let key = f.key
+            // 1,000 claims: each of 400 fans two or three times, all at once, over real connections.
+            let claims = (0..<1_000).map { fans[$0 % fans.count] }
+            let counted = await withTaskGroup(of: Int.self) { group in
+                for fan in claims {
+                    group.addTask { await Self.claim(port: port, key: key, account: accountId, coupon: coupon, fan: fan) }
+                }
+                return await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
+            }
+            #expect(counted[201] == 300, "\(counted)")
+            #expect(counted[409] == 700, "\(counted)")
+            let account = try #require(try await env.store.account(id: accountId, tenantIds: [f.tenantId]))
+            #expect(try await env.store.coupon(id: coupon, of: account)?.issued == 300)
+            var held = 0
+            for fan in fans {
+                let n = try await env.store.couponClaims(of: account, openId: fan).count
+                #expect(n <= 2, "\(fan) holds \(n)")
+                held += n
+            }
+            #expect(held == 300)
+
+            // An add-fan coupon is refused to a fan who does not follow; past its limit, a fan is told so.
+            let (status, body) = try await client.execute(uri: "/v1/accounts/\(accountId)/coupons/\(coupon)/claims", method: .post, headers: auth(f.key),
+                                                          body: ByteBuffer(string: #"{"openId":"stranger"}"#)) { (Int($0.status.code), String(buffer: $0.body)) }
+            #expect(status == 409 && body.contains("not_following"), "\(body)")
+        }
+    }
+}
