@@ -67,7 +67,9 @@ public struct Coupons: Sendable {
         let limit = d.perFanLimit ?? 1
         guard CouponTemplate.limits.contains(limit) else { throw UseCaseError.invalid(field: "perFanLimit", "must be 1 to 100") }
         var audience: String?
-        if let text = d.audience?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+        if let raw = d.audience, raw.unicodeScalars.count > FanPredicate.maxTextLength {
+            throw UseCaseError.invalid(field: "audience", "must be at most \(FanPredicate.maxTextLength) characters")
+        } else if let text = d.audience?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
             do {
                 _ = try FanPredicate.parse(text)
             } catch {

@@ -58,11 +58,7 @@ public struct Groups: Sendable {
     /// The settings applied to `group`, checked field by field.
     func applying(_ s: Settings, to group: FanGroup) throws -> FanGroup {
         var g = group
-        if let name = s.name {
-            let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard FanGroup.nameLength.contains(name.unicodeScalars.count) else { throw UseCaseError.invalid(field: "name", "must be 1 to \(FanGroup.nameLength.upperBound) characters") }
-            g.name = name
-        }
+        if let name = s.name { g.name = try Validate.trimmed(name, field: "name", length: FanGroup.nameLength) }
         if let description = s.description {
             guard FanGroup.descriptionLength.contains(description.unicodeScalars.count) else {
                 throw UseCaseError.invalid(field: "description", "must be at most \(FanGroup.descriptionLength.upperBound) characters")
@@ -70,7 +66,9 @@ public struct Groups: Sendable {
             g.description = description
         }
         if let threshold = s.threshold {
-            if let text = threshold?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            if let raw = threshold, raw.unicodeScalars.count > FanPredicate.maxTextLength {
+                throw UseCaseError.invalid(field: "threshold", "must be at most \(FanPredicate.maxTextLength) characters")
+            } else if let text = threshold?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
                 do {
                     _ = try FanPredicate.parse(text)
                 } catch {
@@ -82,11 +80,8 @@ public struct Groups: Sendable {
             }
         }
         if let welcome = s.welcome {
-            if let text = welcome?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-                guard FanGroup.welcomeLength.contains(text.unicodeScalars.count) else {
-                    throw UseCaseError.invalid(field: "welcome", "must be 1 to \(FanGroup.welcomeLength.upperBound) characters")
-                }
-                g.welcome = text
+            if let raw = welcome, !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                g.welcome = try Validate.trimmed(raw, field: "welcome", length: FanGroup.welcomeLength)
             } else {
                 g.welcome = nil
             }

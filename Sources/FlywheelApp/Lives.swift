@@ -68,8 +68,7 @@ public struct Lives: Sendable {
     public func create(_ plan: Plan, of account: Account, by caller: Principal) async throws -> (schedule: LiveSchedule?, lives: [Live]) {
         try caller.authorize(.createLive)
         let now = env.now()
-        let title = plan.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...60).contains(title.unicodeScalars.count) else { throw UseCaseError.invalid(field: "title", "must be 1 to 60 characters") }
+        let title = try Validate.trimmed(plan.title, field: "title", length: 1...60)
         let duration = plan.durationMinutes ?? 120
         guard LiveSchedule.durations.contains(duration) else { throw UseCaseError.invalid(field: "durationMinutes", "must be 10 to 720 minutes") }
         let reminder = plan.reminderMinutes ?? 30

@@ -83,8 +83,7 @@ public struct Posts: Sendable {
     public func create(_ draft: Draft, of account: Account, by caller: Principal) async throws -> Report {
         try caller.authorize(.createPost)
         let now = env.now()
-        let title = draft.title.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard Post.titleLength.contains(title.unicodeScalars.count) else { throw UseCaseError.invalid(field: "title", "must be 1 to \(Post.titleLength.upperBound) characters") }
+        let title = try Validate.trimmed(draft.title, field: "title", length: Post.titleLength)
         guard Post.bodyLength.contains(draft.body.unicodeScalars.count) else { throw UseCaseError.invalid(field: "body", "must be at most \(Post.bodyLength.upperBound) characters") }
         guard let format = PostFormat(rawValue: draft.format) else { throw UseCaseError.invalid(field: "format", "must be text, image or video") }
         var mediaRef: String?

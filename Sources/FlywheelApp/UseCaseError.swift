@@ -25,8 +25,16 @@ public enum Validate {
     /// A display name: trimmed, 1 to 200 characters as the databases count them (code points), so a
     /// name the API accepts is one the database takes too.
     public static func name(_ text: String, field: String) throws(UseCaseError) -> String {
+        try trimmed(text, field: field, length: 1...200)
+    }
+
+    /// Text trimmed of surrounding spaces, its length checked before trimming too, as the API's
+    /// schema counts it (code points), and after.
+    public static func trimmed(_ text: String, field: String, length: ClosedRange<Int>) throws(UseCaseError) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(trimmed.unicodeScalars.count) else { throw .invalid(field: field, "must be 1 to 200 characters") }
+        guard text.unicodeScalars.count <= length.upperBound, length.contains(trimmed.unicodeScalars.count) else {
+            throw .invalid(field: field, "must be \(length.lowerBound) to \(length.upperBound) characters")
+        }
         return trimmed
     }
 

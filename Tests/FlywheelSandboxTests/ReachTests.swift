@@ -73,7 +73,8 @@ extension DeskWorld {
             #expect(report.post.state == .published && report.post.recipients == 30 && report.stats.delivered == 30)
             // Opens and clicks as the sandbox's fans made them: some opened, fewer clicked, none who did not open.
             #expect(report.stats.opened > 0 && report.stats.opened < 30 && report.stats.clicked <= report.stats.opened)
-            #expect(report.stats.converted > 0 || report.stats.clicked == 0)
+            // Only a click claims the post's coupon (about half of them), and nobody ordered: conversions come from the clickers.
+            #expect(report.stats.converted <= report.stats.clicked)
 
             // A second post the same day is refused, naming the next day with room.
             await #expect(throws: UseCaseError.invalid(field: "scheduledAt",
