@@ -132,12 +132,13 @@ public final class OutboxDispatcher: Service, Sendable {
         }
     }
 
-    /// What sends for one account: its app and open_id, its access token and the scopes it was granted.
+    /// What sends for one account: the account (its app and open_id), its access token and the scopes it was granted.
     struct Sender: Sendable {
-        var appId: String
-        var openId: String
+        var account: Account
         var accessToken: String
         var scope: String
+        var appId: String { account.appId }
+        var openId: String { account.openId }
     }
 
     /// The account's sender, or why it cannot send.
@@ -145,8 +146,7 @@ public final class OutboxDispatcher: Service, Sendable {
         do {
             guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { return .failure(.accountGone) }
             guard let tokens = try await env.store.tokens(of: account) else { return .failure(.notConnected) }
-            return .success(Sender(appId: account.appId, openId: account.openId, accessToken: try env.sealer.open(tokens, of: account).accessToken,
-                                   scope: tokens.scope))
+            return .success(Sender(account: account, accessToken: try env.sealer.open(tokens, of: account).accessToken, scope: tokens.scope))
         } catch {
             return .failure(.unreadable("\(error)"))
         }
@@ -210,7 +210,7 @@ public final class OutboxDispatcher: Service, Sendable {
             let id = try await platform.sendGroupMessage(sender.accessToken, sender.openId, try target(), message.content)
             return (id.isEmpty ? nil : id, nil)
         case .createGroup:
-            guard let group = try await env.store.group(id: try target(), of: try await account(of: message)) else { throw Refusal.accountGone }
+            guard let group = try await env.store.group(id: try target(), of: sender.account) else { throw Refusal.accountGone }
             let created = try await platform.createGroup(sender.accessToken, sender.openId, GroupSpec(
                 name: group.name, description: group.description, auditsEntries: true, syncsWorks: group.shareNewWorks, syncsLives: group.liveReminder))
             return (created.groupId, created.groupNumber)
@@ -222,18 +222,13 @@ public final class OutboxDispatcher: Service, Sendable {
             return (nil, nil)
         case .publishPost:
             guard let publish = platform.publishPost else { throw Refusal.noOpenAPI }
-            let account = try await account(of: message)
+            let account = sender.account
             guard let post = try await env.store.post(id: try target(), of: account) else { throw Refusal.accountGone }
             let push = PostPush(postId: post.id, title: post.title, body: post.body, format: post.format.rawValue, mediaRef: post.mediaRef,
                                 toolKind: post.tool?.kind.rawValue, toolRef: post.tool?.ref,
                                 recipients: try await env.store.postRecipients(postId: post.id, of: account))
             return (try await publish(sender.accessToken, sender.openId, push), nil)
         }
-    }
-
-    func account(of message: OutboxMessage) async throws -> Account {
-        guard let account = try await env.store.account(id: message.accountId, tenantIds: [message.tenantId]) else { throw Refusal.accountGone }
-        return account
     }
 
     /// How long a send whose answer was lost waits for the platform's echo before it is tried again.

@@ -311,19 +311,18 @@ public struct PlatformClient: Sendable {
     /// sandbox serves the platform's paths and answers over HTTP beside the demo, and it pushes
     /// subscription posts too (`POST /sandbox/post/publish/`), which the platform cannot.
     public static func sandbox(baseURL: String) -> PlatformClient {
-        var client = live(baseURL: baseURL) { connections }
-        let api = OpenAPI(base: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, http: { connections })
-        client.publishPost = { accessToken, accountOpenId, post in
+        live(baseURL: baseURL, pushesPosts: true) { connections }
+    }
+
+    /// `pushesPosts`: the sandbox's `POST /sandbox/post/publish/`, which the platform does not have.
+    static func live(baseURL: String, pushesPosts: Bool = false, http: @escaping @Sendable () -> HTTPClient) -> PlatformClient {
+        let api = OpenAPI(base: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, http: http)
+        let publishPost: @Sendable (String, String, PostPush) async throws -> String = { accessToken, accountOpenId, post in
             let body = WirePost(post_id: post.postId, title: post.title, body: post.body, format: post.format, media_ref: post.mediaRef,
                                 tool_kind: post.toolKind, tool_ref: post.toolRef, open_ids: post.recipients)
             let data = try await api.call("/sandbox/post/publish/?" + OpenAPI.form([("open_id", accountOpenId)]), json: body, accessToken: accessToken)
             return data["post_id"] as? String ?? post.postId
         }
-        return client
-    }
-
-    static func live(baseURL: String, http: @escaping @Sendable () -> HTTPClient) -> PlatformClient {
-        let api = OpenAPI(base: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, http: http)
         return PlatformClient(
             authorizeURL: { clientKey, scope, redirectURI, state in
                 api.base + "/platform/oauth/connect/?" + OpenAPI.form([
@@ -382,7 +381,7 @@ public struct PlatformClient: Sendable {
                 _ = try await api.call("/im/group/enter/audit/set/?" + OpenAPI.form([("open_id", accountOpenId)]),
                                        json: WireAudit(apply_id: applyId, status: approve ? 1 : 2), accessToken: accessToken)
             },
-            publishPost: nil)
+            publishPost: pushesPosts ? publishPost : nil)
     }
 
     /// Called by a test that did not set the closure.

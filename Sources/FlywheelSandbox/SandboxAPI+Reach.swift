@@ -11,27 +11,29 @@ import Hummingbird
 /// pushes a post to the fans named, `POST /sandbox/group/apply` lets a fan apply to join, and
 /// `POST /sandbox/live/book` lets a fan book a live.
 extension SandboxAPI {
-    /// The call's app and the parsed body, or the refusal to answer.
-    func admitted(_ request: Request) async throws -> (app: App, account: String, body: [String: Any], time: Int64)? {
+    /// A call the token admits, with its body.
+    struct Call {
+        var app: App
+        var account: String
+        var body: [String: Any]
+        var time: Int64
+    }
+
+    /// Serves a call the token admits (once: a refusal counts against the app's calls a second,
+    /// as the platform counts it), or answers why not.
+    func serve(_ request: Request, _ handle: (Call) async -> Response) async throws -> Response {
         let body = try await json(request, limit: 1 << 23)
         let time = now()
         let token = request.headers[HTTPField.Name("access-token")!] ?? ""
         let account = request.uri.queryParameters.get("open_id") ?? ""
-        let admitted = state.withLock { admit(token: token, account: account, at: time, &$0) }
-        guard case .success(let app) = admitted else { return nil }
-        return (app, account, body, time)
+        switch state.withLock({ admit(token: token, account: account, at: time, &$0) }) {
+        case .success(let app): return await handle(Call(app: app, account: account, body: body, time: time))
+        case .failure(let refusal): return answer(refusal.errNo, refusal.message)
+        }
     }
 
-    func refusal(_ request: Request) -> Response {
-        let token = request.headers[HTTPField.Name("access-token")!] ?? ""
-        let account = request.uri.queryParameters.get("open_id") ?? ""
-        let outcome = state.withLock { admit(token: token, account: account, at: now(), &$0) }
-        if case .failure(let refusal) = outcome { return answer(refusal.errNo, refusal.message) }
-        return answer(Self.invalidParameter, "the request could not be read")
-    }
-
-    func createGroup(_ request: Request) async throws -> Response {
-        guard let (app, account, body, _) = try await admitted(request) else { return refusal(request) }
+    func createGroup(_ call: Call) async -> Response {
+        let (app, account, body) = (call.app, call.account, call.body)
         guard let name = body["group_name"] as? String, (1...30).contains(name.count) else { return answer(Self.invalidParameter, "group_name must be 1 to 30 characters") }
         let (id, number) = state.withLock { state -> (String, String) in
             state.nextId += 1
@@ -50,8 +52,8 @@ extension SandboxAPI {
         }
     }
 
-    func setGreeting(_ request: Request) async throws -> Response {
-        guard let (_, account, body, _) = try await admitted(request) else { return refusal(request) }
+    func setGreeting(_ call: Call) async -> Response {
+        let (account, body) = (call.account, call.body)
         let group = body["group_id"] as? String ?? ""
         let text = ((body["msg_list"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
         let found = state.withLock { state -> Bool in
@@ -63,8 +65,8 @@ extension SandboxAPI {
     }
 
     /// Approves (status 1) or rejects (2) an application; an approved fan joins, as the platform pushes it.
-    func decideJoin(_ request: Request) async throws -> Response {
-        guard let (app, account, body, time) = try await admitted(request) else { return refusal(request) }
+    func decideJoin(_ call: Call) async -> Response {
+        let (app, account, body, time) = (call.app, call.account, call.body, call.time)
         let applyId = body["apply_id"] as? String ?? ""
         let status = (body["status"] as? NSNumber)?.intValue ?? 0
         guard status == 1 || status == 2 else { return answer(Self.invalidParameter, "status must be 1 (approve) or 2 (reject)") }
@@ -136,8 +138,8 @@ extension SandboxAPI {
 
     /// Pushes a post to the fans named: each may open it, click its tool (and claim its coupon),
     /// and, touched more than it tolerates in a week, unfollow.
-    func publishPost(_ request: Request) async throws -> Response {
-        guard let (app, account, body, time) = try await admitted(request) else { return refusal(request) }
+    func publishPost(_ call: Call) async -> Response {
+        let (app, account, body, time) = (call.app, call.account, call.body, call.time)
         guard let postId = body["post_id"] as? String, !postId.isEmpty, let fans = body["open_ids"] as? [String] else {
             return answer(Self.invalidParameter, "post_id and open_ids are required")
         }

@@ -171,11 +171,11 @@ public final class SandboxAPI: Sendable {
         router.post("/im/send/msg/") { request, context in try await self.send(request, context, group: false) }
         router.post("/im/send/msg/group/") { request, context in try await self.send(request, context, group: true) }
         router.post("/sandbox/dm") { request, _ in try await self.fanWrites(request) }
-        router.post("/im/group/fans/create/") { request, _ in try await self.createGroup(request) }
-        router.post("/im/group/setting/set/") { request, _ in try await self.setGreeting(request) }
-        router.post("/im/group/enter/audit/set/") { request, _ in try await self.decideJoin(request) }
+        router.post("/im/group/fans/create/") { request, _ in try await self.serve(request, self.createGroup) }
+        router.post("/im/group/setting/set/") { request, _ in try await self.serve(request, self.setGreeting) }
+        router.post("/im/group/enter/audit/set/") { request, _ in try await self.serve(request, self.decideJoin) }
         router.post("/sandbox/group/apply") { request, _ in try await self.fanApplies(request) }
-        router.post("/sandbox/post/publish/") { request, _ in try await self.publishPost(request) }
+        router.post("/sandbox/post/publish/") { request, _ in try await self.serve(request, self.publishPost) }
         router.post("/sandbox/live/book") { request, _ in try await self.fanBooks(request) }
     }
 

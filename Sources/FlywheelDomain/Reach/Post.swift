@@ -34,9 +34,6 @@ public enum PostState: String, Sendable, CaseIterable, Codable {
     case published
     case failed
     case cancelled
-
-    /// Whether the post holds its day in the quota.
-    public var holdsQuota: Bool { self != .failed && self != .cancelled }
 }
 
 /// A subscription post of one account: planned, pushed within the quota, and measured.

@@ -159,6 +159,9 @@ extension ConsoleRoutes {
     }
 
     /// `MM-DD HH:MM` in the account's time zone.
+    /// A share (0 to 1) as a whole percent; "—" when there is none.
+    static func percent(_ share: Double?) -> String { share.map { String(format: "%.0f%%", $0 * 100) } ?? "—" }
+
     static func shortTime(_ ms: Int64, _ account: Account) -> String {
         let calendar = account.calendar
         let day = calendar.day(ofMillis: ms)
@@ -400,7 +403,7 @@ extension ConsoleRoutes {
         let settings = try await store.deskSettings(of: first)
         func minutes(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "—" }
         func row(_ r: SLAReport.Row, key: String) -> ReplyTimesContent.Row {
-            ReplyTimesContent.Row(key: key, answered: r.answered, share: r.withinShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—",
+            ReplyTimesContent.Row(key: key, answered: r.answered, share: Self.percent(r.withinShare),
                                   median: minutes(r.medianFirstResponse), p90: minutes(r.p90FirstResponse), breaches: r.breaches)
         }
         let total = report.rows.first { $0.scope == "total" }
@@ -417,7 +420,7 @@ extension ConsoleRoutes {
         }
         let cards = [Card(label: t(.target), value: "\(settings.firstResponseMinutes) \(t(.minutes))"),
                      Card(label: t(.answered), value: "\(total?.answered ?? 0)"),
-                     Card(label: t(.withinShare), value: total?.withinShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—"),
+                     Card(label: t(.withinShare), value: Self.percent(total?.withinShare)),
                      Card(label: t(.medianFirstResponse), value: minutes(total?.medianFirstResponse)),
                      Card(label: t(.p90FirstResponse), value: minutes(total?.p90FirstResponse)),
                      Card(label: t(.breaches), value: "\(total?.breaches ?? 0)")]

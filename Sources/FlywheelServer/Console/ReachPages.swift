@@ -45,7 +45,6 @@ extension ConsoleRoutes {
         return account
     }
 
-    static func percent(_ share: Double?) -> String { share.map { String(format: "%.0f%%", $0 * 100) } ?? "—" }
     static func yuan(_ fen: Int64) -> String { String(format: "%.2f", Double(fen) / 100) }
 
     // MARK: Posts
