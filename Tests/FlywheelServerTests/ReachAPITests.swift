@@ -17,7 +17,8 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func badPostsGroupsAndLivesAreRefusedNamingTheField(_ kind: StoreKind) async throws {
-        let f = try await ServerFixture(kind)
+        let clock = TestClock(Int64(Date().timeIntervalSince1970 * 1000))
+        let f = try await ServerFixture(kind, clock: clock)
         let env = f.flywheel.env
         try await f.test { client in
             let accountId = try await client.account(key: f.key, clientKey: "ck-reach", secret: "s", openId: "acct-reach")
@@ -56,10 +57,10 @@ import Testing
             #expect(try await env.store.outboxCounts().isEmpty, "nothing queued")
 
             // A reminder for a live that has started.
-            let started = Date(timeIntervalSince1970: TimeInterval(env.now() / 1000 + 2)).formatted(.iso8601)
-            let live = try await client.post("\(base)/lives", key: f.key, ["title": "今晚直播", "startsAt": started])["lives"] as! [[String: Any]]
-            let liveId = try #require(live.first?["id"] as? String)
-            try await Task.sleep(for: .seconds(3))
+            let started = Date(timeIntervalSince1970: TimeInterval(env.now() / 1000 + 60)).formatted(.iso8601)
+            let live = try await client.post("\(base)/lives", key: f.key, ["title": "今晚直播", "startsAt": started])["lives"] as? [[String: Any]]
+            let liveId = try #require(live?.first?["id"] as? String)
+            clock.advance(by: 120_000)
             (code, body) = try await status(client, .post, "\(base)/lives/\(liveId)/remind", key: f.key, "")
             #expect(code == 400 && body.contains("liveId"), "\(body)")
             (code, body) = try await status(client, .post, "\(base)/lives", key: f.key, #"{"title":"x","times":["25:00"]}"#)

@@ -20,9 +20,15 @@ struct ServerFixture {
     let key: String
 
     init(_ kind: StoreKind = .sqlite, settings: ServerSettings = ServerSettings(runProjector: false), limits: FlywheelLimits = FlywheelLimits(),
-         sealer: TokenSealer = .unkeyed) async throws {
+         sealer: TokenSealer = .unkeyed, clock: TestClock? = nil) async throws {
         let store = try await makeStore(kind)
-        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), limits: limits, sealer: sealer)
+        let (built, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), limits: limits, sealer: sealer)
+        var flywheel = built
+        if let clock {
+            var env = built.env
+            env.now = { clock.now }
+            flywheel = Flywheel(env)
+        }
         self.flywheel = flywheel
         app = buildApplication(flywheel, registry: registry, settings: settings)
         let made = try await flywheel.tenancy.createTenant(name: "Acme", kind: .enterprise, actor: "test")
