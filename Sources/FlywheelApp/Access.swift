@@ -45,6 +45,8 @@ public enum Operation: String, CaseIterable, Sendable {
     case createPost, cancelPost, markPostPublished, createGroup, changeGroup, sendToGroup, changeTouchBudget, createLive, cancelLive, remindLive, changeHomepage
     // Commerce.
     case listCoupons, readCoupon, createCoupon, claimCoupon
+    case listRedEnvelopes, readRedEnvelope, createRedEnvelope, claimRedEnvelope, listLotteries, readLottery, createLottery, enterLottery
+    case listOrders, readOrder, syncOrders
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -57,7 +59,8 @@ public enum Access {
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
              .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
-             .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon:
+             .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope,
+             .listLotteries, .readLottery, .listOrders, .readOrder:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -70,9 +73,9 @@ public enum Access {
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
              .createCannedReply, .deleteCannedReply, .createPost, .cancelPost, .markPostPublished, .createGroup, .changeGroup, .sendToGroup,
-             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon:
+             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon, .createRedEnvelope, .createLottery, .syncOrders:
             role == .owner || role == .admin || role == .operator
-        case .claimCoupon, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
+        case .claimCoupon, .claimRedEnvelope, .enterLottery, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
             role != .analyst
         }
     }

@@ -66,19 +66,9 @@ public struct Coupons: Sendable {
         guard CouponTemplate.stocks.contains(d.stock) else { throw UseCaseError.invalid(field: "stock", "must be 1 to 10,000,000") }
         let limit = d.perFanLimit ?? 1
         guard CouponTemplate.limits.contains(limit) else { throw UseCaseError.invalid(field: "perFanLimit", "must be 1 to 100") }
-        var audience: String?
-        if let raw = d.audience, raw.unicodeScalars.count > FanPredicate.maxTextLength {
-            throw UseCaseError.invalid(field: "audience", "must be at most \(FanPredicate.maxTextLength) characters")
-        } else if let text = d.audience?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-            do {
-                _ = try FanPredicate.parse(text)
-            } catch {
-                throw UseCaseError.invalid(field: "audience", error.description)
-            }
-            audience = text
-        }
         let coupon = CouponTemplate(id: env.newId("cpn"), accountId: account.id, name: try Validate.name(d.name, field: "name"), value: value, thresholdFen: threshold,
-                                    validFrom: from, validUntil: d.validUntil, stock: d.stock, perFanLimit: limit, audience: audience,
+                                    validFrom: from, validUntil: d.validUntil, stock: d.stock, perFanLimit: limit,
+                                    audience: try Validate.predicate(d.audience, field: "audience", example: "tier >= liking"),
                                     requiresFollow: d.requiresFollow ?? false, activityId: try d.activityId.map { try Validate.token($0, field: "activityId") },
                                     createdAt: now)
         try await env.store.createCoupon(coupon, audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "coupon.create", target: coupon.id,
@@ -96,12 +86,12 @@ public struct Coupons: Sendable {
         let now = env.now()
         let fan = try await env.store.fan(of: account, openId: openId)
         let audience = try coupon.audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
-        if let refusal = coupon.refusal(for: fan, audience: audience, at: now) { throw UseCaseError.conflict(code: refusal.code, refusal.description) }
         let claim = CouponClaim(id: env.newId("clm"), couponId: id, accountId: account.id, openId: openId, claimedAt: now)
         do {
+            if let refusal = coupon.refusal(for: fan, audience: audience, at: now) { throw refusal }
             try await env.store.claimCoupon(claim, of: account)
         } catch let refusal as ClaimRefusal {
-            throw UseCaseError.conflict(code: refusal.code, refusal.description)
+            throw UseCaseError.conflict(code: refusal.code, "coupon \(id): \(refusal)")
         }
         return claim
     }

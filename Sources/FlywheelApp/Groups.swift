@@ -65,20 +65,7 @@ public struct Groups: Sendable {
             }
             g.description = description
         }
-        if let threshold = s.threshold {
-            if let raw = threshold, raw.unicodeScalars.count > FanPredicate.maxTextLength {
-                throw UseCaseError.invalid(field: "threshold", "must be at most \(FanPredicate.maxTextLength) characters")
-            } else if let text = threshold?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-                do {
-                    _ = try FanPredicate.parse(text)
-                } catch {
-                    throw UseCaseError.invalid(field: "threshold", "\(error.description) (for example: level >= 9)")
-                }
-                g.threshold = text
-            } else {
-                g.threshold = nil
-            }
-        }
+        if let threshold = s.threshold { g.threshold = try Validate.predicate(threshold, field: "threshold", example: "level >= 9") }
         if let welcome = s.welcome {
             if let raw = welcome, !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 g.welcome = try Validate.trimmed(raw, field: "welcome", length: FanGroup.welcomeLength)

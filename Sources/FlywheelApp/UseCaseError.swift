@@ -1,3 +1,4 @@
+import FlywheelDomain
 import FlywheelStore
 import Foundation
 
@@ -44,6 +45,23 @@ public enum Validate {
             throw .invalid(field: field, "must be 1 to 200 characters without spaces")
         }
         return text
+    }
+
+    /// A condition in the predicate language (an audience, a threshold, an eligibility): trimmed;
+    /// nil when empty; refused, with the parser's reason and an example, when it does not parse.
+    public static func predicate(_ text: String?, field: String, example: String) throws(UseCaseError) -> String? {
+        guard let text else { return nil }
+        guard text.unicodeScalars.count <= FanPredicate.maxTextLength else {
+            throw .invalid(field: field, "must be at most \(FanPredicate.maxTextLength) characters")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return nil }
+        do {
+            _ = try FanPredicate.parse(trimmed)
+        } catch {
+            throw .invalid(field: field, "\(error.description) (for example: \(example))")
+        }
+        return trimmed
     }
 
     /// The tenant a request acts on: the caller's own, or one it manages (`reachable`).

@@ -13,6 +13,7 @@ public struct Flywheel: Sendable {
     public let desk: Desk
     public let outbox: OutboxDispatcher
     public let reach: Reach
+    public let conversion: Conversion
 
     /// Most events a projection batch takes: catching up goes in large batches (each fan written
     /// once a batch); live traffic comes in small ones anyway.
@@ -32,6 +33,7 @@ public struct Flywheel: Sendable {
         desk = Desk(env)
         outbox = OutboxDispatcher(env, sendsPerSecond: limits.sendsPerSecond, lease: limits.sendLease)
         reach = Reach(env)
+        conversion = Conversion(env)
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import FlywheelDomain
 import FlywheelStore
 
@@ -231,6 +232,31 @@ struct CouponProjection: Projection {
                 write.claims.append(("pf:\(event.id)", activity, event.openId, event.occurredAt))
             case .couponRedeemed:
                 write.redemptions.append((event.attributes["activity_id"], event.openId, event.occurredAt))
+            default:
+                continue
+            }
+        }
+        return write.isEmpty ? [] : [write]
+    }
+}
+
+/// Orders from their events: a payment is the order (its lines, source and coupon in the event's
+/// attributes); each refund is kept by its event id, so the order's refunded amount is their sum.
+struct OrderProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        var write = OrderWrite()
+        let decoder = JSONDecoder()
+        for e in applied.events {
+            let event = e.stored.event
+            guard let orderId = event.ref else { continue }
+            switch event.kind {
+            case .orderPaid:
+                let lines = event.attributes[Order.linesAttribute].flatMap { try? decoder.decode([OrderLine].self, from: Data($0.utf8)) } ?? []
+                write.paid.append(Order(id: orderId, accountId: batch.account.id, openId: event.openId,
+                                        source: event.attributes[Order.sourceAttribute].flatMap(OrderSource.init) ?? .sync, channel: event.channel,
+                                        amountFen: event.amount, couponId: event.attributes[Order.couponAttribute], lines: lines, paidAt: event.occurredAt))
+            case .orderRefunded:
+                write.refunds.append((event.id, orderId, event.amount, event.occurredAt))
             default:
                 continue
             }

@@ -5,13 +5,26 @@ import FlywheelStore
 import Foundation
 import Hummingbird
 
-/// Commerce: coupons and their claims.
+/// Commerce: coupons, red envelopes, lotteries and orders.
 extension APIRoutes {
     func addCommerce(to group: RouterGroup<FlywheelRequestContext>) {
         group.get("accounts/:accountId/coupons", use: listCoupons)
         group.post("accounts/:accountId/coupons", use: createCoupon)
         group.get("accounts/:accountId/coupons/:couponId", use: readCoupon)
         group.post("accounts/:accountId/coupons/:couponId/claims", use: claimCoupon)
+        group.get("accounts/:accountId/red-envelopes", use: listRedEnvelopes)
+        group.post("accounts/:accountId/red-envelopes", use: createRedEnvelope)
+        group.get("accounts/:accountId/red-envelopes/:envelopeId", use: readRedEnvelope)
+        group.get("accounts/:accountId/red-envelopes/:envelopeId/claims", use: listEnvelopeClaims)
+        group.post("accounts/:accountId/red-envelopes/:envelopeId/claims", use: claimRedEnvelope)
+        group.get("accounts/:accountId/lotteries", use: listLotteries)
+        group.post("accounts/:accountId/lotteries", use: createLottery)
+        group.get("accounts/:accountId/lotteries/:lotteryId", use: readLottery)
+        group.post("accounts/:accountId/lotteries/:lotteryId/entries", use: enterLottery)
+        group.get("accounts/:accountId/lotteries/:lotteryId/draw", use: readDraw)
+        group.get("accounts/:accountId/orders", use: listOrders)
+        group.post("accounts/:accountId/orders", use: syncOrders)
+        group.get("accounts/:accountId/orders/:orderId", use: readOrder)
     }
 
     @Sendable func listCoupons(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<CouponView> {
@@ -65,6 +78,271 @@ extension APIRoutes {
         let body = try await request.decodeJSON(ClaimBody.self, context: context)
         let claim = try await Coupons(flywheel).claim(try context.parameters.require("couponId"), for: body.openId, of: account, by: caller)
         return Created(body: ClaimView(id: claim.id, couponId: claim.couponId, openId: claim.openId, claimedAt: Time.iso(claim.claimedAt)))
+    }
+}
+
+// MARK: Red envelopes
+
+extension APIRoutes {
+    @Sendable func listRedEnvelopes(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<RedEnvelopeView> {
+        let caller = try context.caller()
+        return PageView(items: try await RedEnvelopes(flywheel).list(of: try await account(context), by: caller).map(RedEnvelopeView.init), nextCursor: nil)
+    }
+
+    struct NewRedEnvelope: Decodable {
+        var name: String
+        var totalFen: Int64
+        var shares: Int
+        var split: String?
+        var minFen: Int64?
+        var maxFen: Int64?
+        var audience: String?
+        var requiresFollow: Bool?
+        var opensAt: String?
+        var expiresAt: String
+    }
+
+    @Sendable func createRedEnvelope(_ request: Request, context: FlywheelRequestContext) async throws -> Created<RedEnvelopeView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let b = try await request.decodeJSON(NewRedEnvelope.self, context: context)
+        guard let expires = try Time.parse(b.expiresAt, field: "expiresAt") else { throw APIError.invalid("expiresAt", "is required") }
+        let envelope = try await RedEnvelopes(flywheel).create(.init(name: b.name, totalFen: b.totalFen, shares: b.shares, split: b.split, minFen: b.minFen,
+                                                                     maxFen: b.maxFen, audience: b.audience, requiresFollow: b.requiresFollow,
+                                                                     opensAt: try Time.parse(b.opensAt, field: "opensAt"), expiresAt: expires),
+                                                               of: account, by: caller)
+        return Created(body: RedEnvelopeView(envelope))
+    }
+
+    @Sendable func readRedEnvelope(_ request: Request, context: FlywheelRequestContext) async throws -> RedEnvelopeView {
+        let caller = try context.caller()
+        return RedEnvelopeView(try await RedEnvelopes(flywheel).read(try context.parameters.require("envelopeId"), of: try await account(context), by: caller))
+    }
+
+    @Sendable func listEnvelopeClaims(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<EnvelopeClaimView> {
+        let caller = try context.caller()
+        let claims = try await RedEnvelopes(flywheel).claims(of: try context.parameters.require("envelopeId"), of: try await account(context), by: caller)
+        return PageView(items: claims.map(EnvelopeClaimView.init), nextCursor: nil)
+    }
+
+    @Sendable func claimRedEnvelope(_ request: Request, context: FlywheelRequestContext) async throws -> Created<EnvelopeClaimView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let body = try await request.decodeJSON(ClaimBody.self, context: context)
+        let claim = try await RedEnvelopes(flywheel).claim(try context.parameters.require("envelopeId"), for: body.openId, of: account, by: caller)
+        return Created(body: EnvelopeClaimView(claim))
+    }
+}
+
+struct RedEnvelopeView: ResponseEncodable {
+    var id: String
+    var accountId: String
+    var name: String
+    var totalFen: Int64
+    var shares: Int
+    var split: String
+    var minFen: Int64?
+    var maxFen: Int64?
+    var audience: String?
+    var requiresFollow: Bool
+    var opensAt: String
+    var expiresAt: String
+    /// open, or expired (what was not claimed went back: returnedFen).
+    var state: String
+    var claimed: Int
+    var claimedFen: Int64
+    var returnedFen: Int64?
+
+    init(_ e: RedEnvelope) {
+        id = e.id; accountId = e.accountId; name = e.name; totalFen = e.totalFen; shares = e.shares; split = e.split.kind
+        if case .random(let low, let high) = e.split { minFen = low; maxFen = high }
+        audience = e.audience; requiresFollow = e.requiresFollow; opensAt = Time.iso(e.opensAt); expiresAt = Time.iso(e.expiresAt)
+        state = e.returnedFen == nil ? "open" : "expired"; claimed = e.claimed; claimedFen = e.claimedFen; returnedFen = e.returnedFen
+    }
+}
+
+struct EnvelopeClaimView: ResponseEncodable {
+    var envelopeId: String
+    var openId: String
+    var amountFen: Int64
+    var claimedAt: String
+
+    init(_ c: EnvelopeClaim) { envelopeId = c.envelopeId; openId = c.openId; amountFen = c.amountFen; claimedAt = Time.iso(c.claimedAt) }
+}
+
+// MARK: Lotteries
+
+extension APIRoutes {
+    @Sendable func listLotteries(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<LotteryView> {
+        let caller = try context.caller()
+        return PageView(items: try await Lotteries(flywheel).list(of: try await account(context), by: caller).map(LotteryView.init), nextCursor: nil)
+    }
+
+    struct NewLottery: Decodable {
+        struct Prize: Decodable { var name: String; var stock: Int }
+        var name: String
+        var eligibility: String?
+        var requiresFollow: Bool?
+        var opensAt: String?
+        var closesAt: String
+        var prizes: [Prize]
+    }
+
+    @Sendable func createLottery(_ request: Request, context: FlywheelRequestContext) async throws -> Created<LotteryView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let b = try await request.decodeJSON(NewLottery.self, context: context)
+        guard let closes = try Time.parse(b.closesAt, field: "closesAt") else { throw APIError.invalid("closesAt", "is required") }
+        let lottery = try await Lotteries(flywheel).create(.init(name: b.name, eligibility: b.eligibility, requiresFollow: b.requiresFollow,
+                                                                 opensAt: try Time.parse(b.opensAt, field: "opensAt"), closesAt: closes,
+                                                                 prizes: b.prizes.map { LotteryPrize(name: $0.name, stock: $0.stock) }), of: account, by: caller)
+        return Created(body: LotteryView(lottery))
+    }
+
+    @Sendable func readLottery(_ request: Request, context: FlywheelRequestContext) async throws -> LotteryView {
+        let caller = try context.caller()
+        return LotteryView(try await Lotteries(flywheel).read(try context.parameters.require("lotteryId"), of: try await account(context), by: caller))
+    }
+
+    struct EntryView: ResponseEncodable {
+        var lotteryId: String
+        var openId: String
+    }
+
+    @Sendable func enterLottery(_ request: Request, context: FlywheelRequestContext) async throws -> Created<EntryView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let body = try await request.decodeJSON(ClaimBody.self, context: context)
+        let id: String = try context.parameters.require("lotteryId")
+        try await Lotteries(flywheel).enter(id, for: body.openId, of: account, by: caller)
+        return Created(body: EntryView(lotteryId: id, openId: body.openId))
+    }
+
+    @Sendable func readDraw(_ request: Request, context: FlywheelRequestContext) async throws -> DrawView {
+        let caller = try context.caller()
+        return DrawView(try await Lotteries(flywheel).record(try context.parameters.require("lotteryId"), of: try await account(context), by: caller))
+    }
+}
+
+struct LotteryView: ResponseEncodable {
+    var id: String
+    var accountId: String
+    var name: String
+    var eligibility: String?
+    var requiresFollow: Bool
+    var opensAt: String
+    var closesAt: String
+    var prizes: [LotteryPrize]
+    /// SHA-256 of the seed, public from the start.
+    var seedHash: String
+    /// The seed, once the draw is made.
+    var seed: String?
+    var entries: Int
+    /// open (entries are taken until closesAt), or drawn.
+    var state: String
+    var drawnAt: String?
+
+    init(_ l: Lottery) {
+        id = l.id; accountId = l.accountId; name = l.name; eligibility = l.eligibility; requiresFollow = l.requiresFollow
+        opensAt = Time.iso(l.opensAt); closesAt = Time.iso(l.closesAt); prizes = l.prizes; seedHash = l.seedHash; seed = l.revealedSeed
+        entries = l.entries; state = l.drawnAt != nil ? "drawn" : "open"; drawnAt = l.drawnAt.map(Time.iso)
+    }
+}
+
+/// The draw's public record: what `flywheel lottery verify` checks.
+struct DrawView: ResponseEncodable {
+    var lotteryId: String
+    var name: String
+    var method: String
+    var seedHash: String
+    var seed: String?
+    var prizes: [LotteryPrize]
+    var entries: [String]
+    var winners: [LotteryWinner]
+
+    init(_ r: Lotteries.Record) {
+        lotteryId = r.lottery.id; name = r.lottery.name; method = LotteryDraw.method; seedHash = r.lottery.seedHash; seed = r.lottery.revealedSeed
+        prizes = r.lottery.prizes; entries = r.entries; winners = r.winners
+    }
+}
+
+// MARK: Orders
+
+extension APIRoutes {
+    @Sendable func listOrders(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<OrderView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let openId = try request.query("openId").map { try Validate.token($0, field: "openId") }
+        let page = try await Orders(flywheel).list(of: account, openId: openId, from: try Time.parse(request.query("from"), field: "from"),
+                                                   to: try Time.parse(request.query("to"), field: "to"), cursor: try Cursor.decode(request.query("cursor")),
+                                                   limit: try request.pageLimit(), by: caller)
+        return PageView(items: page.orders.map(OrderView.init), nextCursor: Cursor.encode(page.nextCursor))
+    }
+
+    @Sendable func readOrder(_ request: Request, context: FlywheelRequestContext) async throws -> OrderView {
+        let caller = try context.caller()
+        return OrderView(try await Orders(flywheel).read(try context.parameters.require("orderId"), of: try await account(context), by: caller))
+    }
+
+    struct OrderBatch: Decodable {
+        struct Line: Decodable { var sku: String; var title: String; var quantity: Int; var priceFen: Int64 }
+        struct Refund: Decodable { var id: String; var amountFen: Int64; var at: String }
+        struct Item: Decodable {
+            var id: String
+            var openId: String
+            var amountFen: Int64
+            var paidAt: String
+            var channel: String?
+            var source: String?
+            var couponId: String?
+            var lines: [Line]?
+            var refunds: [Refund]?
+        }
+        var orders: [Item]
+    }
+
+    struct SyncedOrders: ResponseEncodable { var appended: Int; var duplicates: Int }
+
+    @Sendable func syncOrders(_ request: Request, context: FlywheelRequestContext) async throws -> Created<SyncedOrders> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let b = try await request.decodeJSON(OrderBatch.self, context: context)
+        var drafts: [Orders.Draft] = []
+        for (i, o) in b.orders.enumerated() {
+            guard let paid = try Time.parse(o.paidAt, field: "orders[\(i)].paidAt") else { throw APIError.invalid("orders[\(i)].paidAt", "is required") }
+            var refunds: [Orders.Refund] = []
+            for (j, r) in (o.refunds ?? []).enumerated() {
+                guard let at = try Time.parse(r.at, field: "orders[\(i)].refunds[\(j)].at") else { throw APIError.invalid("orders[\(i)].refunds[\(j)].at", "is required") }
+                refunds.append(Orders.Refund(id: r.id, amountFen: r.amountFen, at: at))
+            }
+            drafts.append(Orders.Draft(id: o.id, openId: o.openId, amountFen: o.amountFen, paidAt: paid, channel: o.channel, source: o.source, couponId: o.couponId,
+                                       lines: (o.lines ?? []).map { OrderLine(sku: $0.sku, title: $0.title, quantity: $0.quantity, priceFen: $0.priceFen) },
+                                       refunds: refunds))
+        }
+        let outcome = try await Orders(flywheel).sync(drafts, into: account, by: caller)
+        return Created(body: SyncedOrders(appended: outcome.inserted, duplicates: outcome.duplicates), status: .accepted)
+    }
+}
+
+struct OrderView: ResponseEncodable {
+    var id: String
+    var accountId: String
+    var openId: String
+    var source: String
+    /// The touchpoint it was paid through.
+    var channel: String
+    var amountFen: Int64
+    var refundedFen: Int64
+    var netFen: Int64
+    /// paid, partly_refunded or refunded.
+    var status: String
+    var couponId: String?
+    var lines: [OrderLine]
+    var paidAt: String
+
+    init(_ o: Order) {
+        id = o.id; accountId = o.accountId; openId = o.openId; source = o.source.rawValue; channel = o.channel.rawValue; amountFen = o.amountFen
+        refundedFen = o.refundedFen; netFen = o.netFen; status = o.status.rawValue; couponId = o.couponId; lines = o.lines; paidAt = Time.iso(o.paidAt)
     }
 }
 

@@ -463,6 +463,17 @@ extension DeskStore where Self: SQLStore {
 enum DeskRows {
     static func key(_ account: Account) -> [Cell] { [.text(account.tenantId), .text(account.id)] }
 
+    /// Messages Flywheel decided to send: each shown in the fan's thread, each queued in the
+    /// outbox; a decision made twice writes nothing the second time.
+    static func queued(_ messages: [DeskMessage], outbox: [OutboxMessage], tenantId: String) -> [SQLStep] {
+        messages.map { m in
+            .execute(SQLStatement("""
+                INSERT INTO desk_messages (tenant_id, \(DeskRows.messageColumns)) VALUES (?, \(SQLStatement.placeholders(12)))
+                ON CONFLICT (tenant_id, account_id, message_id) DO NOTHING
+                """, [.text(tenantId)] + DeskRows.cells(m)))
+        } + outbox.map { .execute(ReachRows.insert($0)) }
+    }
+
     static let ruleColumns = "account_id, rule_id, name, trigger_kind, pattern, priority, hours, reply_type, reply_text, reply_ref, enabled, created_at"
 
     /// The values of `ruleColumns`, in order.

@@ -526,14 +526,7 @@ extension ReachStore where Self: SQLStore {
         var steps: [SQLStep] = [.require(SQLStatement("""
             UPDATE lives SET reminded_at = ? WHERE tenant_id = ? AND live_id = ? AND reminded_at IS NULL RETURNING live_id
             """, [.int(at), .text(tenantId), .text(live.id)]), orElse: .refused(.changedMeanwhile))]
-        // Each DM reminder shows in the fan's thread.
-        steps += messages.map { m in
-            .execute(SQLStatement("""
-                INSERT INTO desk_messages (tenant_id, \(DeskRows.messageColumns)) VALUES (?, \(SQLStatement.placeholders(12)))
-                ON CONFLICT (tenant_id, account_id, message_id) DO NOTHING
-                """, [.text(tenantId)] + DeskRows.cells(m)))
-        }
-        steps += outbox.map { .execute(ReachRows.insert($0)) }
+        steps += DeskRows.queued(messages, outbox: outbox, tenantId: tenantId)
         steps += fanouts.flatMap { ReachRows.touches($0, tenantId: tenantId, accountId: live.accountId) }
         if let audit { steps.append(.execute(TenancyRows.record(audit))) }
         try await runner.transaction(steps)

@@ -156,7 +156,8 @@ public struct QuarantinedEvent: Sendable, Equatable {
 /// per use case, each one transaction; implemented on SQLite (embedded, default) and on PostgreSQL
 /// (scale-out); `tenantId` scopes every query. Ordinary SQL is written once (`SQLScript`,
 /// `TenancySQL`); the hot paths are written per backend.
-public protocol Store: TenancyStore, EventLogStore, ProjectionStore, TagStore, SegmentStore, FanStore, PlatformTokenStore, DeskStore, LeadStore, ReachStore, CouponStore {
+public protocol Store: TenancyStore, EventLogStore, ProjectionStore, TagStore, SegmentStore, FanStore, PlatformTokenStore, DeskStore, LeadStore, ReachStore, CouponStore,
+    RedEnvelopeStore, LotteryStore, OrderStore {
     /// Creates or upgrades the schema.
     func migrate() async throws
 }

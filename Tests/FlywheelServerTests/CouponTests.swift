@@ -13,9 +13,10 @@ import Testing
 /// A coupon is never over-issued: claimed 1,000 ways at once over HTTP, it issues exactly its
 /// stock, each fan at most its limit; and the fans it is not for are refused, saying why.
 @Suite struct CouponTests {
-    /// One claim over its own HTTP request; the status (-1 when there was no answer) and the body.
-    static func claim(port: Int, key: String, account: String, coupon: String, fan: String) async -> (status: Int, body: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/accounts/\(account)/coupons/\(coupon)/claims")
+    /// One claim (an entry, …) over its own HTTP request, `path` under the account; the status
+    /// (-1 when there was no answer) and the body.
+    static func claim(port: Int, key: String, account: String, path: String, fan: String) async -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/accounts/\(account)/\(path)")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -48,7 +49,7 @@ import Testing
             let claims = (0..<1_000).map { fans[$0 % fans.count] }
             let counted = await withTaskGroup(of: Int.self) { group in
                 for fan in claims {
-                    group.addTask { await Self.claim(port: port, key: key, account: accountId, coupon: coupon, fan: fan).status }
+                    group.addTask { await Self.claim(port: port, key: key, account: accountId, path: "coupons/\(coupon)/claims", fan: fan).status }
                 }
                 return await group.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }
             }
@@ -66,7 +67,7 @@ import Testing
 
             // An add-fan coupon is refused to a fan who does not follow; past its limit, a fan is told so.
             // (Over a new connection: the test client's own has been idle through the rush, and may be closed.)
-            let (status, body) = await Self.claim(port: port, key: key, account: accountId, coupon: coupon, fan: "stranger")
+            let (status, body) = await Self.claim(port: port, key: key, account: accountId, path: "coupons/\(coupon)/claims", fan: "stranger")
             #expect(status == 409 && body.contains("not_following"), "\(body)")
         }
     }

@@ -78,17 +78,11 @@ public struct CouponTemplate: Sendable, Equatable {
     /// Why `fan` may not claim it at `now`, or nil when it may. `audience` is the compiled
     /// `audience`; the stock and the fan's limit are the store's to check, in the claim's transaction.
     public func refusal(for fan: FanState?, audience compiled: CompiledPredicate?, at now: Int64) -> ClaimRefusal? {
-        guard now >= validFrom else { return .notOpen }
-        guard now < validUntil else { return .expired }
-        if requiresFollow, fan?.following != true { return .notFollowing }
-        if let text = audience, let compiled {
-            guard let fan, compiled.matches(fan, now: now) else { return .notEligible(text) }
-        }
-        return nil
+        ClaimRefusal.check(from: validFrom, until: validUntil, requiresFollow: requiresFollow, audience: audience, compiled: compiled, fan: fan, at: now)
     }
 }
 
-/// Why a claim was refused.
+/// Why a claim (of a coupon, a red envelope, an entry to a lottery) was refused.
 public enum ClaimRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     case notOpen, expired, notFollowing
     /// The fan does not meet the coupon's audience.
@@ -110,13 +104,26 @@ public enum ClaimRefusal: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notOpen: "the coupon cannot be claimed yet"
-        case .expired: "the coupon's claim period is over"
-        case .notFollowing: "an add-fan coupon: only a fan who follows the account may claim it"
-        case .notEligible(let audience): "the fan does not meet the coupon's audience (\(audience))"
-        case .outOfStock: "the coupon's stock is used up"
-        case .limitReached(let n): "the fan holds \(n) of this coupon, as many as one fan may"
+        case .notOpen: "it is not open yet"
+        case .expired: "its period is over"
+        case .notFollowing: "only a fan who follows the account may claim it"
+        case .notEligible(let audience): "the fan does not meet its condition (\(audience))"
+        case .outOfStock: "none is left"
+        case .limitReached(let n): "the fan has \(n) already, as many as one fan may"
         }
+    }
+
+    /// The rules every claim shares: the period (`from` up to `until`), following when
+    /// `requiresFollow`, and the condition `audience` (compiled: `compiled`).
+    public static func check(from: Int64, until: Int64, requiresFollow: Bool, audience: String?, compiled: CompiledPredicate?, fan: FanState?,
+                             at now: Int64) -> ClaimRefusal? {
+        guard now >= from else { return .notOpen }
+        guard now < until else { return .expired }
+        if requiresFollow, fan?.following != true { return .notFollowing }
+        if let audience, let compiled {
+            guard let fan, compiled.matches(fan, now: now) else { return .notEligible(audience) }
+        }
+        return nil
     }
 }
 

@@ -1,0 +1,75 @@
+import FlywheelDomain
+import Foundation
+
+/// Orders: one row an order id, projected from the log's `order_paid` events (the shop sync,
+/// the local-services push, the data-sync endpoint all arrive as events); refunds apart.
+public protocol OrderStore: Sendable {
+    /// Newest first; `openId` narrows to one fan; `before` pages (the last order's paid time and id).
+    func orders(of account: Account, openId: String?, from: Int64?, to: Int64?, before: (at: Int64, id: String)?, limit: Int) async throws -> [Order]
+    func order(id: String, of account: Account) async throws -> Order?
+}
+
+/// What a projection batch brings to orders: payments and refunds, each once by its id.
+public struct OrderWrite: StatementWrite {
+    public var paid: [Order] = []
+    /// (refund id, order id, fen, time).
+    public var refunds: [(id: String, orderId: String, amountFen: Int64, at: Int64)] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { paid.isEmpty && refunds.isEmpty }
+
+    public func statements(of account: Account) -> [SQLStatement] {
+        let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+        let encoder = JSONEncoder()
+        return ReachWrite.insert("orders", key: key, rows: paid.map { o in
+            let lines = o.lines.isEmpty ? nil : (try? encoder.encode(o.lines)).map { String(decoding: $0, as: UTF8.self) }
+            return [.text(o.id), .text(o.openId), .text(o.source.rawValue), .text(o.channel.rawValue), .int(o.amountFen), .nullable(o.couponId), .nullable(lines),
+                    .int(o.paidAt)]
+        }, then: "ON CONFLICT (tenant_id, account_id, order_id) DO NOTHING")
+            + ReachWrite.insert("order_refunds", key: key, rows: refunds.map { [.text($0.id), .text($0.orderId), .int($0.amountFen), .int($0.at)] },
+                                then: "ON CONFLICT (tenant_id, account_id, refund_id) DO NOTHING")
+    }
+}
+
+/// The orders context, written once for both databases.
+extension OrderStore where Self: SQLStore {
+    public func orders(of account: Account, openId: String?, from: Int64?, to: Int64?, before: (at: Int64, id: String)?, limit: Int) async throws -> [Order] {
+        var conditions = ["o.tenant_id = ?", "o.account_id = ?"]
+        var cells: [Cell] = [.text(account.tenantId), .text(account.id)]
+        if let openId { conditions.append("o.open_id = ?"); cells.append(.text(openId)) }
+        if let from { conditions.append("o.paid_at >= ?"); cells.append(.int(from)) }
+        if let to { conditions.append("o.paid_at < ?"); cells.append(.int(to)) }
+        if let before {
+            conditions.append("(o.paid_at < ? OR (o.paid_at = ? AND o.order_id < ?))")
+            cells += [.int(before.at), .int(before.at), .text(before.id)]
+        }
+        return try await runner.query(SQLStatement("""
+            SELECT \(OrderRows.columns) FROM orders o WHERE \(conditions.joined(separator: " AND ")) ORDER BY o.paid_at DESC, o.order_id DESC LIMIT ?
+            """, cells + [.int(Int64(limit))])).map(OrderRows.order)
+    }
+
+    public func order(id: String, of account: Account) async throws -> Order? {
+        try await runner.query(SQLStatement("SELECT \(OrderRows.columns) FROM orders o WHERE o.tenant_id = ? AND o.account_id = ? AND o.order_id = ?",
+                                            [.text(account.tenantId), .text(account.id), .text(id)])).first.map(OrderRows.order)
+    }
+}
+
+enum OrderRows {
+    static let columns = """
+        o.order_id, o.account_id, o.open_id, o.source, o.channel, o.amount_fen, o.coupon_id, o.lines, o.paid_at, \
+        (SELECT CAST(COALESCE(SUM(r.amount_fen), 0) AS BIGINT) FROM order_refunds r WHERE r.tenant_id = o.tenant_id AND r.account_id = o.account_id
+          AND r.order_id = o.order_id) AS refunded_fen
+        """
+
+    static func order(_ row: SQLRow) throws -> Order {
+        guard let source = OrderSource(rawValue: try row.text("source")), let channel = Channel(rawValue: try row.text("channel")) else {
+            throw StoreError.corrupt("orders.source")
+        }
+        let lines = row.optionalText("lines").flatMap { try? JSONDecoder().decode([OrderLine].self, from: Data($0.utf8)) } ?? []
+        let amount = try row.int("amount_fen")
+        return Order(id: try row.text("order_id"), accountId: try row.text("account_id"), openId: try row.text("open_id"), source: source, channel: channel,
+                     amountFen: amount, refundedFen: min(amount, try row.int("refunded_fen")), couponId: row.optionalText("coupon_id"), lines: lines,
+                     paidAt: try row.int("paid_at"))
+    }
+}
