@@ -45,7 +45,7 @@ public enum Operation: String, CaseIterable, Sendable {
     case createPost, cancelPost, markPostPublished, createGroup, changeGroup, sendToGroup, changeTouchBudget, createLive, cancelLive, remindLive, changeHomepage
     // Commerce.
     case listCoupons, readCoupon, createCoupon, claimCoupon
-    case listRedEnvelopes, readRedEnvelope, createRedEnvelope, claimRedEnvelope, listLotteries, readLottery, createLottery, enterLottery
+    case listRedEnvelopes, readRedEnvelope, listEnvelopeClaims, createRedEnvelope, claimRedEnvelope, listLotteries, readLottery, readDraw, createLottery, enterLottery
     case listOrders, readOrder, syncOrders
 }
 
@@ -59,8 +59,8 @@ public enum Access {
              .listSegmentMembers, .listSegmentChanges, .readSegmentPortrait, .exportSegment, .readSegmentSizes, .listTags,
              .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
-             .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope,
-             .listLotteries, .readLottery, .listOrders, .readOrder:
+             .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
+             .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:

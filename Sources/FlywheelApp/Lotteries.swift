@@ -50,7 +50,8 @@ public struct Lotteries: Sendable {
 
     /// The lottery with its entries and, once drawn, its winners and seed.
     public func record(_ id: String, of account: Account, by caller: Principal) async throws -> Record {
-        let lottery = try await read(id, of: account, by: caller)
+        try caller.authorize(.readDraw)
+        guard let lottery = try await env.store.lottery(id: id, of: account) else { throw UseCaseError.notFound("lottery \(id)") }
         return Record(lottery: lottery, entries: try await env.store.lotteryEntries(id: id, of: account),
                       winners: lottery.drawnAt == nil ? [] : try await env.store.lotteryWinners(id: id, of: account))
     }

@@ -50,7 +50,8 @@ public struct RedEnvelopes: Sendable {
     }
 
     public func claims(of id: String, of account: Account, by caller: Principal) async throws -> [EnvelopeClaim] {
-        _ = try await read(id, of: account, by: caller)
+        try caller.authorize(.listEnvelopeClaims)
+        guard try await env.store.redEnvelope(id: id, of: account) != nil else { throw UseCaseError.notFound("red envelope \(id)") }
         return try await env.store.envelopeClaims(id: id, of: account, limit: RedEnvelope.shareCounts.upperBound)
     }
 

@@ -36,7 +36,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 95)
+        #expect(calls.count == 108)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -54,6 +54,8 @@ import Testing
                     occurredAt: flywheel.env.now(), channel: .dm, attributes: ["text": "在吗", "message_id": "pm-2"])),
                 AccountEvent(tenantId: provider.tenant.id, accountId: account, event: FanEvent(id: "3", kind: .leadSubmitted, openId: "fan-1",
                     occurredAt: flywheel.env.now(), channel: .homepage, attributes: ["name": "王", "phone": "138 0013 8000"]))]) { _ in }
+            try await client.post("/v1/accounts/\(account)/orders", key: owner, ["orders": [["id": "o-1", "openId": "fan-1", "amountFen": 9_900,
+                                                                                              "paidAt": iso(flywheel.env.now())]]], expect: .accepted)
             await flywheel.projector.drain()
             await flywheel.desk.drain()
             try await client.post("/v1/tags", key: owner, ["name": "vip"])
@@ -94,6 +96,10 @@ import Testing
                 let (liveToCancel, liveToRemind) = (lives[lives.count - 1]["id"] as! String, lives[lives.count - 2]["id"] as! String)
                 let coupon = try await client.post("/v1/accounts/\(account)/coupons", key: owner,
                                                    ["name": "c-\(name)", "valueKind": "amount", "value": 1_000, "validUntil": iso(flywheel.env.now() + 86_400_000), "stock": 10])["id"] as! String
+                let envelope = try await client.post("/v1/accounts/\(account)/red-envelopes", key: owner,
+                                                     ["name": "e-\(name)", "totalFen": 1_000, "shares": 10, "expiresAt": iso(flywheel.env.now() + 86_400_000)])["id"] as! String
+                let lottery = try await client.post("/v1/accounts/\(account)/lotteries", key: owner,
+                                                    ["name": "l-\(name)", "closesAt": iso(flywheel.env.now() + 86_400_000), "prizes": [["name": "p", "stock": 1]]])["id"] as! String
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -104,6 +110,8 @@ import Testing
                         .replacingOccurrences(of: "{leadId}", with: "lead_ph_13800138000").replacingOccurrences(of: "{followUpId}", with: followUp)
                         .replacingOccurrences(of: "{postId}", with: post).replacingOccurrences(of: "{groupId}", with: fanGroup).replacingOccurrences(of: "{couponId}", with: coupon)
                         .replacingOccurrences(of: "{liveId}", with: call.operation == "cancelLive" ? liveToCancel : liveToRemind)
+                    uri = uri.replacingOccurrences(of: "{envelopeId}", with: envelope).replacingOccurrences(of: "{lotteryId}", with: lottery)
+                        .replacingOccurrences(of: "{orderId}", with: "o-1")
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -138,7 +146,10 @@ import Testing
                     case "createLive": #"{"title":"new-\#(name)","startsAt":"\#(iso(flywheel.env.now() + 3_600_000))"}"#
                     case "changeHomepage": #"{"items":{"enterprise_info":true}}"#
                     case "createCoupon": #"{"name":"new-\#(name)","valueKind":"discount","value":85,"validUntil":"\#(iso(flywheel.env.now() + 86_400_000))","stock":5}"#
-                    case "claimCoupon": #"{"openId":"fan-1"}"#
+                    case "claimCoupon", "claimRedEnvelope", "enterLottery": #"{"openId":"fan-1"}"#
+                    case "createRedEnvelope": #"{"name":"new-\#(name)","totalFen":1000,"shares":3,"split":"random","minFen":100,"maxFen":500,"expiresAt":"\#(iso(flywheel.env.now() + 86_400_000))"}"#
+                    case "createLottery": #"{"name":"new-\#(name)","eligibility":"following","closesAt":"\#(iso(flywheel.env.now() + 86_400_000))","prizes":[{"name":"p","stock":2}]}"#
+                    case "syncOrders": #"{"orders":[{"id":"o-\#(name)","openId":"fan-1","amountFen":100,"paidAt":"\#(iso(flywheel.env.now()))"}]}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }
