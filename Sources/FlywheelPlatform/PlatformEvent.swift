@@ -35,6 +35,8 @@ public enum PlatformEvent: Sendable, Equatable {
     case postAction(PostAction)
     /// `live_booking` (the sandbox's; the platform has no open API for bookings): a fan booked a live.
     case liveBooking(LiveBooking)
+    /// `pay_success` (the local-services order push): the fan paid an order, or cancelled paying.
+    case orderPaid(OrderPayment)
     /// Authorizations, new videos and anything unknown: stored, no fan event.
     case other(event: String)
 
@@ -125,6 +127,17 @@ public enum PlatformEvent: Sendable, Equatable {
         public var at: Int64?
     }
 
+    public struct OrderPayment: Sendable, Equatable {
+        public var from: String, to: String
+        public var orderId: String?
+        /// Paid: the order's total less its discount, in fen.
+        public var amount: Int64
+        /// `status`: SUCCESS, or CANCEL when the fan did not pay after all.
+        public var paid: Bool
+        public var itemId: String?
+        public var at: Int64?
+    }
+
     public struct GroupMembership: Sendable, Equatable {
         public var from: String, to: String
         public var member: String?
@@ -180,6 +193,11 @@ public enum PlatformEvent: Sendable, Equatable {
             self = .postAction(PostAction(from: from, to: to, postId: c.string("post_id"), clicked: envelope.event == "post_click", at: c.millis("create_time")))
         case "live_booking":
             self = .liveBooking(LiveBooking(from: from, to: to, liveId: c.string("live_id"), at: c.millis("create_time")))
+        case "pay_success":
+            self = .orderPaid(OrderPayment(from: from, to: to, orderId: c.string("order_id"),
+                                           amount: max(0, (c.int("total_amount") ?? 0) - (c.int("discount_amount") ?? 0)),
+                                           paid: (c.string("status") ?? "SUCCESS") == "SUCCESS", itemId: c.string("item_id"),
+                                           at: c.millis("pay_time") ?? c.millis("create_time")))
         case "im_authorize":
             self = .messagesAllowed(Permission(from: from, to: to, granted: c.int("auth_status") == 1, until: c.millis("expire_time"), at: c.millis("create_time")))
         default: self = .other(event: envelope.event)
@@ -264,6 +282,14 @@ public enum PlatformEvent: Sendable, Equatable {
         case .liveBooking(let b):
             guard let live = b.liveId else { return [] }
             return [make(.liveBooked, fan(b.from, b.to), at: b.at, channel: .liveFeed, ref: live)].compactMap { $0 }
+        case .orderPaid(let o):
+            // Identified by the order, not the delivery: the push and a later sync of one order are one event.
+            let openId = fan(o.from, o.to)
+            guard o.paid, let orderId = o.orderId, !openId.isEmpty else { return [] }
+            var attributes = [Order.sourceAttribute: OrderSource.localServices.rawValue]
+            if let item = o.itemId { attributes["item_id"] = item }
+            return [FanEvent(id: Order.paidEventId(orderId), kind: .orderPaid, openId: openId, occurredAt: o.at ?? receivedAt, channel: .unknown,
+                             amount: min(o.amount, EventBounds.maxAmount), ref: orderId, attributes: attributes)]
         case .handshake, .groupMessageSent, .other:
             return []
         }

@@ -18,8 +18,9 @@ public struct Delivery: Sendable, Equatable {
 }
 
 /// What the platform makes of a world event: a webhook push (for what the platform pushes:
-/// follows, likes, comments, DMs, fan groups, lead cards in groups), or a record the enterprise
-/// syncs from the platform's data APIs (views, lives, orders, coupons, homepage leads), to be
+/// follows, likes, comments, DMs, fan groups, lead cards in groups, orders paid at a store through
+/// local services), or a record the enterprise syncs from the platform's data APIs (views, lives,
+/// shop orders and refunds, coupons, homepage leads), to be
 /// imported as a normalized event.
 public enum PlatformOutput: Sendable, Equatable {
     case delivery(Delivery)
@@ -130,6 +131,10 @@ public struct Sandbox: Sendable {
                 "conversation_short_id": "group-\(account)", "server_message_id": e.id, "conversation_type": 2, "create_time": e.occurredAt,
                 "message_type": "card", "card_id": e.ref ?? "", "card_status": 1,
                 "card_data": e.attributes.sorted { $0.key < $1.key }.compactMap { key, value in labels[key].map { ["label": $0, "value": value] } }])
+        case .orderPaid where e.attributes["via"] == "store":
+            // An order paid at the store through local services: the platform pushes it (pay_success).
+            return envelope("pay_success", string(["app_id": clientKey, "status": "SUCCESS", "order_id": e.ref ?? e.id, "out_order_no": "ext-" + (e.ref ?? e.id),
+                                                   "total_amount": e.amount, "discount_amount": 0, "pay_time": seconds]))
         default:
             return nil
         }

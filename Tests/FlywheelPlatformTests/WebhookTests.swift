@@ -106,6 +106,23 @@ func sample(_ name: String) throws -> [UInt8] {
         #expect(try decode(0).map(\.kind) == [.dmRevoked])
     }
 
+    @Test func aLocalServicesPaymentIsTheOrderWhateverDeliveryBringsIt() throws {
+        func decode(_ status: String, delivery: String) throws -> [FanEvent] {
+            let content = #"{\"order_id\":\"ot7057416814925531429\",\"out_order_no\":\"ext-1\",\"total_amount\":9900,\"discount_amount\":1100,\"status\":\"\#(status)\",\"pay_time\":1670229453,\"item_id\":\"v-9\"}"#
+            let body = #"{"event":"pay_success","client_key":"ck","from_user_id":"fan-1","to_user_id":"acct","content":"\#(content)"}"#
+            return try WebhookEnvelope.decode(Array(body.utf8)).platformEvent.fanEvents(accountOpenId: "acct", eventId: delivery, receivedAt: 0)
+        }
+        let paid = try decode("SUCCESS", delivery: "msg-1")
+        #expect(paid.count == 1)
+        let order = try #require(paid.first)
+        #expect(order.kind == .orderPaid && order.openId == "fan-1" && order.ref == "ot7057416814925531429")
+        #expect(order.amount == 8_800, "paid is the total less the discount")
+        #expect(order.occurredAt == 1_670_229_453_000 && order.attributes["source"] == "local_services")
+        // Delivered again (the platform retries), it is the same event.
+        #expect(try decode("SUCCESS", delivery: "msg-2").first?.id == order.id)
+        #expect(try decode("CANCEL", delivery: "msg-3").isEmpty, "a cancelled payment is no order")
+    }
+
     @Test func theChallengeIsEchoedWithItsType() throws {
         let verify = try WebhookEnvelope.decode(try sample("VerifyWebhookEvent.json"))
         let reply = try JSONSerialization.jsonObject(with: try #require(verify.challengeReply)) as? [String: Int]
@@ -157,6 +174,7 @@ func sample(_ name: String) throws -> [UInt8] {
             case .groupApplication: "groupApplication"
             case .postAction: "postAction"
             case .liveBooking: "liveBooking"
+            case .orderPaid: "orderPaid"
             case .other(let event): "other \(event)"
             }
         }

@@ -67,8 +67,8 @@ func run(_ preset: Preset, people: Int, days: Int, seed: UInt64) -> [PlatformOut
                                         eventId: d.msgId, receivedAt: 0).isEmpty, "\(envelope.event) means something")
         }
         #expect(events.isSuperset(of: ["new_follow_action", "new_video_digg", "item_comment_reply", "im_receive_msg", "im_enter_direct_msg",
-                                       "group_fans_event", "im_group_receive_msg"]))
-        #expect(stringContent == ["new_follow_action", "new_video_digg", "im_enter_direct_msg", "group_fans_event"], "content as a JSON string where the platform sends one")
+                                       "group_fans_event", "im_group_receive_msg", "pay_success"]))
+        #expect(stringContent == ["new_follow_action", "new_video_digg", "im_enter_direct_msg", "group_fans_event", "pay_success"], "content as a JSON string where the platform sends one")
         let repeats = deliveries.count - Set(deliveries.map(\.msgId)).count
         #expect(Double(repeats) / Double(deliveries.count) > 0.005 && Double(repeats) / Double(deliveries.count) < 0.05, "about 2% repeated")
         let times = deliveries.map { try? WebhookEnvelope.decode($0.body).platformEvent.fanEvents(accountOpenId: "acct-0", eventId: "", receivedAt: 0).first?.occurredAt }
