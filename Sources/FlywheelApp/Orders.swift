@@ -77,65 +77,78 @@ public struct Orders: Sendable {
     public func sync(_ drafts: [Draft], into account: Account, by caller: Principal) async throws -> AppendOutcome {
         try caller.authorize(.syncOrders)
         guard Self.batch.contains(drafts.count) else { throw UseCaseError.invalid(field: "orders", "must hold 1 to 1,000 orders") }
-        var events: [AccountEvent] = []
         var seen = Set<String>()
+        for (i, d) in drafts.enumerated() where !seen.insert(d.id).inserted {
+            throw UseCaseError.invalid(field: "orders[\(i)].id", "'\(d.id)' appears twice in this request")
+        }
+        // Refunds already recorded count against each order's amount, however many requests brought them.
+        let recorded = try await env.store.refunds(of: account, orderIds: drafts.map(\.id))
+        var events: [AccountEvent] = []
         for (i, d) in drafts.enumerated() {
             let field = "orders[\(i)]"
-            let id = try Validate.token(d.id, field: "\(field).id")
-            guard id.utf8.count <= 100, seen.insert(id).inserted else { throw UseCaseError.invalid(field: "\(field).id", "must be at most 100 bytes and appear once") }
-            let openId = try Validate.token(d.openId, field: "\(field).openId")
-            guard (0...EventBounds.maxAmount).contains(d.amountFen) else { throw UseCaseError.invalid(field: "\(field).amountFen", "must be 0 to 100,000,000,000 fen") }
-            guard (EventBounds.earliest..<EventBounds.latest).contains(d.paidAt) else { throw UseCaseError.invalid(field: "\(field).paidAt", "must be between 2000 and 2100") }
-            let channel = try d.channel.map { raw in
-                guard let c = Channel(rawValue: raw) else {
-                    throw UseCaseError.invalid(field: "\(field).channel", "must be one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return c
-            } ?? .unknown
-            let source = try d.source.map { raw in
-                guard let s = OrderSource(rawValue: raw) else { throw UseCaseError.invalid(field: "\(field).source", "must be shop, local_services or sync") }
-                return s
-            } ?? .sync
-            guard d.lines.count <= OrderLine.maxLines else { throw UseCaseError.invalid(field: "\(field).lines", "must hold at most 50 lines") }
-            for (j, line) in d.lines.enumerated() {
-                _ = try Validate.token(line.sku, field: "\(field).lines[\(j)].sku")
-                _ = try Validate.name(line.title, field: "\(field).lines[\(j)].title")
-                guard OrderLine.quantities.contains(line.quantity) else { throw UseCaseError.invalid(field: "\(field).lines[\(j)].quantity", "must be 1 to 100,000") }
-                guard (0...EventBounds.maxAmount).contains(line.priceFen) else {
-                    throw UseCaseError.invalid(field: "\(field).lines[\(j)].priceFen", "must be 0 to 100,000,000,000 fen")
-                }
+            for event in try Self.events(of: d, field: field, recorded: recorded[d.id] ?? [:]) {
+                do { try event.check() } catch { throw UseCaseError.invalid(field: "\(field).\(error.field == "attributes" ? "lines" : error.field)", error.message) }
+                events.append(AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event))
             }
-            var attributes = [Order.sourceAttribute: source.rawValue]
-            if let coupon = d.couponId { attributes[Order.couponAttribute] = try Validate.token(coupon, field: "\(field).couponId") }
-            if !d.lines.isEmpty {
-                let trimmed = d.lines.map { OrderLine(sku: $0.sku, title: $0.title.trimmingCharacters(in: .whitespacesAndNewlines), quantity: $0.quantity, priceFen: $0.priceFen) }
-                attributes[Order.linesAttribute] = String(decoding: try JSONEncoder().encode(trimmed), as: UTF8.self)
-            }
-            events.append(AccountEvent(tenantId: account.tenantId, accountId: account.id,
-                                       event: FanEvent(id: Order.paidEventId(id), kind: .orderPaid, openId: openId, occurredAt: d.paidAt, channel: channel,
-                                                       amount: d.amountFen, ref: id, attributes: attributes)))
-            var refunded: Int64 = 0
-            var refundIds = Set<String>()
-            for (j, r) in d.refunds.enumerated() {
-                let refundId = try Validate.token(r.id, field: "\(field).refunds[\(j)].id")
-                guard refundId.utf8.count <= 100, refundIds.insert(refundId).inserted else {
-                    throw UseCaseError.invalid(field: "\(field).refunds[\(j)].id", "must be at most 100 bytes and appear once in the order")
-                }
-                refunded = refunded.saturatingAdd(max(0, r.amountFen))
-                guard r.amountFen > 0, refunded <= d.amountFen else {
-                    throw UseCaseError.invalid(field: "\(field).refunds[\(j)].amountFen", "refunds must be above 0 and sum to at most the order's \(d.amountFen) fen")
-                }
-                guard r.at >= d.paidAt, r.at < EventBounds.latest else {
-                    throw UseCaseError.invalid(field: "\(field).refunds[\(j)].at", "must be after the order was paid, before 2100")
-                }
-                events.append(AccountEvent(tenantId: account.tenantId, accountId: account.id,
-                                           event: FanEvent(id: Order.refundEventId(id, refundId: refundId), kind: .orderRefunded, openId: openId, occurredAt: r.at,
-                                                           channel: channel, amount: r.amountFen, ref: id)))
-            }
-        }
-        for e in events {
-            do { try e.event.check() } catch { throw UseCaseError.invalid(field: "orders", "\(error)") }
         }
         return try await env.store.append(events) { _ in }
+    }
+
+    /// The order's payment and refunds as events of the log, checked field by field.
+    static func events(of d: Draft, field: String, recorded: [String: Int64]) throws -> [FanEvent] {
+        guard (1...100).contains(d.id.utf8.count), !d.id.contains(where: \.isWhitespace) else {
+            throw UseCaseError.invalid(field: "\(field).id", "must be 1 to 100 bytes without spaces")
+        }
+        let openId = try Validate.token(d.openId, field: "\(field).openId")
+        guard (1...EventBounds.maxAmount).contains(d.amountFen) else { throw UseCaseError.invalid(field: "\(field).amountFen", "must be 1 to 100,000,000,000 fen") }
+        guard (EventBounds.earliest..<EventBounds.latest).contains(d.paidAt) else { throw UseCaseError.invalid(field: "\(field).paidAt", "must be between 2000 and 2100") }
+        let channel = try d.channel.map { raw in
+            guard let c = Channel(rawValue: raw) else {
+                throw UseCaseError.invalid(field: "\(field).channel", "must be one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return c
+        } ?? .unknown
+        let source = try d.source.map { raw in
+            guard let s = OrderSource(rawValue: raw) else { throw UseCaseError.invalid(field: "\(field).source", "must be shop, local_services or sync") }
+            return s
+        } ?? .sync
+        guard d.lines.count <= OrderLine.maxLines else { throw UseCaseError.invalid(field: "\(field).lines", "must hold at most 50 lines") }
+        var lines: [OrderLine] = []
+        for (j, line) in d.lines.enumerated() {
+            let title = try Validate.name(line.title, field: "\(field).lines[\(j)].title")
+            guard OrderLine.quantities.contains(line.quantity) else { throw UseCaseError.invalid(field: "\(field).lines[\(j)].quantity", "must be 1 to 100,000") }
+            guard (0...EventBounds.maxAmount).contains(line.priceFen) else {
+                throw UseCaseError.invalid(field: "\(field).lines[\(j)].priceFen", "must be 0 to 100,000,000,000 fen")
+            }
+            lines.append(OrderLine(sku: try Validate.token(line.sku, field: "\(field).lines[\(j)].sku"), title: title, quantity: line.quantity, priceFen: line.priceFen))
+        }
+        var attributes = [Order.sourceAttribute: source.rawValue]
+        if let coupon = d.couponId { attributes[Order.couponAttribute] = try Validate.token(coupon, field: "\(field).couponId") }
+        if !lines.isEmpty { attributes[Order.linesAttribute] = String(decoding: try JSONEncoder().encode(lines), as: UTF8.self) }
+        var events = [FanEvent(id: Order.paidEventId(d.id), kind: .orderPaid, openId: openId, occurredAt: d.paidAt, channel: channel, amount: d.amountFen,
+                               ref: d.id, attributes: attributes)]
+        var refunded = recorded.values.reduce(0, +)
+        var refundIds = Set<String>()
+        for (j, r) in d.refunds.enumerated() {
+            let refundId = r.id
+            guard (1...100).contains(refundId.utf8.count), !refundId.contains(where: \.isWhitespace), refundIds.insert(refundId).inserted else {
+                throw UseCaseError.invalid(field: "\(field).refunds[\(j)].id", "must be 1 to 100 bytes without spaces, once in the order")
+            }
+            guard r.at >= d.paidAt, r.at < EventBounds.latest else {
+                throw UseCaseError.invalid(field: "\(field).refunds[\(j)].at", "must be after the order was paid, before 2100")
+            }
+            let id = Order.refundEventId(d.id, refundId: refundId)
+            if let known = recorded[id] {
+                guard known == r.amountFen else { throw UseCaseError.invalid(field: "\(field).refunds[\(j)].amountFen", "refund \(refundId) was recorded as \(known) fen") }
+                continue
+            }
+            refunded = refunded.saturatingAdd(max(0, r.amountFen))
+            guard r.amountFen > 0, refunded <= d.amountFen else {
+                throw UseCaseError.invalid(field: "\(field).refunds[\(j)].amountFen", "refunds must be above 0 and sum to at most the order's \(d.amountFen) fen")
+            }
+            events.append(FanEvent(id: id, kind: .orderRefunded, openId: openId, occurredAt: r.at, channel: channel, amount: r.amountFen, ref: d.id,
+                                   attributes: refunded < d.amountFen ? [Order.partialAttribute: "1"] : [:]))
+        }
+        return events
     }
 }

@@ -64,7 +64,8 @@ public struct FanCounters: Sendable, Equatable {
         case .homepageVisit: add(&homepageVisits)
         case .leadSubmitted: add(&leads)
         case .orderPaid: add(&ordersPaid)
-        case .orderRefunded: add(&ordersRefunded)
+        // A partial refund leaves the order standing.
+        case .orderRefunded: if event.attributes[Order.partialAttribute] == nil { add(&ordersRefunded) }
         case .couponClaimed: add(&couponsClaimed)
         case .couponRedeemed: add(&couponsRedeemed)
         case .tagAdded, .tagRemoved, .noteAdded: break

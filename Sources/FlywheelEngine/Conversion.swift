@@ -55,7 +55,8 @@ public final class Conversion: Service, Sendable {
 
     /// Draws the winners from the lottery's seed and entries, and tells each by DM where the
     /// platform allows it (the fan granted messages, fewer than three today); the others are the
-    /// operator's to tell in the app.
+    /// operator's to tell in the app. A prize notice is owed to the fan, so the touch budget,
+    /// which paces marketing, does not hold it back.
     func draw(_ lottery: Lottery, of account: Account) async throws {
         let now = env.now()
         let drawn = LotteryDraw.winners(seed: lottery.seed, entries: try await env.store.lotteryEntries(id: lottery.id, of: account), prizes: lottery.prizes)

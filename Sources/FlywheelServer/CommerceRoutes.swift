@@ -86,7 +86,7 @@ extension APIRoutes {
 extension APIRoutes {
     @Sendable func listRedEnvelopes(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<RedEnvelopeView> {
         let caller = try context.caller()
-        return PageView(items: try await RedEnvelopes(flywheel).list(of: try await account(context), by: caller).map(RedEnvelopeView.init), nextCursor: nil)
+        return PageView(items: try await RedEnvelopes(flywheel).list(of: try await account(context), by: caller).map { RedEnvelopeView($0, now: flywheel.env.now()) }, nextCursor: nil)
     }
 
     struct NewRedEnvelope: Decodable {
@@ -111,12 +111,13 @@ extension APIRoutes {
                                                                      maxFen: b.maxFen, audience: b.audience, requiresFollow: b.requiresFollow,
                                                                      opensAt: try Time.parse(b.opensAt, field: "opensAt"), expiresAt: expires),
                                                                of: account, by: caller)
-        return Created(body: RedEnvelopeView(envelope))
+        return Created(body: RedEnvelopeView(envelope, now: flywheel.env.now()))
     }
 
     @Sendable func readRedEnvelope(_ request: Request, context: FlywheelRequestContext) async throws -> RedEnvelopeView {
         let caller = try context.caller()
-        return RedEnvelopeView(try await RedEnvelopes(flywheel).read(try context.parameters.require("envelopeId"), of: try await account(context), by: caller))
+        return RedEnvelopeView(try await RedEnvelopes(flywheel).read(try context.parameters.require("envelopeId"), of: try await account(context), by: caller),
+                               now: flywheel.env.now())
     }
 
     @Sendable func listEnvelopeClaims(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<EnvelopeClaimView> {
@@ -147,17 +148,17 @@ struct RedEnvelopeView: ResponseEncodable {
     var requiresFollow: Bool
     var opensAt: String
     var expiresAt: String
-    /// open, or expired (what was not claimed went back: returnedFen).
+    /// scheduled, open, ended (past its time, the rest about to go back) or expired (returnedFen went back).
     var state: String
     var claimed: Int
     var claimedFen: Int64
     var returnedFen: Int64?
 
-    init(_ e: RedEnvelope) {
+    init(_ e: RedEnvelope, now: Int64) {
         id = e.id; accountId = e.accountId; name = e.name; totalFen = e.totalFen; shares = e.shares; split = e.split.kind
         if case .random(let low, let high) = e.split { minFen = low; maxFen = high }
         audience = e.audience; requiresFollow = e.requiresFollow; opensAt = Time.iso(e.opensAt); expiresAt = Time.iso(e.expiresAt)
-        state = e.returnedFen == nil ? "open" : "expired"; claimed = e.claimed; claimedFen = e.claimedFen; returnedFen = e.returnedFen
+        state = e.state(at: now); claimed = e.claimed; claimedFen = e.claimedFen; returnedFen = e.returnedFen
     }
 }
 
@@ -175,7 +176,7 @@ struct EnvelopeClaimView: ResponseEncodable {
 extension APIRoutes {
     @Sendable func listLotteries(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<LotteryView> {
         let caller = try context.caller()
-        return PageView(items: try await Lotteries(flywheel).list(of: try await account(context), by: caller).map(LotteryView.init), nextCursor: nil)
+        return PageView(items: try await Lotteries(flywheel).list(of: try await account(context), by: caller).map { LotteryView($0, now: flywheel.env.now()) }, nextCursor: nil)
     }
 
     struct NewLottery: Decodable {
@@ -196,12 +197,13 @@ extension APIRoutes {
         let lottery = try await Lotteries(flywheel).create(.init(name: b.name, eligibility: b.eligibility, requiresFollow: b.requiresFollow,
                                                                  opensAt: try Time.parse(b.opensAt, field: "opensAt"), closesAt: closes,
                                                                  prizes: b.prizes.map { LotteryPrize(name: $0.name, stock: $0.stock) }), of: account, by: caller)
-        return Created(body: LotteryView(lottery))
+        return Created(body: LotteryView(lottery, now: flywheel.env.now()))
     }
 
     @Sendable func readLottery(_ request: Request, context: FlywheelRequestContext) async throws -> LotteryView {
         let caller = try context.caller()
-        return LotteryView(try await Lotteries(flywheel).read(try context.parameters.require("lotteryId"), of: try await account(context), by: caller))
+        return LotteryView(try await Lotteries(flywheel).read(try context.parameters.require("lotteryId"), of: try await account(context), by: caller),
+                           now: flywheel.env.now())
     }
 
     struct EntryView: ResponseEncodable {
@@ -238,14 +240,14 @@ struct LotteryView: ResponseEncodable {
     /// The seed, once the draw is made.
     var seed: String?
     var entries: Int
-    /// open (entries are taken until closesAt), or drawn.
+    /// scheduled, open, closed (entries over, the draw about to be made) or drawn.
     var state: String
     var drawnAt: String?
 
-    init(_ l: Lottery) {
+    init(_ l: Lottery, now: Int64) {
         id = l.id; accountId = l.accountId; name = l.name; eligibility = l.eligibility; requiresFollow = l.requiresFollow
         opensAt = Time.iso(l.opensAt); closesAt = Time.iso(l.closesAt); prizes = l.prizes; seedHash = l.seedHash; seed = l.revealedSeed
-        entries = l.entries; state = l.drawnAt != nil ? "drawn" : "open"; drawnAt = l.drawnAt.map(Time.iso)
+        entries = l.entries; state = l.state(at: now); drawnAt = l.drawnAt.map(Time.iso)
     }
 }
 

@@ -7,6 +7,8 @@ public protocol OrderStore: Sendable {
     /// Newest first; `openId` narrows to one fan; `before` pages (the last order's paid time and id).
     func orders(of account: Account, openId: String?, from: Int64?, to: Int64?, before: (at: Int64, id: String)?, limit: Int) async throws -> [Order]
     func order(id: String, of account: Account) async throws -> Order?
+    /// The refunds recorded of these orders: order id → refund event id → fen.
+    func refunds(of account: Account, orderIds: [String]) async throws -> [String: [String: Int64]]
 }
 
 /// What a projection batch brings to orders: payments and refunds, each once by its id.
@@ -52,6 +54,20 @@ extension OrderStore where Self: SQLStore {
     public func order(id: String, of account: Account) async throws -> Order? {
         try await runner.query(SQLStatement("SELECT \(OrderRows.columns) FROM orders o WHERE o.tenant_id = ? AND o.account_id = ? AND o.order_id = ?",
                                             [.text(account.tenantId), .text(account.id), .text(id)])).first.map(OrderRows.order)
+    }
+}
+
+extension OrderStore where Self: SQLStore {
+    public func refunds(of account: Account, orderIds: [String]) async throws -> [String: [String: Int64]] {
+        var refunds: [String: [String: Int64]] = [:]
+        for chunk in ReachWrite.chunks(orderIds, of: 500) {
+            for row in try await runner.query(SQLStatement("""
+                SELECT order_id, refund_id, amount_fen FROM order_refunds WHERE tenant_id = ? AND account_id = ? AND order_id IN (\(SQLStatement.placeholders(chunk.count)))
+                """, [.text(account.tenantId), .text(account.id)] + chunk.map(Cell.text))) {
+                refunds[try row.text("order_id"), default: [:]][try row.text("refund_id")] = try row.int("amount_fen")
+            }
+        }
+        return refunds
     }
 }
 

@@ -69,7 +69,9 @@ extension RedEnvelopeStore where Self: SQLStore {
                     """, [.text(openId), .int(at)] + envelope + envelope)),
             ])
         } catch StoreError.refused(.changedMeanwhile) {
-            throw ClaimRefusal.outOfStock
+            // Every share taken, or its time ran out since the caller looked.
+            let envelope = try await redEnvelope(id: id, of: account)
+            throw envelope.map { $0.returnedFen != nil || at >= $0.expiresAt } == true ? ClaimRefusal.expired : ClaimRefusal.outOfStock
         } catch StoreError.conflict(field: "openId", _) {
             throw ClaimRefusal.limitReached(1)
         }

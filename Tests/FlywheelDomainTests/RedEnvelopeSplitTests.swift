@@ -63,6 +63,7 @@ import Testing
         #expect(problem(.random(minFen: 0, maxFen: 50), 1_000, 100)?.field == "minFen")
         #expect(problem(.random(minFen: 60, maxFen: 50), 1_000, 100)?.field == "minFen")
         #expect(problem(.fixed, 100, 0)?.field == "shares")
+        #expect(problem(.random(minFen: 1_000_000_000_000_000, maxFen: 1_000_000_000_000_000), 100, 10_000)?.field == "maxFen", "no overflow")
         #expect(problem(.fixed, 0, 1)?.field == "totalFen")
     }
 }

@@ -56,6 +56,11 @@ public struct Lottery: Sendable, Equatable {
     /// The seed once the draw is made; nil before, when it must stay secret.
     public var revealedSeed: String? { drawnAt == nil ? nil : seed }
 
+    /// scheduled, open, closed (entries over, not drawn yet) or drawn.
+    public func state(at now: Int64) -> String {
+        drawnAt != nil ? "drawn" : now < opensAt ? "scheduled" : now < closesAt ? "open" : "closed"
+    }
+
     /// Why `fan` may not enter at `now`, or nil; a second entry is the store's to refuse.
     public func refusal(for fan: FanState?, eligibility compiled: CompiledPredicate?, at now: Int64) -> ClaimRefusal? {
         guard drawnAt == nil else { return .expired }

@@ -78,4 +78,6 @@ public struct Order: Sendable, Equatable {
     public static let linesAttribute = "lines"
     public static let sourceAttribute = "source"
     public static let couponAttribute = "coupon"
+    /// Set on an `order_refunded` event that leaves part of the order paid: the order still counts.
+    public static let partialAttribute = "partial"
 }

@@ -54,6 +54,11 @@ public struct RedEnvelope: Sendable, Equatable {
     public static let totals: ClosedRange<Int64> = 1...100_000_000
     public static let shareCounts = 1...10_000
 
+    /// scheduled, open, ended (past its time, the rest not yet returned) or expired (returned).
+    public func state(at now: Int64) -> String {
+        returnedFen != nil ? "expired" : now < opensAt ? "scheduled" : now < expiresAt ? "open" : "ended"
+    }
+
     /// Why `fan` may not claim a share at `now`, or nil; the shares left and the fan's earlier
     /// claim are the store's to check, in the claim's transaction.
     public func refusal(for fan: FanState?, audience compiled: CompiledPredicate?, at now: Int64) -> ClaimRefusal? {
@@ -83,6 +88,7 @@ extension EnvelopeSplit {
             return Array(repeating: total / n, count: count)
         case .random(let low, let high):
             guard low >= 1, low <= high else { throw EnvelopeProblem(field: "minFen", message: "must be at least 1 and at most maxFen") }
+            guard high <= RedEnvelope.totals.upperBound else { throw EnvelopeProblem(field: "maxFen", message: "must be at most 100,000,000 fen") }
             guard low * n <= total, total <= high * n else {
                 throw EnvelopeProblem(field: "totalFen", message: "\(count) shares of \(low) to \(high) fen sum to \(low * n) to \(high * n) fen, not \(total)")
             }
