@@ -46,7 +46,7 @@ public enum Operation: String, CaseIterable, Sendable {
     // Commerce.
     case listCoupons, readCoupon, createCoupon, claimCoupon
     case listRedEnvelopes, readRedEnvelope, listEnvelopeClaims, createRedEnvelope, claimRedEnvelope, listLotteries, readLottery, readDraw, createLottery, enterLottery
-    case listOrders, readOrder, syncOrders
+    case listOrders, readOrder, syncOrders, readGMVReport
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -60,7 +60,7 @@ public enum Access {
              .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
-             .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder:
+             .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:

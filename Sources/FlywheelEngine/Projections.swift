@@ -242,12 +242,23 @@ struct CouponProjection: Projection {
 
 /// Orders from their events: a payment is the order (its lines, source and coupon in the event's
 /// attributes); each refund is kept by its event id, so the order's refunded amount is their sum.
+/// And each fan's touches, one a day and touchpoint, that orders are credited to.
 struct OrderProjection: Projection {
+    struct Touch: Hashable { var openId: String; var day: Int; var touchpoint: SalesTouchpoint }
+
     func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
         var write = OrderWrite()
         let decoder = JSONDecoder()
+        let calendar = batch.account.calendar
+        var touches: [Touch: (first: Int64, last: Int64)] = [:]
         for e in applied.events {
             let event = e.stored.event
+            if let touchpoint = SalesTouchpoint.of(event) {
+                let key = Touch(openId: event.openId, day: calendar.day(ofMillis: event.occurredAt), touchpoint: touchpoint)
+                let seen = touches[key]
+                touches[key] = (min(seen?.first ?? .max, event.occurredAt), max(seen?.last ?? .min, event.occurredAt))
+                continue
+            }
             guard let orderId = event.ref else { continue }
             switch event.kind {
             case .orderPaid:
@@ -261,6 +272,7 @@ struct OrderProjection: Projection {
                 continue
             }
         }
+        write.touches = touches.map { ($0.key.openId, $0.key.day, $0.key.touchpoint, $0.value.first, $0.value.last) }
         return write.isEmpty ? [] : [write]
     }
 }

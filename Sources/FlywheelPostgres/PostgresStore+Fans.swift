@@ -36,6 +36,12 @@ extension PostgresStore {
                        [.text(account.tenantId), .text(account.id), .text(openId)]).first.map(FanColumns.fan)
     }
 
+    public func fans(of account: Account, openIds: [String]) async throws -> [String: FanState] {
+        let rows = try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                                  binds: [.cell(.text(account.tenantId)), .cell(.text(account.id)), .texts(openIds)])
+        return Dictionary(try rows.map(FanColumns.fan).map { ($0.openId, $0) }) { a, _ in a }
+    }
+
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
         let checkpoint = "COALESCE((SELECT last_seq FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2), 0)"

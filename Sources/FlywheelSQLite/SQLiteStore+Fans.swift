@@ -45,6 +45,10 @@ extension SQLiteStore {
         try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
     }
 
+    public func fans(of account: Account, openIds: [String]) async throws -> [String: FanState] {
+        try await pool.read { db in try FanRows.load(account, openIds: openIds, db) }
+    }
+
     public func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent] {
         try await pool.read { db in
             guard let stream = try EventLog.stream(of: account, db) else { return [] }

@@ -25,6 +25,7 @@ extension APIRoutes {
         group.get("accounts/:accountId/orders", use: listOrders)
         group.post("accounts/:accountId/orders", use: syncOrders)
         group.get("accounts/:accountId/orders/:orderId", use: readOrder)
+        group.get("reports/gmv", use: readGMVReport)
     }
 
     @Sendable func listCoupons(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<CouponView> {
@@ -345,6 +346,107 @@ struct OrderView: ResponseEncodable {
     init(_ o: Order) {
         id = o.id; accountId = o.accountId; openId = o.openId; source = o.source.rawValue; channel = o.channel.rawValue; amountFen = o.amountFen
         refundedFen = o.refundedFen; netFen = o.netFen; status = o.status.rawValue; couponId = o.couponId; lines = o.lines; paidAt = Time.iso(o.paidAt)
+    }
+}
+
+// MARK: GMV analysis
+
+extension APIRoutes {
+    @Sendable func readGMVReport(_ request: Request, context: FlywheelRequestContext) async throws -> GMVReportView {
+        let caller = try context.caller()
+        let q = GMVReports.Query(accountId: request.query("accountId"), tenantId: request.query("tenantId"), from: try Time.parse(request.query("from"), field: "from"),
+                                 to: try Time.parse(request.query("to"), field: "to"), cut: try Time.parse(request.query("cut"), field: "cut"),
+                                 windowDays: try request.query("windowDays").map { text in
+                                     guard let n = Int(text) else { throw APIError.invalid("windowDays", "must be an integer from 1 to 90") }
+                                     return n
+                                 })
+        return GMVReportView(try await GMVReports(flywheel).report(q, reachable: context.tenantIds, by: caller).report)
+    }
+}
+
+/// The GMV report as the API gives it (docs/commerce.md).
+struct GMVReportView: ResponseEncodable {
+    struct Part: Encodable {
+        var orders: Int
+        var gmvFen: Int64
+        var buyers: Int
+
+        init(_ p: GMVReport.Part) { orders = p.orders; gmvFen = p.gmv; buyers = p.buyers }
+    }
+
+    struct Keyed: Encodable {
+        var key: String
+        var orders: Int
+        var gmvFen: Int64
+        var buyers: Int
+
+        init(_ key: String, _ p: GMVReport.Part) { self.key = key; orders = p.orders; gmvFen = p.gmv; buyers = p.buyers }
+    }
+
+    struct Attribution: Encodable {
+        var touchpoint: String
+        var firstTouchFen: Int64
+        var lastTouchFen: Int64
+        var positionBasedFen: Int64
+    }
+
+    struct Coupon: Encodable {
+        var couponId: String
+        var name: String
+        var redemptions: Int
+        var gmvFen: Int64
+        var discountFen: Int64
+        /// GMV per fen of discount; nil when it took nothing off.
+        var roi: Double?
+    }
+
+    /// The seeds' figures, each a share from 0 to 1 (nil without the orders to read it).
+    struct Headlines: Encodable {
+        var fansShareOfGmv: Double?
+        var fansShareOfLiveGmv: Double?
+        var oldFansShareOfLiveGmv: Double?
+        var fansShareOfGroupGmv: Double?
+        var groupMemberRepurchaseRate: Double?
+        var repurchaseRate: Double?
+    }
+
+    var from: String
+    var to: String
+    var cut: String
+    var windowDays: Int
+    var total: Part
+    var fans: Part
+    var nonFans: Part
+    var oldFans: Part
+    var newFans: Part
+    var byTier: [Keyed]
+    var byDomain: [Keyed]
+    var byChannel: [Keyed]
+    var attribution: [Attribution]
+    var unattributed: Part
+    var repurchasers: Int
+    var medianRepurchaseDays: Double?
+    var coupons: [Coupon]
+    var headlines: Headlines
+
+    init(_ r: GMVReport) {
+        from = Time.iso(r.from); to = Time.iso(r.to); cut = Time.iso(r.cut); windowDays = r.windowDays
+        total = Part(r.total); fans = Part(r.fans); nonFans = Part(r.nonFans); oldFans = Part(r.oldFans); newFans = Part(r.newFans)
+        byTier = Tier.allCases.reversed().compactMap { t in r.byTier[t].map { Keyed(t.name, $0) } }
+        byDomain = r.byDomain.sorted { $0.value.gmv > $1.value.gmv }.map { Keyed($0.key.rawValue, $0.value) }
+        byChannel = r.byChannel.sorted { $0.value.gmv > $1.value.gmv }.map { Keyed($0.key.rawValue, $0.value) }
+        attribution = SalesTouchpoint.allCases.map { t in
+            Attribution(touchpoint: t.rawValue, firstTouchFen: r.attribution[.firstTouch]?[t] ?? 0, lastTouchFen: r.attribution[.lastTouch]?[t] ?? 0,
+                        positionBasedFen: r.attribution[.positionBased]?[t] ?? 0)
+        }
+        unattributed = Part(r.unattributed); repurchasers = r.repurchasers; medianRepurchaseDays = r.medianRepurchaseDays
+        coupons = r.coupons.map { Coupon(couponId: $0.couponId, name: $0.name, redemptions: $0.redemptions, gmvFen: $0.gmv, discountFen: $0.discountFen,
+                                         roi: $0.discountFen > 0 ? Double($0.gmv) / Double($0.discountFen) : nil) }
+        headlines = Headlines(fansShareOfGmv: GMVReport.share(r.fans.gmv, of: r.total.gmv), fansShareOfLiveGmv: GMVReport.share(r.liveFans.gmv, of: r.live.gmv),
+                              oldFansShareOfLiveGmv: GMVReport.share(r.liveOldFans.gmv, of: r.live.gmv),
+                              fansShareOfGroupGmv: GMVReport.share(r.groupFans.gmv, of: r.group.gmv),
+                              groupMemberRepurchaseRate: r.groupMembers > 0 ? Double(r.groupMembersRepurchasing) / Double(r.groupMembers) : nil,
+                              repurchaseRate: r.total.buyers > 0 ? Double(r.repurchasers) / Double(r.total.buyers) : nil)
     }
 }
 

@@ -9,17 +9,22 @@ public protocol OrderStore: Sendable {
     func order(id: String, of account: Account) async throws -> Order?
     /// The refunds recorded of these orders: order id → refund event id → fen.
     func refunds(of account: Account, orderIds: [String]) async throws -> [String: [String: Int64]]
+    /// The fans' touches from `from` (inclusive) to `to` (exclusive), by open_id.
+    func touches(of account: Account, openIds: [String], from: Int64, to: Int64) async throws -> [String: [FanTouch]]
 }
 
-/// What a projection batch brings to orders: payments and refunds, each once by its id.
+/// What a projection batch brings to orders: payments and refunds, each once by its id; and the
+/// fans' touches by day and touchpoint, that orders are credited to.
 public struct OrderWrite: StatementWrite {
     public var paid: [Order] = []
     /// (refund id, order id, fen, time).
     public var refunds: [(id: String, orderId: String, amountFen: Int64, at: Int64)] = []
+    /// (open_id, day, touchpoint, first time, last time).
+    public var touches: [(openId: String, day: Int, touchpoint: SalesTouchpoint, firstAt: Int64, lastAt: Int64)] = []
 
     public init() {}
 
-    public var isEmpty: Bool { paid.isEmpty && refunds.isEmpty }
+    public var isEmpty: Bool { paid.isEmpty && refunds.isEmpty && touches.isEmpty }
 
     public func statements(of account: Account) -> [SQLStatement] {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
@@ -31,6 +36,12 @@ public struct OrderWrite: StatementWrite {
         }, then: "ON CONFLICT (tenant_id, account_id, order_id) DO NOTHING")
             + ReachWrite.insert("order_refunds", key: key, rows: refunds.map { [.text($0.id), .text($0.orderId), .int($0.amountFen), .int($0.at)] },
                                 then: "ON CONFLICT (tenant_id, account_id, refund_id) DO NOTHING")
+            + ReachWrite.insert("fan_touchpoints", key: key, rows: touches.map { [.text($0.openId), .int(Int64($0.day)), .text($0.touchpoint.rawValue), .int($0.firstAt), .int($0.lastAt)] },
+                                then: """
+                                    ON CONFLICT (tenant_id, account_id, open_id, day, touchpoint) DO UPDATE SET
+                                      first_at = CASE WHEN excluded.first_at < fan_touchpoints.first_at THEN excluded.first_at ELSE fan_touchpoints.first_at END,
+                                      last_at = CASE WHEN excluded.last_at > fan_touchpoints.last_at THEN excluded.last_at ELSE fan_touchpoints.last_at END
+                                    """)
     }
 }
 
@@ -68,6 +79,20 @@ extension OrderStore where Self: SQLStore {
             }
         }
         return refunds
+    }
+
+    public func touches(of account: Account, openIds: [String], from: Int64, to: Int64) async throws -> [String: [FanTouch]] {
+        var touches: [String: [FanTouch]] = [:]
+        for chunk in ReachWrite.chunks(openIds, of: 500) {
+            for row in try await runner.query(SQLStatement("""
+                SELECT open_id, touchpoint, first_at, last_at FROM fan_touchpoints WHERE tenant_id = ? AND account_id = ?
+                  AND open_id IN (\(SQLStatement.placeholders(chunk.count))) AND last_at >= ? AND first_at < ?
+                """, [.text(account.tenantId), .text(account.id)] + chunk.map(Cell.text) + [.int(from), .int(to)])) {
+                guard let touchpoint = SalesTouchpoint(rawValue: try row.text("touchpoint")) else { continue }
+                touches[try row.text("open_id"), default: []].append(FanTouch(touchpoint: touchpoint, firstAt: try row.int("first_at"), lastAt: try row.int("last_at")))
+            }
+        }
+        return touches
     }
 }
 

@@ -304,6 +304,8 @@ public protocol FanStore: Sendable {
     /// Fans in open_id order, all of them or those matching `predicate` at `now` (compiled to SQL).
     func fans(of account: Account, matching predicate: FanPredicate?, now: Int64, cursor: String?, limit: Int) async throws -> Page<FanState>
     func fan(of account: Account, openId: String) async throws -> FanState?
+    /// The fans of these open_ids that the account has, by open_id.
+    func fans(of account: Account, openIds: [String]) async throws -> [String: FanState]
     /// The fan's most recent events, newest first (those not yet projected included).
     func timeline(of account: Account, openId: String, limit: Int) async throws -> [StoredEvent]
     /// The fan's segment entries and exits, newest first.

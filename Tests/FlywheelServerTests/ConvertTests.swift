@@ -233,4 +233,56 @@ import Testing
             #expect((try await client.get("\(base)?openId=fan-b", key: f.key)["items"] as? [Any])?.isEmpty == true)
         }
     }
+
+    @Test(arguments: StoreKind.allCases) func theGMVReportReadsFansTouchpointsAndItsThreeModelsSideBySide(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
+        let env = f.flywheel.env
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck-gmv", secret: "s", openId: "acct-gmv")
+            let now = env.now(), hour: Int64 = 3_600_000
+            func event(_ id: String, _ kind: EventKind, _ fan: String, _ at: Int64, _ channel: FlywheelDomain.Channel) -> AccountEvent {
+                AccountEvent(tenantId: f.tenantId, accountId: accountId, event: FanEvent(id: id, kind: kind, openId: fan, occurredAt: at, channel: channel))
+            }
+            // A fan who followed 20 days ago, opened a post, wrote a DM, watched a live, then bought in the live; a stranger bought too.
+            let follow = event("f", .follow, "fan-1", now - 20 * 24 * hour, .search)
+            let post = event("p", .postOpened, "fan-1", now - 50 * hour, .subscription)
+            let dm = event("d", .dmReceived, "fan-1", now - 27 * hour, .dm)
+            var watch = event("w", .liveWatch, "fan-1", now - 3 * hour, .liveFeed)
+            watch.event.amount = 40
+            _ = try await env.store.append([follow, post, dm, watch]) { _ in }
+            let paid = Self.iso(now - 2 * hour)
+            let (code, body) = try await status(client, .post, "/v1/accounts/\(accountId)/orders", key: f.key, """
+                {"orders":[{"id":"o1","openId":"fan-1","amountFen":10000,"paidAt":"\(paid)","channel":"live_feed"},
+                           {"id":"o2","openId":"stranger","amountFen":2000,"paidAt":"\(paid)","channel":"live_feed"}]}
+                """)
+            #expect(code == 202, "\(body)")
+            await f.flywheel.projector.drain()
+
+            // Old fans followed before the cut, ten days ago.
+            let report = try await client.get("/v1/reports/gmv?accountId=\(accountId)&windowDays=3&cut=\(Self.iso(now - 240 * hour))", key: f.key)
+            #expect((report["total"] as? [String: Any])?["gmvFen"] as? Int == 12_000)
+            #expect((report["fans"] as? [String: Any])?["gmvFen"] as? Int == 10_000 && (report["nonFans"] as? [String: Any])?["gmvFen"] as? Int == 2_000)
+            let headlines = try #require(report["headlines"] as? [String: Any])
+            #expect(headlines["fansShareOfLiveGmv"] as? Double == 10_000.0 / 12_000.0)
+            #expect(headlines["oldFansShareOfLiveGmv"] as? Double == 10_000.0 / 12_000.0, "followed before the cut")
+            let attribution = Dictionary(((report["attribution"] as? [[String: Any]]) ?? []).map { ($0["touchpoint"] as? String ?? "", $0) }) { a, _ in a }
+            #expect(attribution["post"]?["firstTouchFen"] as? Int == 10_000 && attribution["post"]?["lastTouchFen"] as? Int == 0)
+            #expect(attribution["live"]?["lastTouchFen"] as? Int == 10_000 && attribution["live"]?["positionBasedFen"] as? Int == 4_000)
+            #expect(attribution["dm"]?["positionBasedFen"] as? Int == 2_000)
+            #expect((report["unattributed"] as? [String: Any])?["gmvFen"] as? Int == 2_000)
+            // A one-day window leaves only the live.
+            let narrow = try await client.get("/v1/reports/gmv?accountId=\(accountId)&windowDays=1", key: f.key)
+            let first = ((narrow["attribution"] as? [[String: Any]]) ?? []).first { $0["touchpoint"] as? String == "live" }
+            #expect(first?["firstTouchFen"] as? Int == 10_000)
+
+            // Another tenant sees none of it; a bad window is named.
+            let other = try await f.flywheel.tenancy.createTenant(name: "Other", kind: .enterprise, actor: "t")
+            var (answer, text) = try await status(client, .get, "/v1/reports/gmv?accountId=\(accountId)", key: other.key.token, "")
+            #expect(answer == 404, "\(text)")
+            (answer, text) = try await status(client, .get, "/v1/reports/gmv?windowDays=91", key: f.key, "")
+            #expect(answer == 400 && text.contains("windowDays"), "\(text)")
+            let theirs = try await client.get("/v1/reports/gmv", key: other.key.token)
+            #expect((theirs["total"] as? [String: Any])?["orders"] as? Int == 0)
+        }
+    }
 }

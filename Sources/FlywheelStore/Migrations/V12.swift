@@ -121,6 +121,19 @@ extension Migration {
             )
             """,
             "CREATE INDEX order_refunds_by_order ON order_refunds(tenant_id, account_id, order_id)",
+            // Each fan's touches by day and touchpoint (live, dm, group, post, homepage), for crediting orders to them.
+            """
+            CREATE TABLE fan_touchpoints (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              day INTEGER NOT NULL,
+              touchpoint TEXT NOT NULL,
+              first_at INTEGER NOT NULL,
+              last_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint)
+            )
+            """,
         ],
         postgres: [
             """
@@ -235,5 +248,17 @@ extension Migration {
             )
             """,
             "CREATE INDEX order_refunds_by_order ON order_refunds(tenant_id, account_id, order_id)",
+            """
+            CREATE TABLE fan_touchpoints (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              day BIGINT NOT NULL,
+              touchpoint TEXT NOT NULL,
+              first_at BIGINT NOT NULL,
+              last_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint)
+            )
+            """,
         ])
 }
