@@ -433,8 +433,8 @@ struct GMVReportView: ResponseEncodable {
         from = Time.iso(r.from); to = Time.iso(r.to); cut = Time.iso(r.cut); windowDays = r.windowDays
         total = Part(r.total); fans = Part(r.fans); nonFans = Part(r.nonFans); oldFans = Part(r.oldFans); newFans = Part(r.newFans)
         byTier = Tier.allCases.reversed().compactMap { t in r.byTier[t].map { Keyed(t.name, $0) } }
-        byDomain = r.byDomain.sorted { $0.value.gmv > $1.value.gmv }.map { Keyed($0.key.rawValue, $0.value) }
-        byChannel = r.byChannel.sorted { $0.value.gmv > $1.value.gmv }.map { Keyed($0.key.rawValue, $0.value) }
+        byDomain = r.byDomain.sorted { ($0.value.gmv, $1.key.rawValue) > ($1.value.gmv, $0.key.rawValue) }.map { Keyed($0.key.rawValue, $0.value) }
+        byChannel = r.byChannel.sorted { ($0.value.gmv, $1.key.rawValue) > ($1.value.gmv, $0.key.rawValue) }.map { Keyed($0.key.rawValue, $0.value) }
         attribution = SalesTouchpoint.allCases.map { t in
             Attribution(touchpoint: t.rawValue, firstTouchFen: r.attribution[.firstTouch]?[t] ?? 0, lastTouchFen: r.attribution[.lastTouch]?[t] ?? 0,
                         positionBasedFen: r.attribution[.positionBased]?[t] ?? 0)

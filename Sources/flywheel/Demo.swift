@@ -144,6 +144,7 @@ struct Demo: AsyncParsableCommand {
         for (enterprise, created) in enterprises where created {
             try await enterprise.workLeads(flywheel, seed: seed)
             try await enterprise.setUpReach(flywheel)
+            try await enterprise.setUpConvert(flywheel)
         }
         return (token, api, live, today)
     }

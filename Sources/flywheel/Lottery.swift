@@ -25,16 +25,28 @@ struct LotteryCommand: AsyncParsableCommand {
             var winners: [Winner]
         }
 
+        /// Says what is wrong on standard error and exits with 2: the record could not be checked at all.
+        func fail(_ message: String) -> ExitCode {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+            return ExitCode(2)
+        }
+
         func run() throws {
-            let data = record == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: record))
+            let data: Data
+            if record == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let read = FileManager.default.contents(atPath: record) else { throw fail("cannot read \(record): no such file, or not readable") }
+                data = read
+            }
             let r: Record
             do {
                 r = try JSONDecoder().decode(Record.self, from: data)
             } catch {
-                throw ValidationError("\(record) is not a draw record: \(error). Download it with GET /v1/accounts/{accountId}/lotteries/{lotteryId}/draw.")
+                throw fail("\(record) is not a draw record (\(error)); download it with GET /v1/accounts/{accountId}/lotteries/{lotteryId}/draw")
             }
             guard let seed = r.seed else {
-                throw ValidationError("the record of \(r.lotteryId) has no seed: the lottery is not drawn yet, and its seed stays secret until it is")
+                throw fail("the record of \(r.lotteryId) has no seed: the lottery is not drawn yet, and its seed stays secret until it is")
             }
             let problems = LotteryDraw.problems(seed: seed, seedHash: r.seedHash, entries: r.entries, prizes: r.prizes, winners: r.winners.map { ($0.openId, $0.prize) })
             guard problems.isEmpty else {

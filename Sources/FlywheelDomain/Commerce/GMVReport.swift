@@ -196,8 +196,9 @@ public struct GMVReport: Sendable, Equatable {
             }
             byBuyer[order.accountId + "|" + order.openId, default: []].append(order.paidAt)
             if let coupon = order.couponId {
+                // The amount paid is after the coupon: an amount coupon took its value, a discount its share of the price before.
                 let discount: Int64 = switch templates[coupon]?.value {
-                case .amount(let fen): min(fen, order.amountFen)
+                case .amount(let fen): fen
                 case .discount(let percent): order.amountFen * Int64(100 - percent) / Int64(percent)
                 case nil: 0
                 }

@@ -53,6 +53,7 @@ struct ConsoleRoutes {
         console.post("settings/quarantine/:seq/drop", use: dropQuarantined)
         addDesk(to: console)
         addReach(to: console)
+        addSales(to: console)
     }
 
     /// `?lang=` when given, else the language remembered in the cookie, else Chinese.

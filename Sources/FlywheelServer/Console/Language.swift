@@ -313,6 +313,48 @@ enum Language: String, CaseIterable, Sendable {
         case .domainLabel: pick("Domain", "来源域")
         case .visits: pick("Visits", "访问")
         case .share: pick("Share", "占比")
+        case .sales: pick("Sales", "成交")
+        case .ordersCount: pick("Orders", "订单数")
+        case .fansShareOfGmv: pick("Fans' share of GMV", "粉丝成交占比")
+        case .fansShareOfLiveGmv: pick("Fans' share of live GMV", "直播间粉丝成交占比")
+        case .oldFansShareOfLiveGmv: pick("Old fans' share of live GMV", "直播间老粉成交占比")
+        case .fansShareOfGroupGmv: pick("Fans' share of group GMV", "群内粉丝成交占比")
+        case .groupMemberRepurchase: pick("Group members who bought again", "粉丝群复购率")
+        case .repurchaseRate: pick("Buyers who bought again", "复购率")
+        case .medianRepurchaseDays: pick("Days between orders (median)", "复购间隔中位数（天）")
+        case .gmvByAudience: pick("GMV (yuan): fans and non-fans, old and new", "成交额（元）：粉丝与非粉、老粉与新粉")
+        case .gmvByTier: pick("GMV (yuan) by tier", "各层级成交额（元）")
+        case .nonFans: pick("Non-fans", "非粉丝")
+        case .oldFans: pick("Old fans", "老粉")
+        case .firstTouch: pick("First touch (yuan)", "首次触点归因（元）")
+        case .lastTouch: pick("Last touch (yuan)", "末次触点归因（元）")
+        case .positionBased: pick("Position based, 40/20/40 (yuan)", "位置归因 40/20/40（元）")
+        case .attributionExplained:
+            pick("Each order's value goes to the touches of the 7 days before it: all to the first, all to the last, or 40% first, 40% last, 20% between. The models disagree by design; read them side by side.",
+                 "每笔订单的金额归给下单前 7 天内的触点：全部归首次、全部归末次，或首末各 40%、中间分 20%。三种模型本就不同，请对照来看。")
+        case .touchpointLabel: pick("Touchpoint", "触点")
+        case .unattributed: pick("No touch in the window", "窗口内无触点")
+        case .coupons: pick("Coupons", "优惠券")
+        case .redEnvelopes: pick("Red envelopes", "粉丝红包")
+        case .lotteries: pick("Lotteries", "抽奖")
+        case .recentOrders: pick("Recent orders", "最近订单")
+        case .couponValue: pick("Value", "面额")
+        case .stock: pick("Stock", "库存")
+        case .issued: pick("Issued", "已发放")
+        case .redeemed: pick("Redeemed", "已核销")
+        case .roi: pick("GMV per yuan off", "每元优惠带来成交")
+        case .claimed: pick("Claimed", "已领取")
+        case .returned: pick("Returned", "已退回")
+        case .eligibility: pick("Who may enter", "参与条件")
+        case .entries: pick("Entries", "参与人数")
+        case .prizes: pick("Prizes", "奖品")
+        case .seedHash: pick("Seed hash (published)", "种子哈希（已公示）")
+        case .winners: pick("Winners", "中奖人数")
+        case .orderId: pick("Order", "订单号")
+        case .paidAt: pick("Paid", "支付时间")
+        case .amount: pick("Amount", "金额")
+        case .refunded: pick("Refunded", "已退款")
+        case .chooseAccountForTools: pick("Choose one account to see its coupons, red envelopes, lotteries and orders.", "选择一个账号，查看其优惠券、红包、抽奖与订单。")
         }
     }
 
@@ -325,6 +367,37 @@ enum Language: String, CaseIterable, Sendable {
     }
 
     // MARK: Codes of the model
+
+    func touchpointName(_ touchpoint: SalesTouchpoint) -> String {
+        switch touchpoint {
+        case .live: pick("Live", "直播")
+        case .dm: pick("DM", "私信")
+        case .group: pick("Fan group", "粉丝群")
+        case .post: pick("Post", "订阅号推送")
+        case .homepage: pick("Homepage", "主页")
+        }
+    }
+
+    /// A red envelope's or a lottery's state (`RedEnvelope.state`, `Lottery.state`).
+    func commerceState(_ state: String) -> String {
+        switch state {
+        case "scheduled": pick("Scheduled", "未开始")
+        case "open": pick("Open", "进行中")
+        case "ended": pick("Ended, returning the rest", "已结束，待退回")
+        case "expired": pick("Ended, rest returned", "已结束，余额已退回")
+        case "closed": pick("Closed, drawing", "已截止，待开奖")
+        case "drawn": pick("Drawn", "已开奖")
+        default: state
+        }
+    }
+
+    func orderStatus(_ status: Order.Status) -> String {
+        switch status {
+        case .paid: pick("Paid", "已支付")
+        case .partlyRefunded: pick("Partly refunded", "部分退款")
+        case .refunded: pick("Refunded", "已退款")
+        }
+    }
 
     func postState(_ state: PostState) -> String {
         switch state {
@@ -623,4 +696,8 @@ enum Phrase: String, CaseIterable, Sendable {
     case cancel, perDay, perWeek, actionModes, newGroup, groupName, groupDescription, threshold, welcome, adminsLabel, liveReminder, shareNewWorks
     case createGroup, decision, noGroups, schedule, liveTitle, times, weekdays, durationMinutes, reminderMinutes, calendar, bookings, reminders
     case remindNow, endedLives, avgMinutes, fanShare, oldFanShare, noLives, checklist, channelLabel, domainLabel, visits, share
+    case sales, ordersCount, fansShareOfGmv, fansShareOfLiveGmv, oldFansShareOfLiveGmv, fansShareOfGroupGmv, groupMemberRepurchase, repurchaseRate
+    case medianRepurchaseDays, gmvByAudience, gmvByTier, nonFans, oldFans, firstTouch, lastTouch, positionBased, attributionExplained, touchpointLabel
+    case unattributed, coupons, redEnvelopes, lotteries, recentOrders, couponValue, stock, issued, redeemed, roi, claimed, returned, eligibility
+    case entries, prizes, seedHash, winners, orderId, paidAt, amount, refunded, chooseAccountForTools
 }

@@ -131,7 +131,8 @@ extension Migration {
               touchpoint TEXT NOT NULL,
               first_at INTEGER NOT NULL,
               last_at INTEGER NOT NULL,
-              PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint)
+              PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
             )
             """,
         ],
@@ -257,7 +258,8 @@ extension Migration {
               touchpoint TEXT NOT NULL,
               first_at BIGINT NOT NULL,
               last_at BIGINT NOT NULL,
-              PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint)
+              PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
             )
             """,
         ])

@@ -1,0 +1,90 @@
+import FlywheelApp
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Foundation
+import Hummingbird
+
+/// The console's sales: GMV of the chosen account, enterprise or every account, read as the GMV
+/// report reads it (fans and non-fans, old and new, tiers, the three attribution models side by
+/// side, repurchase); and for one account its coupons, red envelopes, lotteries and orders.
+extension ConsoleRoutes {
+    func addSales(to console: RouterGroup<FlywheelRequestContext>) {
+        console.get("sales", use: salesPage)
+    }
+
+    struct SalesContent {
+        var cards: [Card]
+        var charts: [ChartView]
+        var attribution: [Attribution]
+        var perAccount: Bool
+        var coupons: [CouponRow]
+        var envelopes: [EnvelopeRow]
+        var lotteries: [LotteryRow]
+        var orders: [OrderRow]
+
+        struct Attribution { var touchpoint: String; var first: String; var last: String; var position: String }
+        struct CouponRow { var name: String; var value: String; var stock: Int; var issued: Int; var redeemed: Int; var gmv: String; var roi: String }
+        struct EnvelopeRow { var name: String; var claimed: String; var claimedYuan: String; var returnedYuan: String; var state: String }
+        struct LotteryRow { var name: String; var eligibility: String; var entries: Int; var prizes: String; var state: String; var seedHash: String; var winners: Int }
+        struct OrderRow { var id: String; var fan: String; var channel: String; var paid: String; var amount: String; var refunded: String; var status: String }
+    }
+
+    @Sendable func salesPage(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let t = Self.language(request)
+        let caller = try context.caller()
+        let scope = try await scope(request, context)
+        let tenantId = scope.selected?.hasPrefix("tenant:") == true ? scope.selected.map { String($0.dropFirst("tenant:".count)) } : nil
+        let r = try await GMVReports(flywheel).report(.init(accountId: scope.account?.id, tenantId: tenantId, from: nil, to: nil, cut: nil, windowDays: nil),
+                                                      reachable: context.tenantIds, by: caller).report
+        let yuan = { (fen: Int64) in "¥" + Self.yuan(fen) }
+        let cards = [Card(label: t(.gmv), value: yuan(r.total.gmv)), Card(label: t(.ordersCount), value: "\(r.total.orders)"),
+                     Card(label: t(.fansShareOfGmv), value: Self.percent(GMVReport.share(r.fans.gmv, of: r.total.gmv))),
+                     Card(label: t(.fansShareOfLiveGmv), value: Self.percent(GMVReport.share(r.liveFans.gmv, of: r.live.gmv))),
+                     Card(label: t(.oldFansShareOfLiveGmv), value: Self.percent(GMVReport.share(r.liveOldFans.gmv, of: r.live.gmv))),
+                     Card(label: t(.fansShareOfGroupGmv), value: Self.percent(GMVReport.share(r.groupFans.gmv, of: r.group.gmv))),
+                     Card(label: t(.groupMemberRepurchase), value: Self.percent(r.groupMembers > 0 ? Double(r.groupMembersRepurchasing) / Double(r.groupMembers) : nil)),
+                     Card(label: t(.repurchaseRate), value: Self.percent(r.total.buyers > 0 ? Double(r.repurchasers) / Double(r.total.buyers) : nil)),
+                     Card(label: t(.medianRepurchaseDays), value: r.medianRepurchaseDays.map { String(format: "%.1f", $0) } ?? "—")]
+        let inYuan = { (fen: Int64) in Int(fen / 100) }
+        var charts = [Charts.bars(title: t(.gmvByAudience), [(t(.fans), inYuan(r.fans.gmv)), (t(.nonFans), inYuan(r.nonFans.gmv)), (t(.oldFans), inYuan(r.oldFans.gmv)),
+                                                              (t(.newFans), inYuan(r.newFans.gmv))]),
+                      Charts.bars(title: t(.gmvByTier), Tier.allCases.reversed().map { (t.tier($0), inYuan(r.byTier[$0]?.gmv ?? 0)) })]
+        for (model, title) in [(AttributionModel.firstTouch, t(.firstTouch)), (.lastTouch, t(.lastTouch)), (.positionBased, t(.positionBased))] {
+            charts.append(Charts.bars(title: title, SalesTouchpoint.allCases.map { (t.touchpointName($0), inYuan(r.attribution[model]?[$0] ?? 0)) }))
+        }
+        let attribution = SalesTouchpoint.allCases.map { p in
+            SalesContent.Attribution(touchpoint: t.touchpointName(p), first: yuan(r.attribution[.firstTouch]?[p] ?? 0), last: yuan(r.attribution[.lastTouch]?[p] ?? 0),
+                                     position: yuan(r.attribution[.positionBased]?[p] ?? 0))
+        } + [SalesContent.Attribution(touchpoint: t(.unattributed), first: yuan(r.unattributed.gmv), last: yuan(r.unattributed.gmv), position: yuan(r.unattributed.gmv))]
+        var content = SalesContent(cards: cards, charts: charts, attribution: attribution, perAccount: scope.account != nil, coupons: [], envelopes: [], lotteries: [], orders: [])
+        if let account = scope.account {
+            let now = flywheel.env.now()
+            let returns = Dictionary(r.coupons.map { ($0.couponId, $0) }) { a, _ in a }
+            content.coupons = try await Coupons(flywheel).list(of: account, by: caller).map { c in
+                let back = returns[c.id]
+                let value = switch c.value {
+                case .amount(let fen): yuan(fen)
+                case .discount(let percent): "\(percent)%"
+                }
+                return SalesContent.CouponRow(name: c.name, value: value, stock: c.stock, issued: c.issued, redeemed: c.redeemed, gmv: yuan(back?.gmv ?? 0),
+                                              roi: back.flatMap { $0.discountFen > 0 ? String(format: "%.1f", Double($0.gmv) / Double($0.discountFen)) : nil } ?? "—")
+            }
+            content.envelopes = try await RedEnvelopes(flywheel).list(of: account, by: caller).map { e in
+                SalesContent.EnvelopeRow(name: e.name, claimed: "\(e.claimed) / \(e.shares)", claimedYuan: yuan(e.claimedFen), returnedYuan: e.returnedFen.map(yuan) ?? "—",
+                                         state: t.commerceState(e.state(at: now)))
+            }
+            for l in try await Lotteries(flywheel).list(of: account, by: caller) {
+                let winners = l.drawnAt == nil ? 0 : try await store.lotteryWinners(id: l.id, of: account).count
+                content.lotteries.append(SalesContent.LotteryRow(name: l.name, eligibility: l.eligibility ?? "—", entries: l.entries,
+                                                                 prizes: l.prizes.map { "\($0.name) ×\($0.stock)" }.joined(separator: "，"),
+                                                                 state: t.commerceState(l.state(at: now)), seedHash: String(l.seedHash.prefix(16)) + "…", winners: winners))
+            }
+            content.orders = try await Orders(flywheel).list(of: account, openId: nil, from: nil, to: nil, cursor: nil, limit: 20, by: caller).orders.map { o in
+                SalesContent.OrderRow(id: o.id, fan: o.openId, channel: t.channel(o.channel), paid: Self.shortTime(o.paidAt, account), amount: yuan(o.amountFen),
+                                      refunded: o.refundedFen > 0 ? yuan(o.refundedFen) : "—", status: t.orderStatus(o.status))
+            }
+        }
+        return try await page("sales", content, title: t(.sales), nav: .sales, request, context, scope: scope, path: "/console/sales")
+    }
+}

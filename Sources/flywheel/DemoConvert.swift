@@ -1,0 +1,67 @@
+import FlywheelApp
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelSandbox
+import FlywheelSimulator
+import FlywheelStore
+
+/// The demo's conversion tools, through the same use cases (and so the same rules) as the API,
+/// each enterprise using them as its industry would: the liquor brand's live coupon, red
+/// envelope and likes lottery; the photo studio's add-fan coupon; the academy's lottery and
+/// returning-student coupon; the dealer's orders from the leads its salespeople won.
+extension PresetEnterprise {
+    func setUpConvert(_ flywheel: Flywheel) async throws {
+        let env = flywheel.env
+        let now = env.now()
+        let hour: Int64 = 3_600_000
+        let owner = Principal(tenantId: tenant.id, userId: "demo", keyId: "demo", role: .owner)
+        let coupons = Coupons(flywheel), envelopes = RedEnvelopes(flywheel), lotteries = Lotteries(flywheel)
+        for account in accounts {
+            // Fans who qualify take what is offered, through the use cases' checks: the first 300 followers.
+            let followers = try await env.store.fans(of: account, matching: FanPredicate.isTrue(field: "following"), now: now, cursor: nil, limit: 300).items.map(\.openId)
+            func claimAll(_ claim: (String) async throws -> Void) async {
+                for fan in followers { try? await claim(fan) }
+            }
+            switch preset.name {
+            case Preset.liquor.name:
+                let coupon = try await coupons.create(.init(name: "直播间专属券 满199减20", valueKind: "amount", value: 2_000, thresholdFen: 19_900, validFrom: nil,
+                                                            validUntil: now + 14 * 24 * hour, stock: 5_000, perFanLimit: 1, audience: nil, requiresFollow: false,
+                                                            activityId: "act-\(account.openId)-live"), of: account, by: owner)
+                await claimAll { _ = try await coupons.claim(coupon.id, for: $0, of: account, by: owner) }
+                let envelope = try await envelopes.create(.init(name: "开播福袋", totalFen: 100_000, shares: 200, split: "random", minFen: 100, maxFen: 2_000,
+                                                                audience: nil, requiresFollow: true, opensAt: nil, expiresAt: now + 2 * hour), of: account, by: owner)
+                await claimAll { _ = try await envelopes.claim(envelope.id, for: $0, of: account, by: owner) }
+                let lottery = try await lotteries.create(.init(name: "点赞满3次抽飞天", eligibility: "likes >= 3", requiresFollow: true, opensAt: nil,
+                                                               closesAt: now + hour / 2, prizes: [LotteryPrize(name: "53度飞天", stock: 1),
+                                                                                                  LotteryPrize(name: "定制酒杯", stock: 10)]), of: account, by: owner)
+                await claimAll { try await lotteries.enter(lottery.id, for: $0, of: account, by: owner) }
+            case Preset.photoStudio.name:
+                let coupon = try await coupons.create(.init(name: "关注领50元拍摄券", valueKind: "amount", value: 5_000, thresholdFen: 0, validFrom: nil,
+                                                            validUntil: now + 30 * 24 * hour, stock: 2_000, perFanLimit: 1, audience: nil, requiresFollow: true,
+                                                            activityId: nil), of: account, by: owner)
+                await claimAll { _ = try await coupons.claim(coupon.id, for: $0, of: account, by: owner) }
+            case Preset.careerEducation.name:
+                let lottery = try await lotteries.create(.init(name: "课程抽奖：点赞满3次参与", eligibility: "likes >= 3", requiresFollow: false, opensAt: nil,
+                                                               closesAt: now + 120_000, prizes: [LotteryPrize(name: "全额课程", stock: 1),
+                                                                                                 LotteryPrize(name: "半价课程券", stock: 5)]), of: account, by: owner)
+                await claimAll { try await lotteries.enter(lottery.id, for: $0, of: account, by: owner) }
+                _ = try await coupons.create(.init(name: "老学员续报立减300", valueKind: "amount", value: 30_000, thresholdFen: 100_000, validFrom: nil,
+                                                   validUntil: now + 30 * 24 * hour, stock: 500, perFanLimit: 1, audience: "orders >= 1", requiresFollow: false,
+                                                   activityId: nil), of: account, by: owner)
+            case Preset.usedCar.name:
+                // A won lead is a car sold: its order is synced, paid where the lead came from.
+                var filter = LeadFilter()
+                filter.stages = [.won]
+                filter.accountIds = [account.id]
+                let won = try await env.store.leads(tenantId: tenant.id, filter: filter, cursor: nil, limit: 500).items
+                let drafts = won.compactMap { lead in
+                    lead.wonValue.map { Orders.Draft(id: "won-\(lead.id)", openId: lead.openId, amountFen: $0, paidAt: lead.closedAt ?? now, channel: lead.channel.rawValue,
+                                                     source: OrderSource.localServices.rawValue, couponId: nil, lines: [], refunds: []) }
+                }
+                if !drafts.isEmpty { _ = try await Orders(flywheel).sync(drafts, into: account, by: owner) }
+            default:
+                break
+            }
+        }
+    }
+}
