@@ -1,0 +1,73 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import FlywheelTestSupport
+import Foundation
+import Testing
+
+/// Red envelopes, lotteries and orders, method by method, on both stores.
+@Suite struct ConvertContractTests {
+    let t0: Int64 = 1_767_225_600_000
+
+    @Test(arguments: StoreKind.allCases) func anEnvelopeGivesEachShareOnceAndReturnsTheRest(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let envelope = RedEnvelope(id: "env-1", accountId: f.account.id, name: "福袋", totalFen: 600, shares: 3, split: .random(minFen: 100, maxFen: 300), audience: nil,
+                                   requiresFollow: false, opensAt: t0, expiresAt: t0 + 1_000, createdAt: t0)
+        try await f.store.createRedEnvelope(envelope, shares: [100, 200, 300], audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "x", target: "env-1"))
+        #expect(try await f.store.redEnvelopes(of: f.account) == [envelope])
+        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 1, of: f.account).amountFen == 100)
+        await #expect(throws: ClaimRefusal.limitReached(1)) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 2, of: f.account) }
+        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-b", at: t0 + 3, of: f.account).amountFen == 200)
+        #expect(try await f.store.envelopeClaims(id: "env-1", of: f.account, limit: 10).map(\.openId) == ["fan-b", "fan-a"])
+        #expect(try await f.store.expireRedEnvelopes(now: t0 + 999) == 0)
+        #expect(try await f.store.expireRedEnvelopes(now: t0 + 1_000) == 1)
+        let expired = try #require(try await f.store.redEnvelope(id: "env-1", of: f.account))
+        #expect(expired.claimed == 2 && expired.claimedFen == 300 && expired.returnedFen == 300)
+        await #expect(throws: ClaimRefusal.expired) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-c", at: t0 + 4, of: f.account) }
+    }
+
+    @Test(arguments: StoreKind.allCases) func aLotteryTakesOneEntryAFanAndIsDrawnOnce(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let lottery = Lottery(id: "lot-1", accountId: f.account.id, name: "抽奖", eligibility: nil, requiresFollow: false, opensAt: t0, closesAt: t0 + 1_000,
+                              prizes: [LotteryPrize(name: "p", stock: 1)], seed: "s", seedHash: LotteryDraw.hash("s"), createdAt: t0)
+        try await f.store.createLottery(lottery, audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "x", target: "lot-1"))
+        #expect(try await f.store.lotteries(of: f.account) == [lottery])
+        try await f.store.enterLottery(id: "lot-1", openId: "fan-b", at: t0 + 1, of: f.account)
+        try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 2, of: f.account)
+        await #expect(throws: ClaimRefusal.limitReached(1)) { try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 3, of: f.account) }
+        await #expect(throws: ClaimRefusal.expired) { try await f.store.enterLottery(id: "lot-1", openId: "fan-c", at: t0 + 1_000, of: f.account) }
+        #expect(try await f.store.lotteryEntries(id: "lot-1", of: f.account) == ["fan-a", "fan-b"])
+        #expect(try await f.store.lottery(id: "lot-1", of: f.account)?.entries == 2)
+        #expect(try await f.store.lotteriesToDraw(now: t0 + 999, limit: 10).isEmpty)
+        #expect(try await f.store.lotteriesToDraw(now: t0 + 1_000, limit: 10).map(\.lottery.id) == ["lot-1"])
+        let winner = LotteryWinner(openId: "fan-b", prize: "p", notified: false)
+        try await f.store.recordDraw(of: lottery, tenantId: f.account.tenantId, at: t0 + 1_001, winners: [winner], messages: [], outbox: [])
+        await #expect(throws: StoreError.refused(.changedMeanwhile)) {
+            try await f.store.recordDraw(of: lottery, tenantId: f.account.tenantId, at: t0 + 1_002, winners: [LotteryWinner(openId: "fan-a", prize: "p", notified: false)],
+                                         messages: [], outbox: [])
+        }
+        #expect(try await f.store.lotteryWinners(id: "lot-1", of: f.account) == [winner])
+        #expect(try await f.store.lotteriesToDraw(now: t0 + 2_000, limit: 10).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases) func ordersRefundsAndTouchesComeFromTheLog(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        _ = try await f.store.append(f.events([
+            FanEvent(id: "v1", kind: .homepageVisit, openId: "fan-a", occurredAt: t0, channel: .homepage),
+            FanEvent(id: "v2", kind: .homepageVisit, openId: "fan-a", occurredAt: t0 + 60_000, channel: .homepage),
+            FanEvent(id: Order.paidEventId("o1"), kind: .orderPaid, openId: "fan-a", occurredAt: t0 + 120_000, channel: .liveFeed, amount: 5_000, ref: "o1",
+                     attributes: [Order.sourceAttribute: "shop", Order.couponAttribute: "cpn-1"]),
+            FanEvent(id: Order.refundEventId("o1", refundId: "r1"), kind: .orderRefunded, openId: "fan-a", occurredAt: t0 + 180_000, channel: .liveFeed, amount: 2_000,
+                     ref: "o1", attributes: [Order.partialAttribute: "1"]),
+        ])) { _ in }
+        await Projector(f.env, batchSize: 10).drain()
+        let order = try #require(try await f.store.order(id: "o1", of: f.account))
+        #expect(order.amountFen == 5_000 && order.refundedFen == 2_000 && order.status == .partlyRefunded && order.source == .shop && order.couponId == "cpn-1")
+        #expect(try await f.store.orders(of: f.account, openId: "fan-a", from: t0, to: t0 + 200_000, before: nil, limit: 10) == [order])
+        #expect(try await f.store.orders(of: f.account, openId: nil, from: t0 + 200_000, to: nil, before: nil, limit: 10).isEmpty)
+        #expect(try await f.store.refunds(of: f.account, orderIds: ["o1", "o2"]) == ["o1": [Order.refundEventId("o1", refundId: "r1"): 2_000]])
+        let touches = try await f.store.touches(of: f.account, openIds: ["fan-a"], from: t0, to: t0 + 86_400_000)
+        #expect(touches == ["fan-a": [FanTouch(touchpoint: .homepage, firstAt: t0, lastAt: t0 + 60_000)]])
+        #expect(try await f.store.fans(of: f.account, openIds: ["fan-a", "nobody"]).keys.sorted() == ["fan-a"])
+    }
+}
