@@ -46,7 +46,7 @@ public enum Operation: String, CaseIterable, Sendable {
     // Commerce.
     case listCoupons, readCoupon, createCoupon, claimCoupon
     case listRedEnvelopes, readRedEnvelope, listEnvelopeClaims, createRedEnvelope, claimRedEnvelope, listLotteries, readLottery, readDraw, createLottery, enterLottery
-    case listOrders, readOrder, syncOrders, readGMVReport
+    case listOrders, readOrder, syncOrders, readGMVReport, listFissionCampaigns, readFissionCampaign, createFissionCampaign, issueFissionCode, joinFission
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -60,7 +60,8 @@ public enum Access {
              .listConversations, .readConversation, .readSlaReport, .listAutoReplies, .readDeskSettings, .listAgents, .listCannedReplies,
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
-             .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport:
+             .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
+             .listFissionCampaigns, .readFissionCampaign:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -73,9 +74,9 @@ public enum Access {
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
              .createCannedReply, .deleteCannedReply, .createPost, .cancelPost, .markPostPublished, .createGroup, .changeGroup, .sendToGroup,
-             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon, .createRedEnvelope, .createLottery, .syncOrders:
+             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon, .createRedEnvelope, .createLottery, .syncOrders, .createFissionCampaign:
             role == .owner || role == .admin || role == .operator
-        case .claimCoupon, .claimRedEnvelope, .enterLottery, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
+        case .claimCoupon, .claimRedEnvelope, .enterLottery, .issueFissionCode, .joinFission, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
             role != .analyst
         }
     }

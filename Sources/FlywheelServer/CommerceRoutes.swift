@@ -26,6 +26,11 @@ extension APIRoutes {
         group.post("accounts/:accountId/orders", use: syncOrders)
         group.get("accounts/:accountId/orders/:orderId", use: readOrder)
         group.get("reports/gmv", use: readGMVReport)
+        group.get("accounts/:accountId/fission", use: listFissionCampaigns)
+        group.post("accounts/:accountId/fission", use: createFissionCampaign)
+        group.get("accounts/:accountId/fission/:campaignId", use: readFissionCampaign)
+        group.post("accounts/:accountId/fission/:campaignId/codes", use: issueFissionCode)
+        group.post("accounts/:accountId/fission/:campaignId/joins", use: joinFission)
     }
 
     @Sendable func listCoupons(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<CouponView> {
@@ -346,6 +351,101 @@ struct OrderView: ResponseEncodable {
     init(_ o: Order) {
         id = o.id; accountId = o.accountId; openId = o.openId; source = o.source.rawValue; channel = o.channel.rawValue; amountFen = o.amountFen
         refundedFen = o.refundedFen; netFen = o.netFen; status = o.status.rawValue; couponId = o.couponId; lines = o.lines; paidAt = Time.iso(o.paidAt)
+    }
+}
+
+// MARK: Fission
+
+extension APIRoutes {
+    @Sendable func listFissionCampaigns(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<FissionView> {
+        let caller = try context.caller()
+        let list = try await FissionCampaigns(flywheel).list(of: try await account(context), by: caller)
+        return PageView(items: list.map { FissionView($0.campaign, $0.stats) }, nextCursor: nil)
+    }
+
+    struct NewFission: Decodable {
+        var name: String
+        var threshold: Int
+        var rewardCouponId: String?
+        var startsAt: String?
+        var endsAt: String
+    }
+
+    @Sendable func createFissionCampaign(_ request: Request, context: FlywheelRequestContext) async throws -> Created<FissionView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let b = try await request.decodeJSON(NewFission.self, context: context)
+        guard let ends = try Time.parse(b.endsAt, field: "endsAt") else { throw APIError.invalid("endsAt", "is required") }
+        let campaign = try await FissionCampaigns(flywheel).create(.init(name: b.name, threshold: b.threshold, rewardCouponId: b.rewardCouponId,
+                                                                         startsAt: try Time.parse(b.startsAt, field: "startsAt"), endsAt: ends), of: account, by: caller)
+        return Created(body: FissionView(campaign, FissionStats()))
+    }
+
+    @Sendable func readFissionCampaign(_ request: Request, context: FlywheelRequestContext) async throws -> FissionView {
+        let caller = try context.caller()
+        let read = try await FissionCampaigns(flywheel).read(try context.parameters.require("campaignId"), of: try await account(context), by: caller)
+        return FissionView(read.campaign, read.stats)
+    }
+
+    struct CodeView: ResponseEncodable {
+        var campaignId: String
+        var openId: String
+        var code: String
+    }
+
+    @Sendable func issueFissionCode(_ request: Request, context: FlywheelRequestContext) async throws -> Created<CodeView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let body = try await request.decodeJSON(ClaimBody.self, context: context)
+        let id: String = try context.parameters.require("campaignId")
+        let code = try await FissionCampaigns(flywheel).code(of: id, for: body.openId, of: account, by: caller)
+        return Created(body: CodeView(campaignId: id, openId: body.openId, code: code))
+    }
+
+    struct JoinBody: Decodable { var code: String; var openId: String }
+
+    struct JoinView: ResponseEncodable {
+        var campaignId: String
+        var inviter: String
+        var invitee: String
+        /// 1: the friend of a fan nobody brought; 2: a friend of that friend; …
+        var depth: Int
+        /// The inviter reached the threshold with this friend and got the reward.
+        var rewarded: Bool
+        var rewardRefused: String?
+    }
+
+    @Sendable func joinFission(_ request: Request, context: FlywheelRequestContext) async throws -> Created<JoinView> {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let body = try await request.decodeJSON(JoinBody.self, context: context)
+        let joined = try await FissionCampaigns(flywheel).join(try context.parameters.require("campaignId"), code: body.code, openId: body.openId, of: account, by: caller)
+        let i = joined.invite
+        return Created(body: JoinView(campaignId: i.campaignId, inviter: i.inviter, invitee: i.invitee, depth: i.depth, rewarded: joined.rewarded,
+                                      rewardRefused: joined.rewardRefused))
+    }
+}
+
+struct FissionView: ResponseEncodable {
+    var id: String
+    var accountId: String
+    var name: String
+    var threshold: Int
+    var rewardCouponId: String?
+    var startsAt: String
+    var endsAt: String
+    var participants: Int
+    var inviters: Int
+    var invites: Int
+    var rewarded: Int
+    var deepest: Int
+    /// Friends brought per fan who took a code; absent before anyone took one.
+    var kFactor: Double?
+
+    init(_ c: FissionCampaign, _ s: FissionStats) {
+        id = c.id; accountId = c.accountId; name = c.name; threshold = c.threshold; rewardCouponId = c.rewardCouponId
+        startsAt = Time.iso(c.startsAt); endsAt = Time.iso(c.endsAt)
+        participants = s.participants; inviters = s.inviters; invites = s.invites; rewarded = s.rewarded; deepest = s.deepest; kFactor = s.kFactor
     }
 }
 

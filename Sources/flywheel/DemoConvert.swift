@@ -7,8 +7,8 @@ import FlywheelStore
 
 /// The demo's conversion tools, through the same use cases (and so the same rules) as the API,
 /// each enterprise using them as its industry would: the liquor brand's live coupon, red
-/// envelope and likes lottery; the photo studio's add-fan coupon; the academy's lottery and
-/// returning-student coupon; the dealer's orders from the leads its salespeople won.
+/// envelope, likes lottery and invite-three-friends campaign; the photo studio's add-fan coupon;
+/// the academy's lottery and returning-student coupon; the dealer's orders from won leads.
 extension PresetEnterprise {
     func setUpConvert(_ flywheel: Flywheel) async throws {
         let env = flywheel.env
@@ -35,6 +35,7 @@ extension PresetEnterprise {
                                                                closesAt: now + hour / 2, prizes: [LotteryPrize(name: "53度飞天", stock: 1),
                                                                                                   LotteryPrize(name: "定制酒杯", stock: 10)]), of: account, by: owner)
                 await claimAll { try await lotteries.enter(lottery.id, for: $0, of: account, by: owner) }
+                try await invite(flywheel, account: account, followers: followers, by: owner)
             case Preset.photoStudio.name:
                 let coupon = try await coupons.create(.init(name: "关注领50元拍摄券", valueKind: "amount", value: 5_000, thresholdFen: 0, validFrom: nil,
                                                             validUntil: now + 30 * 24 * hour, stock: 2_000, perFanLimit: 1, audience: nil, requiresFollow: true,
@@ -63,5 +64,36 @@ extension PresetEnterprise {
                 break
             }
         }
+    }
+
+    /// "Invite 3 friends, get 20 yuan": 40 followers share their codes; the friends they bring
+    /// follow the account and join through the codes, some bringing friends of their own.
+    func invite(_ flywheel: Flywheel, account: Account, followers: [String], by owner: Principal) async throws {
+        let env = flywheel.env
+        let now = env.now()
+        let fission = FissionCampaigns(flywheel)
+        let reward = try await Coupons(flywheel).create(.init(name: "邀请有礼 20元券", valueKind: "amount", value: 2_000, thresholdFen: 0, validFrom: nil,
+                                                              validUntil: now + 30 * 86_400_000, stock: 20, perFanLimit: 1, audience: nil, requiresFollow: false,
+                                                              activityId: nil), of: account, by: owner)
+        let campaign = try await fission.create(.init(name: "邀3位好友关注，得20元券", threshold: 3, rewardCouponId: reward.id, startsAt: nil,
+                                                      endsAt: now + 14 * 86_400_000), of: account, by: owner)
+        var follows: [AccountEvent] = []
+        for (i, fan) in followers.prefix(40).enumerated() {
+            let code = try await fission.code(of: campaign.id, for: fan, of: account, by: owner)
+            for j in 0..<(i % 5) {
+                let friend = "\(fan)-friend-\(j)"
+                follows.append(AccountEvent(tenantId: tenant.id, accountId: account.id,
+                                            event: FanEvent(id: "invite-\(friend)", kind: .follow, openId: friend, occurredAt: now + Int64(i * 10 + j), channel: .homepage)))
+                _ = try await fission.join(campaign.id, code: code, openId: friend, of: account, by: owner)
+                guard j == 0, i % 3 == 0 else { continue }
+                // A friend who shares in turn: the chain's second link.
+                let second = "\(friend)-friend"
+                follows.append(AccountEvent(tenantId: tenant.id, accountId: account.id,
+                                            event: FanEvent(id: "invite-\(second)", kind: .follow, openId: second, occurredAt: now + Int64(i * 10 + 5), channel: .homepage)))
+                _ = try await fission.join(campaign.id, code: try await fission.code(of: campaign.id, for: friend, of: account, by: owner), openId: second,
+                                           of: account, by: owner)
+            }
+        }
+        _ = try await env.store.append(follows) { _ in }
     }
 }

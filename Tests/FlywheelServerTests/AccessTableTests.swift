@@ -36,7 +36,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 109)
+        #expect(calls.count == 114)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -100,6 +100,9 @@ import Testing
                                                      ["name": "e-\(name)", "totalFen": 1_000, "shares": 10, "expiresAt": iso(flywheel.env.now() + 86_400_000)])["id"] as! String
                 let lottery = try await client.post("/v1/accounts/\(account)/lotteries", key: owner,
                                                     ["name": "l-\(name)", "closesAt": iso(flywheel.env.now() + 86_400_000), "prizes": [["name": "p", "stock": 1]]])["id"] as! String
+                let campaign = try await client.post("/v1/accounts/\(account)/fission", key: owner,
+                                                     ["name": "f-\(name)", "threshold": 3, "endsAt": iso(flywheel.env.now() + 86_400_000)])["id"] as! String
+                try await client.post("/v1/accounts/\(account)/fission/\(campaign)/codes", key: owner, ["openId": "fan-1"])
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -111,7 +114,7 @@ import Testing
                         .replacingOccurrences(of: "{postId}", with: post).replacingOccurrences(of: "{groupId}", with: fanGroup).replacingOccurrences(of: "{couponId}", with: coupon)
                         .replacingOccurrences(of: "{liveId}", with: call.operation == "cancelLive" ? liveToCancel : liveToRemind)
                     uri = uri.replacingOccurrences(of: "{envelopeId}", with: envelope).replacingOccurrences(of: "{lotteryId}", with: lottery)
-                        .replacingOccurrences(of: "{orderId}", with: "o-1")
+                        .replacingOccurrences(of: "{orderId}", with: "o-1").replacingOccurrences(of: "{campaignId}", with: campaign)
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -149,6 +152,9 @@ import Testing
                     case "claimCoupon", "claimRedEnvelope", "enterLottery": #"{"openId":"fan-1"}"#
                     case "createRedEnvelope": #"{"name":"new-\#(name)","totalFen":1000,"shares":3,"split":"random","minFen":100,"maxFen":500,"expiresAt":"\#(iso(flywheel.env.now() + 86_400_000))"}"#
                     case "createLottery": #"{"name":"new-\#(name)","eligibility":"following","closesAt":"\#(iso(flywheel.env.now() + 86_400_000))","prizes":[{"name":"p","stock":2}]}"#
+                    case "createFissionCampaign": #"{"name":"new-\#(name)","threshold":2,"endsAt":"\#(iso(flywheel.env.now() + 86_400_000))"}"#
+                    case "issueFissionCode": #"{"openId":"fan-2"}"#
+                    case "joinFission": #"{"code":"\#(String(LotteryDraw.hash(campaign + ":fan-1").prefix(12)))","openId":"friend-\#(name)"}"#
                     case "syncOrders": #"{"orders":[{"id":"o-\#(name)","openId":"fan-1","amountFen":100,"paidAt":"\#(iso(flywheel.env.now()))"}]}"#
                     default: ""
                     }

@@ -77,8 +77,10 @@ import Testing
             #expect(got == 409 && body.contains("not_following"), "\(body)")
 
             // Ten shares of 10 yuan; three claimed; at expiry the other 70 yuan go back, and no more claims are taken.
-            let small = try #require(try await client.post(base, key: f.key, ["name": "粉丝团专享", "totalFen": 10_000, "shares": 10,
-                                                               "expiresAt": Self.iso(env.now() + 600_000)])["id"] as? String)
+            // (Over new connections from here: the test client's own may have closed during the rush.)
+            let made = await CouponTests.call(port: port, key: key, "POST", base,
+                                              body: #"{"name":"粉丝团专享","totalFen":10000,"shares":10,"expiresAt":"\#(Self.iso(env.now() + 600_000))"}"#)
+            let small = try #require(try JSONSerialization.jsonObject(with: Data(made.body.utf8)) as? [String: Any])["id"] as? String ?? ""
             for fan in fans.prefix(3) {
                 (got, body) = await CouponTests.claim(port: port, key: key, account: accountId, path: "red-envelopes/\(small)/claims", fan: fan)
                 #expect(got == 201 && body.contains("\"amountFen\":1000"), "\(body)")
@@ -87,21 +89,21 @@ import Testing
             #expect(got == 409 && body.contains("limit_reached"), "\(body)")
             clock.advance(by: 700_000)
             await f.flywheel.conversion.drain()
-            let expired = try await client.get("/v1/accounts/\(accountId)/red-envelopes/\(small)", key: f.key)
+            let answer = await CouponTests.call(port: port, key: key, "GET", "/v1/accounts/\(accountId)/red-envelopes/\(small)")
+            let expired = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
             #expect(expired["state"] as? String == "expired" && expired["returnedFen"] as? Int == 7_000 && expired["claimedFen"] as? Int == 3_000, "\(expired)")
             (got, body) = await CouponTests.claim(port: port, key: key, account: accountId, path: "red-envelopes/\(small)/claims", fan: fans[5])
             #expect(got == 409 && body.contains("expired"), "\(body)")
 
             // Shares that cannot sum to the total, and a condition that does not parse: refused naming the field, nothing made.
             let until = Self.iso(env.now() + 3_600_000)
-            var code: Int
-            (code, body) = try await status(client, .post, base, key: f.key, #"{"name":"x","totalFen":10001,"shares":100,"expiresAt":"\#(until)"}"#)
-            #expect(code == 400 && body.contains("totalFen") && body.contains("multiple of 100"), "\(body)")
-            (code, body) = try await status(client, .post, base, key: f.key,
-                                            #"{"name":"x","totalFen":10000,"shares":100,"split":"random","minFen":200,"maxFen":500,"expiresAt":"\#(until)"}"#)
-            #expect(code == 400 && body.contains("totalFen") && body.contains("20000"), "\(body)")
-            (code, body) = try await status(client, .post, base, key: f.key, #"{"name":"x","totalFen":100,"shares":1,"audience":"tier >>= liking","expiresAt":"\#(until)"}"#)
-            #expect(code == 400 && body.contains("audience"), "\(body)")
+            (got, body) = await CouponTests.call(port: port, key: key, "POST", base, body: #"{"name":"x","totalFen":10001,"shares":100,"expiresAt":"\#(until)"}"#)
+            #expect(got == 400 && body.contains("totalFen") && body.contains("multiple of 100"), "\(body)")
+            (got, body) = await CouponTests.call(port: port, key: key, "POST", base,
+                                                 body: #"{"name":"x","totalFen":10000,"shares":100,"split":"random","minFen":200,"maxFen":500,"expiresAt":"\#(until)"}"#)
+            #expect(got == 400 && body.contains("totalFen") && body.contains("20000"), "\(body)")
+            (got, body) = await CouponTests.call(port: port, key: key, "POST", base, body: #"{"name":"x","totalFen":100,"shares":1,"audience":"tier >>= liking","expiresAt":"\#(until)"}"#)
+            #expect(got == 400 && body.contains("audience"), "\(body)")
             #expect(try await env.store.redEnvelopes(of: account).count == 2)
         }
     }
@@ -155,7 +157,8 @@ import Testing
             #expect(got == 409 && body.contains("expired"), "\(body)")
             await f.flywheel.conversion.drain()
             await f.flywheel.conversion.drain()
-            let record = try await client.get("\(base)/\(id)/draw", key: f.key)
+            let drawn = await CouponTests.call(port: port, key: key, "GET", "\(base)/\(id)/draw")
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(drawn.body.utf8)) as? [String: Any])
             let seed = try #require(record["seed"] as? String)
             let entries = try #require(record["entries"] as? [String])
             let winners = try #require(record["winners"] as? [[String: Any]])
@@ -283,6 +286,56 @@ import Testing
             #expect(answer == 400 && text.contains("windowDays"), "\(text)")
             let theirs = try await client.get("/v1/reports/gmv", key: other.key.token)
             #expect((theirs["total"] as? [String: Any])?["orders"] as? Int == 0)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func friendsJoinThroughCodesInChainsAndInvitersAreRewardedOnceWithinTheStock(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
+        let env = f.flywheel.env
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck-fis", secret: "s", openId: "acct-fis")
+            try await Self.fans(["old-fan"], into: accountId, of: f)
+            let base = "/v1/accounts/\(accountId)"
+            let coupon = try #require(try await client.post("\(base)/coupons", key: f.key, ["name": "邀请有礼券", "valueKind": "amount", "value": 2_000,
+                                                                                             "validUntil": Self.iso(env.now() + 86_400_000), "stock": 1])["id"] as? String)
+            let campaign = try #require(try await client.post("\(base)/fission", key: f.key, ["name": "邀2位好友得20元券", "threshold": 2, "rewardCouponId": coupon,
+                                                                                               "endsAt": Self.iso(env.now() + 86_400_000)])["id"] as? String)
+            func code(_ fan: String) async throws -> String {
+                try #require(try await client.post("\(base)/fission/\(campaign)/codes", key: f.key, ["openId": fan])["code"] as? String)
+            }
+            func join(_ code: String, _ fan: String) async throws -> (Int, String) {
+                try await status(client, .post, "\(base)/fission/\(campaign)/joins", key: f.key, #"{"code":"\#(code)","openId":"\#(fan)"}"#)
+            }
+            let a = try await code("seed-a")
+            #expect(try await code("seed-a") == a, "a fan's code stays the same")
+            var (answer, body) = try await join(a, "friend-1")
+            #expect(answer == 201 && body.contains("\"depth\":1") && body.contains("\"rewarded\":false"), "\(body)")
+            (answer, body) = try await join(a, "friend-2")
+            #expect(answer == 201 && body.contains("\"rewarded\":true"), "the second friend earns the reward: \(body)")
+            // A friend of a friend is the chain's second link.
+            (answer, body) = try await join(try await code("friend-1"), "friend-3")
+            #expect(answer == 201 && body.contains("\"depth\":2") && body.contains("\"inviter\":\"friend-1\""), "\(body)")
+            // The next inviter to reach the threshold finds the reward coupon used up: the friend still counts.
+            let b = try await code("seed-b")
+            (answer, _) = try await join(b, "friend-4")
+            (answer, body) = try await join(b, "friend-5")
+            #expect(answer == 201 && body.contains("\"rewarded\":false") && body.contains("none is left"), "\(body)")
+            // Refusals, each saying why.
+            (answer, body) = try await join(a, "seed-a")
+            #expect(answer == 409 && body.contains("self_invite"), "\(body)")
+            (answer, body) = try await join(a, "old-fan")
+            #expect(answer == 409 && body.contains("not_new"), "\(body)")
+            (answer, body) = try await join(b, "friend-2")
+            #expect(answer == 409 && body.contains("already_invited"), "\(body)")
+            (answer, body) = try await join("nocode", "friend-9")
+            #expect(answer == 409 && body.contains("unknown_code"), "\(body)")
+
+            let stats = try await client.get("\(base)/fission/\(campaign)", key: f.key)
+            #expect(stats["participants"] as? Int == 3 && stats["inviters"] as? Int == 3 && stats["invites"] as? Int == 5, "\(stats)")
+            #expect(stats["deepest"] as? Int == 2 && stats["rewarded"] as? Int == 1 && stats["kFactor"] as? Double == 5.0 / 3.0, "\(stats)")
+            let account = try #require(try await env.store.account(id: accountId, tenantIds: [f.tenantId]))
+            #expect(try await env.store.coupon(id: coupon, of: account)?.issued == 1)
+            #expect(try await env.store.couponClaims(of: account, openId: "seed-a").count == 1)
         }
     }
 }

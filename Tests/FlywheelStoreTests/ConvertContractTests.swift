@@ -70,4 +70,38 @@ import Testing
         #expect(touches == ["fan-a": [FanTouch(touchpoint: .homepage, firstAt: t0, lastAt: t0 + 60_000)]])
         #expect(try await f.store.fans(of: f.account, openIds: ["fan-a", "nobody"]).keys.sorted() == ["fan-a"])
     }
+
+    @Test(arguments: StoreKind.allCases) func fissionCodesInvitesAndRewardsAreEachRecordedOnce(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let audit = { f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "x", target: "x") }
+        let coupon = CouponTemplate(id: "cpn-r", accountId: f.account.id, name: "r", value: .amount(fen: 100), thresholdFen: 0, validFrom: t0, validUntil: t0 + 1_000,
+                                    stock: 1, perFanLimit: 1, audience: nil, requiresFollow: false, activityId: nil, createdAt: t0)
+        try await f.store.createCoupon(coupon, audit: audit())
+        let campaign = FissionCampaign(id: "fis-1", accountId: f.account.id, name: "邀请", threshold: 1, rewardCouponId: "cpn-r", startsAt: t0, endsAt: t0 + 1_000, createdAt: t0)
+        try await f.store.createFissionCampaign(campaign, audit: audit())
+        #expect(try await f.store.fissionCampaigns(of: f.account) == [campaign])
+        #expect(try await f.store.fissionCampaign(id: "fis-1", of: f.account) == campaign)
+        #expect(try await f.store.fissionCode(campaignId: "fis-1", openId: "fan-a", code: "aaa", at: t0, of: f.account) == "aaa")
+        #expect(try await f.store.fissionCode(campaignId: "fis-1", openId: "fan-a", code: "other", at: t0 + 1, of: f.account) == "aaa", "kept")
+        #expect(try await f.store.fissionInviter(campaignId: "fis-1", code: "aaa", of: f.account) == "fan-a")
+        #expect(try await f.store.fissionInviter(campaignId: "fis-1", code: "zzz", of: f.account) == nil)
+        let first = try await f.store.recordInvite(FissionInvite(campaignId: "fis-1", inviter: "fan-a", invitee: "fan-b", depth: 0, at: t0 + 2), of: f.account)
+        #expect(first.invite.depth == 1 && first.invites == 1)
+        let second = try await f.store.recordInvite(FissionInvite(campaignId: "fis-1", inviter: "fan-b", invitee: "fan-c", depth: 0, at: t0 + 3), of: f.account)
+        #expect(second.invite.depth == 2 && second.invites == 1)
+        await #expect(throws: FissionRefusal.alreadyInvited) {
+            _ = try await f.store.recordInvite(FissionInvite(campaignId: "fis-1", inviter: "fan-a", invitee: "fan-c", depth: 0, at: t0 + 4), of: f.account)
+        }
+        let claim = { (id: String, fan: String) in CouponClaim(id: id, couponId: "cpn-r", accountId: f.account.id, openId: fan, claimedAt: t0 + 5) }
+        #expect(try await f.store.reward(campaignId: "fis-1", openId: "fan-a", claim: claim("c1", "fan-a"), at: t0 + 5, of: f.account))
+        #expect(try await f.store.reward(campaignId: "fis-1", openId: "fan-a", claim: claim("c2", "fan-a"), at: t0 + 6, of: f.account) == false, "once")
+        await #expect(throws: ClaimRefusal.outOfStock) { _ = try await f.store.reward(campaignId: "fis-1", openId: "fan-b", claim: claim("c3", "fan-b"), at: t0 + 7, of: f.account) }
+        var stats = FissionStats()
+        stats.participants = 1
+        stats.inviters = 2
+        stats.invites = 2
+        stats.rewarded = 1
+        stats.deepest = 2
+        #expect(try await f.store.fissionStats(campaignId: "fis-1", of: f.account) == stats)
+    }
 }

@@ -88,9 +88,11 @@ public struct FissionInvite: Sendable, Equatable {
     }
 }
 
-/// A campaign's numbers: inviters, friends brought, rewards, the chain's depth and the K-factor
-/// (friends brought per fan who invited at least one: above 1, the campaign grows by itself).
+/// A campaign's numbers: fans who took a code, those who brought a friend, friends brought,
+/// rewards, the chain's depth, and the K-factor: friends brought per fan who took a code (the
+/// invitations each sends times the share that join). Above 1, the campaign grows by itself.
 public struct FissionStats: Sendable, Equatable {
+    public var participants = 0
     public var inviters = 0
     public var invites = 0
     public var rewarded = 0
@@ -98,5 +100,5 @@ public struct FissionStats: Sendable, Equatable {
 
     public init() {}
 
-    public var kFactor: Double? { inviters > 0 ? Double(invites) / Double(inviters) : nil }
+    public var kFactor: Double? { participants > 0 ? Double(invites) / Double(participants) : nil }
 }

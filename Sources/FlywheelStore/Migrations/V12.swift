@@ -135,6 +135,58 @@ extension Migration {
               FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
             )
             """,
+            // Fission campaigns: invite codes, the friends they brought (one inviter a friend), rewards given once.
+            """
+            CREATE TABLE fission_campaigns (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              name TEXT NOT NULL,
+              threshold INTEGER NOT NULL CHECK (threshold > 0),
+              reward_coupon_id TEXT,
+              starts_at INTEGER NOT NULL,
+              ends_at INTEGER NOT NULL,
+              created_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE fission_codes (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              code TEXT NOT NULL,
+              created_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id, open_id),
+              FOREIGN KEY (tenant_id, campaign_id) REFERENCES fission_campaigns(tenant_id, campaign_id) ON DELETE CASCADE
+            )
+            """,
+            "CREATE UNIQUE INDEX fission_codes_by_code ON fission_codes(tenant_id, campaign_id, code)",
+            """
+            CREATE TABLE fission_invites (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              invitee TEXT NOT NULL,
+              inviter TEXT NOT NULL,
+              depth INTEGER NOT NULL CHECK (depth > 0),
+              at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id, invitee),
+              FOREIGN KEY (tenant_id, campaign_id) REFERENCES fission_campaigns(tenant_id, campaign_id) ON DELETE CASCADE
+            )
+            """,
+            "CREATE INDEX fission_invites_by_inviter ON fission_invites(tenant_id, campaign_id, inviter)",
+            """
+            CREATE TABLE fission_rewards (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              claim_id TEXT,
+              at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id, open_id),
+              FOREIGN KEY (tenant_id, campaign_id) REFERENCES fission_campaigns(tenant_id, campaign_id) ON DELETE CASCADE
+            )
+            """,
         ],
         postgres: [
             """
@@ -260,6 +312,57 @@ extension Migration {
               last_at BIGINT NOT NULL,
               PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint),
               FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE fission_campaigns (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              name TEXT NOT NULL,
+              threshold BIGINT NOT NULL CHECK (threshold > 0),
+              reward_coupon_id TEXT,
+              starts_at BIGINT NOT NULL,
+              ends_at BIGINT NOT NULL,
+              created_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id),
+              FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE fission_codes (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              code TEXT NOT NULL,
+              created_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id, open_id),
+              FOREIGN KEY (tenant_id, campaign_id) REFERENCES fission_campaigns(tenant_id, campaign_id) ON DELETE CASCADE
+            )
+            """,
+            "CREATE UNIQUE INDEX fission_codes_by_code ON fission_codes(tenant_id, campaign_id, code)",
+            """
+            CREATE TABLE fission_invites (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              invitee TEXT NOT NULL,
+              inviter TEXT NOT NULL,
+              depth BIGINT NOT NULL CHECK (depth > 0),
+              at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id, invitee),
+              FOREIGN KEY (tenant_id, campaign_id) REFERENCES fission_campaigns(tenant_id, campaign_id) ON DELETE CASCADE
+            )
+            """,
+            "CREATE INDEX fission_invites_by_inviter ON fission_invites(tenant_id, campaign_id, inviter)",
+            """
+            CREATE TABLE fission_rewards (
+              tenant_id TEXT NOT NULL,
+              campaign_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              claim_id TEXT,
+              at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, campaign_id, open_id),
+              FOREIGN KEY (tenant_id, campaign_id) REFERENCES fission_campaigns(tenant_id, campaign_id) ON DELETE CASCADE
             )
             """,
         ])
