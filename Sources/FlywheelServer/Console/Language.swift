@@ -354,6 +354,15 @@ enum Language: String, CaseIterable, Sendable {
         case .paidAt: pick("Paid", "支付时间")
         case .amount: pick("Amount", "金额")
         case .refunded: pick("Refunded", "已退款")
+        case .fission: pick("Fission campaigns", "裂变活动")
+        case .fissionFunnel: pick("Fission: who shared, who brought friends, who was rewarded", "裂变：分享、带来好友、获得奖励")
+        case .participants: pick("Took a code", "参与分享")
+        case .inviters: pick("Brought a friend", "成功邀请人数")
+        case .rewardedInviters: pick("Rewarded", "获得奖励")
+        case .friendsBrought: pick("Friends brought", "带来好友")
+        case .deepestChain: pick("Longest chain", "最长邀请链")
+        case .kFactor: pick("K-factor", "K 因子")
+        case .inviteThreshold: pick("Friends for the reward", "奖励门槛（好友数）")
         case .chooseAccountForTools: pick("Choose one account to see its coupons, red envelopes, lotteries and orders.", "选择一个账号，查看其优惠券、红包、抽奖与订单。")
         }
     }
@@ -700,4 +709,5 @@ enum Phrase: String, CaseIterable, Sendable {
     case medianRepurchaseDays, gmvByAudience, gmvByTier, nonFans, oldFans, firstTouch, lastTouch, positionBased, attributionExplained, touchpointLabel
     case unattributed, coupons, redEnvelopes, lotteries, recentOrders, couponValue, stock, issued, redeemed, roi, claimed, returned, eligibility
     case entries, prizes, seedHash, winners, orderId, paidAt, amount, refunded, chooseAccountForTools
+    case fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
 }

@@ -22,12 +22,15 @@ extension ConsoleRoutes {
         var envelopes: [EnvelopeRow]
         var lotteries: [LotteryRow]
         var orders: [OrderRow]
+        var campaigns: [CampaignRow]
 
         struct Attribution { var touchpoint: String; var first: String; var last: String; var position: String }
         struct CouponRow { var name: String; var value: String; var stock: Int; var issued: Int; var redeemed: Int; var gmv: String; var roi: String }
         struct EnvelopeRow { var name: String; var claimed: String; var claimedYuan: String; var returnedYuan: String; var state: String }
         struct LotteryRow { var name: String; var eligibility: String; var entries: Int; var prizes: String; var state: String; var seedHash: String; var winners: Int }
         struct OrderRow { var id: String; var fan: String; var channel: String; var paid: String; var amount: String; var refunded: String; var status: String }
+        struct CampaignRow { var name: String; var threshold: Int; var participants: Int; var inviters: Int; var invites: Int; var deepest: Int; var rewarded: Int
+                             var kFactor: String }
     }
 
     @Sendable func salesPage(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -57,7 +60,8 @@ extension ConsoleRoutes {
             SalesContent.Attribution(touchpoint: t.touchpointName(p), first: yuan(r.attribution[.firstTouch]?[p] ?? 0), last: yuan(r.attribution[.lastTouch]?[p] ?? 0),
                                      position: yuan(r.attribution[.positionBased]?[p] ?? 0))
         } + [SalesContent.Attribution(touchpoint: t(.unattributed), first: yuan(r.unattributed.gmv), last: yuan(r.unattributed.gmv), position: yuan(r.unattributed.gmv))]
-        var content = SalesContent(cards: cards, charts: charts, attribution: attribution, perAccount: scope.account != nil, coupons: [], envelopes: [], lotteries: [], orders: [])
+        var content = SalesContent(cards: cards, charts: charts, attribution: attribution, perAccount: scope.account != nil, coupons: [], envelopes: [], lotteries: [],
+                                   orders: [], campaigns: [])
         if let account = scope.account {
             let now = flywheel.env.now()
             let returns = Dictionary(r.coupons.map { ($0.couponId, $0) }) { a, _ in a }
@@ -83,6 +87,16 @@ extension ConsoleRoutes {
             content.orders = try await Orders(flywheel).list(of: account, openId: nil, from: nil, to: nil, cursor: nil, limit: 20, by: caller).orders.map { o in
                 SalesContent.OrderRow(id: o.id, fan: o.openId, channel: t.channel(o.channel), paid: Self.shortTime(o.paidAt, account), amount: yuan(o.amountFen),
                                       refunded: o.refundedFen > 0 ? yuan(o.refundedFen) : "—", status: t.orderStatus(o.status))
+            }
+        }
+        if let account = scope.account {
+            let campaigns = try await FissionCampaigns(flywheel).list(of: account, by: caller)
+            content.campaigns = campaigns.map { c, s in
+                SalesContent.CampaignRow(name: c.name, threshold: c.threshold, participants: s.participants, inviters: s.inviters, invites: s.invites, deepest: s.deepest,
+                                         rewarded: s.rewarded, kFactor: s.kFactor.map { String(format: "%.2f", $0) } ?? "—")
+            }
+            content.charts += campaigns.prefix(1).map { c, s in
+                Charts.funnel(title: t(.fissionFunnel), [(t(.participants), s.participants), (t(.inviters), s.inviters), (t(.rewardedInviters), s.rewarded)])
             }
         }
         return try await page("sales", content, title: t(.sales), nav: .sales, request, context, scope: scope, path: "/console/sales")
