@@ -121,7 +121,8 @@ extension Migration {
             )
             """,
             "CREATE INDEX order_refunds_by_order ON order_refunds(tenant_id, account_id, order_id)",
-            // Each fan's touches by day and touchpoint (live, dm, group, post, homepage), for crediting orders to them.
+            // Each fan's touches by day and touchpoint (live, dm, group, post, homepage), for crediting orders to them;
+            // kept in its key's B-tree alone (one insert a row, not two).
             """
             CREATE TABLE fan_touchpoints (
               tenant_id TEXT NOT NULL,
@@ -133,7 +134,7 @@ extension Migration {
               last_at INTEGER NOT NULL,
               PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint),
               FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, account_id) ON DELETE CASCADE
-            )
+            ) WITHOUT ROWID
             """,
             // Fission campaigns: invite codes, the friends they brought (one inviter a friend), rewards given once.
             """
