@@ -53,9 +53,7 @@ public struct FissionCampaigns: Sendable {
         try caller.authorize(.createFissionCampaign)
         let now = env.now()
         guard FissionCampaign.thresholds.contains(d.threshold) else { throw UseCaseError.invalid(field: "threshold", "must be 1 to 100 friends") }
-        let starts = d.startsAt ?? now
-        guard (EventBounds.earliest..<EventBounds.latest).contains(starts) else { throw UseCaseError.invalid(field: "startsAt", "must be between 2000 and 2100") }
-        guard d.endsAt > max(starts, now), d.endsAt < EventBounds.latest else { throw UseCaseError.invalid(field: "endsAt", "must be after startsAt and in the future, before 2100") }
+        let starts = try Validate.period(d.startsAt, d.endsAt, now: now, fields: ("startsAt", "endsAt"))
         if let coupon = d.rewardCouponId, try await env.store.coupon(id: coupon, of: account) == nil {
             throw UseCaseError.invalid(field: "rewardCouponId", "no coupon \(coupon) of this account; create it with POST /v1/accounts/{accountId}/coupons")
         }

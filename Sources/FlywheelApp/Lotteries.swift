@@ -59,11 +59,7 @@ public struct Lotteries: Sendable {
     public func create(_ d: Draft, of account: Account, by caller: Principal) async throws -> Lottery {
         try caller.authorize(.createLottery)
         let now = env.now()
-        let opens = d.opensAt ?? now
-        guard (EventBounds.earliest..<EventBounds.latest).contains(opens) else { throw UseCaseError.invalid(field: "opensAt", "must be between 2000 and 2100") }
-        guard d.closesAt > max(opens, now), d.closesAt < EventBounds.latest else {
-            throw UseCaseError.invalid(field: "closesAt", "must be after opensAt and in the future, before 2100")
-        }
+        let opens = try Validate.period(d.opensAt, d.closesAt, now: now, fields: ("opensAt", "closesAt"))
         guard LotteryPrize.kinds.contains(d.prizes.count) else { throw UseCaseError.invalid(field: "prizes", "must list 1 to 20 prizes") }
         var prizes: [LotteryPrize] = []
         for (i, prize) in d.prizes.enumerated() {

@@ -69,11 +69,7 @@ public struct RedEnvelopes: Sendable {
         default:
             throw UseCaseError.invalid(field: "split", "must be fixed or random")
         }
-        let opens = d.opensAt ?? now
-        guard (EventBounds.earliest..<EventBounds.latest).contains(opens) else { throw UseCaseError.invalid(field: "opensAt", "must be between 2000 and 2100") }
-        guard d.expiresAt > max(opens, now), d.expiresAt < EventBounds.latest else {
-            throw UseCaseError.invalid(field: "expiresAt", "must be after opensAt and in the future, before 2100")
-        }
+        let opens = try Validate.period(d.opensAt, d.expiresAt, now: now, fields: ("opensAt", "expiresAt"))
         var rng = SystemRandomNumberGenerator()
         let shares: [Int64]
         do {

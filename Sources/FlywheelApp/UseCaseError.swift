@@ -64,6 +64,17 @@ public enum Validate {
         return trimmed
     }
 
+    /// A period that starts at `start` (now when absent) and ends at `end`, in the future: its
+    /// start as given or now; refused naming the field that is out of place.
+    public static func period(_ start: Int64?, _ end: Int64, now: Int64, fields: (start: String, end: String)) throws(UseCaseError) -> Int64 {
+        let from = start ?? now
+        guard (EventBounds.earliest..<EventBounds.latest).contains(from) else { throw .invalid(field: fields.start, "must be between 2000 and 2100") }
+        guard end > max(from, now), end < EventBounds.latest else {
+            throw .invalid(field: fields.end, "must be after \(fields.start) and in the future, before 2100")
+        }
+        return from
+    }
+
     /// The tenant a request acts on: the caller's own, or one it manages (`reachable`).
     public static func tenant(_ requested: String?, caller: Principal, reachable: [String]) throws(UseCaseError) -> String {
         guard let requested else { return caller.tenantId }
