@@ -203,6 +203,15 @@ struct WebDriver {
             #expect(path == "lives" ? page.contains("直播日历") : page.contains("<svg"), "\(path) shows its calendar or its chart")
             try await browser.screenshot(to: shots.appendingPathComponent("\(13 + i)-\(path).png"))
         }
+        // The sales page reads the same GMV as the report, with its three attribution charts.
+        let report = try await api(port, key, "/v1/reports/gmv?accountId=\(flagship)")
+        let gmv = try #require((report["total"] as? [String: Any])?["gmvFen"] as? Int)
+        #expect(gmv > 0, "the flagship sold in the last 30 days")
+        try await browser.open(site + "/console/sales?account=\(flagship)")
+        let sales = try await browser.source()
+        #expect(sales.contains("¥" + String(format: "%.2f", Double(gmv) / 100)), "the sales page shows the report's GMV")
+        #expect(sales.components(separatedBy: "<svg").count - 1 >= 5, "fans and tiers, and one chart per attribution model")
+        try await browser.screenshot(to: shots.appendingPathComponent("16-sales.png"))
     }
 
     /// A fan writes to the used-car dealer (through the sandbox, as the platform would push it);
