@@ -35,7 +35,7 @@ extension APIRoutes {
 
     @Sendable func listCoupons(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<CouponView> {
         let caller = try context.caller()
-        return PageView(items: try await Coupons(flywheel).list(of: try await account(context), by: caller).map(CouponView.init), nextCursor: nil)
+        return PageView(items: try await Coupons(flywheel).list(of: try await account(context), by: caller).map { CouponView($0, now: flywheel.env.now()) }, nextCursor: nil)
     }
 
     struct NewCoupon: Decodable {
@@ -61,12 +61,13 @@ extension APIRoutes {
                                                               validFrom: try Time.parse(b.validFrom, field: "validFrom"), validUntil: until, stock: b.stock,
                                                               perFanLimit: b.perFanLimit, audience: b.audience, requiresFollow: b.requiresFollow,
                                                               activityId: b.activityId), of: account, by: caller)
-        return Created(body: CouponView(coupon))
+        return Created(body: CouponView(coupon, now: flywheel.env.now()))
     }
 
     @Sendable func readCoupon(_ request: Request, context: FlywheelRequestContext) async throws -> CouponView {
         let caller = try context.caller()
-        return CouponView(try await Coupons(flywheel).read(try context.parameters.require("couponId"), of: try await account(context), by: caller))
+        return CouponView(try await Coupons(flywheel).read(try context.parameters.require("couponId"), of: try await account(context), by: caller),
+                          now: flywheel.env.now())
     }
 
     struct ClaimBody: Decodable { var openId: String }
@@ -567,10 +568,15 @@ struct CouponView: ResponseEncodable {
     var audience: String?
     var requiresFollow: Bool
     var activityId: String?
+    /// scheduled, open or expired.
+    var state: String
+    /// Once expired: the coupons never claimed.
+    var unclaimedAtExpiry: Int?
 
-    init(_ c: CouponTemplate) {
+    init(_ c: CouponTemplate, now: Int64) {
         id = c.id; accountId = c.accountId; name = c.name; valueKind = c.value.kind; value = c.value.number; thresholdFen = c.thresholdFen
         validFrom = Time.iso(c.validFrom); validUntil = Time.iso(c.validUntil); stock = c.stock; issued = c.issued; redeemed = c.redeemed
         perFanLimit = c.perFanLimit; audience = c.audience; requiresFollow = c.requiresFollow; activityId = c.activityId
+        state = c.state(at: now); unclaimedAtExpiry = state == "expired" ? c.unclaimed : nil
     }
 }

@@ -82,7 +82,7 @@ extension LotteryStore where Self: SQLStore {
         let key: [Cell] = [.text(tenantId), .text(lottery.id)]
         var steps: [SQLStep] = [.require(SQLStatement("UPDATE lotteries SET drawn_at = ? WHERE tenant_id = ? AND lottery_id = ? AND drawn_at IS NULL RETURNING lottery_id",
                                                       [.int(at)] + key), orElse: .refused(.changedMeanwhile))]
-        steps += ReachWrite.insert("lottery_winners", key: key, rows: winners.enumerated().map { place, w in
+        steps += SQLStatement.insert("lottery_winners", key: key, rows: winners.enumerated().map { place, w in
             [.text(w.openId), .int(Int64(place)), .text(w.prize), .int(w.notified ? 1 : 0)]
         }, then: "").map { .execute($0) }
         steps += DeskRows.queued(messages, outbox: outbox, tenantId: tenantId)

@@ -29,14 +29,14 @@ public struct OrderWrite: StatementWrite {
     public func statements(of account: Account) -> [SQLStatement] {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
         let encoder = JSONEncoder()
-        return ReachWrite.insert("orders", key: key, rows: paid.map { o in
+        return SQLStatement.insert("orders", key: key, rows: paid.map { o in
             let lines = o.lines.isEmpty ? nil : (try? encoder.encode(o.lines)).map { String(decoding: $0, as: UTF8.self) }
             return [.text(o.id), .text(o.openId), .text(o.source.rawValue), .text(o.channel.rawValue), .int(o.amountFen), .nullable(o.couponId), .nullable(lines),
                     .int(o.paidAt)]
         }, then: "ON CONFLICT (tenant_id, account_id, order_id) DO NOTHING")
-            + ReachWrite.insert("order_refunds", key: key, rows: refunds.map { [.text($0.id), .text($0.orderId), .int($0.amountFen), .int($0.at)] },
+            + SQLStatement.insert("order_refunds", key: key, rows: refunds.map { [.text($0.id), .text($0.orderId), .int($0.amountFen), .int($0.at)] },
                                 then: "ON CONFLICT (tenant_id, account_id, refund_id) DO NOTHING")
-            + ReachWrite.insert("fan_touchpoints", key: key, rows: touches.map { [.text($0.openId), .int(Int64($0.day)), .text($0.touchpoint.rawValue), .int($0.firstAt), .int($0.lastAt)] },
+            + SQLStatement.insert("fan_touchpoints", key: key, rows: touches.map { [.text($0.openId), .int(Int64($0.day)), .text($0.touchpoint.rawValue), .int($0.firstAt), .int($0.lastAt)] },
                                 then: """
                                     ON CONFLICT (tenant_id, account_id, open_id, day, touchpoint) DO UPDATE SET
                                       first_at = CASE WHEN excluded.first_at < fan_touchpoints.first_at THEN excluded.first_at ELSE fan_touchpoints.first_at END,
@@ -71,7 +71,7 @@ extension OrderStore where Self: SQLStore {
 extension OrderStore where Self: SQLStore {
     public func refunds(of account: Account, orderIds: [String]) async throws -> [String: [String: Int64]] {
         var refunds: [String: [String: Int64]] = [:]
-        for chunk in ReachWrite.chunks(orderIds, of: 500) {
+        for chunk in SQLStatement.chunks(orderIds, of: 500) {
             for row in try await runner.query(SQLStatement("""
                 SELECT order_id, refund_id, amount_fen FROM order_refunds WHERE tenant_id = ? AND account_id = ? AND order_id IN (\(SQLStatement.placeholders(chunk.count)))
                 """, [.text(account.tenantId), .text(account.id)] + chunk.map(Cell.text))) {
@@ -83,7 +83,7 @@ extension OrderStore where Self: SQLStore {
 
     public func touches(of account: Account, openIds: [String], from: Int64, to: Int64) async throws -> [String: [FanTouch]] {
         var touches: [String: [FanTouch]] = [:]
-        for chunk in ReachWrite.chunks(openIds, of: 500) {
+        for chunk in SQLStatement.chunks(openIds, of: 500) {
             for row in try await runner.query(SQLStatement("""
                 SELECT open_id, touchpoint, first_at, last_at FROM fan_touchpoints WHERE tenant_id = ? AND account_id = ?
                   AND open_id IN (\(SQLStatement.placeholders(chunk.count))) AND last_at >= ? AND first_at < ?

@@ -148,16 +148,16 @@ public struct ReachWrite: StatementWrite {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
         var statements: [SQLStatement] = []
         // Rows go many to a statement: the batch holds each key once, so an upsert never meets its own row twice.
-        statements += Self.insert("group_applications (tenant_id, account_id, apply_id, platform_group_id, open_id, applied_at, state)", key: key,
+        statements += SQLStatement.insert("group_applications (tenant_id, account_id, apply_id, platform_group_id, open_id, applied_at, state)", key: key,
                                   rows: applications.map { [.text($0.applyId), .text($0.platformGroupId), .text($0.openId), .int($0.appliedAt), .text("pending")] },
                                   then: "ON CONFLICT (tenant_id, account_id, apply_id) DO NOTHING")
-        statements += Self.insert("group_days (tenant_id, account_id, platform_group_id, day, joins, leaves, messages)", key: key,
+        statements += SQLStatement.insert("group_days (tenant_id, account_id, platform_group_id, day, joins, leaves, messages)", key: key,
                                   rows: groupDays.map { [.text($0.group), .int(Int64($0.day)), .int(Int64($0.joins)), .int(Int64($0.leaves)), .int(Int64($0.messages))] },
                                   then: """
                                       ON CONFLICT (tenant_id, account_id, platform_group_id, day) DO UPDATE SET joins = group_days.joins + excluded.joins,
                                         leaves = group_days.leaves + excluded.leaves, messages = group_days.messages + excluded.messages
                                       """)
-        statements += Self.insert("group_members (tenant_id, account_id, platform_group_id, open_id, messages, last_message_at)", key: key,
+        statements += SQLStatement.insert("group_members (tenant_id, account_id, platform_group_id, open_id, messages, last_message_at)", key: key,
                                   rows: writers.map { [.text($0.group), .text($0.openId), .int(Int64($0.messages)), .int($0.at)] },
                                   then: """
                                       ON CONFLICT (tenant_id, account_id, platform_group_id, open_id) DO UPDATE SET messages = group_members.messages + excluded.messages,
@@ -175,7 +175,7 @@ public struct ReachWrite: StatementWrite {
         // one statement for a chunk of the batch's conversions (and one for its unfollows), which
         // finds the touched fans by the index and leaves the others alone.
         let window = Cell.int(Post.attributionWindow)
-        for chunk in Self.chunks(conversions, of: 300) {
+        for chunk in SQLStatement.chunks(conversions, of: 300) {
             statements.append(SQLStatement("""
                 WITH v(open_id, at, value) AS (VALUES \(Array(repeating: "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))", count: chunk.count).joined(separator: ", ")))
                 UPDATE touches SET
@@ -186,7 +186,7 @@ public struct ReachWrite: StatementWrite {
                   AND EXISTS (SELECT 1 FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?)
                 """, chunk.flatMap { [Cell.text($0.openId), .int($0.at), .int($0.value)] } + [window, window] + key + [window]))
         }
-        for chunk in Self.chunks(unfollows, of: 300) {
+        for chunk in SQLStatement.chunks(unfollows, of: 300) {
             statements.append(SQLStatement("""
                 WITH v(open_id, at) AS (VALUES \(Array(repeating: "(CAST(? AS TEXT), CAST(? AS BIGINT))", count: chunk.count).joined(separator: ", ")))
                 UPDATE touches SET
@@ -195,33 +195,19 @@ public struct ReachWrite: StatementWrite {
                   AND EXISTS (SELECT 1 FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?)
                 """, chunk.flatMap { [Cell.text($0.openId), .int($0.at)] } + [window] + key + [window]))
         }
-        statements += Self.insert("live_bookings (tenant_id, account_id, live_id, open_id, booked_at)", key: key,
+        statements += SQLStatement.insert("live_bookings (tenant_id, account_id, live_id, open_id, booked_at)", key: key,
                                   rows: bookings.map { [.text($0.liveId), .text($0.openId), .int($0.at)] },
                                   then: "ON CONFLICT (tenant_id, account_id, live_id, open_id) DO NOTHING")
-        statements += Self.insert("live_viewers (tenant_id, account_id, hour, open_id, audience, minutes, gifts, gmv)", key: key,
+        statements += SQLStatement.insert("live_viewers (tenant_id, account_id, hour, open_id, audience, minutes, gifts, gmv)", key: key,
                                   rows: viewers.map { [.int($0.hour), .text($0.openId), .text($0.audience.rawValue), .int($0.minutes), .int($0.gifts), .int($0.gmv)] },
                                   then: """
                                       ON CONFLICT (tenant_id, account_id, hour, open_id) DO UPDATE SET minutes = live_viewers.minutes + excluded.minutes,
                                         gifts = live_viewers.gifts + excluded.gifts, gmv = live_viewers.gmv + excluded.gmv
                                       """)
-        statements += Self.insert("homepage_days (tenant_id, account_id, day, channel, domain, visits)", key: key,
+        statements += SQLStatement.insert("homepage_days (tenant_id, account_id, day, channel, domain, visits)", key: key,
                                   rows: visits.map { [.int(Int64($0.day)), .text($0.channel.rawValue), .text($0.domain.rawValue), .int(Int64($0.count))] },
                                   then: "ON CONFLICT (tenant_id, account_id, day, channel, domain) DO UPDATE SET visits = homepage_days.visits + excluded.visits")
         return statements
-    }
-
-    /// `INSERT INTO table (…) VALUES …` for rows that each start with the account's key, 200 a statement.
-    static func insert(_ table: String, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
-        guard let width = rows.first.map({ $0.count + key.count }) else { return [] }
-        let row = "(" + SQLStatement.placeholders(width) + ")"
-        return chunks(rows, of: 200).map { chunk in
-            SQLStatement("INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
-                         chunk.flatMap { key + $0 })
-        }
-    }
-
-    static func chunks<T>(_ items: [T], of size: Int) -> [ArraySlice<T>] {
-        stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
     }
 }
 
@@ -673,7 +659,7 @@ enum ReachRows {
     /// The touches of a fan-out, many rows a statement.
     static func touches(_ f: TouchFanout, tenantId: String, accountId: String) -> [SQLStep] {
         let rows = f.reached.map { ($0, 0) } + f.heldBack.map { ($0, 1) }
-        return ReachWrite.chunks(rows, of: 500).map { chunk in
+        return SQLStatement.chunks(rows, of: 500).map { chunk in
             .execute(SQLStatement("""
                 INSERT INTO touches (tenant_id, account_id, touchpoint, ref, open_id, at, held)
                 VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))

@@ -32,7 +32,7 @@ extension RedEnvelopeStore where Self: SQLStore {
             """, [tenant, .text(e.id), .text(e.accountId), .text(e.name), .int(e.totalFen), .int(Int64(e.shares)), .text(e.split.kind), .nullable(low),
                   .nullable(high), .nullable(e.audience), .int(e.requiresFollow ? 1 : 0), .int(e.opensAt), .int(e.expiresAt), .int(0), .int(0),
                   .int(e.createdAt)]))]
-        steps += ReachWrite.insert("envelope_shares", key: [tenant, .text(e.id)], rows: shares.enumerated().map { [.int(Int64($0.offset)), .int($0.element), .null, .null] },
+        steps += SQLStatement.insert("envelope_shares", key: [tenant, .text(e.id)], rows: shares.enumerated().map { [.int(Int64($0.offset)), .int($0.element), .null, .null] },
                                    then: "").map { .execute($0) }
         steps.append(.execute(TenancyRows.record(audit)))
         try await runner.transaction(steps)

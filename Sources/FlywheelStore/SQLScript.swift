@@ -34,6 +34,22 @@ public struct SQLStatement: Sendable {
 
     /// `?, ?, ?` for a list of `count` values.
     public static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
+    /// `INSERT INTO table VALUES …` for rows that each start with `key` (the tenant's and the
+    /// account's, usually), 200 rows a statement; `conflict` follows each (`ON CONFLICT …`).
+    static func insert(_ table: String, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
+        guard let width = rows.first.map({ $0.count + key.count }) else { return [] }
+        let row = "(" + placeholders(width) + ")"
+        return chunks(rows, of: 200).map { chunk in
+            SQLStatement("INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
+                         chunk.flatMap { key + $0 })
+        }
+    }
+
+    /// `items` in slices of at most `size`, for statements with a bounded number of placeholders.
+    static func chunks<T>(_ items: [T], of size: Int) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
+    }
 }
 
 /// One step of a transaction.

@@ -87,8 +87,15 @@ import Testing
             }
             (got, body) = await CouponTests.claim(port: port, key: key, account: accountId, path: "red-envelopes/\(small)/claims", fan: fans[0])
             #expect(got == 409 && body.contains("limit_reached"), "\(body)")
+            // A coupon of the same ten minutes: two of five claimed; once expired it reports the three never claimed.
+            let coupon = await CouponTests.call(port: port, key: key, "POST", "/v1/accounts/\(accountId)/coupons",
+                                                body: #"{"name":"限时券","valueKind":"amount","value":500,"stock":5,"validUntil":"\#(Self.iso(env.now() + 600_000))"}"#)
+            let couponId = try #require(try JSONSerialization.jsonObject(with: Data(coupon.body.utf8)) as? [String: Any])["id"] as? String ?? ""
+            for fan in fans.prefix(2) { _ = await CouponTests.claim(port: port, key: key, account: accountId, path: "coupons/\(couponId)/claims", fan: fan) }
             clock.advance(by: 700_000)
             await f.flywheel.conversion.drain()
+            let lapsed = await CouponTests.call(port: port, key: key, "GET", "/v1/accounts/\(accountId)/coupons/\(couponId)")
+            #expect(lapsed.body.contains("\"state\":\"expired\"") && lapsed.body.contains("\"unclaimedAtExpiry\":3"), "\(lapsed.body)")
             let answer = await CouponTests.call(port: port, key: key, "GET", "/v1/accounts/\(accountId)/red-envelopes/\(small)")
             let expired = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
             #expect(expired["state"] as? String == "expired" && expired["returnedFen"] as? Int == 7_000 && expired["claimedFen"] as? Int == 3_000, "\(expired)")

@@ -75,6 +75,12 @@ public struct CouponTemplate: Sendable, Equatable {
     public static let stocks = 1...10_000_000
     public static let limits = 1...100
 
+    /// scheduled, open, or expired (claimable no more: what was not issued by then is reported).
+    public func state(at now: Int64) -> String { now < validFrom ? "scheduled" : now < validUntil ? "open" : "expired" }
+
+    /// Coupons never issued: at expiry, what the coupon left unclaimed.
+    public var unclaimed: Int { stock - issued }
+
     /// Why `fan` may not claim it at `now`, or nil when it may. `audience` is the compiled
     /// `audience`; the stock and the fan's limit are the store's to check, in the claim's transaction.
     public func refusal(for fan: FanState?, audience compiled: CompiledPredicate?, at now: Int64) -> ClaimRefusal? {

@@ -354,6 +354,7 @@ enum Language: String, CaseIterable, Sendable {
         case .paidAt: pick("Paid", "支付时间")
         case .amount: pick("Amount", "金额")
         case .refunded: pick("Refunded", "已退款")
+        case .unclaimed: pick("never claimed", "未领取")
         case .fission: pick("Fission campaigns", "裂变活动")
         case .fissionFunnel: pick("Fission: who shared, who brought friends, who was rewarded", "裂变：分享、带来好友、获得奖励")
         case .participants: pick("Took a code", "参与分享")
@@ -393,7 +394,7 @@ enum Language: String, CaseIterable, Sendable {
         case "scheduled": pick("Scheduled", "未开始")
         case "open": pick("Open", "进行中")
         case "ended": pick("Ended, returning the rest", "已结束，待退回")
-        case "expired": pick("Ended, rest returned", "已结束，余额已退回")
+        case "expired": pick("Ended", "已结束")
         case "closed": pick("Closed, drawing", "已截止，待开奖")
         case "drawn": pick("Drawn", "已开奖")
         default: state
@@ -709,5 +710,5 @@ enum Phrase: String, CaseIterable, Sendable {
     case medianRepurchaseDays, gmvByAudience, gmvByTier, nonFans, oldFans, firstTouch, lastTouch, positionBased, attributionExplained, touchpointLabel
     case unattributed, coupons, redEnvelopes, lotteries, recentOrders, couponValue, stock, issued, redeemed, roi, claimed, returned, eligibility
     case entries, prizes, seedHash, winners, orderId, paidAt, amount, refunded, chooseAccountForTools
-    case fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
+    case unclaimed, fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
 }

@@ -25,7 +25,8 @@ extension ConsoleRoutes {
         var campaigns: [CampaignRow]
 
         struct Attribution { var touchpoint: String; var first: String; var last: String; var position: String }
-        struct CouponRow { var name: String; var value: String; var stock: Int; var issued: Int; var redeemed: Int; var gmv: String; var roi: String }
+        struct CouponRow { var name: String; var value: String; var stock: Int; var issued: Int; var redeemed: Int; var gmv: String; var roi: String
+                           var state: String }
         struct EnvelopeRow { var name: String; var claimed: String; var claimedYuan: String; var returnedYuan: String; var state: String }
         struct LotteryRow { var name: String; var eligibility: String; var entries: Int; var prizes: String; var state: String; var seedHash: String; var winners: Int }
         struct OrderRow { var id: String; var fan: String; var channel: String; var paid: String; var amount: String; var refunded: String; var status: String }
@@ -71,8 +72,10 @@ extension ConsoleRoutes {
                 case .amount(let fen): yuan(fen)
                 case .discount(let percent): "\(percent)%"
                 }
+                let state = c.state(at: now)
                 return SalesContent.CouponRow(name: c.name, value: value, stock: c.stock, issued: c.issued, redeemed: c.redeemed, gmv: yuan(back?.gmv ?? 0),
-                                              roi: back.flatMap { $0.discountFen > 0 ? String(format: "%.1f", Double($0.gmv) / Double($0.discountFen)) : nil } ?? "—")
+                                              roi: back.flatMap { $0.discountFen > 0 ? String(format: "%.1f", Double($0.gmv) / Double($0.discountFen)) : nil } ?? "—",
+                                              state: t.commerceState(state) + (state == "expired" ? " · \(t(.unclaimed)) \(c.unclaimed)" : ""))
             }
             content.envelopes = try await RedEnvelopes(flywheel).list(of: account, by: caller).map { e in
                 SalesContent.EnvelopeRow(name: e.name, claimed: "\(e.claimed) / \(e.shares)", claimedYuan: yuan(e.claimedFen), returnedYuan: e.returnedFen.map(yuan) ?? "—",
