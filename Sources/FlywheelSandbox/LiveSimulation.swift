@@ -1,6 +1,7 @@
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelSimulator
+import FlywheelStore
 import Foundation
 import ServiceLifecycle
 import Synchronization
@@ -17,18 +18,27 @@ public final class LiveSimulation: Service, Sendable {
         var pending: [WorldEvent]
     }
 
+    /// What a fan active in the simulation does when it shares the account with friends (the
+    /// demo's: take its invite code, and bring the friends it brings through it).
+    public typealias Share = @Sendable (_ enterprise: PresetEnterprise, _ account: Account, _ fan: String, _ now: Int64) async throws -> Void
+
     let flywheel: Flywheel
     let api: SandboxAPI?
     let interval: Duration
+    let share: Share?
     private let runs: Mutex<[Run]>
     /// Fans who applied to a group already: each applies once.
     private let applied = Mutex<Set<String>>([])
+    /// Fans who shared already: each shares once.
+    private let shared = Mutex<Set<String>>([])
 
     /// `worlds` have simulated every day before `today`; `api` learns what is pushed.
-    public init(_ flywheel: Flywheel, enterprises: [(PresetEnterprise, World)], today: Int, api: SandboxAPI? = nil, interval: Duration = .seconds(5)) {
+    public init(_ flywheel: Flywheel, enterprises: [(PresetEnterprise, World)], today: Int, api: SandboxAPI? = nil, interval: Duration = .seconds(5),
+                share: Share? = nil) {
         self.flywheel = flywheel
         self.api = api
         self.interval = interval
+        self.share = share
         runs = Mutex(enterprises.map { Run(enterprise: $0.0, world: $0.1, sandbox: $0.0.sandbox(), day: today - 1, pending: []) })
     }
 
@@ -58,7 +68,7 @@ public final class LiveSimulation: Service, Sendable {
     }
 
     /// Fans active this tick apply to their account's fan group now and then (decided by its
-    /// threshold), and book its next live.
+    /// threshold), book its next live, and share the account with friends.
     func reach(_ enterprise: PresetEnterprise, _ outputs: [PlatformOutput], now: Int64) async throws {
         guard let api else { return }
         var active: [(account: String, fan: String)] = []
@@ -76,6 +86,9 @@ public final class LiveSimulation: Service, Sendable {
             }
             if let next = try await store.lives(of: account, from: now, to: now + 86_400_000).first(where: { !$0.cancelled }) {
                 _ = await api.book(clientKey: enterprise.app.clientKey, account: accountOpenId, live: next.id, fan: fan)
+            }
+            if let share, shared.withLock({ $0.insert("\(account.id)|\(fan)").inserted }) {
+                try await share(enterprise, account, fan, now)
             }
         }
     }

@@ -59,7 +59,7 @@ struct Demo: AsyncParsableCommand {
         let sandboxRouter = Router()
         api.add(to: sandboxRouter)
         var services: [any Service] = [Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))]
-        if !noLive { services.append(LiveSimulation(flywheel, enterprises: live, today: today, api: api)) }
+        if !noLive { services.append(LiveSimulation(flywheel, enterprises: live, today: today, api: api, share: PresetEnterprise.shareLive(flywheel))) }
         try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), services: services).runService()
     }
 

@@ -69,31 +69,49 @@ extension PresetEnterprise {
     /// "Invite 3 friends, get 20 yuan": 40 followers share their codes; the friends they bring
     /// follow the account and join through the codes, some bringing friends of their own.
     func invite(_ flywheel: Flywheel, account: Account, followers: [String], by owner: Principal) async throws {
-        let env = flywheel.env
-        let now = env.now()
-        let fission = FissionCampaigns(flywheel)
+        let now = flywheel.env.now()
         let reward = try await Coupons(flywheel).create(.init(name: "邀请有礼 20元券", valueKind: "amount", value: 2_000, thresholdFen: 0, validFrom: nil,
                                                               validUntil: now + 30 * 86_400_000, stock: 20, perFanLimit: 1, audience: nil, requiresFollow: false,
                                                               activityId: nil), of: account, by: owner)
-        let campaign = try await fission.create(.init(name: "邀3位好友关注，得20元券", threshold: 3, rewardCouponId: reward.id, startsAt: nil,
-                                                      endsAt: now + 14 * 86_400_000), of: account, by: owner)
-        var follows: [AccountEvent] = []
+        let campaign = try await FissionCampaigns(flywheel).create(.init(name: "邀3位好友关注，得20元券", threshold: 3, rewardCouponId: reward.id, startsAt: nil,
+                                                                         endsAt: now + 14 * 86_400_000), of: account, by: owner)
         for (i, fan) in followers.prefix(40).enumerated() {
-            let code = try await fission.code(of: campaign.id, for: fan, of: account, by: owner)
-            for j in 0..<(i % 5) {
-                let friend = "\(fan)-friend-\(j)"
-                follows.append(AccountEvent(tenantId: tenant.id, accountId: account.id,
-                                            event: FanEvent(id: "invite-\(friend)", kind: .follow, openId: friend, occurredAt: now + Int64(i * 10 + j), channel: .homepage)))
-                _ = try await fission.join(campaign.id, code: code, openId: friend, of: account, by: owner)
-                guard j == 0, i % 3 == 0 else { continue }
-                // A friend who shares in turn: the chain's second link.
-                let second = "\(friend)-friend"
-                follows.append(AccountEvent(tenantId: tenant.id, accountId: account.id,
-                                            event: FanEvent(id: "invite-\(second)", kind: .follow, openId: second, occurredAt: now + Int64(i * 10 + 5), channel: .homepage)))
-                _ = try await fission.join(campaign.id, code: try await fission.code(of: campaign.id, for: friend, of: account, by: owner), openId: second,
-                                           of: account, by: owner)
+            try await share(flywheel, campaign: campaign.id, account: account, fan: fan, friends: i % 5, chain: i % 3 == 0, by: owner)
+        }
+    }
+
+    /// A fan shares its code with `friends` friends, who follow the account through it and join;
+    /// with `chain`, the first friend shares in turn and brings one of its own.
+    func share(_ flywheel: Flywheel, campaign: String, account: Account, fan: String, friends: Int, chain: Bool, by owner: Principal) async throws {
+        let fission = FissionCampaigns(flywheel)
+        let now = flywheel.env.now()
+        let code = try await fission.code(of: campaign, for: fan, of: account, by: owner)
+        var follows: [AccountEvent] = []
+        for j in 0..<friends {
+            let friend = "\(fan)-friend-\(j)"
+            follows.append(AccountEvent(tenantId: tenant.id, accountId: account.id,
+                                        event: FanEvent(id: "invite-\(friend)", kind: .follow, openId: friend, occurredAt: now + Int64(j), channel: .homepage)))
+            do {
+                _ = try await fission.join(campaign, code: code, openId: friend, of: account, by: owner)
+            } catch UseCaseError.conflict {
+                // A friend some earlier share brought already, or one the account knew: it joins no second time.
+                continue
+            }
+            if j == 0, chain {
+                try await share(flywheel, campaign: campaign, account: account, fan: friend, friends: 1, chain: false, by: owner)
             }
         }
-        _ = try await env.store.append(follows) { _ in }
+        _ = try await flywheel.env.store.append(follows) { _ in }
+    }
+
+    /// What a fan active in the running demo does on sharing: if its account runs a campaign,
+    /// take a code and bring 0 to 3 friends (drawn from its open_id, so a replay brings the same).
+    static func shareLive(_ flywheel: Flywheel) -> LiveSimulation.Share {
+        { enterprise, account, fan, now in
+            let owner = Principal(tenantId: enterprise.tenant.id, userId: "demo", keyId: "demo", role: .owner)
+            guard let campaign = try await flywheel.env.store.fissionCampaigns(of: account).first(where: { $0.startsAt <= now && now < $0.endsAt }) else { return }
+            let draw = Int(LotteryDraw.hash(fan).prefix(2), radix: 16) ?? 0
+            try await enterprise.share(flywheel, campaign: campaign.id, account: account, fan: fan, friends: draw % 4, chain: draw % 7 == 0, by: owner)
+        }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Synchronization
 import Testing
 
 @Suite struct LiveSimulationTests {
@@ -25,6 +26,26 @@ import Testing
         #expect(evening > 0, "the 19:00 live and the evening follow")
         let tomorrow = try await live.tick(now: noon + 24 * 3_600_000)
         #expect(tomorrow > 0, "a new day is simulated when it comes")
+    }
+    @Test func activeFansShareOnceEach() async throws {
+        let (flywheel, _) = try await freshFlywheel()
+        let (enterprise, _) = try await PresetEnterprise.setUp(flywheel, preset: .liquor, seed: 3)
+        var world = World(preset: .liquor, population: 3_000, seed: 3)
+        let today = firstDay + 30
+        for d in firstDay..<today { _ = world.simulate(day: d) }
+        let api = SandboxAPI(apps: [.init(clientKey: enterprise.app.clientKey, clientSecret: enterprise.app.clientSecret,
+                                          accountOpenIds: Set(enterprise.accounts.map(\.openId)))], now: { flywheel.env.now() })
+        let shares = Mutex<[String]>([])
+        let live = LiveSimulation(flywheel, enterprises: [(enterprise, world)], today: today, api: api) { _, account, fan, _ in
+            shares.withLock { $0.append("\(account.id)|\(fan)") }
+        }
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        let noon = calendar.startOfDay(today) + 12 * 3_600_000
+        _ = try await live.tick(now: noon)
+        _ = try await live.tick(now: noon + 10 * 3_600_000)
+        let shared = shares.withLock { $0 }
+        #expect(!shared.isEmpty, "fans active in the simulation share")
+        #expect(Set(shared).count == shared.count, "each fan shares once")
     }
 }
 
