@@ -32,8 +32,7 @@ extension PostgresStore {
     }
 
     public func fan(of account: Account, openId: String) async throws -> FanState? {
-        try await read("SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = $3",
-                       [.text(account.tenantId), .text(account.id), .text(openId)]).first.map(FanColumns.fan)
+        try await fans(of: account, openIds: [openId])[openId]
     }
 
     public func fans(of account: Account, openIds: [String]) async throws -> [String: FanState] {

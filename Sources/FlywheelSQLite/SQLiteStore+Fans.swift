@@ -42,7 +42,7 @@ extension SQLiteStore {
     }
 
     public func fan(of account: Account, openId: String) async throws -> FanState? {
-        try await pool.read { db in try FanRows.load(account, openIds: [openId], db)[openId] }
+        try await fans(of: account, openIds: [openId])[openId]
     }
 
     public func fans(of account: Account, openIds: [String]) async throws -> [String: FanState] {

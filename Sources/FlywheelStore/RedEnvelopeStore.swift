@@ -52,8 +52,9 @@ extension RedEnvelopeStore where Self: SQLStore {
 
     public func claimRedEnvelope(id: String, openId: String, at: Int64, of account: Account) async throws -> EnvelopeClaim {
         let envelope: [Cell] = [.text(account.tenantId), .text(id)]
+        let taken: [SQLRow]
         do {
-            try await runner.transaction([
+            taken = try await runner.transaction([
                 // Taking the next share comes first: on PostgreSQL it locks the envelope's row, so the
                 // claims of one envelope follow each other and each sees the fan's earlier one.
                 .require(SQLStatement("""
@@ -65,7 +66,7 @@ extension RedEnvelopeStore where Self: SQLStore {
                         orElse: .conflict(field: "openId", "claimed")),
                 .execute(SQLStatement("""
                     UPDATE envelope_shares SET open_id = ?, claimed_at = ? WHERE tenant_id = ? AND envelope_id = ?
-                      AND seq = (SELECT claimed - 1 FROM red_envelopes WHERE tenant_id = ? AND envelope_id = ?)
+                      AND seq = (SELECT claimed - 1 FROM red_envelopes WHERE tenant_id = ? AND envelope_id = ?) RETURNING amount_fen
                     """, [.text(openId), .int(at)] + envelope + envelope)),
             ])
         } catch StoreError.refused(.changedMeanwhile) {
@@ -75,8 +76,8 @@ extension RedEnvelopeStore where Self: SQLStore {
         } catch StoreError.conflict(field: "openId", _) {
             throw ClaimRefusal.limitReached(1)
         }
-        guard let row = try await runner.query(SQLStatement("SELECT amount_fen FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id = ?",
-                                                            envelope + [.text(openId)])).first else { throw StoreError.notFound("red envelope \(id)") }
+        // The share the claim took, as the transaction's last step returned it.
+        guard let row = taken.first else { throw StoreError.notFound("red envelope \(id)") }
         return EnvelopeClaim(envelopeId: id, openId: openId, amountFen: try row.int("amount_fen"), claimedAt: at)
     }
 
