@@ -19,7 +19,9 @@ struct ServerFixture {
     let tenantId: String
     let key: String
 
-    init(_ kind: StoreKind = .sqlite, settings: ServerSettings = ServerSettings(runProjector: false), limits: FlywheelLimits = FlywheelLimits(),
+    /// The live test client keeps one connection through a test whose set-up can sit longer than
+    /// the server's 30 idle seconds on a loaded machine; tests of the idle timeout set their own.
+    init(_ kind: StoreKind = .sqlite, settings: ServerSettings = ServerSettings(runProjector: false, limits: ServerLimits(idleTimeout: 600)), limits: FlywheelLimits = FlywheelLimits(),
          sealer: TokenSealer = .unkeyed, clock: TestClock? = nil) async throws {
         let store = try await makeStore(kind)
         let (built, registry) = makeFlywheel(store: store, logger: Logger(label: "test"), limits: limits, sealer: sealer)
