@@ -47,6 +47,7 @@ public enum Operation: String, CaseIterable, Sendable {
     case listCoupons, readCoupon, createCoupon, claimCoupon
     case listRedEnvelopes, readRedEnvelope, listEnvelopeClaims, createRedEnvelope, claimRedEnvelope, listLotteries, readLottery, readDraw, createLottery, enterLottery
     case listOrders, readOrder, syncOrders, readGMVReport, listFissionCampaigns, readFissionCampaign, createFissionCampaign, issueFissionCode, joinFission
+    case readShop, connectShop, disconnectShop
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -61,12 +62,12 @@ public enum Access {
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
              .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
-             .listFissionCampaigns, .readFissionCampaign:
+             .listFissionCampaigns, .readFissionCampaign, .readShop:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
             role == .owner
-        case .createUser, .createApp, .createAccount, .connectAccount, .retryQuarantined, .dropQuarantined,
+        case .createUser, .createApp, .createAccount, .connectAccount, .connectShop, .disconnectShop, .retryQuarantined, .dropQuarantined,
              .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser, .setAgent, .removeAgent:
             role == .owner || role == .admin
         case .readAudit:

@@ -14,6 +14,7 @@ public struct Flywheel: Sendable {
     public let outbox: OutboxDispatcher
     public let reach: Reach
     public let conversion: Conversion
+    public let shopSync: ShopSync
 
     /// Most events a projection batch takes: catching up goes in large batches (each fan written
     /// once a batch); live traffic comes in small ones anyway.
@@ -34,6 +35,7 @@ public struct Flywheel: Sendable {
         outbox = OutboxDispatcher(env, sendsPerSecond: limits.sendsPerSecond, lease: limits.sendLease)
         reach = Reach(env)
         conversion = Conversion(env)
+        shopSync = ShopSync(env)
     }
 }
 

@@ -264,6 +264,10 @@ public struct PlatformClient: Sendable {
     /// Pushes a subscription post; nil on the platform, which has no open API for posts: a post
     /// is then the operator's task.
     public var publishPost: (@Sendable (_ accessToken: String, _ accountOpenId: String, _ post: PostPush) async throws -> String)?
+    /// A shop's access token, for its self-use app (`token.create`, `grant_type=authorization_self`).
+    public var shopToken: @Sendable (_ shop: ShopCredentials) async throws -> ShopToken
+    /// A page of the shop's orders by update time (`order.searchList`).
+    public var shopOrders: @Sendable (_ shop: ShopCredentials, _ accessToken: String, _ query: ShopOrderQuery) async throws -> ShopOrderPage
 
     public init(
         authorizeURL: @escaping @Sendable (String, String, String, String) throws -> String,
@@ -275,7 +279,9 @@ public struct PlatformClient: Sendable {
         createGroup: @escaping @Sendable (String, String, GroupSpec) async throws -> CreatedGroup,
         setGroupGreeting: @escaping @Sendable (String, String, String, MessageContent) async throws -> Void,
         decideJoin: @escaping @Sendable (String, String, String, Bool) async throws -> Void,
-        publishPost: (@Sendable (String, String, PostPush) async throws -> String)?
+        publishPost: (@Sendable (String, String, PostPush) async throws -> String)?,
+        shopToken: @escaping @Sendable (ShopCredentials) async throws -> ShopToken,
+        shopOrders: @escaping @Sendable (ShopCredentials, String, ShopOrderQuery) async throws -> ShopOrderPage
     ) {
         self.authorizeURL = authorizeURL
         self.clientToken = clientToken
@@ -287,13 +293,17 @@ public struct PlatformClient: Sendable {
         self.setGroupGreeting = setGroupGreeting
         self.decideJoin = decideJoin
         self.publishPost = publishPost
+        self.shopToken = shopToken
+        self.shopOrders = shopOrders
     }
 
     /// The platform's address.
     public static let douyinBaseURL = "https://open.douyin.com"
+    /// The shop platform's address: shops have an open API of their own, with their own apps and signatures.
+    public static let shopBaseURL = "https://openapi-fxg.jinritemai.com"
 
     /// The real platform, over the process-wide HTTP client (taken only when a call is made).
-    public static var douyin: PlatformClient { live(baseURL: douyinBaseURL) { connections } }
+    public static var douyin: PlatformClient { live(baseURL: douyinBaseURL, shopBaseURL: shopBaseURL) { connections } }
 
     /// The process-wide client for the open API, made on first use and never shut down: with
     /// room for the outbox's sends in flight at once (the shared client keeps 8 connections to a host).
@@ -304,19 +314,22 @@ public struct PlatformClient: Sendable {
     /// sandbox platform, which serves the same paths over HTTP beside the demo
     /// (`http://127.0.0.1:8081` for a demo on 8080; docs/simulation.md, "The open API").
     public static func live(http: HTTPClient, baseURL: String) -> PlatformClient {
-        live(baseURL: baseURL) { http }
+        live(baseURL: baseURL, shopBaseURL: baseURL) { http }
     }
 
     /// The sandbox platform (`SandboxAPI`) at `baseURL`: the very same live client, since the
     /// sandbox serves the platform's paths and answers over HTTP beside the demo, and it pushes
-    /// subscription posts too (`POST /sandbox/post/publish/`), which the platform cannot.
+    /// subscription posts too (`POST /sandbox/post/publish/`), which the platform cannot, and the
+    /// shop platform's calls at the same address.
     public static func sandbox(baseURL: String) -> PlatformClient {
-        live(baseURL: baseURL, pushesPosts: true) { connections }
+        live(baseURL: baseURL, shopBaseURL: baseURL, pushesPosts: true) { connections }
     }
 
     /// `pushesPosts`: the sandbox's `POST /sandbox/post/publish/`, which the platform does not have.
-    static func live(baseURL: String, pushesPosts: Bool = false, http: @escaping @Sendable () -> HTTPClient) -> PlatformClient {
+    static func live(baseURL: String, shopBaseURL: String, pushesPosts: Bool = false, http: @escaping @Sendable () -> HTTPClient) -> PlatformClient {
         let api = OpenAPI(base: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, http: http)
+        let shop = ShopAPI(http: OpenAPI(base: shopBaseURL.hasSuffix("/") ? String(shopBaseURL.dropLast()) : shopBaseURL, http: http))
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
         let publishPost: @Sendable (String, String, PostPush) async throws -> String = { accessToken, accountOpenId, post in
             let body = WirePost(post_id: post.postId, title: post.title, body: post.body, format: post.format, media_ref: post.mediaRef,
                                 tool_kind: post.toolKind, tool_ref: post.toolRef, open_ids: post.recipients)
@@ -381,7 +394,22 @@ public struct PlatformClient: Sendable {
                 _ = try await api.call("/im/group/enter/audit/set/?" + OpenAPI.form([("open_id", accountOpenId)]),
                                        json: WireAudit(apply_id: applyId, status: approve ? 1 : 2), accessToken: accessToken)
             },
-            publishPost: pushesPosts ? publishPost : nil)
+            publishPost: pushesPosts ? publishPost : nil,
+            shopToken: { credentials in
+                let data = try await shop.call("token.create", params: ["code": .text(""), "grant_type": .text("authorization_self"),
+                                                                        "shop_id": .text(credentials.shopId)],
+                                               credentials: credentials, accessToken: nil, now: clock())
+                guard let token = data["access_token"] as? String, !token.isEmpty else { throw PlatformError.unreachable("the answer has no access_token") }
+                return ShopToken(accessToken: token, expiresIn: OpenAPI.integer(data["expires_in"]).map { Int64($0) } ?? 3_600)
+            },
+            shopOrders: { credentials, accessToken, query in
+                let data = try await shop.call("order.searchList", params: [
+                    "update_time_start": .number(query.updatedFrom), "update_time_end": .number(query.updatedTo), "page": .number(Int64(query.page)),
+                    "size": .number(Int64(query.size)), "order_by": .text("update_time"), "order_asc": .flag(true),
+                ], credentials: credentials, accessToken: accessToken, now: clock())
+                let orders = data["shop_order_list"] as? [[String: Any]] ?? []
+                return ShopOrderPage(orders: orders.compactMap(ShopOrder.read), total: OpenAPI.integer(data["total"]) ?? orders.count)
+            })
     }
 
     /// Called by a test that did not set the closure.
@@ -401,7 +429,9 @@ public struct PlatformClient: Sendable {
         createGroup: { _, _, _ in throw Unimplemented(closure: "createGroup") },
         setGroupGreeting: { _, _, _, _ in throw Unimplemented(closure: "setGroupGreeting") },
         decideJoin: { _, _, _, _ in throw Unimplemented(closure: "decideJoin") },
-        publishPost: { _, _, _ in throw Unimplemented(closure: "publishPost") })
+        publishPost: { _, _, _ in throw Unimplemented(closure: "publishPost") },
+        shopToken: { _ in throw Unimplemented(closure: "shopToken") },
+        shopOrders: { _, _, _ in throw Unimplemented(closure: "shopOrders") })
 }
 
 /// The wire: requests with the platform's headers and bodies, answers read as
@@ -424,6 +454,12 @@ struct OpenAPI: Sendable {
     }
 
     func send(_ path: String, body: [UInt8], contentType: String, accessToken: String?) async throws -> [String: Any] {
+        let (status, answer) = try await exchange(path, body: body, contentType: contentType, accessToken: accessToken)
+        return try Self.read(answer, status: status)
+    }
+
+    /// POSTs and returns the HTTP status and the answer's bytes.
+    func exchange(_ path: String, body: [UInt8], contentType: String, accessToken: String?) async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: base + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
@@ -436,9 +472,10 @@ struct OpenAPI: Sendable {
             status = Int(response.status.code)
             answer = try await response.body.collect(upTo: Self.maxAnswerBytes)
         } catch {
-            throw PlatformError.unreachable("\(path): \(error)")
+            // The path alone: a query may carry a token.
+            throw PlatformError.unreachable("\(path.prefix { $0 != "?" }): \(error)")
         }
-        return try Self.read(Data(answer.readableBytesView), status: status)
+        return (status, Data(answer.readableBytesView))
     }
 
     /// The answer's `data`, or the error it carries.

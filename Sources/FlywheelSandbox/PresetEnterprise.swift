@@ -88,6 +88,11 @@ public struct PresetEnterprise: Sendable {
                 case .challenge: break
                 }
             case .sync(let account, let event):
+                // Bought online where the account has a shop: the shop records it, and Flywheel reads it from the shop's order API.
+                if let api, event.kind == .orderPaid || event.kind == .orderRefunded, api.sellsOnline(for: accounts[account].openId) {
+                    api.sell(event, account: accounts[account].openId)
+                    continue
+                }
                 synced.append(AccountEvent(tenantId: tenant.id, accountId: accounts[account].id, event: event))
             }
         }
@@ -97,6 +102,22 @@ public struct PresetEnterprise: Sendable {
 }
 
 extension PresetEnterprise {
+    /// Each account sells online through a shop of its own on the sandbox (its self-use app's
+    /// key and secret drawn from the app's), from now on; `connect`: the shop is connected to the
+    /// account too (once: the database keeps it, the sandbox forgets and is opened again each run).
+    public func openShops(_ flywheel: Flywheel, api: SandboxAPI, connect: Bool) async throws {
+        let env = flywheel.env
+        for (i, account) in accounts.enumerated() {
+            let shopId = "shop-\(account.openId)", appKey = "\(app.clientKey)-shop-\(i)", secret = "\(app.clientSecret)-shop-\(i)"
+            api.openShop(shopId, appKey: appKey, appSecret: secret, account: account.openId)
+            guard connect else { continue }
+            let sealed = try env.sealer.seal(secret, context: TokenSealer.context(account, ShopSync.secretColumn))
+            try await env.store.connectShop(ShopConnection(accountId: account.id, shopId: shopId, appKey: appKey, sealedSecret: sealed, syncedUntil: env.now(),
+                                                           connectedAt: env.now()),
+                                            of: account, audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "shop.connect", target: account.id))
+        }
+    }
+
     /// The demo's desk: the accounts connected to the sandbox with DM rights, agents Sales Wang and
     /// Sales Zhao serving every account, a welcome that offers the fan group, keyword replies and
     /// canned answers. Made once; the accounts consent again on every run (the sandbox forgets).

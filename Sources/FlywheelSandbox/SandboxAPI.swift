@@ -69,6 +69,9 @@ public final class SandboxAPI: Sendable {
         var touched: [String: [Int64]] = [:]
         var groups: [String: SandboxGroup] = [:]
         var applications: [String: (group: String, fan: String)] = [:]
+        /// Shops by shop id, and their access tokens (token → shop id).
+        var shops: [String: SandboxShop] = [:]
+        var shopTokens: [String: String] = [:]
     }
 
     /// A fan group the API created.
@@ -177,6 +180,8 @@ public final class SandboxAPI: Sendable {
         router.post("/sandbox/group/apply") { request, _ in try await self.fanApplies(request) }
         router.post("/sandbox/post/publish/") { request, _ in try await self.serve(request, self.publishPost) }
         router.post("/sandbox/live/book") { request, _ in try await self.fanBooks(request) }
+        router.post("/token/create") { request, _ in try await self.shopCall(request, self.shopToken) }
+        router.post("/order/searchList") { request, _ in try await self.shopCall(request, self.searchOrders) }
     }
 
     /// The sandbox's own door, not the platform's: a fan of one of the app's accounts writes a DM,

@@ -57,7 +57,8 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel",
                                                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: flywheel.env.logger)),
                           logger: flywheel.env.logger)
-    if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher, flywheel.desk, flywheel.outbox, flywheel.reach, flywheel.conversion) }
+    if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher, flywheel.desk, flywheel.outbox, flywheel.reach, flywheel.conversion,
+                                                  flywheel.shopSync) }
     // Every server answers previews, with or without a projector.
     app.addServices(PreviewWarmer(flywheel.env, fanScan: flywheel.fanScan))
     for service in services { app.addServices(service) }

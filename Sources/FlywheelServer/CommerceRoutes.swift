@@ -31,6 +31,9 @@ extension APIRoutes {
         group.get("accounts/:accountId/fission/:campaignId", use: readFissionCampaign)
         group.post("accounts/:accountId/fission/:campaignId/codes", use: issueFissionCode)
         group.post("accounts/:accountId/fission/:campaignId/joins", use: joinFission)
+        group.get("accounts/:accountId/shop", use: readShop)
+        group.put("accounts/:accountId/shop", use: connectShop)
+        group.delete("accounts/:accountId/shop", use: disconnectShop)
     }
 
     @Sendable func listCoupons(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<CouponView> {
@@ -447,6 +450,51 @@ struct FissionView: ResponseEncodable {
         id = c.id; accountId = c.accountId; name = c.name; threshold = c.threshold; rewardCouponId = c.rewardCouponId
         startsAt = Time.iso(c.startsAt); endsAt = Time.iso(c.endsAt)
         participants = s.participants; inviters = s.inviters; invites = s.invites; rewarded = s.rewarded; deepest = s.deepest; kFactor = s.kFactor
+    }
+}
+
+// MARK: The shop
+
+extension APIRoutes {
+    struct ShopBody: Decodable {
+        var shopId: String
+        var appKey: String
+        var appSecret: String
+    }
+
+    @Sendable func readShop(_ request: Request, context: FlywheelRequestContext) async throws -> ShopView {
+        let caller = try context.caller()
+        return ShopView(try await Shops(flywheel).read(of: try await account(context), by: caller))
+    }
+
+    @Sendable func connectShop(_ request: Request, context: FlywheelRequestContext) async throws -> ShopView {
+        let caller = try context.caller()
+        let account = try await account(context)
+        let b = try await request.decodeJSON(ShopBody.self, context: context)
+        return ShopView(try await Shops(flywheel).connect(shopId: b.shopId, appKey: b.appKey, appSecret: b.appSecret, of: account, by: caller))
+    }
+
+    @Sendable func disconnectShop(_ request: Request, context: FlywheelRequestContext) async throws -> HTTPResponse.Status {
+        let caller = try context.caller()
+        try await Shops(flywheel).disconnect(of: try await account(context), by: caller)
+        return .noContent
+    }
+}
+
+/// A shop connection as the API shows it: never its secret.
+struct ShopView: ResponseEncodable {
+    var accountId: String
+    var shopId: String
+    var appKey: String
+    var syncedUntil: String
+    var ordersSynced: Int64
+    var lastSyncAt: String?
+    var lastError: String?
+    var connectedAt: String
+
+    init(_ s: ShopConnection) {
+        accountId = s.accountId; shopId = s.shopId; appKey = s.appKey; syncedUntil = Time.iso(s.syncedUntil); ordersSynced = s.ordersSynced
+        lastSyncAt = s.lastSyncAt.map(Time.iso); lastError = s.lastError; connectedAt = Time.iso(s.connectedAt)
     }
 }
 

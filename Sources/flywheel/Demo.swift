@@ -139,6 +139,8 @@ struct Demo: AsyncParsableCommand {
             if created { print(summary.line(preset: preset, fans: fans, days: days, seconds: Date().timeIntervalSince(started))) }
             live.append((enterprise, world))
         }
+        // The history came with the database, as an import would bring it; from now on what fans buy online is read from each account's shop.
+        for (enterprise, created) in enterprises { try await enterprise.openShops(flywheel, api: api, connect: created) }
         await flywheel.projector.drain()
         await flywheel.desk.drain()
         for (enterprise, created) in enterprises where created {
