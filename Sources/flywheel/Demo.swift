@@ -50,7 +50,8 @@ struct Demo: AsyncParsableCommand {
               live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")
               sandbox platform open API: http://\(host):\(port + 1) (GET /platform/oauth/connect/; POST /oauth/client_token/,
                        /oauth/access_token/, /oauth/refresh_token/, /im/send/msg/, /im/send/msg/group/, /im/group/fans/create/,
-                       /im/group/enter/audit/set/, /sandbox/post/publish/, /sandbox/group/apply, /sandbox/live/book)
+                       /im/group/enter/audit/set/, /sandbox/post/publish/, /sandbox/group/apply, /sandbox/live/book;
+                       the shops' /token/create, /order/searchList)
               a fan:   curl -X POST http://\(host):\(port + 1)/sandbox/dm -d '{"client_key":"\(PresetEnterprise.clientKey(.usedCar, seed: seed))","account":"\(PresetEnterprise.accountOpenId(.usedCar, seed: seed, index: 0))","fan":"fan-1","text":"想看看车况"}'
                        then answer it in the console's inbox
               connect: GET /v1/apps/{appId}/connect?redirectUri=http://\(host):\(port)/oauth/douyin/callback, then open the url

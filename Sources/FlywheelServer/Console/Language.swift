@@ -401,6 +401,16 @@ enum Language: String, CaseIterable, Sendable {
         }
     }
 
+    /// Where the account's shop orders stand: read up to when, how many, and the last error.
+    func shopLine(_ shop: ShopConnection?, syncedUntil: String) -> String {
+        guard let shop else {
+            return pick("No shop connected: its orders are read once one is (PUT /v1/accounts/{id}/shop).", "未连接店铺：连接后（PUT /v1/accounts/{id}/shop）自动读取店铺订单。")
+        }
+        let line = pick("Shop \(shop.shopId): orders in up to \(syncedUntil), \(shop.ordersSynced) read, every 5 minutes.",
+                        "店铺 \(shop.shopId)：订单已读取至 \(syncedUntil)，共读取 \(shop.ordersSynced) 单，每 5 分钟读取一次。")
+        return shop.lastError.map { line + pick(" The last read failed: \($0)", " 上次读取失败：\($0)") } ?? line
+    }
+
     func orderStatus(_ status: Order.Status) -> String {
         switch status {
         case .paid: pick("Paid", "已支付")

@@ -23,6 +23,7 @@ extension ConsoleRoutes {
         var lotteries: [LotteryRow]
         var orders: [OrderRow]
         var campaigns: [CampaignRow]
+        var shop: String?
 
         struct Attribution { var touchpoint: String; var first: String; var last: String; var position: String }
         struct CouponRow { var name: String; var value: String; var stock: Int; var issued: Int; var redeemed: Int; var gmv: String; var roi: String
@@ -62,7 +63,7 @@ extension ConsoleRoutes {
                                      position: yuan(r.attribution[.positionBased]?[p] ?? 0))
         } + [SalesContent.Attribution(touchpoint: t(.unattributed), first: yuan(r.unattributed.gmv), last: yuan(r.unattributed.gmv), position: yuan(r.unattributed.gmv))]
         var content = SalesContent(cards: cards, charts: charts, attribution: attribution, perAccount: scope.account != nil, coupons: [], envelopes: [], lotteries: [],
-                                   orders: [], campaigns: [])
+                                   orders: [], campaigns: [], shop: nil)
         if let account = scope.account {
             let now = flywheel.env.now()
             let returns = Dictionary(r.coupons.map { ($0.couponId, $0) }) { a, _ in a }
@@ -87,6 +88,8 @@ extension ConsoleRoutes {
                                                                  prizes: l.prizes.map { "\($0.name) ×\($0.stock)" }.joined(separator: "，"),
                                                                  state: t.commerceState(l.state(at: now)), seedHash: String(l.seedHash.prefix(16)) + "…", winners: winners))
             }
+            let shop = try await store.shopConnection(of: account)
+            content.shop = t.shopLine(shop, syncedUntil: shop.map { Self.shortTime($0.syncedUntil, account) } ?? "")
             content.orders = try await Orders(flywheel).list(of: account, openId: nil, from: nil, to: nil, cursor: nil, limit: 20, by: caller).orders.map { o in
                 SalesContent.OrderRow(id: o.id, fan: o.openId, channel: t.channel(o.channel), paid: Self.shortTime(o.paidAt, account), amount: yuan(o.amountFen),
                                       refunded: o.refundedFen > 0 ? yuan(o.refundedFen) : "—", status: t.orderStatus(o.status))
