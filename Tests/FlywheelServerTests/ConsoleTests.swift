@@ -73,6 +73,28 @@ import Testing
             let refused = try await post("/console/fans/fan3/tags?account=\(account)", ["tag": "gold", "op": "add"])
             #expect(refused[.location]?.contains("error=") == true, "an undefined tag is refused with the reason on the page")
 
+            // Conversion tools made from the sales page: a coupon in yuan, a random red envelope, a lottery with its prizes a line each.
+            let sales = "/console/sales?account=\(account)"
+            _ = try await post("/console/sales/coupons?account=\(account)", ["name": "到店券", "valueKind": "amount", "value": "20", "threshold": "99.5",
+                                                                            "stock": "100", "perFanLimit": "1", "validUntil": "2099-12-31T19:00", "requiresFollow": "on"])
+            _ = try await post("/console/sales/red-envelopes?account=\(account)", ["name": "开播福袋", "total": "100", "shares": "10", "split": "random",
+                                                                                  "min": "5", "max": "15", "expiresAt": "2099-12-31T19:00"])
+            _ = try await post("/console/sales/lotteries?account=\(account)", ["name": "点赞抽奖", "eligibility": "likes >= 1",
+                                                                              "prizes": "一等奖 1\r\n二等奖 3", "closesAt": "2099-12-31T19:00"])
+            let made = try await get(sales + "&lang=en")
+            #expect(made.contains("到店券") && made.contains("¥20.00") && made.contains("开播福袋") && made.contains("0 / 10"), "\(made)")
+            #expect(made.contains("一等奖 ×1，二等奖 ×3") && made.contains("likes &gt;= 1"))
+            let theAccount = try #require(try await f.flywheel.env.store.account(id: account, tenantIds: [f.tenantId]))
+            let coupon = try #require(try await f.flywheel.env.store.coupons(of: theAccount).first { $0.name == "到店券" })
+            #expect(coupon.thresholdFen == 9_950 && coupon.requiresFollow && coupon.stock == 100)
+            // A value that is not yuan, or shares that cannot sum to the total: back on the page, naming the field, nothing made.
+            let badValue = try await post("/console/sales/coupons?account=\(account)", ["name": "x", "valueKind": "amount", "value": "20元", "stock": "1",
+                                                                                       "validUntil": "2099-12-31T19:00"])
+            #expect(badValue[.location]?.contains("error=value") == true)
+            let badSplit = try await post("/console/sales/red-envelopes?account=\(account)", ["name": "x", "total": "1", "shares": "3", "expiresAt": "2099-12-31T19:00"])
+            let shown = try await get(try #require(badSplit[.location]))
+            #expect(shown.contains("totalFen") && !shown.contains(">x<"), "the reason is on the page")
+
             // A previewed predicate can be saved; its page has the portrait and the export.
             #expect(try await get("/console/segments?account=\(account)&predicate=following").contains("name=\"name\""))
             let saved = try await post("/console/segments?account=\(account)", ["predicate": "following", "name": "Followers"])

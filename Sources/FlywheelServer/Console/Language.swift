@@ -365,6 +365,26 @@ enum Language: String, CaseIterable, Sendable {
         case .kFactor: pick("K-factor", "K 因子")
         case .inviteThreshold: pick("Friends for the reward", "奖励门槛（好友数）")
         case .chooseAccountForTools: pick("Choose one account to see its coupons, red envelopes, lotteries and orders.", "选择一个账号，查看其优惠券、红包、抽奖与订单。")
+        case .newCoupon: pick("New coupon", "新建优惠券")
+        case .newRedEnvelope: pick("New fan red envelope", "新建粉丝红包")
+        case .newLottery: pick("New lottery", "新建抽奖")
+        case .amountOff: pick("Amount off", "满减（元）")
+        case .discountPercent: pick("Discount (%)", "折扣（%）")
+        case .valueYuanOrPercent: pick("Value (yuan, or % for a discount)", "面额（元；折扣填百分比）")
+        case .thresholdYuan: pick("Spend at least (yuan)", "使用门槛（元）")
+        case .perFanLimit: pick("Per fan", "每人限领")
+        case .validUntil: pick("Valid until", "有效期至")
+        case .followersOnly: pick("Followers only (add-fan coupon)", "仅限粉丝（加粉券）")
+        case .totalYuan: pick("Total (yuan)", "总金额（元）")
+        case .sharesCount: pick("Envelopes", "红包个数")
+        case .splitFixed: pick("Equal shares", "均分")
+        case .splitRandom: pick("Random shares", "拼手气")
+        case .minYuan: pick("Smallest (yuan)", "最小（元）")
+        case .maxYuan: pick("Largest (yuan)", "最大（元）")
+        case .expiresAt: pick("Expires", "截止时间")
+        case .closesAt: pick("Entries close", "报名截止")
+        case .prizesOnePerLine: pick("Prizes: one a line, name then how many", "奖品：每行一个，名称 + 数量")
+        case .create: pick("Create", "创建")
         }
     }
 
@@ -721,4 +741,6 @@ enum Phrase: String, CaseIterable, Sendable {
     case unattributed, coupons, redEnvelopes, lotteries, recentOrders, couponValue, stock, issued, redeemed, roi, claimed, returned, eligibility
     case entries, prizes, seedHash, winners, orderId, paidAt, amount, refunded, chooseAccountForTools
     case unclaimed, fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
+    case newCoupon, newRedEnvelope, newLottery, amountOff, discountPercent, valueYuanOrPercent, thresholdYuan, perFanLimit, validUntil, followersOnly
+    case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create
 }

@@ -11,6 +11,9 @@ import Hummingbird
 extension ConsoleRoutes {
     func addSales(to console: RouterGroup<FlywheelRequestContext>) {
         console.get("sales", use: salesPage)
+        console.post("sales/coupons", use: newCoupon)
+        console.post("sales/red-envelopes", use: newRedEnvelope)
+        console.post("sales/lotteries", use: newLottery)
     }
 
     struct SalesContent {
@@ -24,6 +27,11 @@ extension ConsoleRoutes {
         var orders: [OrderRow]
         var campaigns: [CampaignRow]
         var shop: String?
+        var notice: Notice?
+        var csrf = ""
+        var actions: Actions?
+
+        struct Actions { var coupon: String; var envelope: String; var lottery: String }
 
         struct Attribution { var touchpoint: String; var first: String; var last: String; var position: String }
         struct CouponRow { var name: String; var value: String; var stock: Int; var issued: Int; var redeemed: Int; var gmv: String; var roi: String
@@ -63,7 +71,7 @@ extension ConsoleRoutes {
                                      position: yuan(r.attribution[.positionBased]?[p] ?? 0))
         } + [SalesContent.Attribution(touchpoint: t(.unattributed), first: yuan(r.unattributed.gmv), last: yuan(r.unattributed.gmv), position: yuan(r.unattributed.gmv))]
         var content = SalesContent(cards: cards, charts: charts, attribution: attribution, perAccount: scope.account != nil, coupons: [], envelopes: [], lotteries: [],
-                                   orders: [], campaigns: [], shop: nil)
+                                   orders: [], campaigns: [], shop: nil, notice: Self.errorNotice(request))
         if let account = scope.account {
             let now = flywheel.env.now()
             let returns = Dictionary(r.coupons.map { ($0.couponId, $0) }) { a, _ in a }
@@ -88,6 +96,9 @@ extension ConsoleRoutes {
                                                                  prizes: l.prizes.map { "\($0.name) ×\($0.stock)" }.joined(separator: "，"),
                                                                  state: t.commerceState(l.state(at: now)), seedHash: String(l.seedHash.prefix(16)) + "…", winners: winners))
             }
+            content.csrf = context.session?.csrf ?? ""
+            let at = "?account=\(account.id)"
+            content.actions = .init(coupon: "/console/sales/coupons" + at, envelope: "/console/sales/red-envelopes" + at, lottery: "/console/sales/lotteries" + at)
             let shop = try await store.shopConnection(of: account)
             content.shop = t.shopLine(shop, syncedUntil: shop.map { Self.shortTime($0.syncedUntil, account) } ?? "")
             content.orders = try await Orders(flywheel).list(of: account, openId: nil, from: nil, to: nil, cursor: nil, limit: 20, by: caller).orders.map { o in
@@ -106,5 +117,88 @@ extension ConsoleRoutes {
             }
         }
         return try await page("sales", content, title: t(.sales), nav: .sales, request, context, scope: scope, path: "/console/sales")
+    }
+
+    /// A form's text, nil when left empty.
+    static func field(_ form: [String: String], _ name: String) -> String? {
+        form[name].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// Yuan as people write them (`12`, `12.5`, `12.50`) in fen; nil when it is not such a number.
+    static func fen(fromYuan text: String) -> Int64? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let whole = Int64(parts[0]), whole >= 0, whole < 1_000_000_000 else { return nil }
+        guard parts.count == 2 else { return whole * 100 }
+        guard (1...2).contains(parts[1].count), parts[1].allSatisfy(\.isNumber), let cents = Int64(parts[1]) else { return nil }
+        return whole * 100 + (parts[1].count == 1 ? cents * 10 : cents)
+    }
+
+    /// A form's time (`datetime-local`, in the account's zone), in ms.
+    static func time(_ form: [String: String], _ name: String, _ account: Account) -> Int64? {
+        field(form, name).flatMap { localTime($0, account) }
+    }
+
+    @Sendable func newCoupon(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let account = try await formAccount(request, context)
+        let form = context.form
+        let kind = Self.field(form, "valueKind") ?? "amount"
+        let valueText = Self.field(form, "value") ?? ""
+        // An amount in yuan; a discount in percent.
+        guard let value = kind == "amount" ? Self.fen(fromYuan: valueText) : Int64(valueText) else {
+            return back(to: "sales", account, error: "value: \(kind == "amount" ? "an amount in yuan, such as 20 or 9.90" : "a percent, such as 85")")
+        }
+        let threshold = Self.field(form, "threshold").map(Self.fen(fromYuan:))
+        if let threshold, threshold == nil { return back(to: "sales", account, error: "threshold: an amount in yuan, such as 99") }
+        guard let until = Self.time(form, "validUntil", account) else {
+            return back(to: "sales", account, error: "validUntil: a date and time such as 2026-12-31T19:00")
+        }
+        return try await submit("sales", account) {
+            _ = try await Coupons(flywheel).create(.init(name: form["name"] ?? "", valueKind: kind, value: value, thresholdFen: threshold ?? nil, validFrom: nil,
+                                                         validUntil: until, stock: Int(Self.field(form, "stock") ?? "") ?? 0,
+                                                         perFanLimit: Self.field(form, "perFanLimit").flatMap { Int($0) }, audience: Self.field(form, "audience"),
+                                                         requiresFollow: form["requiresFollow"] == "on", activityId: nil),
+                                                   of: account, by: caller)
+        }
+    }
+
+    @Sendable func newRedEnvelope(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let account = try await formAccount(request, context)
+        let form = context.form
+        guard let total = Self.field(form, "total").flatMap(Self.fen(fromYuan:)) else { return back(to: "sales", account, error: "total: an amount in yuan, such as 1500") }
+        let bounds = (Self.field(form, "min").map(Self.fen(fromYuan:)), Self.field(form, "max").map(Self.fen(fromYuan:)))
+        if bounds.0 == .some(nil) || bounds.1 == .some(nil) { return back(to: "sales", account, error: "min, max: amounts in yuan, such as 1 and 10") }
+        guard let expires = Self.time(form, "expiresAt", account) else {
+            return back(to: "sales", account, error: "expiresAt: a date and time such as 2026-12-31T19:00")
+        }
+        return try await submit("sales", account) {
+            _ = try await RedEnvelopes(flywheel).create(.init(name: form["name"] ?? "", totalFen: total, shares: Int(Self.field(form, "shares") ?? "") ?? 0,
+                                                              split: Self.field(form, "split"), minFen: bounds.0 ?? nil, maxFen: bounds.1 ?? nil,
+                                                              audience: Self.field(form, "audience"), requiresFollow: nil, opensAt: nil, expiresAt: expires),
+                                                        of: account, by: caller)
+        }
+    }
+
+    @Sendable func newLottery(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let account = try await formAccount(request, context)
+        let form = context.form
+        // One prize a line: its name, then how many.
+        var prizes: [LotteryPrize] = []
+        for line in (form["prizes"] ?? "").split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let words = line.split(whereSeparator: \.isWhitespace)
+            guard words.count >= 2, let stock = Int(words[words.count - 1]) else {
+                return back(to: "sales", account, error: "prizes: one prize a line, its name then how many, such as 一等奖 1")
+            }
+            prizes.append(LotteryPrize(name: words.dropLast().joined(separator: " "), stock: stock))
+        }
+        guard let closes = Self.time(form, "closesAt", account) else {
+            return back(to: "sales", account, error: "closesAt: a date and time such as 2026-12-31T19:00")
+        }
+        return try await submit("sales", account) {
+            _ = try await Lotteries(flywheel).create(.init(name: form["name"] ?? "", eligibility: Self.field(form, "eligibility"), requiresFollow: nil, opensAt: nil,
+                                                           closesAt: closes, prizes: prizes), of: account, by: caller)
+        }
     }
 }
