@@ -104,4 +104,38 @@ import Testing
         stats.deepest = 2
         #expect(try await f.store.fissionStats(campaignId: "fis-1", of: f.account) == stats)
     }
+
+    @Test(arguments: StoreKind.allCases) func aShopKeepsItsProgressUntilAnotherShopReplacesIt(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        var audit: AuditEntry { f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "shop.connect", target: f.account.id) }
+        let shop = ShopConnection(accountId: f.account.id, shopId: "77977", appKey: "k", sealedSecret: "sealed", syncedUntil: t0, connectedAt: t0)
+        #expect(try await f.store.shopConnection(of: f.account) == nil)
+        try await f.store.connectShop(shop, of: f.account, audit: audit)
+        #expect(try await f.store.shopConnection(of: f.account) == shop)
+        #expect(try await f.store.shopsToSync(before: t0, limit: 10).map(\.shop.accountId) == [f.account.id], "never read: due")
+        try await f.store.recordShopSync(of: shop, tenantId: f.account.tenantId, syncedUntil: t0 + 5_000, orders: 7, error: nil, at: t0 + 6_000)
+        // A sync that got less far never moves the progress back; its error is kept, and it is not due until its time.
+        try await f.store.recordShopSync(of: shop, tenantId: f.account.tenantId, syncedUntil: t0 + 1_000, orders: 2, error: "refused", at: t0 + 7_000)
+        var read = try #require(try await f.store.shopConnection(of: f.account))
+        #expect(read.syncedUntil == t0 + 5_000 && read.ordersSynced == 9 && read.lastError == "refused" && read.lastSyncAt == t0 + 7_000)
+        #expect(try await f.store.shopsToSync(before: t0 + 7_000, limit: 10).isEmpty)
+        #expect(try await f.store.shopsToSync(before: t0 + 7_001, limit: 10).count == 1)
+        // The same shop with a new secret keeps its progress; another shop starts from its own.
+        var renewed = shop
+        renewed.sealedSecret = "sealed-2"
+        try await f.store.connectShop(renewed, of: f.account, audit: audit)
+        read = try #require(try await f.store.shopConnection(of: f.account))
+        #expect(read.sealedSecret == "sealed-2" && read.syncedUntil == t0 + 5_000 && read.ordersSynced == 9 && read.lastError == nil)
+        var other = shop
+        other.shopId = "88888"
+        try await f.store.connectShop(other, of: f.account, audit: audit)
+        read = try #require(try await f.store.shopConnection(of: f.account))
+        #expect(read.shopId == "88888" && read.syncedUntil == t0 && read.ordersSynced == 0)
+        // A sync of the shop replaced records nothing on the new one.
+        try await f.store.recordShopSync(of: shop, tenantId: f.account.tenantId, syncedUntil: t0 + 9_000, orders: 3, error: nil, at: t0 + 9_000)
+        #expect(try await f.store.shopConnection(of: f.account)?.ordersSynced == 0)
+        #expect(try await f.store.disconnectShop(of: f.account, audit: audit))
+        #expect(try await f.store.disconnectShop(of: f.account, audit: audit) == false)
+        #expect(try await f.store.shopConnection(of: f.account) == nil)
+    }
 }
