@@ -48,6 +48,8 @@ public enum Operation: String, CaseIterable, Sendable {
     case listRedEnvelopes, readRedEnvelope, listEnvelopeClaims, createRedEnvelope, claimRedEnvelope, listLotteries, readLottery, readDraw, createLottery, enterLottery
     case listOrders, readOrder, syncOrders, readGMVReport, listFissionCampaigns, readFissionCampaign, createFissionCampaign, issueFissionCode, joinFission
     case readShop, connectShop, disconnectShop
+    // Operate.
+    case readFunnel
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -62,7 +64,7 @@ public enum Access {
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
              .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
-             .listFissionCampaigns, .readFissionCampaign, .readShop:
+             .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:

@@ -45,14 +45,7 @@ public struct GMVReports: Sendable {
         let cut = q.cut ?? from
         let window = q.windowDays ?? 7
         guard Self.windows.contains(window) else { throw UseCaseError.invalid(field: "windowDays", "must be 1 to 90") }
-        let accounts: [Account]
-        if let id = q.accountId {
-            guard let account = try await env.store.account(id: id, tenantIds: reachable) else { throw UseCaseError.notFound("account \(id)") }
-            accounts = [account]
-        } else {
-            let tenantId = try Validate.tenant(q.tenantId, caller: caller, reachable: reachable)
-            accounts = try await env.store.accounts(tenantIds: q.tenantId == nil ? reachable : [tenantId])
-        }
+        let accounts = try await ReportScope.accounts(accountId: q.accountId, tenantId: q.tenantId, reachable: reachable, caller: caller, store: env.store)
         var sales: [GMVReport.Sale] = [], coupons: [CouponTemplate] = []
         for account in accounts {
             let orders = try await env.store.orders(of: account, openId: nil, from: from, to: to, before: nil, limit: Self.maxOrders + 1 - sales.count)

@@ -58,6 +58,7 @@ struct APIRoutes {
         addLeads(to: group)
         addReach(to: group)
         addCommerce(to: group)
+        addOperate(to: group)
     }
 
     // MARK: Tenancy

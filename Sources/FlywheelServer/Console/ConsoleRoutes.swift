@@ -310,8 +310,10 @@ struct ConsoleRoutes {
         let tiers = Tier.allCases
         let dayTexts = days.map(AccountCalendar.dateText(ofDay:))
         let cards = [Card(label: t(.totalFans), value: "\(total)")] + tiers.reversed().map { Card(label: t.tier($0), value: "\(current[$0] ?? 0)") }
+        let funnel = try await Funnels(flywheel).report(of: scope.accounts, overrides: [:], by: try context.caller()).total
         let charts = [
-            Charts.funnel(title: t(.fansByTier), tiers.map { (t.tier($0), current[$0] ?? 0) }),
+            Charts.funnel(title: t(.flywheelFunnel), FunnelStage.allCases.map { (t.stage($0), funnel.fans[$0] ?? 0) }),
+            Charts.bars(title: t(.fansByTier), tiers.reversed().map { (t.tier($0), current[$0] ?? 0) }),
             Charts.lines(title: t(.tierMix), days: dayTexts, series: tiers.map { tier in (t.tier(tier), daily.map { $0[tier] ?? 0 }) }),
             Charts.lines(title: t(.newFansPerDay), days: dayTexts, series: [(t(.newFans), growth)]),
             Charts.bars(title: t(.newFansByDomain), SourceDomain.allCases.map { (t.domain($0), domains[$0] ?? 0) }),

@@ -365,6 +365,7 @@ enum Language: String, CaseIterable, Sendable {
         case .kFactor: pick("K-factor", "K 因子")
         case .inviteThreshold: pick("Friends for the reward", "奖励门槛（好友数）")
         case .chooseAccountForTools: pick("Choose one account to see its coupons, red envelopes, lotteries and orders.", "选择一个账号，查看其优惠券、红包、抽奖与订单。")
+        case .flywheelFunnel: pick("The flywheel: new → settled → active → converted → repurchased → fissioned", "飞轮：新增 → 沉淀 → 活跃 → 转化 → 复购 → 裂变")
         case .newCoupon: pick("New coupon", "新建优惠券")
         case .newRedEnvelope: pick("New fan red envelope", "新建粉丝红包")
         case .newLottery: pick("New lottery", "新建抽奖")
@@ -418,6 +419,17 @@ enum Language: String, CaseIterable, Sendable {
         case "closed": pick("Closed, drawing", "已截止，待开奖")
         case "drawn": pick("Drawn", "已开奖")
         default: state
+        }
+    }
+
+    func stage(_ stage: FunnelStage) -> String {
+        switch stage {
+        case .new: pick("New", "新增")
+        case .settled: pick("Settled (following)", "沉淀（关注）")
+        case .active: pick("Active", "活跃")
+        case .converted: pick("Converted", "转化")
+        case .repurchased: pick("Repurchased", "复购")
+        case .fissioned: pick("Fissioned (shared)", "裂变（分享）")
         }
     }
 
@@ -742,5 +754,5 @@ enum Phrase: String, CaseIterable, Sendable {
     case entries, prizes, seedHash, winners, orderId, paidAt, amount, refunded, chooseAccountForTools
     case unclaimed, fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
     case newCoupon, newRedEnvelope, newLottery, amountOff, discountPercent, valueYuanOrPercent, thresholdYuan, perFanLimit, validUntil, followersOnly
-    case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create
+    case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
 }
