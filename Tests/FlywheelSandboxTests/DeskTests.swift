@@ -17,9 +17,10 @@ import Testing
 final class Pushes: Sendable {
     private let held = Mutex<[Delivery]>([])
     func add(_ d: Delivery) { held.withLock { $0.append(d) } }
-    /// Waits up to two seconds for `count` pushes and takes them.
-    func take(_ count: Int) async throws -> [Delivery] {
-        for _ in 0..<200 where held.withLock({ $0.count }) < count { try await Task.sleep(for: .milliseconds(10)) }
+    /// Waits up to `seconds` for `count` pushes (on a loaded machine a reaction due in a second can
+    /// take several) and takes what came.
+    func take(_ count: Int, within seconds: Int = 10) async throws -> [Delivery] {
+        for _ in 0..<(seconds * 100) where held.withLock({ $0.count }) < count { try await Task.sleep(for: .milliseconds(10)) }
         return held.withLock { taken in defer { taken = [] }; return taken }
     }
 }

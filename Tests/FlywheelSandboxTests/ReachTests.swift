@@ -25,7 +25,8 @@ extension DeskWorld {
     /// Delivers what the sandbox pushed (fans' reactions, joins) until it has pushed nothing more.
     func deliverPushes(_ pushes: Pushes) async throws {
         while true {
-            let taken = try await pushes.take(1)
+            // Reactions here come at once: two quiet seconds mean there are no more.
+            let taken = try await pushes.take(1, within: 2)
             guard !taken.isEmpty else { return }
             for push in taken { try await deliver(push) }
             await flywheel.reach.drain()
