@@ -17,8 +17,8 @@ public final class ShopSync: Service, Sendable {
     private let tokens = Mutex<[String: (token: String, until: Int64)]>([:])
     private let failures: Counter
 
-    /// Pages one round reads of a shop; the rest waits for the next round.
-    static let maxPages = 200
+    /// Pages one round reads of a shop (200,000 orders); the rest waits for the next round.
+    static let maxPages = 2_000
 
     public init(_ env: FlywheelEnvironment) {
         self.env = env
@@ -63,21 +63,31 @@ public final class ShopSync: Service, Sendable {
             guard let account = try await env.store.account(id: shop.accountId, tenantIds: [tenantId]) else { return false }
             let credentials = ShopCredentials(shopId: shop.shopId, appKey: shop.appKey,
                                               appSecret: try env.sealer.open(shop.sealedSecret, context: TokenSealer.context(account, Self.secretColumn)))
-            // Window after window of the longest the platform takes, up to now; page after page in each.
+            // Window after window of the longest the platform takes, up to now. Within one, each
+            // page starts at the last update read (page 0 again), so an order that changes meanwhile
+            // moves no other past a page boundary; a page of one second's orders pages on instead.
             var from = max(0, shop.syncedUntil - ShopConnection.overlap) / 1_000, pages = 0
             windows: while from < started / 1_000 {
                 let to = min(started / 1_000, from + ShopOrderQuery.maxWindowSeconds)
-                var page = 0, seen = 0
+                var start = from, page = 0
+                // Orders of the second a page starts at, read already by the page before.
+                var carried: Set<String> = []
                 while true {
-                    let answer = try await orders(credentials, of: account, ShopOrderQuery(updatedFrom: from, updatedTo: to, page: page))
-                    read += answer.orders.count
-                    seen += answer.orders.count
-                    try await append(answer.orders, of: account)
-                    // Oldest first: what is read is in up to the last order's update.
-                    if let last = answer.orders.last { reached = max(reached, last.updateTime * 1_000) }
-                    page += 1
+                    let query = ShopOrderQuery(updatedFrom: start, updatedTo: to, page: page)
+                    let answer = try await orders(credentials, of: account, query)
+                    let fresh = answer.orders.filter { !carried.contains($0.orderId) }
+                    read += fresh.count
+                    try await append(fresh, of: account)
                     pages += 1
-                    if answer.orders.isEmpty || seen >= answer.total { break }
+                    if answer.entries < query.size { break }
+                    if let last = answer.orders.last?.updateTime, last > start {
+                        // Oldest first: what is read is in up to the last order's update.
+                        reached = max(reached, min(last, to) * 1_000)
+                        carried = Set(answer.orders.filter { $0.updateTime == last }.map(\.orderId))
+                        (start, page) = (last, 0)
+                    } else {
+                        page += 1
+                    }
                     if pages >= Self.maxPages { break windows }
                 }
                 reached = max(reached, to * 1_000)
@@ -122,19 +132,20 @@ public final class ShopSync: Service, Sendable {
         throw PlatformError.invalidToken
     }
 
-    /// The orders' events into the account's log; an order the log cannot take (no buyer, an
-    /// amount out of bounds) is left out and logged, the others go in.
+    /// The orders' events into the account's log, refunds already recorded counted against what
+    /// is left of each order; an order the log cannot take whole (no buyer, an amount out of
+    /// bounds) is left out and logged, the others go in.
     func append(_ orders: [ShopOrder], of account: Account) async throws {
+        let recorded = try await env.store.refunds(of: account, orderIds: orders.map(\.orderId))
         var events: [AccountEvent] = []
         for order in orders {
-            for event in order.events() {
-                do {
-                    try event.check()
-                    events.append(AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event))
-                } catch {
-                    env.logger.warning("a shop order was left out", metadata: ["account": "\(account.id)", "order": "\(order.orderId)",
-                                                                              "field": "\(error.field)", "error": "\(error.message)"])
-                }
+            let made = order.events(recorded: recorded[order.orderId] ?? [:])
+            do {
+                for event in made { try event.check() }
+                events += made.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
+            } catch {
+                env.logger.warning("a shop order was left out", metadata: ["account": "\(account.id)", "order": "\(order.orderId)",
+                                                                          "field": "\(error.field)", "error": "\(error.message)"])
             }
         }
         if !events.isEmpty { _ = try await env.store.append(events) { _ in } }

@@ -408,7 +408,7 @@ public struct PlatformClient: Sendable {
                     "size": .number(Int64(query.size)), "order_by": .text("update_time"), "order_asc": .flag(true),
                 ], credentials: credentials, accessToken: accessToken, now: clock())
                 let orders = data["shop_order_list"] as? [[String: Any]] ?? []
-                return ShopOrderPage(orders: orders.compactMap(ShopOrder.read), total: OpenAPI.integer(data["total"]) ?? orders.count)
+                return ShopOrderPage(orders: orders.compactMap(ShopOrder.read), entries: orders.count)
             })
     }
 

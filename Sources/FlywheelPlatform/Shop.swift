@@ -52,12 +52,14 @@ public struct ShopOrderQuery: Sendable, Equatable {
 }
 
 public struct ShopOrderPage: Sendable, Equatable {
+    /// The orders that could be read (one without an id, or with times out of bounds, is left out).
     public var orders: [ShopOrder]
-    public var total: Int
+    /// What the page held, orders left out included: a page shorter than asked is the last.
+    public var entries: Int
 
-    public init(orders: [ShopOrder], total: Int) {
+    public init(orders: [ShopOrder], entries: Int) {
         self.orders = orders
-        self.total = total
+        self.entries = entries
     }
 }
 
@@ -112,30 +114,37 @@ public struct ShopOrder: Sendable, Equatable {
 
     /// The order's payment and refunds as events of the log, by the same ids the other doors use,
     /// so an order synced again (or pushed too) is one order. Nothing for an order never paid. A
-    /// SKU order refunded is a refund of its amount; a paid order cancelled with nothing refunded
-    /// item by item is refunded whole.
-    public func events() -> [FanEvent] {
+    /// SKU order refunded is a refund of its amount, by the SKU order's id; a paid order cancelled
+    /// is refunded item by item the same way, so an item reported refunded later is the same
+    /// refund. `recorded`: the refunds of this order already in the log (event id → fen), which
+    /// are not made again and count against what is left to refund.
+    public func events(recorded: [String: Int64] = [:]) -> [FanEvent] {
         guard payTime > 0, payAmount > 0 else { return [] }
         let paidAt = payTime * 1_000
         let channel: Channel = items.contains { $0.roomId != nil } ? .liveFeed : .unknown
         var attributes = [Order.sourceAttribute: OrderSource.shop.rawValue]
-        let lines = items.prefix(OrderLine.maxLines).map { item in
+        var lines = items.prefix(OrderLine.maxLines).map { item in
             OrderLine(sku: item.skuId, title: String(item.title.prefix(100)), quantity: min(max(item.quantity, 1), OrderLine.quantities.upperBound),
                       priceFen: item.payAmount / Int64(max(item.quantity, 1)))
         }
-        if !lines.isEmpty, let json = try? JSONEncoder().encode(Array(lines)) { attributes[Order.linesAttribute] = String(decoding: json, as: UTF8.self) }
+        // Lines that do not fit one attribute are cut from the end: the payment matters more than its detail.
+        while let json = try? JSONEncoder().encode(Array(lines)), !lines.isEmpty {
+            if json.count <= EventBounds.maxAttributeValueLength { attributes[Order.linesAttribute] = String(decoding: json, as: UTF8.self); break }
+            lines.removeLast()
+        }
         var events = [FanEvent(id: Order.paidEventId(orderId), kind: .orderPaid, openId: buyer, occurredAt: paidAt, channel: channel, amount: payAmount,
                                ref: orderId, attributes: attributes)]
-        var refunds = items.filter { $0.refundStatus == Self.refundPaid && $0.payAmount > 0 }.map { ($0.skuOrderId, $0.payAmount) }
-        if refunds.isEmpty, status == Self.cancelled { refunds = [("cancelled", payAmount)] }
-        var refunded: Int64 = 0
+        let refundable = status == Self.cancelled ? items : items.filter { $0.refundStatus == Self.refundPaid }
+        var refunds = refundable.filter { $0.payAmount > 0 }.map { ($0.skuOrderId, $0.payAmount) }
+        if refunds.isEmpty, status == Self.cancelled { refunds = [(orderId, payAmount)] }
+        var refunded = recorded.values.reduce(0, +)
         for (refundId, amount) in refunds {
+            let id = Order.refundEventId(orderId, refundId: refundId)
             let share = min(amount, payAmount - refunded)
-            guard share > 0 else { break }
+            guard recorded[id] == nil, share > 0 else { continue }
             refunded += share
-            events.append(FanEvent(id: Order.refundEventId(orderId, refundId: refundId), kind: .orderRefunded, openId: buyer,
-                                   occurredAt: max(updateTime * 1_000, paidAt), channel: channel, amount: share, ref: orderId,
-                                   attributes: refunded < payAmount ? [Order.partialAttribute: "1"] : [:]))
+            events.append(FanEvent(id: id, kind: .orderRefunded, openId: buyer, occurredAt: max(updateTime * 1_000, paidAt), channel: channel, amount: share,
+                                   ref: orderId, attributes: refunded < payAmount ? [Order.partialAttribute: "1"] : [:]))
         }
         return events
     }
@@ -150,9 +159,12 @@ public struct ShopOrder: Sendable, Equatable {
                         quantity: OpenAPI.integer(s["item_num"]) ?? 1, payAmount: Int64(OpenAPI.integer(s["pay_amount"]) ?? 0), roomId: room,
                         refundStatus: OpenAPI.integer((s["after_sale_info"] as? [String: Any])?["refund_status"]) ?? 0)
         }
+        // Seconds within the log's bounds (a time past them would overflow in milliseconds, or move the sync past now).
+        let seconds = (EventBounds.earliest / 1_000)..<(EventBounds.latest / 1_000)
+        let payTime = Int64(OpenAPI.integer(o["pay_time"]) ?? 0), updateTime = Int64(OpenAPI.integer(o["update_time"]) ?? 0)
+        guard payTime == 0 || seconds.contains(payTime), seconds.contains(updateTime) else { return nil }
         return ShopOrder(orderId: id, buyer: ShopAPI.text(o["doudian_open_id"]) ?? "", status: OpenAPI.integer(o["order_status"]) ?? 0,
-                         payAmount: Int64(OpenAPI.integer(o["pay_amount"]) ?? 0), payTime: Int64(OpenAPI.integer(o["pay_time"]) ?? 0),
-                         updateTime: Int64(OpenAPI.integer(o["update_time"]) ?? 0), items: items)
+                         payAmount: Int64(OpenAPI.integer(o["pay_amount"]) ?? 0), payTime: payTime, updateTime: updateTime, items: items)
     }
 }
 

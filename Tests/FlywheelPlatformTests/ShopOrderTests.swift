@@ -37,12 +37,20 @@ import Testing
         #expect(refund.id == Order.refundEventId("4781320682406083640", refundId: "4781320682406083641") && refund.occurredAt == 1_767_312_000_000)
         for event in events { try event.check() }
 
-        // Cancelled after payment with nothing refunded item by item: refunded whole. Never paid: nothing.
+        // Cancelled after payment: refunded item by item, by the same ids an item's own refund has, so
+        // the refund read before is not made again and what is left is refunded, the last in full.
         var cancelled = order
         cancelled.status = ShopOrder.cancelled
-        for i in cancelled.items.indices { cancelled.items[i].refundStatus = 0 }
-        let whole = try #require(cancelled.events().last)
-        #expect(whole.kind == .orderRefunded && whole.amount == 30_000 && whole.attributes[Order.partialAttribute] == nil)
+        let rest = cancelled.events(recorded: [refund.id: 20_000]).dropFirst()
+        #expect(rest.map(\.amount) == [10_000] && rest.first?.attributes[Order.partialAttribute] == nil, "the order is refunded in full now")
+        #expect(cancelled.events().dropFirst().map(\.amount) == [20_000, 10_000], "read first when already cancelled: every item")
+        // Lines too long for one attribute are cut, not the payment.
+        var long = order
+        long.items = (0..<50).map { ShopOrder.Item(skuOrderId: "s\($0)", skuId: "sku-\($0)", title: String(repeating: "飞", count: 100), quantity: 1, payAmount: 600,
+                                                  roomId: nil, refundStatus: 0) }
+        let paidLong = try #require(long.events().first)
+        try paidLong.check()
+        #expect((paidLong.attributes[Order.linesAttribute]?.utf8.count ?? 0) <= EventBounds.maxAttributeValueLength)
         var unpaid = order
         unpaid.payTime = 0
         #expect(unpaid.events().isEmpty)

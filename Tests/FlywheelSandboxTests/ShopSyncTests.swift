@@ -68,6 +68,16 @@ import Testing
             #expect(try await world.store.fan(of: world.account, openId: "fan-0")?.gmv == 5 * 100, "five small orders")
             #expect(try await world.store.orders(of: world.account, openId: nil, from: nil, to: nil, before: nil, limit: 1_000).count == 252)
 
+            // 150 orders paid in one second, more than a page: the next page of that second is read, each order once.
+            let second = clock.now
+            for i in 0..<150 { api.sell(Self.paid("o-rush-\(i)", "fan-\(i)", fen: 100, at: second), account: DeskWorld.accountOpenId) }
+            clock.advance(ShopConnection.syncEvery)
+            let before = try #require(try await world.store.shopConnection(of: world.account)).ordersSynced
+            await world.flywheel.shopSync.drain()
+            await world.flywheel.projector.drain()
+            #expect(try await world.store.orders(of: world.account, openId: nil, from: nil, to: nil, before: nil, limit: 1_000).count == 402)
+            #expect(try await world.store.shopConnection(of: world.account)?.ordersSynced == before + 151, "and the refunded one, read again in the overlap")
+
             // A shop that stops taking the app's secret: the error is kept on the connection, the progress too, and nothing is lost.
             api.openShop("shop-2", appKey: "other-app", appSecret: "other", account: "acct-other")
             let sealed = try world.flywheel.env.sealer.seal("not-its-secret", context: TokenSealer.context(world.account, ShopSync.secretColumn))

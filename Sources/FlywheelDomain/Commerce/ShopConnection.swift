@@ -8,7 +8,7 @@ public struct ShopConnection: Sendable, Equatable {
     public var sealedSecret: String
     /// Orders updated before this time are in.
     public var syncedUntil: Int64
-    /// Orders read from the shop so far (each time one changes, once more).
+    /// Orders read from the shop so far: one changed, or read again in the overlap, counts again.
     public var ordersSynced: Int64
     public var lastSyncAt: Int64?
     /// Why the last sync failed; nil after one that did not.
