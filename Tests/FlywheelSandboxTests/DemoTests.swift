@@ -1,6 +1,6 @@
 import FlywheelDomain
 import FlywheelEngine
-import FlywheelSandbox
+@testable import FlywheelSandbox
 import FlywheelSimulator
 import Foundation
 #if canImport(FoundationNetworking)
@@ -46,6 +46,31 @@ import Testing
         let shared = shares.withLock { $0 }
         #expect(!shared.isEmpty, "fans active in the simulation share")
         #expect(Set(shared).count == shared.count, "each fan shares once")
+    }
+}
+
+@Suite struct DemoShopTests {
+    /// With the accounts' shops open, what fans buy online is the shops' to report (read through
+    /// the shop's order API), not appended as synced records; store orders are still pushed.
+    @Test func whatFansBuyOnlineGoesToTheAccountsShops() async throws {
+        let (flywheel, _) = try await freshFlywheel()
+        let (enterprise, _) = try await PresetEnterprise.setUp(flywheel, preset: .liquor, seed: 4)
+        var world = World(preset: .liquor, population: 3_000, seed: 4)
+        let today = firstDay + 30
+        for d in firstDay..<today { _ = world.simulate(day: d) }
+        let api = SandboxAPI(apps: [.init(clientKey: enterprise.app.clientKey, clientSecret: enterprise.app.clientSecret,
+                                          accountOpenIds: Set(enterprise.accounts.map(\.openId)))], now: { flywheel.env.now() })
+        try await enterprise.openShops(flywheel, api: api, connect: false)
+        let live = LiveSimulation(flywheel, enterprises: [(enterprise, world)], today: today, api: api)
+        let calendar = AccountCalendar(timeZone: TimeZone(identifier: "Asia/Shanghai")!)
+        for hour in stride(from: 12, through: 60, by: 12) { _ = try await live.tick(now: calendar.startOfDay(today) + Int64(hour) * 3_600_000) }
+        await flywheel.projector.drain()
+        let sold = api.state.withLock { $0.shops.values.flatMap(\.orders.values) }
+        #expect(!sold.isEmpty, "two days of a liquor brand sell online")
+        for account in enterprise.accounts {
+            let logged = try await flywheel.env.store.orders(of: account, openId: nil, from: nil, to: nil, before: nil, limit: 10_000)
+            #expect(logged.allSatisfy { $0.source != .sync }, "online orders come from the shop, not as synced records")
+        }
     }
 }
 
