@@ -49,7 +49,8 @@ public final class ShopSync: Service, Sendable {
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            if await runOnce() == 0 { try? await Task.sleep(for: .seconds(5)) }
+            // Looked at every second (one indexed query when nothing is due), so a shutdown waits at most that.
+            if await runOnce() == 0 { try? await Task.sleep(for: .seconds(1)) }
         }
     }
 

@@ -98,8 +98,9 @@ public final class LiveSimulation: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     try await self.tick(now: self.flywheel.env.now())
-                } catch where !Task.isCancelled {
-                    self.flywheel.env.logger.error("live simulation failed; will retry", metadata: ["error": "\(error)"])
+                } catch {
+                    // Cancelled mid-tick by a shutdown: the loop ends; rethrown, it would fail the whole server's shutdown.
+                    if !Task.isCancelled { self.flywheel.env.logger.error("live simulation failed; will retry", metadata: ["error": "\(error)"]) }
                 }
                 try? await Task.sleep(for: self.interval)
             }

@@ -45,9 +45,11 @@ public func makeFlywheel(store: any Store, logger: Logger, limits: FlywheelLimit
     return (Flywheel(env, limits: limits), registry)
 }
 
-/// `services` run alongside the server (the demo's live simulation).
+/// `services` run alongside the server (the demo's live simulation); `platform`, what Flywheel's
+/// own services call (the demo's sandbox platform), is stopped after them, so nothing is cut off
+/// mid-call at shutdown.
 public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry, settings: ServerSettings,
-                             services: [any Service] = []) -> some ApplicationProtocol {
+                             platform: [any Service] = [], services: [any Service] = []) -> some ApplicationProtocol {
     let router = buildRouter(flywheel, registry: registry, settings: settings)
     let limits = settings.limits
     // The idle timeout closes a connection that stopped sending, mid-body included; beyond
@@ -57,6 +59,8 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel",
                                                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: flywheel.env.logger)),
                           logger: flywheel.env.logger)
+    // Services stop in the reverse of the order they are added.
+    for service in platform { app.addServices(service) }
     if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher, flywheel.desk, flywheel.outbox, flywheel.reach, flywheel.conversion,
                                                   flywheel.shopSync) }
     // Every server answers previews, with or without a projector.

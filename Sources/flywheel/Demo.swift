@@ -59,9 +59,9 @@ struct Demo: AsyncParsableCommand {
         flushOutput()
         let sandboxRouter = Router()
         api.add(to: sandboxRouter)
-        var services: [any Service] = [Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))]
-        if !noLive { services.append(LiveSimulation(flywheel, enterprises: live, today: today, api: api, share: PresetEnterprise.shareLive(flywheel))) }
-        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), services: services).runService()
+        let sandbox = Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))
+        let services: [any Service] = noLive ? [] : [LiveSimulation(flywheel, enterprises: live, today: today, api: api, share: PresetEnterprise.shareLive(flywheel))]
+        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), platform: [sandbox], services: services).runService()
     }
 
     /// The secret that seals connected accounts' tokens: FLYWHEEL_SECRET_KEY when set, otherwise the
@@ -83,6 +83,16 @@ struct Demo: AsyncParsableCommand {
         }
     }
 
+    /// Where the demo keeps the agency's API key, beside the database (readable by its owner only).
+    var keyPath: String { db + ".apikey" }
+
+    func keep(_ token: String) throws {
+        try? FileManager.default.removeItem(atPath: keyPath)
+        guard FileManager.default.createFile(atPath: keyPath, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure("cannot write the demo's API key to '\(keyPath)'; check that its folder is writable")
+        }
+    }
+
     /// The agency and its four enterprises, with their history on a new database; the worlds
     /// brought up to today either way. Returns the agency key, the sandbox's open API and the worlds.
     func prepare(_ flywheel: Flywheel, started: Date) async throws -> (token: String, api: SandboxAPI, live: [(PresetEnterprise, World)], today: Int) {
@@ -94,11 +104,19 @@ struct Demo: AsyncParsableCommand {
         if let existing = try await store.allTenants().first(where: { $0.kind == .provider && $0.name == Self.agency }),
            let owner = try await store.users(tenantId: existing.id).first(where: { $0.role == .owner }) {
             provider = existing
-            token = try await flywheel.tenancy.createKey(for: owner, actor: "cli").token
+            // The key of the last run, while it still works: a restarted demo keeps its key, and keys do not pile up.
+            if let kept = FileManager.default.contents(atPath: keyPath).map({ String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }),
+               try await flywheel.tenancy.authenticate(token: kept)?.tenantId == existing.id {
+                token = kept
+            } else {
+                token = try await flywheel.tenancy.createKey(for: owner, actor: "cli").token
+                try keep(token)
+            }
             print("reusing \(db)")
         } else {
             let made = try await flywheel.tenancy.createTenant(name: Self.agency, kind: .provider, ownerName: Self.user, actor: "cli")
             (provider, token) = (made.tenant, made.key.token)
+            try keep(token)
             try await flywheel.signIn.setPassword(Self.password, of: made.owner, actor: "cli")
         }
         var enterprises: [(PresetEnterprise, created: Bool)] = []

@@ -90,8 +90,9 @@ import Testing
     }
 
     /// `flywheel demo` started in a fresh directory, once it has printed its API key.
-    static func startDemo(_ options: [String], port: Int) async throws -> (process: Process, key: String, directory: URL) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-demo-\(UUID().uuidString)")
+    /// `directory`: where a demo ran before (a restart); a new one otherwise.
+    static func startDemo(_ options: [String], port: Int, in directory: URL? = nil) async throws -> (process: Process, key: String, directory: URL) {
+        let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = try flywheelBinary()
@@ -161,6 +162,16 @@ import Testing
         #expect((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["err_no"] as? Int == SandboxAPI.invalidParameter)
         process.terminate()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(process.terminationStatus == 0, "stopped right after serving, the demo shuts down cleanly")
+
+        // Restarted on the same database, the demo prints the same key (kept beside it, for its owner only).
+        let kept = dir.appendingPathComponent("flywheel-demo.sqlite.apikey").path
+        #expect((try FileManager.default.attributesOfItem(atPath: kept)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let (again, sameKey, _) = try await Self.startDemo(["--fans", "300", "--days", "7"], port: port, in: dir)
+        defer { if again.isRunning { again.terminate() } }
+        #expect(sameKey == key)
+        again.terminate()
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 0)
     }
 }
