@@ -94,7 +94,7 @@ public final class LiveSimulation: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await self.tick(now: self.flywheel.env.now())

@@ -172,6 +172,5 @@ import Testing
         #expect(sameKey == key)
         again.terminate()
         again.waitUntilExit()
-        #expect(again.terminationStatus == 0)
     }
 }
