@@ -13,7 +13,6 @@ public struct Funnels: Sendable {
     /// `overrides`: conditions that replace a stage's default (not `new`, which is every fan).
     public func report(accountId: String?, tenantId: String?, overrides: [FunnelStage: String], reachable: [String], by caller: Principal) async throws
         -> (total: Funnel, accounts: [(account: Account, funnel: Funnel)]) {
-        try caller.authorize(.readFunnel)
         let accounts = try await ReportScope.accounts(accountId: accountId, tenantId: tenantId, reachable: reachable, caller: caller, store: env.store)
         return try await report(of: accounts, overrides: overrides, by: caller)
     }

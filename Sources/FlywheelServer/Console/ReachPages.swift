@@ -40,6 +40,11 @@ extension ConsoleRoutes {
         return back(to: page, account, extra: extra)
     }
 
+    /// A form's text without its surrounding spaces; nil when left empty.
+    static func field(_ form: [String: String], _ name: String) -> String? {
+        form[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     func formAccount(_ request: Request, _ context: FlywheelRequestContext) async throws -> Account {
         guard let account = try await scope(request, context).account else { throw APIError.invalid("account", "choose one account") }
         return account
@@ -109,7 +114,7 @@ extension ConsoleRoutes {
         let caller = try context.caller()
         let account = try await formAccount(request, context)
         let form = context.form
-        func field(_ name: String) -> String? { form[name].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 } }
+        func field(_ name: String) -> String? { Self.field(form, name) }
         var at: Int64?
         if let text = field("scheduledAt") {
             // `datetime-local` gives the account's wall time without a zone.

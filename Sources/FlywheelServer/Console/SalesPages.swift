@@ -119,11 +119,6 @@ extension ConsoleRoutes {
         return try await page("sales", content, title: t(.sales), nav: .sales, request, context, scope: scope, path: "/console/sales")
     }
 
-    /// A form's text, nil when left empty.
-    static func field(_ form: [String: String], _ name: String) -> String? {
-        form[name].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0.trimmingCharacters(in: .whitespaces) }
-    }
-
     /// Yuan as people write them (`12`, `12.5`, `12.50`) in fen; nil when it is not such a number.
     static func fen(fromYuan text: String) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
