@@ -1,3 +1,5 @@
+import FlywheelDomain
+
 /// One industry's simulated world: its accounts and how its people behave. Every number is a
 /// parameter of the behaviour model (docs/simulation.md explains each); the four presets are the
 /// four quadrants of docs/domain.md, modelled on their seed cases.
@@ -6,6 +8,8 @@ public struct Preset: Sendable, Equatable {
     public var enterprise: String
     /// "high frequency, high online" and so on.
     public var quadrant: String
+    /// The quadrant's playbook (docs/operate.md).
+    public var industry: Industry
     /// The enterprise's matrix of accounts.
     public var accounts: [String]
 
@@ -60,7 +64,7 @@ public struct Preset: Sendable, Equatable {
     /// High frequency, high online (Luzhou Laojiao): a matrix of accounts, lives every day at 08:00
     /// and 19:00, most GMV in the live room, repurchase in fan groups.
     public static let liquor = Preset(
-        name: "liquor", enterprise: "Demo Liquor Brand", quadrant: "high frequency, high online",
+        name: "liquor", enterprise: "Demo Liquor Brand", quadrant: "high frequency, high online", industry: .highFrequencyOnline,
         accounts: ["Brand flagship", "Live room", "Regional store"],
         organicReach: 0.0040, feedback: 4, paidReach: 0.0020, offsiteReach: 0.0005, followRate: 0.35,
         activeRate: 0.45, lives: [8, 19], liveRate: 0.45, dmRate: 0.05, groupRate: 0.25, leadRate: 0.005,
@@ -70,7 +74,7 @@ public struct Preset: Sendable, Equatable {
     /// High frequency, low online (a photo studio): DMs offer the fan group, the homepage shows the
     /// live, group entry and a lead card; customers come to the store.
     public static let photoStudio = Preset(
-        name: "photo_studio", enterprise: "Demo Photo Studio", quadrant: "high frequency, low online",
+        name: "photo_studio", enterprise: "Demo Photo Studio", quadrant: "high frequency, low online", industry: .highFrequencyOffline,
         accounts: ["Studio"],
         organicReach: 0.0050, feedback: 3, paidReach: 0.0010, offsiteReach: 0.0010, followRate: 0.30,
         activeRate: 0.30, lives: [20], liveRate: 0.15, dmRate: 0.15, groupRate: 0.20, leadRate: 0.05,
@@ -80,7 +84,7 @@ public struct Preset: Sendable, Equatable {
     /// Low frequency, high online (career education): high-ticket courses sold in fan groups,
     /// admins answering every day.
     public static let careerEducation = Preset(
-        name: "career_education", enterprise: "Demo Career Academy", quadrant: "low frequency, high online",
+        name: "career_education", enterprise: "Demo Career Academy", quadrant: "low frequency, high online", industry: .lowFrequencyOnline,
         accounts: ["Academy", "Teacher Li"],
         organicReach: 0.0035, feedback: 3, paidReach: 0.0030, offsiteReach: 0.0005, followRate: 0.25,
         activeRate: 0.25, lives: [21], liveRate: 0.25, dmRate: 0.08, groupRate: 0.35, leadRate: 0.02,
@@ -90,7 +94,7 @@ public struct Preset: Sendable, Equatable {
     /// Low frequency, low online (a used-car dealer): four matrix accounts, leads, every DM answered
     /// within 30 minutes, cars sold at the store.
     public static let usedCar = Preset(
-        name: "used_car", enterprise: "Demo Used Cars", quadrant: "low frequency, low online",
+        name: "used_car", enterprise: "Demo Used Cars", quadrant: "low frequency, low online", industry: .lowFrequencyOffline,
         accounts: ["Dealer", "Sales Wang", "Sales Zhao", "Inspection"],
         organicReach: 0.0030, feedback: 3, paidReach: 0.0015, offsiteReach: 0.0003, followRate: 0.20,
         activeRate: 0.20, lives: [19], liveRate: 0.10, dmRate: 0.20, groupRate: 0.10, leadRate: 0.06,
