@@ -53,6 +53,7 @@ let package = Package(
         .target(name: "FlywheelApp", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform", "FlywheelEngine",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "FlywheelSimulator", dependencies: ["FlywheelDomain"]),
         .target(name: "FlywheelSandbox", dependencies: [

@@ -49,7 +49,12 @@ public enum Operation: String, CaseIterable, Sendable {
     case listOrders, readOrder, syncOrders, readGMVReport, listFissionCampaigns, readFissionCampaign, createFissionCampaign, issueFissionCode, joinFission
     case readShop, connectShop, disconnectShop
     // Operate.
-    case readFunnel
+    case readFunnel, listPlaybooks, readPlaybook, readIndicators, listGoals, readGoal, listTasks, listRewards, readReview
+    /// Choose the enterprise's industry: every account goes back to the playbook's rules.
+    case adoptPlaybook
+    case createGoal, cancelGoal, createTask, cancelTask
+    /// Mark a person's task done; an automatic one also needs the rights its action needs.
+    case completeTask
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -64,12 +69,13 @@ public enum Access {
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
              .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
-             .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel:
+             .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel, .listPlaybooks, .readPlaybook, .readIndicators, .listGoals, .readGoal,
+             .listTasks, .listRewards, .readReview:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
             role == .owner
-        case .createUser, .createApp, .createAccount, .connectAccount, .connectShop, .disconnectShop, .retryQuarantined, .dropQuarantined,
+        case .createUser, .createApp, .createAccount, .connectAccount, .connectShop, .disconnectShop, .retryQuarantined, .dropQuarantined, .adoptPlaybook,
              .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser, .setAgent, .removeAgent:
             role == .owner || role == .admin
         case .readAudit:
@@ -77,9 +83,11 @@ public enum Access {
         case .changeRules, .importEvents, .tagFansInBulk, .createSegment, .changeSegment, .deleteSegment, .importSegment,
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
              .createCannedReply, .deleteCannedReply, .createPost, .cancelPost, .markPostPublished, .createGroup, .changeGroup, .sendToGroup,
-             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon, .createRedEnvelope, .createLottery, .syncOrders, .createFissionCampaign:
+             .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon, .createRedEnvelope, .createLottery, .syncOrders, .createFissionCampaign,
+             .createGoal, .cancelGoal, .createTask, .cancelTask:
             role == .owner || role == .admin || role == .operator
-        case .claimCoupon, .claimRedEnvelope, .enterLottery, .issueFissionCode, .joinFission, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp:
+        case .claimCoupon, .claimRedEnvelope, .enterLottery, .issueFissionCode, .joinFission, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp,
+             .completeTask:
             role != .analyst
         }
     }

@@ -46,7 +46,15 @@ public struct GMVReports: Sendable {
         let window = q.windowDays ?? 7
         guard Self.windows.contains(window) else { throw UseCaseError.invalid(field: "windowDays", "must be 1 to 90") }
         let accounts = try await ReportScope.accounts(accountId: q.accountId, tenantId: q.tenantId, reachable: reachable, caller: caller, store: env.store)
-        var sales: [GMVReport.Sale] = [], coupons: [CouponTemplate] = []
+        let sales = try await self.sales(of: accounts, from: from, to: to, windowDays: window)
+        var coupons: [CouponTemplate] = []
+        for account in accounts { coupons += try await env.store.coupons(of: account) }
+        return (GMVReport.make(sales, coupons: coupons, from: from, to: to, cut: cut, windowDays: window), accounts)
+    }
+
+    /// The accounts' orders of the period with their buyers' state and touches: what a report is made of.
+    func sales(of accounts: [Account], from: Int64, to: Int64, windowDays window: Int) async throws -> [GMVReport.Sale] {
+        var sales: [GMVReport.Sale] = []
         for account in accounts {
             let orders = try await env.store.orders(of: account, openId: nil, from: from, to: to, before: nil, limit: Self.maxOrders + 1 - sales.count)
             guard sales.count + orders.count <= Self.maxOrders else {
@@ -56,8 +64,7 @@ public struct GMVReports: Sendable {
             let fans = try await env.store.fans(of: account, openIds: buyers)
             let touches = try await env.store.touches(of: account, openIds: buyers, from: from - Int64(window) * 86_400_000, to: to)
             sales += orders.map { GMVReport.Sale(order: $0, fan: fans[$0.openId], touches: touches[$0.openId] ?? []) }
-            coupons += try await env.store.coupons(of: account)
         }
-        return (GMVReport.make(sales, coupons: coupons, from: from, to: to, cut: cut, windowDays: window), accounts)
+        return sales
     }
 }

@@ -114,6 +114,26 @@ struct ActivityProjection: Projection {
     }
 }
 
+/// The popularity value's daily inputs: views, live minutes watched, interactions, follows and
+/// unfollows (docs/operate.md).
+struct PopularityProjection: Projection {
+    func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
+        var write = PopularityWrite()
+        for e in applied.events {
+            let event = e.stored.event
+            switch event.kind {
+            case .videoView: write.days[e.day, default: (0, 0, 0, 0, 0)].views += 1
+            case .liveWatch: write.days[e.day, default: (0, 0, 0, 0, 0)].watchMinutes += Int(clamping: event.amount)
+            case .like, .comment, .share, .liveGift, .liveShare, .dmReceived, .groupMessage: write.days[e.day, default: (0, 0, 0, 0, 0)].interactions += 1
+            case .follow: write.days[e.day, default: (0, 0, 0, 0, 0)].follows += 1
+            case .unfollow: write.days[e.day, default: (0, 0, 0, 0, 0)].unfollows += 1
+            default: continue
+            }
+        }
+        return write.days.isEmpty ? [] : [write]
+    }
+}
+
 /// Entries and exits of the account's ready segments for every fan the batch changed.
 struct SegmentProjection: Projection {
     func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {

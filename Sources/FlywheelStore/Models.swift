@@ -9,13 +9,16 @@ public struct Tenant: Sendable, Equatable, Codable {
     /// The service provider that manages this enterprise, if any.
     public var providerId: String?
     public var createdAt: Int64
+    /// The quadrant whose playbook its accounts follow, once chosen.
+    public var industry: Industry?
 
-    public init(id: String, name: String, kind: Kind, providerId: String?, createdAt: Int64) {
+    public init(id: String, name: String, kind: Kind, providerId: String?, createdAt: Int64, industry: Industry? = nil) {
         self.id = id
         self.name = name
         self.kind = kind
         self.providerId = providerId
         self.createdAt = createdAt
+        self.industry = industry
     }
 }
 

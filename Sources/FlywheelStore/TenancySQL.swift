@@ -253,7 +253,7 @@ extension TenancyStore where Self: SQLStore {
 
 /// The tenancy tables' rows: one way to write and read them, for both databases.
 public enum TenancyRows {
-    public static let tenantColumns = "tenant_id, name, kind, provider_id, created_at"
+    public static let tenantColumns = "tenant_id, name, kind, provider_id, created_at, industry"
     public static let userColumns = "tenant_id, user_id, name, role, created_at, disabled_at"
     public static let keyColumns = "tenant_id, key_id, user_id, secret_hash, created_at, expires_at, revoked_at"
     public static let appColumns = "tenant_id, app_id, name, client_key, client_secret, created_at"
@@ -311,7 +311,8 @@ public enum TenancyRows {
 
     public static func tenant(_ row: SQLRow) throws -> Tenant {
         Tenant(id: try row.text("tenant_id"), name: try row.text("name"), kind: Tenant.Kind(rawValue: try row.text("kind")) ?? .enterprise,
-               providerId: row.optionalText("provider_id"), createdAt: try row.int("created_at"))
+               providerId: row.optionalText("provider_id"), createdAt: try row.int("created_at"),
+               industry: row.optionalText("industry").flatMap(Industry.init(rawValue:)))
     }
 
     public static func user(_ row: SQLRow) throws -> User {
@@ -332,16 +333,19 @@ public enum TenancyRows {
 
     public static func rulesQuery(of account: Account) -> SQLStatement {
         SQLStatement("""
-            SELECT a.rules, a.rules_version, COALESCE(c.rules_version, 0) AS applied FROM accounts a
+            SELECT a.rules, a.rules_version, COALESCE(c.rules_version, 0) AS applied, t.industry FROM accounts a
+            JOIN tenants t ON t.tenant_id = a.tenant_id
             LEFT JOIN projection_checkpoints c ON c.tenant_id = a.tenant_id AND c.account_id = a.account_id
             WHERE a.tenant_id = ? AND a.account_id = ?
             """, [.text(account.tenantId), .text(account.id)])
     }
 
-    /// An account's rules (the standard ones until it has its own) with their versions, from `rulesQuery`.
+    /// An account's rules with their versions, from `rulesQuery`: its own, or else its enterprise's
+    /// playbook's, or else the standard ones.
     public static func rules(_ rows: [SQLRow], of account: Account) throws -> VersionedRules {
         guard let row = rows.first else { throw StoreError.notFound("account \(account.id)") }
-        let rules = try row.optionalText("rules").map { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) } ?? .standard
+        let rules = try row.optionalText("rules").map { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) }
+            ?? row.optionalText("industry").flatMap(Industry.init(rawValue:))?.playbook.rules ?? .standard
         return VersionedRules(rules: rules, version: Int(try row.int("rules_version")), appliedVersion: Int(try row.int("applied")))
     }
 }

@@ -1,0 +1,41 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+
+/// The industry playbooks, and an enterprise choosing its own.
+public struct Playbooks: Sendable {
+    let flywheel: Flywheel
+    var env: FlywheelEnvironment { flywheel.env }
+
+    public init(_ flywheel: Flywheel) { self.flywheel = flywheel }
+
+    public func list(by caller: Principal) throws -> [Playbook] {
+        try caller.authorize(.listPlaybooks)
+        return Playbook.all
+    }
+
+    public func read(_ name: String, by caller: Principal) throws -> Playbook {
+        try caller.authorize(.readPlaybook)
+        guard let industry = Industry(rawValue: name) else { throw UseCaseError.notFound("playbook \(name)") }
+        return industry.playbook
+    }
+
+    /// The enterprise (the caller's, or one its provider names) takes the industry's playbook:
+    /// every account goes back to the playbook's tier rules, and the projector re-evaluates every
+    /// fan. Rules changed on an account afterwards stay until the next adoption. Returns the
+    /// accounts changed.
+    public func adopt(_ name: String, tenantId: String?, reachable: [String], by caller: Principal) async throws -> (tenant: Tenant, accounts: Int) {
+        try caller.authorize(.adoptPlaybook)
+        guard let industry = Industry(rawValue: name) else {
+            throw UseCaseError.invalid(field: "industry", "'\(name)' is not one of \(Industry.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let id = try Validate.tenant(tenantId, caller: caller, reachable: reachable)
+        guard var tenant = try await env.store.tenant(id: id), tenant.kind == .enterprise else {
+            throw UseCaseError.invalid(field: "tenantId", "a playbook is an enterprise's; name one of the provider's enterprises")
+        }
+        let accounts = try await env.store.adoptIndustry(industry, tenantId: id,
+                                                         audit: env.audit(tenantId: id, actor: caller.actor, action: "playbook.adopt", target: id, detail: industry.rawValue))
+        tenant.industry = industry
+        return (tenant, accounts)
+    }
+}
