@@ -56,9 +56,7 @@ public struct Goals: Sendable {
     public func create(_ draft: Draft, tenantId: String?, reachable: [String], by caller: Principal) async throws -> (goal: Goal, tasks: [GoalTask]) {
         try caller.authorize(.createGoal)
         let tenantId = try Validate.tenant(tenantId, caller: caller, reachable: reachable)
-        guard let tenant = try await env.store.tenant(id: tenantId), tenant.kind == .enterprise else {
-            throw UseCaseError.invalid(field: "tenantId", "a goal is an enterprise's; name one of the provider's enterprises")
-        }
+        guard let tenant = try await env.store.tenant(id: tenantId) else { throw UseCaseError.notFound("tenant \(tenantId)") }
         let name = try Validate.trimmed(draft.name, field: "name", length: Goal.nameLength)
         guard let metric = GoalMetric(rawValue: draft.metric) else {
             throw UseCaseError.invalid(field: "metric", "'\(draft.metric)' is not one of \(GoalMetric.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -286,7 +284,8 @@ public struct Goals: Sendable {
         return goals.count
     }
 
-    func progress(of goal: Goal) async throws -> GoalProgress {
+    /// Where the goal stands now (its metric read afresh while it is active).
+    public func progress(of goal: Goal) async throws -> GoalProgress {
         let now = env.now()
         let calendar = try await calendar(of: goal)
         let current = goal.state == .active ? try await value(goal.metric, of: try await scope(of: goal), now: now)

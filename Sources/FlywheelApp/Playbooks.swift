@@ -20,7 +20,7 @@ public struct Playbooks: Sendable {
         return industry.playbook
     }
 
-    /// The enterprise (the caller's, or one its provider names) takes the industry's playbook:
+    /// The tenant (the caller's, or an enterprise its provider names) takes the industry's playbook:
     /// every account goes back to the playbook's tier rules, and the projector re-evaluates every
     /// fan. Rules changed on an account afterwards stay until the next adoption. Returns the
     /// accounts changed.
@@ -30,9 +30,7 @@ public struct Playbooks: Sendable {
             throw UseCaseError.invalid(field: "industry", "'\(name)' is not one of \(Industry.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let id = try Validate.tenant(tenantId, caller: caller, reachable: reachable)
-        guard var tenant = try await env.store.tenant(id: id), tenant.kind == .enterprise else {
-            throw UseCaseError.invalid(field: "tenantId", "a playbook is an enterprise's; name one of the provider's enterprises")
-        }
+        guard var tenant = try await env.store.tenant(id: id) else { throw UseCaseError.notFound("tenant \(id)") }
         let accounts = try await env.store.adoptIndustry(industry, tenantId: id,
                                                          audit: env.audit(tenantId: id, actor: caller.actor, action: "playbook.adopt", target: id, detail: industry.rawValue))
         tenant.industry = industry

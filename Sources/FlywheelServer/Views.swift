@@ -92,9 +92,11 @@ struct TenantView: ResponseEncodable {
     var kind: Tenant.Kind
     var providerId: String?
     var createdAt: String
+    /// The playbook its accounts follow, once chosen.
+    var industry: String?
 
     init(_ t: Tenant) {
-        id = t.id; name = t.name; kind = t.kind; providerId = t.providerId; createdAt = Time.iso(t.createdAt)
+        id = t.id; name = t.name; kind = t.kind; providerId = t.providerId; createdAt = Time.iso(t.createdAt); industry = t.industry?.rawValue
     }
 }
 

@@ -36,8 +36,8 @@ public protocol OperateStore: Sendable {
 extension OperateStore where Self: SQLStore {
     public func adoptIndustry(_ industry: Industry, tenantId: String, audit: AuditEntry) async throws -> Int {
         let rows = try await runner.transaction([
-            .require(SQLStatement("UPDATE tenants SET industry = ? WHERE tenant_id = ? AND kind = 'enterprise' RETURNING tenant_id",
-                                  [.text(industry.rawValue), .text(tenantId)]), orElse: .notFound("enterprise \(tenantId)")),
+            .require(SQLStatement("UPDATE tenants SET industry = ? WHERE tenant_id = ? RETURNING tenant_id",
+                                  [.text(industry.rawValue), .text(tenantId)]), orElse: .notFound("tenant \(tenantId)")),
             .execute(TenancyRows.record(audit)),
             .execute(SQLStatement("UPDATE accounts SET rules = NULL, rules_version = rules_version + 1 WHERE tenant_id = ? RETURNING account_id", [.text(tenantId)])),
         ])

@@ -39,7 +39,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 118)
+        #expect(calls.count == 132)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -106,6 +106,13 @@ import Testing
                 let campaign = try await client.post("/v1/accounts/\(account)/fission", key: owner,
                                                      ["name": "f-\(name)", "threshold": 3, "endsAt": iso(flywheel.env.now() + 86_400_000)])["id"] as! String
                 try await client.post("/v1/accounts/\(account)/fission/\(campaign)/codes", key: owner, ["openId": "fan-1"])
+                // A goal to work on and one to cancel; a task to complete and one to cancel.
+                let goalBody: [String: Any] = ["name": "g-\(name)", "metric": "followers", "target": 100, "deadline": iso(flywheel.env.now() + 30 * 86_400_000), "plan": false]
+                let goal = try await client.post("/v1/goals", key: owner, goalBody)["goal"] as! [String: Any]
+                let goalToCancel = try await client.post("/v1/goals", key: owner, goalBody)["goal"] as! [String: Any]
+                let taskBody: [String: Any] = ["title": "t-\(name)", "dueAt": iso(flywheel.env.now() + 86_400_000)]
+                let taskToComplete = try await client.post("/v1/goals/\(goal["id"] as! String)/tasks", key: owner, taskBody)["id"] as! String
+                let taskToCancel = try await client.post("/v1/goals/\(goal["id"] as! String)/tasks", key: owner, taskBody)["id"] as! String
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -118,6 +125,9 @@ import Testing
                         .replacingOccurrences(of: "{liveId}", with: call.operation == "cancelLive" ? liveToCancel : liveToRemind)
                     uri = uri.replacingOccurrences(of: "{envelopeId}", with: envelope).replacingOccurrences(of: "{lotteryId}", with: lottery)
                         .replacingOccurrences(of: "{orderId}", with: "o-1").replacingOccurrences(of: "{campaignId}", with: campaign)
+                        .replacingOccurrences(of: "{goalId}", with: (call.operation == "cancelGoal" ? goalToCancel : goal)["id"] as! String)
+                        .replacingOccurrences(of: "{taskId}", with: call.operation == "cancelTask" ? taskToCancel : taskToComplete)
+                        .replacingOccurrences(of: "{industry}", with: "high_frequency_online")
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -160,6 +170,9 @@ import Testing
                     case "joinFission": #"{"code":"\#(String(LotteryDraw.hash(campaign + ":fan-1").prefix(12)))","openId":"friend-\#(name)"}"#
                     case "syncOrders": #"{"orders":[{"id":"o-\#(name)","openId":"fan-1","amountFen":100,"paidAt":"\#(iso(flywheel.env.now()))"}]}"#
                     case "connectShop": #"{"shopId":"shop-1","appKey":"k","appSecret":"s"}"#
+                    case "createGoal": #"{"name":"new-\#(name)","metric":"true_love_share","target":30,"deadline":"\#(iso(flywheel.env.now() + 30 * 86_400_000))"}"#
+                    case "createTask": #"{"title":"new-\#(name)","dueAt":"\#(iso(flywheel.env.now() + 86_400_000))"}"#
+                    case "completeTask": #"{"note":"done by \#(name)"}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }

@@ -37,7 +37,7 @@ public enum GoalMetric: String, CaseIterable, Sendable, Codable {
 
 /// What a task does: a person's work, described; or a change Flywheel makes itself through its
 /// own use cases when the task is started (docs/operate.md lists them).
-public enum TaskAction: Sendable, Equatable {
+public enum TaskAction: Sendable, Hashable {
     case manual(String)
     /// Sets the entry threshold (a predicate) of the account's fan groups.
     case groupThreshold(String)
