@@ -92,7 +92,7 @@ extension OperateStore where Self: SQLStore {
         }
         var flows: [Int: [(from: Int, to: Int, fans: Int)]] = [:]
         for row in try await runner.query(SQLStatement("""
-            SELECT day, from_tier, to_tier, SUM(fans) AS n FROM tier_flow_daily WHERE tenant_id = ? AND account_id = ? AND day > ?
+            SELECT day, from_tier, to_tier, CAST(SUM(fans) AS BIGINT) AS n FROM tier_flow_daily WHERE tenant_id = ? AND account_id = ? AND day > ?
             GROUP BY day, from_tier, to_tier
             """, key + [.int(Int64(days.lowerBound))])) {
             flows[Int(try row.int("day")), default: []].append((Int(try row.int("from_tier")), Int(try row.int("to_tier")), Int(try row.int("n"))))
