@@ -50,7 +50,11 @@ public struct PresetEnterprise: Sendable {
                 .sorted { $0.openId.utf8.lexicographicallyPrecedes($1.openId.utf8) }
             return (PresetEnterprise(preset: preset, seed: seed, tenant: tenant, app: app, accounts: accounts), nil)
         }
-        let made = try await flywheel.tenancy.createTenant(name: preset.enterprise, kind: .enterprise, provider: provider, actor: "simulator")
+        var made = try await flywheel.tenancy.createTenant(name: preset.enterprise, kind: .enterprise, provider: provider, actor: "simulator")
+        // The enterprise runs its quadrant's playbook: its accounts' tiers mean what they mean for its buyers.
+        _ = try await env.store.adoptIndustry(preset.industry, tenantId: made.tenant.id,
+                                              audit: env.audit(tenantId: made.tenant.id, actor: "simulator", action: "playbook.adopt", target: made.tenant.id))
+        made.tenant.industry = preset.industry
         let app = PlatformApp(tenantId: made.tenant.id, id: env.newId("app"), name: "\(preset.enterprise) app", clientKey: clientKey,
                               clientSecret: clientSecret(preset, seed: seed), createdAt: env.now())
         try await env.store.createApp(app, audit: env.audit(tenantId: app.tenantId, actor: "simulator", action: "app.create", target: app.id))

@@ -166,6 +166,7 @@ struct Demo: AsyncParsableCommand {
             try await enterprise.workLeads(flywheel, seed: seed)
             try await enterprise.setUpReach(flywheel)
             try await enterprise.setUpConvert(flywheel)
+            try await enterprise.setUpGoals(flywheel)
         }
         return (token, api, live, today)
     }

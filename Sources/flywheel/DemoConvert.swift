@@ -115,3 +115,19 @@ extension PresetEnterprise {
         }
     }
 }
+
+extension PresetEnterprise {
+    /// Goals from the playbook's first two KPIs, their strategy turned into tasks: the first
+    /// goal's first task done (an automatic one by Flywheel), the rest open.
+    func setUpGoals(_ flywheel: Flywheel) async throws {
+        let owner = Principal(tenantId: tenant.id, userId: "demo", keyId: "demo", role: .owner)
+        let goals = Goals(flywheel)
+        for (i, kpi) in preset.industry.playbook.kpis.prefix(2).enumerated() {
+            let made = try await goals.create(Goals.Draft(name: "\(kpi.metric.rawValue) to \(kpi.target)", metric: kpi.metric.rawValue, target: kpi.target,
+                                                          deadline: flywheel.env.now() + Int64(30 + 30 * i) * 86_400_000, accountId: nil, rewardPoints: 500,
+                                                          rewardUserId: nil, plan: true),
+                                              tenantId: nil, reachable: [tenant.id], by: owner)
+            if i == 0, let first = made.tasks.first { _ = try await goals.complete(first.id, note: nil, tenantId: nil, reachable: [tenant.id], by: owner) }
+        }
+    }
+}
