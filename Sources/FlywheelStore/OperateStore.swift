@@ -153,7 +153,7 @@ extension OperateStore where Self: SQLStore {
                 .execute(TenancyRows.record(audit)),
             ] + (grant.map { [.execute(OperateRows.insert($0, tenantId: goal.tenantId))] } ?? []))
             return true
-        } catch StoreError.conflict {
+        } catch StoreError.conflict(field: "state", _) {
             return false
         }
     }
@@ -188,7 +188,7 @@ extension OperateStore where Self: SQLStore {
                 .execute(TenancyRows.record(audit)),
             ] + (grant.map { [.execute(OperateRows.insert($0, tenantId: tenantId))] } ?? []))
             return true
-        } catch StoreError.conflict {
+        } catch StoreError.conflict(field: "state", _) {
             return false
         }
     }
