@@ -73,6 +73,9 @@ public struct Goals: Sendable {
         }
         let accounts = try await scope(accountId: draft.accountId, tenantId: tenantId)
         let baseline = try await value(metric, of: accounts, now: now)
+        guard draft.target > baseline else {
+            throw UseCaseError.invalid(field: "target", "the metric is \(Self.text(baseline)) already; set a target above it")
+        }
         let goal = Goal(id: env.newId("goal"), tenantId: tenantId, accountId: draft.accountId, name: name, metric: metric, target: draft.target, baseline: baseline,
                         deadline: draft.deadline, rewardPoints: points, rewardUserId: draft.rewardUserId, createdAt: now)
         let owner = draft.rewardUserId ?? caller.userId
@@ -86,6 +89,15 @@ public struct Goals: Sendable {
         try await env.store.observe(goal, day: try await calendar(of: goal).day(ofMillis: now), value: baseline, at: now)
         return (goal, tasks)
     }
+
+    /// A metric's value now over an account or the enterprise's matrix: where a new goal would start.
+    public func current(_ metric: GoalMetric, accountId: String?, tenantId: String?, reachable: [String], by caller: Principal) async throws -> Double {
+        try caller.authorize(.readGoal)
+        let tenantId = try Validate.tenant(tenantId, caller: caller, reachable: reachable)
+        return try await value(metric, of: try await scope(accountId: accountId, tenantId: tenantId), now: env.now())
+    }
+
+    static func text(_ value: Double) -> String { value == value.rounded() ? String(format: "%.0f", value) : String(format: "%.2f", value) }
 
     /// What a task generated from a lever is called.
     public static func title(of action: TaskAction) -> String {

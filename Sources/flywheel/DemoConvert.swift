@@ -117,17 +117,29 @@ extension PresetEnterprise {
 }
 
 extension PresetEnterprise {
-    /// Goals from the playbook's first two KPIs, their strategy turned into tasks: the first
-    /// goal's first task done (an automatic one by Flywheel), the rest open.
+    /// Goals from the playbook's first two KPIs, set nine days ago with their strategy turned into
+    /// tasks; the first goal's first task done five days ago (an automatic one by Flywheel), the
+    /// rest open: last week's review has something to say.
     func setUpGoals(_ flywheel: Flywheel) async throws {
         let owner = Principal(tenantId: tenant.id, userId: "demo", keyId: "demo", role: .owner)
-        let goals = Goals(flywheel)
+        let day: Int64 = 86_400_000
+        func at(daysAgo: Int64) -> Goals {
+            var env = flywheel.env
+            let then = env.now() - daysAgo * day
+            env.now = { then }
+            return Goals(Flywheel(env))
+        }
         for (i, kpi) in preset.industry.playbook.kpis.prefix(2).enumerated() {
-            let made = try await goals.create(Goals.Draft(name: "\(kpi.metric.rawValue) to \(kpi.target)", metric: kpi.metric.rawValue, target: kpi.target,
-                                                          deadline: flywheel.env.now() + Int64(30 + 30 * i) * 86_400_000, accountId: nil, rewardPoints: 500,
-                                                          rewardUserId: nil, plan: true),
-                                              tenantId: nil, reachable: [tenant.id], by: owner)
-            if i == 0, let first = made.tasks.first { _ = try await goals.complete(first.id, note: nil, tenantId: nil, reachable: [tenant.id], by: owner) }
+            // The playbook's typical target, or a fifth above where the enterprise stands when it is there already.
+            let now = try await at(daysAgo: 9).current(kpi.metric, accountId: nil, tenantId: nil, reachable: [tenant.id], by: owner)
+            let target = max(kpi.target, (now * 1.2).rounded(.up), now + 1)
+            let made = try await at(daysAgo: 9).create(Goals.Draft(name: "\(kpi.metric.title) to \(Int(target))", metric: kpi.metric.rawValue, target: target,
+                                                                   deadline: flywheel.env.now() + Int64(30 + 30 * i) * day, accountId: nil, rewardPoints: 500,
+                                                                   rewardUserId: nil, plan: true),
+                                                       tenantId: nil, reachable: [tenant.id], by: owner)
+            if i == 0, let first = made.tasks.first {
+                _ = try await at(daysAgo: 5).complete(first.id, note: nil, tenantId: nil, reachable: [tenant.id], by: owner)
+            }
         }
     }
 }

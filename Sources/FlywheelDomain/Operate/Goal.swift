@@ -16,6 +16,20 @@ public enum GoalMetric: String, CaseIterable, Sendable, Codable {
 
     public enum Unit: String, Sendable { case percent, count, fen, score }
 
+    /// Its name in words, for goals named after it.
+    public var title: String {
+        switch self {
+        case .trueLoveShare: "True-love share"
+        case .groupRepurchase: "Group repurchase"
+        case .leads30d: "Leads a month"
+        case .dmSLAShare: "DMs answered on time"
+        case .gmvFromFans: "GMV from fans a month"
+        case .followers: "Followers"
+        case .popularity: "Popularity value"
+        case .business: "Business value"
+        }
+    }
+
     public var unit: Unit {
         switch self {
         case .trueLoveShare, .groupRepurchase, .dmSLAShare: .percent

@@ -54,6 +54,7 @@ struct ConsoleRoutes {
         addDesk(to: console)
         addReach(to: console)
         addSales(to: console)
+        addOperate(to: console)
     }
 
     /// `?lang=` when given, else the language remembered in the cookie, else Chinese.
