@@ -129,10 +129,15 @@ extension PresetEnterprise {
             env.now = { then }
             return Goals(Flywheel(env))
         }
-        for (i, kpi) in preset.industry.playbook.kpis.prefix(2).enumerated() {
-            // The playbook's typical target, or a fifth above where the enterprise stands when it is there already.
+        var set = 0
+        for kpi in preset.industry.playbook.kpis where set < 2 {
+            // The playbook's typical target, or a fifth above where the enterprise stands when it is there already;
+            // a metric at its ceiling (every DM answered on time) needs no goal.
             let now = try await at(daysAgo: 9).current(kpi.metric, accountId: nil, tenantId: nil, reachable: [tenant.id], by: owner)
-            let target = max(kpi.target, (now * 1.2).rounded(.up), now + 1)
+            let target = min(kpi.metric.maxTarget, max(kpi.target, (now * 1.2).rounded(.up), now + 1))
+            guard target > now else { continue }
+            let i = set
+            set += 1
             let made = try await at(daysAgo: 9).create(Goals.Draft(name: "\(kpi.metric.title) to \(Int(target))", metric: kpi.metric.rawValue, target: target,
                                                                    deadline: flywheel.env.now() + Int64(30 + 30 * i) * day, accountId: nil, rewardPoints: 500,
                                                                    rewardUserId: nil, plan: true),

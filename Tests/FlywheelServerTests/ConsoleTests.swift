@@ -95,6 +95,30 @@ import Testing
             let shown = try await get(try #require(badSplit[.location]))
             #expect(shown.contains("totalFen") && !shown.contains(">x<"), "the reason is on the page")
 
+            // The goals page: a playbook chosen, a goal set with its strategy as tasks, one marked done, the review printable and downloadable.
+            let goalsPage = "/console/goals?account=\(account)"
+            #expect(try await get(goalsPage + "&lang=en").contains("No industry chosen yet"))
+            let adopted = try await post("/console/goals/playbook?account=\(account)", ["industry": "high_frequency_online"])
+            #expect(adopted[.location]?.contains("error=") == false)
+            let deadline = AccountCalendar.dateText(ofDay: Int(f.flywheel.env.now() / 86_400_000) + 60)
+            let set = try await post(goalsPage, ["name": "更多真爱粉", "metric": "true_love_share", "target": "30", "deadline": deadline, "scope": account])
+            #expect(set[.location]?.contains("error=") == false, "\(set[.location] ?? "")")
+            let withGoal = try await get(goalsPage + "&lang=zh")
+            #expect(withGoal.contains("更多真爱粉") && withGoal.contains("真爱粉占比") && withGoal.contains("高频高线上") && withGoal.contains("人气值"))
+            let goal = try #require(try await f.flywheel.env.store.goals(tenantId: f.tenantId).first { $0.name == "更多真爱粉" })
+            #expect(goal.accountId == account && goal.target == 30)
+            let tasks = try await f.flywheel.env.store.tasks(tenantId: f.tenantId, goalId: goal.id)
+            #expect(tasks.count == 2 && withGoal.contains("/console/tasks/\(tasks[1].id)/complete"))
+            _ = try await post("/console/tasks/\(tasks[1].id)/complete?account=\(account)", [:])
+            #expect(try await f.flywheel.env.store.task(tasks[1].id, tenantId: f.tenantId)?.state == .done)
+            let badTarget = try await post(goalsPage, ["name": "x", "metric": "true_love_share", "target": "abc", "deadline": deadline])
+            #expect(badTarget[.location]?.contains("error=target") == true)
+            #expect(try await get("/console/review?account=\(account)&lang=en").contains("Planned this week"))
+            try await client.execute(uri: "/console/review/download?account=\(account)", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok && response.headers[.contentDisposition]?.contains("attachment; filename=\"flywheel-review-") == true)
+                #expect(!String(buffer: response.body).contains("Sign out") && !String(buffer: response.body).contains("退出"))
+            }
+
             // A previewed predicate can be saved; its page has the portrait and the export.
             #expect(try await get("/console/segments?account=\(account)&predicate=following").contains("name=\"name\""))
             let saved = try await post("/console/segments?account=\(account)", ["predicate": "following", "name": "Followers"])

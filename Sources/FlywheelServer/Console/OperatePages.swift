@@ -33,6 +33,7 @@ extension ConsoleRoutes {
         var cards: [Card]
         var charts: [ChartView]
         var drivers: [Driver]
+        var hasDrivers: Bool { !drivers.isEmpty }
         var goals: [GoalRow]
         var metrics: [SelectOption]
         var scopes: [SelectOption]
@@ -180,6 +181,7 @@ extension ConsoleRoutes {
         var planned: [TaskLine]
         var done: [TaskLine]
         var overdue: [TaskLine]
+        var hasOverdue: Bool { !overdue.isEmpty }
         var rewards: [GoalsContent.RewardRow]
         var moved: [Moved]
         var drivers: [GoalsContent.Driver]
