@@ -111,6 +111,14 @@ import Testing
             #expect(tasks.count == 2 && withGoal.contains("/console/tasks/\(tasks[1].id)/complete"))
             _ = try await post("/console/tasks/\(tasks[1].id)/complete?account=\(account)", [:])
             #expect(try await f.flywheel.env.store.task(tasks[1].id, tenantId: f.tenantId)?.state == .done)
+            #expect(!withGoal.contains(Industry.highFrequencyOnline.playbook.levers[0].reason) && withGoal.contains("粉丝群对3级及以上开放"), "reasons in Chinese")
+            // Every playbook's words read in Chinese.
+            for industry in Industry.allCases {
+                _ = try await post("/console/goals/playbook?account=\(account)", ["industry": industry.rawValue])
+                let page = try await get(goalsPage + "&lang=zh")
+                let p = industry.playbook
+                for text in [p.aim, p.seedCase] + p.tools { #expect(!page.contains(text), "\(industry): '\(text)' shown in English") }
+            }
             let badTarget = try await post(goalsPage, ["name": "x", "metric": "true_love_share", "target": "abc", "deadline": deadline])
             #expect(badTarget[.location]?.contains("error=target") == true)
             #expect(try await get("/console/review?account=\(account)&lang=en").contains("Planned this week"))
@@ -313,3 +321,4 @@ func signInThroughForm(_ client: any TestClientProtocol, _ fields: [String: Stri
                                     headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
                                     body: consoleForm(fields.merging(["csrf": String(csrf)]) { given, _ in given })) { $0 }
 }
+

@@ -110,7 +110,7 @@ public struct Playbook: Sendable, Equatable {
             kpis: [KPI(metric: .trueLoveShare, target: 8), KPI(metric: .leads30d, target: 150), KPI(metric: .dmSLAShare, target: 90),
                    KPI(metric: .popularity, target: 50), KPI(metric: .business, target: 50)],
             levers: [
-                Lever(metric: .leads30d, action: .welcomeReply("Welcome! Join our fan group for this week's offer, or leave your number and we will call you back."),
+                Lever(metric: .leads30d, action: .welcomeReply("欢迎光临！加入粉丝群领本周优惠，或留下电话，我们尽快回电。"),
                       reason: "the seed studio's DM welcome offers the group and a consultation: most of its leads start in a DM"),
                 Lever(metric: .trueLoveShare, action: .manual("Give every customer a referral code at checkout"),
                       reason: "a customer who brings a friend is the studio's true-love fan"),
@@ -158,7 +158,7 @@ public struct Playbook: Sendable, Equatable {
             levers: [
                 Lever(metric: .dmSLAShare, action: .manual("Put two sales on the inbox rota so every DM is answered within 30 minutes"),
                       reason: "the seed dealer answers every DM within 30 minutes; buyers leave their number when answered fast"),
-                Lever(metric: .leads30d, action: .welcomeReply("Hello! Leave your number and the car you want: a sales advisor will call within 30 minutes."),
+                Lever(metric: .leads30d, action: .welcomeReply("您好！留下电话和想看的车型，销售顾问30分钟内给您回电。"),
                       reason: "a DM answered at once with a lead card is filled in about 8 times as often"),
                 Lever(metric: .trueLoveShare, action: .groupThreshold("leads >= 1"),
                       reason: "an owners' and buyers' group for people who left their details builds the trust a car purchase needs"),

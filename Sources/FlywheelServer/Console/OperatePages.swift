@@ -84,8 +84,8 @@ extension ConsoleRoutes {
                 target: t.metricValue(goal.metric, goal.target), projected: progress.projected.map { t.metricValue(goal.metric, $0) } ?? "—",
                 status: t.goalStatus(progress.status.rawValue), percent: Int((progress.progress * 100).rounded()), deadline: Self.shortTime(goal.deadline, zoneAccount),
                 tasks: tasks.filter { $0.goalId == goal.id }.map { task in
-                    GoalsContent.TaskRow(title: task.title, kind: task.action.isAutomatic ? t(.automatic) : t(.task), owner: task.owner.flatMap { names[$0] } ?? task.owner ?? "—",
-                                         due: Self.shortTime(task.dueAt, zoneAccount), state: t.taskState(task.state.rawValue), reason: task.reason,
+                    GoalsContent.TaskRow(title: t.taskTitle(task.action, title: task.title), kind: task.action.isAutomatic ? t(.automatic) : t(.task), owner: task.owner.flatMap { names[$0] } ?? task.owner ?? "—",
+                                         due: Self.shortTime(task.dueAt, zoneAccount), state: t.taskState(task.state.rawValue), reason: t.playbook(task.reason),
                                          result: task.result ?? "", open: task.state == .open && goal.state == .active,
                                          complete: "/console/tasks/\(task.id)/complete\(at)", cancel: "/console/tasks/\(task.id)/cancel\(at)")
                 })
@@ -98,8 +98,8 @@ extension ConsoleRoutes {
         let content = GoalsContent(
             enterprise: tenant?.name ?? tenantId,
             playbook: playbook.map { p in
-                GoalsContent.PlaybookBox(name: t.industry(p.industry), aim: p.aim, seedCase: p.seedCase,
-                                         cadence: t.cadence(p.cadence), tools: p.tools.joined(separator: " · "),
+                GoalsContent.PlaybookBox(name: t.industry(p.industry), aim: t.playbook(p.aim), seedCase: t.playbook(p.seedCase),
+                                         cadence: t.cadence(p.cadence), tools: p.tools.map(t.playbook).joined(separator: " · "),
                                          kpis: p.kpis.map { "\(t.metric($0.metric)) \(t.metricValue($0.metric, $0.target))" }.joined(separator: " · "),
                                          mix: String(format: "%.0f–%.0f%% / %.0f–%.0f%%", p.expectedMix.liking.lowerBound * 100, p.expectedMix.liking.upperBound * 100,
                                                      p.expectedMix.trueLove.lowerBound * 100, p.expectedMix.trueLove.upperBound * 100))
@@ -201,7 +201,7 @@ extension ConsoleRoutes {
         let names = Dictionary(try await store.users(tenantId: tenantId).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let at = scope.query.isEmpty ? "?account=tenant:\(tenantId)" : scope.query
         func line(_ task: GoalTask) -> ReviewContent.TaskLine {
-            ReviewContent.TaskLine(title: task.title, due: Self.shortTime(task.dueAt, zone), state: t.taskState(task.state.rawValue), result: task.result ?? "")
+            ReviewContent.TaskLine(title: t.taskTitle(task.action, title: task.title), due: Self.shortTime(task.dueAt, zone), state: t.taskState(task.state.rawValue), result: task.result ?? "")
         }
         let week = "\(AccountCalendar.dateText(ofDay: r.firstDay)) – \(AccountCalendar.dateText(ofDay: r.lastDay))"
         var moved: [ReviewContent.Moved] = []
@@ -223,7 +223,9 @@ extension ConsoleRoutes {
             moved: moved,
             drivers: r.drivers.prefix(6).map { GoalsContent.Driver(label: t.indicatorInput($0.name), points: String(format: "%+.1f", $0.points)) },
             charts: [Charts.funnel(title: t(.flywheelFunnel), FunnelStage.allCases.map { (t.stage($0), r.funnel.fans[$0] ?? 0) })],
-            upcoming: r.next.map(line), suggestions: r.suggestions.map { "\(Goals.title(of: $0.action)): \($0.reason)" })
+            upcoming: r.next.map(line), suggestions: r.suggestions.map { lever in
+                "\(t.taskTitle(lever.action, title: Goals.title(of: lever.action))): \(t.playbook(lever.reason))"
+            })
         return (content, scope, "\(t(.weeklyReview)) · \(r.tenant.name) · \(week)", "flywheel-review-\(AccountCalendar.dateText(ofDay: r.firstDay)).html")
     }
 
