@@ -49,7 +49,7 @@ public enum Operation: String, CaseIterable, Sendable {
     case listOrders, readOrder, syncOrders, readGMVReport, listFissionCampaigns, readFissionCampaign, createFissionCampaign, issueFissionCode, joinFission
     case readShop, connectShop, disconnectShop
     // Operate.
-    case readFunnel, listPlaybooks, readPlaybook, readIndicators, listGoals, readGoal, listTasks, listRewards, readReview
+    case readFunnel, readFunnelHistory, listPlaybooks, readPlaybook, readIndicators, listGoals, readGoal, listTasks, listRewards, readReview
     /// Choose the enterprise's industry: every account goes back to the playbook's rules.
     case adoptPlaybook
     case createGoal, cancelGoal, createTask, cancelTask
@@ -69,7 +69,7 @@ public enum Access {
              .listLeads, .readLead, .listFollowUps, .readLeadReport, .listPosts, .readPost, .listGroups, .readGroup, .readTouchBudget,
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
              .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
-             .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel, .listPlaybooks, .readPlaybook, .readIndicators, .listGoals, .readGoal,
+             .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel, .readFunnelHistory, .listPlaybooks, .readPlaybook, .readIndicators, .listGoals, .readGoal,
              .listTasks, .listRewards, .readReview:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.

@@ -47,6 +47,8 @@ public struct Accounts: Sendable {
         } catch StoreError.conflict {
             throw UseCaseError.conflict(code: "conflict", "openId: the app already has an account with this open_id")
         }
+        // An enterprise on a playbook tracks every account's funnel, new ones included.
+        if try await env.store.tenant(id: tenantId)?.industry != nil { try await Funnels(flywheel).track([account], by: caller) }
         return account
     }
 

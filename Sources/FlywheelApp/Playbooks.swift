@@ -22,8 +22,8 @@ public struct Playbooks: Sendable {
 
     /// The tenant (the caller's, or an enterprise its provider names) takes the industry's playbook:
     /// every account goes back to the playbook's tier rules, and the projector re-evaluates every
-    /// fan. Rules changed on an account afterwards stay until the next adoption. Returns the
-    /// accounts changed.
+    /// fan; each funnel stage becomes a live segment, so the funnel's history is kept from then on.
+    /// Rules changed on an account afterwards stay until the next adoption. Returns the accounts.
     public func adopt(_ name: String, tenantId: String?, reachable: [String], by caller: Principal) async throws -> (tenant: Tenant, accounts: Int) {
         try caller.authorize(.adoptPlaybook)
         guard let industry = Industry(rawValue: name) else {
@@ -34,6 +34,8 @@ public struct Playbooks: Sendable {
         let accounts = try await env.store.adoptIndustry(industry, tenantId: id,
                                                          audit: env.audit(tenantId: id, actor: caller.actor, action: "playbook.adopt", target: id, detail: industry.rawValue))
         tenant.industry = industry
+        // The funnel's stages follow the playbook, and from now on its history is kept.
+        try await Funnels(flywheel).track(try await env.store.accounts(tenantIds: [id]), by: caller)
         return (tenant, accounts)
     }
 }

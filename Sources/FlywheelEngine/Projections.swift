@@ -17,8 +17,9 @@ public struct AppliedBatch: Sendable {
     public var events: [Event] = []
     /// The new state of every fan the batch changed.
     public var changed: [FanState] = []
-    /// The last cause of each changed fan's change: what a segment entry or exit is put down to.
-    public var causes: [String: (cause: String, seq: Int64)] = [:]
+    /// The last cause of each changed fan's change: what a segment entry or exit is put down to,
+    /// and when it happened (a segment is entered when the fan did what put it there).
+    public var causes: [String: (cause: String, seq: Int64, at: Int64)] = [:]
     /// The fan projection's own writes: fans, transitions, auto-tags, quarantine.
     public var writes: [any ProjectionWrite] = []
 }
@@ -56,7 +57,7 @@ enum FanStateProjection {
                 }
                 if fan != before {
                     fans[openId] = fan
-                    applied.causes[openId] = ("rules_changed", -Int64(batch.rulesVersion))
+                    applied.causes[openId] = ("rules_changed", -Int64(batch.rulesVersion), now)
                 }
             }
         }
@@ -92,7 +93,7 @@ enum FanStateProjection {
                 actions.append(FanAction(openId: event.openId, at: event.occurredAt, action: "tag_added", detail: tag, causeSeq: stored.seq))
             }
             applied.events.append(AppliedBatch.Event(stored: stored, day: day, newFan: newFan))
-            applied.causes[event.openId] = (event.kind.rawValue, stored.seq)
+            applied.causes[event.openId] = (event.kind.rawValue, stored.seq, min(event.occurredAt, now))
         }
         applied.changed = applied.causes.keys.compactMap { fans[$0] }
         applied.writes = [FanStatesWrite(fans: applied.changed), TierTransitionsWrite(transitions: transitions, flows: flows),
@@ -138,7 +139,7 @@ struct PopularityProjection: Projection {
 struct SegmentProjection: Projection {
     func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
         [SegmentChangesWrite(changes: Projector.segmentChanges(batch.segments, memberships: batch.memberships, fans: applied.changed,
-                                                               causes: applied.causes, otherwise: ("rules_changed", -Int64(batch.rulesVersion)),
+                                                               causes: applied.causes, otherwise: ("rules_changed", -Int64(batch.rulesVersion), now),
                                                                calendar: batch.account.calendar, now: now))]
     }
 }

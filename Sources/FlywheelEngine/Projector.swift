@@ -119,20 +119,22 @@ public final class Projector: Service, Sendable {
     }
 
     /// Every changed fan against every ready segment: who entered, who left, put down to the fan's
-    /// cause, or to `otherwise` for fans without one.
+    /// cause (and dated by it, or by the segment's creation if that came later), or to `otherwise`
+    /// for fans without one. A fan's moves in a batch are dated by its last event in the batch.
     public static func segmentChanges(_ segments: [Segment], memberships: [String: Set<String>], fans: [FanState],
-                                      causes: [String: (cause: String, seq: Int64)], otherwise: (cause: String, seq: Int64),
+                                      causes: [String: (cause: String, seq: Int64, at: Int64)], otherwise: (cause: String, seq: Int64, at: Int64),
                                       calendar: AccountCalendar, now: Int64) -> [SegmentChange] {
         guard !segments.isEmpty else { return [] }
-        let compiled = segments.compactMap { segment in segment.predicate.map { (segment.id, $0.compile(calendar: calendar)) } }
+        let compiled = segments.compactMap { segment in segment.predicate.map { (segment.id, segment.createdAt, $0.compile(calendar: calendar)) } }
         var changes: [SegmentChange] = []
         for fan in fans {
             let before = memberships[fan.openId] ?? []
             let cause = causes[fan.openId] ?? otherwise
-            for (id, predicate) in compiled {
+            for (id, created, predicate) in compiled {
                 let member = predicate.matches(fan, now: now)
                 guard member != before.contains(id) else { continue }
-                changes.append(SegmentChange(segmentId: id, openId: fan.openId, entered: member, at: now, cause: cause.cause, causeSeq: cause.seq))
+                // Nobody moves in or out of a segment before it existed.
+                changes.append(SegmentChange(segmentId: id, openId: fan.openId, entered: member, at: max(cause.at, created), cause: cause.cause, causeSeq: cause.seq))
             }
         }
         return changes

@@ -8,6 +8,7 @@ import Hummingbird
 extension APIRoutes {
     func addOperate(to group: RouterGroup<FlywheelRequestContext>) {
         group.get("funnel", use: readFunnel)
+        group.get("funnel/history", use: readFunnelHistory)
         group.get("playbooks", use: listPlaybooks)
         group.get("playbooks/:industry", use: readPlaybook)
         group.post("playbooks/:industry/adopt", use: adoptPlaybook)
@@ -22,6 +23,16 @@ extension APIRoutes {
         group.post("tasks/:taskId/cancel", use: cancelTask)
         group.get("rewards", use: listRewards)
         group.get("reviews", use: readReview)
+    }
+
+    @Sendable func readFunnelHistory(_ request: Request, context: FlywheelRequestContext) async throws -> FunnelHistoryView {
+        let made = try await Funnels(flywheel).history(accountId: request.query("accountId"), tenantId: request.query("tenantId"),
+                                                       weeks: try request.integer("weeks", otherwise: 8), reachable: context.tenantIds, by: try context.caller())
+        return FunnelHistoryView(weeks: made.weeks.map { w in
+            FunnelHistoryView.Week(weekStart: AccountCalendar.dateText(ofDay: w.firstDay), stages: FunnelStage.allCases.map { stage in
+                .init(stage: stage.rawValue, fans: w.fans[stage] ?? 0, entered: w.entered[stage] ?? 0, left: w.left[stage] ?? 0, conversionToNext: w.conversion(from: stage))
+            })
+        }, moves: made.moves.map { .init(stage: $0.stage.rawValue, openId: $0.change.openId, entered: $0.change.entered, at: Time.iso($0.change.at), cause: $0.change.cause) })
     }
 
     @Sendable func listPlaybooks(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<PlaybookView> {
@@ -411,4 +422,13 @@ struct ReviewView: ResponseEncodable {
         next = r.next.map(TaskView.init)
         suggestions = r.suggestions.map(LeverView.init)
     }
+}
+
+/// The funnel week by week, and the latest moves between its stages (docs/operate.md).
+struct FunnelHistoryView: ResponseEncodable {
+    struct Stage: Encodable { var stage: String; var fans: Int; var entered: Int; var left: Int; var conversionToNext: Double? }
+    struct Week: Encodable { var weekStart: String; var stages: [Stage] }
+    struct Move: Encodable { var stage: String; var openId: String; var entered: Bool; var at: String; var cause: String }
+    var weeks: [Week]
+    var moves: [Move]
 }

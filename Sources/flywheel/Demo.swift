@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlywheelApp
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelPlatform
@@ -123,6 +124,13 @@ struct Demo: AsyncParsableCommand {
         for preset in Preset.all {
             let (enterprise, ownerKey) = try await PresetEnterprise.setUp(flywheel, preset: preset, seed: seed, provider: provider)
             enterprises.append((enterprise, ownerKey != nil))
+            // The funnel's stages kept as segments from before the history, so its weeks are there to read.
+            if ownerKey != nil {
+                var then = flywheel.env
+                let start = calendar.startOfDay(today - days)
+                then.now = { start }
+                try await Funnels(Flywheel(then)).track(enterprise.accounts, by: Principal(tenantId: enterprise.tenant.id, userId: "demo", keyId: "demo", role: .owner))
+            }
         }
         // The platform's open API, which remembers what is pushed (fans' messages a reply may answer)
         // and echoes what Flywheel sends back through the webhook, as the platform does.
@@ -149,6 +157,8 @@ struct Demo: AsyncParsableCommand {
                     let fed = try await enterprise.feed(outputs, into: flywheel, api: api)
                     summary.deliveries += fed.deliveries
                     summary.repeats += fed.repeats
+                    // A day at a time, as traffic comes: each fan's moves between the funnel's stages dated by its day.
+                    await flywheel.projector.drain()
                 } else {
                     for case .delivery(let d) in outputs { api.pushed(d) }
                 }

@@ -39,7 +39,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 132)
+        #expect(calls.count == 133)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -62,6 +62,8 @@ import Testing
             await flywheel.projector.drain()
             await flywheel.desk.drain()
             try await client.post("/v1/tags", key: owner, ["name": "vip"])
+            // The funnel is tracked from the adoption of a playbook on.
+            try await client.post("/v1/playbooks/high_frequency_online/adopt", key: owner, [:], expect: .ok)
             let rules = String(decoding: try JSONEncoder().encode(AccountRules.standard), as: UTF8.self)
             var keys: [(Role, String)] = []
             for role in Role.allCases where role != .owner {

@@ -56,4 +56,54 @@ import Testing
             }
         }
     }
+
+    /// Week by week, worked out by hand: a and c follow last week, b this week, c buys twice this
+    /// week; each stage's entries fall in the week the fan acted, and conversion divides the next
+    /// stage's entries by who could move on.
+    @Test(arguments: StoreKind.allCases) func theFunnelsWeeksCountWhoMovedAndWhen(_ kind: StoreKind) async throws {
+        // The playbook is adopted three weeks back: its funnel has been tracked since.
+        let real = Int64(Date().timeIntervalSince1970 * 1000)
+        let clock = TestClock(real - 21 * 86_400_000)
+        let f = try await ServerFixture(kind, clock: clock)
+        let env = f.flywheel.env
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck-wk", secret: "s", openId: "acct-wk")
+            // Not tracked before a playbook is adopted: a 409 saying how to start.
+            try await client.execute(uri: "/v1/funnel/history?accountId=\(accountId)", method: .get, headers: auth(f.key)) { #expect($0.status == .conflict) }
+            try await client.post("/v1/playbooks/high_frequency_online/adopt", key: f.key, [:], expect: .ok)
+            clock.advance(by: real - clock.now)
+            let zone = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone)!)
+            let now = env.now(), today = zone.day(ofMillis: now)
+            let monday = today - ((today - 4) % 7 + 7) % 7
+            let lastWeek = zone.startOfDay(monday - 6) + 12 * 3_600_000
+            var n = 0
+            func event(_ kind: EventKind, _ fan: String, at: Int64, amount: Int64 = 0) -> AccountEvent {
+                n += 1
+                return AccountEvent(tenantId: f.tenantId, accountId: accountId,
+                                    event: FanEvent(id: "w\(n)", kind: kind, openId: fan, occurredAt: at, channel: .search, amount: amount, ref: "o\(n)"))
+            }
+            // As traffic comes: last week's, projected; then this week's.
+            _ = try await env.store.append([event(.follow, "a", at: lastWeek), event(.follow, "c", at: lastWeek + 60_000)]) { _ in }
+            await f.flywheel.projector.drain()
+            _ = try await env.store.append([event(.follow, "b", at: now - 120_000), event(.orderPaid, "c", at: now - 90_000, amount: 100),
+                                            event(.orderPaid, "c", at: now - 60_000, amount: 100)]) { _ in }
+            await f.flywheel.projector.drain()
+            let history = try await client.get("/v1/funnel/history?accountId=\(accountId)&weeks=2", key: f.key)
+            let weeks = try #require(history["weeks"] as? [[String: Any]])
+            #expect(weeks.map { $0["weekStart"] as? String } == [AccountCalendar.dateText(ofDay: monday - 7), AccountCalendar.dateText(ofDay: monday)])
+            func column(_ week: Int, _ field: String) -> [Int] { ((weeks[week]["stages"] as? [[String: Any]]) ?? []).map { $0[field] as? Int ?? -1 } }
+            //                                    new settled active converted repurchased fissioned
+            #expect(column(0, "entered") == [2, 2, 2, 0, 0, 0])
+            #expect(column(0, "fans") == [2, 2, 2, 0, 0, 0])
+            #expect(column(1, "entered") == [1, 1, 1, 1, 1, 0])
+            #expect(column(1, "fans") == [3, 3, 3, 1, 1, 0])
+            let stages = try #require(weeks[1]["stages"] as? [[String: Any]])
+            // Active → converted this week: 2 active at its start, none converted, 1 more became active: 1 of 3.
+            #expect(abs((stages[2]["conversionToNext"] as? Double ?? 0) - 1.0 / 3) < 1e-9)
+            #expect(((weeks[0]["stages"] as? [[String: Any]])?[1]["conversionToNext"] as? Double) == 1)
+            let moves = try #require(history["moves"] as? [[String: Any]])
+            #expect(moves.contains { $0["stage"] as? String == "repurchased" && $0["openId"] as? String == "c" && $0["cause"] as? String == "order_paid" })
+        }
+    }
 }
+

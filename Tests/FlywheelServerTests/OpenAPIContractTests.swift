@@ -55,7 +55,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 137)
+            #expect(checked == 138)
         }
     }
 }

@@ -65,3 +65,67 @@ public struct Funnel: Sendable, Equatable {
         return Funnel(conditions: conditions, fans: fans)
     }
 }
+
+/// One week of the funnel (Monday to Sunday in the account's zone): each stage's fans at the end
+/// of the week, the fans who entered and left it during the week, and the week's conversion.
+public struct FunnelWeek: Sendable, Equatable {
+    public var firstDay: Int
+    public var fans: [FunnelStage: Int] = [:]
+    public var entered: [FunnelStage: Int] = [:]
+    public var left: [FunnelStage: Int] = [:]
+    /// A stage's fans not yet in the next stage at the start of the week, and those who reached
+    /// the stage during the week: who could move on that week.
+    public var waiting: [FunnelStage: Int] = [:]
+
+    public init(firstDay: Int) { self.firstDay = firstDay }
+
+    /// The share of the stage's waiting fans who reached the next stage during the week; nil for
+    /// the last stage or with no one waiting.
+    public func conversion(from stage: FunnelStage) -> Double? {
+        let all = FunnelStage.allCases
+        guard let i = all.firstIndex(of: stage), i + 1 < all.count, let waiting = waiting[stage], waiting > 0 else { return nil }
+        return min(1, Double(entered[all[i + 1]] ?? 0) / Double(waiting))
+    }
+
+    /// `sizes`: each stage's fans at the end of `today`; `moves`: each stage's entries (+1) and
+    /// exits (−1) by day, all of them from the first week's start on.
+    public static func weeks(firstDay: Int, count: Int, sizes: [FunnelStage: Int], moves: [FunnelStage: [(day: Int, delta: Int)]], today: Int) -> [FunnelWeek] {
+        // A stage's size at the end of `day`: today's, less what moved after that day.
+        func size(_ stage: FunnelStage, endOf day: Int) -> Int {
+            max(0, (sizes[stage] ?? 0) - (moves[stage] ?? []).filter { $0.day > day && $0.day <= today }.reduce(0) { $0 + $1.delta })
+        }
+        let stages = FunnelStage.allCases
+        return (0..<count).map { w in
+            let first = firstDay + 7 * w, last = first + 6
+            var week = FunnelWeek(firstDay: first)
+            for stage in stages {
+                week.fans[stage] = size(stage, endOf: min(last, today))
+                let inWeek = (moves[stage] ?? []).filter { $0.day >= first && $0.day <= last }
+                week.entered[stage] = inWeek.count { $0.delta > 0 }
+                week.left[stage] = inWeek.count { $0.delta < 0 }
+            }
+            for (i, stage) in stages.enumerated().dropLast() {
+                week.waiting[stage] = max(0, size(stage, endOf: first - 1) - size(stages[i + 1], endOf: first - 1)) + (week.entered[stage] ?? 0)
+            }
+            return week
+        }
+    }
+
+    /// Weeks of several accounts added up, week by week.
+    public static func sum(_ series: [[FunnelWeek]]) -> [FunnelWeek] {
+        guard let first = series.first else { return [] }
+        return first.indices.map { i in
+            var total = FunnelWeek(firstDay: first[i].firstDay)
+            for weeks in series where weeks.indices.contains(i) {
+                let w = weeks[i]
+                for stage in FunnelStage.allCases {
+                    total.fans[stage, default: 0] += w.fans[stage] ?? 0
+                    total.entered[stage, default: 0] += w.entered[stage] ?? 0
+                    total.left[stage, default: 0] += w.left[stage] ?? 0
+                    total.waiting[stage, default: 0] += w.waiting[stage] ?? 0
+                }
+            }
+            return total
+        }
+    }
+}

@@ -104,7 +104,7 @@ public struct Playbook: Sendable, Equatable {
             aim: "interest in the local store, visits, word of mouth and fission",
             seedCase: "a photo studio: the DM auto-reply offers the fan group; the homepage shows the daily live, group entry, consultation entry and lead card",
             tiers: tiers(liking: "level >= 2 or leads >= 1 or group_joins >= 1", trueLove: "orders >= 2 or (orders >= 1 and (shares >= 1 or level >= 3))"),
-            stages: [.converted: "orders >= 1 or leads >= 1"],
+            stages: [:],
             cadence: Cadence(lives: 7, posts: 1, groupActivities: 2),
             tools: ["DM welcome with the group entry", "homepage lead card", "add-fan coupons", "referral (fission) codes"],
             kpis: [KPI(metric: .trueLoveShare, target: 8), KPI(metric: .leads30d, target: 150), KPI(metric: .dmSLAShare, target: 90),
@@ -127,7 +127,8 @@ public struct Playbook: Sendable, Equatable {
             aim: "lasting stickiness, a shorter decision cycle, cross-category sales",
             seedCase: "a career-education account: fans bring 94% of group GMV; products over 1,000 yuan make up 40%+ of group sales; admins answer every day",
             tiers: tiers(liking: "group_joins >= 1 or level >= 2 or leads >= 1", trueLove: "orders >= 1 or level >= 4"),
-            stages: [:],
+            // A course is weighed for weeks: a fan quiet for a month is still deciding.
+            stages: [.active: "last_active within 60d"],
             cadence: Cadence(lives: 3, posts: 2, groupActivities: 5),
             tools: ["fan groups with daily admin answers", "lives with course coupons", "lead cards", "lotteries for trial lessons"],
             kpis: [KPI(metric: .trueLoveShare, target: 8), KPI(metric: .groupRepurchase, target: 10), KPI(metric: .gmvFromFans, target: 100_000_00),
@@ -150,7 +151,8 @@ public struct Playbook: Sendable, Equatable {
             aim: "trust, a benefit circle, IP and belonging; online leads bring store visits",
             seedCase: "a used-car dealer: 4 matrix accounts, 1.96M fans, 15k–20k leads and 200+ cars a month, 60k fans in groups, every DM answered within 30 minutes",
             tiers: tiers(liking: "leads >= 1 or dms_received >= 1 or level >= 2", trueLove: "orders >= 1 or (leads >= 1 and level >= 2)"),
-            stages: [:],
+            // A car is weighed for months.
+            stages: [.active: "last_active within 90d"],
             cadence: Cadence(lives: 5, posts: 1, groupActivities: 1),
             tools: ["lead cards", "DMs answered within 30 minutes", "store-visit coupons", "owner groups"],
             kpis: [KPI(metric: .leads30d, target: 300), KPI(metric: .dmSLAShare, target: 95), KPI(metric: .trueLoveShare, target: 4),
