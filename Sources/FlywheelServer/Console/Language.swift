@@ -366,6 +366,9 @@ enum Language: String, CaseIterable, Sendable {
         case .inviteThreshold: pick("Friends for the reward", "奖励门槛（好友数）")
         case .chooseAccountForTools: pick("Choose one account to see its coupons, red envelopes, lotteries and orders.", "选择一个账号，查看其优惠券、红包、抽奖与订单。")
         case .flywheelFunnel: pick("The flywheel: new → settled → active → converted → repurchased → fissioned", "飞轮：新增 → 沉淀 → 活跃 → 转化 → 复购 → 裂变")
+        case .funnelWeeks: pick("The flywheel week by week", "飞轮周报")
+        case .funnelWeeksExplained: pick("Fans at each stage at the end of the week; → the share of the stage's fans who moved on to the next stage that week.",
+                                         "每周末各阶段粉丝数；→ 当周进入下一阶段的比例。")
         case .taskLabel: pick("Task", "任务")
         case .goals: pick("Goals", "目标")
         case .playbookLabel: pick("Industry playbook", "行业打法")
@@ -796,5 +799,5 @@ enum Phrase: String, CaseIterable, Sendable {
     case unclaimed, fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
     case newCoupon, newRedEnvelope, newLottery, amountOff, discountPercent, valueYuanOrPercent, thresholdYuan, perFanLimit, validUntil, followersOnly
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
-    case taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
+    case funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
 }

@@ -27,17 +27,22 @@ extension ConsoleRoutes {
         struct GoalRow { var name: String; var metric: String; var baseline: String; var current: String; var target: String; var projected: String
                          var status: String; var percent: Int; var deadline: String; var tasks: [TaskRow] }
         struct RewardRow { var when: String; var who: String; var points: Int; var reason: String }
+        struct WeekRow { var week: String; var cells: [String] }
         var enterprise: String
         var playbook: PlaybookBox?
         var industries: [SelectOption]
         var cards: [Card]
         var charts: [ChartView]
         var drivers: [Driver]
-        var hasDrivers: Bool { !drivers.isEmpty }
+        // Stored, not computed: templates read values, not computed properties.
+        var hasDrivers: Bool
         var goals: [GoalRow]
         var metrics: [SelectOption]
         var scopes: [SelectOption]
         var rewards: [RewardRow]
+        var stages: [String]
+        var weeks: [WeekRow]
+        var hasWeeks: Bool
         var review: String
         var csrf: String
         var notice: Notice?
@@ -94,6 +99,17 @@ extension ConsoleRoutes {
             GoalsContent.RewardRow(when: Self.shortTime($0.grantedAt, zoneAccount), who: $0.userId.flatMap { names[$0] } ?? $0.userId ?? t(.wholeTeam), points: $0.points,
                                    reason: $0.reason)
         }
+        // The flywheel week by week: each stage's fans, and the share that moved on that week.
+        var weeks: [GoalsContent.WeekRow] = []
+        do {
+            weeks = try await Funnels(flywheel).history(accountId: nil, tenantId: tenantId, weeks: 8, reachable: context.tenantIds, by: caller).weeks.map { w in
+                GoalsContent.WeekRow(week: AccountCalendar.dateText(ofDay: w.firstDay), cells: FunnelStage.allCases.map { stage in
+                    "\(w.fans[stage] ?? 0)" + (w.conversion(from: stage).map { String(format: " → %.0f%%", $0 * 100) } ?? "")
+                })
+            }
+        } catch UseCaseError.conflict {
+            // Not tracked before a playbook is chosen: the page says to choose one.
+        }
         let playbook = tenant?.industry?.playbook
         let content = GoalsContent(
             enterprise: tenant?.name ?? tenantId,
@@ -105,10 +121,10 @@ extension ConsoleRoutes {
                                                      p.expectedMix.trueLove.lowerBound * 100, p.expectedMix.trueLove.upperBound * 100))
             },
             industries: Industry.allCases.map { SelectOption(value: $0.rawValue, label: t.industry($0), selected: $0 == tenant?.industry) },
-            cards: cards, charts: charts, drivers: Array(drivers), goals: rows,
+            cards: cards, charts: charts, drivers: Array(drivers), hasDrivers: !drivers.isEmpty, goals: rows,
             metrics: GoalMetric.allCases.map { SelectOption(value: $0.rawValue, label: t.metric($0)) },
             scopes: [SelectOption(value: "", label: t(.wholeMatrix))] + accounts.map { SelectOption(value: $0.id, label: $0.name) },
-            rewards: Array(rewards), review: "/console/review\(at)", csrf: context.session?.csrf ?? "", notice: Self.errorNotice(request), formQuery: at)
+            rewards: Array(rewards), stages: FunnelStage.allCases.map(t.stage), weeks: weeks, hasWeeks: !weeks.isEmpty, review: "/console/review\(at)", csrf: context.session?.csrf ?? "", notice: Self.errorNotice(request), formQuery: at)
         return try await page("goals", content, title: "\(t(.goals)) · \(tenant?.name ?? tenantId)", nav: .goals, request, context, scope: scope, path: "/console/goals")
     }
 
@@ -181,7 +197,7 @@ extension ConsoleRoutes {
         var planned: [TaskLine]
         var done: [TaskLine]
         var overdue: [TaskLine]
-        var hasOverdue: Bool { !overdue.isEmpty }
+        var hasOverdue: Bool
         var rewards: [GoalsContent.RewardRow]
         var moved: [Moved]
         var drivers: [GoalsContent.Driver]
@@ -217,7 +233,7 @@ extension ConsoleRoutes {
                                        end: g.end.map { t.metricValue(g.goal.metric, $0) } ?? "—", target: t.metricValue(g.goal.metric, g.goal.target),
                                        status: t.goalStatus(g.progress.status.rawValue))
             },
-            planned: r.planned.map(line), done: r.done.map(line), overdue: r.overdue.map(line),
+            planned: r.planned.map(line), done: r.done.map(line), overdue: r.overdue.map(line), hasOverdue: !r.overdue.isEmpty,
             rewards: r.rewards.map { GoalsContent.RewardRow(when: Self.shortTime($0.grantedAt, zone), who: $0.userId.flatMap { names[$0] } ?? $0.userId ?? t(.wholeTeam),
                                                             points: $0.points, reason: $0.reason) },
             moved: moved,
