@@ -81,8 +81,7 @@ extension Funnels {
         for account in accounts {
             let calendar = account.calendar
             let today = calendar.day(ofMillis: now)
-            // Day 0 (1970-01-01) was a Thursday: this week's Monday, then back.
-            let firstDay = today - ((today - 4) % 7 + 7) % 7 - 7 * (weeks - 1)
+            let firstDay = AccountCalendar.weekStart(ofDay: today) - 7 * (weeks - 1)
             let segments = try await env.store.segments(of: account)
             var sizes: [FunnelStage: Int] = [:], stageMoves: [FunnelStage: [(day: Int, delta: Int)]] = [:]
             sizes[.new] = try await env.store.tierCounts(of: account).values.reduce(0, +)

@@ -56,8 +56,7 @@ public struct Reviews: Sendable {
             guard let d = calendar.day(ofDate: week) else { throw UseCaseError.invalid(field: "week", "must be a date as YYYY-MM-DD") }
             day = d
         }
-        // Day 0 (1970-01-01) was a Thursday: Monday is 3 days after it.
-        let first = day - ((day - 4) % 7 + 7) % 7, last = first + 6
+        let first = AccountCalendar.weekStart(ofDay: day), last = first + 6
         let start = calendar.startOfDay(first), end = calendar.startOfDay(last + 1)
         let goals = Goals(flywheel)
         var lines: [GoalLine] = []

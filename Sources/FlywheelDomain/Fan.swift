@@ -284,6 +284,12 @@ public struct AccountCalendar: Sendable {
         return Int(date.timeIntervalSince1970) / 86_400
     }
 
+    /// The weekday (1 Monday ... 7 Sunday) of a day number (day 0, 1970-01-01, was a Thursday).
+    public static func weekday(ofDay day: Int) -> Int { ((day + 3) % 7 + 7) % 7 + 1 }
+
+    /// The Monday of the week `day` is in: weeks run Monday to Sunday.
+    public static func weekStart(ofDay day: Int) -> Int { day - weekday(ofDay: day) + 1 }
+
     /// Formats a day number as `YYYY-MM-DD`.
     public static func dateText(ofDay day: Int) -> String {
         var utc = Calendar(identifier: .gregorian)

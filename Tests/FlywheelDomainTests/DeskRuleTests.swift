@@ -9,7 +9,7 @@ import Testing
 
     @Test func aTargetCountsOnlyBusinessHours() {
         let weekdays = BusinessHours(days: [1, 2, 3, 4, 5], start: 9 * 60, end: 18 * 60)
-        #expect(BusinessHours.weekday(ofDay: calendar.day(ofMillis: fridayEvening)) == 5)
+        #expect(AccountCalendar.weekday(ofDay: calendar.day(ofMillis: fridayEvening)) == 5)
         #expect(weekdays.isOpen(at: fridayEvening, calendar))
         // 10 minutes on Friday, the other 20 from Monday 09:00.
         let due = weekdays.adding(minutes: 30, to: fridayEvening, calendar)

@@ -74,7 +74,7 @@ import Testing
             clock.advance(by: real - clock.now)
             let zone = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone)!)
             let now = env.now(), today = zone.day(ofMillis: now)
-            let monday = today - ((today - 4) % 7 + 7) % 7
+            let monday = AccountCalendar.weekStart(ofDay: today)
             let lastWeek = zone.startOfDay(monday - 6) + 12 * 3_600_000
             var n = 0
             func event(_ kind: EventKind, _ fan: String, at: Int64, amount: Int64 = 0) -> AccountEvent {

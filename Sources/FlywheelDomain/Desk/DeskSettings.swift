@@ -15,12 +15,9 @@ public struct BusinessHours: Sendable, Equatable {
     /// Whether the hours make sense: at least one day, a start before the end within the day.
     public var isValid: Bool { !days.isEmpty && days.allSatisfy { (1...7).contains($0) } && 0 <= start && start < end && end <= 1_440 }
 
-    /// The weekday (1 Monday ... 7 Sunday) of a day number (day 0 was a Thursday).
-    public static func weekday(ofDay day: Int) -> Int { ((day + 3) % 7 + 7) % 7 + 1 }
-
     /// The open stretch of `day`, if the team works that day.
     func opening(ofDay day: Int, _ calendar: AccountCalendar) -> Range<Int64>? {
-        guard days.contains(Self.weekday(ofDay: day)) else { return nil }
+        guard days.contains(AccountCalendar.weekday(ofDay: day)) else { return nil }
         let midnight = calendar.startOfDay(day)
         return (midnight + Int64(start) * 60_000)..<(midnight + Int64(end) * 60_000)
     }

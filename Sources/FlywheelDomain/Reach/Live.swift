@@ -31,9 +31,7 @@ public struct LiveSchedule: Sendable, Equatable {
 
     /// The lives of `day` (an account-calendar day number), with `startOfDay` its first millisecond.
     public func lives(on day: Int, startOfDay: Int64) -> [Live] {
-        // Day 0 (1970-01-01) was a Thursday: ISO weekday 4.
-        let weekday = ((day % 7) + 7 + 3) % 7 + 1
-        guard weekdays.contains(weekday) else { return [] }
+        guard weekdays.contains(AccountCalendar.weekday(ofDay: day)) else { return [] }
         return times.sorted().map { minute in
             let start = startOfDay + Int64(minute) * 60_000
             return Live(id: "live_\(id)_\(day)_\(minute)", accountId: accountId, scheduleId: id, title: title, startsAt: start,
