@@ -44,6 +44,8 @@ import Testing
             let overview = try await get("/console?account=\(account)&lang=en")
             #expect(overview.contains("<figcaption>Fans by tier</figcaption>") && overview.contains("role=\"img\""))
             #expect(overview.contains("Total fans<b>5</b>") && overview.contains("Passerby<b>3</b>"), "the numbers the API gives")
+            // Today is still going: its stretch is dashed and its date says so, not drawn as a drop.
+            #expect(overview.contains("stroke-dasharray=\"4 4\"") && overview.contains("(today, so far)") && overview.contains("GMV, 30 days<b>¥0.00</b>"))
             let fans = try await get("/console/fans?account=\(account)&tier=passerby")
             #expect(["fan0", "fan1", "fan2"].allSatisfy(fans.contains) && !fans.contains("fan3"))
             #expect(try await get("/console/fans/fan0?account=\(account)").contains("follow"))

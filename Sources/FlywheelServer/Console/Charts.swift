@@ -17,7 +17,8 @@ struct ChartView {
 
     struct Line { var x1: String; var y1: String; var x2: String; var y2: String }
     struct Rect { var x: String; var y: String; var width: String; var height: String; var rx: String; var fill: String }
-    struct Polyline { var points: String; var stroke: String }
+    /// `dash`: a `stroke-dasharray`, for a stretch still going (today); empty for a solid line.
+    struct Polyline { var points: String; var stroke: String; var dash = "" }
     /// `kind` is its CSS class: `label`, `value` or `tick`; `anchor` its `text-anchor`.
     struct Text { var x: String; var y: String; var anchor: String; var kind: String; var text: String }
     struct Legend { var keys: [Key] }
@@ -53,8 +54,9 @@ enum Charts {
         return chart
     }
 
-    /// Lines over days, one a series, with the first and last date marked.
-    static func lines(title: String, days: [String], series: [(label: String, values: [Int])]) -> ChartView {
+    /// Lines over days, one a series, with the first and last date marked. `today`: the last day is
+    /// still going; its stretch is dashed and its date says so, so a partial day does not read as a drop.
+    static func lines(title: String, days: [String], series: [(label: String, values: [Int])], today: String? = nil) -> ChartView {
         let width = 640.0, height = 220.0, left = 48.0, bottom = 28.0
         let top = Double(max(series.flatMap(\.values).max() ?? 1, 1))
         let n = max(days.count - 1, 1)
@@ -66,17 +68,36 @@ enum Charts {
         chart.texts.append(.init(x: f(left - 6), y: f(height - bottom), anchor: "end", kind: "tick", text: "0"))
         if let first = days.first, let last = days.last {
             chart.texts.append(.init(x: f(left), y: f(height - 8), anchor: "start", kind: "tick", text: first))
-            chart.texts.append(.init(x: f(width), y: f(height - 8), anchor: "end", kind: "tick", text: last))
+            chart.texts.append(.init(x: f(width), y: f(height - 8), anchor: "end", kind: "tick", text: today.map { "\(last) (\($0))" } ?? last))
         }
         for (s, line) in series.enumerated() {
             let points = line.values.enumerated().map { i, v in
                 "\(f(left + (width - left) * Double(i) / Double(n))),\(f(height - bottom - (height - bottom - 10) * Double(v) / top))"
-            }.joined(separator: " ")
-            chart.polylines.append(.init(points: points, stroke: color(s + 1)))
+            }
+            if today != nil, points.count >= 2 {
+                chart.polylines.append(.init(points: points.dropLast().joined(separator: " "), stroke: color(s + 1)))
+                chart.polylines.append(.init(points: points.suffix(2).joined(separator: " "), stroke: color(s + 1), dash: "4 4"))
+            } else {
+                chart.polylines.append(.init(points: points.joined(separator: " "), stroke: color(s + 1)))
+            }
         }
         chart.legend = ChartView.Legend(keys: series.enumerated().map { s, line in
             ChartView.Key(color: color(s + 1), label: line.label, value: line.values.last ?? 0)
         })
+        return chart
+    }
+
+    /// Horizontal bars, longest first, each labelled on its left: for many or long labels.
+    static func rows(title: String, _ items: [(label: String, value: Int)]) -> ChartView {
+        let width = 420.0, row = 26.0, labelWidth = 150.0
+        let top = Double(max(items.map(\.value).max() ?? 1, 1))
+        var chart = ChartView(title: title, summary: describe(items), width: labelWidth + width + 70, height: Double(items.count) * row + 6)
+        for (i, item) in items.enumerated() {
+            let y = Double(i) * row + 4
+            chart.rects.append(.init(x: f(labelWidth), y: f(y), width: f(max(2, width * Double(item.value) / top)), height: f(row - 8), rx: "3", fill: color(i + 1)))
+            chart.texts.append(.init(x: f(labelWidth - 8), y: f(y + row / 2), anchor: "end", kind: "label", text: item.label))
+            chart.texts.append(.init(x: f(labelWidth + max(2, width * Double(item.value) / top) + 6), y: f(y + row / 2), anchor: "start", kind: "value", text: "\(item.value)"))
+        }
         return chart
     }
 

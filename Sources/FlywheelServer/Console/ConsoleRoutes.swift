@@ -267,6 +267,8 @@ struct ConsoleRoutes {
         var quarantine: Quarantine?
         var charts: [ChartView]
         var transitions: [Card]
+        /// Why some events have no channel, with how many.
+        var unknownChannel: String?
 
         struct Quarantine { var accounts: [Entry] }
         struct Entry { var name: String; var count: Int; var href: String }
@@ -284,6 +286,7 @@ struct ConsoleRoutes {
         var channels: [Channel: Int] = [:]
         var moves: [String: Int] = [:]
         var growth = Array(repeating: 0, count: days.count)
+        var sales = (gmv: Int64(0), orders: 0, leads: 0)
         var quarantined: [OverviewContent.Entry] = []
         for account in scope.accounts {
             for (tier, n) in try await store.tierCounts(of: account) { current[tier, default: 0] += n }
@@ -302,6 +305,11 @@ struct ConsoleRoutes {
                 domains[cell.domain, default: 0] += count.newFans
                 channels[cell.channel, default: 0] += count.events
             }
+            for d in try await store.indicatorDays(of: account, days: days) {
+                sales.gmv = sales.gmv.saturatingAdd(d.gmv)
+                sales.orders += d.orders
+                sales.leads += d.leads
+            }
             let setAside = try await store.quarantinedEvents(of: account, limit: 1_000).count
             if setAside > 0 {
                 quarantined.append(OverviewContent.Entry(name: account.name, count: setAside, href: "/console/settings?account=\(account.id)#health"))
@@ -311,18 +319,26 @@ struct ConsoleRoutes {
         let tiers = Tier.allCases
         let dayTexts = days.map(AccountCalendar.dateText(ofDay:))
         let cards = [Card(label: t(.totalFans), value: "\(total)")] + tiers.reversed().map { Card(label: t.tier($0), value: "\(current[$0] ?? 0)") }
+            + [Card(label: t(.gmv30d), value: "¥" + Self.yuan(sales.gmv)), Card(label: t(.orders30d), value: "\(sales.orders)"), Card(label: t(.leads30d), value: "\(sales.leads)")]
+        // Followers' tiers as shares: potential fans, the many who never followed, would flatten the small tiers.
+        let followerTiers: [Tier] = [.passerby, .liking, .trueLove]
+        let shares = daily.map { counts -> [Tier: Int] in
+            let followers = followerTiers.reduce(0) { $0 + (counts[$1] ?? 0) }
+            return Dictionary(uniqueKeysWithValues: followerTiers.map { ($0, followers == 0 ? 0 : Int((100 * Double(counts[$0] ?? 0) / Double(followers)).rounded())) })
+        }
         let funnel = try await Funnels(flywheel).report(of: scope.accounts, overrides: [:], by: try context.caller()).total
         let charts = [
             Charts.funnel(title: t(.flywheelFunnel), FunnelStage.allCases.map { (t.stage($0), funnel.fans[$0] ?? 0) }),
             Charts.bars(title: t(.fansByTier), tiers.reversed().map { (t.tier($0), current[$0] ?? 0) }),
-            Charts.lines(title: t(.tierMix), days: dayTexts, series: tiers.map { tier in (t.tier(tier), daily.map { $0[tier] ?? 0 }) }),
-            Charts.lines(title: t(.newFansPerDay), days: dayTexts, series: [(t(.newFans), growth)]),
+            Charts.lines(title: t(.tierMix), days: dayTexts, series: followerTiers.map { tier in (t.tier(tier), shares.map { $0[tier] ?? 0 }) }, today: t(.soFar)),
+            Charts.lines(title: t(.newFansPerDay), days: dayTexts, series: [(t(.newFans), growth)], today: t(.soFar)),
             Charts.bars(title: t(.newFansByDomain), SourceDomain.allCases.map { (t.domain($0), domains[$0] ?? 0) }),
-            Charts.bars(title: t(.eventsByChannel), channels.sorted { $0.value > $1.value }.prefix(8).map { (t.channel($0.key), $0.value) }),
+            Charts.rows(title: t(.eventsByChannel), channels.filter { $0.key != .unknown }.sorted { $0.value > $1.value }.prefix(10).map { (t.channel($0.key), $0.value) }),
         ]
         let content = OverviewContent(cards: cards, quarantine: quarantined.isEmpty ? nil : OverviewContent.Quarantine(accounts: quarantined),
                                       charts: charts,
-                                      transitions: moves.sorted { $0.value > $1.value }.prefix(10).map { Card(label: $0.key, value: "\($0.value)") })
+                                      transitions: moves.sorted { $0.value > $1.value }.prefix(10).map { Card(label: $0.key, value: "\($0.value)") },
+                                      unknownChannel: channels[.unknown].map { t.unknownChannel($0) })
         return try await page("overview", content, title: t(.overview), nav: .overview, request, context, scope: scope, path: "/console")
     }
 

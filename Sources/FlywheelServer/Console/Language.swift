@@ -55,7 +55,7 @@ enum Language: String, CaseIterable, Sendable {
         case .chooseAccount: pick("Choose an account to see its fans.", "请选择一个账号查看粉丝。")
         case .totalFans: pick("Total fans", "粉丝总数")
         case .fansByTier: pick("Fans by tier", "粉丝分层")
-        case .tierMix: pick("Tier mix over 30 days", "近 30 天分层变化")
+        case .tierMix: pick("Followers by tier over 30 days, %", "近 30 天关注者分层占比（%）")
         case .newFansPerDay: pick("New fans per day", "每日新增粉丝")
         case .newFans: pick("New fans", "新增粉丝")
         case .newFansByDomain: pick("New fans by domain, 30 days", "近 30 天各域新增粉丝")
@@ -366,6 +366,10 @@ enum Language: String, CaseIterable, Sendable {
         case .inviteThreshold: pick("Friends for the reward", "奖励门槛（好友数）")
         case .chooseAccountForTools: pick("Choose one account to see its coupons, red envelopes, lotteries and orders.", "选择一个账号，查看其优惠券、红包、抽奖与订单。")
         case .flywheelFunnel: pick("The flywheel: new → settled → active → converted → repurchased → fissioned", "飞轮：新增 → 沉淀 → 活跃 → 转化 → 复购 → 裂变")
+        case .gmv30d: pick("GMV, 30 days", "近 30 天 GMV")
+        case .orders30d: pick("Orders, 30 days", "近 30 天订单")
+        case .leads30d: pick("Leads, 30 days", "近 30 天线索")
+        case .soFar: pick("today, so far", "今天，截至目前")
         case .funnelWeeks: pick("The flywheel week by week", "飞轮周报")
         case .funnelWeeksExplained: pick("Fans at each stage at the end of the week; → the share of the stage's fans who moved on to the next stage that week.",
                                          "每周末各阶段粉丝数；→ 当周进入下一阶段的比例。")
@@ -799,5 +803,13 @@ enum Phrase: String, CaseIterable, Sendable {
     case unclaimed, fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
     case newCoupon, newRedEnvelope, newLottery, amountOff, discountPercent, valueYuanOrPercent, thresholdYuan, perFanLimit, validUntil, followersOnly
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
-    case funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
+    case gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
+}
+
+extension Language {
+    /// Events whose channel the platform does not say, kept apart from the known channels.
+    func unknownChannel(_ events: Int) -> String {
+        pick("\(events) events over 30 days have no channel: the platform does not say where a like, comment or share came from, so they are left out of the channels above.",
+             "近 30 天有 \(events) 条互动没有渠道：平台不提供点赞、评论、分享的来源，因此未计入上方渠道。")
+    }
 }
