@@ -49,6 +49,18 @@ import Testing
             let fans = try await get("/console/fans?account=\(account)&tier=passerby")
             #expect(["fan0", "fan1", "fan2"].allSatisfy(fans.contains) && !fans.contains("fan3"))
             #expect(try await get("/console/fans/fan0?account=\(account)").contains("follow"))
+            // A long history pages through "earlier entries"; times are the account's, channels and domains in words.
+            _ = try await f.flywheel.env.store.append((0..<70).map {
+                AccountEvent(tenantId: f.tenantId, accountId: account, event: FanEvent(id: "l\($0)", kind: .like, openId: "fan0",
+                                                                                      occurredAt: f.flywheel.env.now() - 7_200_000 + Int64($0) * 1_000, channel: .search))
+            }) { _ in }
+            await f.flywheel.projector.drain()
+            let long = try await get("/console/fans/fan0?account=\(account)&lang=zh")
+            #expect(long.components(separatedBy: "data-kind=").count - 1 == 60 && long.contains("entries=120#timeline") && long.contains("搜索 · 公域"))
+            let zone = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone)!)
+            #expect(long.contains(AccountCalendar.dateText(ofDay: zone.day(ofMillis: f.flywheel.env.now() - 7_200_000))))
+            let all = try await get("/console/fans/fan0?account=\(account)&entries=120")
+            #expect(all.components(separatedBy: "data-kind=").count - 1 >= 71 && !all.contains("entries=240"))
             let preview = try await get("/console/segments?account=\(account)&predicate=teir%20%3E%3D%20liking")
             #expect(preview.contains("did you mean &#39;tier&#39;?"), "errors shown where they are")
             #expect(try await get("/console/segments?account=\(account)&predicate=following").contains("<b>3</b>"))

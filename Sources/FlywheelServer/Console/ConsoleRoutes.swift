@@ -96,6 +96,14 @@ struct ConsoleRoutes {
         Time.iso(ms).prefix(16).replacingOccurrences(of: "T", with: " ")
     }
 
+    /// `YYYY-MM-DD HH:MM` in the account's time zone: the day the page's "today" counts in.
+    static func localMinute(_ ms: Int64, _ account: Account) -> String {
+        let calendar = account.calendar
+        let day = calendar.day(ofMillis: ms)
+        let minutes = (ms - calendar.startOfDay(day)) / 60_000
+        return AccountCalendar.dateText(ofDay: day) + String(format: " %02d:%02d", minutes / 60, minutes % 60)
+    }
+
     // MARK: Signing in and out
 
     struct LoginContent {
@@ -399,6 +407,8 @@ struct ConsoleRoutes {
         /// The tag and note forms, for roles that work with fans.
         var actions: Actions?
         var timeline: [TimelineRow]
+        /// The same page with twice the entries, while the history has more.
+        var more: String?
 
         struct Actions {
             var csrf: String
@@ -420,7 +430,12 @@ struct ConsoleRoutes {
         guard let account = scope.account, let fan = try await store.fan(of: account, openId: openId) else {
             throw APIError.notFound("fan \(openId)")
         }
-        let timeline = try await Fans(flywheel).timeline(of: openId, in: account, limit: 60, by: try context.caller()).map { Self.timelineRow($0, t) }
+        // The history a page at a time: each "more" doubles what is shown, up to the whole of it.
+        let shown = min(max(Int(request.query("entries") ?? "") ?? 60, 60), Self.maxTimeline)
+        let items = try await Fans(flywheel).timeline(of: openId, in: account, limit: shown + 1, by: try context.caller())
+        let timeline = items.prefix(shown).map { Self.timelineRow($0, t, account) }
+        let more = items.count > shown && shown < Self.maxTimeline
+            ? "/console/fans/\(Self.pathComponent(openId))?account=\(account.id)&entries=\(min(shown * 2, Self.maxTimeline))#timeline" : nil
         let profile = zip(FanProfile.attributeNames, fan.profile.attributeValues).compactMap { name, value in
             value.map { "\(t.attribute(name)): \(t.attributeValue(name, $0))" }
         }
@@ -437,18 +452,32 @@ struct ConsoleRoutes {
                      Card(label: t(.source), value: t.domain(fan.firstDomain))]
         let content = FanContent(notice: Self.errorNotice(request), cards: cards, profile: [t(fan.following ? .following : .notFollowing)] + profile,
                                  tagList: fan.tags.sorted(), interests: fan.profile.interests.sorted(),
-                                 groups: fan.groups.filter(\.value.member).keys.sorted(), actions: actions, timeline: timeline)
+                                 groups: fan.groups.filter(\.value.member).keys.sorted(), actions: actions, timeline: timeline, more: more)
         return try await page("fan", content, title: fan.nickname ?? fan.openId, nav: .fans, request, context, scope: scope, path: "/console/fans")
     }
 
-    /// A timeline entry in the reader's words: tiers, kinds, actors and causes translated; tags,
-    /// notes and segment names as they were written.
-    static func timelineRow(_ item: Fans.TimelineItem, _ t: Language) -> FanContent.TimelineRow {
+    /// The most timeline entries a fan's page shows.
+    static let maxTimeline = 3_840
+
+    /// A timeline entry in the reader's words, at the account's local time: tiers, kinds, actors,
+    /// causes, channels and domains translated, amounts in yuan or minutes; tags, notes and segment
+    /// names as they were written.
+    static func timelineRow(_ item: Fans.TimelineItem, _ t: Language, _ account: Account) -> FanContent.TimelineRow {
+        let minute = { (ms: Int64) in localMinute(ms, account) }
         switch item {
         case .event(let stored):
-            let entry = TimelineEntry(event: stored.event, seq: stored.seq)
-            return FanContent.TimelineRow(at: minute(stored.event.occurredAt), actor: t.actor(entry.actor), code: entry.kind,
-                                          kind: t.kind(stored.event.kind), detail: entry.detail ?? "")
+            let event = stored.event, entry = TimelineEntry(event: event, seq: stored.seq)
+            var parts = [entry.detail].compactMap { $0 }
+            if !event.kind.isOperatorAction {
+                parts.append("\(t.channel(event.channel)) · \(t.domain(event.domain))")
+                switch event.kind {
+                case .orderPaid, .orderRefunded, .liveGift: parts.append("¥" + yuan(event.amount))
+                case .liveWatch: parts.append(t.pick("\(event.amount) min", "\(event.amount) 分钟"))
+                default: break
+                }
+            }
+            return FanContent.TimelineRow(at: minute(event.occurredAt), actor: t.actor(entry.actor), code: entry.kind,
+                                          kind: t.kind(event.kind), detail: parts.joined(separator: " · "))
         case .tierChanged(let at, let from, let to, let cause):
             return FanContent.TimelineRow(at: minute(at), actor: t.actor("system"), code: "tier_changed", kind: t.kind(code: "tier_changed"),
                                           detail: "\(t.tierOrNew(from)) → \(t.tier(to)) (\(t.cause(cause)))")

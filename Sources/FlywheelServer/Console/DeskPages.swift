@@ -162,12 +162,8 @@ extension ConsoleRoutes {
     /// A share (0 to 1) as a whole percent; "—" when there is none.
     static func percent(_ share: Double?) -> String { share.map { String(format: "%.0f%%", $0 * 100) } ?? "—" }
 
-    static func shortTime(_ ms: Int64, _ account: Account) -> String {
-        let calendar = account.calendar
-        let day = calendar.day(ofMillis: ms)
-        let minutes = (ms - calendar.startOfDay(day)) / 60_000
-        return "\(AccountCalendar.dateText(ofDay: day).dropFirst(5)) " + String(format: "%02d:%02d", minutes / 60, minutes % 60)
-    }
+    /// `MM-DD HH:MM` in the account's time zone.
+    static func shortTime(_ ms: Int64, _ account: Account) -> String { String(localMinute(ms, account).dropFirst(5)) }
 
     /// Server-sent events for the inbox: a message whenever the account's threads (or the open
     /// one) change, so the page redraws its list and thread; a comment every 15 s keeps the line open.

@@ -366,6 +366,7 @@ enum Language: String, CaseIterable, Sendable {
         case .inviteThreshold: pick("Friends for the reward", "奖励门槛（好友数）")
         case .chooseAccountForTools: pick("Choose one account to see its coupons, red envelopes, lotteries and orders.", "选择一个账号，查看其优惠券、红包、抽奖与订单。")
         case .flywheelFunnel: pick("The flywheel: new → settled → active → converted → repurchased → fissioned", "飞轮：新增 → 沉淀 → 活跃 → 转化 → 复购 → 裂变")
+        case .moreEntries: pick("Earlier entries", "更早的记录")
         case .gmv30d: pick("GMV, 30 days", "近 30 天 GMV")
         case .orders30d: pick("Orders, 30 days", "近 30 天订单")
         case .leads30d: pick("Leads, 30 days", "近 30 天线索")
@@ -803,7 +804,7 @@ enum Phrase: String, CaseIterable, Sendable {
     case unclaimed, fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
     case newCoupon, newRedEnvelope, newLottery, amountOff, discountPercent, valueYuanOrPercent, thresholdYuan, perFanLimit, validUntil, followersOnly
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
-    case gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
+    case moreEntries, gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
 }
 
 extension Language {
