@@ -21,7 +21,15 @@ struct Demo: AsyncParsableCommand {
             presets of `flywheel simulate`) with 90 days of simulated history; then the server starts and the simulation \
             keeps running in real time (--no-live to stop that).
             """)
-    @Option(help: ArgumentHelp("SQLite database file.", valueName: "path")) var db = "flywheel-demo.sqlite"
+    @Option(help: ArgumentHelp("SQLite database file (default: flywheel-demo.sqlite in $XDG_DATA_HOME/flywheel, or ~/.local/share/flywheel).", valueName: "path"))
+    var db = Self.defaultDatabase
+
+    /// Outside any source tree: the user's data folder, as the XDG convention has it.
+    static var defaultDatabase: String {
+        let environment = ProcessInfo.processInfo.environment
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSTemporaryDirectory()) + "/.local/share")
+        return data + "/flywheel/flywheel-demo.sqlite"
+    }
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "People in each enterprise's simulated population.") var fans = 3_000
@@ -36,6 +44,10 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let started = Date()
+        let folder = URL(fileURLWithPath: db).deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw CommandFailure("cannot create the demo's folder '\(folder.path)'; choose another with --db PATH")
+        }
         let store = try await openStore(path: db)
         // Flywheel calls the sandbox as it would the platform: connecting accounts, renewing their tokens.
         let sandboxURL = "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port + 1)"
@@ -46,6 +58,7 @@ struct Demo: AsyncParsableCommand {
         print("""
             Flywheel demo at http://\(host):\(port)
               console: http://\(host):\(port)/console  sign in as \(Self.user) / \(Self.password)
+              data:    \(db)
               API key: \(token)  (the agency's owner: it sees the four enterprises)
               try:     curl -H 'Authorization: Bearer \(token)' http://\(host):\(port)/v1/enterprises
               live:    \(noLive ? "off (--no-live)" : "the four enterprises keep acting in real time")

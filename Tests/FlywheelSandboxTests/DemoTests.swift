@@ -97,7 +97,7 @@ import Testing
         let process = Process()
         process.executableURL = try flywheelBinary()
         process.currentDirectoryURL = dir
-        process.arguments = ["demo", "--port", String(port)] + options
+        process.arguments = ["demo", "--port", String(port), "--db", dir.appendingPathComponent("flywheel-demo.sqlite").path] + options
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
