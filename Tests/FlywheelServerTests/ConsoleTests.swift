@@ -147,6 +147,11 @@ import Testing
             let segmentPage = try #require(saved[.location])
             let detail = try await get(segmentPage)
             #expect(detail.contains("<b>3</b>") && detail.contains("<figcaption>分层</figcaption>"))
+            // Tiers read in their own order, not by count: 2 potential fans before 3 passerby ones.
+            let everyone = try #require(try await post("/console/segments?account=\(account)", ["predicate": "level >= 0", "name": "Everyone"])[.location])
+            let tiers = try await get(everyone + "&lang=en")
+            let potential = try #require(tiers.range(of: ">Potential<")), passerby = try #require(tiers.range(of: ">Passerby<"))
+            #expect(potential.lowerBound < passerby.lowerBound)
             let csv = try await get(segmentPage.replacingOccurrences(of: "?", with: "/export?"))
             #expect(csv == "open_id\nfan0\nfan1\nfan2\n")
 

@@ -614,7 +614,9 @@ extension ConsoleRoutes {
         let (scope, account, segment) = try await chosenSegment(request, context)
         let portrait = try await Segments(flywheel).portrait(of: segment, in: account, by: try context.caller())
         func chart(_ title: Phrase, _ dimension: String, top: Int = 8) -> ChartView {
-            let items = (portrait.distributions[dimension] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top)
+            var items = Array((portrait.distributions[dimension] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top))
+            // Tiers, age bands and levels read in their own order (the most common kept); the rest most common first.
+            if let rank = Self.naturalRank(dimension) { items.sort { rank($0.key) < rank($1.key) } }
             return Charts.bars(title: t(title), items.map { (Self.portraitLabel(dimension, $0.key, t), $0.value) })
         }
         let export = "/console/segments/\(segment.id)/export?account=\(account.id)"
@@ -629,6 +631,17 @@ extension ConsoleRoutes {
             charts: [chart(.tier, "tier"), chart(.gender, "gender"), chart(.ageBand, "age_band"),
                      chart(.firstDomain, "first_domain"), chart(.interests, "interests"), chart(.level, "level", top: 12)])
         return try await page("segment", content, title: segment.name, nav: .segments, request, context, scope: scope, path: "/console/segments")
+    }
+
+    /// The order a dimension's values have of their own (unknown values last); nil for those
+    /// without one, which read most common first.
+    static func naturalRank(_ dimension: String) -> ((String) -> Int)? {
+        switch dimension {
+        case "tier": { Tier(name: $0)?.rawValue ?? .max }
+        case "age_band": { FanProfile.ageBands.firstIndex(of: $0) ?? .max }
+        case "level": { Int($0) ?? .max }
+        default: nil
+        }
     }
 
     /// A portrait's value in the reader's words: tiers, domains, genders and devices are codes;
