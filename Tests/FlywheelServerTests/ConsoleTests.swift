@@ -70,6 +70,23 @@ import Testing
             _ = try await client.post("/v1/accounts/\(account)/fans/tags", key: f.key, ["add": ["vip"], "openIds": ["fan0", "fan1"]], expect: .accepted)
             await f.flywheel.projector.drain()
             #expect(try await get("/console/tags?account=\(account)").contains("vip · 2"))
+            // The fan list's filters agree with the fans, with a total; pages go forward and back.
+            let vip = try await get("/console/fans?account=\(account)&tag=vip&domain=public&lang=en")
+            #expect(vip.contains("Matching fans: <b>2</b>") && vip.contains(">fan0<") && vip.contains(">fan1<") && !vip.contains(">fan2<"))
+            #expect(try await get("/console/fans?account=\(account)&level=5&lang=en").contains("Matching fans: <b>0</b>"))
+            let crowded = try await client.account(key: f.key, clientKey: "ck-crowd", secret: "s", openId: "o-crowd")
+            _ = try await f.flywheel.env.store.append((0..<60).map {
+                AccountEvent(tenantId: f.tenantId, accountId: crowded, event: FanEvent(id: "m\($0)", kind: .follow, openId: "more\($0)",
+                                                                                      occurredAt: f.flywheel.env.now() - 3_600_000, channel: .search))
+            }) { _ in }
+            await f.flywheel.projector.drain()
+            let first = try await get("/console/fans?account=\(crowded)&arrived=1&lang=en")
+            #expect(first.contains("Matching fans: <b>60</b>") && !first.contains("Previous page"))
+            let nextLink = try #require(first.components(separatedBy: "href=\"").first { $0.hasPrefix("/console/fans?") && $0.contains("cursor=") }?.prefix { $0 != "\"" })
+            let second = try await get(String(nextLink).replacingOccurrences(of: "&amp;", with: "&"))
+            #expect(second.components(separatedBy: "<tr><td><a").count - 1 == 10 && second.contains("trail="))
+            let backLink = try #require(second.components(separatedBy: "href=\"").first { $0.contains("trail=") || ($0.hasPrefix("/console/fans?") && !$0.contains("cursor=")) }?.prefix { $0 != "\"" })
+            #expect(try await get(String(backLink).replacingOccurrences(of: "&amp;", with: "&")).components(separatedBy: "<tr><td><a").count - 1 == 50)
 
             // Operators act on a fan from its page; the timeline shows who did what.
             let csrfValue = try #require(overview.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" }).description
