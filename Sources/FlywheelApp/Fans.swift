@@ -30,9 +30,23 @@ public struct Fans: Sendable {
         case action(at: Int64, action: String, detail: String)
     }
 
+    /// The deepest a timeline pages: entries beyond it are in the event log and the API's exports.
+    public static let timelineDepth = 5_000
+
+    /// A page of the timeline: `limit` entries after the first `skipping`, and whether more follow
+    /// (within `timelineDepth`).
+    public func timeline(of openId: String, in account: Account, skipping: Int, limit: Int, by caller: Principal) async throws -> (items: [TimelineItem], more: Bool) {
+        guard (0..<Self.timelineDepth).contains(skipping) else {
+            throw UseCaseError.invalid(field: "cursor", "pages reach \(Self.timelineDepth) entries back; export the fan's events for more")
+        }
+        let wanted = min(skipping + limit, Self.timelineDepth)
+        let all = try await timeline(of: openId, in: account, limit: wanted + 1, by: caller)
+        return (Array(all.dropFirst(skipping).prefix(wanted - skipping)), all.count > wanted && wanted < Self.timelineDepth)
+    }
+
     /// Newest first: the fan's events, operators' tags and notes, and what the system did (tier
     /// changes, segment entries and exits, rule tags).
-    public func timeline(of openId: String, in account: Account, limit: Int, by caller: Principal) async throws -> [TimelineItem] {
+    func timeline(of openId: String, in account: Account, limit: Int, by caller: Principal) async throws -> [TimelineItem] {
         try caller.authorize(.readFan)
         let names = Dictionary(try await store.segments(of: account).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         // What the system did comes just above the event that caused it (same time, newer).

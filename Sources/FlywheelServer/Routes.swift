@@ -283,6 +283,8 @@ struct APIRoutes {
         /// Newest first: the fan's events, operators' tags and notes, tier changes, segment entries
         /// and exits, and what rules did.
         var timeline: [TimelineEntry]
+        /// The next page of the timeline (`?cursor=`), while there is one.
+        var nextCursor: String?
     }
 
     @Sendable func getFan(_ request: Request, context: FlywheelRequestContext) async throws -> FanDetail {
@@ -291,8 +293,14 @@ struct APIRoutes {
         let openId = try context.parameters.require("openId")
         guard let fan = try await store.fan(of: account, openId: openId) else { throw APIError.notFound("fan \(openId)") }
         let caller = try context.caller()
-        let timeline = try await Fans(flywheel).timeline(of: openId, in: account, limit: try request.pageLimit(), by: caller)
-        return FanDetail(fan: FanView(fan), timeline: timeline.map(TimelineEntry.init))
+        // The cursor is how many entries earlier pages showed.
+        let skipping = try Cursor.decode(request.query("cursor")).map { text -> Int in
+            guard let n = Int(text), n >= 0 else { throw APIError.invalid("cursor", "not a cursor this API returned; start again without one") }
+            return n
+        } ?? 0
+        let limit = try request.pageLimit()
+        let page = try await Fans(flywheel).timeline(of: openId, in: account, skipping: skipping, limit: limit, by: caller)
+        return FanDetail(fan: FanView(fan), timeline: page.items.map(TimelineEntry.init), nextCursor: page.more ? Cursor.encode(String(skipping + limit)) : nil)
     }
 
     // MARK: Segments

@@ -181,6 +181,19 @@ import Testing
             let detail = try await client.get("/v1/accounts/\(accountId)/fans/fan0", key: f.key)
             let moves = (detail["timeline"] as! [[String: Any]]).filter { $0["kind"] as? String == "tier_changed" }.map { $0["detail"] as! String }
             #expect(moves == ["passerby → liking (rules_changed)", "new → passerby (follow)"])
+            // The timeline pages with a cursor: two pages of the same entries as one long one.
+            _ = try await f.flywheel.env.store.append((0..<70).map {
+                AccountEvent(tenantId: f.tenantId, accountId: accountId, event: FanEvent(id: "l\($0)", kind: .like, openId: "fan0",
+                                                                                        occurredAt: 1_772_294_500_000 + Int64($0) * 1_000, channel: .search))
+            }) { _ in }
+            await f.flywheel.projector.drain()
+            let whole = try #require(try await client.get("/v1/accounts/\(accountId)/fans/fan0?limit=500", key: f.key)["timeline"] as? [[String: Any]])
+            let first = try await client.get("/v1/accounts/\(accountId)/fans/fan0?limit=50", key: f.key)
+            let cursor = try #require(first["nextCursor"] as? String)
+            let second = try await client.get("/v1/accounts/\(accountId)/fans/fan0?limit=50&cursor=\(cursor)", key: f.key)
+            #expect(second["nextCursor"] == nil || second["nextCursor"] is NSNull)
+            let paged = ((first["timeline"] as? [[String: Any]]) ?? []) + ((second["timeline"] as? [[String: Any]]) ?? [])
+            #expect(whole.count > 70 && paged.map { "\($0["at"] ?? "") \($0["kind"] ?? "") \($0["detail"] ?? "")" } == whole.map { "\($0["at"] ?? "") \($0["kind"] ?? "") \($0["detail"] ?? "")" })
             #expect((after["rules"] as! [String: Any])["tiers"] as! [String: String] == ["passerby": "following", "liking": "following",
                                                                                          "trueLove": "following and (level >= 9 or orders >= 2)"])
         }

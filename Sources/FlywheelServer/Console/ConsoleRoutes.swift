@@ -470,12 +470,11 @@ struct ConsoleRoutes {
         guard let account = scope.account, let fan = try await store.fan(of: account, openId: openId) else {
             throw APIError.notFound("fan \(openId)")
         }
-        // The history a page at a time: each "more" doubles what is shown, up to the whole of it.
-        let shown = min(max(Int(request.query("entries") ?? "") ?? 60, 60), Self.maxTimeline)
-        let items = try await Fans(flywheel).timeline(of: openId, in: account, limit: shown + 1, by: try context.caller())
-        let timeline = items.prefix(shown).map { Self.timelineRow($0, t, account) }
-        let more = items.count > shown && shown < Self.maxTimeline
-            ? "/console/fans/\(Self.pathComponent(openId))?account=\(account.id)&entries=\(min(shown * 2, Self.maxTimeline))#timeline" : nil
+        // The history a page at a time: each "more" doubles what is shown, as deep as the timeline pages.
+        let shown = min(max(Int(request.query("entries") ?? "") ?? 60, 60), Fans.timelineDepth)
+        let history = try await Fans(flywheel).timeline(of: openId, in: account, skipping: 0, limit: shown, by: try context.caller())
+        let timeline = history.items.map { Self.timelineRow($0, t, account) }
+        let more = history.more ? "/console/fans/\(Self.pathComponent(openId))?account=\(account.id)&entries=\(min(shown * 2, Fans.timelineDepth))#timeline" : nil
         let profile = zip(FanProfile.attributeNames, fan.profile.attributeValues).compactMap { name, value in
             value.map { "\(t.attribute(name)): \(t.attributeValue(name, $0))" }
         }
@@ -495,9 +494,6 @@ struct ConsoleRoutes {
                                  groups: fan.groups.filter(\.value.member).keys.sorted(), actions: actions, timeline: timeline, more: more)
         return try await page("fan", content, title: fan.nickname ?? fan.openId, nav: .fans, request, context, scope: scope, path: "/console/fans")
     }
-
-    /// The most timeline entries a fan's page shows.
-    static let maxTimeline = 3_840
 
     /// A timeline entry in the reader's words, at the account's local time: tiers, kinds, actors,
     /// causes, channels and domains translated, amounts in yuan or minutes; tags, notes and segment
