@@ -249,14 +249,20 @@ public struct Goals: Sendable {
         case .manual:
             return "done"
         case .groupThreshold(let threshold):
-            var changed = 0
+            var groups = 0, changed = 0
             for account in accounts {
-                for group in try await Groups(flywheel).list(of: account, by: caller) where group.state != .failed && group.threshold != threshold {
+                for group in try await Groups(flywheel).list(of: account, by: caller) where group.state != .failed {
+                    groups += 1
+                    guard group.threshold != threshold else { continue }
                     _ = try await Groups(flywheel).change(group.id, Groups.Settings(threshold: .some(threshold)), of: account, by: caller)
                     changed += 1
                 }
             }
-            return "threshold \(threshold) set on \(changed) fan group(s)"
+            // A threshold with no group to hold it moves nothing: the task stays open.
+            guard groups > 0 else {
+                throw UseCaseError.conflict(code: "no_groups", "there is no fan group to set the threshold on; create one (POST /v1/accounts/{id}/groups), then mark the task done")
+            }
+            return "threshold \(threshold) set on \(changed) of \(groups) fan group(s)"
         case .liveSchedule(let hours):
             for account in accounts {
                 _ = try await Lives(flywheel).create(Lives.Plan(title: "Daily live", weekdays: nil, times: hours.map { String(format: "%02d:00", $0) }, startsAt: nil,

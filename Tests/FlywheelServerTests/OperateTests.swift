@@ -73,6 +73,11 @@ import Testing
             #expect(done["state"] as? String == "done" && (done["result"] as? String)?.contains("daily lives scheduled") == true)
             #expect(((try await client.get("/v1/accounts/\(accountId)/lives", key: f.key)["lives"] as? [[String: Any]]) ?? []).count > 0)
             try await client.post("/v1/tasks/\(live)/complete", key: f.key, [:], expect: .conflict)
+            // A threshold with no fan group to hold it is refused, and the task stays open.
+            let threshold = try #require(tasks.first?["id"] as? String)
+            let refused = try await client.post("/v1/tasks/\(threshold)/complete", key: f.key, [:], expect: .conflict)
+            #expect((refused["error"] as? [String: Any])?["code"] as? String == "no_groups")
+            #expect((try await client.get("/v1/tasks?state=open", key: f.key)["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [threshold])
             let rewards = try #require(try await client.get("/v1/rewards", key: f.key)["items"] as? [[String: Any]])
             #expect(rewards.map { $0["points"] as? Int }.sorted { ($0 ?? 0) < ($1 ?? 0) } == [10, 100])
             #expect(rewards.allSatisfy { $0["userId"] as? String == owner })
