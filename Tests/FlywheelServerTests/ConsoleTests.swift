@@ -139,9 +139,11 @@ import Testing
             let goal = try #require(try await f.flywheel.env.store.goals(tenantId: f.tenantId).first { $0.name == "更多真爱粉" })
             #expect(goal.accountId == account && goal.target == 30)
             let tasks = try await f.flywheel.env.store.tasks(tenantId: f.tenantId, goalId: goal.id)
-            #expect(tasks.count == 2 && withGoal.contains("/console/tasks/\(tasks[1].id)/complete"))
-            _ = try await post("/console/tasks/\(tasks[1].id)/complete?account=\(account)", [:])
-            #expect(try await f.flywheel.env.store.task(tasks[1].id, tenantId: f.tenantId)?.state == .done)
+            // The live schedule, done by Flywheel from the page (the threshold needs a fan group this account has not).
+            let live = try #require(tasks.first { $0.action.kind == "live_schedule" })
+            #expect(tasks.count == 2 && withGoal.contains("/console/tasks/\(live.id)/complete"))
+            _ = try await post("/console/tasks/\(live.id)/complete?account=\(account)", [:])
+            #expect(try await f.flywheel.env.store.task(live.id, tenantId: f.tenantId)?.state == .done)
             #expect(!withGoal.contains(Industry.highFrequencyOnline.playbook.levers[0].reason) && withGoal.contains("粉丝群对3级及以上开放"), "reasons in Chinese")
             // Every playbook's words read in Chinese.
             for industry in Industry.allCases {
