@@ -306,9 +306,9 @@ public struct Goals: Sendable {
     public func progress(of goal: Goal) async throws -> GoalProgress {
         let now = env.now()
         let calendar = try await calendar(of: goal)
-        let current = goal.state == .active ? try await value(goal.metric, of: try await scope(of: goal), now: now)
-            : try await env.store.observations(of: goal).last?.value ?? goal.baseline
-        return GoalProgress.assess(goal, current: current, observations: try await env.store.observations(of: goal), today: calendar.day(ofMillis: now),
+        let observations = try await env.store.observations(of: goal)
+        let current = goal.state == .active ? try await value(goal.metric, of: try await scope(of: goal), now: now) : observations.last?.value ?? goal.baseline
+        return GoalProgress.assess(goal, current: current, observations: observations, today: calendar.day(ofMillis: now),
                                    deadlineDay: calendar.day(ofMillis: goal.deadline))
     }
 

@@ -5,7 +5,14 @@ public enum Industry: String, CaseIterable, Sendable, Codable {
     case lowFrequencyOnline = "low_frequency_online"
     case lowFrequencyOffline = "low_frequency_offline"
 
-    public var playbook: Playbook { Playbook.all.first { $0.industry == self }! }
+    public var playbook: Playbook {
+        switch self {
+        case .highFrequencyOnline: .highFrequencyOnline
+        case .highFrequencyOffline: .highFrequencyOffline
+        case .lowFrequencyOnline: .lowFrequencyOnline
+        case .lowFrequencyOffline: .lowFrequencyOffline
+        }
+    }
 }
 
 /// What a playbook expects of its fans: the share of followers at liking and at true-love after a
@@ -59,24 +66,24 @@ public struct Playbook: Sendable, Equatable {
 
     public var rules: AccountRules { AccountRules(tiers: tiers) }
 
-    public func target(for metric: GoalMetric) -> Double? { kpis.first { $0.metric == metric }?.target }
-
     public func levers(for metric: GoalMetric) -> [Lever] { levers.filter { $0.metric == metric } }
 
-    static func tiers(liking: String, trueLove: String) -> TierRules {
-        // The texts are constants checked by the tests; a typo is a programming error.
-        TierRules(passerby: .isTrue(field: "following"),
-                  liking: try! FanPredicate.parse("following and (\(liking))"),
-                  trueLove: try! FanPredicate.parse("following and (\(trueLove))"))
+    /// Passerby is following; liking and true-love need following and any one of their conditions.
+    static func tiers(liking: [FanPredicate], trueLove: [FanPredicate]) -> TierRules {
+        let following = FanPredicate.isTrue(field: "following")
+        return TierRules(passerby: following, liking: .and([following, .or(liking)]), trueLove: .and([following, .or(trueLove)]))
     }
 
-    public static let all: [Playbook] = [
-        Playbook(
+    static func atLeast(_ field: String, _ n: Int64) -> FanPredicate { .compare(field: field, op: .ge, value: .int(n)) }
+
+    public static let all: [Playbook] = [.highFrequencyOnline, .highFrequencyOffline, .lowFrequencyOnline, .lowFrequencyOffline]
+
+    public static let highFrequencyOnline = Playbook(
             industry: .highFrequencyOnline, name: "High frequency, sold online",
             industries: "food, FMCG, apparel, mother & baby, skincare, retail e-commerce",
             aim: "keep enthusiasm up, build a repurchase pool, and raise how often fans buy with trade tools",
             seedCase: "Luzhou Laojiao: 3M fans over a matrix of accounts; fans bring 83% of live GMV; 19% of fans active daily; 70% repurchase in groups; lives daily at 08:00 and 19:00",
-            tiers: tiers(liking: "level >= 3 or orders >= 1", trueLove: "orders >= 2 or level >= 6"),
+            tiers: tiers(liking: [atLeast("level", 3), atLeast("orders", 1)], trueLove: [atLeast("orders", 2), atLeast("level", 6)]),
             stages: [:],
             cadence: Cadence(lives: 14, posts: 2, groupActivities: 3),
             tools: ["live coupons", "fan red envelopes", "group repurchase coupons", "lotteries"],
@@ -97,13 +104,15 @@ public struct Playbook: Sendable, Equatable {
             ],
             expectedMix: TierMix(liking: 0.30...0.60, trueLove: 0.15...0.40),
             references: IndicatorReferences(views: 3, watchMinutes: 20, interactions: 3, growth: 0.02, engagedShare: 0.4,
-                                            leads: 0.5, orders: 10, gmv: 3_000, repurchase: 0.5)),
-        Playbook(
+                                            leads: 0.5, orders: 10, gmv: 3_000, repurchase: 0.5))
+
+    public static let highFrequencyOffline = Playbook(
             industry: .highFrequencyOffline, name: "High frequency, sold in store",
             industries: "catering, local services, beauty & hair, leisure, fitness",
             aim: "interest in the local store, visits, word of mouth and fission",
             seedCase: "a photo studio: the DM auto-reply offers the fan group; the homepage shows the daily live, group entry, consultation entry and lead card",
-            tiers: tiers(liking: "level >= 2 or leads >= 1 or group_joins >= 1", trueLove: "orders >= 2 or (orders >= 1 and (shares >= 1 or level >= 3))"),
+            tiers: tiers(liking: [atLeast("level", 2), atLeast("leads", 1), atLeast("group_joins", 1)],
+                         trueLove: [atLeast("orders", 2), .and([atLeast("orders", 1), .or([atLeast("shares", 1), atLeast("level", 3)])])]),
             stages: [:],
             cadence: Cadence(lives: 7, posts: 1, groupActivities: 2),
             tools: ["DM welcome with the group entry", "homepage lead card", "add-fan coupons", "referral (fission) codes"],
@@ -120,13 +129,14 @@ public struct Playbook: Sendable, Equatable {
             ],
             expectedMix: TierMix(liking: 0.35...0.70, trueLove: 0.08...0.25),
             references: IndicatorReferences(views: 2, watchMinutes: 5, interactions: 2, growth: 0.02, engagedShare: 0.3,
-                                            leads: 20, orders: 10, gmv: 2_000, repurchase: 0.3)),
-        Playbook(
+                                            leads: 20, orders: 10, gmv: 2_000, repurchase: 0.3))
+
+    public static let lowFrequencyOnline = Playbook(
             industry: .lowFrequencyOnline, name: "Low frequency, sold online",
             industries: "3C, fashion, luxury, lodging, adult education, finance & insurance, media, business services",
             aim: "lasting stickiness, a shorter decision cycle, cross-category sales",
             seedCase: "a career-education account: fans bring 94% of group GMV; products over 1,000 yuan make up 40%+ of group sales; admins answer every day",
-            tiers: tiers(liking: "group_joins >= 1 or level >= 2 or leads >= 1", trueLove: "orders >= 1 or level >= 4"),
+            tiers: tiers(liking: [atLeast("group_joins", 1), atLeast("level", 2), atLeast("leads", 1)], trueLove: [atLeast("orders", 1), atLeast("level", 4)]),
             // A course is weighed for weeks: a fan quiet for a month is still deciding.
             stages: [.active: "last_active within 60d"],
             cadence: Cadence(lives: 3, posts: 2, groupActivities: 5),
@@ -144,13 +154,15 @@ public struct Playbook: Sendable, Equatable {
             ],
             expectedMix: TierMix(liking: 0.50...0.85, trueLove: 0.04...0.15),
             references: IndicatorReferences(views: 2, watchMinutes: 5, interactions: 2, growth: 0.02, engagedShare: 0.4,
-                                            leads: 3, orders: 2, gmv: 5_000, repurchase: 0.05)),
-        Playbook(
+                                            leads: 3, orders: 2, gmv: 5_000, repurchase: 0.05))
+
+    public static let lowFrequencyOffline = Playbook(
             industry: .lowFrequencyOffline, name: "Low frequency, sold in store",
             industries: "real estate, autos, home decoration",
             aim: "trust, a benefit circle, IP and belonging; online leads bring store visits",
             seedCase: "a used-car dealer: 4 matrix accounts, 1.96M fans, 15k–20k leads and 200+ cars a month, 60k fans in groups, every DM answered within 30 minutes",
-            tiers: tiers(liking: "leads >= 1 or dms_received >= 1 or level >= 2", trueLove: "orders >= 1 or (leads >= 1 and level >= 2)"),
+            tiers: tiers(liking: [atLeast("leads", 1), atLeast("dms_received", 1), atLeast("level", 2)],
+                         trueLove: [atLeast("orders", 1), .and([atLeast("leads", 1), atLeast("level", 2)])]),
             // A car is weighed for months.
             stages: [.active: "last_active within 90d"],
             cadence: Cadence(lives: 5, posts: 1, groupActivities: 1),
@@ -169,6 +181,5 @@ public struct Playbook: Sendable, Equatable {
             ],
             expectedMix: TierMix(liking: 0.40...0.75, trueLove: 0.01...0.08),
             references: IndicatorReferences(views: 1.5, watchMinutes: 2, interactions: 1, growth: 0.02, engagedShare: 0.2,
-                                            leads: 40, orders: 0.5, gmv: 2_000, repurchase: 0.02)),
-    ]
+                                            leads: 40, orders: 0.5, gmv: 2_000, repurchase: 0.02))
 }
