@@ -45,6 +45,18 @@ public struct Tagging: Sendable {
         return (fans, events)
     }
 
+    /// Puts `tag` on (or takes it off) each named fan of `account`; each event's id is given, so
+    /// work retried after a crash appends nothing twice. Returns the events appended.
+    public func tag(_ fans: [(openId: String, eventId: String)], of account: Account, tag: String, add: Bool, actor: String) async throws -> Int {
+        let now = env.now()
+        let events = fans.map {
+            AccountEvent(tenantId: account.tenantId, accountId: account.id,
+                         event: FanEvent(id: $0.eventId, kind: add ? .tagAdded : .tagRemoved, openId: $0.openId, occurredAt: now, channel: .unknown,
+                                         ref: tag, attributes: ["by": actor]))
+        }
+        return try await env.store.append(events) { _ in }.inserted
+    }
+
     /// Appends a note about one fan, written by `actor`.
     public func note(_ text: String, about openId: String, of account: Account, actor: String) async throws -> FanEvent {
         let event = operatorEvent(.noteAdded, openId, ref: nil, at: env.now(), actor: actor, text: text)

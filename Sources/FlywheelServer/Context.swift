@@ -18,6 +18,8 @@ public struct FlywheelRequestContext: RequestContext, RemoteAddressRequestContex
     public var session: SessionRecord?
     /// A console form's fields, read once by `SessionMiddleware` to check its CSRF token.
     public var form: [String: String] = [:]
+    /// Every value of a field sent several times (the fan list's ticked rows), in order.
+    public var formLists: [String: [String]] = [:]
 
     public init(source: Source) {
         coreContext = .init(source: source)

@@ -72,8 +72,8 @@ import Testing
             #expect(try await get("/console/tags?account=\(account)").contains("vip · 2"))
             // The fan list's filters agree with the fans, with a total; pages go forward and back.
             let vip = try await get("/console/fans?account=\(account)&tag=vip&domain=public&lang=en")
-            #expect(vip.contains("Matching fans: <b>2</b>") && vip.contains(">fan0<") && vip.contains(">fan1<") && !vip.contains(">fan2<"))
-            #expect(try await get("/console/fans?account=\(account)&level=5&lang=en").contains("Matching fans: <b>0</b>"))
+            #expect(vip.contains("Matching fans: <b id=\"total\">2</b>") && vip.contains(">fan0<") && vip.contains(">fan1<") && !vip.contains(">fan2<"))
+            #expect(try await get("/console/fans?account=\(account)&level=5&lang=en").contains("Matching fans: <b id=\"total\">0</b>"))
             let crowded = try await client.account(key: f.key, clientKey: "ck-crowd", secret: "s", openId: "o-crowd")
             _ = try await f.flywheel.env.store.append((0..<60).map {
                 AccountEvent(tenantId: f.tenantId, accountId: crowded, event: FanEvent(id: "m\($0)", kind: .follow, openId: "more\($0)",
@@ -81,12 +81,17 @@ import Testing
             }) { _ in }
             await f.flywheel.projector.drain()
             let first = try await get("/console/fans?account=\(crowded)&arrived=1&lang=en")
-            #expect(first.contains("Matching fans: <b>60</b>") && !first.contains("Previous page"))
-            let nextLink = try #require(first.components(separatedBy: "href=\"").first { $0.hasPrefix("/console/fans?") && $0.contains("cursor=") }?.prefix { $0 != "\"" })
-            let second = try await get(String(nextLink).replacingOccurrences(of: "&amp;", with: "&"))
-            #expect(second.components(separatedBy: "<tr><td><a").count - 1 == 10 && second.contains("trail="))
-            let backLink = try #require(second.components(separatedBy: "href=\"").first { $0.contains("trail=") || ($0.hasPrefix("/console/fans?") && !$0.contains("cursor=")) }?.prefix { $0 != "\"" })
-            #expect(try await get(String(backLink).replacingOccurrences(of: "&amp;", with: "&")).components(separatedBy: "<tr><td><a").count - 1 == 50)
+            #expect(first.contains("Matching fans: <b id=\"total\">60</b>") && !first.contains("Previous page"))
+            let nextLink = try #require(first.components(separatedBy: "href=\"").first { $0.hasPrefix("/console/fans?") && $0.contains("page=1") }?.prefix { $0 != "\"" })
+            let second = try await get(String(nextLink).replacingOccurrences(of: "&amp;", with: "&") + "&lang=en")
+            #expect(second.components(separatedBy: "name=\"person\"").count - 1 == 10 && second.contains("Previous page"))
+            let backLink = try #require(second.components(separatedBy: "href=\"").first { $0.hasPrefix("/console/fans?") && !$0.contains("page=") && $0.contains("sort=last%5Factive&amp;dir=desc\"") }?.prefix { $0 != "\"" })
+            #expect(try await get(String(backLink).replacingOccurrences(of: "&amp;", with: "&")).components(separatedBy: "name=\"person\"").count - 1 == 50)
+            // Any column sorts, both ways: by level, highest first, then lowest first.
+            let byName = try await get("/console/fans?account=\(crowded)&sort=name&dir=asc&lang=en")
+            let names = byName.components(separatedBy: "\">more").dropFirst().map { Int($0.prefix { $0.isNumber }) ?? -1 }
+            #expect(names.count == 50 && names == names.sorted { String($0) < String($1) }, "sorted by name: \(names.prefix(5))")
+            #expect(byName.contains("sort=name&amp;dir=desc") && byName.contains("↑"), "the name header turns the order round")
 
             // Operators act on a fan from its page; the timeline shows who did what.
             let csrfValue = try #require(overview.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" }).description

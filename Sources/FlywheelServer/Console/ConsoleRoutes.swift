@@ -26,7 +26,6 @@ struct ConsoleRoutes {
         let console = router.group("console").add(middleware: SessionMiddleware(flywheel: flywheel))
         console.post("logout", use: logout)
         console.get("", use: overview)
-        console.get("fans", use: fans)
         console.get("fans/:openId", use: fan)
         console.post("fans/:openId/tags", use: tagFan)
         console.post("fans/:openId/notes", use: noteFan)
@@ -55,6 +54,7 @@ struct ConsoleRoutes {
         addReach(to: console)
         addSales(to: console)
         addOperate(to: console)
+        addPeople(to: console)
     }
 
     /// `?lang=` when given, else the language remembered in the cookie, else Chinese.
@@ -196,11 +196,16 @@ struct ConsoleRoutes {
     /// An `application/x-www-form-urlencoded` body: 64 KiB, but as much as the API takes for a
     /// segment's CSV of open_ids, which the import form carries.
     static func form(_ request: Request) async throws -> [String: String] {
+        Dictionary(try await formFields(request), uniquingKeysWith: { _, last in last })
+    }
+
+    /// The form's fields in order, a field sent several times once each time.
+    static func formFields(_ request: Request) async throws -> [(String, String)] {
         let limit = request.uri.path.hasSuffix("/segments/import") ? APIRoutes.maxImportBytes : 1 << 16
         let buffer = try await request.body.collect(upTo: limit)
         var parts = URLComponents()
         parts.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
-        return Dictionary((parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        return (parts.queryItems ?? []).map { ($0.name, $0.value ?? "") }
     }
 
     // MARK: Scope: one account, or every account of an enterprise
@@ -351,90 +356,6 @@ struct ConsoleRoutes {
     }
 
     // MARK: Fans
-
-    struct FansContent {
-        var account: String
-        var q: String
-        var tierOptions: [SelectOption]
-        var domainOptions: [SelectOption]
-        var channelOptions: [SelectOption]
-        var tagOptions: [SelectOption]
-        var arrivedOptions: [SelectOption]
-        var activeOptions: [SelectOption]
-        var level: String
-        var total: Int
-        var rows: [Row]
-        var nextHref: String?
-        var previousHref: String?
-
-        struct Row {
-            var href: String
-            var name: String
-            var tier: String
-            var level: Int
-            var intimacy: Int
-            var source: String
-            var lastActive: String
-            var gmv: String
-        }
-    }
-
-    /// The fan list's filters, each a condition in the predicate language, so the list and its
-    /// total agree with a segment of the same conditions.
-    static let filterDays = [1, 7, 30, 90]
-
-    @Sendable func fans(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
-        let t = Self.language(request)
-        let scope = try await scope(request, context)
-        guard let account = scope.account else { return try await chooseAccount(t(.fans), nav: .fans, request, context, scope: scope, path: "/console/fans") }
-        func value(_ name: String) -> String { request.query(name).map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
-        let q = value("q")
-        let tier = Tier(name: value("tier")), domain = SourceDomain(rawValue: value("domain")), channel = Channel(rawValue: value("channel"))
-        let tags = try await store.tags(tenantId: account.tenantId).map(\.name)
-        let tag = tags.contains(value("tag")) ? value("tag") : ""
-        let level = Int(value("level")).map { max(0, $0) }
-        let arrived = Int(value("arrived")).flatMap { Self.filterDays.contains($0) ? $0 : nil }
-        let active = Int(value("active")).flatMap { Self.filterDays.contains($0) ? $0 : nil }
-        var terms: [FanPredicate] = []
-        if !q.isEmpty { terms.append(Fans.search(q)) }
-        if let tier { terms.append(.compare(field: "tier", op: .eq, value: .name(tier.name))) }
-        if let domain { terms.append(.compare(field: "first_domain", op: .eq, value: .name(domain.rawValue))) }
-        if let channel { terms.append(.compare(field: "first_channel", op: .eq, value: .name(channel.rawValue))) }
-        if !tag.isEmpty { terms.append(.has(field: "tags", value: tag)) }
-        if let level { terms.append(.compare(field: "level", op: .ge, value: .int(Int64(level)))) }
-        if let arrived { terms.append(.within(field: "first_seen", seconds: Int64(arrived) * 86_400)) }
-        if let active { terms.append(.within(field: "last_active", seconds: Int64(active) * 86_400)) }
-        let now = flywheel.env.now()
-        let predicate: FanPredicate? = terms.isEmpty ? nil : .and(terms)
-        let total = if let predicate { try await store.countFans(of: account, matching: predicate, now: now) }
-            else { try await store.tierCounts(of: account).values.reduce(0, +) }
-        // The pages before this one, as their cursors ("" the first): "previous" goes back one.
-        let cursor = request.query("cursor").flatMap { $0.isEmpty ? nil : $0 }
-        let trail = request.query("trail").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
-        let found = try await store.fans(of: account, matching: predicate, now: now, cursor: try Cursor.decode(cursor), limit: 50)
-        let rows = found.items.map { fan in
-            FansContent.Row(href: "/console/fans/\(Self.pathComponent(fan.openId))?account=\(account.id)", name: fan.nickname ?? fan.openId,
-                            tier: t.tier(fan.tier), level: fan.level, intimacy: fan.intimacy, source: t.domain(fan.firstDomain),
-                            lastActive: fan.lastActiveAt > 0 ? Self.localMinute(fan.lastActiveAt, account) : "—", gmv: "¥" + Self.yuan(Int64(fan.gmv)))
-        }
-        let filters = ["account": account.id, "q": q, "tier": tier?.name ?? "", "domain": domain?.rawValue ?? "", "channel": channel?.rawValue ?? "",
-                       "tag": tag, "level": level.map(String.init) ?? "", "arrived": arrived.map(String.init) ?? "", "active": active.map(String.init) ?? ""]
-        func link(cursor: String?, trail: [String]) -> String {
-            let pairs = filters.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty || $0.key == "account" }.map { "\($0.key)=\(Self.queryValue($0.value))" }
-            return "/console/fans?" + (pairs + (cursor.map { ["cursor=\($0)"] } ?? []) + (trail.isEmpty ? [] : ["trail=\(trail.joined(separator: ","))"])).joined(separator: "&")
-        }
-        let next = found.nextCursor.flatMap(Cursor.encode).map { link(cursor: $0, trail: trail + [cursor ?? ""]) }
-        let previous = trail.last.map { link(cursor: $0.isEmpty ? nil : $0, trail: Array(trail.dropLast())) }
-        func days(_ chosen: Int?) -> [SelectOption] { Self.filterDays.map { SelectOption(value: "\($0)", label: t.withinDays($0), selected: $0 == chosen) } }
-        let content = FansContent(account: account.id, q: q,
-                                  tierOptions: Tier.allCases.map { SelectOption(value: $0.name, label: t.tier($0), selected: $0 == tier) },
-                                  domainOptions: SourceDomain.allCases.map { SelectOption(value: $0.rawValue, label: t.domain($0), selected: $0 == domain) },
-                                  channelOptions: Channel.allCases.filter { $0 != .unknown }.map { SelectOption(value: $0.rawValue, label: t.channel($0), selected: $0 == channel) },
-                                  tagOptions: tags.map { SelectOption(value: $0, label: $0, selected: $0 == tag) },
-                                  arrivedOptions: days(arrived), activeOptions: days(active),
-                                  level: level.map(String.init) ?? "", total: total, rows: rows, nextHref: next, previousHref: previous)
-        return try await page("fans", content, title: t(.fans), nav: .fans, request, context, scope: scope, path: "/console/fans")
-    }
 
     struct FanContent {
         var notice: Notice?
@@ -1157,7 +1078,9 @@ struct SessionMiddleware: RouterMiddleware {
         context.session = found.session
         context.tenantIds = try await flywheel.tenancy.reachableTenants(of: found.principal)
         if request.method == .post {
-            context.form = try await ConsoleRoutes.form(request)
+            let fields = try await ConsoleRoutes.formFields(request)
+            context.form = Dictionary(fields, uniquingKeysWith: { _, last in last })
+            context.formLists = Dictionary(grouping: fields, by: \.0).mapValues { $0.map(\.1) }
             guard context.form["csrf"] == found.session.csrf else { throw APIError(.forbidden, "csrf", "the form is stale or forged; reload the page") }
         }
         return try await next(request, context)

@@ -371,6 +371,28 @@ enum Language: String, CaseIterable, Sendable {
         case .activeWithin: pick("Active within", "活跃时间")
         case .previousPage: pick("Previous page", "上一页")
         case .moreEntries: pick("Earlier entries", "更早的记录")
+        case .accountsLabel: pick("Accounts", "账号数")
+        case .matchingPeople: pick("Matching people", "符合条件的人")
+        case .selectLabel: pick("Select", "选择")
+        case .bulkAction: pick("With the selection", "批量操作")
+        case .selectionChecked: pick("the ticked rows", "勾选的行")
+        case .selectionPage: pick("this page", "本页全部")
+        case .bulkSegment: pick("Add to a static segment", "加入静态人群")
+        case .segmentNameLabel: pick("Segment name", "人群名称")
+        case .continueLabel: pick("Continue", "下一步")
+        case .eachAccount: pick("In each account", "在各账号的状态")
+        case .arrivedLabel: pick("Arrived", "到来时间")
+        case .confirmLabel: pick("Confirm", "确认")
+        case .jobsLabel: pick("Bulk jobs", "批量任务")
+        case .jobRunning: pick("running", "进行中")
+        case .jobDone: pick("done", "已完成")
+        case .jobFailed: pick("failed", "失败")
+        case .progressLabel: pick("Progress", "进度")
+        case .downloadResult: pick("Download the CSV", "下载 CSV")
+        case .resultLabel: pick("Result", "结果")
+        case .startedLabel: pick("Started", "开始时间")
+        case .backToFans: pick("Back to the fans", "返回粉丝列表")
+        case .peopleLabel: pick("people", "人")
         case .gmv30d: pick("GMV, 30 days", "近 30 天 GMV")
         case .orders30d: pick("Orders, 30 days", "近 30 天订单")
         case .leads30d: pick("Leads, 30 days", "近 30 天线索")
@@ -809,9 +831,13 @@ enum Phrase: String, CaseIterable, Sendable {
     case newCoupon, newRedEnvelope, newLottery, amountOff, discountPercent, valueYuanOrPercent, thresholdYuan, perFanLimit, validUntil, followersOnly
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
     case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
+    case accountsLabel, matchingPeople, selectLabel, bulkAction, selectionChecked, selectionPage, bulkSegment, segmentNameLabel, continueLabel, eachAccount, arrivedLabel
+    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel
 }
 
 extension Language {
+    func allMatching(_ people: Int) -> String { pick("all \(people) that match", "全部 \(people) 个符合条件的") }
+
     func withinDays(_ days: Int) -> String { days == 1 ? pick("last day", "近 1 天") : pick("last \(days) days", "近 \(days) 天") }
 
     /// Events whose channel the platform does not say, kept apart from the known channels.
