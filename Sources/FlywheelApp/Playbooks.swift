@@ -34,6 +34,12 @@ public struct Playbooks: Sendable {
         let accounts = try await env.store.adoptIndustry(industry, tenantId: id,
                                                          audit: env.audit(tenantId: id, actor: caller.actor, action: "playbook.adopt", target: id, detail: industry.rawValue))
         tenant.industry = industry
+        // The playbook's rules put these tags on; defined, so operators can filter and act on them.
+        let defined = Set(try await env.store.tags(tenantId: id).map(\.name))
+        for rule in Playbook.tagRules where !defined.contains(rule.tag) {
+            try await env.store.createTag(TagDefinition(name: rule.tag, group: "playbook", createdAt: env.now()), tenantId: id,
+                                          audit: env.audit(tenantId: id, actor: caller.actor, action: "tag.create", target: rule.tag, detail: "playbook"))
+        }
         // The funnel's stages follow the playbook, and from now on its history is kept.
         try await Funnels(flywheel).track(try await env.store.accounts(tenantIds: [id]), by: caller)
         return (tenant, accounts)

@@ -37,10 +37,20 @@ public struct World: Sendable {
     public var engagement = 1.0
     /// Chance that a share brings a friend (at affinity 0.5).
     public var inviteRate = 0.3
+    /// New people entering the market each day, as a share of the population: they keep arrivals
+    /// going once the first population has been met.
+    public var inflow = 0.002
+    /// Chance a day that an account runs a paid campaign (paid reach ×6), has a video take off
+    /// (organic reach ×5) or is pushed in off-site pools (off-site reach ×10).
+    public var bursts = (paid: 0.04, viral: 0.03, offsite: 0.02)
+    /// Chance an active follower of a matrix account finds and follows another of its accounts.
+    public var crossFollowRate = 0.003
     let calendar = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
 
     struct Person: Sendable {
         var account = 0
+        /// Other accounts of the matrix this person found and followed.
+        var also: [Int] = []
         var met = false
         var following = false
         var affinity = 0.0
@@ -98,12 +108,19 @@ public struct World: Sendable {
         }
         for a in reports.indices { reports[a].health = reports[a].followers > 0 ? reports[a].health / Double(reports[a].followers) : 0 }
 
-        // New people met, per account and source.
+        // The market grows: new people not yet met by any account.
+        for _ in 0..<poisson(Double(population) * inflow) {
+            unmet.insert(people.count, at: 0)
+            people.append(Person())
+        }
+
+        // New people met, per account and source; now and then a campaign, a hit video or an off-site push.
         for account in preset.accounts.indices {
+            let paid = chance(bursts.paid) ? 6.0 : 1, viral = chance(bursts.viral) ? 5.0 : 1, offsite = chance(bursts.offsite) ? 10.0 : 1
             let sources: [(Double, [Channel], WritableKeyPath<DayReport, Int>)] = [
-                (preset.organicReach * (1 + preset.feedback * reports[account].health), [.recommendFeed, .recommendFeed, .recommendFeed, .search, .liveSquare, .city], \.publicArrivals),
-                (preset.paidReach, [.douPlus, .douPlus, .qianchuan, .brandAd], \.paidArrivals),
-                (preset.offsiteReach, [.wechat, .offsitePool], \.offsiteArrivals),
+                (viral * preset.organicReach * (1 + preset.feedback * reports[account].health), [.recommendFeed, .recommendFeed, .recommendFeed, .search, .liveSquare, .city], \.publicArrivals),
+                (paid * preset.paidReach, [.douPlus, .douPlus, .qianchuan, .brandAd], \.paidArrivals),
+                (offsite * preset.offsiteReach, [.wechat, .offsitePool], \.offsiteArrivals),
             ]
             for (rate, channels, counter) in sources {
                 for _ in 0..<poisson(Double(unmet.count) * rate) {
@@ -126,11 +143,23 @@ public struct World: Sendable {
         for person in people.indices where people[person].met {
             var p = people[person]
             p.affinity *= 0.97
-            let account = p.account
             defer { people[person] = p }
+            // Most days they act where they first came; some days on another account they follow.
+            let account = p.also.isEmpty || !chance(0.3) ? p.account : p.also[Int(rng.next() % UInt64(p.also.count))]
+            // A follower of one account of a matrix finds another of its accounts, and follows it too
+            // (acting there from the next day on).
+            if p.following, preset.accounts.count > 1, p.also.count < 2, chance(crossFollowRate * (0.5 + p.affinity)) {
+                let others = preset.accounts.indices.filter { $0 != p.account && !p.also.contains($0) }
+                if let other = others.randomElement(using: &rng) {
+                    p.also.append(other)
+                    let found = at(hour: uniform(8, 23))
+                    emit(other, .homepageVisit, person, at: found, channel: homepageSource())
+                    emit(other, .follow, person, at: found + 60_000, channel: .homepage)
+                }
+            }
             if p.following, chance(0.001 + weekly * 0.01) {
                 p.following = false
-                emit(account, .unfollow, person, at: at(hour: uniform(8, 23)), channel: .followFeed)
+                emit(p.account, .unfollow, person, at: at(hour: uniform(8, 23)), channel: .followFeed)
                 continue
             }
             guard chance(min(1, preset.activeRate * engagement * (p.following ? 0.3 + p.affinity : 0.1))) else { continue }

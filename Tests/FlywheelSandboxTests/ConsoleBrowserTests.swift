@@ -90,7 +90,7 @@ struct WebDriver {
         try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
 
         let port = Int.random(in: 20_000..<40_000)
-        let (demo, key, _) = try await DemoTests.startDemo(["--fans", "600", "--days", "30", "--no-live"], port: port)
+        let (demo, key, _) = try await DemoTests.startDemo(["--fans", "1000", "--days", "45", "--no-live"], port: port)
         defer { if demo.isRunning { demo.terminate() } }
         try await Task.sleep(for: .milliseconds(300))
 
@@ -146,7 +146,7 @@ struct WebDriver {
         let passersby = try await api(port, key, "/v1/accounts/\(flagship)/fans?tier=passerby&limit=50")["items"] as? [[String: Any]] ?? []
         try await browser.open(site + "/console/fans?account=\(flagship)&tier=passerby")
         let fans = try await browser.source()
-        #expect(fans.components(separatedBy: "<tr><td><a href=\"/console/fans/").count - 1 == passersby.count)
+        #expect(fans.components(separatedBy: "name=\"person\"").count - 1 == passersby.count)
         try await browser.screenshot(to: shots.appendingPathComponent("2-fans.png"))
         let first = try #require(passersby.first?["openId"] as? String)
         try await browser.open(site + "/console/fans/\(first)?account=\(flagship)")
@@ -178,10 +178,95 @@ struct WebDriver {
         }
         try await answerAFan(browser, site: site, port: port, key: key, accounts: accounts, shots: shots)
         try await reach(browser, site: site, port: port, key: key, flagship: flagship, shots: shots)
+        try await tagThisWeeksTrueLove(browser, site: site, port: port, key: key, accounts: accounts, shots: shots)
 
         try await browser.open(site + "/console?account=\(flagship)&lang=en")
         #expect(try await browser.source().contains("Fans by tier"))
         try await browser.screenshot(to: shots.appendingPathComponent("8-overview-en.png"))
+
+        // Every page switches language with the header's link, and keeps its place.
+        for path in ["/console", "/console/fans", "/console/segments", "/console/tags", "/console/settings", "/console/inbox", "/console/leads",
+                     "/console/reply-times", "/console/posts", "/console/groups", "/console/lives", "/console/homepage", "/console/sales", "/console/goals",
+                     "/console/review", "/console/jobs"] {
+            try await browser.open(site + path + "?account=\(flagship)&lang=zh")
+            #expect(try await browser.source().contains("<html lang=\"zh"), "\(path) in Chinese")
+            try await browser.click("a.lang")
+            try await Task.sleep(for: .milliseconds(150))
+            let english = try await browser.source()
+            #expect(english.contains("<html lang=\"en\"") && english.contains("Overview"), "\(path) in English after the switch")
+            #expect(!english.contains("class=\"error\" role=\"alert\""), "\(path) opens without an error")
+        }
+    }
+
+    /// The operator's Monday job from the console alone: across the liquor brand's matrix, find
+    /// the fans who became true-love this week, define a tag and put it on all of them; then open
+    /// a person who follows two accounts and page back through a long timeline.
+    func tagThisWeeksTrueLove(_ browser: WebDriver, site: String, port: Int, key: String, accounts: [[String: Any]], shots: URL) async throws {
+        let liquor = accounts.filter { ["Brand flagship", "Live room", "Regional store"].contains($0["name"] as? String ?? "") }
+        let tenant = try #require(liquor.first?["tenantId"] as? String)
+        let condition = "tier = true_love and tier_changed within 7d"
+        var expected = 0
+        for account in liquor {
+            expected += try await api(port, key, "/v1/accounts/\(account["id"] as? String ?? "")/segments/preview", body: #"{"predicate":"\#(condition)"}"#)["count"] as? Int ?? 0
+        }
+        #expect(expected > 0, "the demo's liquor brand has fans who became true-love this week")
+
+        try await browser.open(site + "/console/tags?account=tenant:\(tenant)&lang=en")
+        try await browser.type("运营", into: "input[name=group]")
+        try await browser.type("本周新真爱", into: "input[name=name]")
+        try await browser.click("form.inline button.primary")
+        try await Task.sleep(for: .milliseconds(300))
+
+        try await browser.open(site + "/console/fans?account=tenant:\(tenant)&lang=en")
+        try await browser.click("select[name=tier] option[value=true_love]")
+        try await browser.click("select[name=reached] option[value='7']")
+        try await browser.click("form.inline button.primary")
+        try await Task.sleep(for: .milliseconds(400))
+        let found = try await browser.source()
+        let people = try #require(found.components(separatedBy: "<b id=\"total\">").dropFirst().first.flatMap { Int($0.prefix { $0.isNumber }) })
+        #expect(people > 0 && people <= expected, "people (\(people)) are at most the accounts' fans (\(expected))")
+        try await browser.screenshot(to: shots.appendingPathComponent("17-matrix-fans.png"))
+        try await browser.click("input[name=selection][value=all]")
+        try await browser.click("select[name=op] option[value=tag]")
+        try await browser.click("select[name=tagName] option[value='本周新真爱']")
+        try await browser.click("#bulk button.primary")
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await browser.source().contains("\(people) people"), "the preview says how many")
+        try await browser.screenshot(to: shots.appendingPathComponent("18-bulk-preview.png"))
+        try await browser.click("#confirm")
+        var job = ""
+        for _ in 0..<50 where !job.contains("<span id=\"state\">done</span>") {
+            try await Task.sleep(for: .milliseconds(200))
+            job = try await browser.source()
+        }
+        #expect(job.contains("<span id=\"state\">done</span>"), "the job ends")
+        try await browser.screenshot(to: shots.appendingPathComponent("19-bulk-job.png"))
+        // No fan who became true-love this week is left without the tag, in any account of the matrix.
+        try await Task.sleep(for: .milliseconds(500))
+        for account in liquor {
+            let left = try await api(port, key, "/v1/accounts/\(account["id"] as? String ?? "")/segments/preview",
+                                     body: #"{"predicate":"\#(condition) and not tags has \"本周新真爱\""}"#)
+            #expect(left["count"] as? Int == 0, "\(account["name"] ?? "") has no untagged fan left")
+        }
+
+        // A person who follows two of the brand's accounts: one row, both accounts on the page, one timeline paged back.
+        try await browser.open(site + "/console/fans?account=tenant:\(tenant)&sort=accounts&dir=desc&lang=en")
+        let list = try await browser.source()
+        let href = try #require(list.components(separatedBy: "<a href=\"/console/people/").dropFirst().first?.prefix { $0 != "\"" })
+        try await browser.open(site + "/console/people/" + String(href).replacingOccurrences(of: "&amp;", with: "&") + "&lang=en")
+        let person = try await browser.source()
+        #expect(card("Accounts", in: person) ?? 0 >= 2, "the first person by accounts follows two or more")
+        try await browser.screenshot(to: shots.appendingPathComponent("20-person.png"))
+        // The most engaged person's timeline is longer than a page: "earlier entries" shows more.
+        try await browser.open(site + "/console/fans?account=tenant:\(tenant)&sort=intimacy&dir=desc&lang=en")
+        let engaged = try #require(try await browser.source().components(separatedBy: "<a href=\"/console/people/").dropFirst().first?.prefix { $0 != "\"" })
+        try await browser.open(site + "/console/people/" + String(engaged).replacingOccurrences(of: "&amp;", with: "&") + "&lang=en")
+        let rows = try await browser.source().components(separatedBy: "data-kind=").count - 1
+        try await browser.click("a[href*='entries=120']")
+        try await Task.sleep(for: .milliseconds(300))
+        let deeper = try await browser.source().components(separatedBy: "data-kind=").count - 1
+        #expect(rows == 60 && deeper > rows, "earlier entries appear: \(rows) then \(deeper)")
+        try await browser.screenshot(to: shots.appendingPathComponent("21-person-timeline.png"))
     }
 
     /// The flagship's reach: today's post already went out, so a second one for today is refused

@@ -64,7 +64,16 @@ public struct Playbook: Sendable, Equatable {
     /// quadrant, per follower: a value at the reference scores 50 (docs/operate.md).
     public var references: IndicatorReferences
 
-    public var rules: AccountRules { AccountRules(tiers: tiers) }
+    public var rules: AccountRules { AccountRules(tiers: tiers, tagRules: Self.tagRules) }
+
+    /// Tags every playbook keeps by rule, defined for the enterprise when it adopts one: who
+    /// bought again, who comes to the lives, who left a number, who spent ¥1,000 or more.
+    public static let tagRules: [TagRule] = [
+        TagRule(tag: "复购客户", when: atLeast("orders", 2)),
+        TagRule(tag: "直播常客", when: atLeast("live_watches", 5)),
+        TagRule(tag: "已留资", when: atLeast("leads", 1)),
+        TagRule(tag: "高价值", when: atLeast("gmv", 100_000)),
+    ]
 
     public func levers(for metric: GoalMetric) -> [Lever] { levers.filter { $0.metric == metric } }
 

@@ -393,6 +393,7 @@ enum Language: String, CaseIterable, Sendable {
         case .startedLabel: pick("Started", "开始时间")
         case .backToFans: pick("Back to the fans", "返回粉丝列表")
         case .peopleLabel: pick("people", "人")
+        case .reachedWithin: pick("Reached its tier within", "进入当前层级时间")
         case .gmv30d: pick("GMV, 30 days", "近 30 天 GMV")
         case .orders30d: pick("Orders, 30 days", "近 30 天订单")
         case .leads30d: pick("Leads, 30 days", "近 30 天线索")
@@ -832,7 +833,7 @@ enum Phrase: String, CaseIterable, Sendable {
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
     case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
     case accountsLabel, matchingPeople, selectLabel, bulkAction, selectionChecked, selectionPage, bulkSegment, segmentNameLabel, continueLabel, eachAccount, arrivedLabel
-    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel
+    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin
 }
 
 extension Language {

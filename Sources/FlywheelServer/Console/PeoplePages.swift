@@ -25,6 +25,7 @@ extension ConsoleRoutes {
         var tagOptions: [SelectOption]
         var arrivedOptions: [SelectOption]
         var activeOptions: [SelectOption]
+        var reachedOptions: [SelectOption]
         var level: String
         var sort: String
         var dir: String
@@ -62,6 +63,8 @@ extension ConsoleRoutes {
     struct FanFilter {
         static let days = [1, 7, 30, 90]
         var q = "", tier: Tier?, domain: SourceDomain?, channel: Channel?, tag = "", level: Int?, arrived: Int?, active: Int?
+        /// Reached its tier within so many days: "this week's new true-love fans".
+        var reached: Int?
 
         init(_ value: (String) -> String, tags: [String]) {
             q = value("q")
@@ -72,6 +75,7 @@ extension ConsoleRoutes {
             level = Int(value("level")).map { min(max(0, $0), 99) }
             arrived = Int(value("arrived")).flatMap { Self.days.contains($0) ? $0 : nil }
             active = Int(value("active")).flatMap { Self.days.contains($0) ? $0 : nil }
+            reached = Int(value("reached")).flatMap { Self.days.contains($0) ? $0 : nil }
         }
 
         var predicate: FanPredicate? {
@@ -84,13 +88,15 @@ extension ConsoleRoutes {
             if let level { terms.append(.compare(field: "level", op: .ge, value: .int(Int64(level)))) }
             if let arrived { terms.append(.within(field: "first_seen", seconds: Int64(arrived) * 86_400)) }
             if let active { terms.append(.within(field: "last_active", seconds: Int64(active) * 86_400)) }
+            if let reached { terms.append(.within(field: "tier_changed", seconds: Int64(reached) * 86_400)) }
             return terms.isEmpty ? nil : .and(terms)
         }
 
         /// The filters as address or form fields, empty ones left out.
         var fields: [(String, String)] {
             [("q", q), ("tier", tier?.name ?? ""), ("domain", domain?.rawValue ?? ""), ("channel", channel?.rawValue ?? ""), ("tag", tag),
-             ("level", level.map(String.init) ?? ""), ("arrived", arrived.map(String.init) ?? ""), ("active", active.map(String.init) ?? "")]
+             ("level", level.map(String.init) ?? ""), ("arrived", arrived.map(String.init) ?? ""), ("active", active.map(String.init) ?? ""),
+             ("reached", reached.map(String.init) ?? "")]
                 .filter { !$0.1.isEmpty }
         }
     }
@@ -152,7 +158,7 @@ extension ConsoleRoutes {
                                   domainOptions: SourceDomain.allCases.map { SelectOption(value: $0.rawValue, label: t.domain($0), selected: $0 == filter.domain) },
                                   channelOptions: Channel.allCases.filter { $0 != .unknown }.map { SelectOption(value: $0.rawValue, label: t.channel($0), selected: $0 == filter.channel) },
                                   tagOptions: tags.map { SelectOption(value: $0, label: $0, selected: $0 == filter.tag) },
-                                  arrivedOptions: days(filter.arrived), activeOptions: days(filter.active),
+                                  arrivedOptions: days(filter.arrived), activeOptions: days(filter.active), reachedOptions: days(filter.reached),
                                   level: filter.level.map(String.init) ?? "", sort: sort.rawValue, dir: descending ? "desc" : "asc", total: found.total,
                                   matrix: matrix, columns: heads, rows: rows, nextHref: next, previousHref: previous, bulk: bulk)
         return try await page("fans", content, title: t(.fans), nav: .fans, request, context, scope: scope, path: "/console/fans")
