@@ -119,6 +119,35 @@ public struct Segments: Sendable {
         return portrait
     }
 
+    /// The segment's size at the end of each day of `days` (the account's calendar), with the
+    /// day's entries and exits, counted back from today's size through its history.
+    public func sizes(of segment: Segment, in account: Account, days range: ClosedRange<Int>, by caller: Principal) async throws
+        -> [(day: Int, size: Int, entered: Int, left: Int)] {
+        try caller.authorize(.readSegmentSizes)
+        let calendar = account.calendar
+        var entered: [Int: Int] = [:], left: [Int: Int] = [:]
+        var afterRange = 0
+        for move in try await store.segmentMovements(id: segment.id, of: account, since: calendar.startOfDay(range.lowerBound)) {
+            let day = calendar.day(ofMillis: move.at)
+            if day > range.upperBound {
+                afterRange += move.delta
+            } else if move.delta > 0 {
+                entered[day, default: 0] += 1
+            } else {
+                left[day, default: 0] += 1
+            }
+        }
+        var size = segment.size - afterRange
+        var days: [(day: Int, size: Int, entered: Int, left: Int)] = []
+        for day in range.reversed() {
+            // Before the segment existed it had no members.
+            let existed = calendar.startOfDay(day + 1) > segment.createdAt
+            days.append((day, existed ? max(0, size) : 0, entered[day] ?? 0, left[day] ?? 0))
+            size -= (entered[day] ?? 0) - (left[day] ?? 0)
+        }
+        return days.reversed()
+    }
+
     /// The members as CSV of open_ids for ad targeting: plain, or SHA-256 hashed (`sha256`).
     public func export(_ segment: Segment, of account: Account, hash: String?, by caller: Principal) async throws -> (csv: String, filename: String) {
         try caller.authorize(.exportSegment)

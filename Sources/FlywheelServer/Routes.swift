@@ -404,31 +404,10 @@ struct APIRoutes {
     /// The segment's size at the end of each day of `?from=&to=`, with the day's entries and exits,
     /// counted back from today's size through its history.
     @Sendable func segmentSizes(_ request: Request, context: FlywheelRequestContext) async throws -> SizesView {
-        try context.authorize(.readSegmentSizes)
         let (account, segment) = try await segment(context)
         let range = try dateRange(request, account)
-        let calendar = account.calendar
-        var entered: [Int: Int] = [:], left: [Int: Int] = [:]
-        var afterRange = 0
-        for move in try await store.segmentMovements(id: segment.id, of: account, since: calendar.startOfDay(range.lowerBound)) {
-            let day = calendar.day(ofMillis: move.at)
-            if day > range.upperBound {
-                afterRange += move.delta
-            } else if move.delta > 0 {
-                entered[day, default: 0] += 1
-            } else {
-                left[day, default: 0] += 1
-            }
-        }
-        var size = segment.size - afterRange
-        var days: [SizesView.Day] = []
-        for day in range.reversed() {
-            // Before the segment existed it had no members.
-            let existed = calendar.startOfDay(day + 1) > segment.createdAt
-            days.append(.init(date: AccountCalendar.dateText(ofDay: day), size: existed ? max(0, size) : 0, entered: entered[day] ?? 0, left: left[day] ?? 0))
-            size -= (entered[day] ?? 0) - (left[day] ?? 0)
-        }
-        return SizesView(days: days.reversed())
+        let sizes = try await Segments(flywheel).sizes(of: segment, in: account, days: range, by: try context.caller())
+        return SizesView(days: sizes.map { .init(date: AccountCalendar.dateText(ofDay: $0.day), size: $0.size, entered: $0.entered, left: $0.left) })
     }
 
     struct PortraitView: ResponseEncodable {

@@ -61,8 +61,15 @@ import Testing
             #expect(long.contains(AccountCalendar.dateText(ofDay: zone.day(ofMillis: f.flywheel.env.now() - 7_200_000))))
             let all = try await get("/console/fans/fan0?account=\(account)&entries=120")
             #expect(all.components(separatedBy: "data-kind=").count - 1 >= 71 && !all.contains("entries=240"))
-            let preview = try await get("/console/segments?account=\(account)&predicate=teir%20%3E%3D%20liking")
+            let preview = try await get("/console/segments?account=\(account)&predicate=teir%20%3E%3D%20liking&lang=en")
             #expect(preview.contains("did you mean &#39;tier&#39;?"), "errors shown where they are")
+            // In Chinese the error is Chinese, values may be typed as the page shows them, and every field has help.
+            let chinese = try await get("/console/segments?account=\(account)&predicate=teir%20%3E%3D%20liking&lang=zh")
+            #expect(chinese.contains("第 1 行第 1 列：没有字段 &#39;teir&#39;；是否想写 &#39;tier&#39;？"))
+            let typed = "first_domain = 公域 and tier >= 路人粉".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let inWords = try await get("/console/segments?account=\(account)&predicate=\(typed)&lang=zh")
+            #expect(inWords.contains("<b>3</b>") && inWords.contains("value=\"first_domain = public and tier &gt;= passerby\""), "saved in codes")
+            #expect(inWords.contains("<code>first_domain = 公域</code>") && inWords.contains("data-fields=\"") && inWords.contains("href=\"/console/fans/fan0?account="))
             #expect(try await get("/console/segments?account=\(account)&predicate=following").contains("<b>3</b>"))
             #expect(try await get("/console/segments?account=\(account)&predicate=following+and+level+%3E%3D+0").contains("<b>3</b>"), "a form's + is a space")
             #expect(try await get("/console/settings?account=\(account)&lang=en").contains("following and (level &gt;= 9 or orders &gt;= 2)"))

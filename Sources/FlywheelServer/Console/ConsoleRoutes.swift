@@ -489,13 +489,18 @@ struct ConsoleRoutes {
         var account: String
         var predicate: String
         var predicateError: String?
-        var preview: Preview?
+        var preview: Preview? = nil
         /// Saving what was previewed, for roles that may.
         var save: Save?
         var rows: [Row]
         var importForm: ImportForm?
+        /// Every field with what it holds and an example, and their names for the editor's suggestions.
+        var fields: [Field]
+        var fieldNames: String
 
-        struct Preview { var count: Int; var sample: [String] }
+        struct Preview { var count: Int; var sample: [Sample] }
+        struct Sample { var name: String; var href: String }
+        struct Field { var name: String; var kind: String; var example: String }
         struct Save { var action: String; var csrf: String; var predicate: String }
         struct Row { var href: String; var name: String; var predicate: String; var size: Int; var state: String }
         struct ImportForm { var action: String; var csrf: String; var notice: Notice? }
@@ -508,14 +513,20 @@ struct ConsoleRoutes {
         let scope = try await scope(request, context)
         guard let account = scope.account else { return try await chooseAccount(t(.segments), nav: .segments, request, context, scope: scope, path: "/console/segments") }
         let text = request.query("predicate") ?? ""
-        var content = SegmentsContent(account: account.id, predicate: text, rows: [])
+        // Values may be typed in the page's words; what is saved is the predicate in codes.
+        let canonical = Language.canonicalPredicate(text)
+        var content = SegmentsContent(account: account.id, predicate: text, rows: [],
+                                      fields: t.fieldHelp().map { SegmentsContent.Field(name: $0.field, kind: $0.kind, example: $0.example) },
+                                      fieldNames: FanField.all.keys.sorted().joined(separator: " "))
         if !text.isEmpty {
             do {
-                let predicate = try FanPredicate.parse(text)
+                let predicate = try FanPredicate.parse(canonical)
                 let preview = try await flywheel.fanScan.preview(predicate, of: account, now: flywheel.env.now(), sample: 10)
-                content.preview = SegmentsContent.Preview(count: preview.count, sample: preview.sample.map { $0.nickname ?? $0.openId })
+                content.preview = SegmentsContent.Preview(count: preview.count, sample: preview.sample.map {
+                    SegmentsContent.Sample(name: $0.nickname ?? $0.openId, href: "/console/fans/\(Self.pathComponent($0.openId))?account=\(account.id)")
+                })
             } catch let error as FlywheelDomain.PredicateError {
-                content.predicateError = error.description
+                content.predicateError = t.predicateError(error)
             }
         }
         content.rows = try await store.segments(of: account).map { s in
@@ -524,7 +535,7 @@ struct ConsoleRoutes {
         }
         if context.allows(.createSegment), let csrf = context.session?.csrf {
             if content.preview != nil {
-                content.save = SegmentsContent.Save(action: "/console/segments?account=\(account.id)", csrf: csrf, predicate: text)
+                content.save = SegmentsContent.Save(action: "/console/segments?account=\(account.id)", csrf: csrf, predicate: canonical)
             }
             content.importForm = SegmentsContent.ImportForm(action: "/console/segments/import?account=\(account.id)", csrf: csrf,
                                                             notice: Self.errorNotice(request))
@@ -561,6 +572,8 @@ extension ConsoleRoutes {
         var exportHashedHref: String
         var notice: Notice?
         var lookalike: Lookalike?
+        /// Size over time, entries and exits.
+        var history: [ChartView]
         var charts: [ChartView]
 
         struct Lookalike { var action: String; var csrf: String }
@@ -576,6 +589,13 @@ extension ConsoleRoutes {
             if let rank = Self.naturalRank(dimension) { items.sort { rank($0.key) < rank($1.key) } }
             return Charts.bars(title: t(title), items.map { (Self.portraitLabel(dimension, $0.key, t), $0.value) })
         }
+        // Size over the last 30 days, with each day's entries and exits.
+        let today = account.calendar.day(ofMillis: flywheel.env.now())
+        let sizes = try await Segments(flywheel).sizes(of: segment, in: account, days: (today - 29)...today, by: try context.caller())
+        let dayTexts = sizes.map { AccountCalendar.dateText(ofDay: $0.day) }
+        let history = [Charts.lines(title: t(.sizeOverTime), days: dayTexts, series: [(t(.size), sizes.map(\.size))], today: t(.soFar)),
+                       Charts.lines(title: t(.entriesAndExits), days: dayTexts,
+                                    series: [(t(.enteredLabel), sizes.map(\.entered)), (t(.leftLabel), sizes.map(\.left))], today: t(.soFar))]
         let export = "/console/segments/\(segment.id)/export?account=\(account.id)"
         var lookalike: SegmentContent.Lookalike?
         if context.allows(.createLookalike), let csrf = context.session?.csrf {
@@ -585,7 +605,7 @@ extension ConsoleRoutes {
             cards: [Card(label: t(.size), value: "\(segment.size)"), Card(label: t(.state), value: t.state(segment.state))],
             predicate: segment.predicate?.description ?? t(.staticList), failure: segment.failure,
             exportHref: export, exportHashedHref: export + "&hash=sha256", notice: Self.errorNotice(request), lookalike: lookalike,
-            charts: [chart(.tier, "tier"), chart(.gender, "gender"), chart(.ageBand, "age_band"),
+            history: history, charts: [chart(.tier, "tier"), chart(.gender, "gender"), chart(.ageBand, "age_band"),
                      chart(.firstDomain, "first_domain"), chart(.interests, "interests"), chart(.level, "level", top: 12)])
         return try await page("segment", content, title: segment.name, nav: .segments, request, context, scope: scope, path: "/console/segments")
     }

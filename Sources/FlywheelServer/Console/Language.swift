@@ -393,6 +393,14 @@ enum Language: String, CaseIterable, Sendable {
         case .startedLabel: pick("Started", "开始时间")
         case .backToFans: pick("Back to the fans", "返回粉丝列表")
         case .peopleLabel: pick("people", "人")
+        case .sizeOverTime: pick("Size over 30 days", "近 30 天人数")
+        case .entriesAndExits: pick("Entries and exits per day", "每日进入与离开")
+        case .enteredLabel: pick("Entered", "进入")
+        case .leftLabel: pick("Left", "离开")
+        case .fieldHelpLabel: pick("Field help: every field, what it holds, an example", "字段说明：所有字段、取值与示例")
+        case .fieldLabel: pick("Field", "字段")
+        case .holdsLabel: pick("Holds", "取值")
+        case .exampleLabel: pick("Example", "示例")
         case .reachedWithin: pick("Reached its tier within", "进入当前层级时间")
         case .gmv30d: pick("GMV, 30 days", "近 30 天 GMV")
         case .orders30d: pick("Orders, 30 days", "近 30 天订单")
@@ -833,7 +841,7 @@ enum Phrase: String, CaseIterable, Sendable {
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
     case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
     case accountsLabel, matchingPeople, selectLabel, bulkAction, selectionChecked, selectionPage, bulkSegment, segmentNameLabel, continueLabel, eachAccount, arrivedLabel
-    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin
+    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel
 }
 
 extension Language {
