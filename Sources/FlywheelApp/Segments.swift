@@ -64,6 +64,24 @@ public struct Segments: Sendable {
         }
     }
 
+    /// A segment of the enterprise's whole matrix: people with one account's fan matching, or
+    /// (`merged`) people matching once merged over the accounts.
+    public func createMatrixSegment(name: String, predicate text: String, merged: Bool, tenantId: String, by caller: Principal) async throws -> MatrixSegment {
+        try caller.authorize(.createSegment)
+        let name = try Validate.name(name, field: "name")
+        let predicate: FanPredicate
+        do { predicate = try FanPredicate.parse(text) } catch { throw UseCaseError.invalid(field: "predicate", error.description) }
+        let segment = MatrixSegment(tenantId: tenantId, id: env.newId("mseg"), name: name, predicate: predicate, merged: merged, createdAt: env.now())
+        try await store.createMatrixSegment(segment, audit: env.audit(tenantId: tenantId, actor: caller.actor, action: "segment.matrix.create", target: name,
+                                                                      detail: (merged ? "merged: " : "any account: ") + predicate.description))
+        return segment
+    }
+
+    public func deleteMatrixSegment(_ id: String, tenantId: String, by caller: Principal) async throws {
+        try caller.authorize(.deleteSegment)
+        try await store.deleteMatrixSegment(id: id, tenantId: tenantId, audit: env.audit(tenantId: tenantId, actor: caller.actor, action: "segment.matrix.delete", target: id))
+    }
+
     /// A static segment of the open_ids in a CSV (the first column; an `open_id` header optional);
     /// returns it and how many distinct open_ids the file held.
     public func importStatic(name: String, csv: String, into account: Account, by caller: Principal) async throws -> (segment: Segment, rows: Int) {

@@ -2,53 +2,60 @@ import FlywheelDomain
 
 /// People across a matrix: each account's fans merged by open_id within their enterprise.
 public protocol PeopleStore: Sendable {
-    /// A page of the people with at least one account's fan matching `predicate` (evaluated in
-    /// that account's calendar), merged over every account of `accounts` they relate to, in
-    /// `sort` order; and how many people match in all.
-    func people(in accounts: [Account], matching predicate: FanPredicate?, now: Int64, sort: PersonSort, descending: Bool,
+    /// A page of the people meeting every condition, merged over every account of `accounts`
+    /// they relate to, in `sort` order; and how many people match in all.
+    func people(in accounts: [Account], matching conditions: [PeopleCondition], now: Int64, sort: PersonSort, descending: Bool,
                 offset: Int, limit: Int) async throws -> (items: [PersonSummary], total: Int)
-    /// Every account's fan of `accounts` belonging to a person that matches, up to `limit`.
-    func fanKeys(in accounts: [Account], matching predicate: FanPredicate?, now: Int64, limit: Int) async throws -> [FanKey]
+    /// How many people meeting the conditions have each value of `dimension` (`tier`, the best;
+    /// `accounts`; `first_domain`, of the earliest account met).
+    func peopleCounts(in accounts: [Account], matching conditions: [PeopleCondition], now: Int64, by dimension: String) async throws -> [String: Int]
+    /// Every account's fan of `accounts` belonging to a person that meets the conditions, up to `limit`.
+    func fanKeys(in accounts: [Account], matching conditions: [PeopleCondition], now: Int64, limit: Int) async throws -> [FanKey]
     /// The accounts' fans of the named people.
     func fanKeys(in accounts: [Account], of people: [PersonKey]) async throws -> [FanKey]
+
+    func createMatrixSegment(_ segment: MatrixSegment, audit: AuditEntry) async throws
+    func matrixSegments(tenantId: String) async throws -> [MatrixSegment]
+    func deleteMatrixSegment(id: String, tenantId: String, audit: AuditEntry) async throws
 }
 
 /// The people context, written once for both databases.
 extension PeopleStore where Self: SQLStore {
-    public func people(in accounts: [Account], matching predicate: FanPredicate?, now: Int64, sort: PersonSort, descending: Bool,
+    public func people(in accounts: [Account], matching conditions: [PeopleCondition], now: Int64, sort: PersonSort, descending: Bool,
                        offset: Int, limit: Int) async throws -> (items: [PersonSummary], total: Int) {
         guard !accounts.isEmpty else { return ([], 0) }
         var query = PeopleQuery(dialect: runner.dialect)
-        let hits = query.hits(accounts, predicate, now: now)
-        let scope = query.scope(accounts, alias: "f")
-        let order = "\(Self.orderKey(sort)) \(descending ? "DESC" : "ASC"), f.tenant_id, f.open_id"
+        let people = query.people(accounts, conditions, now: now)
+        let order = "\(Self.orderKey(sort)) \(descending ? "DESC" : "ASC"), tenant_id, open_id"
         let page = SQLStatement("""
-            WITH hit AS (\(hits))
-            SELECT f.tenant_id, f.open_id, MAX(f.nickname) AS nickname, COUNT(*) AS accounts, MAX(f.tier) AS tier, MAX(f.level) AS level,
-                   MAX(f.intimacy) AS intimacy, CAST(SUM(f.gmv) AS BIGINT) AS gmv, MIN(f.first_seen_at) AS first_seen,
-                   MIN(f.first_seen_at || ':' || f.first_domain) AS origin, MAX(f.last_active_at) AS last_active
-            FROM fans f JOIN hit ON hit.tenant_id = f.tenant_id AND hit.open_id = f.open_id
-            WHERE \(scope)
-            GROUP BY f.tenant_id, f.open_id ORDER BY \(order) LIMIT \(query.param(.int(Int64(limit)))) OFFSET \(query.param(.int(Int64(offset))))
+            SELECT * FROM (\(people)) p ORDER BY \(order) LIMIT \(query.param(.int(Int64(limit)))) OFFSET \(query.param(.int(Int64(offset))))
             """, query.binds)
         let items = try await runner.query(page).map { row in
-            let origin = try row.text("origin")
-            return PersonSummary(tenantId: try row.text("tenant_id"), openId: try row.text("open_id"), nickname: row.optionalText("nickname"),
-                                 accounts: Int(try row.int("accounts")), tier: Tier(rawValue: Int(try row.int("tier"))) ?? .potential,
-                                 level: Int(try row.int("level")), intimacy: Int(try row.int("intimacy")), gmv: try row.int("gmv"),
-                                 firstSeenAt: try row.int("first_seen"),
-                                 firstDomain: SourceDomain(rawValue: String(origin.drop { $0 != ":" }.dropFirst())) ?? .public,
-                                 lastActiveAt: try row.int("last_active"))
+            PersonSummary(tenantId: try row.text("tenant_id"), openId: try row.text("open_id"), nickname: row.optionalText("nickname"),
+                          accounts: Int(try row.int("accounts")), tier: Tier(rawValue: Int(try row.int("tier"))) ?? .potential,
+                          level: Int(try row.int("level")), intimacy: Int(try row.int("intimacy")), gmv: try row.int("gmv"),
+                          firstSeenAt: try row.int("first_seen"), firstDomain: SourceDomain(rawValue: try row.text("first_domain")) ?? .public,
+                          lastActiveAt: try row.int("last_active"))
         }
         var counting = PeopleQuery(dialect: runner.dialect)
-        let total = try await runner.query(SQLStatement("SELECT COUNT(*) AS n FROM (\(counting.hits(accounts, predicate, now: now))) hit", counting.binds))
+        let total = try await runner.query(SQLStatement("SELECT COUNT(*) AS n FROM (\(counting.hits(accounts, conditions, now: now))) hit", counting.binds))
         return (items, Int(try total.first?.int("n") ?? 0))
     }
 
-    public func fanKeys(in accounts: [Account], matching predicate: FanPredicate?, now: Int64, limit: Int) async throws -> [FanKey] {
+    public func peopleCounts(in accounts: [Account], matching conditions: [PeopleCondition], now: Int64, by dimension: String) async throws -> [String: Int] {
+        guard !accounts.isEmpty, ["tier", "accounts", "first_domain"].contains(dimension) else { return [:] }
+        var query = PeopleQuery(dialect: runner.dialect)
+        let people = query.people(accounts, conditions, now: now)
+        let rows = try await runner.query(SQLStatement("""
+            SELECT CAST(\(dimension) AS TEXT) AS value, COUNT(*) AS n FROM (\(people)) p GROUP BY \(dimension)
+            """, query.binds))
+        return Dictionary(try rows.map { (try $0.text("value"), Int(try $0.int("n"))) }, uniquingKeysWith: +)
+    }
+
+    public func fanKeys(in accounts: [Account], matching conditions: [PeopleCondition], now: Int64, limit: Int) async throws -> [FanKey] {
         guard !accounts.isEmpty else { return [] }
         var query = PeopleQuery(dialect: runner.dialect)
-        let hits = query.hits(accounts, predicate, now: now)
+        let hits = query.hits(accounts, conditions, now: now)
         let scope = query.scope(accounts, alias: "f")
         return try await runner.query(SQLStatement("""
             WITH hit AS (\(hits))
@@ -75,16 +82,42 @@ extension PeopleStore where Self: SQLStore {
 
     static func orderKey(_ sort: PersonSort) -> String {
         switch sort {
-        case .name: "COALESCE(MAX(f.nickname), f.open_id)"
-        case .tier: "MAX(f.tier)"
-        case .level: "MAX(f.level)"
-        case .intimacy: "MAX(f.intimacy)"
-        case .gmv: "SUM(f.gmv)"
-        case .source: "substr(MIN(f.first_seen_at || ':' || f.first_domain), 15)"
-        case .arrived: "MIN(f.first_seen_at)"
-        case .lastActive: "MAX(f.last_active_at)"
-        case .accounts: "COUNT(*)"
+        case .name: "COALESCE(nickname, open_id)"
+        case .tier: "tier"
+        case .level: "level"
+        case .intimacy: "intimacy"
+        case .gmv: "gmv"
+        case .source: "first_domain"
+        case .arrived: "first_seen"
+        case .lastActive: "last_active"
+        case .accounts: "accounts"
         }
+    }
+
+    public func createMatrixSegment(_ segment: MatrixSegment, audit: AuditEntry) async throws {
+        try await runner.transaction([
+            .execute(SQLStatement("INSERT INTO matrix_segments (tenant_id, segment_id, name, predicate, merged, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                  [.text(segment.tenantId), .text(segment.id), .text(segment.name), .text(segment.predicate.description),
+                                   .int(segment.merged ? 1 : 0), .int(segment.createdAt)])),
+            .execute(TenancyRows.record(audit)),
+        ])
+    }
+
+    public func matrixSegments(tenantId: String) async throws -> [MatrixSegment] {
+        try await runner.query(SQLStatement("SELECT * FROM matrix_segments WHERE tenant_id = ? ORDER BY created_at, segment_id", [.text(tenantId)])).map { row in
+            let text = try row.text("predicate")
+            guard let predicate = try? FanPredicate.parse(text) else { throw StoreError.corrupt("matrix_segments.predicate '\(text.prefix(80))' does not parse") }
+            return MatrixSegment(tenantId: try row.text("tenant_id"), id: try row.text("segment_id"), name: try row.text("name"), predicate: predicate,
+                                 merged: try row.int("merged") == 1, createdAt: try row.int("created_at"))
+        }
+    }
+
+    public func deleteMatrixSegment(id: String, tenantId: String, audit: AuditEntry) async throws {
+        try await runner.transaction([
+            .require(SQLStatement("DELETE FROM matrix_segments WHERE tenant_id = ? AND segment_id = ? RETURNING segment_id", [.text(tenantId), .text(id)]),
+                     orElse: .notFound("segment \(id)")),
+            .execute(TenancyRows.record(audit)),
+        ])
     }
 }
 
@@ -106,15 +139,72 @@ struct PeopleQuery {
             .joined(separator: " OR ") + ")"
     }
 
-    /// The people with at least one matching fan: `tenant_id, open_id`, once each.
-    mutating func hits(_ accounts: [Account], _ predicate: FanPredicate?, now: Int64) -> String {
-        let clauses = accounts.map { account -> String in
-            let key = "tenant_id = \(param(.text(account.tenantId))) AND account_id = \(param(.text(account.id)))"
-            guard let predicate else { return "(\(key))" }
-            let compiled = PredicateSQL(predicate, calendar: account.calendar, now: now, dialect: dialect, firstParameter: binds.count + 1)
-            binds += compiled.binds
-            return "(\(key) AND \(compiled.condition))"
+    /// The people meeting every condition: `tenant_id, open_id`, once each.
+    mutating func hits(_ accounts: [Account], _ conditions: [PeopleCondition], now: Int64) -> String {
+        guard !conditions.isEmpty else { return "SELECT DISTINCT f.tenant_id, f.open_id FROM fans f WHERE \(scope(accounts, alias: "f"))" }
+        return conditions.map { condition -> String in
+            switch condition {
+            case .anyAccount(let predicate):
+                let clauses = accounts.map { account -> String in
+                    let key = "tenant_id = \(param(.text(account.tenantId))) AND account_id = \(param(.text(account.id)))"
+                    return "(\(key) AND \(compile(predicate, account, now: now)))"
+                }
+                return "SELECT DISTINCT tenant_id, open_id FROM fans WHERE " + clauses.joined(separator: " OR ")
+            case .merged(let predicate):
+                // In the first account's calendar: an enterprise's accounts keep one.
+                let merged = self.merged(accounts)
+                return "SELECT tenant_id, open_id FROM (\(merged)) m WHERE \(compile(predicate, accounts[0], now: now))"
+            case .inSegment(let accountId, let segmentId):
+                let tenantId = accounts.first { $0.id == accountId }?.tenantId ?? ""
+                return "SELECT tenant_id, open_id FROM segment_members WHERE tenant_id = \(param(.text(tenantId))) AND account_id = \(param(.text(accountId)))"
+                    + " AND segment_id = \(param(.text(segmentId)))"
+            }
+        }.joined(separator: " INTERSECT ")
+    }
+
+    mutating func compile(_ predicate: FanPredicate, _ account: Account, now: Int64) -> String {
+        let compiled = PredicateSQL(predicate, calendar: account.calendar, now: now, dialect: dialect, firstParameter: binds.count + 1)
+        binds += compiled.binds
+        return compiled.condition
+    }
+
+    /// The people of the conditions, merged for the list: one row each with `accounts`, the best
+    /// `tier`, `first_domain` of the earliest account met.
+    mutating func people(_ accounts: [Account], _ conditions: [PeopleCondition], now: Int64) -> String {
+        let hits = self.hits(accounts, conditions, now: now)
+        let scope = self.scope(accounts, alias: "f")
+        return """
+            SELECT f.tenant_id, f.open_id, MAX(f.nickname) AS nickname, COUNT(*) AS accounts, MAX(f.tier) AS tier, MAX(f.level) AS level,
+                   MAX(f.intimacy) AS intimacy, CAST(SUM(f.gmv) AS BIGINT) AS gmv, MIN(f.first_seen_at) AS first_seen,
+                   \(earliest("f.first_seen_at", "f.first_domain", min: true)) AS first_domain, MAX(f.last_active_at) AS last_active
+            FROM fans f JOIN (\(hits)) hit ON hit.tenant_id = f.tenant_id AND hit.open_id = f.open_id
+            WHERE \(scope) GROUP BY f.tenant_id, f.open_id
+            """
+    }
+
+    /// The `value` of the row with the least (or greatest) `time` in a group.
+    func earliest(_ time: String, _ value: String, min: Bool) -> String {
+        let padded = dialect == .postgres ? "lpad(\(time)::text, 20, '0')" : "printf('%020d', \(time))"
+        return "substr(\(min ? "MIN" : "MAX")(\(padded) || ':' || \(value)), 22)"
+    }
+
+    /// Every person of the scope as one row with the `fans` table's columns, so a predicate reads
+    /// the merged person as it reads a fan: counters and GMV summed, the best tier, the highest
+    /// level and intimacy, the union of sets, the earliest arrival and the latest activity.
+    mutating func merged(_ accounts: [Account]) -> String {
+        let postgres = dialect == .postgres
+        var columns = ["tenant_id", "open_id"]
+        for name in FanColumns.names where name != "open_id" && name != "ledger" {
+            let column: String = switch name {
+            case "first_seen_at", "followed_at": "MIN(\(name))"
+            case "first_domain", "first_channel": earliest("first_seen_at", name, min: true)
+            case "latest_domain", "latest_channel": earliest("last_active_at", name, min: false)
+            case "interests", "tags", "fan_groups": postgres ? "string_agg(\(name), '')" : "group_concat(\(name), '')"
+            case _ where FanCounters.fields.contains(where: { $0.name == name }) || name == "gmv": "CAST(SUM(\(name)) AS BIGINT)"
+            default: "MAX(\(name))"
+            }
+            columns.append("\(column) AS \(name)")
         }
-        return "SELECT DISTINCT tenant_id, open_id FROM fans WHERE " + clauses.joined(separator: " OR ")
+        return "SELECT \(columns.joined(separator: ", ")) FROM fans WHERE \(scope(accounts, alias: "fans")) GROUP BY tenant_id, open_id"
     }
 }

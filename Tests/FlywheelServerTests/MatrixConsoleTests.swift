@@ -106,6 +106,25 @@ import Testing
                 #expect(try await f.flywheel.env.store.segmentMembers(id: segment.id, of: a, cursor: nil, limit: 10).items == [member])
             }
 
+            // Segments of the matrix: p1 follows twice only once merged; a saved one lists its members with the list's tools.
+            let twice = "follows >= 2".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try await get("/console/segments?account=\(matrix)&predicate=\(twice)&mode=any&lang=en").contains("<b id=\"count\">0</b>"))
+            #expect(try await get("/console/segments?account=\(matrix)&predicate=\(twice)&mode=merged&lang=en").contains("<b id=\"count\">1</b>"))
+            let saved = try await post("/console/segments?account=\(matrix)", [("name", "两个号都关注"), ("predicate", "follows >= 2"), ("mode", "merged")])
+            let members = try #require(saved.headers[.location])
+            #expect(members.contains("msegment=mseg"))
+            let listed = try await get(members + "&lang=en")
+            #expect(listed.contains("两个号都关注") && listed.contains("<b id=\"total\">1</b>") && listed.contains("value=\"\(f.tenantId)/p1\""))
+            let segmentId = try #require(members.components(separatedBy: "msegment=").last?.removingPercentEncoding)
+            let exportMembers = try await post("/console/bulk?account=\(matrix)&lang=en", [("selection", "all"), ("msegment", segmentId), ("op", "export")])
+            #expect(String(buffer: exportMembers.body).contains("1 people, 2 fans in 2 accounts"))
+            #expect(try await get("/console/segments?account=\(matrix)&lang=en").contains("两个号都关注</a></td><td><code>follows &gt;= 2</code></td><td>the person, merged over the accounts</td><td>1</td>"))
+            _ = try await get("/console/fans?account=\(matrix)&msegment=nope", expect: .notFound)
+            // One account's segment: its members in the fan list.
+            let made = try await post("/console/segments?account=\(shop)", [("name", "关注"), ("predicate", "following")])
+            let accountSegment = try #require(made.headers[.location]?.components(separatedBy: "/console/segments/").last?.prefix { $0 != "?" })
+            #expect(try await get("/console/fans?account=\(shop)&segment=\(accountSegment)&lang=en").contains("<b id=\"total\">2</b>"))
+
             // A large selection runs as a job: it starts with nothing done and is worked in steps by the runner.
             _ = try await f.flywheel.env.store.append((0..<1_200).map { event(live, "crowd\($0)", .follow, "crowd\($0)") }) { _ in }
             await f.flywheel.projector.drain()

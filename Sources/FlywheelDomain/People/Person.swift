@@ -63,3 +63,36 @@ public enum PersonSort: String, Sendable, CaseIterable {
     /// The natural first direction: names and arrival oldest first, measures highest first.
     public var descendingFirst: Bool { self != .name && self != .source }
 }
+
+/// Which people a list or a bulk selection takes: each condition narrows it further.
+public enum PeopleCondition: Sendable, Equatable {
+    /// One of the person's accounts' fans matches (each account's own calendar).
+    case anyAccount(FanPredicate)
+    /// The person, merged over the accounts, matches: counters and GMV summed, the best tier,
+    /// the highest level, the union of tags, the earliest arrival, the latest activity.
+    case merged(FanPredicate)
+    /// A member of one account's segment.
+    case inSegment(accountId: String, segmentId: String)
+}
+
+/// A segment of an enterprise's whole matrix, evaluated when it is read, so it is always current.
+public struct MatrixSegment: Sendable, Equatable {
+    public var tenantId: String
+    public var id: String
+    public var name: String
+    public var predicate: FanPredicate
+    /// Over the merged person, or any one account's fan.
+    public var merged: Bool
+    public var createdAt: Int64
+
+    public init(tenantId: String, id: String, name: String, predicate: FanPredicate, merged: Bool, createdAt: Int64) {
+        self.tenantId = tenantId
+        self.id = id
+        self.name = name
+        self.predicate = predicate
+        self.merged = merged
+        self.createdAt = createdAt
+    }
+
+    public var condition: PeopleCondition { merged ? .merged(predicate) : .anyAccount(predicate) }
+}

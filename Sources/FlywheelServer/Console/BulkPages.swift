@@ -49,7 +49,7 @@ extension ConsoleRoutes {
         var people: Int
         if form["selection"] == "all" {
             let filter = FanFilter({ (form[$0] ?? "").trimmingCharacters(in: .whitespaces) }, tags: try await tagNames(scope))
-            fans = try await store.fanKeys(in: scope.accounts, matching: filter.predicate, now: flywheel.env.now(), limit: BulkWork.maxFans + 1)
+            fans = try await store.fanKeys(in: scope.accounts, matching: try await conditions(filter, scope: scope), now: flywheel.env.now(), limit: BulkWork.maxFans + 1)
             let tenantOf = Dictionary(scope.accounts.map { ($0.id, $0.tenantId) }, uniquingKeysWith: { a, _ in a })
             people = Set(fans.map { PersonKey(tenantId: tenantOf[$0.accountId] ?? "", openId: $0.openId) }).count
         } else {
@@ -69,7 +69,7 @@ extension ConsoleRoutes {
 
     /// The fields that carry the selection from the preview to the confirmation.
     static func carried(_ context: FlywheelRequestContext) -> [FansContent.Hidden] {
-        let kept: Set = ["selection", "person", "shown", "op", "tagName", "segment", "tag", "q", "tier", "domain", "channel", "level", "arrived", "active", "reached"]
+        let kept: Set = ["selection", "person", "shown", "op", "tagName", "segment", "tag", "q", "tier", "domain", "channel", "level", "arrived", "active", "reached", "segment", "msegment"]
         return context.formLists.filter { kept.contains($0.key) }.sorted { $0.key < $1.key }.flatMap { name, values in
             values.map { FansContent.Hidden(name: name, value: $0) }
         }
@@ -95,7 +95,7 @@ extension ConsoleRoutes {
                                           fields: Self.carried(context) + [FansContent.Hidden(name: "expected", value: "\(wanted.fans.count)")])
         }
         let back = "/console/fans?" + ((scope.selected.map { [("account", $0)] } ?? [])
-            + ["q", "tier", "domain", "channel", "tag", "level", "arrived", "active", "reached"].compactMap { name in
+            + ["q", "tier", "domain", "channel", "tag", "level", "arrived", "active", "reached", "segment", "msegment"].compactMap { name in
                 context.form[name].flatMap { $0.isEmpty ? nil : (name, $0) }
             }).map { "\($0.0)=\(Self.queryValue($0.1))" }.joined(separator: "&")
         let content = BulkContent(notice: (problem ?? warning).map { Notice(text: $0, isError: true) }, summary: summary, confirm: confirm, back: back)

@@ -511,7 +511,7 @@ struct ConsoleRoutes {
     @Sendable func segments(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let t = Self.language(request)
         let scope = try await scope(request, context)
-        guard let account = scope.account else { return try await chooseAccount(t(.segments), nav: .segments, request, context, scope: scope, path: "/console/segments") }
+        guard let account = scope.account else { return try await matrixSegments(request, context, scope: scope) }
         let text = request.query("predicate") ?? ""
         // Values may be typed in the page's words; what is saved is the predicate in codes.
         let canonical = Language.canonicalPredicate(text)
@@ -549,7 +549,8 @@ extension ConsoleRoutes {
 
     @Sendable func saveSegment(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
         let caller = try context.caller()
-        guard let account = try await scope(request, context).account else { throw APIError.notFound("account") }
+        let scope = try await scope(request, context)
+        guard let account = scope.account else { return try await saveMatrixSegment(request, context, scope: scope) }
         let text = context.form["predicate"] ?? ""
         let predicate: FanPredicate
         do { predicate = try FanPredicate.parse(text) } catch { throw APIError.invalid("predicate", error.description) }
@@ -568,6 +569,8 @@ extension ConsoleRoutes {
         var cards: [Card]
         var predicate: String
         var failure: String?
+        /// The members in the fan list, with its tools.
+        var membersHref: String
         var exportHref: String
         var exportHashedHref: String
         var notice: Notice?
@@ -604,7 +607,7 @@ extension ConsoleRoutes {
         let content = SegmentContent(
             cards: [Card(label: t(.size), value: "\(segment.size)"), Card(label: t(.state), value: t.state(segment.state))],
             predicate: segment.predicate?.description ?? t(.staticList), failure: segment.failure,
-            exportHref: export, exportHashedHref: export + "&hash=sha256", notice: Self.errorNotice(request), lookalike: lookalike,
+            membersHref: "/console/fans?account=\(account.id)&segment=\(Self.queryValue(segment.id))", exportHref: export, exportHashedHref: export + "&hash=sha256", notice: Self.errorNotice(request), lookalike: lookalike,
             history: history, charts: [chart(.tier, "tier"), chart(.gender, "gender"), chart(.ageBand, "age_band"),
                      chart(.firstDomain, "first_domain"), chart(.interests, "interests"), chart(.level, "level", top: 12)])
         return try await page("segment", content, title: segment.name, nav: .segments, request, context, scope: scope, path: "/console/segments")

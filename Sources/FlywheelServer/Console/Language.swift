@@ -401,6 +401,13 @@ enum Language: String, CaseIterable, Sendable {
         case .fieldLabel: pick("Field", "字段")
         case .holdsLabel: pick("Holds", "取值")
         case .exampleLabel: pick("Example", "示例")
+        case .mergedPerson: pick("the person, merged over the accounts", "合并后的人（跨账号汇总）")
+        case .anyAccount: pick("any one account's fan", "任一账号的粉丝")
+        case .modeLabel: pick("Matches", "匹配方式")
+        case .membersLabel: pick("Members", "成员")
+        case .deleteLabel: pick("Delete", "删除")
+        case .matrixSegmentsLabel: pick("Segments of the whole matrix", "矩阵人群（全部账号）")
+        case .segmentMembersOf: pick("Members of the segment", "人群成员")
         case .reachedWithin: pick("Reached its tier within", "进入当前层级时间")
         case .gmv30d: pick("GMV, 30 days", "近 30 天 GMV")
         case .orders30d: pick("Orders, 30 days", "近 30 天订单")
@@ -841,7 +848,7 @@ enum Phrase: String, CaseIterable, Sendable {
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
     case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
     case accountsLabel, matchingPeople, selectLabel, bulkAction, selectionChecked, selectionPage, bulkSegment, segmentNameLabel, continueLabel, eachAccount, arrivedLabel
-    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel
+    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel, mergedPerson, anyAccount, modeLabel, membersLabel, deleteLabel, matrixSegmentsLabel, segmentMembersOf
 }
 
 extension Language {

@@ -13,6 +13,7 @@ extension ConsoleRoutes {
     func addPeople(to console: RouterGroup<FlywheelRequestContext>) {
         console.get("fans", use: fans)
         console.get("people/:tenantId/:openId", use: person)
+        console.post("msegments/:segmentId/delete", use: deleteMatrixSegment)
         addBulk(to: console)
     }
 
@@ -30,6 +31,10 @@ extension ConsoleRoutes {
         var sort: String
         var dir: String
         var total: Int
+        /// The segment whose members these are, when the list is one's.
+        var segmentTitle: String?
+        var segment: String
+        var msegment: String
         /// Several accounts in scope: people merged, with their number of accounts.
         var matrix: Bool
         var columns: [Column]
@@ -65,6 +70,8 @@ extension ConsoleRoutes {
         var q = "", tier: Tier?, domain: SourceDomain?, channel: Channel?, tag = "", level: Int?, arrived: Int?, active: Int?
         /// Reached its tier within so many days: "this week's new true-love fans".
         var reached: Int?
+        /// Members of one account's segment, or of a segment of the matrix.
+        var segment = "", matrixSegment = ""
 
         init(_ value: (String) -> String, tags: [String]) {
             q = value("q")
@@ -76,6 +83,8 @@ extension ConsoleRoutes {
             arrived = Int(value("arrived")).flatMap { Self.days.contains($0) ? $0 : nil }
             active = Int(value("active")).flatMap { Self.days.contains($0) ? $0 : nil }
             reached = Int(value("reached")).flatMap { Self.days.contains($0) ? $0 : nil }
+            segment = String(value("segment").prefix(100))
+            matrixSegment = String(value("msegment").prefix(100))
         }
 
         var predicate: FanPredicate? {
@@ -96,9 +105,36 @@ extension ConsoleRoutes {
         var fields: [(String, String)] {
             [("q", q), ("tier", tier?.name ?? ""), ("domain", domain?.rawValue ?? ""), ("channel", channel?.rawValue ?? ""), ("tag", tag),
              ("level", level.map(String.init) ?? ""), ("arrived", arrived.map(String.init) ?? ""), ("active", active.map(String.init) ?? ""),
-             ("reached", reached.map(String.init) ?? "")]
+             ("reached", reached.map(String.init) ?? ""), ("segment", segment), ("msegment", matrixSegment)]
                 .filter { !$0.1.isEmpty }
         }
+    }
+
+    /// The filter as conditions on people; a segment named that the scope does not hold is a 404.
+    func conditions(_ filter: FanFilter, scope: Scope) async throws -> [PeopleCondition] {
+        var conditions = filter.predicate.map { [PeopleCondition.anyAccount($0)] } ?? []
+        if !filter.segment.isEmpty {
+            guard let account = scope.account, try await store.segment(id: filter.segment, of: account) != nil else { throw APIError.notFound("segment \(filter.segment)") }
+            conditions.append(.inSegment(accountId: account.id, segmentId: filter.segment))
+        }
+        if !filter.matrixSegment.isEmpty {
+            guard let segment = try await matrixSegment(filter.matrixSegment, scope: scope) else { throw APIError.notFound("segment \(filter.matrixSegment)") }
+            conditions.append(segment.condition)
+        }
+        return conditions
+    }
+
+    func segmentTitle(_ filter: FanFilter, scope: Scope) async throws -> String? {
+        if !filter.matrixSegment.isEmpty { return try await matrixSegment(filter.matrixSegment, scope: scope)?.name }
+        if !filter.segment.isEmpty, let account = scope.account { return try await store.segment(id: filter.segment, of: account)?.name }
+        return nil
+    }
+
+    func matrixSegment(_ id: String, scope: Scope) async throws -> MatrixSegment? {
+        for tenantId in Set(scope.accounts.map(\.tenantId)) {
+            if let found = try await store.matrixSegments(tenantId: tenantId).first(where: { $0.id == id }) { return found }
+        }
+        return nil
     }
 
     /// Tags defined by the scope's enterprises, once each.
@@ -118,7 +154,7 @@ extension ConsoleRoutes {
         let descending = value("dir").isEmpty ? sort.descendingFirst : value("dir") == "desc"
         let pageSize = 50
         let pageNumber = min(max(Int(value("page")) ?? 0, 0), 10_000)
-        let found = try await store.people(in: scope.accounts, matching: filter.predicate, now: flywheel.env.now(), sort: sort, descending: descending,
+        let found = try await store.people(in: scope.accounts, matching: try await conditions(filter, scope: scope), now: flywheel.env.now(), sort: sort, descending: descending,
                                            offset: pageNumber * pageSize, limit: pageSize)
         let matrix = scope.accounts.count > 1
         // Times in the zone of the scope's first account: an enterprise's accounts share one.
@@ -160,6 +196,7 @@ extension ConsoleRoutes {
                                   tagOptions: tags.map { SelectOption(value: $0, label: $0, selected: $0 == filter.tag) },
                                   arrivedOptions: days(filter.arrived), activeOptions: days(filter.active), reachedOptions: days(filter.reached),
                                   level: filter.level.map(String.init) ?? "", sort: sort.rawValue, dir: descending ? "desc" : "asc", total: found.total,
+                                  segmentTitle: try await segmentTitle(filter, scope: scope), segment: filter.segment, msegment: filter.matrixSegment,
                                   matrix: matrix, columns: heads, rows: rows, nextHref: next, previousHref: previous, bulk: bulk)
         return try await page("fans", content, title: t(.fans), nav: .fans, request, context, scope: scope, path: "/console/fans")
     }

@@ -1,7 +1,7 @@
 // Frozen once it lands: never edit it after that; add a new one.
 extension Migration {
     static let v15 = Migration(
-        version: "v15 bulk jobs",
+        version: "v15 bulk jobs and matrix segments",
         sqlite: [
             // Work on many fans at once: the selection is fixed when the operator confirms, then worked through in steps.
             """
@@ -32,6 +32,18 @@ extension Migration {
               PRIMARY KEY (tenant_id, job_id, n)
             ) WITHOUT ROWID
             """,
+            // Segments of an enterprise's whole matrix: a person is in when one of its accounts' fans matches, or (merged) when the person does.
+            """
+            CREATE TABLE matrix_segments (
+              tenant_id TEXT NOT NULL,
+              segment_id TEXT NOT NULL,
+              name TEXT NOT NULL,
+              predicate TEXT NOT NULL,
+              merged INTEGER NOT NULL,
+              created_at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, segment_id)
+            )
+            """,
         ],
         postgres: [
             """
@@ -60,6 +72,17 @@ extension Migration {
               account_id TEXT NOT NULL,
               open_id TEXT COLLATE "C" NOT NULL,
               PRIMARY KEY (tenant_id, job_id, n)
+            )
+            """,
+            """
+            CREATE TABLE matrix_segments (
+              tenant_id TEXT NOT NULL,
+              segment_id TEXT NOT NULL,
+              name TEXT NOT NULL,
+              predicate TEXT NOT NULL,
+              merged BIGINT NOT NULL,
+              created_at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, segment_id)
             )
             """,
         ])
