@@ -46,6 +46,13 @@ import Testing
             #expect(overview.contains("Total fans<b>5</b>") && overview.contains("Passerby<b>3</b>"), "the numbers the API gives")
             // Today is still going: its stretch is dashed and its date says so, not drawn as a drop.
             #expect(overview.contains("stroke-dasharray=\"4 4\"") && overview.contains("(today, so far)") && overview.contains("GMV, 30 days<b>¥0.00</b>"))
+            // A date range of a week: the cards say so; a range ending after today is refused on the page.
+            let zone = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone)!)
+            let today = zone.day(ofMillis: f.flywheel.env.now())
+            let week = try await get("/console?account=\(account)&from=\(AccountCalendar.dateText(ofDay: today - 6))&to=\(AccountCalendar.dateText(ofDay: today))&lang=en")
+            #expect(week.contains("GMV, 7 days<b>¥0.00</b>") && week.contains("DMs answered, 7 days<b>0</b>") && week.contains("Total fans<b>5</b>"))
+            let future = try await get("/console?account=\(account)&to=\(AccountCalendar.dateText(ofDay: today + 3))&lang=en")
+            #expect(future.contains("Choose a range of at most a year") && future.contains("GMV, 30 days"))
             let fans = try await get("/console/fans?account=\(account)&tier=passerby")
             #expect(["fan0", "fan1", "fan2"].allSatisfy(fans.contains) && !fans.contains("fan3"))
             #expect(try await get("/console/fans/fan0?account=\(account)").contains("follow"))
@@ -57,7 +64,6 @@ import Testing
             await f.flywheel.projector.drain()
             let long = try await get("/console/fans/fan0?account=\(account)&lang=zh")
             #expect(long.components(separatedBy: "data-kind=").count - 1 == 60 && long.contains("entries=120#timeline") && long.contains("搜索 · 公域"))
-            let zone = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone)!)
             #expect(long.contains(AccountCalendar.dateText(ofDay: zone.day(ofMillis: f.flywheel.env.now() - 7_200_000))))
             let all = try await get("/console/fans/fan0?account=\(account)&entries=120")
             #expect(all.components(separatedBy: "data-kind=").count - 1 >= 71 && !all.contains("entries=240"))

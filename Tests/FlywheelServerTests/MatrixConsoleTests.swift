@@ -98,8 +98,13 @@ import Testing
             #expect(csv.split(separator: "\n").count == 3 && csv.contains("\"p1\",\"shop\"") && csv.contains("\"p1\",\"live\"") && csv.contains("100.00"))
 
             // This page's rows into a static segment: one per account, with that account's fans.
-            _ = try await post("/console/bulk/confirm?account=\(matrix)", [("selection", "page"), ("shown", "\(f.tenantId)/p2"), ("shown", "\(f.tenantId)/p3"),
-                                                                           ("op", "segment"), ("segment", "picked"), ("expected", "2")])
+            let picked = try await post("/console/bulk/confirm?account=\(matrix)", [("selection", "page"), ("shown", "\(f.tenantId)/p2"), ("shown", "\(f.tenantId)/p3"),
+                                                                                        ("op", "segment"), ("segment", "picked"), ("expected", "2")])
+            // Messaging them: a subscription post to the segment made in each account, its audience chosen.
+            let pickedJob = try await get(try #require(picked.headers[.location]) + "&lang=en")
+            let postLink = try #require(pickedJob.components(separatedBy: "<a href=\"").first { $0.hasPrefix("/console/posts?account=\(shop)") }?.prefix { $0 != "\"" })
+            #expect(pickedJob.components(separatedBy: "class=\"post\"").count - 1 == 2)
+            #expect(try await get(String(postLink).replacingOccurrences(of: "&amp;", with: "&")).contains("selected>picked</option>"))
             for (account, member) in [(shop, "p2"), (live, "p3")] {
                 let a = try #require(try await f.flywheel.env.store.account(id: account, tenantIds: [f.tenantId]))
                 let segment = try #require(try await f.flywheel.env.store.segments(of: a).first { $0.name == "picked" })

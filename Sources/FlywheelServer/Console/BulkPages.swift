@@ -157,7 +157,9 @@ extension ConsoleRoutes {
         var running: Bool
 
         struct JobRow { var href: String; var what: String; var people: Int; var total: Int; var done: Int; var percent: Int; var state: String
-                        var started: String; var by: String; var download: String?; var failure: String? }
+                        var started: String; var by: String; var download: String?; var failure: String?; var posts: [PostLink] = [] }
+        /// Messaging a segment the job made: a subscription post to it, in its account.
+        struct PostLink { var account: String; var href: String }
     }
 
     func jobRow(_ job: BulkJob, _ t: Language, scope: Scope) -> JobContent.JobRow {
@@ -192,7 +194,17 @@ extension ConsoleRoutes {
         guard let job = try await BulkWork(flywheel).job(try context.parameters.require("jobId"), tenantIds: context.tenantIds) else {
             throw APIError.notFound("job")
         }
-        return try await page("jobs", JobContent(jobs: [], job: jobRow(job, t, scope: scope), running: job.state == .running), title: t(.jobsLabel),
+        var row = jobRow(job, t, scope: scope)
+        if job.operation == .segment, job.state == .done {
+            // The platform reaches many fans through subscription posts: one per account, to the segment made there.
+            for account in try await store.accounts(tenantIds: [job.tenantId]).sorted(by: { $0.name < $1.name }) {
+                let id = "\(job.id)-\(account.id)"
+                if try await store.segment(id: id, of: account) != nil {
+                    row.posts.append(.init(account: account.name, href: "/console/posts?account=\(account.id)&segment=\(Self.queryValue(id))"))
+                }
+            }
+        }
+        return try await page("jobs", JobContent(jobs: [], job: row, running: job.state == .running), title: t(.jobsLabel),
                               nav: .fans, request, context, scope: scope, path: "/console/jobs")
     }
 

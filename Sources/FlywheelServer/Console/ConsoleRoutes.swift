@@ -275,6 +275,9 @@ struct ConsoleRoutes {
     // MARK: Overview
 
     struct OverviewContent {
+        /// The date range picked, and the last day it may end.
+        var range: Range
+        var notice: Notice?
         var cards: [Card]
         /// Accounts with events set aside; nil when there are none.
         var quarantine: Quarantine?
@@ -283,6 +286,7 @@ struct ConsoleRoutes {
         /// Why some events have no channel, with how many.
         var unknownChannel: String?
 
+        struct Range { var scope: String?; var from: String; var to: String; var max: String }
         struct Quarantine { var accounts: [Entry] }
         struct Entry { var name: String; var count: Int; var href: String }
     }
@@ -292,7 +296,17 @@ struct ConsoleRoutes {
         let scope = try await scope(request, context)
         let calendar = AccountCalendar(timeZone: TimeZone(identifier: AccountCalendar.defaultTimeZone) ?? .gmt)
         let today = calendar.day(ofMillis: flywheel.env.now())
-        let days = (today - 29)...today
+        // The range picked, 30 days to today unless a valid one is given (a year at most, not past today).
+        let from = request.query("from").flatMap(calendar.day(ofDate:)), to = request.query("to").flatMap(calendar.day(ofDate:))
+        var problem: String?
+        var days = (today - 29)...today
+        if from != nil || to != nil {
+            let end = to ?? today, start = from ?? end - 29
+            if start <= end, end <= today, end - start < 366 { days = start...end } else {
+                problem = t.pick("Choose a range of at most a year that ends today or earlier, the first day before the last; showing the last 30 days.",
+                                 "请选择不超过一年、结束日不晚于今天且开始日早于结束日的范围；当前显示近 30 天。")
+            }
+        }
         var current: [Tier: Int] = [:]
         var daily = Array(repeating: [Tier: Int](), count: days.count)
         var domains: [SourceDomain: Int] = [:]
@@ -300,6 +314,7 @@ struct ConsoleRoutes {
         var moves: [String: Int] = [:]
         var growth = Array(repeating: 0, count: days.count)
         var sales = (gmv: Int64(0), orders: 0, leads: 0)
+        var answered = 0
         var quarantined: [OverviewContent.Entry] = []
         for account in scope.accounts {
             for (tier, n) in try await store.tierCounts(of: account) { current[tier, default: 0] += n }
@@ -323,6 +338,7 @@ struct ConsoleRoutes {
                 sales.orders += d.orders
                 sales.leads += d.leads
             }
+            answered += try await store.deskResponses(of: [account], from: calendar.startOfDay(days.lowerBound), to: calendar.startOfDay(days.upperBound + 1)).count
             let setAside = try await store.quarantinedEvents(of: account, limit: 1_000).count
             if setAside > 0 {
                 quarantined.append(OverviewContent.Entry(name: account.name, count: setAside, href: "/console/settings?account=\(account.id)#health"))
@@ -332,7 +348,8 @@ struct ConsoleRoutes {
         let tiers = Tier.allCases
         let dayTexts = days.map(AccountCalendar.dateText(ofDay:))
         let cards = [Card(label: t(.totalFans), value: "\(total)")] + tiers.reversed().map { Card(label: t.tier($0), value: "\(current[$0] ?? 0)") }
-            + [Card(label: t(.gmv30d), value: "¥" + Self.yuan(sales.gmv)), Card(label: t(.orders30d), value: "\(sales.orders)"), Card(label: t(.leads30d), value: "\(sales.leads)")]
+            + [Card(label: t.inDays(.gmv, days.count), value: "¥" + Self.yuan(sales.gmv)), Card(label: t.inDays(.ordersLabel, days.count), value: "\(sales.orders)"),
+               Card(label: t.inDays(.leadsLabel, days.count), value: "\(sales.leads)"), Card(label: t.inDays(.dmsAnswered, days.count), value: "\(answered)")]
         // Followers' tiers as shares: potential fans, the many who never followed, would flatten the small tiers.
         let followerTiers: [Tier] = [.passerby, .liking, .trueLove]
         let shares = daily.map { counts -> [Tier: Int] in
@@ -348,7 +365,10 @@ struct ConsoleRoutes {
             Charts.bars(title: t(.newFansByDomain), SourceDomain.allCases.map { (t.domain($0), domains[$0] ?? 0) }),
             Charts.rows(title: t(.eventsByChannel), channels.filter { $0.key != .unknown }.sorted { $0.value > $1.value }.prefix(10).map { (t.channel($0.key), $0.value) }),
         ]
-        let content = OverviewContent(cards: cards, quarantine: quarantined.isEmpty ? nil : OverviewContent.Quarantine(accounts: quarantined),
+        let content = OverviewContent(range: .init(scope: scope.selected, from: AccountCalendar.dateText(ofDay: days.lowerBound),
+                                                   to: AccountCalendar.dateText(ofDay: days.upperBound), max: AccountCalendar.dateText(ofDay: today)),
+                                      notice: problem.map { Notice(text: $0, isError: true) },
+                                      cards: cards, quarantine: quarantined.isEmpty ? nil : OverviewContent.Quarantine(accounts: quarantined),
                                       charts: charts,
                                       transitions: moves.sorted { $0.value > $1.value }.prefix(10).map { Card(label: $0.key, value: "\($0.value)") },
                                       unknownChannel: channels[.unknown].map { t.unknownChannel($0) })

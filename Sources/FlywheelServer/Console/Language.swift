@@ -408,10 +408,14 @@ enum Language: String, CaseIterable, Sendable {
         case .deleteLabel: pick("Delete", "删除")
         case .matrixSegmentsLabel: pick("Segments of the whole matrix", "矩阵人群（全部账号）")
         case .segmentMembersOf: pick("Members of the segment", "人群成员")
+        case .messageThem: pick("Message them in a subscription post", "用订阅号推送触达他们")
+        case .fromLabel: pick("From", "从")
+        case .toLabel: pick("to", "至")
+        case .showLabel: pick("Show", "查看")
+        case .ordersLabel: pick("Orders", "订单")
+        case .leadsLabel: pick("Leads", "线索")
+        case .dmsAnswered: pick("DMs answered", "私信回复")
         case .reachedWithin: pick("Reached its tier within", "进入当前层级时间")
-        case .gmv30d: pick("GMV, 30 days", "近 30 天 GMV")
-        case .orders30d: pick("Orders, 30 days", "近 30 天订单")
-        case .leads30d: pick("Leads, 30 days", "近 30 天线索")
         case .soFar: pick("today, so far", "今天，截至目前")
         case .funnelWeeks: pick("The flywheel week by week", "飞轮周报")
         case .funnelWeeksExplained: pick("Fans at each stage at the end of the week; → the share of the stage's fans who moved on to the next stage that week.",
@@ -846,12 +850,15 @@ enum Phrase: String, CaseIterable, Sendable {
     case unclaimed, fission, fissionFunnel, participants, inviters, rewardedInviters, friendsBrought, deepestChain, kFactor, inviteThreshold
     case newCoupon, newRedEnvelope, newLottery, amountOff, discountPercent, valueYuanOrPercent, thresholdYuan, perFanLimit, validUntil, followersOnly
     case totalYuan, sharesCount, splitFixed, splitRandom, minYuan, maxYuan, expiresAt, closesAt, prizesOnePerLine, create, flywheelFunnel
-    case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, gmv30d, orders30d, leads30d, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
+    case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
     case accountsLabel, matchingPeople, selectLabel, bulkAction, selectionChecked, selectionPage, bulkSegment, segmentNameLabel, continueLabel, eachAccount, arrivedLabel
-    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel, mergedPerson, anyAccount, modeLabel, membersLabel, deleteLabel, matrixSegmentsLabel, segmentMembersOf
+    case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel, mergedPerson, anyAccount, modeLabel, membersLabel, deleteLabel, matrixSegmentsLabel, segmentMembersOf, messageThem, fromLabel, toLabel, showLabel, ordersLabel, leadsLabel, dmsAnswered
 }
 
 extension Language {
+    /// A measure over the range picked: "GMV, 30 days".
+    func inDays(_ measure: Phrase, _ days: Int) -> String { pick("\(self(measure)), \(days) days", "\(self(measure))（\(days) 天）") }
+
     func allMatching(_ people: Int) -> String { pick("all \(people) that match", "全部 \(people) 个符合条件的") }
 
     func withinDays(_ days: Int) -> String { days == 1 ? pick("last day", "近 1 天") : pick("last \(days) days", "近 \(days) 天") }

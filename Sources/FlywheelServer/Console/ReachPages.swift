@@ -103,8 +103,9 @@ extension ConsoleRoutes {
         let modes = [(t(.posts), posts.automatic), (t(.liveBooking), posts.automatic), (t(.groups), true), (t(.applications), true), (t(.groupAdmins), false)]
             .map { PostsContent.Mode(action: $0.0, mode: $0.1 ? t(.automatic) : t(.task)) }
         let content = PostsContent(notice: Self.errorNotice(request), cards: cards, charts: charts, csrf: csrf, composeAction: "/console/posts?account=\(account.id)",
-                                   segments: [SelectOption(value: "", label: t(.allSubscribers), selected: true)]
-                                       + segments.map { SelectOption(value: $0.id, label: $0.name) },
+                                   // `?segment=` chooses the audience: the fans a bulk selection put in a segment.
+                                   segments: [SelectOption(value: "", label: t(.allSubscribers), selected: !segments.contains { $0.id == request.query("segment") })]
+                                       + segments.map { SelectOption(value: $0.id, label: $0.name, selected: $0.id == request.query("segment")) },
                                    modes: modes, rows: rows,
                                    budget: PostsContent.Budget(action: "/console/touch-budget?account=\(account.id)", perDay: budget.perDay, perWeek: budget.perWeek))
         return try await page("posts", content, title: t(.posts), nav: .posts, request, context, scope: scope, path: "/console/posts")
