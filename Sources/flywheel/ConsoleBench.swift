@@ -55,12 +55,18 @@ struct ConsoleBench: AsyncParsableCommand {
         guard let flagship = accounts.first(where: { $0["name"] as? String == "Brand flagship" }), let account = flagship["id"] as? String,
               let tenant = flagship["tenantId"] as? String else { throw ValidationError("the demo's liquor flagship is missing") }
         let (_, fansPage) = try await fetch("/console/fans?account=\(account)", cookie: cookie)
-        let fan = fansPage.components(separatedBy: "<tr><td><a href=\"/console/fans/").dropFirst().first?.prefix { $0 != "?" } ?? ""
+        let fan = fansPage.components(separatedBy: "<td><a href=\"/console/fans/").dropFirst().first?.prefix { $0 != "?" } ?? ""
+        let (_, peoplePage) = try await fetch("/console/fans?account=tenant:\(tenant)&sort=accounts&dir=desc", cookie: cookie)
+        let person = peoplePage.components(separatedBy: "<td><a href=\"/console/people/").dropFirst().first?.prefix { $0 != "?" } ?? ""
         let pages = [
             "/console", "/console?account=tenant:\(tenant)", "/console?account=\(account)", "/console/fans?account=\(account)",
             "/console/fans?account=\(account)&tier=passerby&q=%E7%8E%8B", "/console/fans/\(fan)?account=\(account)",
             "/console/segments?account=\(account)&predicate=following%20and%20interests%20has%20%E7%99%BD%E9%85%92",
             "/console/tags?account=tenant:\(tenant)", "/console/settings?account=\(account)",
+            // The matrix: people merged over the brand's accounts, sorted; one person; a merged segment's preview.
+            "/console/fans?account=tenant:\(tenant)", "/console/fans?account=tenant:\(tenant)&sort=gmv&dir=desc&tier=liking",
+            "/console/people/\(person)?account=tenant:\(tenant)",
+            "/console/segments?account=tenant:\(tenant)&mode=merged&predicate=orders%20%3E%3D%202%20and%20tier%20%3E%3D%20liking",
         ]
         var worst = 0.0
         for page in pages {
