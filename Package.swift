@@ -44,6 +44,7 @@ let package = Package(
         ]),
         .target(name: "FlywheelEngine", dependencies: [
             "FlywheelDomain", "FlywheelStore", "FlywheelPlatform",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -55,6 +55,10 @@ public enum Operation: String, CaseIterable, Sendable {
     case createGoal, cancelGoal, createTask, cancelTask
     /// Mark a person's task done; an automatic one also needs the rights its action needs.
     case completeTask
+    // Changes streamed out.
+    case listChanges, streamChanges, listWebhookEndpoints, readWebhookEndpoint, listWebhookDeliveries
+    /// Send the tenant's changes to an outside address, or stop it.
+    case createWebhookEndpoint, deleteWebhookEndpoint, enableWebhookEndpoint
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -70,13 +74,14 @@ public enum Access {
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
              .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
              .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel, .readFunnelHistory, .listPlaybooks, .readPlaybook, .readIndicators, .listGoals, .readGoal,
-             .listTasks, .listRewards, .readReview:
+             .listTasks, .listRewards, .readReview, .listChanges, .streamChanges:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
             role == .owner
         case .createUser, .createApp, .createAccount, .connectAccount, .connectShop, .disconnectShop, .retryQuarantined, .dropQuarantined, .adoptPlaybook,
-             .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser, .setAgent, .removeAgent:
+             .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser, .setAgent, .removeAgent,
+             .listWebhookEndpoints, .readWebhookEndpoint, .listWebhookDeliveries, .createWebhookEndpoint, .deleteWebhookEndpoint, .enableWebhookEndpoint:
             role == .owner || role == .admin
         case .readAudit:
             role == .owner || role == .admin || role == .analyst

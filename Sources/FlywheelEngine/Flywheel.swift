@@ -15,6 +15,7 @@ public struct Flywheel: Sendable {
     public let reach: Reach
     public let conversion: Conversion
     public let shopSync: ShopSync
+    public let webhooks: WebhookDispatcher
 
     /// Most events a projection batch takes: catching up goes in large batches (each fan written
     /// once a batch); live traffic comes in small ones anyway.
@@ -36,6 +37,7 @@ public struct Flywheel: Sendable {
         reach = Reach(env)
         conversion = Conversion(env)
         shopSync = ShopSync(env)
+        webhooks = WebhookDispatcher(env)
     }
 }
 

@@ -63,7 +63,7 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
     // Services stop in the reverse of the order they are added.
     for service in platform { app.addServices(service) }
     if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher, flywheel.desk, flywheel.outbox, flywheel.reach, flywheel.conversion,
-                                                  flywheel.shopSync, GoalWatch(flywheel), BulkRunner(flywheel)) }
+                                                  flywheel.shopSync, flywheel.webhooks, GoalWatch(flywheel), BulkRunner(flywheel)) }
     // Every server answers previews, with or without a projector.
     app.addServices(PreviewWarmer(flywheel.env, fanScan: flywheel.fanScan))
     for service in services { app.addServices(service) }

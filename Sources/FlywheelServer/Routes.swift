@@ -59,6 +59,7 @@ struct APIRoutes {
         addReach(to: group)
         addCommerce(to: group)
         addOperate(to: group)
+        addStream(to: group)
     }
 
     // MARK: Tenancy

@@ -157,7 +157,7 @@ public struct QuarantinedEvent: Sendable, Equatable {
 /// (scale-out); `tenantId` scopes every query. Ordinary SQL is written once (`SQLScript`,
 /// `TenancySQL`); the hot paths are written per backend.
 public protocol Store: TenancyStore, EventLogStore, ProjectionStore, TagStore, SegmentStore, FanStore, PlatformTokenStore, DeskStore, LeadStore, ReachStore, CouponStore,
-    RedEnvelopeStore, LotteryStore, OrderStore, FissionStore, ShopStore, OperateStore, PeopleStore, BulkJobStore {
+    RedEnvelopeStore, LotteryStore, OrderStore, FissionStore, ShopStore, OperateStore, PeopleStore, BulkJobStore, StreamStore {
     /// Creates or upgrades the schema.
     func migrate() async throws
 }

@@ -39,7 +39,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 133)
+        #expect(calls.count == 141)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -115,6 +115,7 @@ import Testing
                 let taskBody: [String: Any] = ["title": "t-\(name)", "dueAt": iso(flywheel.env.now() + 86_400_000)]
                 let taskToComplete = try await client.post("/v1/goals/\(goal["id"] as! String)/tasks", key: owner, taskBody)["id"] as! String
                 let taskToCancel = try await client.post("/v1/goals/\(goal["id"] as! String)/tasks", key: owner, taskBody)["id"] as! String
+                let endpoint = try await client.post("/v1/webhook-endpoints", key: owner, ["url": "http://127.0.0.1:9/\(name)"])["id"] as! String
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -129,7 +130,7 @@ import Testing
                         .replacingOccurrences(of: "{orderId}", with: "o-1").replacingOccurrences(of: "{campaignId}", with: campaign)
                         .replacingOccurrences(of: "{goalId}", with: (call.operation == "cancelGoal" ? goalToCancel : goal)["id"] as! String)
                         .replacingOccurrences(of: "{taskId}", with: call.operation == "cancelTask" ? taskToCancel : taskToComplete)
-                        .replacingOccurrences(of: "{industry}", with: "high_frequency_online")
+                        .replacingOccurrences(of: "{industry}", with: "high_frequency_online").replacingOccurrences(of: "{endpointId}", with: endpoint)
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -175,9 +176,12 @@ import Testing
                     case "createGoal": #"{"name":"new-\#(name)","metric":"true_love_share","target":30,"deadline":"\#(iso(flywheel.env.now() + 30 * 86_400_000))"}"#
                     case "createTask": #"{"title":"new-\#(name)","dueAt":"\#(iso(flywheel.env.now() + 86_400_000))"}"#
                     case "completeTask": #"{"note":"done by \#(name)"}"#
+                    case "createWebhookEndpoint": #"{"url":"https://example.com/hooks/\#(name)","kinds":["lead_created"]}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }
+                    // The stream stays open as long as asked: a second here.
+                    if call.operation == "streamChanges" { uri += "?wait=1" }
                     if call.operation == "connectAccount" {
                         let app = try await appId(client, owner)
                         uri = uri.replacingOccurrences(of: "{appId}", with: app) + "?redirectUri=http%3A%2F%2F127.0.0.1%3A8080%2Foauth%2Fdouyin%2Fcallback"
