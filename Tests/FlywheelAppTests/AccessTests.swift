@@ -6,8 +6,8 @@ import Testing
     @Test func theOwnerMayDoEverythingAndTheAnalystChangesNothing() {
         #expect(Operation.allCases.allSatisfy { Access.allows(.owner, $0) })
         let analystChanges = Operation.allCases.filter { Access.allows(.analyst, $0) && !$0.rawValue.hasPrefix("list") && !$0.rawValue.hasPrefix("read") }
-        #expect(analystChanges == [.createOwnKey, .revokeOwnKey, .previewSegment, .exportSegment],
-                "previews and exports read; a key of one's own acts as oneself, and anyone may revoke it")
+        #expect(analystChanges == [.createOwnKey, .revokeOwnKey, .previewSegment, .exportSegment, .streamChanges],
+                "previews, exports and the change stream read; a key of one's own acts as oneself, and anyone may revoke it")
     }
 
     @Test func onlyAnOwnerMintsAKeyForSomeoneElse() {
