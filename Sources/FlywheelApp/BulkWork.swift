@@ -2,7 +2,6 @@ import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
 import Foundation
-import ServiceLifecycle
 
 /// The bulk context: tag, untag, add to a static segment or export many fans at once. The
 /// selection is fixed when the operator confirms it; the work runs in steps of `step` fans, each
@@ -131,25 +130,5 @@ public struct BulkWork: Sendable {
         return [field(fan.openId), field(account.name), field(fan.nickname ?? ""), fan.tier.name, "\(fan.level)", "\(fan.intimacy)",
                 String(format: "%.2f", Double(fan.gmv) / 100), fan.following ? "true" : "false", field(fan.tags.sorted().joined(separator: ";"))]
             .joined(separator: ",") + "\n"
-    }
-}
-
-/// Works the bulk jobs that run beyond a request, and resumes them after a restart.
-public final class BulkRunner: Service, Sendable {
-    let work: BulkWork
-    let interval: Duration
-
-    public init(_ flywheel: Flywheel, interval: Duration = .seconds(1)) {
-        work = BulkWork(flywheel)
-        self.interval = interval
-    }
-
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do { try await work.runPending() } catch {
-                work.env.logger.error("bulk jobs failed", metadata: ["error": "\(error)"])
-            }
-            await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.interval) }
-        }
     }
 }

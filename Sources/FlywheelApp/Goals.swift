@@ -2,7 +2,6 @@ import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
 import Foundation
-import ServiceLifecycle
 
 /// The smart business system: goal → state → strategy → tasks → rewards (docs/operate.md). A goal
 /// is a metric from the catalogue, a target, a deadline and a scope; its strategy is the
@@ -371,27 +370,6 @@ public struct Goals: Sendable {
         case .popularity, .business:
             let last = try await Indicators(flywheel).report(of: accounts, days: IndicatorValues.window + 1).total.values.last
             return metric == .popularity ? last?.popularity ?? 0 : last?.business ?? 0
-        }
-    }
-}
-
-/// Watches the active goals every minute: observations for their trajectories, rewards when
-/// targets are hit, misses at deadlines.
-public final class GoalWatch: Service, Sendable {
-    let goals: Goals
-    let interval: Duration
-
-    public init(_ flywheel: Flywheel, interval: Duration = .seconds(60)) {
-        goals = Goals(flywheel)
-        self.interval = interval
-    }
-
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do { _ = try await goals.watch() } catch {
-                goals.env.logger.error("goal watch failed", metadata: ["error": "\(error)"])
-            }
-            await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.interval) }
         }
     }
 }

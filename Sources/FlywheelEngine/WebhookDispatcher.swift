@@ -5,40 +5,23 @@ import FlywheelPlatform
 import FlywheelStore
 import Foundation
 import NIOCore
-import ServiceLifecycle
 
 /// Delivers each tenant's changes to its webhook endpoints: in order, a batch at a time, each
 /// post signed with the endpoint's secret; after a failure the same batch is tried again with a
 /// growing wait, and after `WebhookEndpoint.failuresBeforeDisabling` failures in a row the
 /// endpoint is disabled with a notice in the audit log. A receiver sees each change at least
 /// once and tells repeats by their id.
-public final class WebhookDispatcher: Service, Sendable {
+public struct WebhookDispatcher: Sendable {
     let env: FlywheelEnvironment
-    let interval: Duration
     /// How long an endpoint is held by the server delivering to it.
     static let lease: Int64 = 60_000
     /// Changes are kept this long (ms) for listeners to resume from.
     public static let retention: Int64 = 7 * 86_400_000
 
-    public init(_ env: FlywheelEnvironment, interval: Duration = .seconds(1)) {
-        self.env = env
-        self.interval = interval
-    }
+    public init(_ env: FlywheelEnvironment) { self.env = env }
 
-    public func run() async throws {
-        var rounds = 0
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                _ = try await deliverDue()
-                // Once an hour, changes older than the retention go.
-                if rounds % 3_600 == 0 { _ = try await env.store.pruneChanges(before: env.now() - Self.retention) }
-            } catch {
-                env.logger.error("webhook delivery failed", metadata: ["error": "\(error)"])
-            }
-            rounds += 1
-            await cancelWhenGracefulShutdown { try? await Task.sleep(for: self.interval) }
-        }
-    }
+    /// Forgets the changes older than the retention.
+    public func prune() async throws { _ = try await env.store.pruneChanges(before: env.now() - Self.retention) }
 
     /// One round: every due endpoint gets its waiting changes, a batch after another while they
     /// go through (ten at most). Returns the attempts made.

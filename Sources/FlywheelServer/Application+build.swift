@@ -63,7 +63,12 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
     // Services stop in the reverse of the order they are added.
     for service in platform { app.addServices(service) }
     if settings.runProjector { app.addServices(flywheel.projector, flywheel.segmentClock, flywheel.tokenRefresher, flywheel.desk, flywheel.outbox, flywheel.reach, flywheel.conversion,
-                                                  flywheel.shopSync, flywheel.webhooks, GoalWatch(flywheel), BulkRunner(flywheel)) }
+                                                  flywheel.shopSync,
+                                                  Periodic("webhook delivery", every: .seconds(1), logger: flywheel.env.logger) { _ = try await flywheel.webhooks.deliverDue() },
+                                                  Periodic("change retention", every: .seconds(3_600), logger: flywheel.env.logger) { try await flywheel.webhooks.prune() },
+                                                  // The goals watched every minute; bulk jobs beyond a request worked, and resumed after a restart.
+                                                  Periodic("goal watch", every: .seconds(60), logger: flywheel.env.logger) { _ = try await Goals(flywheel).watch() },
+                                                  Periodic("bulk jobs", every: .seconds(1), logger: flywheel.env.logger) { try await BulkWork(flywheel).runPending() }) }
     // Every server answers previews, with or without a projector.
     app.addServices(PreviewWarmer(flywheel.env, fanScan: flywheel.fanScan))
     for service in services { app.addServices(service) }
