@@ -18,7 +18,8 @@ struct ConsoleBench: AsyncParsableCommand {
     func run() async throws {
         let demo = try Demo.parse(["--db", db, "--port", String(port), "--no-live"])
         let store = try await openStore(path: db)
-        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "bench"))
+        // The demo's data connects accounts, whose tokens are sealed with the demo's key.
+        let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "bench"), sealer: try demo.secretKey())
         let (token, _, _, _) = try await demo.prepare(flywheel, started: Date())
         let server = Task { try await buildApplication(flywheel, registry: registry, settings: ServerSettings(port: port, runProjector: false)).runService() }
         defer { server.cancel() }
