@@ -123,7 +123,12 @@ import Testing
             let segmentId = try #require(members.components(separatedBy: "msegment=").last?.removingPercentEncoding)
             let exportMembers = try await post("/console/bulk?account=\(matrix)&lang=en", [("selection", "all"), ("msegment", segmentId), ("op", "export")])
             #expect(String(buffer: exportMembers.body).contains("1 people, 2 fans in 2 accounts"))
-            #expect(try await get("/console/segments?account=\(matrix)&lang=en").contains("两个号都关注</a></td><td><code>follows &gt;= 2</code></td><td>the person, merged over the accounts</td><td>1</td>"))
+            let saved2 = try await get("/console/segments?account=\(matrix)&lang=en")
+            #expect(saved2.contains("两个号都关注</a></td><td><code>follows &gt;= 2</code></td><td>the person, merged over the accounts</td><td>1</td>"))
+            // Its portrait: the same predicate previewed, with the people's charts.
+            let portraitLink = try #require(saved2.components(separatedBy: "<a href=\"").first { $0.contains("mode=merged&amp;predicate=") }?.prefix { $0 != "\"" })
+            let portrait = try await get(String(portraitLink).replacingOccurrences(of: "&amp;", with: "&") + "&lang=en")
+            #expect(portrait.contains("<b id=\"count\">1</b>") && portrait.components(separatedBy: "<figure").count - 1 == 3)
             _ = try await get("/console/fans?account=\(matrix)&msegment=nope", expect: .notFound)
             // One account's segment: its members in the fan list.
             let made = try await post("/console/segments?account=\(shop)", [("name", "关注"), ("predicate", "following")])

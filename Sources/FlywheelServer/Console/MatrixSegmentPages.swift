@@ -24,7 +24,7 @@ extension ConsoleRoutes {
 
         struct Preview { var count: Int }
         struct Save { var action: String; var csrf: String; var predicate: String; var merged: String }
-        struct Row { var name: String; var predicate: String; var mode: String; var people: Int; var members: String; var delete: String? }
+        struct Row { var name: String; var predicate: String; var mode: String; var people: Int; var members: String; var portrait: String; var delete: String? }
     }
 
     /// The enterprise's segments, or, for a provider's every enterprise, a prompt to choose one.
@@ -69,6 +69,7 @@ extension ConsoleRoutes {
             let delete = context.allows(.deleteSegment) ? "/console/msegments/\(Self.pathComponent(segment.id))/delete\(scope.query)" : nil
             content.rows.append(.init(name: segment.name, predicate: segment.predicate.description, mode: t(segment.merged ? .mergedPerson : .anyAccount),
                                       people: people, members: "/console/fans?account=\(Self.queryValue(selected))&msegment=\(Self.queryValue(segment.id))",
+                                      portrait: "/console/segments?account=\(Self.queryValue(selected))&mode=\(segment.merged ? "merged" : "any")&predicate=\(Self.queryValue(segment.predicate.description))",
                                       delete: delete))
         }
         return try await page("msegments", content, title: t(.segments), nav: .segments, request, context, scope: scope, path: "/console/segments")
