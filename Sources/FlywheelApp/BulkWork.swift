@@ -66,13 +66,13 @@ public struct BulkWork: Sendable {
     /// Steps `job` until it ends; a step that fails ends it as failed, saying why.
     func finish(_ job: BulkJob) async throws -> BulkJob {
         var job = job
+        let accounts = Dictionary(try await store.accounts(tenantIds: [job.tenantId]).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         while job.state == .running {
             let items = try await store.bulkJobItems(job, from: job.done, limit: job.operation == .segment ? Self.maxFans : Self.step)
             var result = ""
             var state = BulkJob.State.running
             var worked = items.count
             do {
-                let accounts = Dictionary(try await store.accounts(tenantIds: [job.tenantId]).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
                 switch job.operation {
                 case .tag, .untag:
                     for (accountId, keys) in Dictionary(grouping: items.enumerated(), by: { $0.element.accountId }) {
@@ -112,11 +112,11 @@ public struct BulkWork: Sendable {
             }
             let done = job.done + worked
             if state == .running, done >= job.total || items.isEmpty { state = .done }
-            try await store.advanceBulkJob(job, done: done, appending: result, state: state, at: env.now())
-            guard let next = try await store.bulkJob(job.id, tenantId: job.tenantId) else { break }
             // Another server took the step: it carries on from there.
-            if next.done == job.done, next.state == .running { break }
-            job = next
+            guard try await store.advanceBulkJob(job, done: done, appending: result, state: state, at: env.now()) else { break }
+            job.done = done
+            job.state = state
+            job.result += result
         }
         return job
     }

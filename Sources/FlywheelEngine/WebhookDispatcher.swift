@@ -89,7 +89,7 @@ public struct WebhookDispatcher: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         return WebhookAttempt(id: env.newId("whd"), endpointId: endpoint.id, firstSeq: changes[0].seq, lastSeq: changes[changes.count - 1].seq,
-                              status: status, error: error, milliseconds: Int(elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+                              status: status, error: error, milliseconds: Int(elapsed.milliseconds),
                               at: env.now())
     }
 

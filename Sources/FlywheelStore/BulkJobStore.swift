@@ -11,8 +11,10 @@ public protocol BulkJobStore: Sendable {
     func runningBulkJobs(limit: Int) async throws -> [BulkJob]
     /// The selection's items `from` on, in order.
     func bulkJobItems(_ job: BulkJob, from: Int, limit: Int) async throws -> [FanKey]
-    /// Records a step: `done` items worked, `result` appended, and the state when it ends.
-    func advanceBulkJob(_ job: BulkJob, done: Int, appending result: String, state: BulkJob.State, at: Int64) async throws
+    /// Records a step: `done` items worked, `result` appended, and the state when it ends; false
+    /// when the job had moved on (another server recorded this step).
+    @discardableResult
+    func advanceBulkJob(_ job: BulkJob, done: Int, appending result: String, state: BulkJob.State, at: Int64) async throws -> Bool
 }
 
 /// The bulk jobs context, written once for both databases.
@@ -55,12 +57,14 @@ extension BulkJobStore where Self: SQLStore {
             """, [.text(job.tenantId), .text(job.id), .int(Int64(from)), .int(Int64(limit))])).map { FanKey(accountId: try $0.text("account_id"), openId: try $0.text("open_id")) }
     }
 
-    public func advanceBulkJob(_ job: BulkJob, done: Int, appending result: String, state: BulkJob.State, at: Int64) async throws {
+    @discardableResult
+    public func advanceBulkJob(_ job: BulkJob, done: Int, appending result: String, state: BulkJob.State, at: Int64) async throws -> Bool {
         // Guarded by the step it follows: a step worked twice (two servers) is recorded once.
-        try await runner.transaction([.execute(SQLStatement("""
+        try await !runner.transaction([.execute(SQLStatement("""
             UPDATE bulk_jobs SET done = ?, result = result || ?, state = ?, finished_at = ? WHERE tenant_id = ? AND job_id = ? AND done = ? AND state = 'running'
+            RETURNING job_id
             """, [.int(Int64(done)), .text(result), .text(state.rawValue), state == .running ? .null : .int(at), .text(job.tenantId), .text(job.id),
-                  .int(Int64(job.done))]))])
+                  .int(Int64(job.done))]))]).isEmpty
     }
 
     static func job(_ row: SQLRow) throws -> BulkJob {

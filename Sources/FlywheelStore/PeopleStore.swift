@@ -70,7 +70,7 @@ extension PeopleStore where Self: SQLStore {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let slice = ids[start..<min(start + 500, ids.count)]
                 keys += try await runner.query(SQLStatement("""
-                    SELECT open_id FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id IN (\(slice.map { _ in "?" }.joined(separator: ", ")))
+                    SELECT open_id FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id IN (\(SQLStatement.placeholders(slice.count)))
                     ORDER BY open_id
                     """, [.text(account.tenantId), .text(account.id)] + slice.map(Cell.text))).map { FanKey(accountId: account.id, openId: try $0.text("open_id")) }
             }

@@ -99,7 +99,7 @@ import Testing
 
             // This page's rows into a static segment: one per account, with that account's fans.
             let picked = try await post("/console/bulk/confirm?account=\(matrix)", [("selection", "page"), ("shown", "\(f.tenantId)/p2"), ("shown", "\(f.tenantId)/p3"),
-                                                                                        ("op", "segment"), ("segment", "picked"), ("expected", "2")])
+                                                                                        ("op", "segment"), ("segmentName", "picked"), ("expected", "2")])
             // Messaging them: a subscription post to the segment made in each account, its audience chosen.
             let pickedJob = try await get(try #require(picked.headers[.location]) + "&lang=en")
             let postLink = try #require(pickedJob.components(separatedBy: "<a href=\"").first { $0.hasPrefix("/console/posts?account=\(shop)") }?.prefix { $0 != "\"" })

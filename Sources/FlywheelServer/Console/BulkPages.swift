@@ -44,7 +44,8 @@ extension ConsoleRoutes {
         case "export": .export
         default: nil
         }
-        let argument = (operation == .segment ? form["segment"] : form["tagName"]) ?? ""
+        // Named apart from the filters the form also carries (`tag`, `segment`), which choose the fans.
+        let argument = (operation == .segment ? form["segmentName"] : form["tagName"]) ?? ""
         let fans: [FanKey]
         var people: Int
         if form["selection"] == "all" {
@@ -69,7 +70,7 @@ extension ConsoleRoutes {
 
     /// The fields that carry the selection from the preview to the confirmation.
     static func carried(_ context: FlywheelRequestContext) -> [FansContent.Hidden] {
-        let kept: Set = ["selection", "person", "shown", "op", "tagName", "segment", "tag", "q", "tier", "domain", "channel", "level", "arrived", "active", "reached", "segment", "msegment"]
+        let kept = Set(["selection", "person", "shown", "op", "tagName", "segmentName"] + FanFilter.names)
         return context.formLists.filter { kept.contains($0.key) }.sorted { $0.key < $1.key }.flatMap { name, values in
             values.map { FansContent.Hidden(name: name, value: $0) }
         }
@@ -95,7 +96,7 @@ extension ConsoleRoutes {
                                           fields: Self.carried(context) + [FansContent.Hidden(name: "expected", value: "\(wanted.fans.count)")])
         }
         let back = "/console/fans?" + ((scope.selected.map { [("account", $0)] } ?? [])
-            + ["q", "tier", "domain", "channel", "tag", "level", "arrived", "active", "reached", "segment", "msegment"].compactMap { name in
+            + FanFilter.names.compactMap { name in
                 context.form[name].flatMap { $0.isEmpty ? nil : (name, $0) }
             }).map { "\($0.0)=\(Self.queryValue($0.1))" }.joined(separator: "&")
         let content = BulkContent(notice: (problem ?? warning).map { Notice(text: $0, isError: true) }, summary: summary, confirm: confirm, back: back)

@@ -509,18 +509,15 @@ struct ConsoleRoutes {
         var account: String
         var predicate: String
         var predicateError: String?
-        var preview: Preview? = nil
+        var preview: Preview?
         /// Saving what was previewed, for roles that may.
         var save: Save?
         var rows: [Row]
         var importForm: ImportForm?
-        /// Every field with what it holds and an example, and their names for the editor's suggestions.
-        var fields: [Field]
-        var fieldNames: String
+        var help: FieldHelp
 
         struct Preview { var count: Int; var sample: [Sample] }
         struct Sample { var name: String; var href: String }
-        struct Field { var name: String; var kind: String; var example: String }
         struct Save { var action: String; var csrf: String; var predicate: String }
         struct Row { var href: String; var name: String; var predicate: String; var size: Int; var state: String }
         struct ImportForm { var action: String; var csrf: String; var notice: Notice? }
@@ -535,9 +532,7 @@ struct ConsoleRoutes {
         let text = request.query("predicate") ?? ""
         // Values may be typed in the page's words; what is saved is the predicate in codes.
         let canonical = Language.canonicalPredicate(text)
-        var content = SegmentsContent(account: account.id, predicate: text, rows: [],
-                                      fields: t.fieldHelp().map { SegmentsContent.Field(name: $0.field, kind: $0.kind, example: $0.example) },
-                                      fieldNames: FanField.all.keys.sorted().joined(separator: " "))
+        var content = SegmentsContent(account: account.id, predicate: text, rows: [], help: FieldHelp(t))
         if !text.isEmpty {
             do {
                 let predicate = try FanPredicate.parse(canonical)

@@ -19,8 +19,7 @@ extension ConsoleRoutes {
         var csrf: String
         var rows: [Row]
         var charts: [ChartView]
-        var fields: [SegmentsContent.Field]
-        var fieldNames: String
+        var help: FieldHelp
 
         struct Preview { var count: Int }
         struct Save { var action: String; var csrf: String; var predicate: String; var merged: String }
@@ -39,14 +38,11 @@ extension ConsoleRoutes {
         let canonical = Language.canonicalPredicate(text)
         let now = flywheel.env.now()
         var content = MatrixSegmentsContent(scope: selected, predicate: text, merged: merged, csrf: context.session?.csrf ?? "", rows: [], charts: [],
-                                            fields: t.fieldHelp().map { SegmentsContent.Field(name: $0.field, kind: $0.kind, example: $0.example) },
-                                            fieldNames: FanField.all.keys.sorted().joined(separator: " "))
+                                            help: FieldHelp(t))
         if !text.isEmpty {
             do {
                 let predicate = try FanPredicate.parse(canonical)
                 let condition: PeopleCondition = merged ? .merged(predicate) : .anyAccount(predicate)
-                content.preview = .init(count: try await store.people(in: scope.accounts, matching: [condition], now: now, sort: .name, descending: false,
-                                                                      offset: 0, limit: 0).total)
                 if context.allows(.createSegment), let csrf = context.session?.csrf {
                     content.save = MatrixSegmentsContent.Save(action: "/console/segments\(scope.query)", csrf: csrf, predicate: canonical, merged: merged ? "merged" : "any")
                 }
@@ -59,13 +55,15 @@ extension ConsoleRoutes {
                          : dimension == "first_domain" ? SourceDomain(rawValue: key).map(t.domain) ?? key : key, n)
                     }
                     content.charts.append(Charts.bars(title: t(title), items))
+                    // Everyone has one best tier: the people are that chart's sum.
+                    if dimension == "tier" { content.preview = .init(count: counts.values.reduce(0, +)) }
                 }
             } catch let error as FlywheelDomain.PredicateError {
                 content.predicateError = t.predicateError(error)
             }
         }
         for segment in try await store.matrixSegments(tenantId: tenantId) {
-            let people = try await store.people(in: scope.accounts, matching: [segment.condition], now: now, sort: .name, descending: false, offset: 0, limit: 0).total
+            let people = try await store.peopleCounts(in: scope.accounts, matching: [segment.condition], now: now, by: "tier").values.reduce(0, +)
             let delete = context.allows(.deleteSegment) ? "/console/msegments/\(Self.pathComponent(segment.id))/delete\(scope.query)" : nil
             content.rows.append(.init(name: segment.name, predicate: segment.predicate.description, mode: t(segment.merged ? .mergedPerson : .anyAccount),
                                       people: people, members: "/console/fans?account=\(Self.queryValue(selected))&msegment=\(Self.queryValue(segment.id))",

@@ -67,6 +67,8 @@ extension ConsoleRoutes {
     /// bulk form, which carries them so "all that match" is the same list.
     struct FanFilter {
         static let days = [1, 7, 30, 90]
+        /// The fields it reads, in the address and in forms.
+        static let names = ["q", "tier", "domain", "channel", "tag", "level", "arrived", "active", "reached", "segment", "msegment"]
         var q = "", tier: Tier?, domain: SourceDomain?, channel: Channel?, tag = "", level: Int?, arrived: Int?, active: Int?
         /// Reached its tier within so many days: "this week's new true-love fans".
         var reached: Int?
@@ -227,17 +229,18 @@ extension ConsoleRoutes {
         guard let first = states.first else { throw APIError.notFound("person \(openId)") }
         // One timeline: each account's entries merged newest first, as deep as a fan's timeline pages.
         let shown = min(max(Int(request.query("entries") ?? "") ?? 60, 60), Fans.timelineDepth)
-        var merged: [(at: Int64, row: PersonContent.TimelineRow)] = []
+        var merged: [(at: Int64, order: Int, row: PersonContent.TimelineRow)] = []
         var more = false
         for (account, _) in states {
             let history = try await Fans(flywheel).timeline(of: openId, in: account, skipping: 0, limit: shown, by: try context.caller())
             more = more || history.more
             for item in history.items {
                 let row = Self.timelineRow(item, t, account)
-                merged.append((item.at, PersonContent.TimelineRow(at: row.at, account: account.name, actor: row.actor, code: row.code, kind: row.kind, detail: row.detail)))
+                merged.append((item.at, merged.count, PersonContent.TimelineRow(at: row.at, account: account.name, actor: row.actor, code: row.code, kind: row.kind, detail: row.detail)))
             }
         }
-        merged.sort { $0.at > $1.at }
+        // Newest first; at the same time, each account's own order (a tier change above its cause).
+        merged.sort { ($0.at, -$0.order) > ($1.at, -$1.order) }
         more = more || merged.count > shown
         let path = "/console/people/\(Self.pathComponent(tenantId))/\(Self.pathComponent(openId))"
         let moreHref = more && shown < Fans.timelineDepth ? "\(path)?\(scope.selected.map { "account=\(Self.queryValue($0))&" } ?? "")entries=\(min(shown * 2, Fans.timelineDepth))#timeline" : nil

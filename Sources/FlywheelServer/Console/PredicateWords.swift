@@ -75,17 +75,18 @@ extension Language {
     }
 
     /// One line of help per field: its name, what it holds and an example, values in the reader's words.
-    func fieldHelp() -> [(field: String, kind: String, example: String)] {
+    func fieldHelp() -> [FieldHelp.Field] {
         FanField.all.keys.sorted().compactMap { field in
             guard let type = FanField.all[field]?.type else { return nil }
             switch type {
-            case .int: return (field, pick("number", "数字"), "\(field) >= 3")
-            case .bool: return (field, pick("yes or no", "是或否"), field)
-            case .text: return (field, pick("text", "文本"), field == "nickname" ? "nickname matches \"^王\"" : "\(field) = \"…\"")
-            case .time: return (field, pick("time", "时间"), "\(field) within 30d")
-            case .set: return (field, pick("set of names", "名称集合"), "\(field) has \"…\"")
+            case .int: return .init(name: field, kind: pick("number", "数字"), example: "\(field) >= 3")
+            case .bool: return .init(name: field, kind: pick("yes or no", "是或否"), example: field)
+            case .text: return .init(name: field, kind: pick("text", "文本"), example: field == "nickname" ? "nickname matches \"^王\"" : "\(field) = \"…\"")
+            case .time: return .init(name: field, kind: pick("time", "时间"), example: "\(field) within 30d")
+            case .set: return .init(name: field, kind: pick("set of names", "名称集合"), example: "\(field) has \"…\"")
             case .ordered(let names), .names(let names):
-                return (field, pick("one of: ", "可选：") + names.map { value($0, of: field) }.joined(separator: ", "), "\(field) = \(value(names.first ?? "", of: field))")
+                return .init(name: field, kind: pick("one of: ", "可选：") + names.map { value($0, of: field) }.joined(separator: ", "),
+                             example: "\(field) = \(value(names.first ?? "", of: field))")
             }
         }
     }
@@ -99,5 +100,18 @@ extension Language {
         case "first_channel", "latest_channel": Channel(rawValue: name).map(channel) ?? name
         default: name
         }
+    }
+}
+
+/// The segment editors' help (the `fieldhelp` partial): every field with what it holds and an
+/// example, and their names for the suggestions while typing.
+struct FieldHelp {
+    struct Field { var name: String; var kind: String; var example: String }
+    var fields: [Field]
+    var names: String
+
+    init(_ t: Language) {
+        fields = t.fieldHelp()
+        names = FanField.all.keys.sorted().joined(separator: " ")
     }
 }

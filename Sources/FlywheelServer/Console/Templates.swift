@@ -15,7 +15,7 @@ struct ConsoleTemplates: Sendable {
 
     /// Templates the routes render; a build without one of them does not serve broken pages.
     static let required = ["layout", "style", "cards", "chart", "notice", "login", "overview", "fans", "fan", "segments",
-                           "segment", "tags", "settings", "key", "choose", "error", "inbox", "leads", "replytimes", "posts", "groups", "lives", "homepage", "sales", "goals", "review", "person", "bulk", "jobs"]
+                           "segment", "tags", "settings", "key", "choose", "error", "inbox", "leads", "replytimes", "posts", "groups", "lives", "homepage", "sales", "goals", "review", "person", "bulk", "jobs", "msegments", "fieldhelp"]
 
     /// From the resources built into the server.
     static func load() -> ConsoleTemplates {
