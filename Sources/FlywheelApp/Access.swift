@@ -59,6 +59,9 @@ public enum Operation: String, CaseIterable, Sendable {
     case listChanges, streamChanges, listWebhookEndpoints, readWebhookEndpoint, listWebhookDeliveries
     /// Send the tenant's changes to an outside address, or stop it.
     case createWebhookEndpoint, deleteWebhookEndpoint, enableWebhookEndpoint
+    // Journeys and their experiments.
+    case listJourneys, readJourney, listExperiments, readExperiment
+    case createJourney, changeJourney, launchJourney, pauseJourney
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -74,7 +77,7 @@ public enum Access {
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
              .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
              .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel, .readFunnelHistory, .listPlaybooks, .readPlaybook, .readIndicators, .listGoals, .readGoal,
-             .listTasks, .listRewards, .readReview, .listChanges, .streamChanges:
+             .listTasks, .listRewards, .readReview, .listChanges, .streamChanges, .listJourneys, .readJourney, .listExperiments, .readExperiment:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
@@ -89,7 +92,7 @@ public enum Access {
              .createLookalike, .createTag, .deleteTag, .createAutoReply, .deleteAutoReply, .changeDeskSettings,
              .createCannedReply, .deleteCannedReply, .createPost, .cancelPost, .markPostPublished, .createGroup, .changeGroup, .sendToGroup,
              .changeTouchBudget, .createLive, .cancelLive, .remindLive, .changeHomepage, .createCoupon, .createRedEnvelope, .createLottery, .syncOrders, .createFissionCampaign,
-             .createGoal, .cancelGoal, .createTask, .cancelTask:
+             .createGoal, .cancelGoal, .createTask, .cancelTask, .createJourney, .changeJourney, .launchJourney, .pauseJourney:
             role == .owner || role == .admin || role == .operator
         case .claimCoupon, .claimRedEnvelope, .enterLottery, .issueFissionCode, .joinFission, .tagFans, .addNote, .replyToFan, .addConversationNote, .assignConversation, .resolveConversation, .changeLead, .createFollowUp, .completeFollowUp,
              .completeTask:

@@ -28,6 +28,8 @@ public struct Fans: Sendable {
         case segment(at: Int64, entered: Bool, name: String, cause: String)
         /// What a rule did (today `tag_added`, `detail` the tag).
         case action(at: Int64, action: String, detail: String)
+        /// A step of a journey the fan is on (step 0: the entry, `outcome` the fan's arm).
+        case journey(at: Int64, name: String, step: Int, kind: String, outcome: String)
     }
 
     /// The deepest a timeline pages: entries beyond it are in the event log and the API's exports.
@@ -45,7 +47,7 @@ public struct Fans: Sendable {
     }
 
     /// Newest first: the fan's events, operators' tags and notes, and what the system did (tier
-    /// changes, segment entries and exits, rule tags).
+    /// changes, segment entries and exits, rule tags, journey steps).
     func timeline(of openId: String, in account: Account, limit: Int, by caller: Principal) async throws -> [TimelineItem] {
         try caller.authorize(.readFan)
         let names = Dictionary(try await store.segments(of: account).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
@@ -63,6 +65,13 @@ public struct Fans: Sendable {
         }
         for a in try await store.actions(of: account, openId: openId, limit: limit) {
             entries.append((a.at, system, .action(at: a.at, action: a.action, detail: a.detail)))
+        }
+        let steps = try await store.journeySteps(of: account, openId: openId, limit: limit)
+        if !steps.isEmpty {
+            let journeys = Dictionary(try await store.journeys(tenantId: account.tenantId, accountIds: [account.id]).map { ($0.id, $0.name) }) { a, _ in a }
+            for s in steps {
+                entries.append((s.at, system, .journey(at: s.at, name: journeys[s.journeyId] ?? s.journeyId, step: s.step, kind: s.kind, outcome: s.outcome)))
+            }
         }
         entries.sort { ($0.at, $0.order) > ($1.at, $1.order) }
         return entries.prefix(limit).map(\.item)

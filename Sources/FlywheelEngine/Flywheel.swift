@@ -16,6 +16,7 @@ public struct Flywheel: Sendable {
     public let conversion: Conversion
     public let shopSync: ShopSync
     public let webhooks: WebhookDispatcher
+    public let journeys: JourneyRunner
 
     /// Most events a projection batch takes: catching up goes in large batches (each fan written
     /// once a batch); live traffic comes in small ones anyway.
@@ -38,6 +39,7 @@ public struct Flywheel: Sendable {
         conversion = Conversion(env)
         shopSync = ShopSync(env)
         webhooks = WebhookDispatcher(env)
+        journeys = JourneyRunner(env)
     }
 }
 

@@ -109,7 +109,7 @@ public final class Projector: Service, Sendable {
     }
 
     /// The projections that follow fan state, in order; a new consequence of events joins this list.
-    public static let projections: [any Projection] = [ActivityProjection(), SegmentProjection(), DeskProjection(), LeadProjection(), ReachProjection(), CouponProjection(), OrderProjection(), PopularityProjection()]
+    public static let projections: [any Projection] = [ActivityProjection(), SegmentProjection(), DeskProjection(), LeadProjection(), ReachProjection(), CouponProjection(), OrderProjection(), PopularityProjection(), JourneyProjection()]
 
     /// The pure rule: one batch in, typed writes out. Fan state first (it decides who changed and
     /// why), then each projection over what it decided.

@@ -53,6 +53,7 @@ extension PostgresStore {
                     batch.memberships[try row.text(0), default: []].insert(try row.text(1))
                 }
             }
+            (batch.journeys, batch.journeyWaits) = try JourneyRows.projection(try await self.sql.rows(db, JourneyRows.launched(account)))
             for write in try step(batch).writes {
                 try await self.write(write, of: account, db)
                 if let changed = write as? FanStatesWrite {

@@ -113,6 +113,7 @@ enum Projection {
         batch.unreadable = unreadable
         batch.segments = try readySegments(account, db)
         if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
+        (batch.journeys, batch.journeyWaits) = try JourneyRows.projection(SQLiteRunner.rows(JourneyRows.launched(account), db))
         return Prepared(batch: batch, position: position, stream: stream, kept: kept)
     }
 

@@ -351,7 +351,7 @@ public final class SandboxAPI: Sendable {
     /// The platform's pushes for what a fan does, remembered as if pushed (a reply may answer the fan's answer).
     func reactionDeliveries(_ app: App, account: String, fan: String, reactions: [Reactions.Reaction], id prefix: String, at: Int64,
                             cardId: String = "") -> [Delivery] {
-        reactions.enumerated().map { i, reaction in
+        reactions.enumerated().compactMap { i, reaction in
             let id = "\(prefix)-\(i)"
             let (event, inner): (String, Any)
             switch reaction {
@@ -371,6 +371,10 @@ public final class SandboxAPI: Sendable {
                 (event, inner) = ("coupon_claim", ["activity_id": activity, "coupon_meta_id": meta, "create_time": at] as [String: Any])
             case .unfollow:
                 (event, inner) = ("new_follow_action", Self.string(["action_type": 2, "action_time": at / 1_000]))
+            case .buy:
+                // Paid in the account's shop, where Flywheel reads it; an account without one sells nothing online.
+                sell(FanEvent(id: id, kind: .orderPaid, openId: fan, occurredAt: at, channel: .dm, amount: Self.price(of: fan), ref: "sbx-order-\(id)"), account: account)
+                return nil
             }
             let delivery = deliver(app, event, from: fan, to: account, id: id, content: inner)
             pushed(delivery)
@@ -385,6 +389,9 @@ public final class SandboxAPI: Sendable {
         var g = SeededGenerator(seed: UInt64(bitPattern: Int64("\(account)|\(fan)|\(nth)".hashValueStable)))
         return model.react(to: received, waitedMinutes: waitedMinutes, receivedToday: receivedToday) { Double(g.next() >> 11) / Double(1 << 53) }
     }
+
+    /// What a fan pays for an order a message brought: 99 to 398 yuan, the same for the same fan.
+    static func price(of fan: String) -> Int64 { 9_900 + Int64(UInt64(bitPattern: Int64(fan.hashValueStable)) % 300) * 100 }
 
     /// Content as a JSON string, as the platform sends it for some events.
     static func string(_ object: [String: Any]) -> String {

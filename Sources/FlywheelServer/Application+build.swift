@@ -68,7 +68,9 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
                                                   Periodic("change retention", every: .seconds(3_600), logger: flywheel.env.logger) { try await flywheel.webhooks.prune() },
                                                   // The goals watched every minute; bulk jobs beyond a request worked, and resumed after a restart.
                                                   Periodic("goal watch", every: .seconds(60), logger: flywheel.env.logger) { _ = try await Goals(flywheel).watch() },
-                                                  Periodic("bulk jobs", every: .seconds(1), logger: flywheel.env.logger) { try await BulkWork(flywheel).runPending() }) }
+                                                  Periodic("bulk jobs", every: .seconds(1), logger: flywheel.env.logger) { try await BulkWork(flywheel).runPending() },
+                                                  // Fans enter journeys in the projector's transaction; their due steps are taken within half a second.
+                                                  Periodic("journeys", every: .milliseconds(500), logger: flywheel.env.logger) { try await flywheel.journeys.drain() }) }
     // Every server answers previews, with or without a projector.
     app.addServices(PreviewWarmer(flywheel.env, fanScan: flywheel.fanScan))
     for service in services { app.addServices(service) }

@@ -161,6 +161,8 @@ struct TimelineEntry: ResponseEncodable {
             self.init(at: at, actor: "system", kind: entered ? "segment_entered" : "segment_left", detail: "\(name) (\(cause))")
         case .action(let at, let action, let detail):
             self.init(at: at, actor: "system", kind: action, detail: "\(detail) (rule)")
+        case .journey(let at, let name, let step, let kind, let outcome):
+            self.init(at: at, actor: "system", kind: "journey_step", detail: "\(name) #\(step) \(kind): \(outcome)")
         }
     }
 }

@@ -60,6 +60,7 @@ struct APIRoutes {
         addCommerce(to: group)
         addOperate(to: group)
         addStream(to: group)
+        addJourneys(to: group)
     }
 
     // MARK: Tenancy

@@ -16,8 +16,14 @@ public struct Reactions: Sendable, Equatable {
     /// DMs in a day a fan takes before it may unfollow; each one beyond it unfollows with `annoyance`.
     public var tolerance: Int
     public var annoyance: Double
+    /// The true effect of a message on buying: the chance a fan pays an order because it received
+    /// a text, or a coupon card, on top of what it would have bought anyway. An experiment's
+    /// conversion uplift is checked against these.
+    public var buyAfterText: Double
+    public var buyAfterCoupon: Double
 
-    public init(replyRate: Double, cardRate: Double, patienceMinutes: Double, joinRate: Double, claimRate: Double = 0.5, tolerance: Int, annoyance: Double) {
+    public init(replyRate: Double, cardRate: Double, patienceMinutes: Double, joinRate: Double, claimRate: Double = 0.5, tolerance: Int, annoyance: Double,
+                buyAfterText: Double = 0.03, buyAfterCoupon: Double = 0.06) {
         self.replyRate = replyRate
         self.cardRate = cardRate
         self.patienceMinutes = patienceMinutes
@@ -25,6 +31,8 @@ public struct Reactions: Sendable, Equatable {
         self.claimRate = claimRate
         self.tolerance = tolerance
         self.annoyance = annoyance
+        self.buyAfterText = buyAfterText
+        self.buyAfterCoupon = buyAfterCoupon
     }
 
     public static let standard = Reactions(replyRate: 0.4, cardRate: 0.5, patienceMinutes: 30, joinRate: 0.6, tolerance: 3, annoyance: 0.3)
@@ -35,6 +43,8 @@ public struct Reactions: Sendable, Equatable {
         case submitLead
         case joinGroup(String)
         case claimCoupon(activityId: String, couponMetaId: String)
+        /// Pays an order it would not have paid without the message.
+        case buy
         case unfollow
     }
 
@@ -60,6 +70,13 @@ public struct Reactions: Sendable, Equatable {
         default: break
         }
         if receivedToday > tolerance, draw() < annoyance { reactions.append(.unfollow) }
+        // Drawn last and whatever else the fan did, so the effect on buying is exactly the rate.
+        let buy = draw()
+        switch message {
+        case .text where buy < buyAfterText: reactions.append(.buy)
+        case .coupon where buy < buyAfterCoupon: reactions.append(.buy)
+        default: break
+        }
         return reactions
     }
 

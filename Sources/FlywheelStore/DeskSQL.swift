@@ -287,93 +287,7 @@ extension DeskStore where Self: SQLStore {
 
     public func commitDesk(_ change: DeskChange, tenantId: String) async throws {
         guard !change.isEmpty else { return }
-        let tenant = Cell.text(tenantId)
-        let account = Cell.text(change.accountId)
-        var steps: [SQLStep] = []
-        for h in change.handled {
-            steps.append(.require(SQLStatement("DELETE FROM desk_pending WHERE tenant_id = ? AND account_id = ? AND seq = ? AND message_id = ? RETURNING seq",
-                                               [tenant, account, .int(h.seq), .text(h.messageId)]),
-                                  orElse: .refused(.changedMeanwhile)))
-        }
-        for (c, readVersion) in change.conversations {
-            let values: [Cell] = [.text(c.state.rawValue), .nullable(c.assignee), .int(c.lastMessageAt), .nullable(c.lastFanMessageAt), .nullable(c.replyTo),
-                                  .nullable(c.waitingSince), .nullable(c.dueAt), .nullable(c.breachedAt), .int(c.answered ? 1 : 0), .int(Int64(c.unread)),
-                                  .nullable(c.welcomedAt), .nullable(c.grantedUntil)]
-            if let readVersion {
-                steps.append(.require(SQLStatement("""
-                    UPDATE conversations SET state = ?, assignee = ?, last_message_at = ?, last_fan_message_at = ?, reply_to = ?, waiting_since = ?,
-                      due_at = ?, breached_at = ?, answered = ?, unread = ?, welcomed_at = ?, granted_until = ?, version = version + 1
-                    WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND version = ? RETURNING version
-                    """, values + [tenant, .text(c.accountId), .text(c.openId), .int(readVersion)]), orElse: .refused(.changedMeanwhile)))
-            } else {
-                steps.append(.forbid(SQLStatement("SELECT 1 FROM conversations WHERE tenant_id = ? AND account_id = ? AND open_id = ?",
-                                                  [tenant, .text(c.accountId), .text(c.openId)]), orElse: .refused(.changedMeanwhile)))
-                steps.append(.execute(SQLStatement("""
-                    INSERT INTO conversations (state, assignee, last_message_at, last_fan_message_at, reply_to, waiting_since, due_at, breached_at,
-                      answered, unread, welcomed_at, granted_until, tenant_id, account_id, open_id, created_at, version)
-                    VALUES (\(SQLStatement.placeholders(17)))
-                    """, values + [tenant, .text(c.accountId), .text(c.openId), .int(c.createdAt), .int(0)])))
-            }
-        }
-        if let cap = change.proactiveCap {
-            steps.append(.postgresOnly(SQLStatement("SELECT pg_advisory_xact_lock(hashtext(?))", [.text("proactive:\(change.accountId):\(cap.openId)")])))
-            steps.append(.forbid(SQLStatement("""
-                SELECT 1 WHERE (SELECT COUNT(*) FROM outbox WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND created_at >= ? AND reply_to IS NULL
-                  AND state <> 'failed') >= ?
-                """, [tenant, account, .text(cap.openId), .int(cap.since), .int(Int64(Conversation.proactivePerDay))]), orElse: .refused(.changedMeanwhile)))
-        }
-        for m in change.messages {
-            steps.append(.execute(SQLStatement("""
-                INSERT INTO desk_messages (tenant_id, \(DeskRows.messageColumns)) VALUES (?, \(SQLStatement.placeholders(12)))
-                ON CONFLICT (tenant_id, account_id, message_id) DO NOTHING
-                """, [tenant] + DeskRows.cells(m))))
-        }
-        for o in change.outbox {
-            steps.append(.execute(SQLStatement("""
-                INSERT INTO outbox (tenant_id, \(DeskRows.outboxColumns)) VALUES (?, \(SQLStatement.placeholders(20)))
-                ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-                """, [tenant] + DeskRows.cells(o))))
-        }
-        for s in change.statuses {
-            steps.append(.execute(SQLStatement("""
-                UPDATE desk_messages SET status = ?, platform_id = COALESCE(?, platform_id), error = ? WHERE tenant_id = ? AND account_id = ? AND message_id = ?
-                """, [.text(s.status.rawValue), .nullable(s.platformId), .nullable(s.error), tenant, account, .text(s.messageId)])))
-        }
-        for e in change.echoes {
-            steps.append(.execute(SQLStatement("DELETE FROM desk_messages WHERE tenant_id = ? AND account_id = ? AND message_id = ?", [tenant, account, .text(e)])))
-        }
-        for c in change.confirmed {
-            steps.append(.execute(SQLStatement("""
-                UPDATE outbox SET state = 'sent', platform_id = COALESCE(platform_id, ?), sent_at = COALESCE(sent_at, ?), confirmed_at = ?, last_error = NULL
-                WHERE tenant_id = ? AND outbox_id = ?
-                """, [.nullable(c.platformId), .int(c.at), .int(c.at), tenant, .text(c.outboxId)])))
-        }
-        for (i, e) in change.events.enumerated() {
-            steps.append(.execute(SQLStatement("""
-                INSERT INTO desk_events (tenant_id, event_id, account_id, open_id, at, kind, agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, event_id) DO NOTHING
-                """, [tenant, .text("\(e.accountId)|\(e.openId)|\(e.at)|\(e.kind.rawValue)|\(i)|\(e.agent ?? "")"), .text(e.accountId), .text(e.openId),
-                      .int(e.at), .text(e.kind.rawValue), .nullable(e.agent), .nullable(e.detail)])))
-        }
-        for r in change.responses {
-            steps.append(.execute(SQLStatement("""
-                INSERT INTO desk_responses (tenant_id, account_id, open_id, answered_at, answered_by, first, waited, within_target) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant_id, account_id, open_id, answered_at) DO NOTHING
-                """, [tenant, .text(r.accountId), .text(r.openId), .int(r.answeredAt), .text(r.by), .int(r.first ? 1 : 0), .int(r.waited),
-                      .int(r.withinTarget ? 1 : 0)])))
-        }
-        if let last = change.lastAssignee {
-            steps.append(.execute(SQLStatement("""
-                INSERT INTO desk_settings (tenant_id, account_id, first_response_minutes, next_response_minutes, assignment, last_assignee)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, account_id) DO UPDATE SET last_assignee = excluded.last_assignee
-                """, [tenant, account, .int(Int64(DeskSettings.standard.firstResponseMinutes)), .int(Int64(DeskSettings.standard.nextResponseMinutes)),
-                      .text(DeskSettings.standard.assignment.rawValue), .text(last)])))
-        }
-        if let touch = change.touch {
-            steps += ReachRows.touches(touch, tenantId: tenantId, accountId: change.accountId)
-        }
-        if let audit = change.audit { steps.append(.execute(TenancyRows.record(audit))) }
-        try await runner.transaction(steps)
+        try await runner.transaction(DeskRows.steps(change, tenantId: tenantId))
     }
 
     public func deskResponses(of accounts: [Account], from: Int64, to: Int64) async throws -> [DeskResponse] {
@@ -587,5 +501,99 @@ enum DeskRows {
         let parts = cursor.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let at = Int64(parts[0]) else { return nil }
         return (at, parts[1], parts[2])
+    }
+}
+
+extension DeskRows {
+    /// The statements of a desk change, for `commitDesk` and for other contexts whose decisions
+    /// queue a message in the same transaction (a journey's DM).
+    static func steps(_ change: DeskChange, tenantId: String) -> [SQLStep] {
+        let tenant = Cell.text(tenantId)
+        let account = Cell.text(change.accountId)
+        var steps: [SQLStep] = []
+        for h in change.handled {
+            steps.append(.require(SQLStatement("DELETE FROM desk_pending WHERE tenant_id = ? AND account_id = ? AND seq = ? AND message_id = ? RETURNING seq",
+                                               [tenant, account, .int(h.seq), .text(h.messageId)]),
+                                  orElse: .refused(.changedMeanwhile)))
+        }
+        for (c, readVersion) in change.conversations {
+            let values: [Cell] = [.text(c.state.rawValue), .nullable(c.assignee), .int(c.lastMessageAt), .nullable(c.lastFanMessageAt), .nullable(c.replyTo),
+                                  .nullable(c.waitingSince), .nullable(c.dueAt), .nullable(c.breachedAt), .int(c.answered ? 1 : 0), .int(Int64(c.unread)),
+                                  .nullable(c.welcomedAt), .nullable(c.grantedUntil)]
+            if let readVersion {
+                steps.append(.require(SQLStatement("""
+                    UPDATE conversations SET state = ?, assignee = ?, last_message_at = ?, last_fan_message_at = ?, reply_to = ?, waiting_since = ?,
+                      due_at = ?, breached_at = ?, answered = ?, unread = ?, welcomed_at = ?, granted_until = ?, version = version + 1
+                    WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND version = ? RETURNING version
+                    """, values + [tenant, .text(c.accountId), .text(c.openId), .int(readVersion)]), orElse: .refused(.changedMeanwhile)))
+            } else {
+                steps.append(.forbid(SQLStatement("SELECT 1 FROM conversations WHERE tenant_id = ? AND account_id = ? AND open_id = ?",
+                                                  [tenant, .text(c.accountId), .text(c.openId)]), orElse: .refused(.changedMeanwhile)))
+                steps.append(.execute(SQLStatement("""
+                    INSERT INTO conversations (state, assignee, last_message_at, last_fan_message_at, reply_to, waiting_since, due_at, breached_at,
+                      answered, unread, welcomed_at, granted_until, tenant_id, account_id, open_id, created_at, version)
+                    VALUES (\(SQLStatement.placeholders(17)))
+                    """, values + [tenant, .text(c.accountId), .text(c.openId), .int(c.createdAt), .int(0)])))
+            }
+        }
+        if let cap = change.proactiveCap {
+            steps.append(.postgresOnly(SQLStatement("SELECT pg_advisory_xact_lock(hashtext(?))", [.text("proactive:\(change.accountId):\(cap.openId)")])))
+            steps.append(.forbid(SQLStatement("""
+                SELECT 1 WHERE (SELECT COUNT(*) FROM outbox WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND created_at >= ? AND reply_to IS NULL
+                  AND state <> 'failed') >= ?
+                """, [tenant, account, .text(cap.openId), .int(cap.since), .int(Int64(Conversation.proactivePerDay))]), orElse: .refused(.changedMeanwhile)))
+        }
+        for m in change.messages {
+            steps.append(.execute(SQLStatement("""
+                INSERT INTO desk_messages (tenant_id, \(DeskRows.messageColumns)) VALUES (?, \(SQLStatement.placeholders(12)))
+                ON CONFLICT (tenant_id, account_id, message_id) DO NOTHING
+                """, [tenant] + DeskRows.cells(m))))
+        }
+        for o in change.outbox {
+            steps.append(.execute(SQLStatement("""
+                INSERT INTO outbox (tenant_id, \(DeskRows.outboxColumns)) VALUES (?, \(SQLStatement.placeholders(20)))
+                ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+                """, [tenant] + DeskRows.cells(o))))
+        }
+        for s in change.statuses {
+            steps.append(.execute(SQLStatement("""
+                UPDATE desk_messages SET status = ?, platform_id = COALESCE(?, platform_id), error = ? WHERE tenant_id = ? AND account_id = ? AND message_id = ?
+                """, [.text(s.status.rawValue), .nullable(s.platformId), .nullable(s.error), tenant, account, .text(s.messageId)])))
+        }
+        for e in change.echoes {
+            steps.append(.execute(SQLStatement("DELETE FROM desk_messages WHERE tenant_id = ? AND account_id = ? AND message_id = ?", [tenant, account, .text(e)])))
+        }
+        for c in change.confirmed {
+            steps.append(.execute(SQLStatement("""
+                UPDATE outbox SET state = 'sent', platform_id = COALESCE(platform_id, ?), sent_at = COALESCE(sent_at, ?), confirmed_at = ?, last_error = NULL
+                WHERE tenant_id = ? AND outbox_id = ?
+                """, [.nullable(c.platformId), .int(c.at), .int(c.at), tenant, .text(c.outboxId)])))
+        }
+        for (i, e) in change.events.enumerated() {
+            steps.append(.execute(SQLStatement("""
+                INSERT INTO desk_events (tenant_id, event_id, account_id, open_id, at, kind, agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant_id, event_id) DO NOTHING
+                """, [tenant, .text("\(e.accountId)|\(e.openId)|\(e.at)|\(e.kind.rawValue)|\(i)|\(e.agent ?? "")"), .text(e.accountId), .text(e.openId),
+                      .int(e.at), .text(e.kind.rawValue), .nullable(e.agent), .nullable(e.detail)])))
+        }
+        for r in change.responses {
+            steps.append(.execute(SQLStatement("""
+                INSERT INTO desk_responses (tenant_id, account_id, open_id, answered_at, answered_by, first, waited, within_target) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant_id, account_id, open_id, answered_at) DO NOTHING
+                """, [tenant, .text(r.accountId), .text(r.openId), .int(r.answeredAt), .text(r.by), .int(r.first ? 1 : 0), .int(r.waited),
+                      .int(r.withinTarget ? 1 : 0)])))
+        }
+        if let last = change.lastAssignee {
+            steps.append(.execute(SQLStatement("""
+                INSERT INTO desk_settings (tenant_id, account_id, first_response_minutes, next_response_minutes, assignment, last_assignee)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, account_id) DO UPDATE SET last_assignee = excluded.last_assignee
+                """, [tenant, account, .int(Int64(DeskSettings.standard.firstResponseMinutes)), .int(Int64(DeskSettings.standard.nextResponseMinutes)),
+                      .text(DeskSettings.standard.assignment.rawValue), .text(last)])))
+        }
+        if let touch = change.touch {
+            steps += ReachRows.touches(touch, tenantId: tenantId, accountId: change.accountId)
+        }
+        if let audit = change.audit { steps.append(.execute(TenancyRows.record(audit))) }
+        return steps
     }
 }

@@ -50,6 +50,10 @@ public struct ProjectionBatch: Sendable {
     public var segments: [Segment] = []
     /// The ready segments each fan in `fans` belongs to.
     public var memberships: [String: Set<String>] = [:]
+    /// The account's active journeys at their current version, which the batch enters fans into.
+    public var journeys: [Journey] = []
+    /// The event kinds a run of the account's journeys may be waiting for.
+    public var journeyWaits: Set<String> = []
     /// Rows of the batch's range that could not be read back as events (`at` unset): the projector
     /// sets them aside.
     public var unreadable: [QuarantinedEvent] = []
@@ -157,7 +161,7 @@ public struct QuarantinedEvent: Sendable, Equatable {
 /// (scale-out); `tenantId` scopes every query. Ordinary SQL is written once (`SQLScript`,
 /// `TenancySQL`); the hot paths are written per backend.
 public protocol Store: TenancyStore, EventLogStore, ProjectionStore, TagStore, SegmentStore, FanStore, PlatformTokenStore, DeskStore, LeadStore, ReachStore, CouponStore,
-    RedEnvelopeStore, LotteryStore, OrderStore, FissionStore, ShopStore, OperateStore, PeopleStore, BulkJobStore, StreamStore {
+    RedEnvelopeStore, LotteryStore, OrderStore, FissionStore, ShopStore, OperateStore, PeopleStore, BulkJobStore, StreamStore, JourneyStore {
     /// Creates or upgrades the schema.
     func migrate() async throws
 }

@@ -39,7 +39,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 141)
+        #expect(calls.count == 149)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -116,6 +116,10 @@ import Testing
                 let taskToComplete = try await client.post("/v1/goals/\(goal["id"] as! String)/tasks", key: owner, taskBody)["id"] as! String
                 let taskToCancel = try await client.post("/v1/goals/\(goal["id"] as! String)/tasks", key: owner, taskBody)["id"] as! String
                 let endpoint = try await client.post("/v1/webhook-endpoints", key: owner, ["url": "http://127.0.0.1:9/\(name)"])["id"] as! String
+                let journeyBody = #"{"accountId":"\#(account)","name":"j-\#(name)","trigger":{"kind":"event","value":"follow"},"steps":[{"kind":"tag","tag":"vip"}]}"#
+                let journey = try await client.execute(uri: "/v1/journeys", method: .post, headers: auth(owner), body: ByteBuffer(string: journeyBody)) {
+                    try json($0)["id"] as! String
+                }
                 for call in allCalls {
                     var uri = call.path.replacingOccurrences(of: "{accountId}", with: account).replacingOccurrences(of: "{segmentId}", with: segment)
                         .replacingOccurrences(of: "{openId}", with: "fan-1")
@@ -131,6 +135,7 @@ import Testing
                         .replacingOccurrences(of: "{goalId}", with: (call.operation == "cancelGoal" ? goalToCancel : goal)["id"] as! String)
                         .replacingOccurrences(of: "{taskId}", with: call.operation == "cancelTask" ? taskToCancel : taskToComplete)
                         .replacingOccurrences(of: "{industry}", with: "high_frequency_online").replacingOccurrences(of: "{endpointId}", with: endpoint)
+                        .replacingOccurrences(of: "{journeyId}", with: journey).replacingOccurrences(of: "{experimentId}", with: journey)
                     let body: String = switch call.operation {
                     case "createEnterprise": #"{"name":"E \#(name)"}"#
                     case "createUser": #"{"name":"new-\#(name)","role":"agent"}"#
@@ -177,6 +182,7 @@ import Testing
                     case "createTask": #"{"title":"new-\#(name)","dueAt":"\#(iso(flywheel.env.now() + 86_400_000))"}"#
                     case "completeTask": #"{"note":"done by \#(name)"}"#
                     case "createWebhookEndpoint": #"{"url":"https://example.com/hooks/\#(name)","kinds":["lead_created"]}"#
+                    case "createJourney", "changeJourney": journeyBody
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }

@@ -7,6 +7,7 @@ public struct Change: Sendable, Equatable {
         case segmentLeft = "segment_left"
         case leadCreated = "lead_created"
         case slaBreached = "sla_breached"
+        case journeyStep = "journey_step"
     }
 
     /// Increasing across the whole store: a listener resumes after the last one it saw.

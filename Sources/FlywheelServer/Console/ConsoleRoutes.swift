@@ -55,6 +55,7 @@ struct ConsoleRoutes {
         addSales(to: console)
         addOperate(to: console)
         addPeople(to: console)
+        addJourneys(to: console)
     }
 
     /// `?lang=` when given, else the language remembered in the cookie, else Chinese.
@@ -465,6 +466,9 @@ struct ConsoleRoutes {
         case .action(let at, let action, let detail):
             return FanContent.TimelineRow(at: minute(at), actor: t.actor("system"), code: action, kind: t.kind(code: action),
                                           detail: "\(detail) (\(t(.byRule)))")
+        case .journey(let at, let name, let step, let kind, let outcome):
+            return FanContent.TimelineRow(at: minute(at), actor: t.actor("system"), code: "journey_step", kind: t.kind(code: "journey_step"),
+                                          detail: step == 0 ? "\(name) · \(t.arm(outcome))" : "\(name) · \(t.stepNumber(step)) \(t.stepKind(kind)) · \(t.stepOutcome(outcome))")
         }
     }
 

@@ -415,6 +415,43 @@ enum Language: String, CaseIterable, Sendable {
         case .ordersLabel: pick("Orders", "订单")
         case .leadsLabel: pick("Leads", "线索")
         case .dmsAnswered: pick("DMs answered", "私信回复")
+        case .journeys: pick("Journeys", "自动旅程")
+        case .newJourney: pick("New journey", "新建旅程")
+        case .triggerLabel: pick("Starts when", "触发条件")
+        case .stepsLabel: pick("Steps", "步骤")
+        case .stepsHelp: pick("Value by kind — wait: minutes; wait until: HH:MM; wait for event: the event and the minutes to wait (order_paid 1440); branch: a condition (orders >= 1); DM: the text; coupon: activity id and coupon meta id; group invitation: the group id; tag: the tag; webhook: a label. Next and otherwise: a later step's number (the end is one past the last); empty rows are left out.",
+                              "按类型填写 — 等待：分钟数；等到：HH:MM；等待事件：事件和最多等待分钟（order_paid 1440）；分支：条件（orders >= 1）；私信：内容；优惠券：活动 id 和券模板 id；群邀请：群 id；打标签：标签名；Webhook：标记。下一步、否则：后面步骤的序号（最后一步之后即结束）；空行忽略。")
+        case .holdoutShare: pick("Holdout (%)", "对照组比例（%）")
+        case .quietHoursLabel: pick("Quiet hours", "免打扰时段")
+        case .reentryLabel: pick("May enter again after finishing", "完成后可再次进入")
+        case .launchLabel: pick("Launch", "启动")
+        case .pauseLabel: pick("Pause", "暂停")
+        case .versionLabel: pick("Version", "版本")
+        case .armLabel: pick("Group", "分组")
+        case .treatedArm: pick("Treated", "实验组")
+        case .holdoutArm: pick("Holdout", "对照组")
+        case .controlArm: pick("Global control", "全局对照组")
+        case .conversionLabel: pick("Conversion", "转化率")
+        case .gmvPerFanLabel: pick("GMV per fan", "人均 GMV")
+        case .retentionLabel: pick("Still following", "留存（未取关）")
+        case .upliftLabel: pick("Uplift, treated minus holdout, with its 95% interval", "提升：实验组减对照组，及 95% 置信区间")
+        case .significantLabel: pick("significant", "显著")
+        case .notYetSignificant: pick("not yet significant", "尚不显著")
+        case .methodLabel: pick("Each fan's first entry; orders and unfollows within 30 days after it. 95% interval by Welch's t on per-fan values; significant when it leaves out zero and each group has at least 30 fans.",
+                                "按每位粉丝首次进入计；统计进入后 30 天内的订单与取关。95% 置信区间采用逐粉丝值的 Welch t 检验；区间不含 0 且每组至少 30 人时为显著。")
+        case .nextStepLabel: pick("Next", "下一步")
+        case .otherwiseLabel: pick("Otherwise", "否则")
+        case .flowLabel: pick("The flow", "流程图")
+        case .experimentLabel: pick("Experiment", "实验报告")
+        case .onTheWay: pick("On the way", "进行中")
+        case .finishedLabel: pick("Finished", "已完成")
+        case .saveJourney: pick("Save journey", "保存旅程")
+        case .noJourneys: pick("No journey yet: a welcome series, a repurchase reminder, a win-back after a lead goes quiet.", "还没有旅程：可以做新粉欢迎、复购提醒、线索沉默后的唤回。")
+        case .startLabel: pick("Start", "开始")
+        case .endLabel: pick("End", "结束")
+        case .stepLabel: pick("Step", "步骤")
+        case .outcomeLabel: pick("Outcome", "结果")
+        case .noQuietHours: pick("none", "无")
         case .reachedWithin: pick("Reached its tier within", "进入当前层级时间")
         case .soFar: pick("today, so far", "今天，截至目前")
         case .funnelWeeks: pick("The flywheel week by week", "飞轮周报")
@@ -853,6 +890,9 @@ enum Phrase: String, CaseIterable, Sendable {
     case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
     case accountsLabel, matchingPeople, selectLabel, bulkAction, selectionChecked, selectionPage, bulkSegment, segmentNameLabel, continueLabel, eachAccount, arrivedLabel
     case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel, mergedPerson, anyAccount, modeLabel, membersLabel, deleteLabel, matrixSegmentsLabel, segmentMembersOf, messageThem, fromLabel, toLabel, showLabel, ordersLabel, leadsLabel, dmsAnswered
+    case journeys, newJourney, triggerLabel, stepsLabel, stepsHelp, holdoutShare, quietHoursLabel, reentryLabel, launchLabel, pauseLabel, versionLabel
+    case armLabel, treatedArm, holdoutArm, controlArm, conversionLabel, gmvPerFanLabel, retentionLabel, upliftLabel, significantLabel, notYetSignificant
+    case methodLabel, nextStepLabel, otherwiseLabel, flowLabel, experimentLabel, onTheWay, finishedLabel, saveJourney, noJourneys, startLabel, endLabel, stepLabel, outcomeLabel, noQuietHours
 }
 
 extension Language {

@@ -267,7 +267,7 @@ extension Fans.TimelineItem {
     var at: Int64 {
         switch self {
         case .event(let stored): stored.event.occurredAt
-        case .tierChanged(let at, _, _, _), .segment(let at, _, _, _), .action(let at, _, _): at
+        case .tierChanged(let at, _, _, _), .segment(let at, _, _, _), .action(let at, _, _), .journey(let at, _, _, _, _): at
         }
     }
 }

@@ -113,7 +113,8 @@ struct Frame {
         self.title = title
         let items: [(Phrase, String)] = [(.overview, "/console"), (.fans, "/console/fans"), (.inbox, "/console/inbox"), (.leads, "/console/leads"),
                                          (.replyTimes, "/console/reply-times"), (.posts, "/console/posts"), (.groups, "/console/groups"),
-                                         (.lives, "/console/lives"), (.homepage, "/console/homepage"), (.sales, "/console/sales"), (.goals, "/console/goals"), (.segments, "/console/segments"),
+                                         (.lives, "/console/lives"), (.homepage, "/console/homepage"), (.sales, "/console/sales"), (.goals, "/console/goals"),
+                                         (.journeys, "/console/journeys"), (.segments, "/console/segments"),
                                          (.tags, "/console/tags"), (.settings, "/console/settings")]
         self.menu = menu ? Menu(links: items.map { NavLink(label: language($0.0), href: $0.1 + scopeQuery, current: $0.0 == current) }) : nil
         self.switcher = switcher

@@ -1,0 +1,103 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import FlywheelTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Journeys and experiments through the API: bad definitions refused naming the field, drafts
+/// edited in place, launched journeys edited as versions with the holdout fixed, the report's
+/// arms and intervals, and nothing of another enterprise's.
+@Suite struct JourneyAPITests {
+    func call(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String, _ body: String = "") async throws -> (Int, [String: Any]) {
+        try await client.execute(uri: uri, method: method, headers: auth(key), body: ByteBuffer(string: body)) { (response: TestResponse) async throws in
+            (Int(response.status.code), (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+        }
+    }
+
+    func message(_ answer: [String: Any]) -> String { ((answer["error"] as? [String: Any])?["message"] as? String) ?? "" }
+
+    @Test(arguments: StoreKind.allCases) func journeysAreCheckedVersionedAndReported(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck-j", secret: "s", openId: "acct-j")
+            let steps = #"[{"kind":"wait","minutes":60},{"kind":"branch","predicate":"orders >= 1","next":4},{"kind":"dm","text":"优惠券到了"},{"kind":"tag","tag":"vip"}]"#
+            func body(_ trigger: String = #"{"kind":"event","value":"order_paid"}"#, steps: String = steps, extra: String = "") -> String {
+                #"{"accountId":"\#(accountId)","name":"复购","trigger":\#(trigger),"steps":\#(steps)\#(extra)}"#
+            }
+            // Refused, naming the field.
+            for (bad, field) in [
+                (body(#"{"kind":"tier","value":"vip"}"#), "trigger.value"),
+                (body(#"{"kind":"segment","value":"seg_none"}"#), "trigger.value"),
+                (body(steps: #"[{"kind":"wait","minutes":0}]"#), "steps[0].minutes"),
+                (body(steps: #"[{"kind":"dm","text":"a"},{"kind":"branch","predicate":"orders >=","next":3}]"#), "steps[1].predicate"),
+                (body(steps: #"[{"kind":"dm","text":"a"},{"kind":"tag","tag":"x","next":1}]"#), "steps[1].next"),
+                (body(steps: #"[{"kind":"wait_until","at":"25:00"}]"#), "steps[0].at"),
+                (body(steps: "[]"), "steps"),
+                (body(extra: #","holdoutPercent":60"#), "holdoutPercent"),
+                (body(extra: #","quietHours":{"start":"22:00","end":"8"}"#), "quietHours"),
+            ] {
+                let (code, answer) = try await call(client, .post, "/v1/journeys", key: f.key, bad)
+                #expect(code == 400 && message(answer).hasPrefix(field), "\(field): \(code) \(answer)")
+            }
+            var (code, journey) = try await call(client, .post, "/v1/journeys", key: f.key, body(extra: #","holdoutPercent":20,"quietHours":null"#))
+            #expect(code == 201 && journey["state"] as? String == "draft" && journey["version"] as? Int == 1 && journey["holdoutPercent"] as? Int == 20)
+            #expect(journey["controlPercent"] as? Int == 5 && journey["quietHours"] == nil, "none")
+            let id = try #require(journey["id"] as? String)
+            // A draft is edited in place, its holdout too.
+            (code, journey) = try await call(client, .put, "/v1/journeys/\(id)", key: f.key, body(extra: #","holdoutPercent":10,"version":1"#))
+            #expect(code == 200 && journey["version"] as? Int == 1 && journey["holdoutPercent"] as? Int == 10)
+            #expect((journey["quietHours"] as? [String: String]) == ["start": "22:00", "end": "08:00"], "absent means the standard quiet hours")
+            (code, journey) = try await call(client, .post, "/v1/journeys/\(id)/launch", key: f.key)
+            #expect(code == 200 && journey["state"] as? String == "active" && journey["launchedAt"] is String)
+            // Launched: an edit is version 2; the holdout cannot change; an edit of an old version is refused.
+            (code, journey) = try await call(client, .put, "/v1/journeys/\(id)", key: f.key, body(extra: #","version":1"#))
+            #expect(code == 200 && journey["version"] as? Int == 2)
+            (code, journey) = try await call(client, .put, "/v1/journeys/\(id)", key: f.key, body(extra: #","holdoutPercent":30"#))
+            #expect(code == 400 && message(journey).hasPrefix("holdoutPercent"))
+            (code, journey) = try await call(client, .put, "/v1/journeys/\(id)", key: f.key, body(extra: #","version":1"#))
+            #expect(code == 409)
+
+            // Buyers enter; the report counts them per arm.
+            let now = f.flywheel.env.now()
+            let fans = (0..<120).map { "buyer-\($0)" }
+            _ = try await f.flywheel.env.store.append(fans.enumerated().map { i, fan in
+                AccountEvent(tenantId: f.tenantId, accountId: accountId,
+                             event: FanEvent(id: "o\(i)", kind: .orderPaid, openId: fan, occurredAt: now, channel: .homepage, amount: 9_900, ref: "order-\(i)"))
+            }) { _ in }
+            await f.flywheel.projector.drain()
+            (code, journey) = try await call(client, .get, "/v1/journeys/\(id)", key: f.key)
+            let entered = try #require((journey["progress"] as? [String: Any])?["entered"] as? [String: Int])
+            let expected = Dictionary(grouping: fans) { ExperimentArm.of($0, experiment: id, holdoutPercent: 10, tenantId: f.tenantId, controlPercent: 5) }
+            #expect(entered == Dictionary(uniqueKeysWithValues: ExperimentArm.allCases.map { ($0.rawValue, expected[$0]?.count ?? 0) }))
+            (code, journey) = try await call(client, .get, "/v1/experiments/\(id)", key: f.key)
+            #expect(code == 200)
+            let arms = try #require(journey["arms"] as? [String: [String: Any]])
+            #expect(arms["treated"]?["fans"] as? Int == expected[.treated]?.count && arms["treated"]?["conversion"] as? Double == 1)
+            #expect(arms["treated"]?["gmvPerFan"] as? Double == 99, "¥99 each")
+            let conversion = try #require(journey["conversion"] as? [String: Any])
+            #expect(conversion["difference"] as? Double == 0 && conversion["significant"] as? Bool == false, "everyone bought: no difference")
+            #expect((journey["method"] as? String)?.contains("Welch") == true)
+            let list = try await client.get("/v1/experiments?accountId=\(accountId)", key: f.key)["items"] as? [[String: Any]]
+            #expect(list?.map { $0["experimentId"] as? String } == [id])
+
+            (code, journey) = try await call(client, .post, "/v1/journeys/\(id)/pause", key: f.key)
+            #expect(code == 200 && journey["state"] as? String == "paused")
+            (code, _) = try await call(client, .post, "/v1/journeys/\(id)/pause", key: f.key)
+            #expect(code == 409, "only an active journey pauses")
+
+            // Another enterprise sees none of it; an analyst reads but does not write.
+            let other = try await f.flywheel.tenancy.createTenant(name: "Other", kind: .enterprise, actor: "test")
+            for uri in ["/v1/journeys/\(id)", "/v1/experiments/\(id)"] { #expect(try await call(client, .get, uri, key: other.key.token).0 == 404) }
+            #expect(try await call(client, .post, "/v1/journeys/\(id)/launch", key: other.key.token).0 == 404)
+            #expect((try await client.get("/v1/journeys", key: other.key.token)["items"] as? [Any])?.isEmpty == true)
+            let analyst = try await client.post("/v1/users", key: f.key, ["name": "A", "role": "analyst"])
+            let analystKey = try await client.post("/v1/users/\(analyst["id"] as! String)/keys", key: f.key, [:])["token"] as! String
+            #expect(try await call(client, .get, "/v1/experiments/\(id)", key: analystKey).0 == 200)
+            #expect(try await call(client, .post, "/v1/journeys", key: analystKey, body()).0 == 403)
+        }
+    }
+}
