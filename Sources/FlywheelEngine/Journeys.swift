@@ -94,9 +94,9 @@ public struct JourneyRunner: Sendable {
             records.append(JourneyStepRecord(journeyId: journey.id, openId: run.openId, enteredSeq: run.enteredSeq, step: step, kind: kind, outcome: outcome, at: now))
         }
         let steps = journey.steps
-        var n = run.step
+        var n = max(run.step, 1)
         // Due at a wait: the wait is over, by its time or (waiting for an event) by the event.
-        if steps.indices.contains(n - 1), [.wait, .waitUntil, .waitForEvent].contains(steps[n - 1].kind) {
+        if run.step > 0, steps.indices.contains(n - 1), [.wait, .waitUntil, .waitForEvent].contains(steps[n - 1].kind) {
             let s = steps[n - 1]
             if s.kind == .waitForEvent, run.waitingFor != nil {
                 record(n, s.kind.rawValue, "timed out")

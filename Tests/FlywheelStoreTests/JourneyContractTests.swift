@@ -140,4 +140,66 @@ final class JourneyClock: Sendable {
         stale.revision += 7
         #expect(try await store.advanceJourneyRun(JourneyAdvance(tenantId: late.tenantId, accountId: late.accountId, run: stale, steps: [])) == false)
     }
+
+    /// A tier trigger, a wait for an event woken by the projector or timed out, re-entry after the
+    /// end, and a pause that stops both entering and moving.
+    @Test(arguments: StoreKind.allCases)
+    func waitsForEventsAreWokenByTheProjectorAndFansReenterOnlyWhenAllowed(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let clock = JourneyClock(Self.tenOClock)
+        var env = f.env
+        env.now = { clock.now }
+        let flywheel = Flywheel(env)
+        let store = f.store
+        let journey = Journey(tenantId: f.account.tenantId, accountId: f.account.id, id: "jrn-booking", name: "直播预约", trigger: JourneyTrigger(kind: .tier, value: "true_love"),
+                              steps: [JourneyStep(kind: .waitForEvent, minutes: 60, event: "live_booked", otherwise: 3), JourneyStep(kind: .tag, tag: "booked", next: 4),
+                                      JourneyStep(kind: .tag, tag: "not booked")],
+                              reentry: true, state: .active, createdAt: clock.now, launchedAt: clock.now)
+        try await store.createJourney(journey, audit: env.audit(tenantId: journey.tenantId, actor: "t", action: "journey.create", target: journey.id))
+        let treated = (0..<100).map { "fan-\($0)" }.filter {
+            ExperimentArm.of($0, experiment: journey.id, holdoutPercent: 10, tenantId: f.account.tenantId, controlPercent: 5) == .treated
+        }
+        let (a, b, c) = (treated[0], treated[1], treated[2])
+        var n = 0
+        func happen(_ kind: EventKind, _ fan: String, amount: Int64 = 0) async throws {
+            n += 1
+            _ = try await store.append(f.events([FanEvent(id: "e\(n)", kind: kind, openId: fan, occurredAt: clock.now, channel: .homepage, amount: amount,
+                                                          ref: kind == .orderPaid ? "order-\(n)" : nil)])) { _ in }
+            await flywheel.projector.drain()
+        }
+        // Two orders kept and following: true-love; both enter and wait for a live booking.
+        for fan in [a, b] {
+            try await happen(.follow, fan)
+            try await happen(.orderPaid, fan, amount: 9_900)
+            try await happen(.orderPaid, fan, amount: 9_900)
+        }
+        try await flywheel.journeys.drain()
+        #expect(try await store.dueJourneyRuns(now: clock.now, limit: 10).isEmpty, "both wait")
+        clock.advance(10 * 60_000)
+        try await happen(.liveBooked, a)
+        try await flywheel.journeys.drain()
+        clock.advance(51 * 60_000)
+        try await flywheel.journeys.drain()
+        await flywheel.projector.drain()
+        let fans = try await f.fans()
+        #expect(fans[a]?.tags.contains("booked") == true && fans[a]?.tags.contains("not booked") == false, "the booking woke it at once")
+        #expect(fans[b]?.tags.contains("not booked") == true && fans[b]?.tags.contains("booked") == false, "the hour ran out")
+        #expect(try await store.journeySteps(of: f.account, openId: a, limit: 10).map { "\($0.step) \($0.outcome)" } == ["2 tagged booked", "1 event came", "0 treated"])
+
+        // Unfollowing drops b to potential; following again makes it true-love again: it enters again, its first run being over.
+        try await happen(.unfollow, b)
+        try await happen(.follow, b)
+        #expect(try await store.journeySteps(of: f.account, openId: b, limit: 10).filter { $0.step == 0 }.count == 2)
+
+        // Paused: c reaches true-love and does not enter; b's new run does not move.
+        try await store.setJourneyState(journey.id, tenantId: journey.tenantId, state: .paused, launchedAt: nil,
+                                        audit: env.audit(tenantId: journey.tenantId, actor: "t", action: "journey.pause", target: journey.id))
+        try await happen(.follow, c)
+        try await happen(.orderPaid, c, amount: 9_900)
+        try await happen(.orderPaid, c, amount: 9_900)
+        clock.advance(2 * 3_600_000)
+        #expect(try await store.dueJourneyRuns(now: clock.now, limit: 10).isEmpty)
+        #expect(try await store.journeySteps(of: f.account, openId: c, limit: 10).isEmpty)
+        #expect(try await store.journeyProgress(journey.id, tenantId: journey.tenantId).runs[.treated]?[.waiting] == 1)
+    }
 }

@@ -263,7 +263,7 @@ public struct JourneyRun: Sendable, Equatable {
     public var enteredSeq: Int64
     public var version: Int
     public var arm: ExperimentArm
-    /// The step it is at, from 1; past the last when done.
+    /// The step it is at, from 1 (0 on entry, before its first step); past the last when done.
     public var step: Int
     public var state: State
     public var dueAt: Int64
@@ -273,7 +273,7 @@ public struct JourneyRun: Sendable, Equatable {
     /// Bumped by each advance: two workers cannot both move the same run.
     public var revision: Int
 
-    public init(journeyId: String, openId: String, enteredSeq: Int64, version: Int, arm: ExperimentArm, step: Int = 1, state: State, dueAt: Int64,
+    public init(journeyId: String, openId: String, enteredSeq: Int64, version: Int, arm: ExperimentArm, step: Int = 0, state: State, dueAt: Int64,
                 waitingFor: String? = nil, enteredAt: Int64, revision: Int = 0) {
         self.journeyId = journeyId
         self.openId = openId
