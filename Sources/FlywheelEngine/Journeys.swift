@@ -21,7 +21,7 @@ struct JourneyProjection: Projection {
             let arm = ExperimentArm.of(openId, experiment: journey.id, holdoutPercent: journey.holdoutPercent, tenantId: batch.account.tenantId,
                                        controlPercent: journey.controlPercent)
             entries.append((journey.reentry, JourneyRun(journeyId: journey.id, openId: openId, enteredSeq: seq, version: journey.version, arm: arm,
-                                                        state: arm == .treated ? .waiting : .held, dueAt: now, enteredAt: min(at, now))))
+                                                        state: arm == .treated ? .waiting : .held, dueAt: min(at, now), enteredAt: min(at, now))))
         }
         let transitions = applied.writes.compactMap { $0 as? TierTransitionsWrite }.flatMap(\.transitions)
         let triggerSegments = Set(batch.journeys.filter { $0.trigger.kind == .segment }.map(\.trigger.value))

@@ -391,7 +391,7 @@ public final class SandboxAPI: Sendable {
     }
 
     /// What a fan pays for an order a message brought: 99 to 398 yuan, the same for the same fan.
-    static func price(of fan: String) -> Int64 { 9_900 + Int64(UInt64(bitPattern: Int64(fan.hashValueStable)) % 300) * 100 }
+    public static func price(of fan: String) -> Int64 { 9_900 + Int64(UInt64(bitPattern: Int64(fan.hashValueStable)) % 300) * 100 }
 
     /// Content as a JSON string, as the platform sends it for some events.
     static func string(_ object: [String: Any]) -> String {

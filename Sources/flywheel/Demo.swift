@@ -162,6 +162,8 @@ struct Demo: AsyncParsableCommand {
             var sandbox = enterprise.sandbox()
             let progress = Progress(label: created ? "simulating \(preset.name)" : "replaying \(preset.name)", total: days)
             var summary = SimulationSummary()
+            if created { try await enterprise.setUpJourney(flywheel, start: calendar.startOfDay(today - days)) }
+            var delivered: [String: Int] = [:]
             for d in 0..<days {
                 let (events, _) = world.simulate(day: today - days + d)
                 let outputs = sandbox.outputs(events)
@@ -172,6 +174,7 @@ struct Demo: AsyncParsableCommand {
                     summary.repeats += fed.repeats
                     // A day at a time, as traffic comes: each fan's moves between the funnel's stages dated by its day.
                     await flywheel.projector.drain()
+                    try await enterprise.runJourneys(flywheel, day: today - days + d, reactions: preset.reactions, delivered: &delivered)
                 } else {
                     for case .delivery(let d) in outputs { api.pushed(d) }
                 }

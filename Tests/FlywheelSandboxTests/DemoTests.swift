@@ -154,6 +154,14 @@ import Testing
             }
         }
         #expect(enterprises == Preset.all.map(\.enterprise).sorted())
+        // Each account runs its journey with a 20% holdout, taken through the history: fans on both sides.
+        var experiments = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/experiments")!)
+        experiments.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (reports, _) = try await URLSession.shared.data(for: experiments)
+        let items = (try JSONSerialization.jsonObject(with: reports) as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        func fans(_ arm: String) -> Int { items.compactMap { (($0["arms"] as? [String: Any])?[arm] as? [String: Any])?["fans"] as? Int }.reduce(0, +) }
+        #expect(items.count == Preset.all.map(\.accounts.count).reduce(0, +) && items.allSatisfy { $0["holdoutPercent"] as? Int == 20 })
+        #expect(fans("treated") > 0 && fans("holdout") > 0, "treated \(fans("treated")), held out \(fans("holdout"))")
         // The sandbox platform's open API listens beside it.
         var token = URLRequest(url: URL(string: "http://127.0.0.1:\(port + 1)/oauth/client_token/")!)
         token.httpMethod = "POST"

@@ -54,7 +54,8 @@ extension ConsoleRoutes {
             version = journey?.version
             let steps = journey?.steps ?? [JourneyStep(kind: .dm, text: t.pick("Welcome! Here is what is new this week.", "欢迎关注！本周上新看这里。")),
                                             JourneyStep(kind: .wait, minutes: 1_440), JourneyStep(kind: .branch, predicate: "orders >= 1", next: 5),
-                                            JourneyStep(kind: .coupon, activityId: "", couponMetaId: ""), JourneyStep(kind: .tag, tag: t.pick("welcomed", "已欢迎"))]
+                                            JourneyStep(kind: .dm, text: t.pick("A fan's price for you this week: reply 1 to get it.", "本周粉丝专享价，回复 1 领取。")),
+                                            JourneyStep(kind: .tag, tag: t.pick("welcomed", "已欢迎"))]
             self.rows = (0..<max(Self.rows, steps.count)).map { i in
                 let step = steps.indices.contains(i) ? steps[i] : nil
                 return Row(index: i, number: i + 1, kinds: [SelectOption(value: "", label: "—", selected: step == nil)]
@@ -275,7 +276,7 @@ extension Charts {
         func y(_ i: Int) -> Double { Double(i) * row + 8 }
         func label(_ s: JourneyStep) -> String {
             let value = ConsoleRoutes.JourneyForm.value(s)
-            return "\(t.stepKind(s.kind.rawValue))\(value.isEmpty ? "" : ": " + String(value.prefix(24)))"
+            return "\(t.stepKind(s.kind.rawValue))\(value.isEmpty ? "" : ": " + String(value.prefix(14)) + (value.count > 14 ? "…" : ""))"
         }
         let titles = [t(.startLabel) + " · " + t.trigger(j.trigger) { $0 }] + j.steps.enumerated().map { "\($0.offset + 1). " + label($0.element) } + [t(.endLabel)]
         for (i, title) in titles.enumerated() {

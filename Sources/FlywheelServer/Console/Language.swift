@@ -450,6 +450,7 @@ enum Language: String, CaseIterable, Sendable {
         case .startLabel: pick("Start", "开始")
         case .endLabel: pick("End", "结束")
         case .stepLabel: pick("Step", "步骤")
+        case .stepKindLabel: pick("Kind", "类型")
         case .outcomeLabel: pick("Outcome", "结果")
         case .noQuietHours: pick("none", "无")
         case .reachedWithin: pick("Reached its tier within", "进入当前层级时间")
@@ -892,7 +893,7 @@ enum Phrase: String, CaseIterable, Sendable {
     case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel, mergedPerson, anyAccount, modeLabel, membersLabel, deleteLabel, matrixSegmentsLabel, segmentMembersOf, messageThem, fromLabel, toLabel, showLabel, ordersLabel, leadsLabel, dmsAnswered
     case journeys, newJourney, triggerLabel, stepsLabel, stepsHelp, holdoutShare, quietHoursLabel, reentryLabel, launchLabel, pauseLabel, versionLabel
     case armLabel, treatedArm, holdoutArm, controlArm, conversionLabel, gmvPerFanLabel, retentionLabel, upliftLabel, significantLabel, notYetSignificant
-    case methodLabel, nextStepLabel, otherwiseLabel, flowLabel, experimentLabel, onTheWay, finishedLabel, saveJourney, noJourneys, startLabel, endLabel, stepLabel, outcomeLabel, noQuietHours
+    case methodLabel, nextStepLabel, otherwiseLabel, flowLabel, experimentLabel, onTheWay, finishedLabel, saveJourney, noJourneys, startLabel, endLabel, stepLabel, stepKindLabel, outcomeLabel, noQuietHours
 }
 
 extension Language {
