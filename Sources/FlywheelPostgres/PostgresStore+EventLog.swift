@@ -148,3 +148,13 @@ enum CopyText {
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
 }
+
+extension PostgresStore {
+    public func loggedEvents(of account: Account, after seq: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await client.withConnection { db in
+            try await self.sql.rows(db, """
+                SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 ORDER BY seq LIMIT $4
+                """, ([.text(account.tenantId), .text(account.id), .int(seq), .int(Int64(limit))] as [Cell]).binds).compactMap { try? Self.storedEvent($0) }
+        }
+    }
+}

@@ -34,3 +34,16 @@ extension SQLiteStore {
         try await pool.write { db in try EventLog.append(events, db, progress: progress) }
     }
 }
+
+extension SQLiteStore {
+    public func loggedEvents(of account: Account, after seq: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await pool.read { db in
+            guard let stream = try EventLog.stream(of: account, db) else { return [] }
+            let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?")
+            select.bind(1, stream)
+            select.bind(2, seq)
+            select.bind(3, Int64(limit))
+            return try EventLog.readBatch(select).events
+        }
+    }
+}

@@ -232,6 +232,9 @@ public protocol EventLogStore: Sendable {
     /// Appends events in one transaction, skipping ids already in the log; `progress` gets the
     /// count done so far.
     func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome
+    /// The account's log after `seq`, in order, as stored (`flywheel verify` reads it; rows that
+    /// cannot be read back as events are left out).
+    func loggedEvents(of account: Account, after seq: Int64, limit: Int) async throws -> [StoredEvent]
 }
 
 /// The projector's reads and writes: batches, checkpoints and quarantined events.

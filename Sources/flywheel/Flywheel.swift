@@ -14,7 +14,7 @@ struct FlywheelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flywheel",
         abstract: "Run a brand's private-domain traffic: fans, tiers, intimacy and reach on a Douyin-style platform.",
-        subcommands: [Demo.self, Simulate.self, Serve.self, Migrate.self, TenantCommand.self, Import.self, LotteryCommand.self, Bench.self])
+        subcommands: [Demo.self, Simulate.self, Serve.self, Migrate.self, TenantCommand.self, Import.self, Verify.self, LotteryCommand.self, Bench.self])
 }
 
 /// Options every command that opens the database shares: a SQLite file, or PostgreSQL when a

@@ -91,6 +91,20 @@ import Testing
 
     /// `flywheel demo` started in a fresh directory, once it has printed its API key.
     /// `directory`: where a demo ran before (a restart); a new one otherwise.
+    /// Runs the binary to its end; its exit status and what it printed (both streams).
+    static func run(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = try flywheelBinary()
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     static func startDemo(_ options: [String], port: Int, in directory: URL? = nil) async throws -> (process: Process, key: String, directory: URL) {
         let dir = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -171,6 +185,9 @@ import Testing
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "stopped right after serving, the demo shuts down cleanly")
+        // Every account's fans and figures are what the raw log gives, by the second implementation.
+        let (status, said) = try Self.run(["verify", "--all", "--db", dir.appendingPathComponent("flywheel-demo.sqlite").path])
+        #expect(status == 0 && said.components(separatedBy: ", 0 mismatches").count - 1 == Preset.all.map(\.accounts.count).reduce(0, +), "\(said)")
 
         // Restarted on the same database, the demo prints the same key (kept beside it, for its owner only).
         let kept = dir.appendingPathComponent("flywheel-demo.sqlite.apikey").path

@@ -16,10 +16,11 @@ public enum ExperimentArm: String, Sendable, CaseIterable, Codable {
         return bucket(openId, salt: "holdout|" + experiment) < holdoutPercent * 100 ? .holdout : .treated
     }
 
-    /// 0 to 9,999, uniform and independent across salts: FNV-1a over the text, then a 64-bit
+    /// 0 to 9,999, uniform and independent across salts: FNV-1a 64 (offset basis
+    /// 0xcbf29ce484222325, prime 0x100000001b3) over the salt, `|` and the open_id, then a 64-bit
     /// finaliser (FNV alone keeps too much of the last bytes).
     public static func bucket(_ openId: String, salt: String) -> Int {
-        var h: UInt64 = 1_469_598_103_934_665_603
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in salt.utf8 { h = (h ^ UInt64(byte)) &* 1_099_511_628_211 }
         h = (h ^ 0x7C) &* 1_099_511_628_211
         for byte in openId.utf8 { h = (h ^ UInt64(byte)) &* 1_099_511_628_211 }
