@@ -62,6 +62,9 @@ public enum Operation: String, CaseIterable, Sendable {
     // Journeys and their experiments.
     case listJourneys, readJourney, listExperiments, readExperiment
     case createJourney, changeJourney, launchJourney, pauseJourney
+    case readExperimentSettings
+    /// The enterprise's global control group: who no automated action reaches.
+    case changeExperimentSettings
 }
 
 /// Who may do what: the one table of operation × role. Reads are open to every role of the
@@ -77,14 +80,15 @@ public enum Access {
              .listLives, .readLive, .readHomepage, .listCoupons, .readCoupon, .listRedEnvelopes, .readRedEnvelope, .listEnvelopeClaims,
              .listLotteries, .readLottery, .readDraw, .listOrders, .readOrder, .readGMVReport,
              .listFissionCampaigns, .readFissionCampaign, .readShop, .readFunnel, .readFunnelHistory, .listPlaybooks, .readPlaybook, .readIndicators, .listGoals, .readGoal,
-             .listTasks, .listRewards, .readReview, .listChanges, .streamChanges, .listJourneys, .readJourney, .listExperiments, .readExperiment:
+             .listTasks, .listRewards, .readReview, .listChanges, .streamChanges, .listJourneys, .readJourney, .listExperiments, .readExperiment, .readExperimentSettings:
             true
         // A new enterprise comes with its owner's key: only an owner may hold one it did not have.
         case .createKeyForAnotherUser, .createEnterprise:
             role == .owner
         case .createUser, .createApp, .createAccount, .connectAccount, .connectShop, .disconnectShop, .retryQuarantined, .dropQuarantined, .adoptPlaybook,
              .listTenantKeys, .revokeKeyOfAnotherUser, .changeUser, .disableUser, .enableUser, .removeUser, .setAgent, .removeAgent,
-             .listWebhookEndpoints, .readWebhookEndpoint, .listWebhookDeliveries, .createWebhookEndpoint, .deleteWebhookEndpoint, .enableWebhookEndpoint:
+             .listWebhookEndpoints, .readWebhookEndpoint, .listWebhookDeliveries, .createWebhookEndpoint, .deleteWebhookEndpoint, .enableWebhookEndpoint,
+             .changeExperimentSettings:
             role == .owner || role == .admin
         case .readAudit:
             role == .owner || role == .admin || role == .analyst

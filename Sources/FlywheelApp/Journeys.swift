@@ -42,7 +42,7 @@ public struct Journeys: Sendable {
         guard let account = try await env.store.account(id: accountId, tenantIds: reachable) else { throw UseCaseError.notFound("account \(accountId)") }
         let journey = Journey(tenantId: account.tenantId, accountId: account.id, id: env.newId("jrn"), name: draft.name.trimmingCharacters(in: .whitespaces),
                               trigger: draft.trigger, steps: draft.steps, reentry: draft.reentry, holdoutPercent: draft.holdoutPercent ?? Journey.defaultHoldout,
-                              quietHours: draft.quietHours, createdAt: env.now())
+                              controlPercent: try await env.store.controlPercent(tenantId: account.tenantId), quietHours: draft.quietHours, createdAt: env.now())
         try await check(journey, in: account)
         try await env.store.createJourney(journey, audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "journey.create",
                                                                     target: journey.id, detail: journey.name))
@@ -110,9 +110,16 @@ public struct Journeys: Sendable {
     /// Fans start entering: those who do the trigger from now on. The holdout and the enterprise's
     /// control share are fixed at the first launch.
     public func launch(_ id: String, reachable: [String], by caller: Principal) async throws -> Journey {
-        let journey = try await journey(id, reachable: reachable, as: .launchJourney, by: caller)
+        var journey = try await journey(id, reachable: reachable, as: .launchJourney, by: caller)
         guard let account = try await env.store.account(id: journey.accountId, tenantIds: [journey.tenantId]) else { throw UseCaseError.notFound("account") }
         try await check(journey, in: account)
+        // The global control share is fixed at the first launch, as it stands then.
+        let control = try await env.store.controlPercent(tenantId: journey.tenantId)
+        if journey.launchedAt == nil, journey.controlPercent != control {
+            journey.controlPercent = control
+            try await env.store.reviseJourney(journey, from: journey.version, audit: env.audit(tenantId: journey.tenantId, actor: caller.actor,
+                                                                                             action: "journey.change", target: id, detail: "control \(control)%"))
+        }
         try await env.store.setJourneyState(id, tenantId: journey.tenantId, state: .active, launchedAt: env.now(),
                                             audit: env.audit(tenantId: journey.tenantId, actor: caller.actor, action: "journey.launch", target: id))
         return try await self.journey(id, reachable: [journey.tenantId], by: caller)
@@ -151,5 +158,22 @@ public struct Journeys: Sendable {
                 throw UseCaseError.invalid(field: "trigger.value", "must be a dynamic segment of the account")
             }
         }
+    }
+
+    /// The enterprise's global control group: a share of its fans (the same fans in every journey,
+    /// by hash) that no automated action reaches. Journeys launched from now on keep it.
+    public func controlPercent(tenantId: String?, reachable: [String], by caller: Principal) async throws -> (tenantId: String, percent: Int) {
+        try caller.authorize(.readExperimentSettings)
+        let tenantId = try Validate.tenant(tenantId, caller: caller, reachable: reachable)
+        return (tenantId, try await env.store.controlPercent(tenantId: tenantId))
+    }
+
+    public func setControlPercent(_ percent: Int, tenantId: String?, reachable: [String], by caller: Principal) async throws -> (tenantId: String, percent: Int) {
+        try caller.authorize(.changeExperimentSettings)
+        let tenantId = try Validate.tenant(tenantId, caller: caller, reachable: reachable)
+        guard Journey.controlRange.contains(percent) else { throw UseCaseError.invalid(field: "controlPercent", "must be 0 to 20") }
+        try await env.store.setControlPercent(percent, tenantId: tenantId, audit: env.audit(tenantId: tenantId, actor: caller.actor, action: "experiments.control",
+                                                                                            target: tenantId, detail: "\(percent)%"))
+        return (tenantId, percent)
     }
 }

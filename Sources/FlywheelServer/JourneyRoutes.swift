@@ -17,6 +17,8 @@ extension APIRoutes {
         group.post("journeys/:journeyId/pause", use: pauseJourney)
         group.get("experiments", use: listExperiments)
         group.get("experiments/:experimentId", use: readExperiment)
+        group.get("experiment-settings", use: readExperimentSettings)
+        group.put("experiment-settings", use: changeExperimentSettings)
     }
 
     struct QuietHoursView: Codable, Sendable {
@@ -208,5 +210,24 @@ extension APIRoutes {
         let (report, journey) = try await Journeys(flywheel).report(try context.parameters.require("experimentId"), reachable: context.tenantIds,
                                                                    by: try context.caller())
         return ExperimentView(report, journey: journey)
+    }
+
+    struct ExperimentSettingsView: ResponseEncodable {
+        var tenantId: String
+        /// The global control group, in percent of the enterprise's fans.
+        var controlPercent: Int
+    }
+
+    struct ExperimentSettingsBody: Decodable { var controlPercent: Int; var tenantId: String? }
+
+    @Sendable func readExperimentSettings(_ request: Request, context: FlywheelRequestContext) async throws -> ExperimentSettingsView {
+        let found = try await Journeys(flywheel).controlPercent(tenantId: request.query("tenantId"), reachable: context.tenantIds, by: try context.caller())
+        return ExperimentSettingsView(tenantId: found.tenantId, controlPercent: found.percent)
+    }
+
+    @Sendable func changeExperimentSettings(_ request: Request, context: FlywheelRequestContext) async throws -> ExperimentSettingsView {
+        let body = try await request.decodeJSON(ExperimentSettingsBody.self, context: context)
+        let set = try await Journeys(flywheel).setControlPercent(body.controlPercent, tenantId: body.tenantId, reachable: context.tenantIds, by: try context.caller())
+        return ExperimentSettingsView(tenantId: set.tenantId, controlPercent: set.percent)
     }
 }

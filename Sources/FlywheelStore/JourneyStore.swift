@@ -109,6 +109,9 @@ public protocol JourneyStore: Sendable {
     /// Each fan's first entry into the journey and what it did in `window` (ms) after it: orders
     /// paid, GMV, and whether it unfollowed.
     func experimentFans(_ id: String, tenantId: String, accountId: String, window: Int64) async throws -> [ExperimentFan]
+    /// The enterprise's global control group in percent (`Journey.defaultControl` until set).
+    func controlPercent(tenantId: String) async throws -> Int
+    func setControlPercent(_ percent: Int, tenantId: String, audit: AuditEntry) async throws
 }
 
 /// A journey's definition as stored with each version.
@@ -368,5 +371,19 @@ extension JourneyStore where Self: SQLStore {
             guard let arm = ExperimentArm(rawValue: try row.text("arm")) else { return nil }
             return ExperimentFan(arm: arm, orders: Int(try row.int("orders")), gmv: try row.int("gmv"), unfollowed: try row.int("unfollowed") == 1)
         }
+    }
+
+    public func controlPercent(tenantId: String) async throws -> Int {
+        Int(try await runner.query(SQLStatement("SELECT control_percent FROM experiment_settings WHERE tenant_id = ?", [.text(tenantId)]))
+            .first?.int("control_percent") ?? Int64(Journey.defaultControl))
+    }
+
+    public func setControlPercent(_ percent: Int, tenantId: String, audit: AuditEntry) async throws {
+        try await runner.transaction([
+            .execute(SQLStatement("""
+                INSERT INTO experiment_settings (tenant_id, control_percent) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET control_percent = excluded.control_percent
+                """, [.text(tenantId), .int(Int64(percent))])),
+            .execute(TenancyRows.record(audit)),
+        ])
     }
 }

@@ -39,7 +39,7 @@ import Testing
                 calls.append(Call(method: method.uppercased(), path: path, operation: id))
             }
         }
-        #expect(calls.count == 149)
+        #expect(calls.count == 151)
         // Every operation of the table is reached by some call (createKey, listKeys, revokeKey and tagFans stand for two each).
         let named = Set(calls.map(\.operation))
             .union(["createOwnKey", "createKeyForAnotherUser", "listOwnKeys", "listTenantKeys", "revokeOwnKey", "revokeKeyOfAnotherUser", "tagFansInBulk"])
@@ -183,6 +183,7 @@ import Testing
                     case "completeTask": #"{"note":"done by \#(name)"}"#
                     case "createWebhookEndpoint": #"{"url":"https://example.com/hooks/\#(name)","kinds":["lead_created"]}"#
                     case "createJourney", "changeJourney": journeyBody
+                    case "changeExperimentSettings": #"{"controlPercent":5}"#
                     default: ""
                     }
                     if call.operation == "importSegment" { uri += "?name=import-\(name)" }

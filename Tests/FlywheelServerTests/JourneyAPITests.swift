@@ -89,6 +89,17 @@ import Testing
             (code, _) = try await call(client, .post, "/v1/journeys/\(id)/pause", key: f.key)
             #expect(code == 409, "only an active journey pauses")
 
+            // The global control group: 5% until changed; a journey launched after a change keeps the new share.
+            var (status, settings) = try await call(client, .get, "/v1/experiment-settings", key: f.key)
+            #expect(status == 200 && settings["controlPercent"] as? Int == 5)
+            (status, settings) = try await call(client, .put, "/v1/experiment-settings", key: f.key, #"{"controlPercent":30}"#)
+            #expect(status == 400 && message(settings).hasPrefix("controlPercent"))
+            (status, settings) = try await call(client, .put, "/v1/experiment-settings", key: f.key, #"{"controlPercent":10}"#)
+            #expect(status == 200 && settings["controlPercent"] as? Int == 10)
+            (_, journey) = try await call(client, .post, "/v1/journeys", key: f.key, body())
+            (_, journey) = try await call(client, .post, "/v1/journeys/\(journey["id"] as? String ?? "")/launch", key: f.key)
+            #expect(journey["controlPercent"] as? Int == 10)
+
             // Another enterprise sees none of it; an analyst reads but does not write.
             let other = try await f.flywheel.tenancy.createTenant(name: "Other", kind: .enterprise, actor: "test")
             for uri in ["/v1/journeys/\(id)", "/v1/experiments/\(id)"] { #expect(try await call(client, .get, uri, key: other.key.token).0 == 404) }
@@ -98,6 +109,7 @@ import Testing
             let analystKey = try await client.post("/v1/users/\(analyst["id"] as! String)/keys", key: f.key, [:])["token"] as! String
             #expect(try await call(client, .get, "/v1/experiments/\(id)", key: analystKey).0 == 200)
             #expect(try await call(client, .post, "/v1/journeys", key: analystKey, body()).0 == 403)
+            #expect(try await call(client, .put, "/v1/experiment-settings", key: analystKey, #"{"controlPercent":5}"#).0 == 403)
         }
     }
 }

@@ -65,6 +65,8 @@ import Testing
             #expect(page.contains("active") && page.contains(">Pause<"))
             let fan = try await get("/console/fans/\(try #require(arms[.holdout]?.first))?account=\(account)&lang=en")
             #expect(fan.contains("复购提醒 · Holdout"), "the fan's timeline shows it entered, held out")
+            _ = try await post("/console/experiment-settings?account=\(account)", ["controlPercent": "8"])
+            #expect(try await get("/console/journeys?account=\(account)&lang=en").contains("Global control: <b>8%</b>"))
             let chinese = try await get("/console/journeys?account=\(account)&lang=zh")
             #expect(chinese.contains("复购提醒") && chinese.contains("运行中") && chinese.contains("自动旅程"))
         }

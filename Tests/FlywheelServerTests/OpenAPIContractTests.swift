@@ -57,7 +57,7 @@ import Testing
                     checked += 1
                 }
             }
-            #expect(checked == 154)
+            #expect(checked == 156)
         }
     }
 }

@@ -44,6 +44,9 @@ final class JourneyClock: Sendable {
                                                       accessExpiresIn: 86_400 * 30, refreshExpiresIn: nil), of: f.account, now: clock.now)
         try await store.saveTokens(sealed, of: f.account, audit: env.audit(tenantId: f.account.tenantId, actor: "t", action: "account.connect", target: f.account.id))
 
+        #expect(try await store.controlPercent(tenantId: f.account.tenantId) == 5)
+        try await store.setControlPercent(5, tenantId: f.account.tenantId, audit: env.audit(tenantId: f.account.tenantId, actor: "t", action: "experiments.control",
+                                                                                          target: f.account.tenantId))
         var journey = Self.journey(f, at: clock.now)
         try await store.createJourney(journey, audit: env.audit(tenantId: journey.tenantId, actor: "t", action: "journey.create", target: journey.id))
         #expect(try await store.journeys(tenantId: f.account.tenantId, accountIds: nil) == [journey])
@@ -173,6 +176,10 @@ final class JourneyClock: Sendable {
             try await happen(.orderPaid, fan, amount: 9_900)
             try await happen(.orderPaid, fan, amount: 9_900)
         }
+        // The raw log as stored, in order and paged (what `flywheel verify` reads).
+        let logged = try await store.loggedEvents(of: f.account, after: 0, limit: 4)
+        #expect(logged.map(\.event.id) == ["e1", "e2", "e3", "e4"] && logged.map(\.event.openId) == [a, a, a, b])
+        #expect(try await store.loggedEvents(of: f.account, after: logged[1].seq, limit: 2).map(\.event.id) == ["e3", "e4"])
         try await flywheel.journeys.drain()
         #expect(try await store.dueJourneyRuns(now: clock.now, limit: 10).isEmpty, "both wait")
         clock.advance(10 * 60_000)

@@ -16,6 +16,7 @@ extension ConsoleRoutes {
         console.post("journeys/:journeyId", use: editJourney)
         console.post("journeys/:journeyId/launch", use: launchJourney)
         console.post("journeys/:journeyId/pause", use: pauseJourney)
+        console.post("experiment-settings", use: changeControlGroup)
     }
 
     /// The builder's form: filled from a journey, or empty.
@@ -129,6 +130,10 @@ extension ConsoleRoutes {
         var hasRows: Bool
         var form: JourneyForm?
         var help: String
+        var control: Int
+        /// Where an owner or admin changes the global control group.
+        var controlAction: String?
+        var csrf: String
     }
 
     @Sendable func journeysPage(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
@@ -148,7 +153,11 @@ extension ConsoleRoutes {
         }
         let form = context.allows(.createJourney)
             ? JourneyForm(action: "/console/journeys?account=\(account.id)", csrf: context.session?.csrf ?? "", journey: nil, segments: segments, t) : nil
-        return try await page("journeys", JourneysContent(notice: Self.errorNotice(request), rows: rows, hasRows: !rows.isEmpty, form: form, help: t(.stepsHelp)),
+        let control = try await journeys.controlPercent(tenantId: account.tenantId, reachable: context.tenantIds, by: caller).percent
+        let content = JourneysContent(notice: Self.errorNotice(request), rows: rows, hasRows: !rows.isEmpty, form: form, help: t(.stepsHelp), control: control,
+                                      controlAction: context.allows(.changeExperimentSettings) ? "/console/experiment-settings?account=\(account.id)" : nil,
+                                      csrf: context.session?.csrf ?? "")
+        return try await page("journeys", content,
                               title: t(.journeys), nav: .journeys, request, context, scope: scope, path: "/console/journeys")
     }
 
@@ -249,6 +258,14 @@ extension ConsoleRoutes {
         let id = try context.parameters.require("journeyId")
         return try await submit("journeys/\(Self.pathComponent(id))", account) {
             _ = try await Journeys(flywheel).pause(id, reachable: context.tenantIds, by: try context.caller())
+        }
+    }
+
+    @Sendable func changeControlGroup(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        let account = try await formAccount(request, context)
+        return try await submit("journeys", account) {
+            guard let percent = Int(context.form["controlPercent"] ?? "") else { throw UseCaseError.invalid(field: "controlPercent", "must be a whole number, 0 to 20") }
+            _ = try await Journeys(flywheel).setControlPercent(percent, tenantId: account.tenantId, reachable: context.tenantIds, by: try context.caller())
         }
     }
 

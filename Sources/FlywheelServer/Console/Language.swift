@@ -451,6 +451,8 @@ enum Language: String, CaseIterable, Sendable {
         case .endLabel: pick("End", "结束")
         case .stepLabel: pick("Step", "步骤")
         case .stepKindLabel: pick("Kind", "类型")
+        case .controlExplained: pick("the same fans in every journey, reached by no automated action; journeys keep the share they were launched with.",
+                                     "每个旅程中都是同一批粉丝，不接收任何自动触达；旅程沿用启动时的比例。")
         case .outcomeLabel: pick("Outcome", "结果")
         case .noQuietHours: pick("none", "无")
         case .reachedWithin: pick("Reached its tier within", "进入当前层级时间")
@@ -893,7 +895,7 @@ enum Phrase: String, CaseIterable, Sendable {
     case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel, mergedPerson, anyAccount, modeLabel, membersLabel, deleteLabel, matrixSegmentsLabel, segmentMembersOf, messageThem, fromLabel, toLabel, showLabel, ordersLabel, leadsLabel, dmsAnswered
     case journeys, newJourney, triggerLabel, stepsLabel, stepsHelp, holdoutShare, quietHoursLabel, reentryLabel, launchLabel, pauseLabel, versionLabel
     case armLabel, treatedArm, holdoutArm, controlArm, conversionLabel, gmvPerFanLabel, retentionLabel, upliftLabel, significantLabel, notYetSignificant
-    case methodLabel, nextStepLabel, otherwiseLabel, flowLabel, experimentLabel, onTheWay, finishedLabel, saveJourney, noJourneys, startLabel, endLabel, stepLabel, stepKindLabel, outcomeLabel, noQuietHours
+    case methodLabel, nextStepLabel, otherwiseLabel, flowLabel, experimentLabel, onTheWay, finishedLabel, saveJourney, noJourneys, startLabel, endLabel, stepLabel, stepKindLabel, outcomeLabel, noQuietHours, controlExplained
 }
 
 extension Language {

@@ -20,6 +20,8 @@ extension Migration {
             )
             """,
             "CREATE INDEX journeys_by_account ON journeys (tenant_id, account_id, state)",
+            // The enterprise's global control group: the share of its fans no automated action reaches.
+            "CREATE TABLE experiment_settings (tenant_id TEXT PRIMARY KEY, control_percent INTEGER NOT NULL)",
             """
             CREATE TABLE journey_versions (
               tenant_id TEXT NOT NULL,
@@ -92,6 +94,7 @@ extension Migration {
             )
             """,
             "CREATE INDEX journeys_by_account ON journeys (tenant_id, account_id, state)",
+            "CREATE TABLE experiment_settings (tenant_id TEXT PRIMARY KEY, control_percent BIGINT NOT NULL)",
             """
             CREATE TABLE journey_versions (
               tenant_id TEXT NOT NULL,
