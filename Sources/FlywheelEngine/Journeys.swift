@@ -132,6 +132,9 @@ public struct JourneyRunner: Sendable {
                                                actor: "journey:\(journey.id)")
                 record(n, s.kind.rawValue, "tagged \(tag)")
                 n = s.next ?? n + 1
+            case .leadTask:
+                record(n, s.kind.rawValue, try await task(s, step: n, of: run, journey: journey, in: account, at: now))
+                n = s.next ?? n + 1
             case .webhook:
                 record(n, s.kind.rawValue, s.label ?? "")
                 n = s.next ?? n + 1
@@ -193,6 +196,25 @@ public struct JourneyRunner: Sendable {
         change.outbox = [outbox]
         change.touch = TouchFanout(touchpoint: .directMessage, ref: key, at: now, reached: [run.openId], heldBack: [])
         return (change, "sent")
+    }
+
+    /// A follow-up on the fan's newest lead, for its assignee, once per step of a run (its id comes
+    /// from the run and the step).
+    func task(_ s: JourneyStep, step: Int, of run: JourneyRun, journey: Journey, in account: Account, at now: Int64) async throws -> String {
+        var filter = LeadFilter()
+        filter.openId = run.openId
+        guard let lead = try await env.store.leads(tenantId: account.tenantId, filter: filter, cursor: nil, limit: 1).items.first else {
+            return "skipped: the fan has left no lead"
+        }
+        let id = "fu_\(journey.id)_\(run.openId)_\(run.enteredSeq)_\(step)"
+        let followUp = FollowUp(id: id, leadId: lead.id, dueAt: now.saturatingAdd(Int64(s.minutes ?? 0) * 60_000), note: s.text ?? "", assignee: lead.assignee,
+                                createdAt: now)
+        // Made by this step before when the run had moved on meanwhile and takes the step again.
+        if try await !env.store.followUps(tenantId: account.tenantId, leadId: lead.id, dueBefore: nil, assignee: nil, limit: 1_000).contains(where: { $0.id == id }) {
+            try await env.store.createFollowUp(followUp, tenantId: account.tenantId, audit: env.audit(tenantId: account.tenantId, actor: "journey:\(journey.id)",
+                                                                                                    action: "follow_up.create", target: id, detail: lead.id))
+        }
+        return "task on \(lead.id)"
     }
 
     static func minuteOfDay(_ ms: Int64, calendar: AccountCalendar) -> Int {

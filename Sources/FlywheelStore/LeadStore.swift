@@ -9,6 +9,8 @@ public struct LeadFilter: Sendable, Equatable {
     public var accountIds: [String]?
     /// Part of the name, phone or city.
     public var search: String?
+    /// The leads a fan's cards made.
+    public var openId: String?
 
     public init() {}
 }
@@ -67,6 +69,10 @@ extension LeadStore where Self: SQLStore {
             binds.append(.text(assignee))
         }
         if filter.unassignedOnly { conditions.append("assignee IS NULL") }
+        if let openId = filter.openId {
+            conditions.append("open_id = ?")
+            binds.append(.text(openId))
+        }
         if let accounts = filter.accountIds {
             guard !accounts.isEmpty else { return Page(items: [], nextCursor: nil) }
             conditions.append("account_id IN (\(SQLStatement.placeholders(accounts.count)))")

@@ -209,4 +209,33 @@ final class JourneyClock: Sendable {
         #expect(try await store.journeySteps(of: f.account, openId: c, limit: 10).isEmpty)
         #expect(try await store.journeyProgress(journey.id, tenantId: journey.tenantId).runs[.treated]?[.waiting] == 1)
     }
+
+    /// A lead task: a follow-up on the fan's newest lead for its assignee; a fan with no lead is passed over.
+    @Test(arguments: StoreKind.allCases)
+    func aLeadTaskFollowsUpTheFansLead(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let clock = JourneyClock(Self.tenOClock)
+        var env = f.env
+        env.now = { clock.now }
+        let flywheel = Flywheel(env)
+        let journey = Journey(tenantId: f.account.tenantId, accountId: f.account.id, id: "jrn-call", name: "回访", trigger: JourneyTrigger(kind: .event, value: "dm_received"),
+                              steps: [JourneyStep(kind: .leadTask, minutes: 60, text: "电话回访")], holdoutPercent: 0, controlPercent: 0, state: .active,
+                              createdAt: clock.now, launchedAt: clock.now)
+        try await f.store.createJourney(journey, audit: env.audit(tenantId: journey.tenantId, actor: "t", action: "journey.create", target: journey.id))
+        _ = try await f.store.append(f.events([
+            FanEvent(id: "lead", kind: .leadSubmitted, openId: "fan-lead", occurredAt: clock.now, channel: .homepage, attributes: ["name": "王", "phone": "13800138000"]),
+            FanEvent(id: "m1", kind: .dmReceived, openId: "fan-lead", occurredAt: clock.now, channel: .dm, attributes: ["text": "在吗", "message_id": "pm-1"]),
+            FanEvent(id: "m2", kind: .dmReceived, openId: "fan-none", occurredAt: clock.now, channel: .dm, attributes: ["text": "在吗", "message_id": "pm-2"]),
+        ])) { _ in }
+        await flywheel.projector.drain()
+        try await flywheel.journeys.drain()
+        var filter = LeadFilter()
+        filter.openId = "fan-lead"
+        let lead = try #require(try await f.store.leads(tenantId: f.account.tenantId, filter: filter, cursor: nil, limit: 5).items.first)
+        let tasks = try await f.store.followUps(tenantId: f.account.tenantId, leadId: lead.id, dueBefore: nil, assignee: nil, limit: 10)
+        #expect(tasks.map(\.note) == ["电话回访"] && tasks.first?.dueAt == clock.now + 3_600_000)
+        #expect(try await f.store.journeySteps(of: f.account, openId: "fan-none", limit: 5).first?.outcome == "skipped: the fan has left no lead")
+        filter.openId = "fan-none"
+        #expect(try await f.store.leads(tenantId: f.account.tenantId, filter: filter, cursor: nil, limit: 5).items.isEmpty)
+    }
 }

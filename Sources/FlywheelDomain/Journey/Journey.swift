@@ -41,6 +41,8 @@ public struct JourneyStep: Sendable, Equatable, Codable {
         case groupInvitation = "group_invitation"
         /// Puts `tag` on the fan.
         case tag
+        /// A follow-up task `text` on the fan's newest lead, due `minutes` later, for the lead's assignee.
+        case leadTask = "lead_task"
         /// A `journey_step` change for the enterprise's webhook endpoints and stream: `label`.
         case webhook
         case end
@@ -239,6 +241,9 @@ extension JourneyStep {
         case .coupon: return text(activityId, "activityId", max: 100) ?? text(couponMetaId, "couponMetaId", max: 100)
         case .groupInvitation: return text(groupId, "groupId", max: 100)
         case .tag: return text(tag, "tag", max: 40)
+        case .leadTask:
+            guard let minutes, (0...Journey.maxWaitMinutes).contains(minutes) else { return ("minutes", "must be 0 to \(Journey.maxWaitMinutes) (90 days)") }
+            return text(self.text, "text", max: 500)
         case .webhook: return text(label, "label", max: 100)
         case .end: break
         }

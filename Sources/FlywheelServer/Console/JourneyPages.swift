@@ -76,6 +76,7 @@ extension ConsoleRoutes {
             case .coupon: [s.activityId, s.couponMetaId].compactMap { $0 }.joined(separator: " ").trimmingCharacters(in: .whitespaces)
             case .groupInvitation: s.groupId ?? ""
             case .tag: s.tag ?? ""
+            case .leadTask: [s.minutes.map(String.init), s.text].compactMap { $0 }.joined(separator: " ")
             case .webhook: s.label ?? ""
             case .end: ""
             }
@@ -113,6 +114,7 @@ extension ConsoleRoutes {
                 case .coupon: (step.activityId, step.couponMetaId) = (words.first, words.dropFirst().first)
                 case .groupInvitation: step.groupId = value
                 case .tag: step.tag = value
+                case .leadTask: (step.minutes, step.text) = (words.first.flatMap { Int($0) }, words.dropFirst().joined(separator: " "))
                 case .webhook: step.label = value
                 case .end: break
                 }

@@ -23,6 +23,7 @@ extension Language {
         case .coupon: pick("coupon", "优惠券")
         case .groupInvitation: pick("group invitation", "群邀请")
         case .tag: pick("tag", "打标签")
+        case .leadTask: pick("lead task", "线索跟进任务")
         case .webhook: pick("webhook", "Webhook")
         case .end: pick("end", "结束")
         case nil: code
@@ -40,6 +41,8 @@ extension Language {
         ]
         if let word = words[code] { return word }
         if code.hasPrefix("tagged ") { return "已打标签 " + code.dropFirst(7) }
+        if code.hasPrefix("task on ") { return "已建跟进任务 " + code.dropFirst(8) }
+        if code == "skipped: the fan has left no lead" { return "粉丝未留资，跳过" }
         return code
     }
 

@@ -419,8 +419,8 @@ enum Language: String, CaseIterable, Sendable {
         case .newJourney: pick("New journey", "新建旅程")
         case .triggerLabel: pick("Starts when", "触发条件")
         case .stepsLabel: pick("Steps", "步骤")
-        case .stepsHelp: pick("Value by kind — wait: minutes; wait until: HH:MM; wait for event: the event and the minutes to wait (order_paid 1440); branch: a condition (orders >= 1); DM: the text; coupon: activity id and coupon meta id; group invitation: the group id; tag: the tag; webhook: a label. Next and otherwise: a later step's number (the end is one past the last); empty rows are left out.",
-                              "按类型填写 — 等待：分钟数；等到：HH:MM；等待事件：事件和最多等待分钟（order_paid 1440）；分支：条件（orders >= 1）；私信：内容；优惠券：活动 id 和券模板 id；群邀请：群 id；打标签：标签名；Webhook：标记。下一步、否则：后面步骤的序号（最后一步之后即结束）；空行忽略。")
+        case .stepsHelp: pick("Value by kind — wait: minutes; wait until: HH:MM; wait for event: the event and the minutes to wait (order_paid 1440); branch: a condition (orders >= 1); DM: the text; coupon: activity id and coupon meta id; group invitation: the group id; tag: the tag; lead task: the minutes until it is due and what to do (60 call back); webhook: a label. Next and otherwise: a later step's number (the end is one past the last); empty rows are left out.",
+                              "按类型填写 — 等待：分钟数；等到：HH:MM；等待事件：事件和最多等待分钟（order_paid 1440）；分支：条件（orders >= 1）；私信：内容；优惠券：活动 id 和券模板 id；群邀请：群 id；打标签：标签名；线索跟进任务：几分钟后到期和任务内容（60 回访）；Webhook：标记。下一步、否则：后面步骤的序号（最后一步之后即结束）；空行忽略。")
         case .holdoutShare: pick("Holdout (%)", "对照组比例（%）")
         case .quietHoursLabel: pick("Quiet hours", "免打扰时段")
         case .reentryLabel: pick("May enter again after finishing", "完成后可再次进入")
