@@ -23,8 +23,11 @@ public struct Posts: Sendable {
         public var segmentId: String?
         /// Now when nil.
         public var scheduledAt: Int64?
+        /// Share of the audience kept from the post to measure it against (0 to 50; none when nil).
+        public var holdoutPercent: Int?
 
-        public init(title: String, body: String, format: String, mediaRef: String?, toolKind: String?, toolRef: String?, segmentId: String?, scheduledAt: Int64?) {
+        public init(title: String, body: String, format: String, mediaRef: String?, toolKind: String?, toolRef: String?, segmentId: String?, scheduledAt: Int64?,
+                    holdoutPercent: Int? = nil) {
             self.title = title
             self.body = body
             self.format = format
@@ -33,6 +36,7 @@ public struct Posts: Sendable {
             self.toolRef = toolRef
             self.segmentId = segmentId
             self.scheduledAt = scheduledAt
+            self.holdoutPercent = holdoutPercent
         }
     }
 
@@ -42,6 +46,20 @@ public struct Posts: Sendable {
         public var stats: PostStats
         /// True when Flywheel pushes it; false when the operator publishes it in the app.
         public var automatic: Bool
+        /// Reached against held out, once a post with a holdout went out.
+        public var experiment: ExperimentReport?
+    }
+
+    /// What a post's buyers are counted over after it went out.
+    public static let experimentDays = 7
+
+    func experiment(of post: Post, in account: Account) async throws -> ExperimentReport? {
+        guard post.holdoutPercent > 0, post.state != .scheduled, post.state != .cancelled else { return nil }
+        var arms: [ExperimentArm: ArmOutcome] = [:]
+        for fan in try await env.store.postExperimentFans(postId: post.id, of: account, window: Int64(Self.experimentDays) * 86_400_000) {
+            arms[fan.arm, default: ArmOutcome()].add(converted: fan.orders > 0, gmv: fan.gmv, unfollowed: fan.unfollowed)
+        }
+        return ExperimentReport(experimentId: post.id, name: post.title, holdoutPercent: post.holdoutPercent, windowDays: Self.experimentDays, arms: arms)
     }
 
     /// Where the quota of the month of `day` stands, and the first day with room from `day`.
@@ -58,13 +76,18 @@ public struct Posts: Sendable {
         try caller.authorize(.listPosts)
         let posts = try await env.store.posts(of: account, limit: limit)
         let stats = try await env.store.postStats(of: account, postIds: posts.map(\.id))
-        return posts.map { Report(post: $0, stats: stats[$0.id] ?? PostStats(), automatic: automatic) }
+        var reports: [Report] = []
+        for post in posts {
+            reports.append(Report(post: post, stats: stats[post.id] ?? PostStats(), automatic: automatic, experiment: try await experiment(of: post, in: account)))
+        }
+        return reports
     }
 
     public func read(_ id: String, of account: Account, by caller: Principal) async throws -> Report {
         try caller.authorize(.readPost)
         guard let post = try await env.store.post(id: id, of: account) else { throw UseCaseError.notFound("post \(id)") }
-        return Report(post: post, stats: try await env.store.postStats(of: account, postIds: [id])[id] ?? PostStats(), automatic: automatic)
+        return Report(post: post, stats: try await env.store.postStats(of: account, postIds: [id])[id] ?? PostStats(), automatic: automatic,
+                      experiment: try await experiment(of: post, in: account))
     }
 
     public func quota(of account: Account, from day: Int, by caller: Principal) async throws -> Quota {
@@ -102,6 +125,8 @@ public struct Posts: Sendable {
                 throw UseCaseError.invalid(field: "segmentId", "the account has no segment '\(segmentId)'; leave it out to reach every subscriber")
             }
         }
+        let holdout = draft.holdoutPercent ?? 0
+        guard Journey.holdoutRange.contains(holdout) else { throw UseCaseError.invalid(field: "holdoutPercent", "must be 0 to 50") }
         let at = draft.scheduledAt ?? now
         // A minute's grace for a clock that runs behind; a year ahead at most.
         guard at >= now - 60_000 else { throw UseCaseError.invalid(field: "scheduledAt", "is in the past; leave it out to post now") }
@@ -109,8 +134,9 @@ public struct Posts: Sendable {
         let day = account.calendar.day(ofMillis: at)
         let quota = SubscriptionQuota(taken: try await takenDays(of: account, around: day))
         guard quota.allows(day) else { throw quotaRefusal(quota, day: day) }
-        let post = Post(id: env.newId("post"), accountId: account.id, title: title, body: draft.body, format: format, mediaRef: mediaRef, tool: tool,
+        var post = Post(id: env.newId("post"), accountId: account.id, title: title, body: draft.body, format: format, mediaRef: mediaRef, tool: tool,
                         segmentId: draft.segmentId, scheduledAt: at, day: day, state: .scheduled, createdBy: caller.actor, createdAt: now)
+        post.holdoutPercent = holdout
         do {
             try await env.store.createPost(post, of: account, audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "post.create",
                                                                                target: post.id, detail: title))

@@ -133,7 +133,12 @@ public final class Reach: Service, Sendable {
     /// Starts a due post: its touches, and its push through the outbox, or the operator's task.
     func start(_ due: Post, of account: Account) async throws {
         let now = env.now()
-        let (reached, held) = try await audience(of: due, in: account, now: now)
+        let (audience, held) = try await audience(of: due, in: account, now: now)
+        // The post's holdout is kept from it on purpose, by fan and post, to measure it against.
+        let heldOut = due.holdoutPercent == 0 ? [] : audience.filter {
+            ExperimentArm.of($0, experiment: due.id, holdoutPercent: due.holdoutPercent, tenantId: account.tenantId, controlPercent: 0) == .holdout
+        }
+        let reached = heldOut.isEmpty ? audience : Array(Set(audience).subtracting(heldOut)).sorted()
         var post = due
         post.recipients = reached.count
         post.heldBack = held.count
@@ -147,7 +152,8 @@ public final class Reach: Service, Sendable {
             post.state = .task
         }
         try await env.store.startPost(post, readVersion: due.version, of: account,
-                                      fanout: TouchFanout(touchpoint: .post, ref: post.id, at: now, reached: reached, heldBack: held), outbox: outbox)
+                                      fanout: TouchFanout(touchpoint: .post, ref: post.id, at: now, reached: reached, heldBack: held, heldOut: heldOut),
+                                      outbox: outbox)
         heldBack.increment(by: held.count)
     }
 

@@ -212,6 +212,21 @@ extension APIRoutes {
         return ExperimentView(report, journey: journey)
     }
 
+    /// A post's experiment: the fans it reached against those held out.
+    struct PostExperimentView: Encodable, Sendable {
+        var windowDays: Int
+        var arms: [String: ArmView]
+        var conversion: UpliftView
+        var gmvPerFan: UpliftView
+        var retention: UpliftView
+
+        init(_ r: ExperimentReport) {
+            windowDays = r.windowDays
+            arms = Dictionary(uniqueKeysWithValues: [ExperimentArm.treated, .holdout].map { ($0.rawValue, ArmView(r.arms[$0] ?? ArmOutcome())) })
+            conversion = UpliftView(r.conversion); gmvPerFan = UpliftView(r.gmvPerFan, scale: 100); retention = UpliftView(r.retention)
+        }
+    }
+
     struct ExperimentSettingsView: ResponseEncodable {
         var tenantId: String
         /// The global control group, in percent of the enterprise's fans.

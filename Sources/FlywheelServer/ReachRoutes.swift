@@ -87,6 +87,7 @@ extension APIRoutes {
         var tool: ToolBody?
         var segmentId: String?
         var scheduledAt: String?
+        var holdoutPercent: Int?
     }
 
     @Sendable func createPost(_ request: Request, context: FlywheelRequestContext) async throws -> Created<PostView> {
@@ -95,7 +96,8 @@ extension APIRoutes {
         let body = try await request.decodeJSON(NewPost.self, context: context)
         let at = try Time.parse(body.scheduledAt, field: "scheduledAt")
         let report = try await Posts(flywheel).create(Posts.Draft(title: body.title, body: body.body ?? "", format: body.format ?? "text", mediaRef: body.mediaRef,
-                                                                  toolKind: body.tool?.kind, toolRef: body.tool?.ref, segmentId: body.segmentId, scheduledAt: at),
+                                                                  toolKind: body.tool?.kind, toolRef: body.tool?.ref, segmentId: body.segmentId, scheduledAt: at,
+                                                                  holdoutPercent: body.holdoutPercent),
                                                       of: account, by: caller)
         return Created(body: PostView(report))
     }
@@ -400,6 +402,9 @@ struct PostView: ResponseEncodable {
     var publishedAt: String?
     var error: String?
     var stats: PostStatsView
+    var holdoutPercent: Int
+    /// Reached against held out over the 7 days after the push, once a post with a holdout went out.
+    var experiment: APIRoutes.PostExperimentView?
 
     struct ToolView: Encodable, Sendable {
         var kind: PostTool.Kind
@@ -412,6 +417,8 @@ struct PostView: ResponseEncodable {
         tool = p.tool.map { ToolView(kind: $0.kind, ref: $0.ref) }; segmentId = p.segmentId; scheduledAt = Time.iso(p.scheduledAt); state = p.state
         mode = r.automatic ? "automatic" : "task"; recipients = p.recipients; heldBack = p.heldBack; publishedAt = p.publishedAt.map(Time.iso); error = p.error
         stats = PostStatsView(r.stats)
+        holdoutPercent = p.holdoutPercent
+        experiment = r.experiment.map(APIRoutes.PostExperimentView.init)
     }
 }
 

@@ -8,13 +8,16 @@ public struct TouchFanout: Sendable, Equatable {
     public var at: Int64
     public var reached: [String]
     public var heldBack: [String]
+    /// A post's holdout: audience fans it was kept from on purpose, to measure it against.
+    public var heldOut: [String]
 
-    public init(touchpoint: Touchpoint, ref: String, at: Int64, reached: [String], heldBack: [String]) {
+    public init(touchpoint: Touchpoint, ref: String, at: Int64, reached: [String], heldBack: [String], heldOut: [String] = []) {
         self.touchpoint = touchpoint
         self.ref = ref
         self.at = at
         self.reached = reached
         self.heldBack = heldBack
+        self.heldOut = heldOut
     }
 }
 
@@ -73,6 +76,9 @@ public protocol ReachStore: Sendable {
     func startPost(_ post: Post, readVersion: Int64, of account: Account, fanout: TouchFanout, outbox: OutboxMessage?) async throws
     /// The fans a post goes to.
     func postRecipients(postId: String, of account: Account) async throws -> [String]
+    /// A post's experiment: each fan it reached (treated) or held out (holdout), and what the fan
+    /// bought in `window` (ms) after the post went out.
+    func postExperimentFans(postId: String, of account: Account, window: Int64) async throws -> [ExperimentFan]
     func postStats(of account: Account, postIds: [String]) async throws -> [String: PostStats]
 
     func groups(of account: Account) async throws -> [FanGroup]
@@ -279,7 +285,7 @@ extension ReachStore where Self: SQLStore {
             .forbid(SQLStatement("SELECT 1 WHERE (\(taken) AND day >= ? AND day < ?) >= ?",
                                  ReachRows.key(account) + [.int(Int64(month)), .int(Int64(nextMonth)), .int(Int64(SubscriptionQuota.perMonth))]),
                     orElse: .conflict(field: "scheduledAt", "the account's \(SubscriptionQuota.perMonth) posts of that month are used")),
-            .execute(SQLStatement("INSERT INTO posts (tenant_id, \(ReachRows.postColumns)) VALUES (?, \(SQLStatement.placeholders(19)))",
+            .execute(SQLStatement("INSERT INTO posts (tenant_id, \(ReachRows.postColumns)) VALUES (?, \(SQLStatement.placeholders(20)))",
                                   [.text(account.tenantId)] + ReachRows.cells(post))),
             .execute(TenancyRows.record(audit)),
         ])
@@ -317,6 +323,22 @@ extension ReachStore where Self: SQLStore {
         try await runner.query(SQLStatement("""
             SELECT open_id FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0 ORDER BY open_id
             """, ReachRows.key(account) + [.text(postId)])).map { try $0.text("open_id") }
+    }
+
+    public func postExperimentFans(postId: String, of account: Account, window: Int64) async throws -> [ExperimentFan] {
+        let key = ReachRows.key(account)
+        return try await runner.query(SQLStatement("""
+            SELECT f.arm AS arm, COUNT(o.order_id) AS orders, CAST(COALESCE(SUM(o.amount_fen), 0) AS BIGINT) AS gmv,
+              MAX(CASE WHEN fa.following = 0 AND fa.follow_changed_at >= f.t AND fa.follow_changed_at < f.t + ? THEN 1 ELSE 0 END) AS unfollowed
+            FROM (SELECT open_id, 'treated' AS arm, at AS t FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0
+                  UNION ALL SELECT open_id, 'holdout', at FROM post_holdouts WHERE tenant_id = ? AND account_id = ? AND post_id = ?) f
+            LEFT JOIN fans fa ON fa.tenant_id = ? AND fa.account_id = ? AND fa.open_id = f.open_id
+            LEFT JOIN orders o ON o.tenant_id = ? AND o.account_id = ? AND o.open_id = f.open_id AND o.paid_at >= f.t AND o.paid_at < f.t + ?
+            GROUP BY f.arm, f.open_id
+            """, [.int(window)] + key + [.text(postId)] + key + [.text(postId)] + key + key + [.int(window)])).compactMap { row in
+            guard let arm = ExperimentArm(rawValue: try row.text("arm")) else { return nil }
+            return ExperimentFan(arm: arm, orders: Int(try row.int("orders")), gmv: try row.int("gmv"), unfollowed: try row.int("unfollowed") == 1)
+        }
     }
 
     public func postStats(of account: Account, postIds: [String]) async throws -> [String: PostStats] {
@@ -659,7 +681,9 @@ enum ReachRows {
     /// The touches of a fan-out, many rows a statement.
     static func touches(_ f: TouchFanout, tenantId: String, accountId: String) -> [SQLStep] {
         let rows = f.reached.map { ($0, 0) } + f.heldBack.map { ($0, 1) }
-        return SQLStatement.chunks(rows, of: 500).map { chunk in
+        let heldOut: [SQLStep] = SQLStatement.insert("post_holdouts", key: [.text(tenantId), .text(accountId)],
+                                                     rows: f.heldOut.map { [.text(f.ref), .text($0), .int(f.at)] }, then: "ON CONFLICT DO NOTHING").map(SQLStep.execute)
+        return heldOut + SQLStatement.chunks(rows, of: 500).map { chunk in
             .execute(SQLStatement("""
                 INSERT INTO touches (tenant_id, account_id, touchpoint, ref, open_id, at, held)
                 VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
@@ -672,13 +696,14 @@ enum ReachRows {
 
     static let postColumns = """
         post_id, account_id, title, body, format, media_ref, tool_kind, tool_ref, segment_id, scheduled_at, day, state, recipients, held_back, \
-        published_at, error, created_by, created_at, version
+        published_at, error, created_by, created_at, version, holdout_percent
         """
 
     static func cells(_ p: Post) -> [Cell] {
         [.text(p.id), .text(p.accountId), .text(p.title), .text(p.body), .text(p.format.rawValue), .nullable(p.mediaRef), .nullable(p.tool?.kind.rawValue),
          .nullable(p.tool?.ref), .nullable(p.segmentId), .int(p.scheduledAt), .int(Int64(p.day)), .text(p.state.rawValue), .int(Int64(p.recipients)),
-         .int(Int64(p.heldBack)), .nullable(p.publishedAt), .nullable(p.error), .text(p.createdBy), .int(p.createdAt), .int(p.version)]
+         .int(Int64(p.heldBack)), .nullable(p.publishedAt), .nullable(p.error), .text(p.createdBy), .int(p.createdAt), .int(p.version),
+         .int(Int64(p.holdoutPercent))]
     }
 
     static func post(_ row: SQLRow) throws -> Post {
@@ -691,6 +716,7 @@ enum ReachRows {
                      day: Int(try row.int("day")), state: state, createdBy: try row.text("created_by"), createdAt: try row.int("created_at"))
         p.recipients = Int(try row.int("recipients"))
         p.heldBack = Int(try row.int("held_back"))
+        p.holdoutPercent = Int(try row.int("holdout_percent"))
         p.publishedAt = row.optionalInt("published_at")
         p.error = row.optionalText("error")
         p.version = try row.int("version")

@@ -133,6 +133,42 @@ extension DeskWorld {
         }
     }
 
+    /// A post with a holdout: the held-out part of its audience is not pushed, and the report
+    /// compares what the reached and the held-out fans bought in the week after.
+    @Test(arguments: StoreKind.allCases) func aPostsHoldoutIsKeptFromItAndMeasured(_ kind: StoreKind) async throws {
+        let clock = TestClock(), pushes = Pushes()
+        let api = Self.api(clock, pushes)
+        try await withSandboxPlatform(api) { platform, _ in
+            let world = try await DeskWorld(kind, clock: clock, api: api, platform: platform)
+            let posts = Posts(world.flywheel)
+            let fans = (1...120).map { "fan-\($0)" }
+            for fan in fans { try await world.fan(fan, .follow, id: "follow-\(fan)") }
+            await #expect(throws: UseCaseError.invalid(field: "holdoutPercent", "must be 0 to 50")) {
+                _ = try await posts.create(.init(title: "新品", body: "", format: "text", mediaRef: nil, toolKind: nil, toolRef: nil, segmentId: nil, scheduledAt: nil,
+                                                 holdoutPercent: 60), of: world.account, by: world.owner)
+            }
+            let made = try await posts.create(.init(title: "新品", body: "", format: "text", mediaRef: nil, toolKind: nil, toolRef: nil, segmentId: nil, scheduledAt: nil,
+                                                    holdoutPercent: 25), of: world.account, by: world.owner)
+            #expect(made.experiment == nil, "nothing to compare before it goes out")
+            try await world.work(pushes)
+            let held = fans.filter {
+                ExperimentArm.of($0, experiment: made.post.id, holdoutPercent: 25, tenantId: world.account.tenantId, controlPercent: 0) == .holdout
+            }
+            #expect(held.count > 15 && held.count < 45)
+            let recipients = try await world.store.postRecipients(postId: made.post.id, of: world.account)
+            #expect(Set(recipients) == Set(fans).subtracting(held), "the held-out fans were not pushed")
+            // Every third fan buys within the week, reached or not.
+            for (i, fan) in fans.enumerated() where i % 3 == 0 {
+                try await world.record(.orderPaid, fan, at: clock.now + 86_400_000, channel: .homepage, amount: 9_900, ref: "o-\(fan)", id: "o-\(fan)")
+            }
+            let report = try #require(try await posts.read(made.post.id, of: world.account, by: world.owner).experiment)
+            #expect(report.arms[.treated]?.fans == recipients.count && report.arms[.holdout]?.fans == held.count)
+            let heldBuyers = fans.enumerated().filter { $0.offset % 3 == 0 && held.contains($0.element) }.count
+            #expect(report.arms[.holdout]?.converted == heldBuyers && report.arms[.treated]?.converted == 40 - heldBuyers)
+            #expect(report.windowDays == 7 && !report.conversion.significant, "a third buy on both sides")
+        }
+    }
+
     /// Where the platform has no API for posts, a due post becomes the operator's task; marked
     /// published, it is measured from then.
     @Test func withoutAnAPIAPostIsTheOperatorsTask() async throws {

@@ -38,12 +38,15 @@ import Testing
         started.heldBack = 1
         let push = OutboxMessage(tenantId: f.account.tenantId, id: "out-p1", idempotencyKey: "post:p1", accountId: f.account.id, openId: "", replyTo: nil,
                                  replyBy: nil, content: .text("p1"), messageId: "", createdAt: t0, action: .publishPost, target: "p1")
-        let fanout = TouchFanout(touchpoint: .post, ref: "p1", at: t0 + 3_600_000, reached: ["fan-a", "fan-b"], heldBack: ["fan-c"])
+        let fanout = TouchFanout(touchpoint: .post, ref: "p1", at: t0 + 3_600_000, reached: ["fan-a", "fan-b"], heldBack: ["fan-c"], heldOut: ["fan-d"])
         try await f.store.startPost(started, readVersion: 0, of: f.account, fanout: fanout, outbox: push)
         await #expect(throws: StoreError.refused(.changedMeanwhile)) {
             try await f.store.startPost(started, readVersion: 0, of: f.account, fanout: fanout, outbox: push)
         }
         #expect(try await f.store.postRecipients(postId: "p1", of: f.account) == ["fan-a", "fan-b"])
+        // Its experiment: the reached fans treated, the held-out one on the holdout; none bought yet.
+        let arms = try await f.store.postExperimentFans(postId: "p1", of: f.account, window: 7 * 86_400_000)
+        #expect(arms.map(\.arm).sorted { $0.rawValue < $1.rawValue } == [.holdout, .treated, .treated] && arms.allSatisfy { $0.orders == 0 && $0.gmv == 0 })
         #expect(try await f.store.recentTouches(of: f.account, openId: nil, now: t0 + 4_000_000) == ["fan-a": RecentTouches(lastDay: 1, lastWeek: 1),
                                                                                                        "fan-b": RecentTouches(lastDay: 1, lastWeek: 1)])
         #expect(try await f.store.heldBackTouches(of: f.account, since: t0) == [.post: 1])

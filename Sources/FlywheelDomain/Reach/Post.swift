@@ -55,6 +55,8 @@ public struct Post: Sendable, Equatable {
     /// Fans it went to, and fans the touch budget held back.
     public var recipients: Int
     public var heldBack: Int
+    /// Share of the audience kept from it to measure it against (0–50 %), by fan and post.
+    public var holdoutPercent = 0
     public var publishedAt: Int64?
     public var error: String?
     public var createdBy: String

@@ -67,7 +67,7 @@ extension ConsoleRoutes {
 
         struct Mode { var action: String; var mode: String }
         struct Row { var title: String; var when: String; var state: String; var mode: String; var delivered: Int; var held: Int; var opened: Int; var clicked: Int
-                     var converted: Int; var value: String; var unfollowed: Int; var publishAction: String?; var cancelAction: String? }
+                     var converted: Int; var value: String; var unfollowed: Int; var uplift: String; var publishAction: String?; var cancelAction: String? }
         struct Budget { var action: String; var perDay: Int; var perWeek: Int }
     }
 
@@ -97,6 +97,7 @@ extension ConsoleRoutes {
             return PostsContent.Row(title: p.title, when: Self.shortTime(p.scheduledAt, account), state: t.postState(p.state), mode: r.automatic ? t(.automatic) : t(.task),
                                     delivered: s.delivered, held: s.heldBack, opened: s.opened, clicked: s.clicked, converted: s.converted,
                                     value: Self.yuan(s.conversionValue), unfollowed: s.unfollowed,
+                                    uplift: r.experiment.map { "\(Self.verdict($0.conversion, t, percent: true)) (\(t(.holdoutArm)) \($0.arms[.holdout]?.fans ?? 0))" } ?? "",
                                     publishAction: p.state == .task ? "\(base)/published?account=\(account.id)" : nil,
                                     cancelAction: p.state == .scheduled || p.state == .task ? "\(base)/cancel?account=\(account.id)" : nil)
         }
@@ -123,8 +124,13 @@ extension ConsoleRoutes {
             at = ms
         }
         return try await submit("posts", account) {
+            let holdout = try field("holdoutPercent").map { text throws(UseCaseError) -> Int in
+                guard let n = Int(text) else { throw .invalid(field: "holdoutPercent", "must be a whole number, 0 to 50") }
+                return n
+            }
             _ = try await Posts(flywheel).create(.init(title: form["title"] ?? "", body: form["body"] ?? "", format: field("format") ?? "text", mediaRef: field("mediaRef"),
-                                                       toolKind: field("toolKind"), toolRef: field("toolRef"), segmentId: field("segmentId"), scheduledAt: at),
+                                                       toolKind: field("toolKind"), toolRef: field("toolRef"), segmentId: field("segmentId"), scheduledAt: at,
+                                                       holdoutPercent: holdout),
                                                  of: account, by: caller)
         }
     }

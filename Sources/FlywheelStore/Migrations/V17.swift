@@ -70,6 +70,18 @@ extension Migration {
             )
             """,
             "CREATE INDEX journey_steps_by_fan ON journey_steps (tenant_id, account_id, open_id, at)",
+            // A post's holdout: subscribers of its audience it was kept from, measured against those it reached.
+            "ALTER TABLE posts ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE post_holdouts (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              post_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              at INTEGER NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, post_id, open_id)
+            )
+            """,
             """
             CREATE TRIGGER changes_on_journey_step AFTER INSERT ON journey_steps BEGIN
               INSERT INTO changes (tenant_id, account_id, kind, open_id, at, data) VALUES (NEW.tenant_id, NEW.account_id, 'journey_step', NEW.open_id, NEW.at,
@@ -141,6 +153,17 @@ extension Migration {
             )
             """,
             "CREATE INDEX journey_steps_by_fan ON journey_steps (tenant_id, account_id, open_id, at)",
+            "ALTER TABLE posts ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE post_holdouts (
+              tenant_id TEXT NOT NULL,
+              account_id TEXT NOT NULL,
+              post_id TEXT NOT NULL,
+              open_id TEXT NOT NULL,
+              at BIGINT NOT NULL,
+              PRIMARY KEY (tenant_id, account_id, post_id, open_id)
+            )
+            """,
             """
             CREATE FUNCTION changes_on_journey_step() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
               PERFORM pg_advisory_xact_lock(7220016);
