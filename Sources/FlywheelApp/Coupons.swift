@@ -1,3 +1,4 @@
+import Crypto
 import FlywheelDomain
 import FlywheelEngine
 import FlywheelStore
@@ -78,19 +79,30 @@ public struct Coupons: Sendable {
 
     /// Issues the coupon to a fan of the account: refused, saying why, when the fan may not claim
     /// it (not following an add-fan coupon, outside its audience or its validity), when the stock
-    /// is used up, or when the fan holds its limit.
-    public func claim(_ id: String, for openId: String, of account: Account, by caller: Principal) async throws -> CouponClaim {
+    /// is used up, or when the fan holds its limit. `key` (the request's Idempotency-Key): the same
+    /// claim asked again answers the claim it made, and issues nothing more.
+    public func claim(_ id: String, for openId: String, of account: Account, key: String? = nil, by caller: Principal) async throws -> CouponClaim {
         try caller.authorize(.claimCoupon)
         let openId = try Validate.token(openId, field: "openId")
         let coupon = try await read(id, of: account, by: caller)
         let now = env.now()
         let fan = try await env.store.fan(of: account, openId: openId)
         let audience = try coupon.audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
-        let claim = CouponClaim(id: env.newId("clm"), couponId: id, accountId: account.id, openId: openId, claimedAt: now)
+        // A keyed claim's id comes from the coupon, the fan and the key: asked again, it is found.
+        let claimId = key.map { "clm_k" + SHA256.hash(data: Data("\(id)|\(openId)|\($0)".utf8)).prefix(12).map { String(format: "%02x", $0) }.joined() }
+        func made() async throws -> CouponClaim? {
+            guard let claimId else { return nil }
+            return try await env.store.couponClaims(of: account, openId: openId).first { $0.id == claimId }
+        }
+        if let earlier = try await made() { return earlier }
+        let claim = CouponClaim(id: claimId ?? env.newId("clm"), couponId: id, accountId: account.id, openId: openId, claimedAt: now)
         do {
             if let refusal = coupon.refusal(for: fan, audience: audience, at: now) { throw refusal }
             try await env.store.claimCoupon(claim, of: account)
-        } catch let refusal as ClaimRefusal {
+        } catch {
+            // The same claim asked at the same moment made it first.
+            if let earlier = try await made() { return earlier }
+            guard let refusal = error as? ClaimRefusal else { throw error }
             throw UseCaseError.conflict(code: refusal.code, "coupon \(id): \(refusal)")
         }
         return claim

@@ -150,9 +150,15 @@ public struct Journeys: Sendable {
     }
 
     /// What a journey needs beyond its own shape: a segment trigger names a dynamic segment of the
-    /// account.
+    /// account; a tag step, a tag of the enterprise (as an operator's tagging does).
     func check(_ journey: Journey, in account: Account) async throws {
         if let problem = journey.problem() { throw UseCaseError.invalid(field: problem.field, problem.message) }
+        let defined = Set(try await env.store.tags(tenantId: account.tenantId).map(\.name))
+        for (i, step) in journey.steps.enumerated() where step.kind == .tag {
+            guard let tag = step.tag, defined.contains(tag) else {
+                throw UseCaseError.invalid(field: "steps[\(i)].tag", "tag '\(step.tag ?? "")' is not defined; create it with POST /v1/tags")
+            }
+        }
         if journey.trigger.kind == .segment {
             guard let segment = try await env.store.segment(id: journey.trigger.value, of: account), segment.predicate != nil else {
                 throw UseCaseError.invalid(field: "trigger.value", "must be a dynamic segment of the account")

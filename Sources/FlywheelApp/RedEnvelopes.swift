@@ -88,7 +88,8 @@ public struct RedEnvelopes: Sendable {
 
     /// Gives the fan the next share: refused, saying why, when the fan may not claim (outside the
     /// period or the audience, not following), when every share is taken, or when the fan has one.
-    public func claim(_ id: String, for openId: String, of account: Account, by caller: Principal) async throws -> EnvelopeClaim {
+    /// `key` (the request's Idempotency-Key): the same claim asked again answers the share it took.
+    public func claim(_ id: String, for openId: String, of account: Account, key: String? = nil, by caller: Principal) async throws -> EnvelopeClaim {
         try caller.authorize(.claimRedEnvelope)
         let openId = try Validate.token(openId, field: "openId")
         let envelope = try await read(id, of: account, by: caller)
@@ -97,7 +98,7 @@ public struct RedEnvelopes: Sendable {
         let audience = try envelope.audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
         do {
             if let refusal = envelope.refusal(for: fan, audience: audience, at: now) { throw refusal }
-            return try await env.store.claimRedEnvelope(id: id, openId: openId, at: now, of: account)
+            return try await env.store.claimRedEnvelope(id: id, openId: openId, at: now, key: key, of: account)
         } catch let refusal as ClaimRefusal {
             throw UseCaseError.conflict(code: refusal.code, "red envelope \(id): \(refusal)")
         }

@@ -86,7 +86,8 @@ extension APIRoutes {
         let caller = try context.caller()
         let account = try await account(context)
         let body = try await request.decodeJSON(ClaimBody.self, context: context)
-        let claim = try await Coupons(flywheel).claim(try context.parameters.require("couponId"), for: body.openId, of: account, by: caller)
+        let claim = try await Coupons(flywheel).claim(try context.parameters.require("couponId"), for: body.openId, of: account,
+                                                      key: try idempotencyKey(request), by: caller)
         return Created(body: ClaimView(id: claim.id, couponId: claim.couponId, openId: claim.openId, claimedAt: Time.iso(claim.claimedAt)))
     }
 }
@@ -140,7 +141,8 @@ extension APIRoutes {
         let caller = try context.caller()
         let account = try await account(context)
         let body = try await request.decodeJSON(ClaimBody.self, context: context)
-        let claim = try await RedEnvelopes(flywheel).claim(try context.parameters.require("envelopeId"), for: body.openId, of: account, by: caller)
+        let claim = try await RedEnvelopes(flywheel).claim(try context.parameters.require("envelopeId"), for: body.openId, of: account,
+                                                           key: try idempotencyKey(request), by: caller)
         return Created(body: EnvelopeClaimView(claim))
     }
 }

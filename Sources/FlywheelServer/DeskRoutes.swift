@@ -116,9 +116,7 @@ extension APIRoutes {
         let caller = try context.caller()
         let account = try await account(context)
         let content = try await request.decodeJSON(ContentBody.self, context: context).content(field: "")
-        let key = request.headers[.idempotencyKey]
-        if let key, !(1...200).contains(key.utf8.count) { throw APIError.invalid("Idempotency-Key", "must be 1 to 200 bytes") }
-        let message = try await Inbox(flywheel).reply(content, to: try context.parameters.require("openId"), in: account, key: key, by: caller)
+        let message = try await Inbox(flywheel).reply(content, to: try context.parameters.require("openId"), in: account, key: try idempotencyKey(request), by: caller)
         return Created(body: MessageView(message), status: .accepted)
     }
 

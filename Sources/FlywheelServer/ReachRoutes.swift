@@ -183,10 +183,8 @@ extension APIRoutes {
         let caller = try context.caller()
         let account = try await account(context)
         let content = try await request.decodeJSON(ContentBody.self, context: context).content(field: "")
-        let key = request.headers[.idempotencyKey]
-        if let key, !(1...200).contains(key.utf8.count) { throw APIError.invalid("Idempotency-Key", "must be 1 to 200 bytes") }
         let id = try context.parameters.require("groupId")
-        let outbox = try await Groups(flywheel).send(content, to: id, of: account, key: key, by: caller)
+        let outbox = try await Groups(flywheel).send(content, to: id, of: account, key: try idempotencyKey(request), by: caller)
         return Created(body: GroupSendView(outboxId: outbox.id, groupId: id, state: outbox.state), status: .accepted)
     }
 

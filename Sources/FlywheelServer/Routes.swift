@@ -199,6 +199,13 @@ struct APIRoutes {
         return AccountView(try await account(context))
     }
 
+    /// The request's `Idempotency-Key`: the same request asked again with it has its first answer.
+    func idempotencyKey(_ request: Request) throws -> String? {
+        let key = request.headers[.idempotencyKey]
+        if let key, !(1...200).contains(key.utf8.count) { throw APIError.invalid("Idempotency-Key", "must be 1 to 200 bytes") }
+        return key
+    }
+
     func account(_ context: FlywheelRequestContext) async throws -> Account {
         _ = try context.caller()
         let id = try context.parameters.require("accountId")

@@ -11,7 +11,8 @@ public protocol RedEnvelopeStore: Sendable {
     func redEnvelope(id: String, of account: Account) async throws -> RedEnvelope?
     /// Gives the fan the next share, in one transaction: `ClaimRefusal.outOfStock` when all are
     /// claimed or the envelope has expired, `.limitReached(1)` when the fan has one already.
-    func claimRedEnvelope(id: String, openId: String, at: Int64, of account: Account) async throws -> EnvelopeClaim
+    /// `key`: the claim's Idempotency-Key; a claim asked again with it answers the share it took.
+    func claimRedEnvelope(id: String, openId: String, at: Int64, key: String?, of account: Account) async throws -> EnvelopeClaim
     /// The claims, newest first.
     func envelopeClaims(id: String, of account: Account, limit: Int) async throws -> [EnvelopeClaim]
     /// Closes every envelope (of any tenant) whose time is up, returning what was not claimed;
@@ -32,7 +33,7 @@ extension RedEnvelopeStore where Self: SQLStore {
             """, [tenant, .text(e.id), .text(e.accountId), .text(e.name), .int(e.totalFen), .int(Int64(e.shares)), .text(e.split.kind), .nullable(low),
                   .nullable(high), .nullable(e.audience), .int(e.requiresFollow ? 1 : 0), .int(e.opensAt), .int(e.expiresAt), .int(0), .int(0),
                   .int(e.createdAt)]))]
-        steps += SQLStatement.insert("envelope_shares", key: [tenant, .text(e.id)], rows: shares.enumerated().map { [.int(Int64($0.offset)), .int($0.element), .null, .null] },
+        steps += SQLStatement.insert("envelope_shares", key: [tenant, .text(e.id)], rows: shares.enumerated().map { [.int(Int64($0.offset)), .int($0.element), .null, .null, .null] },
                                    then: "").map { .execute($0) }
         steps.append(.execute(TenancyRows.record(audit)))
         try await runner.transaction(steps)
@@ -50,7 +51,7 @@ extension RedEnvelopeStore where Self: SQLStore {
             """, [.text(account.tenantId), .text(account.id), .text(id)])).first.map(EnvelopeRows.envelope)
     }
 
-    public func claimRedEnvelope(id: String, openId: String, at: Int64, of account: Account) async throws -> EnvelopeClaim {
+    public func claimRedEnvelope(id: String, openId: String, at: Int64, key: String?, of account: Account) async throws -> EnvelopeClaim {
         let envelope: [Cell] = [.text(account.tenantId), .text(id)]
         let taken: [SQLRow]
         do {
@@ -65,15 +66,21 @@ extension RedEnvelopeStore where Self: SQLStore {
                 .forbid(SQLStatement("SELECT 1 FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id = ?", envelope + [.text(openId)]),
                         orElse: .conflict(field: "openId", "claimed")),
                 .execute(SQLStatement("""
-                    UPDATE envelope_shares SET open_id = ?, claimed_at = ? WHERE tenant_id = ? AND envelope_id = ?
+                    UPDATE envelope_shares SET open_id = ?, claimed_at = ?, request_key = ? WHERE tenant_id = ? AND envelope_id = ?
                       AND seq = (SELECT claimed - 1 FROM red_envelopes WHERE tenant_id = ? AND envelope_id = ?) RETURNING amount_fen
-                    """, [.text(openId), .int(at)] + envelope + envelope)),
+                    """, [.text(openId), .int(at), .nullable(key)] + envelope + envelope)),
             ])
         } catch StoreError.refused(.changedMeanwhile) {
             // Every share taken, or its time ran out since the caller looked.
             let envelope = try await redEnvelope(id: id, of: account)
             throw envelope.map { $0.returnedFen != nil || at >= $0.expiresAt } == true ? ClaimRefusal.expired : ClaimRefusal.outOfStock
         } catch StoreError.conflict(field: "openId", _) {
+            // The fan's share: this very claim's, asked again, or an earlier claim's.
+            if let key, let row = try await runner.query(SQLStatement("""
+                SELECT amount_fen, claimed_at FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id = ? AND request_key = ?
+                """, envelope + [.text(openId), .text(key)])).first {
+                return EnvelopeClaim(envelopeId: id, openId: openId, amountFen: try row.int("amount_fen"), claimedAt: try row.int("claimed_at"))
+            }
             throw ClaimRefusal.limitReached(1)
         }
         // The share the claim took, as the transaction's last step returned it.

@@ -26,6 +26,7 @@ extension PresetEnterprise {
         then.now = { start }
         let journeys = Journeys(Flywheel(then))
         let owner = Principal(tenantId: tenant.id, userId: "demo", keyId: "demo", role: .owner)
+        _ = try await Tags(flywheel).define(name: "私信跟进", group: "journey", in: tenant.id, by: owner)
         for account in accounts {
             let made = try await journeys.create(.init(name: "私信跟进", trigger: JourneyTrigger(kind: .event, value: EventKind.dmReceived.rawValue),
                                                        steps: [JourneyStep(kind: .wait, minutes: 60), JourneyStep(kind: .branch, predicate: "orders >= 1", next: 4),

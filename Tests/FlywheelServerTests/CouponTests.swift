@@ -15,17 +15,19 @@ import Testing
 @Suite struct CouponTests {
     /// One claim (an entry, …) over its own HTTP request, `path` under the account; the status
     /// (-1 when there was no answer) and the body.
+    /// A claim with an Idempotency-Key of its own: asked again after a lost answer, it has the first answer.
     static func claim(port: Int, key: String, account: String, path: String, fan: String) async -> (status: Int, body: String) {
-        await call(port: port, key: key, "POST", "/v1/accounts/\(account)/\(path)", body: #"{"openId":"\#(fan)"}"#)
+        await call(port: port, key: key, "POST", "/v1/accounts/\(account)/\(path)", body: #"{"openId":"\#(fan)"}"#, idempotencyKey: UUID().uuidString)
     }
 
     /// A request over a connection of its own, asked again (as a client would) when a rush on the
     /// loaded test machine left it without an answer; the status (-1: none after three tries).
-    static func call(port: Int, key: String, _ method: String, _ uri: String, body: String? = nil) async -> (status: Int, body: String) {
+    static func call(port: Int, key: String, _ method: String, _ uri: String, body: String? = nil, idempotencyKey: String? = nil) async -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(uri)")
         request.method = .init(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
         request.headers.add(name: "Content-Type", value: "application/json")
+        if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         var failure = ""
         for _ in 0..<3 {
@@ -79,6 +81,18 @@ import Testing
             // (Over a new connection: the test client's own has been idle through the rush, and may be closed.)
             let (status, body) = await Self.claim(port: port, key: key, account: accountId, path: "coupons/\(coupon)/claims", fan: "stranger")
             #expect(status == 409 && body.contains("not_following"), "\(body)")
+
+            // A claim asked again with its Idempotency-Key answers the claim it made and issues nothing more.
+            let second = try await client.post("/v1/accounts/\(accountId)/coupons", key: f.key,
+                                               ["name": "复购券", "valueKind": "amount", "value": 1_000, "validUntil": until, "stock": 5, "perFanLimit": 1])["id"] as! String
+            let path = "/v1/accounts/\(accountId)/coupons/\(second)/claims"
+            let first = await Self.call(port: port, key: key, "POST", path, body: #"{"openId":"fan-1"}"#, idempotencyKey: "order-77")
+            let again = await Self.call(port: port, key: key, "POST", path, body: #"{"openId":"fan-1"}"#, idempotencyKey: "order-77")
+            let other = await Self.call(port: port, key: key, "POST", path, body: #"{"openId":"fan-1"}"#, idempotencyKey: "order-78")
+            func claimed(_ body: String) -> [String: String]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String] }
+            #expect(first.status == 201 && again.status == 201 && claimed(again.body) == claimed(first.body), "\(first) \(again)")
+            #expect(other.status == 409 && other.body.contains("limit"), "another claim of the fan is one too many: \(other)")
+            #expect(try await env.store.coupon(id: second, of: account)?.issued == 1)
         }
     }
 }

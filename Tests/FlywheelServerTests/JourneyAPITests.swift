@@ -24,6 +24,7 @@ import Testing
         let f = try await ServerFixture(kind)
         try await f.test { client in
             let accountId = try await client.account(key: f.key, clientKey: "ck-j", secret: "s", openId: "acct-j")
+            try await client.post("/v1/tags", key: f.key, ["name": "vip"])
             let steps = #"[{"kind":"wait","minutes":60},{"kind":"branch","predicate":"orders >= 1","next":4},{"kind":"dm","text":"优惠券到了"},{"kind":"tag","tag":"vip"}]"#
             func body(_ trigger: String = #"{"kind":"event","value":"order_paid"}"#, steps: String = steps, extra: String = "") -> String {
                 #"{"accountId":"\#(accountId)","name":"复购","trigger":\#(trigger),"steps":\#(steps)\#(extra)}"#
@@ -37,6 +38,7 @@ import Testing
                 (body(steps: #"[{"kind":"dm","text":"a"},{"kind":"tag","tag":"x","next":1}]"#), "steps[1].next"),
                 (body(steps: #"[{"kind":"wait_until","at":"25:00"}]"#), "steps[0].at"),
                 (body(steps: "[]"), "steps"),
+                (body(steps: #"[{"kind":"tag","tag":"never defined"}]"#), "steps[0].tag"),
                 (body(extra: #","holdoutPercent":60"#), "holdoutPercent"),
                 (body(extra: #","quietHours":{"start":"22:00","end":"8"}"#), "quietHours"),
             ] {

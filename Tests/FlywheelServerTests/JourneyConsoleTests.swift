@@ -18,6 +18,7 @@ import Testing
         try await f.flywheel.signIn.setPassword("correct horse", of: owner, actor: "test")
         try await f.test { client in
             let account = try await client.account(key: f.key, clientKey: "ck", secret: "s", openId: "o")
+            try await client.post("/v1/tags", key: f.key, ["name": "回访"])
             let signedIn = try await signInThroughForm(client, ["name": "owner", "password": "correct horse"])
             let cookie = try #require(signedIn.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             func get(_ uri: String) async throws -> String {

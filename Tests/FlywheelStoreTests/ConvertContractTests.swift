@@ -15,15 +15,19 @@ import Testing
                                    requiresFollow: false, opensAt: t0, expiresAt: t0 + 1_000, createdAt: t0)
         try await f.store.createRedEnvelope(envelope, shares: [100, 200, 300], audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "x", target: "env-1"))
         #expect(try await f.store.redEnvelopes(of: f.account) == [envelope])
-        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 1, of: f.account).amountFen == 100)
-        await #expect(throws: ClaimRefusal.limitReached(1)) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 2, of: f.account) }
-        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-b", at: t0 + 3, of: f.account).amountFen == 200)
+        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 1, key: "k-a", of: f.account).amountFen == 100)
+        // The same claim asked again answers the share it took; another claim of the fan is refused.
+        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 2, key: "k-a", of: f.account)
+                == EnvelopeClaim(envelopeId: "env-1", openId: "fan-a", amountFen: 100, claimedAt: t0 + 1))
+        await #expect(throws: ClaimRefusal.limitReached(1)) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 2, key: "k-other", of: f.account) }
+        await #expect(throws: ClaimRefusal.limitReached(1)) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 2, key: nil, of: f.account) }
+        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-b", at: t0 + 3, key: nil, of: f.account).amountFen == 200)
         #expect(try await f.store.envelopeClaims(id: "env-1", of: f.account, limit: 10).map(\.openId) == ["fan-b", "fan-a"])
         #expect(try await f.store.expireRedEnvelopes(now: t0 + 999) == 0)
         #expect(try await f.store.expireRedEnvelopes(now: t0 + 1_000) == 1)
         let expired = try #require(try await f.store.redEnvelope(id: "env-1", of: f.account))
         #expect(expired.claimed == 2 && expired.claimedFen == 300 && expired.returnedFen == 300)
-        await #expect(throws: ClaimRefusal.expired) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-c", at: t0 + 4, of: f.account) }
+        await #expect(throws: ClaimRefusal.expired) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-c", at: t0 + 4, key: nil, of: f.account) }
     }
 
     @Test(arguments: StoreKind.allCases) func aLotteryTakesOneEntryAFanAndIsDrawnOnce(_ kind: StoreKind) async throws {

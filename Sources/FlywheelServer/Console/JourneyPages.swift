@@ -55,8 +55,7 @@ extension ConsoleRoutes {
             version = journey?.version
             let steps = journey?.steps ?? [JourneyStep(kind: .dm, text: t.pick("Welcome! Here is what is new this week.", "欢迎关注！本周上新看这里。")),
                                             JourneyStep(kind: .wait, minutes: 1_440), JourneyStep(kind: .branch, predicate: "orders >= 1", next: 5),
-                                            JourneyStep(kind: .dm, text: t.pick("A fan's price for you this week: reply 1 to get it.", "本周粉丝专享价，回复 1 领取。")),
-                                            JourneyStep(kind: .tag, tag: t.pick("welcomed", "已欢迎"))]
+                                            JourneyStep(kind: .dm, text: t.pick("A fan's price for you this week: reply 1 to get it.", "本周粉丝专享价，回复 1 领取。"))]
             self.rows = (0..<max(Self.rows, steps.count)).map { i in
                 let step = steps.indices.contains(i) ? steps[i] : nil
                 return Row(index: i, number: i + 1, kinds: [SelectOption(value: "", label: "—", selected: step == nil)]

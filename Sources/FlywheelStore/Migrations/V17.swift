@@ -72,6 +72,8 @@ extension Migration {
             "CREATE INDEX journey_steps_by_fan ON journey_steps (tenant_id, account_id, open_id, at)",
             // A post's holdout: subscribers of its audience it was kept from, measured against those it reached.
             "ALTER TABLE posts ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
+            // The Idempotency-Key of the claim that took a share: the same claim asked again answers that share.
+            "ALTER TABLE envelope_shares ADD COLUMN request_key TEXT",
             """
             CREATE TABLE post_holdouts (
               tenant_id TEXT NOT NULL,
@@ -154,6 +156,7 @@ extension Migration {
             """,
             "CREATE INDEX journey_steps_by_fan ON journey_steps (tenant_id, account_id, open_id, at)",
             "ALTER TABLE posts ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE envelope_shares ADD COLUMN request_key TEXT",
             """
             CREATE TABLE post_holdouts (
               tenant_id TEXT NOT NULL,
