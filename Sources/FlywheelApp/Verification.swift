@@ -50,6 +50,7 @@ public struct Verification: Sendable {
         let stored = try await allFans(account)
         checks.append(compareFans(recount.fans, stored))
         checks.append(compareTiers(stored, rules: rules.rules, calendar: account.calendar))
+        checks.append(try await compareTransitions(account, stored))
         checks.append(try await compareTierCounts(account, stored))
         checks.append(try await compareOrders(account, recount))
         checks += try await compareExperiments(account, log: recount)
@@ -105,6 +106,17 @@ public struct Verification: Sendable {
             if tier != fan.tier { problems.append("\(id) tier: the rules give \(tier.name), the store holds \(fan.tier.name)") }
         }
         return Check(name: "tiers by the rules", compared: stored.count, mismatches: problems)
+    }
+
+    /// Each fan's tier is in its recorded history: some transition led to it. (Not "the latest by
+    /// time": a late event's transition is dated by the event, before transitions applied earlier.)
+    func compareTransitions(_ account: Account, _ stored: [String: FanState]) async throws -> Check {
+        var problems: [String] = []
+        for (id, fan) in stored.sorted(by: { $0.key < $1.key }) {
+            let history = try await store.transitions(of: account, openId: id, limit: 1_000)
+            if !history.contains(where: { $0.to == fan.tier }) { problems.append("\(id) transitions: none leads to \(fan.tier.name), where the fan is") }
+        }
+        return Check(name: "tier transitions", compared: stored.count, mismatches: problems)
     }
 
     /// The console's and the API's tier counts are the fans' tiers counted.
