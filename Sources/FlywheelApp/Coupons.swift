@@ -1,6 +1,7 @@
 import Crypto
 import FlywheelDomain
 import FlywheelEngine
+import FlywheelPlatform
 import FlywheelStore
 import Foundation
 
@@ -89,7 +90,7 @@ public struct Coupons: Sendable {
         let fan = try await env.store.fan(of: account, openId: openId)
         let audience = try coupon.audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
         // A keyed claim's id comes from the coupon, the fan and the key: asked again, it is found.
-        let claimId = key.map { "clm_k" + SHA256.hash(data: Data("\(id)|\(openId)|\($0)".utf8)).prefix(12).map { String(format: "%02x", $0) }.joined() }
+        let claimId = key.map { "clm_k" + SHA256.hash(data: Data("\(id)|\(openId)|\($0)".utf8)).prefix(12).hex }
         func made() async throws -> CouponClaim? {
             guard let claimId else { return nil }
             return try await env.store.couponClaims(of: account, openId: openId).first { $0.id == claimId }

@@ -141,12 +141,9 @@ public struct Journeys: Sendable {
     }
 
     public func report(of journey: Journey) async throws -> ExperimentReport {
-        var arms: [ExperimentArm: ArmOutcome] = [:]
-        for fan in try await env.store.experimentFans(journey.id, tenantId: journey.tenantId, accountId: journey.accountId,
-                                                      window: Int64(ExperimentReport.windowDays) * 86_400_000) {
-            arms[fan.arm, default: ArmOutcome()].add(converted: fan.orders > 0, gmv: fan.gmv, unfollowed: fan.unfollowed)
-        }
-        return ExperimentReport(experimentId: journey.id, name: journey.name, holdoutPercent: journey.holdoutPercent, arms: arms)
+        let fans = try await env.store.experimentFans(journey.id, tenantId: journey.tenantId, accountId: journey.accountId,
+                                                      window: Int64(ExperimentReport.windowDays) * 86_400_000)
+        return ExperimentReport(experimentId: journey.id, name: journey.name, holdoutPercent: journey.holdoutPercent, arms: fans.arms)
     }
 
     /// What a journey needs beyond its own shape: a segment trigger names a dynamic segment of the

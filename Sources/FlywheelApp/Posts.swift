@@ -55,11 +55,8 @@ public struct Posts: Sendable {
 
     func experiment(of post: Post, in account: Account) async throws -> ExperimentReport? {
         guard post.holdoutPercent > 0, post.state != .scheduled, post.state != .cancelled else { return nil }
-        var arms: [ExperimentArm: ArmOutcome] = [:]
-        for fan in try await env.store.postExperimentFans(postId: post.id, of: account, window: Int64(Self.experimentDays) * 86_400_000) {
-            arms[fan.arm, default: ArmOutcome()].add(converted: fan.orders > 0, gmv: fan.gmv, unfollowed: fan.unfollowed)
-        }
-        return ExperimentReport(experimentId: post.id, name: post.title, holdoutPercent: post.holdoutPercent, windowDays: Self.experimentDays, arms: arms)
+        let fans = try await env.store.postExperimentFans(postId: post.id, of: account, window: Int64(Self.experimentDays) * 86_400_000)
+        return ExperimentReport(experimentId: post.id, name: post.title, holdoutPercent: post.holdoutPercent, windowDays: Self.experimentDays, arms: fans.arms)
     }
 
     /// Where the quota of the month of `day` stands, and the first day with room from `day`.

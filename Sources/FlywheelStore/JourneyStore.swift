@@ -86,6 +86,35 @@ public struct ExperimentFan: Sendable, Equatable {
     }
 }
 
+extension ExperimentFan {
+    /// What each fan of `entries` (rows of `open_id`, `arm`, `t` the time it entered) bought and
+    /// whether it unfollowed in `window` (ms) after `t`: the one reading of every experiment.
+    static func query(entries: String, _ binds: [Cell], tenantId: String, accountId: String, window: Int64) -> SQLStatement {
+        let account: [Cell] = [.text(tenantId), .text(accountId)]
+        return SQLStatement("""
+            SELECT f.arm AS arm, COUNT(o.order_id) AS orders, CAST(COALESCE(SUM(o.amount_fen), 0) AS BIGINT) AS gmv,
+              MAX(CASE WHEN fa.following = 0 AND fa.follow_changed_at >= f.t AND fa.follow_changed_at < f.t + ? THEN 1 ELSE 0 END) AS unfollowed
+            FROM (\(entries)) f
+            LEFT JOIN fans fa ON fa.tenant_id = ? AND fa.account_id = ? AND fa.open_id = f.open_id
+            LEFT JOIN orders o ON o.tenant_id = ? AND o.account_id = ? AND o.open_id = f.open_id AND o.paid_at >= f.t AND o.paid_at < f.t + ?
+            GROUP BY f.arm, f.open_id
+            """, [.int(window)] + binds + account + account + [.int(window)])
+    }
+
+    /// A row of `query`; nil for an arm this version does not know.
+    init?(_ row: SQLRow) throws {
+        guard let arm = ExperimentArm(rawValue: try row.text("arm")) else { return nil }
+        self.init(arm: arm, orders: Int(try row.int("orders")), gmv: try row.int("gmv"), unfollowed: try row.int("unfollowed") == 1)
+    }
+}
+
+/// Each arm's outcomes summed from its fans': what a report is made of.
+extension Sequence<ExperimentFan> {
+    public var arms: [ExperimentArm: ArmOutcome] {
+        reduce(into: [:]) { $0[$1.arm, default: ArmOutcome()].add(converted: $1.orders > 0, gmv: $1.gmv, unfollowed: $1.unfollowed) }
+    }
+}
+
 /// Journeys: their versions, the fans on them and the experiments they carry.
 public protocol JourneyStore: Sendable {
     /// The tenant's journeys at their current version, of the accounts given (every account when nil).
@@ -359,18 +388,9 @@ extension JourneyStore where Self: SQLStore {
     }
 
     public func experimentFans(_ id: String, tenantId: String, accountId: String, window: Int64) async throws -> [ExperimentFan] {
-        let account: [Cell] = [.text(tenantId), .text(accountId)]
-        return try await runner.query(SQLStatement("""
-            SELECT f.arm AS arm, COUNT(o.order_id) AS orders, CAST(COALESCE(SUM(o.amount_fen), 0) AS BIGINT) AS gmv,
-              MAX(CASE WHEN fa.following = 0 AND fa.follow_changed_at >= f.t AND fa.follow_changed_at < f.t + ? THEN 1 ELSE 0 END) AS unfollowed
-            FROM (SELECT open_id, arm, MIN(entered_at) AS t FROM journey_runs WHERE tenant_id = ? AND journey_id = ? GROUP BY open_id, arm) f
-            LEFT JOIN fans fa ON fa.tenant_id = ? AND fa.account_id = ? AND fa.open_id = f.open_id
-            LEFT JOIN orders o ON o.tenant_id = ? AND o.account_id = ? AND o.open_id = f.open_id AND o.paid_at >= f.t AND o.paid_at < f.t + ?
-            GROUP BY f.arm, f.open_id
-            """, [.int(window), .text(tenantId), .text(id)] + account + account + [.int(window)])).compactMap { row in
-            guard let arm = ExperimentArm(rawValue: try row.text("arm")) else { return nil }
-            return ExperimentFan(arm: arm, orders: Int(try row.int("orders")), gmv: try row.int("gmv"), unfollowed: try row.int("unfollowed") == 1)
-        }
+        try await runner.query(ExperimentFan.query(entries: """
+            SELECT open_id, arm, MIN(entered_at) AS t FROM journey_runs WHERE tenant_id = ? AND journey_id = ? GROUP BY open_id, arm
+            """, [.text(tenantId), .text(id)], tenantId: tenantId, accountId: accountId, window: window)).compactMap(ExperimentFan.init)
     }
 
     public func controlPercent(tenantId: String) async throws -> Int {

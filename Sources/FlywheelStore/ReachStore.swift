@@ -327,18 +327,10 @@ extension ReachStore where Self: SQLStore {
 
     public func postExperimentFans(postId: String, of account: Account, window: Int64) async throws -> [ExperimentFan] {
         let key = ReachRows.key(account)
-        return try await runner.query(SQLStatement("""
-            SELECT f.arm AS arm, COUNT(o.order_id) AS orders, CAST(COALESCE(SUM(o.amount_fen), 0) AS BIGINT) AS gmv,
-              MAX(CASE WHEN fa.following = 0 AND fa.follow_changed_at >= f.t AND fa.follow_changed_at < f.t + ? THEN 1 ELSE 0 END) AS unfollowed
-            FROM (SELECT open_id, 'treated' AS arm, at AS t FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0
-                  UNION ALL SELECT open_id, 'holdout', at FROM post_holdouts WHERE tenant_id = ? AND account_id = ? AND post_id = ?) f
-            LEFT JOIN fans fa ON fa.tenant_id = ? AND fa.account_id = ? AND fa.open_id = f.open_id
-            LEFT JOIN orders o ON o.tenant_id = ? AND o.account_id = ? AND o.open_id = f.open_id AND o.paid_at >= f.t AND o.paid_at < f.t + ?
-            GROUP BY f.arm, f.open_id
-            """, [.int(window)] + key + [.text(postId)] + key + [.text(postId)] + key + key + [.int(window)])).compactMap { row in
-            guard let arm = ExperimentArm(rawValue: try row.text("arm")) else { return nil }
-            return ExperimentFan(arm: arm, orders: Int(try row.int("orders")), gmv: try row.int("gmv"), unfollowed: try row.int("unfollowed") == 1)
-        }
+        return try await runner.query(ExperimentFan.query(entries: """
+            SELECT open_id, 'treated' AS arm, at AS t FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0
+            UNION ALL SELECT open_id, 'holdout', at FROM post_holdouts WHERE tenant_id = ? AND account_id = ? AND post_id = ?
+            """, key + [.text(postId)] + key + [.text(postId)], tenantId: account.tenantId, accountId: account.id, window: window)).compactMap(ExperimentFan.init)
     }
 
     public func postStats(of account: Account, postIds: [String]) async throws -> [String: PostStats] {
