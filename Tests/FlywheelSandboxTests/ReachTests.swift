@@ -154,7 +154,8 @@ extension DeskWorld {
             let held = fans.filter {
                 ExperimentArm.of($0, experiment: made.post.id, holdoutPercent: 25, tenantId: world.account.tenantId, controlPercent: 0) == .holdout
             }
-            #expect(held.count > 15 && held.count < 45)
+            // About 25 % of 120 (30); the post's id, new each run, draws them: bounds five deviations wide.
+            #expect(held.count > 6 && held.count < 54)
             let recipients = try await world.store.postRecipients(postId: made.post.id, of: world.account)
             #expect(Set(recipients) == Set(fans).subtracting(held), "the held-out fans were not pushed")
             // Every third fan buys within the week, reached or not.

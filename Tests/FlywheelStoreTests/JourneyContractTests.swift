@@ -74,7 +74,8 @@ final class JourneyClock: Sendable {
             ExperimentArm.of($0, experiment: journey.id, holdoutPercent: 10, tenantId: f.account.tenantId, controlPercent: 5)
         }
         let treated = arms[.treated] ?? [], holdout = arms[.holdout] ?? [], control = arms[.control] ?? []
-        #expect(holdout.count > 15 && holdout.count < 45 && control.count > 5 && control.count < 30, "10 % and 5 % of 300")
+        // About 10 % and 5 % of 300 (28 and 15); the tenant's id, new each run, draws the control: bounds five deviations wide.
+        #expect(holdout.count > 3 && holdout.count < 55 && control.count > 0 && control.count < 35, "10 % and 5 % of 300")
         var progress = try await store.journeyProgress(journey.id, tenantId: journey.tenantId)
         #expect(progress.entered(.treated) == treated.count && progress.entered(.holdout) == holdout.count && progress.entered(.control) == control.count,
                 "every fan entered once, on its arm; the fan who followed before launch did not")
