@@ -26,6 +26,7 @@ public struct Coupons: Sendable {
         public var audience: String?
         public var requiresFollow: Bool?
         public var activityId: String?
+        public var holdoutPercent: Int?
 
         public init(name: String, valueKind: String, value: Int64, thresholdFen: Int64?, validFrom: Int64?, validUntil: Int64, stock: Int, perFanLimit: Int?,
                     audience: String?, requiresFollow: Bool?, activityId: String?) {
@@ -68,11 +69,12 @@ public struct Coupons: Sendable {
         guard CouponTemplate.stocks.contains(d.stock) else { throw UseCaseError.invalid(field: "stock", "must be 1 to 10,000,000") }
         let limit = d.perFanLimit ?? 1
         guard CouponTemplate.limits.contains(limit) else { throw UseCaseError.invalid(field: "perFanLimit", "must be 1 to 100") }
-        let coupon = CouponTemplate(id: env.newId("cpn"), accountId: account.id, name: try Validate.name(d.name, field: "name"), value: value, thresholdFen: threshold,
+        var coupon = CouponTemplate(id: env.newId("cpn"), accountId: account.id, name: try Validate.name(d.name, field: "name"), value: value, thresholdFen: threshold,
                                     validFrom: from, validUntil: d.validUntil, stock: d.stock, perFanLimit: limit,
                                     audience: try Validate.predicate(d.audience, field: "audience", example: "tier >= liking"),
                                     requiresFollow: d.requiresFollow ?? false, activityId: try d.activityId.map { try Validate.token($0, field: "activityId") },
                                     createdAt: now)
+        coupon.holdoutPercent = try Validate.holdout(d.holdoutPercent)
         try await env.store.createCoupon(coupon, audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "coupon.create", target: coupon.id,
                                                                   detail: coupon.name))
         return coupon
@@ -99,6 +101,7 @@ public struct Coupons: Sendable {
         let claim = CouponClaim(id: claimId ?? env.newId("clm"), couponId: id, accountId: account.id, openId: openId, claimedAt: now)
         do {
             if let refusal = coupon.refusal(for: fan, audience: audience, at: now) { throw refusal }
+            try await CampaignHoldout.keep(id, percent: coupon.holdoutPercent, openId: openId, of: account, store: env.store, at: now)
             try await env.store.claimCoupon(claim, of: account)
         } catch {
             // The same claim asked at the same moment made it first.
@@ -107,5 +110,10 @@ public struct Coupons: Sendable {
             throw UseCaseError.conflict(code: refusal.code, "coupon \(id): \(refusal)")
         }
         return claim
+    }
+
+    /// Fans who got it against fans held out, over the 30 days after each; nil without a holdout.
+    public func experiment(of coupon: CouponTemplate, in account: Account) async throws -> ExperimentReport? {
+        try await CampaignHoldout.report(.coupon, id: coupon.id, name: coupon.name, percent: coupon.holdoutPercent, of: account, store: env.store)
     }
 }

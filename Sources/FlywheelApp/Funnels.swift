@@ -47,9 +47,6 @@ extension Funnels {
         return industry.playbook.stages
     }
 
-    /// The name of the segment that keeps a stage's fans (its condition and every one before it).
-    public static func segmentName(_ stage: FunnelStage) -> String { "Funnel · \(stage.rawValue)" }
-
     /// Keeps each stage of the accounts' funnel (but `new`, every fan) as a live segment, so the
     /// projector records who enters and leaves it, when and why: the funnel's history from now on.
     /// Segments already there are redefined when the stage's condition changed.
@@ -60,10 +57,10 @@ extension Funnels {
             let predicates = try Funnel.predicates(conditions)
             let existing = try await env.store.segments(of: account)
             for (stage, predicate) in zip(FunnelStage.allCases, predicates) where stage != .new {
-                if let segment = existing.first(where: { $0.name == Self.segmentName(stage) }) {
+                if let segment = existing.first(where: { $0.name == stage.segmentName }) {
                     if segment.predicate != predicate { _ = try await segments.change(segment, of: account, name: nil, predicate: predicate, by: caller) }
                 } else {
-                    _ = try await segments.create(name: Self.segmentName(stage), predicate: predicate, in: account, by: caller)
+                    _ = try await segments.create(name: stage.segmentName, predicate: predicate, in: account, by: caller)
                 }
             }
         }
@@ -88,7 +85,7 @@ extension Funnels {
             stageMoves[.new] = try await env.store.tierFlows(of: account, days: firstDay...today).filter { $0.key.from == nil }
                 .flatMap { flow, n in Array(repeating: (flow.day, 1), count: n) }
             for stage in FunnelStage.allCases where stage != .new {
-                guard let segment = segments.first(where: { $0.name == Self.segmentName(stage) && $0.state == .ready }) else {
+                guard let segment = segments.first(where: { $0.name == stage.segmentName && $0.state == .ready }) else {
                     throw UseCaseError.conflict(code: "not_tracked", "the funnel of \(account.name) is not tracked yet: it is from when the enterprise adopts a playbook (POST /v1/playbooks/{industry}/adopt)")
                 }
                 sizes[stage] = segment.size

@@ -95,6 +95,9 @@ public struct Journeys: Sendable {
             if let holdout = draft.holdoutPercent, holdout != current.holdoutPercent {
                 throw UseCaseError.invalid(field: "holdoutPercent", "is fixed at launch (\(current.holdoutPercent) %): make a new journey for another holdout")
             }
+            if current.trigger.kind == .date, draft.trigger != current.trigger {
+                throw UseCaseError.invalid(field: "trigger", "a date journey's date and condition are fixed at launch: make a new journey for another date")
+            }
             next.version = current.version + 1
         }
         try await check(next, in: account)
@@ -113,6 +116,11 @@ public struct Journeys: Sendable {
         var journey = try await journey(id, reachable: reachable, as: .launchJourney, by: caller)
         guard let account = try await env.store.account(id: journey.accountId, tenantIds: [journey.tenantId]) else { throw UseCaseError.notFound("account") }
         try await check(journey, in: account)
+        let firesAt = journey.trigger.date(in: account.calendar)
+        if journey.launchedAt == nil, let firesAt, firesAt <= env.now() {
+            throw UseCaseError.invalid(field: "trigger.value", "\(journey.trigger.value) has passed; set a later date")
+        }
+        if journey.trigger.kind == .funnelStage { try await Funnels(flywheel).track([account], by: caller) }
         // The global control share is fixed at the first launch, as it stands then.
         let control = try await env.store.controlPercent(tenantId: journey.tenantId)
         if journey.launchedAt == nil, journey.controlPercent != control {
@@ -120,7 +128,7 @@ public struct Journeys: Sendable {
             try await env.store.reviseJourney(journey, from: journey.version, audit: env.audit(tenantId: journey.tenantId, actor: caller.actor,
                                                                                              action: "journey.change", target: id, detail: "control \(control)%"))
         }
-        try await env.store.setJourneyState(id, tenantId: journey.tenantId, state: .active, launchedAt: env.now(),
+        try await env.store.setJourneyState(id, tenantId: journey.tenantId, state: .active, launchedAt: env.now(), firesAt: firesAt,
                                             audit: env.audit(tenantId: journey.tenantId, actor: caller.actor, action: "journey.launch", target: id))
         return try await self.journey(id, reachable: [journey.tenantId], by: caller)
     }
@@ -129,7 +137,7 @@ public struct Journeys: Sendable {
     public func pause(_ id: String, reachable: [String], by caller: Principal) async throws -> Journey {
         let journey = try await journey(id, reachable: reachable, as: .pauseJourney, by: caller)
         guard journey.state == .active else { throw UseCaseError.conflict(code: "not_active", "the journey is \(journey.state.rawValue), not active") }
-        try await env.store.setJourneyState(id, tenantId: journey.tenantId, state: .paused, launchedAt: nil,
+        try await env.store.setJourneyState(id, tenantId: journey.tenantId, state: .paused, launchedAt: nil, firesAt: nil,
                                             audit: env.audit(tenantId: journey.tenantId, actor: caller.actor, action: "journey.pause", target: id))
         return try await self.journey(id, reachable: [journey.tenantId], by: caller)
     }
@@ -147,13 +155,26 @@ public struct Journeys: Sendable {
     }
 
     /// What a journey needs beyond its own shape: a segment trigger names a dynamic segment of the
-    /// account; a tag step, a tag of the enterprise (as an operator's tagging does).
+    /// account; a tag step, a tag of the enterprise (as an operator's tagging does); an audience
+    /// step, a static segment of the account; a red envelope step, one of the account's envelopes.
     func check(_ journey: Journey, in account: Account) async throws {
         if let problem = journey.problem() { throw UseCaseError.invalid(field: problem.field, problem.message) }
         let defined = Set(try await env.store.tags(tenantId: account.tenantId).map(\.name))
-        for (i, step) in journey.steps.enumerated() where step.kind == .tag {
-            guard let tag = step.tag, defined.contains(tag) else {
-                throw UseCaseError.invalid(field: "steps[\(i)].tag", "tag '\(step.tag ?? "")' is not defined; create it with POST /v1/tags")
+        for (i, step) in journey.steps.enumerated() {
+            switch step.kind {
+            case .tag:
+                guard let tag = step.tag, defined.contains(tag) else {
+                    throw UseCaseError.invalid(field: "steps[\(i)].tag", "tag '\(step.tag ?? "")' is not defined; create it with POST /v1/tags")
+                }
+            case .audience:
+                guard let segment = try await env.store.segment(id: step.segmentId ?? "", of: account), segment.predicate == nil else {
+                    throw UseCaseError.invalid(field: "steps[\(i)].segmentId", "must be a static segment of the account (the audience a post is sent to)")
+                }
+            case .redEnvelope:
+                guard try await env.store.redEnvelope(id: step.envelopeId ?? "", of: account) != nil else {
+                    throw UseCaseError.invalid(field: "steps[\(i)].envelopeId", "no red envelope '\(step.envelopeId ?? "")' in the account")
+                }
+            default: break
             }
         }
         if journey.trigger.kind == .segment {

@@ -71,8 +71,15 @@ public struct Leads: Sendable {
                 }
             }
             guard !activity.isEmpty else { return lead }
+            // Journeys triggered by the new stage take the fan in with the move.
+            var entering: [(reentry: Bool, run: JourneyRun)] = []
+            if lead.stage != before.stage {
+                entering = try await env.store.journeys(tenantId: tenantId, accountIds: [lead.accountId])
+                    .filter { $0.state == .active && $0.trigger.kind == .leadStage && $0.trigger.value == lead.stage.rawValue }
+                    .map { ($0.reentry, $0.entry(lead.openId, seq: now, at: now)) }
+            }
             do {
-                try await env.store.updateLead(lead, readVersion: before.version, tenantId: tenantId, activity: activity,
+                try await env.store.updateLead(lead, readVersion: before.version, tenantId: tenantId, activity: activity, entering: entering,
                                                audit: env.audit(tenantId: tenantId, actor: caller.actor, action: "lead.change", target: id,
                                                                 detail: activity.map(\.detail).joined(separator: "; ")))
                 lead.version += 1

@@ -19,6 +19,7 @@ public struct Lotteries: Sendable {
         public var opensAt: Int64?
         public var closesAt: Int64
         public var prizes: [LotteryPrize]
+        public var holdoutPercent: Int?
 
         public init(name: String, eligibility: String?, requiresFollow: Bool?, opensAt: Int64?, closesAt: Int64, prizes: [LotteryPrize]) {
             self.name = name
@@ -69,10 +70,11 @@ public struct Lotteries: Sendable {
             prizes.append(LotteryPrize(name: name, stock: prize.stock))
         }
         let seed = LotteryDraw.newSeed()
-        let lottery = Lottery(id: env.newId("lot"), accountId: account.id, name: try Validate.name(d.name, field: "name"),
+        var lottery = Lottery(id: env.newId("lot"), accountId: account.id, name: try Validate.name(d.name, field: "name"),
                               eligibility: try Validate.predicate(d.eligibility, field: "eligibility", example: "likes >= 1000"),
                               requiresFollow: d.requiresFollow ?? false, opensAt: opens, closesAt: d.closesAt, prizes: prizes, seed: seed,
                               seedHash: LotteryDraw.hash(seed), createdAt: now)
+        lottery.holdoutPercent = try Validate.holdout(d.holdoutPercent)
         try await env.store.createLottery(lottery, audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "lottery.create", target: lottery.id,
                                                                     detail: "\(lottery.name), seed hash \(lottery.seedHash)"))
         return lottery
@@ -89,11 +91,17 @@ public struct Lotteries: Sendable {
         let eligibility = try lottery.eligibility.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
         do {
             if let refusal = lottery.refusal(for: fan, eligibility: eligibility, at: now) { throw refusal }
+            try await CampaignHoldout.keep(id, percent: lottery.holdoutPercent, openId: openId, of: account, store: env.store, at: now)
             try await env.store.enterLottery(id: id, openId: openId, at: now, of: account)
         } catch ClaimRefusal.limitReached {
             throw UseCaseError.conflict(code: "already_entered", "lottery \(id): the fan has entered already")
         } catch let refusal as ClaimRefusal {
             throw UseCaseError.conflict(code: refusal.code, "lottery \(id): \(refusal)")
         }
+    }
+
+    /// Fans who got it against fans held out, over the 30 days after each; nil without a holdout.
+    public func experiment(of lottery: Lottery, in account: Account) async throws -> ExperimentReport? {
+        try await CampaignHoldout.report(.lottery, id: lottery.id, name: lottery.name, percent: lottery.holdoutPercent, of: account, store: env.store)
     }
 }

@@ -122,8 +122,7 @@ public struct Posts: Sendable {
                 throw UseCaseError.invalid(field: "segmentId", "the account has no segment '\(segmentId)'; leave it out to reach every subscriber")
             }
         }
-        let holdout = draft.holdoutPercent ?? 0
-        guard Journey.holdoutRange.contains(holdout) else { throw UseCaseError.invalid(field: "holdoutPercent", "must be 0 to 50") }
+        let holdout = try Validate.holdout(draft.holdoutPercent)
         let at = draft.scheduledAt ?? now
         // A minute's grace for a clock that runs behind; a year ahead at most.
         guard at >= now - 60_000 else { throw UseCaseError.invalid(field: "scheduledAt", "is in the past; leave it out to post now") }

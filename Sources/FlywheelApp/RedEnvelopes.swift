@@ -22,6 +22,7 @@ public struct RedEnvelopes: Sendable {
         public var requiresFollow: Bool?
         public var opensAt: Int64?
         public var expiresAt: Int64
+        public var holdoutPercent: Int?
 
         public init(name: String, totalFen: Int64, shares: Int, split: String?, minFen: Int64?, maxFen: Int64?, audience: String?, requiresFollow: Bool?,
                     opensAt: Int64?, expiresAt: Int64) {
@@ -77,9 +78,10 @@ public struct RedEnvelopes: Sendable {
         } catch {
             throw UseCaseError.invalid(field: error.field, error.message)
         }
-        let envelope = RedEnvelope(id: env.newId("env"), accountId: account.id, name: try Validate.name(d.name, field: "name"), totalFen: d.totalFen,
+        var envelope = RedEnvelope(id: env.newId("env"), accountId: account.id, name: try Validate.name(d.name, field: "name"), totalFen: d.totalFen,
                                    shares: d.shares, split: split, audience: try Validate.predicate(d.audience, field: "audience", example: "tier >= liking"),
                                    requiresFollow: d.requiresFollow ?? true, opensAt: opens, expiresAt: d.expiresAt, createdAt: now)
+        envelope.holdoutPercent = try Validate.holdout(d.holdoutPercent)
         try await env.store.createRedEnvelope(envelope, shares: shares, audit: env.audit(tenantId: account.tenantId, actor: caller.actor,
                                                                                          action: "red_envelope.create", target: envelope.id,
                                                                                          detail: "\(envelope.name): \(d.totalFen) fen in \(d.shares)"))
@@ -92,15 +94,16 @@ public struct RedEnvelopes: Sendable {
     public func claim(_ id: String, for openId: String, of account: Account, key: String? = nil, by caller: Principal) async throws -> EnvelopeClaim {
         try caller.authorize(.claimRedEnvelope)
         let openId = try Validate.token(openId, field: "openId")
-        let envelope = try await read(id, of: account, by: caller)
-        let now = env.now()
-        let fan = try await env.store.fan(of: account, openId: openId)
-        let audience = try envelope.audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
+        _ = try await read(id, of: account, by: caller)
         do {
-            if let refusal = envelope.refusal(for: fan, audience: audience, at: now) { throw refusal }
-            return try await env.store.claimRedEnvelope(id: id, openId: openId, at: now, key: key, of: account)
+            return try await RedEnvelope.claim(id, for: openId, of: account, key: key, store: env.store, at: env.now())
         } catch let refusal as ClaimRefusal {
             throw UseCaseError.conflict(code: refusal.code, "red envelope \(id): \(refusal)")
         }
+    }
+
+    /// Fans who got it against fans held out, over the 30 days after each; nil without a holdout.
+    public func experiment(of envelope: RedEnvelope, in account: Account) async throws -> ExperimentReport? {
+        try await CampaignHoldout.report(.redEnvelope, id: envelope.id, name: envelope.name, percent: envelope.holdoutPercent, of: account, store: env.store)
     }
 }

@@ -80,3 +80,34 @@ public final class Conversion: Service, Sendable {
         try await env.store.recordDraw(of: lottery, tenantId: account.tenantId, at: now, winners: winners, messages: messages, outbox: outbox)
     }
 }
+
+extension RedEnvelope {
+    /// Gives the fan the envelope's next share at `now`: the one claim, whether the fan asked
+    /// (`RedEnvelopes.claim`) or a journey's step gave it; throws the `ClaimRefusal` that stops it.
+    public static func claim(_ id: String, for openId: String, of account: Account, key: String?, store: any Store, at now: Int64) async throws -> EnvelopeClaim {
+        guard let envelope = try await store.redEnvelope(id: id, of: account) else { throw StoreError.notFound("red envelope \(id)") }
+        let fan = try await store.fan(of: account, openId: openId)
+        let audience = try envelope.audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
+        if let refusal = envelope.refusal(for: fan, audience: audience, at: now) { throw refusal }
+        try await CampaignHoldout.keep(id, percent: envelope.holdoutPercent, openId: openId, of: account, store: store, at: now)
+        return try await store.claimRedEnvelope(id: id, openId: openId, at: now, key: key, of: account)
+    }
+}
+
+/// A campaign's holdout, applied to a fan who asked for it and may have it: a fan on the holdout
+/// arm is recorded (what the campaign is measured against) and refused with `ClaimRefusal.heldOut`.
+public enum CampaignHoldout {
+    public static func keep(_ campaignId: String, percent: Int, openId: String, of account: Account, store: any Store, at now: Int64) async throws {
+        guard percent > 0,
+              ExperimentArm.of(openId, experiment: campaignId, holdoutPercent: percent, tenantId: account.tenantId, controlPercent: 0) == .holdout else { return }
+        try await store.holdOut(campaignId: campaignId, openId: openId, at: now, of: account)
+        throw ClaimRefusal.heldOut
+    }
+
+    /// The campaign's experiment over the 30 days after each fan's claim (or holdout); nil without a holdout.
+    public static func report(_ kind: CampaignKind, id: String, name: String, percent: Int, of account: Account, store: any Store) async throws -> ExperimentReport? {
+        guard percent > 0 else { return nil }
+        let fans = try await store.campaignExperimentFans(kind, id: id, of: account, window: Int64(ExperimentReport.windowDays) * 86_400_000)
+        return ExperimentReport(experimentId: id, name: name, holdoutPercent: percent, arms: fans.arms)
+    }
+}

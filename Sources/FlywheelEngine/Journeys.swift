@@ -18,13 +18,19 @@ struct JourneyProjection: Projection {
         var seen: Set<[String]> = []
         func enter(_ journey: Journey, _ openId: String, seq: Int64, at: Int64) {
             guard let launched = journey.launchedAt, at >= launched, seen.insert([journey.id, openId]).inserted else { return }
-            let arm = ExperimentArm.of(openId, experiment: journey.id, holdoutPercent: journey.holdoutPercent, tenantId: batch.account.tenantId,
-                                       controlPercent: journey.controlPercent)
-            entries.append((journey.reentry, JourneyRun(journeyId: journey.id, openId: openId, enteredSeq: seq, version: journey.version, arm: arm,
-                                                        state: arm == .treated ? .waiting : .held, dueAt: min(at, now), enteredAt: min(at, now))))
+            entries.append((journey.reentry, journey.entry(openId, seq: seq, at: min(at, now))))
         }
         let transitions = applied.writes.compactMap { $0 as? TierTransitionsWrite }.flatMap(\.transitions)
-        let triggerSegments = Set(batch.journeys.filter { $0.trigger.kind == .segment }.map(\.trigger.value))
+        // A funnel stage is followed by its live segment (`Funnels.track`, at the journey's launch).
+        let stageSegments = Dictionary(batch.segments.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        func segmentId(_ trigger: JourneyTrigger) -> String? {
+            switch trigger.kind {
+            case .segment: trigger.value
+            case .funnelStage: FunnelStage(rawValue: trigger.value).flatMap { stageSegments[$0.segmentName] }
+            default: nil
+            }
+        }
+        let triggerSegments = Set(batch.journeys.compactMap { segmentId($0.trigger) })
         let segmentEntries = triggerSegments.isEmpty ? [] : Projector.segmentChanges(
             batch.segments.filter { triggerSegments.contains($0.id) }, memberships: batch.memberships, fans: applied.changed, causes: applied.causes,
             otherwise: ("rules_changed", -Int64(batch.rulesVersion), now), calendar: batch.account.calendar, now: now).filter(\.entered)
@@ -39,10 +45,13 @@ struct JourneyProjection: Projection {
                 for (t, causeSeq, _) in transitions where t.to == tier && t.from != tier {
                     enter(journey, t.openId, seq: causeSeq, at: t.at)
                 }
-            case .segment:
-                for change in segmentEntries where change.segmentId == journey.trigger.value {
+            case .segment, .funnelStage:
+                for change in segmentEntries where change.segmentId == segmentId(journey.trigger) {
                     enter(journey, change.openId, seq: change.causeSeq, at: change.at)
                 }
+            case .leadStage, .date:
+                // Entered by the lead's move (`Leads.change`) and by the runner at the date.
+                continue
             }
         }
         if !entries.isEmpty { writes.append(JourneyEntriesWrite(entries: entries)) }
@@ -58,12 +67,16 @@ public struct JourneyRunner: Sendable {
 
     public init(_ env: FlywheelEnvironment) { self.env = env }
 
-    /// Advances up to `limit` due runs; returns how many moved.
+    /// How long a run whose step failed waits before it is tried again: the others due go first.
+    static let retryAfter: Int64 = 60_000
+
+    /// Enters the fans of date journeys whose moment has come, then advances up to `limit` due
+    /// runs; returns how many entered or moved.
     @discardableResult
     public func runDue(limit: Int = 500) async throws -> Int {
+        var moved = try await fireDates()
         let due = try await env.store.dueJourneyRuns(now: env.now(), limit: limit)
         var journeys: [String: Journey] = [:], accounts: [String: Account] = [:]
-        var moved = 0
         for d in due {
             let key = "\(d.tenantId)|\(d.run.journeyId)|\(d.run.version)"
             if journeys[key] == nil { journeys[key] = try await env.store.journey(d.run.journeyId, tenantId: d.tenantId, version: d.run.version) }
@@ -72,11 +85,34 @@ public struct JourneyRunner: Sendable {
             do {
                 if try await advance(d.run, of: journey, in: account) { moved += 1 }
             } catch {
-                // One fan's failure (a store refusal, a bad fan row) must not hold the others back.
+                // One fan's failure (a store refusal, a bad fan row) must not hold the others back,
+                // nor keep its place at the head of the due runs: it is tried again a minute later.
                 env.logger.error("journey step failed; will retry", metadata: ["journey": "\(journey.id)", "fan": "\(d.run.openId)", "error": "\(error)"])
+                var later = d.run
+                later.dueAt = env.now().saturatingAdd(Self.retryAfter)
+                _ = try? await env.store.advanceJourneyRun(JourneyAdvance(tenantId: account.tenantId, accountId: account.id, run: later, steps: []))
             }
         }
         return moved
+    }
+
+    /// Every fan matching a date journey's condition enters it at its moment, a page at a time (a
+    /// page entered again after a crash enters nobody twice); the last page marks it fired.
+    func fireDates() async throws -> Int {
+        var entered = 0
+        for journey in try await env.store.journeysToFire(now: env.now(), limit: 10) {
+            guard let account = try await env.store.account(id: journey.accountId, tenantIds: [journey.tenantId]),
+                  let moment = journey.trigger.date(in: account.calendar) else { continue }
+            let condition = try journey.trigger.condition.map(FanPredicate.parse)
+            var cursor: String?
+            repeat {
+                let page = try await env.store.fans(of: account, matching: condition, now: env.now(), cursor: cursor, limit: 1_000)
+                try await env.store.enterJourney(journey, runs: page.items.map { journey.entry($0.openId, seq: moment, at: moment) }, fired: page.nextCursor == nil)
+                entered += page.items.count
+                cursor = page.nextCursor
+            } while cursor != nil
+        }
+        return entered
     }
 
     /// Runs every due step until none is due (tests and the demo).
@@ -89,6 +125,7 @@ public struct JourneyRunner: Sendable {
         var run = read
         var records: [JourneyStepRecord] = []
         var desk: DeskChange?
+        var joins: [(segmentId: String, at: Int64)] = []
         var fan: FanState?
         func record(_ step: Int, _ kind: String, _ outcome: String) {
             records.append(JourneyStepRecord(journeyId: journey.id, openId: run.openId, enteredSeq: run.enteredSeq, step: step, kind: kind, outcome: outcome, at: now))
@@ -138,6 +175,13 @@ public struct JourneyRunner: Sendable {
             case .webhook:
                 record(n, s.kind.rawValue, s.label ?? "")
                 n = s.next ?? n + 1
+            case .audience:
+                joins.append((s.segmentId ?? "", now))
+                record(n, s.kind.rawValue, "joined \(s.segmentId ?? "")")
+                n = s.next ?? n + 1
+            case .redEnvelope:
+                record(n, s.kind.rawValue, try await envelope(s, step: n, of: run, journey: journey, in: account, at: now))
+                n = s.next ?? n + 1
             case .end:
                 record(n, s.kind.rawValue, "end")
                 n = steps.count + 1
@@ -159,7 +203,22 @@ public struct JourneyRunner: Sendable {
         }
         run.step = n
         if !steps.indices.contains(n - 1) { run.state = .done }
-        return try await env.store.advanceJourneyRun(JourneyAdvance(tenantId: account.tenantId, accountId: account.id, run: run, steps: records, desk: desk))
+        return try await env.store.advanceJourneyRun(JourneyAdvance(tenantId: account.tenantId, accountId: account.id, run: run, steps: records, desk: desk,
+                                                                    joins: joins))
+    }
+
+    /// A share of the step's red envelope, under the envelope's own rules; keyed by the run and the
+    /// step, so a step taken again (the run moved meanwhile) answers the share it took.
+    func envelope(_ s: JourneyStep, step: Int, of run: JourneyRun, journey: Journey, in account: Account, at now: Int64) async throws -> String {
+        do {
+            let claim = try await RedEnvelope.claim(s.envelopeId ?? "", for: run.openId, of: account, key: "journey:\(journey.id):\(run.openId):\(run.enteredSeq):\(step)",
+                                                    store: env.store, at: now)
+            return "gave \(claim.amountFen) fen"
+        } catch let refusal as ClaimRefusal {
+            return "skipped: \(refusal)"
+        } catch StoreError.notFound {
+            return "skipped: the red envelope is gone"
+        }
     }
 
     /// The step's DM, queued if the platform and the account's rules allow it now; otherwise what

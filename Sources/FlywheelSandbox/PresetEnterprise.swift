@@ -191,6 +191,7 @@ extension PresetEnterprise {
                 }
                 try await store.updateLead(worked, readVersion: lead.version, tenantId: tenant.id,
                                            activity: [LeadActivity(leadId: lead.id, at: at, kind: "stage", detail: "new → \(worked.stage.rawValue)", actor: "simulator")],
+                                           entering: [],
                                            audit: env.audit(tenantId: tenant.id, actor: "simulator", action: "lead.change", target: lead.id))
                 if worked.stage == .contacted || worked.stage == .qualified {
                     let due = now + Int64((draw() - 0.3) * 3 * 86_400_000)

@@ -53,6 +53,7 @@ extension APIRoutes {
         var audience: String?
         var requiresFollow: Bool?
         var activityId: String?
+        var holdoutPercent: Int?
     }
 
     @Sendable func createCoupon(_ request: Request, context: FlywheelRequestContext) async throws -> Created<CouponView> {
@@ -60,17 +61,22 @@ extension APIRoutes {
         let account = try await account(context)
         let b = try await request.decodeJSON(NewCoupon.self, context: context)
         guard let until = try Time.parse(b.validUntil, field: "validUntil") else { throw APIError.invalid("validUntil", "is required") }
-        let coupon = try await Coupons(flywheel).create(.init(name: b.name, valueKind: b.valueKind, value: b.value, thresholdFen: b.thresholdFen,
-                                                              validFrom: try Time.parse(b.validFrom, field: "validFrom"), validUntil: until, stock: b.stock,
-                                                              perFanLimit: b.perFanLimit, audience: b.audience, requiresFollow: b.requiresFollow,
-                                                              activityId: b.activityId), of: account, by: caller)
+        var draft = Coupons.Draft(name: b.name, valueKind: b.valueKind, value: b.value, thresholdFen: b.thresholdFen,
+                                  validFrom: try Time.parse(b.validFrom, field: "validFrom"), validUntil: until, stock: b.stock, perFanLimit: b.perFanLimit,
+                                  audience: b.audience, requiresFollow: b.requiresFollow, activityId: b.activityId)
+        draft.holdoutPercent = b.holdoutPercent
+        let coupon = try await Coupons(flywheel).create(draft, of: account, by: caller)
         return Created(body: CouponView(coupon, now: flywheel.env.now()))
     }
 
     @Sendable func readCoupon(_ request: Request, context: FlywheelRequestContext) async throws -> CouponView {
         let caller = try context.caller()
-        return CouponView(try await Coupons(flywheel).read(try context.parameters.require("couponId"), of: try await account(context), by: caller),
-                          now: flywheel.env.now())
+        let account = try await account(context)
+        let coupons = Coupons(flywheel)
+        let coupon = try await coupons.read(try context.parameters.require("couponId"), of: account, by: caller)
+        var view = CouponView(coupon, now: flywheel.env.now())
+        view.experiment = try await coupons.experiment(of: coupon, in: account).map(APIRoutes.HoldoutExperimentView.init)
+        return view
     }
 
     struct ClaimBody: Decodable { var openId: String }
@@ -111,6 +117,7 @@ extension APIRoutes {
         var requiresFollow: Bool?
         var opensAt: String?
         var expiresAt: String
+        var holdoutPercent: Int?
     }
 
     @Sendable func createRedEnvelope(_ request: Request, context: FlywheelRequestContext) async throws -> Created<RedEnvelopeView> {
@@ -118,17 +125,22 @@ extension APIRoutes {
         let account = try await account(context)
         let b = try await request.decodeJSON(NewRedEnvelope.self, context: context)
         guard let expires = try Time.parse(b.expiresAt, field: "expiresAt") else { throw APIError.invalid("expiresAt", "is required") }
-        let envelope = try await RedEnvelopes(flywheel).create(.init(name: b.name, totalFen: b.totalFen, shares: b.shares, split: b.split, minFen: b.minFen,
-                                                                     maxFen: b.maxFen, audience: b.audience, requiresFollow: b.requiresFollow,
-                                                                     opensAt: try Time.parse(b.opensAt, field: "opensAt"), expiresAt: expires),
-                                                               of: account, by: caller)
+        var draft = RedEnvelopes.Draft(name: b.name, totalFen: b.totalFen, shares: b.shares, split: b.split, minFen: b.minFen, maxFen: b.maxFen,
+                                       audience: b.audience, requiresFollow: b.requiresFollow, opensAt: try Time.parse(b.opensAt, field: "opensAt"),
+                                       expiresAt: expires)
+        draft.holdoutPercent = b.holdoutPercent
+        let envelope = try await RedEnvelopes(flywheel).create(draft, of: account, by: caller)
         return Created(body: RedEnvelopeView(envelope, now: flywheel.env.now()))
     }
 
     @Sendable func readRedEnvelope(_ request: Request, context: FlywheelRequestContext) async throws -> RedEnvelopeView {
         let caller = try context.caller()
-        return RedEnvelopeView(try await RedEnvelopes(flywheel).read(try context.parameters.require("envelopeId"), of: try await account(context), by: caller),
-                               now: flywheel.env.now())
+        let account = try await account(context)
+        let envelopes = RedEnvelopes(flywheel)
+        let envelope = try await envelopes.read(try context.parameters.require("envelopeId"), of: account, by: caller)
+        var view = RedEnvelopeView(envelope, now: flywheel.env.now())
+        view.experiment = try await envelopes.experiment(of: envelope, in: account).map(APIRoutes.HoldoutExperimentView.init)
+        return view
     }
 
     @Sendable func listEnvelopeClaims(_ request: Request, context: FlywheelRequestContext) async throws -> PageView<EnvelopeClaimView> {
@@ -166,7 +178,13 @@ struct RedEnvelopeView: ResponseEncodable {
     var claimedFen: Int64
     var returnedFen: Int64?
 
+    /// 0 to 50: the share of fans who asked and may have it kept from it, to measure it against.
+    var holdoutPercent: Int
+    /// Who got it against who was held out, over the 30 days after each (read one to see it).
+    var experiment: APIRoutes.HoldoutExperimentView?
+
     init(_ e: RedEnvelope, now: Int64) {
+        holdoutPercent = e.holdoutPercent
         id = e.id; accountId = e.accountId; name = e.name; totalFen = e.totalFen; shares = e.shares; split = e.split.kind
         if case .random(let low, let high) = e.split { minFen = low; maxFen = high }
         audience = e.audience; requiresFollow = e.requiresFollow; opensAt = Time.iso(e.opensAt); expiresAt = Time.iso(e.expiresAt)
@@ -199,6 +217,7 @@ extension APIRoutes {
         var opensAt: String?
         var closesAt: String
         var prizes: [Prize]
+        var holdoutPercent: Int?
     }
 
     @Sendable func createLottery(_ request: Request, context: FlywheelRequestContext) async throws -> Created<LotteryView> {
@@ -206,16 +225,21 @@ extension APIRoutes {
         let account = try await account(context)
         let b = try await request.decodeJSON(NewLottery.self, context: context)
         guard let closes = try Time.parse(b.closesAt, field: "closesAt") else { throw APIError.invalid("closesAt", "is required") }
-        let lottery = try await Lotteries(flywheel).create(.init(name: b.name, eligibility: b.eligibility, requiresFollow: b.requiresFollow,
-                                                                 opensAt: try Time.parse(b.opensAt, field: "opensAt"), closesAt: closes,
-                                                                 prizes: b.prizes.map { LotteryPrize(name: $0.name, stock: $0.stock) }), of: account, by: caller)
+        var draft = Lotteries.Draft(name: b.name, eligibility: b.eligibility, requiresFollow: b.requiresFollow, opensAt: try Time.parse(b.opensAt, field: "opensAt"),
+                                    closesAt: closes, prizes: b.prizes.map { LotteryPrize(name: $0.name, stock: $0.stock) })
+        draft.holdoutPercent = b.holdoutPercent
+        let lottery = try await Lotteries(flywheel).create(draft, of: account, by: caller)
         return Created(body: LotteryView(lottery, now: flywheel.env.now()))
     }
 
     @Sendable func readLottery(_ request: Request, context: FlywheelRequestContext) async throws -> LotteryView {
         let caller = try context.caller()
-        return LotteryView(try await Lotteries(flywheel).read(try context.parameters.require("lotteryId"), of: try await account(context), by: caller),
-                           now: flywheel.env.now())
+        let account = try await account(context)
+        let lotteries = Lotteries(flywheel)
+        let lottery = try await lotteries.read(try context.parameters.require("lotteryId"), of: account, by: caller)
+        var view = LotteryView(lottery, now: flywheel.env.now())
+        view.experiment = try await lotteries.experiment(of: lottery, in: account).map(APIRoutes.HoldoutExperimentView.init)
+        return view
     }
 
     struct EntryView: ResponseEncodable {
@@ -256,7 +280,13 @@ struct LotteryView: ResponseEncodable {
     var state: String
     var drawnAt: String?
 
+    /// 0 to 50: the share of fans who asked and may have it kept from it, to measure it against.
+    var holdoutPercent: Int
+    /// Who got it against who was held out, over the 30 days after each (read one to see it).
+    var experiment: APIRoutes.HoldoutExperimentView?
+
     init(_ l: Lottery, now: Int64) {
+        holdoutPercent = l.holdoutPercent
         id = l.id; accountId = l.accountId; name = l.name; eligibility = l.eligibility; requiresFollow = l.requiresFollow
         opensAt = Time.iso(l.opensAt); closesAt = Time.iso(l.closesAt); prizes = l.prizes; seedHash = l.seedHash; seed = l.revealedSeed
         entries = l.entries; state = l.state(at: now); drawnAt = l.drawnAt.map(Time.iso)
@@ -623,7 +653,13 @@ struct CouponView: ResponseEncodable {
     /// Once expired: the coupons never claimed.
     var unclaimedAtExpiry: Int?
 
+    /// 0 to 50: the share of fans who asked and may have it kept from it, to measure it against.
+    var holdoutPercent: Int
+    /// Who got it against who was held out, over the 30 days after each (read one to see it).
+    var experiment: APIRoutes.HoldoutExperimentView?
+
     init(_ c: CouponTemplate, now: Int64) {
+        holdoutPercent = c.holdoutPercent
         id = c.id; accountId = c.accountId; name = c.name; valueKind = c.value.kind; value = c.value.number; thresholdFen = c.thresholdFen
         validFrom = Time.iso(c.validFrom); validUntil = Time.iso(c.validUntil); stock = c.stock; issued = c.issued; redeemed = c.redeemed
         perFanLimit = c.perFanLimit; audience = c.audience; requiresFollow = c.requiresFollow; activityId = c.activityId

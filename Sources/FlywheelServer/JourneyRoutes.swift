@@ -212,8 +212,8 @@ extension APIRoutes {
         return ExperimentView(report, journey: journey)
     }
 
-    /// A post's experiment: the fans it reached against those held out.
-    struct PostExperimentView: Encodable, Sendable {
+    /// A post's or a campaign's experiment: the fans it reached against those held out.
+    struct HoldoutExperimentView: Encodable, Sendable {
         var windowDays: Int
         var arms: [String: ArmView]
         var conversion: UpliftView

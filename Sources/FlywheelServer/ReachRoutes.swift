@@ -402,7 +402,7 @@ struct PostView: ResponseEncodable {
     var stats: PostStatsView
     var holdoutPercent: Int
     /// Reached against held out over the 7 days after the push, once a post with a holdout went out.
-    var experiment: APIRoutes.PostExperimentView?
+    var experiment: APIRoutes.HoldoutExperimentView?
 
     struct ToolView: Encodable, Sendable {
         var kind: PostTool.Kind
@@ -416,7 +416,7 @@ struct PostView: ResponseEncodable {
         mode = r.automatic ? "automatic" : "task"; recipients = p.recipients; heldBack = p.heldBack; publishedAt = p.publishedAt.map(Time.iso); error = p.error
         stats = PostStatsView(r.stats)
         holdoutPercent = p.holdoutPercent
-        experiment = r.experiment.map(APIRoutes.PostExperimentView.init)
+        experiment = r.experiment.map(APIRoutes.HoldoutExperimentView.init)
     }
 }
 

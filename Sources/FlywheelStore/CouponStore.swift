@@ -63,7 +63,7 @@ public struct CouponWrite: StatementWrite {
 extension CouponStore where Self: SQLStore {
     public func createCoupon(_ c: CouponTemplate, audit: AuditEntry) async throws {
         try await runner.transaction([
-            .execute(SQLStatement("INSERT INTO coupon_templates (tenant_id, \(CouponRows.columns)) VALUES (?, \(SQLStatement.placeholders(16)))",
+            .execute(SQLStatement("INSERT INTO coupon_templates (tenant_id, \(CouponRows.columns)) VALUES (?, \(SQLStatement.placeholders(17)))",
                                   [.text(audit.tenantId)] + CouponRows.cells(c))),
             .execute(TenancyRows.record(audit)),
         ])
@@ -120,13 +120,13 @@ extension CouponStore where Self: SQLStore {
 enum CouponRows {
     static let columns = """
         coupon_id, account_id, name, value_kind, value_number, threshold_fen, valid_from, valid_until, stock, per_fan_limit, audience, requires_follow, \
-        activity_id, issued, redeemed, created_at
+        activity_id, issued, redeemed, created_at, holdout_percent
         """
 
     static func cells(_ c: CouponTemplate) -> [Cell] {
         [.text(c.id), .text(c.accountId), .text(c.name), .text(c.value.kind), .int(c.value.number), .int(c.thresholdFen), .int(c.validFrom), .int(c.validUntil),
          .int(Int64(c.stock)), .int(Int64(c.perFanLimit)), .nullable(c.audience), .int(c.requiresFollow ? 1 : 0), .nullable(c.activityId), .int(Int64(c.issued)),
-         .int(Int64(c.redeemed)), .int(c.createdAt)]
+         .int(Int64(c.redeemed)), .int(c.createdAt), .int(Int64(c.holdoutPercent))]
     }
 
     static func coupon(_ row: SQLRow) throws -> CouponTemplate {
@@ -137,6 +137,7 @@ enum CouponRows {
                                requiresFollow: try row.int("requires_follow") == 1, activityId: row.optionalText("activity_id"), createdAt: try row.int("created_at"))
         c.issued = Int(try row.int("issued"))
         c.redeemed = Int(try row.int("redeemed"))
+        c.holdoutPercent = Int(try row.int("holdout_percent"))
         return c
     }
 }

@@ -39,7 +39,8 @@ public struct JourneyStepRecord: Sendable, Equatable {
 }
 
 /// One advance of a run: the run as it now stands (written only if nobody moved it since it was
-/// read), the steps it left, and the DM it queued, all in one transaction.
+/// read), the steps it left, the DM it queued and the static segments the fan joined, all in one
+/// transaction.
 public struct JourneyAdvance: Sendable {
     public var tenantId: String
     public var accountId: String
@@ -47,13 +48,17 @@ public struct JourneyAdvance: Sendable {
     public var run: JourneyRun
     public var steps: [JourneyStepRecord]
     public var desk: DeskChange?
+    /// Static segments (posts' audiences) the fan joins, and when.
+    public var joins: [(segmentId: String, at: Int64)]
 
-    public init(tenantId: String, accountId: String, run: JourneyRun, steps: [JourneyStepRecord], desk: DeskChange? = nil) {
+    public init(tenantId: String, accountId: String, run: JourneyRun, steps: [JourneyStepRecord], desk: DeskChange? = nil,
+                joins: [(segmentId: String, at: Int64)] = []) {
         self.tenantId = tenantId
         self.accountId = accountId
         self.run = run
         self.steps = steps
         self.desk = desk
+        self.joins = joins
     }
 }
 
@@ -127,7 +132,13 @@ public protocol JourneyStore: Sendable {
     /// Saves an edit made on version `from`: a draft's definition in place, a launched journey's as
     /// a new version; refused (`changedMeanwhile`) when the journey is no longer at `from`.
     func reviseJourney(_ journey: Journey, from: Int, audit: AuditEntry) async throws
-    func setJourneyState(_ id: String, tenantId: String, state: JourneyState, launchedAt: Int64?, audit: AuditEntry) async throws
+    /// `firesAt`: a date journey's moment, kept from its first launch until it fires.
+    func setJourneyState(_ id: String, tenantId: String, state: JourneyState, launchedAt: Int64?, firesAt: Int64?, audit: AuditEntry) async throws
+    /// Active date journeys of every tenant whose moment has come and that have not fired yet.
+    func journeysToFire(now: Int64, limit: Int) async throws -> [Journey]
+    /// Puts fans on a journey outside the projector (a date, a lead's move), as the projector does:
+    /// once unless re-entry is allowed, never twice at once; `fired` marks a date journey done.
+    func enterJourney(_ journey: Journey, runs: [JourneyRun], fired: Bool) async throws
     /// Runs of active journeys of every tenant that are due at `now`, the longest due first.
     func dueJourneyRuns(now: Int64, limit: Int) async throws -> [DueJourneyRun]
     /// Records an advance; false when the run had moved meanwhile (nothing written).
@@ -138,6 +149,11 @@ public protocol JourneyStore: Sendable {
     /// Each fan's first entry into the journey and what it did in `window` (ms) after it: orders
     /// paid, GMV, and whether it unfollowed.
     func experimentFans(_ id: String, tenantId: String, accountId: String, window: Int64) async throws -> [ExperimentFan]
+    /// Records a fan a campaign held out (once).
+    func holdOut(campaignId: String, openId: String, at: Int64, of account: Account) async throws
+    /// A campaign's experiment: each fan who got it (from its first claim or entry) and each it
+    /// held out, with what it did in `window` (ms) after.
+    func campaignExperimentFans(_ kind: CampaignKind, id: String, of account: Account, window: Int64) async throws -> [ExperimentFan]
     /// The enterprise's global control group in percent (`Journey.defaultControl` until set).
     func controlPercent(tenantId: String) async throws -> Int
     func setControlPercent(_ percent: Int, tenantId: String, audit: AuditEntry) async throws
@@ -207,6 +223,23 @@ public enum JourneyRows {
                    enteredAt: try row.int("entered_at"), revision: Int(try row.int("revision")))
     }
 
+    /// The fan joining a static segment, as a segment entry caused by the journey (its history, its
+    /// size and the change feed see it); nothing when it is a member already.
+    static func join(_ segmentId: String, openId: String, journeyId: String, seq: Int64, at: Int64, tenantId: String, accountId: String) -> [SQLStep] {
+        let member: [Cell] = [.text(tenantId), .text(accountId), .text(segmentId), .text(openId)]
+        let absent = "NOT EXISTS (SELECT 1 FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id = ?)"
+        return [
+            .execute(SQLStatement("""
+                INSERT INTO segment_changes (tenant_id, account_id, segment_id, open_id, cause_seq, at, entered, cause) SELECT ?, ?, ?, ?, ?, ?, 1, ?
+                WHERE \(absent) ON CONFLICT DO NOTHING
+                """, member + [.int(seq), .int(at), .text("journey:\(journeyId)")] + member)),
+            .execute(SQLStatement("UPDATE segments SET size = size + 1, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND \(absent)",
+                                  [.int(at), .text(tenantId), .text(accountId), .text(segmentId)] + member)),
+            .execute(SQLStatement("INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                  member + [.int(at)])),
+        ]
+    }
+
     static func record(_ r: JourneyStepRecord, tenantId: String, accountId: String) -> SQLStatement {
         SQLStatement("""
             INSERT INTO journey_steps (tenant_id, account_id, journey_id, open_id, entered_seq, step, kind, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -223,7 +256,11 @@ public struct JourneyEntriesWrite: StatementWrite {
     public init(entries: [(reentry: Bool, run: JourneyRun)]) { self.entries = entries }
 
     public func statements(of account: Account) -> [SQLStatement] {
-        let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+        Self.statements(entries, tenantId: account.tenantId, accountId: account.id)
+    }
+
+    static func statements(_ entries: [(reentry: Bool, run: JourneyRun)], tenantId: String, accountId: String) -> [SQLStatement] {
+        let key: [Cell] = [.text(tenantId), .text(accountId)]
         return entries.flatMap { reentry, r -> [SQLStatement] in
             let fan: [Cell] = key + [.text(r.journeyId), .text(r.openId)]
             return [
@@ -323,13 +360,31 @@ extension JourneyStore where Self: SQLStore {
                      [.text(journey.tenantId), .text(journey.id), .int(Int64(journey.version)), .text(JourneyDefinition(journey).json), .int(at)])
     }
 
-    public func setJourneyState(_ id: String, tenantId: String, state: JourneyState, launchedAt: Int64?, audit: AuditEntry) async throws {
+    public func setJourneyState(_ id: String, tenantId: String, state: JourneyState, launchedAt: Int64?, firesAt: Int64?, audit: AuditEntry) async throws {
         try await runner.transaction([
             .require(SQLStatement("""
-                UPDATE journeys SET state = ?, launched_at = COALESCE(launched_at, ?) WHERE tenant_id = ? AND journey_id = ? RETURNING version
-                """, [.text(state.rawValue), .nullable(launchedAt), .text(tenantId), .text(id)]), orElse: .notFound("journey \(id)")),
+                UPDATE journeys SET state = ?, fires_at = CASE WHEN launched_at IS NULL THEN ? ELSE fires_at END, launched_at = COALESCE(launched_at, ?)
+                WHERE tenant_id = ? AND journey_id = ? RETURNING version
+                """, [.text(state.rawValue), .nullable(firesAt), .nullable(launchedAt), .text(tenantId), .text(id)]), orElse: .notFound("journey \(id)")),
             .execute(TenancyRows.record(audit)),
         ])
+    }
+
+    public func journeysToFire(now: Int64, limit: Int) async throws -> [Journey] {
+        try await runner.query(SQLStatement("""
+            SELECT \(JourneyRows.columns) FROM journeys j JOIN journey_versions v ON v.tenant_id = j.tenant_id AND v.journey_id = j.journey_id AND v.version = j.version
+            WHERE j.fires_at <= ? AND j.state = 'active' ORDER BY j.fires_at LIMIT ?
+            """, [.int(now), .int(Int64(limit))])).map(JourneyRows.journey)
+    }
+
+    public func enterJourney(_ journey: Journey, runs: [JourneyRun], fired: Bool) async throws {
+        var steps = JourneyEntriesWrite.statements(runs.map { (journey.reentry, $0) }, tenantId: journey.tenantId, accountId: journey.accountId).map(SQLStep.execute)
+        if fired {
+            steps.append(.execute(SQLStatement("UPDATE journeys SET fires_at = NULL WHERE tenant_id = ? AND journey_id = ?",
+                                               [.text(journey.tenantId), .text(journey.id)])))
+        }
+        guard !steps.isEmpty else { return }
+        try await runner.transaction(steps)
     }
 
     public func dueJourneyRuns(now: Int64, limit: Int) async throws -> [DueJourneyRun] {
@@ -353,6 +408,8 @@ extension JourneyStore where Self: SQLStore {
         ]
         steps += advance.steps.map { .execute(JourneyRows.record($0, tenantId: advance.tenantId, accountId: advance.accountId)) }
         if let desk = advance.desk, !desk.isEmpty { steps += DeskRows.steps(desk, tenantId: advance.tenantId) }
+        steps += advance.joins.flatMap { JourneyRows.join($0.segmentId, openId: r.openId, journeyId: r.journeyId, seq: r.enteredSeq, at: $0.at,
+                                                          tenantId: advance.tenantId, accountId: advance.accountId) }
         do {
             try await runner.transaction(steps)
             return true
@@ -391,6 +448,25 @@ extension JourneyStore where Self: SQLStore {
         try await runner.query(ExperimentFan.query(entries: """
             SELECT open_id, arm, MIN(entered_at) AS t FROM journey_runs WHERE tenant_id = ? AND journey_id = ? GROUP BY open_id, arm
             """, [.text(tenantId), .text(id)], tenantId: tenantId, accountId: accountId, window: window)).compactMap(ExperimentFan.init)
+    }
+
+    public func holdOut(campaignId: String, openId: String, at: Int64, of account: Account) async throws {
+        try await runner.transaction([.execute(SQLStatement("""
+            INSERT INTO campaign_holdouts (tenant_id, account_id, campaign_id, open_id, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """, [.text(account.tenantId), .text(account.id), .text(campaignId), .text(openId), .int(at)]))])
+    }
+
+    public func campaignExperimentFans(_ kind: CampaignKind, id: String, of account: Account, window: Int64) async throws -> [ExperimentFan] {
+        let treated = switch kind {
+        case .coupon: "SELECT open_id, MIN(claimed_at) AS t FROM coupon_claims WHERE tenant_id = ? AND coupon_id = ? GROUP BY open_id"
+        case .redEnvelope: "SELECT open_id, MIN(claimed_at) AS t FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id IS NOT NULL GROUP BY open_id"
+        case .lottery: "SELECT open_id, MIN(entered_at) AS t FROM lottery_entries WHERE tenant_id = ? AND lottery_id = ? GROUP BY open_id"
+        }
+        return try await runner.query(ExperimentFan.query(entries: """
+            SELECT open_id, 'treated' AS arm, t FROM (\(treated)) got
+            UNION ALL SELECT open_id, 'holdout' AS arm, at AS t FROM campaign_holdouts WHERE tenant_id = ? AND account_id = ? AND campaign_id = ?
+            """, [.text(account.tenantId), .text(id), .text(account.tenantId), .text(account.id), .text(id)], tenantId: account.tenantId, accountId: account.id,
+                                                              window: window)).compactMap(ExperimentFan.init)
     }
 
     public func controlPercent(tenantId: String) async throws -> Int {

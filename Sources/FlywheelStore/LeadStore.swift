@@ -21,8 +21,10 @@ public protocol LeadStore: Sendable {
     func leads(tenantId: String, filter: LeadFilter, cursor: String?, limit: Int) async throws -> Page<Lead>
     func lead(id: String, tenantId: String) async throws -> Lead?
     /// Saves a worked lead with what happened to it; `StoreError.refused(.changedMeanwhile)` when
-    /// it changed since it was read (it was submitted again, or someone else worked it).
-    func updateLead(_ lead: Lead, readVersion: Int64, tenantId: String, activity: [LeadActivity], audit: AuditEntry) async throws
+    /// it changed since it was read (it was submitted again, or someone else worked it). `entering`:
+    /// the fan's entries into journeys triggered by the lead's new stage, made with the move.
+    func updateLead(_ lead: Lead, readVersion: Int64, tenantId: String, activity: [LeadActivity], entering: [(reentry: Bool, run: JourneyRun)],
+                    audit: AuditEntry) async throws
     func leadActivity(of leadId: String, tenantId: String, limit: Int) async throws -> [LeadActivity]
     /// Leads first submitted in `[from, to)`, for the conversion report.
     func leadsSubmitted(tenantId: String, from: Int64, to: Int64) async throws -> [Lead]
@@ -99,13 +101,15 @@ extension LeadStore where Self: SQLStore {
             .first.map(LeadRows.lead)
     }
 
-    public func updateLead(_ lead: Lead, readVersion: Int64, tenantId: String, activity: [LeadActivity], audit: AuditEntry) async throws {
+    public func updateLead(_ lead: Lead, readVersion: Int64, tenantId: String, activity: [LeadActivity], entering: [(reentry: Bool, run: JourneyRun)],
+                           audit: AuditEntry) async throws {
         var steps: [SQLStep] = [.require(SQLStatement("""
             UPDATE leads SET stage = ?, lost_reason = ?, assignee = ?, won_value = ?, contacted_at = ?, closed_at = ?, version = version + 1
             WHERE tenant_id = ? AND lead_id = ? AND version = ? RETURNING version
             """, [.text(lead.stage.rawValue), .nullable(lead.lostReason), .nullable(lead.assignee), .nullable(lead.wonValue), .nullable(lead.contactedAt),
                   .nullable(lead.closedAt), .text(tenantId), .text(lead.id), .int(readVersion)]), orElse: .refused(.changedMeanwhile))]
         steps += activity.map { .execute(LeadRows.activity($0, tenantId: tenantId)) }
+        steps += JourneyEntriesWrite.statements(entering, tenantId: tenantId, accountId: lead.accountId).map(SQLStep.execute)
         steps.append(.execute(TenancyRows.record(audit)))
         try await runner.transaction(steps)
     }

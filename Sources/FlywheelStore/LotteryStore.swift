@@ -27,9 +27,10 @@ extension LotteryStore where Self: SQLStore {
     public func createLottery(_ l: Lottery, audit: AuditEntry) async throws {
         let prizes = String(decoding: try JSONEncoder().encode(l.prizes), as: UTF8.self)
         try await runner.transaction([
-            .execute(SQLStatement("INSERT INTO lotteries (tenant_id, \(LotteryRows.columns)) VALUES (?, \(SQLStatement.placeholders(13)))",
+            .execute(SQLStatement("INSERT INTO lotteries (tenant_id, \(LotteryRows.columns)) VALUES (?, \(SQLStatement.placeholders(14)))",
                                   [.text(audit.tenantId), .text(l.id), .text(l.accountId), .text(l.name), .nullable(l.eligibility), .int(l.requiresFollow ? 1 : 0),
-                                   .int(l.opensAt), .int(l.closesAt), .text(prizes), .text(l.seed), .text(l.seedHash), .int(0), .null, .int(l.createdAt)])),
+                                   .int(l.opensAt), .int(l.closesAt), .text(prizes), .text(l.seed), .text(l.seedHash), .int(0), .null, .int(l.createdAt),
+                                   .int(Int64(l.holdoutPercent))])),
             .execute(TenancyRows.record(audit)),
         ])
     }
@@ -100,7 +101,7 @@ extension LotteryStore where Self: SQLStore {
 }
 
 enum LotteryRows {
-    static let columns = "lottery_id, account_id, name, eligibility, requires_follow, opens_at, closes_at, prizes, seed, seed_hash, entries, drawn_at, created_at"
+    static let columns = "lottery_id, account_id, name, eligibility, requires_follow, opens_at, closes_at, prizes, seed, seed_hash, entries, drawn_at, created_at, holdout_percent"
 
     static func lottery(_ row: SQLRow) throws -> Lottery {
         guard let prizes = try? JSONDecoder().decode([LotteryPrize].self, from: Data(try row.text("prizes").utf8)) else {
@@ -111,6 +112,7 @@ enum LotteryRows {
                         prizes: prizes, seed: try row.text("seed"), seedHash: try row.text("seed_hash"), createdAt: try row.int("created_at"))
         l.entries = Int(try row.int("entries"))
         l.drawnAt = row.optionalInt("drawn_at")
+        l.holdoutPercent = Int(try row.int("holdout_percent"))
         return l
     }
 }

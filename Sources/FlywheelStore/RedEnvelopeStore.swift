@@ -29,10 +29,10 @@ extension RedEnvelopeStore where Self: SQLStore {
         }
         let tenant = Cell.text(audit.tenantId)
         var steps: [SQLStep] = [.execute(SQLStatement("""
-            INSERT INTO red_envelopes (tenant_id, \(EnvelopeRows.columns)) VALUES (?, \(SQLStatement.placeholders(15)))
+            INSERT INTO red_envelopes (tenant_id, \(EnvelopeRows.columns)) VALUES (?, \(SQLStatement.placeholders(16)))
             """, [tenant, .text(e.id), .text(e.accountId), .text(e.name), .int(e.totalFen), .int(Int64(e.shares)), .text(e.split.kind), .nullable(low),
                   .nullable(high), .nullable(e.audience), .int(e.requiresFollow ? 1 : 0), .int(e.opensAt), .int(e.expiresAt), .int(0), .int(0),
-                  .int(e.createdAt)]))]
+                  .int(e.createdAt), .int(Int64(e.holdoutPercent))]))]
         steps += SQLStatement.insert("envelope_shares", key: [tenant, .text(e.id)], rows: shares.enumerated().map { [.int(Int64($0.offset)), .int($0.element), .null, .null, .null] },
                                    then: "").map { .execute($0) }
         steps.append(.execute(TenancyRows.record(audit)))
@@ -107,7 +107,7 @@ extension RedEnvelopeStore where Self: SQLStore {
 enum EnvelopeRows {
     static let columns = """
         envelope_id, account_id, name, total_fen, shares, split_kind, min_fen, max_fen, audience, requires_follow, opens_at, expires_at, claimed, \
-        claimed_fen, created_at
+        claimed_fen, created_at, holdout_percent
         """
 
     static func envelope(_ row: SQLRow) throws -> RedEnvelope {
@@ -125,6 +125,7 @@ enum EnvelopeRows {
                             createdAt: try row.int("created_at"))
         e.claimed = Int(try row.int("claimed"))
         e.claimedFen = try row.int("claimed_fen")
+        e.holdoutPercent = Int(try row.int("holdout_percent"))
         e.returnedFen = row.optionalInt("returned_fen")
         return e
     }

@@ -114,4 +114,64 @@ import Testing
             #expect(try await call(client, .put, "/v1/experiment-settings", key: analystKey, #"{"controlPercent":5}"#).0 == 403)
         }
     }
+
+    /// A funnel stage's journey takes fans as they enter the stage (the launch keeps the funnel's
+    /// segments); a lead stage's takes the fan when an operator moves its lead there; a date's is
+    /// refused with a past date, a bad one, a condition elsewhere, and its date is fixed at launch.
+    @Test(arguments: StoreKind.allCases) func funnelStagesLeadStagesAndDatesStartJourneys(_ kind: StoreKind) async throws {
+        let f = try await ServerFixture(kind)
+        try await f.test { client in
+            let accountId = try await client.account(key: f.key, clientKey: "ck-t", secret: "s", openId: "acct-t")
+            func create(_ trigger: String, launch: Bool = true) async throws -> (Int, [String: Any]) {
+                var (code, journey) = try await call(client, .post, "/v1/journeys", key: f.key,
+                                                     #"{"accountId":"\#(accountId)","name":"t","trigger":\#(trigger),"steps":[{"kind":"webhook","label":"in"}],"holdoutPercent":0}"#)
+                if code == 201, launch { (code, journey) = try await call(client, .post, "/v1/journeys/\(journey["id"] as? String ?? "")/launch", key: f.key) }
+                return (code, journey)
+            }
+            for (bad, field) in [(#"{"kind":"funnel_stage","value":"new"}"#, "trigger.value"), (#"{"kind":"lead_stage","value":"closed"}"#, "trigger.value"),
+                                 (#"{"kind":"date","value":"2026-13-01 10:00"}"#, "trigger.value"),
+                                 (#"{"kind":"date","value":"2027-01-01 10:00","condition":"orders >="}"#, "trigger.condition"),
+                                 (#"{"kind":"event","value":"follow","condition":"orders >= 1"}"#, "trigger.condition")] {
+                let (code, answer) = try await create(bad, launch: false)
+                #expect(code == 400 && message(answer).hasPrefix(field), "\(bad): \(code) \(answer)")
+            }
+            let past = try await create(#"{"kind":"date","value":"2020-01-01 10:00"}"#)
+            #expect(past.0 == 400 && message(past.1).contains("has passed"), "a date in the past cannot launch")
+            let (dated, date) = try await create(#"{"kind":"date","value":"2099-01-01 10:00","condition":"orders >= 1"}"#)
+            #expect(dated == 200 && (date["trigger"] as? [String: String])?["condition"] == "orders >= 1")
+            let moved = try await call(client, .put, "/v1/journeys/\(date["id"] as? String ?? "")", key: f.key,
+                                       #"{"name":"t","trigger":{"kind":"date","value":"2099-02-01 10:00"},"steps":[{"kind":"webhook","label":"in"}]}"#)
+            #expect(moved.0 == 400 && message(moved.1).hasPrefix("trigger"), "fixed at launch")
+
+            let (converted, stage) = try await create(#"{"kind":"funnel_stage","value":"converted"}"#)
+            let (qualified, lead) = try await create(#"{"kind":"lead_stage","value":"qualified"}"#)
+            #expect(converted == 200 && qualified == 200)
+            let now = f.flywheel.env.now()
+            func events(_ list: [FanEvent]) async throws {
+                _ = try await f.flywheel.env.store.append(list.map { AccountEvent(tenantId: f.tenantId, accountId: accountId, event: $0) }) { _ in }
+                await f.flywheel.projector.drain()
+            }
+            // a follows and buys (converted: following, active, an order); b follows only; c leaves a lead.
+            try await events([FanEvent(id: "fa", kind: .follow, openId: "a", occurredAt: now, channel: .search),
+                              FanEvent(id: "fb", kind: .follow, openId: "b", occurredAt: now, channel: .search),
+                              FanEvent(id: "oa", kind: .orderPaid, openId: "a", occurredAt: now, channel: .homepage, amount: 9_900, ref: "order-a"),
+                              FanEvent(id: "lc", kind: .leadSubmitted, openId: "c", occurredAt: now, channel: .homepage, attributes: ["name": "陈", "phone": "13900139000"])])
+            func entered(_ journey: [String: Any]) async throws -> Int {
+                let progress = try await call(client, .get, "/v1/journeys/\(journey["id"] as? String ?? "")", key: f.key).1["progress"] as? [String: Any]
+                return (progress?["entered"] as? [String: Int])?.values.reduce(0, +) ?? 0
+            }
+            // c's lead also converts c (leads >= 1) once c follows.
+            #expect(try await entered(stage) == 1, "a entered the converted stage, b did not")
+            #expect(try await entered(lead) == 0, "a submitted lead is new, not qualified")
+            let leads = try await client.get("/v1/leads", key: f.key)["items"] as? [[String: Any]]
+            let leadId = try #require(leads?.first?["id"] as? String)
+            let (patched, _) = try await call(client, .patch, "/v1/leads/\(leadId)", key: f.key, #"{"stage":"qualified"}"#)
+            #expect(patched == 200)
+            #expect(try await entered(lead) == 1, "moving the lead to qualified put its fan on the journey")
+            _ = try await call(client, .patch, "/v1/leads/\(leadId)", key: f.key, #"{"stage":"won","wonValue":100000}"#)
+            #expect(try await entered(lead) == 1, "only the stage it names")
+            try await events([FanEvent(id: "fc", kind: .follow, openId: "c", occurredAt: now, channel: .search)])
+            #expect(try await entered(stage) == 2, "c follows: its lead makes it converted")
+        }
+    }
 }

@@ -54,7 +54,7 @@ final class JourneyClock: Sendable {
         // A follow before launch does not enter.
         _ = try await store.append(f.events([FanEvent(id: "early", kind: .follow, openId: "fan-early", occurredAt: clock.now - 1_000, channel: .search)])) { _ in }
         await flywheel.projector.drain()
-        try await store.setJourneyState(journey.id, tenantId: journey.tenantId, state: .active, launchedAt: clock.now,
+        try await store.setJourneyState(journey.id, tenantId: journey.tenantId, state: .active, launchedAt: clock.now, firesAt: nil,
                                         audit: env.audit(tenantId: journey.tenantId, actor: "t", action: "journey.launch", target: journey.id))
         journey.state = .active
         journey.launchedAt = clock.now
@@ -200,7 +200,7 @@ final class JourneyClock: Sendable {
         #expect(try await store.journeySteps(of: f.account, openId: b, limit: 10).filter { $0.step == 0 }.count == 2)
 
         // Paused: c reaches true-love and does not enter; b's new run does not move.
-        try await store.setJourneyState(journey.id, tenantId: journey.tenantId, state: .paused, launchedAt: nil,
+        try await store.setJourneyState(journey.id, tenantId: journey.tenantId, state: .paused, launchedAt: nil, firesAt: nil,
                                         audit: env.audit(tenantId: journey.tenantId, actor: "t", action: "journey.pause", target: journey.id))
         try await happen(.follow, c)
         try await happen(.orderPaid, c, amount: 9_900)

@@ -46,9 +46,9 @@ import Testing
         contacted.assignee = owner.id
         var audit: AuditEntry { f.env.audit(tenantId: tenantId, actor: "t", action: "lead.change", target: lead.id) }
         try await f.store.updateLead(contacted, readVersion: lead.version, tenantId: tenantId,
-                                     activity: [LeadActivity(leadId: lead.id, at: t0 + 60_000, kind: "stage", detail: "new → contacted", actor: "t")], audit: audit)
+                                     activity: [LeadActivity(leadId: lead.id, at: t0 + 60_000, kind: "stage", detail: "new → contacted", actor: "t")], entering: [], audit: audit)
         await #expect(throws: StoreError.refused(.changedMeanwhile)) {
-            try await f.store.updateLead(contacted, readVersion: lead.version, tenantId: tenantId, activity: [], audit: audit)
+            try await f.store.updateLead(contacted, readVersion: lead.version, tenantId: tenantId, activity: [], entering: [], audit: audit)
         }
         filter = LeadFilter()
         filter.assignee = owner.id

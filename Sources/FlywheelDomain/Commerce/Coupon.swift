@@ -51,6 +51,9 @@ public struct CouponTemplate: Sendable, Equatable {
     public var activityId: String?
     public var issued: Int
     public var redeemed: Int
+    /// Share of the fans who ask for it, and may have it, kept from it to measure it against
+    /// (0–50 %, by fan and campaign, fixed at creation).
+    public var holdoutPercent = 0
     public var createdAt: Int64
 
     public init(id: String, accountId: String, name: String, value: CouponValue, thresholdFen: Int64, validFrom: Int64, validUntil: Int64, stock: Int,
@@ -96,6 +99,8 @@ public enum ClaimRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     case outOfStock
     /// The fan holds as many as the coupon allows one fan.
     case limitReached(Int)
+    /// The fan is in the campaign's holdout: kept from it, to measure it against.
+    case heldOut
 
     public var code: String {
         switch self {
@@ -105,6 +110,7 @@ public enum ClaimRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         case .notEligible: "not_eligible"
         case .outOfStock: "out_of_stock"
         case .limitReached: "limit_reached"
+        case .heldOut: "held_out"
         }
     }
 
@@ -116,6 +122,7 @@ public enum ClaimRefusal: Error, Sendable, Equatable, CustomStringConvertible {
         case .notEligible(let audience): "the fan does not meet its condition (\(audience))"
         case .outOfStock: "none is left"
         case .limitReached(let n): "the fan has \(n) already, as many as one fan may"
+        case .heldOut: "the fan is in the campaign's holdout, kept from it to measure what it brings"
         }
     }
 

@@ -33,6 +33,9 @@ public struct Lottery: Sendable, Equatable {
     public var seedHash: String
     public var entries: Int
     public var drawnAt: Int64?
+    /// Share of the fans who ask for it, and may have it, kept from it to measure it against
+    /// (0–50 %, by fan and campaign, fixed at creation).
+    public var holdoutPercent = 0
     public var createdAt: Int64
 
     public init(id: String, accountId: String, name: String, eligibility: String?, requiresFollow: Bool, opensAt: Int64, closesAt: Int64,

@@ -31,6 +31,9 @@ public struct RedEnvelope: Sendable, Equatable {
     public var claimedFen: Int64
     /// What went back at expiry; nil while it is open.
     public var returnedFen: Int64?
+    /// Share of the fans who ask for it, and may have it, kept from it to measure it against
+    /// (0–50 %, by fan and campaign, fixed at creation).
+    public var holdoutPercent = 0
     public var createdAt: Int64
 
     public init(id: String, accountId: String, name: String, totalFen: Int64, shares: Int, split: EnvelopeSplit, audience: String?, requiresFollow: Bool,

@@ -31,6 +31,15 @@ public enum ExperimentArm: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// A conversion campaign that can keep a holdout. A fan who asks for it and may have it is on an
+/// arm by hash (`ExperimentArm.of`, no global control: the fan asked); the held out are refused
+/// and recorded, and measured against the fans who got it.
+public enum CampaignKind: String, Sendable, CaseIterable {
+    case coupon
+    case redEnvelope = "red_envelope"
+    case lottery
+}
+
 /// One arm's outcomes, summed per fan: enough for means and variances.
 public struct ArmOutcome: Sendable, Equatable {
     public var fans: Int

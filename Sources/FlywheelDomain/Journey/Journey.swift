@@ -1,6 +1,7 @@
 import Foundation
 
-/// What puts a fan on a journey: an event the fan does, reaching a tier, or entering a segment.
+/// What puts a fan on a journey: an event the fan does, reaching a tier, entering a segment or a
+/// funnel stage, a lead of the fan's moved to a stage, or a date.
 public struct JourneyTrigger: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, CaseIterable, Codable {
         /// `value`: an event kind (`order_paid`, `lead_submitted`, `dm_received`, …).
@@ -9,14 +10,34 @@ public struct JourneyTrigger: Sendable, Equatable, Codable {
         case tier
         /// `value`: a segment's id.
         case segment
+        /// `value`: a funnel stage after `new` (`settled` … `fissioned`); the fan enters when it
+        /// enters the stage's segment, which keeps the stage's condition and every one before it.
+        case funnelStage = "funnel_stage"
+        /// `value`: a lead stage; the fan enters when an operator moves its lead into it.
+        case leadStage = "lead_stage"
+        /// `value`: "YYYY-MM-DD HH:MM" in the account's zone; then every fan matching `condition`
+        /// (every fan when unset) enters, once.
+        case date
     }
 
     public var kind: Kind
     public var value: String
+    /// Who enters a `date` journey, in the predicate language.
+    public var condition: String?
 
-    public init(kind: Kind, value: String) {
+    public init(kind: Kind, value: String, condition: String? = nil) {
         self.kind = kind
         self.value = value
+        self.condition = condition
+    }
+
+    /// A `date` trigger's moment in the account's calendar.
+    public func date(in calendar: AccountCalendar) -> Int64? {
+        let parts = value.split(separator: " ")
+        guard kind == .date, parts.count == 2, let day = calendar.day(ofDate: String(parts[0])), let minutes = Journey.minutes(ofClock: String(parts[1])) else {
+            return nil
+        }
+        return calendar.startOfDay(day) + Int64(minutes) * 60_000
     }
 }
 
@@ -45,6 +66,11 @@ public struct JourneyStep: Sendable, Equatable, Codable {
         case leadTask = "lead_task"
         /// A `journey_step` change for the enterprise's webhook endpoints and stream: `label`.
         case webhook
+        /// Adds the fan to the static segment `segmentId`: the audience of the posts sent to it.
+        case audience
+        /// Gives the fan a share of the red envelope `envelopeId` (its rules apply: open, audience,
+        /// follow, one share a fan).
+        case redEnvelope = "red_envelope"
         case end
     }
 
@@ -59,12 +85,14 @@ public struct JourneyStep: Sendable, Equatable, Codable {
     public var groupId: String?
     public var tag: String?
     public var label: String?
+    public var segmentId: String?
+    public var envelopeId: String?
     public var next: Int?
     public var otherwise: Int?
 
     public init(kind: Kind, minutes: Int? = nil, at: String? = nil, event: String? = nil, predicate: String? = nil, text: String? = nil,
                 activityId: String? = nil, couponMetaId: String? = nil, groupId: String? = nil, tag: String? = nil, label: String? = nil,
-                next: Int? = nil, otherwise: Int? = nil) {
+                segmentId: String? = nil, envelopeId: String? = nil, next: Int? = nil, otherwise: Int? = nil) {
         self.kind = kind
         self.minutes = minutes
         self.at = at
@@ -76,6 +104,8 @@ public struct JourneyStep: Sendable, Equatable, Codable {
         self.groupId = groupId
         self.tag = tag
         self.label = label
+        self.segmentId = segmentId
+        self.envelopeId = envelopeId
         self.next = next
         self.otherwise = otherwise
     }
@@ -175,6 +205,14 @@ public struct Journey: Sendable, Equatable {
     public static let maxWaitMinutes = 90 * 24 * 60
     public static let maxPerAccount = 50
 
+    /// The run of a fan entering at `at` by what is at log position `seq` (the moment itself for a
+    /// date or a lead's move): on its arm, waiting for its first step unless held out.
+    public func entry(_ openId: String, seq: Int64, at: Int64) -> JourneyRun {
+        let arm = ExperimentArm.of(openId, experiment: id, holdoutPercent: holdoutPercent, tenantId: tenantId, controlPercent: controlPercent)
+        return JourneyRun(journeyId: id, openId: openId, enteredSeq: seq, version: version, arm: arm, state: arm == .treated ? .waiting : .held, dueAt: at,
+                          enteredAt: at)
+    }
+
     /// What is wrong with the definition, as (field, message); nil when it can run.
     public func problem() -> (field: String, message: String)? {
         let name = name.trimmingCharacters(in: .whitespaces)
@@ -186,7 +224,18 @@ public struct Journey: Sendable, Equatable {
             return ("trigger.value", "'\(trigger.value.prefix(40))' is not a tier (potential, passerby, liking, true_love)")
         case .segment where trigger.value.isEmpty || trigger.value.utf8.count > 100:
             return ("trigger.value", "must be a segment id")
+        case .funnelStage where FunnelStage(rawValue: trigger.value).map({ $0 == .new }) ?? true:
+            return ("trigger.value", "'\(trigger.value.prefix(40))' is not a funnel stage after new (settled, active, converted, repurchased, fissioned)")
+        case .leadStage where LeadStage(rawValue: trigger.value) == nil:
+            return ("trigger.value", "'\(trigger.value.prefix(40))' is not a lead stage (new, contacted, qualified, won, lost)")
+        case .date where trigger.date(in: AccountCalendar(timeZone: .gmt)) == nil:
+            return ("trigger.value", "must be a date and time, YYYY-MM-DD HH:MM, in the account's zone")
         default: break
+        }
+        if let condition = trigger.condition {
+            guard trigger.kind == .date else { return ("trigger.condition", "is only for a date trigger") }
+            guard condition.utf8.count <= 2_000 else { return ("trigger.condition", "must be at most 2,000 bytes") }
+            do { _ = try FanPredicate.parse(condition) } catch { return ("trigger.condition", "\(error)") }
         }
         guard (1...Self.maxSteps).contains(steps.count) else { return ("steps", "must hold 1 to \(Self.maxSteps) steps") }
         guard Self.holdoutRange.contains(holdoutPercent) else { return ("holdoutPercent", "must be 0 to 50") }
@@ -245,6 +294,8 @@ extension JourneyStep {
             guard let minutes, (0...Journey.maxWaitMinutes).contains(minutes) else { return ("minutes", "must be 0 to \(Journey.maxWaitMinutes) (90 days)") }
             return text(self.text, "text", max: 500)
         case .webhook: return text(label, "label", max: 100)
+        case .audience: return text(segmentId, "segmentId", max: 100)
+        case .redEnvelope: return text(envelopeId, "envelopeId", max: 100)
         case .end: break
         }
         return nil

@@ -16,6 +16,10 @@ public enum FunnelStage: String, CaseIterable, Sendable {
         case .fissioned: "shares >= 1 or live_shares >= 1"
         }
     }
+
+    /// The name of the live segment that keeps the stage's fans (its condition and every one
+    /// before it), which the funnel's history and journeys triggered by the stage follow.
+    public var segmentName: String { "Funnel · \(rawValue)" }
 }
 
 /// How many fans reached each stage: a fan counts at a stage when it meets that stage's

@@ -26,6 +26,9 @@ extension ConsoleRoutes {
         var csrf: String
         var name: String
         var triggers: [SelectOption]
+        /// A date trigger's moment and condition, typed beside the choice "on a date".
+        var date: String
+        var condition: String
         var holdout: Int
         var holdoutFixed: Bool
         var quietStart: String
@@ -40,12 +43,17 @@ extension ConsoleRoutes {
             self.action = action
             self.csrf = csrf
             name = journey?.name ?? ""
-            let chosen = journey.map { "\($0.trigger.kind.rawValue):\($0.trigger.value)" } ?? "event:follow"
+            let chosen = journey.map { $0.trigger.kind == .date ? "date:" : "\($0.trigger.kind.rawValue):\($0.trigger.value)" } ?? "event:follow"
             let events: [EventKind] = [.follow, .orderPaid, .leadSubmitted, .dmReceived, .couponClaimed, .liveBooked, .groupJoin, .unfollow]
             triggers = events.map { SelectOption(value: "event:\($0.rawValue)", label: t.pick("Event: ", "事件：") + t.kind($0)) }
                 + Tier.allCases.map { SelectOption(value: "tier:\($0.name)", label: t.pick("Reaches ", "分层达到 ") + t.tier($0)) }
                 + segments.filter { $0.predicate != nil }.map { SelectOption(value: "segment:\($0.id)", label: t.pick("Enters ", "进入人群 ") + $0.name) }
+                + FunnelStage.allCases.dropFirst().map { SelectOption(value: "funnel_stage:\($0.rawValue)", label: t.pick("Funnel stage: ", "漏斗阶段：") + t.stage($0)) }
+                + LeadStage.allCases.dropFirst().map { SelectOption(value: "lead_stage:\($0.rawValue)", label: t.pick("A lead moves to ", "线索进入 ") + t.leadStage($0)) }
+                + [SelectOption(value: "date:", label: t.pick("On the date below", "按下方日期定时"))]
             for i in triggers.indices { triggers[i].selected = triggers[i].value == chosen }
+            date = journey?.trigger.kind == .date ? journey?.trigger.value ?? "" : ""
+            condition = journey?.trigger.condition ?? ""
             holdout = journey?.holdoutPercent ?? Journey.defaultHoldout
             holdoutFixed = journey?.launchedAt != nil
             let quiet = journey == nil ? QuietHours.standard : journey?.quietHours
@@ -75,6 +83,8 @@ extension ConsoleRoutes {
             case .coupon: [s.activityId, s.couponMetaId].compactMap { $0 }.joined(separator: " ").trimmingCharacters(in: .whitespaces)
             case .groupInvitation: s.groupId ?? ""
             case .tag: s.tag ?? ""
+            case .audience: s.segmentId ?? ""
+            case .redEnvelope: s.envelopeId ?? ""
             case .leadTask: [s.minutes.map(String.init), s.text].compactMap { $0 }.joined(separator: " ")
             case .webhook: s.label ?? ""
             case .end: ""
@@ -83,8 +93,10 @@ extension ConsoleRoutes {
 
         /// The journey the form describes; a field it cannot read is refused by name.
         static func draft(_ form: [String: String]) throws(UseCaseError) -> Journeys.Draft {
-            let trigger = (form["trigger"] ?? "").split(separator: ":", maxSplits: 1).map(String.init)
+            var trigger = (form["trigger"] ?? "").split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            if trigger.first == JourneyTrigger.Kind.date.rawValue { trigger = ["date", (form["date"] ?? "").trimmingCharacters(in: .whitespaces)] }
             guard trigger.count == 2, let kind = JourneyTrigger.Kind(rawValue: trigger[0]) else { throw .invalid(field: "trigger", "choose what starts the journey") }
+            let condition = (form["condition"] ?? "").trimmingCharacters(in: .whitespaces)
             let holdout = (form["holdout"] ?? "").isEmpty ? nil : Int(form["holdout"] ?? "")
             if (form["holdout"] ?? "").isEmpty == false, holdout == nil { throw .invalid(field: "holdoutPercent", "must be a whole number, 0 to 50") }
             var quiet: QuietHours?
@@ -113,13 +125,17 @@ extension ConsoleRoutes {
                 case .coupon: (step.activityId, step.couponMetaId) = (words.first, words.dropFirst().first)
                 case .groupInvitation: step.groupId = value
                 case .tag: step.tag = value
+                case .audience: step.segmentId = value
+                case .redEnvelope: step.envelopeId = value
                 case .leadTask: (step.minutes, step.text) = (words.first.flatMap { Int($0) }, words.dropFirst().joined(separator: " "))
                 case .webhook: step.label = value
                 case .end: break
                 }
                 steps.append(step)
             }
-            return Journeys.Draft(name: form["name"] ?? "", trigger: JourneyTrigger(kind: kind, value: trigger[1]), steps: steps, reentry: form["reentry"] == "on",
+            return Journeys.Draft(name: form["name"] ?? "", trigger: JourneyTrigger(kind: kind, value: trigger[1],
+                                                                                       condition: kind == .date && !condition.isEmpty ? Language.canonicalPredicate(condition) : nil),
+                                  steps: steps, reentry: form["reentry"] == "on",
                                   holdoutPercent: holdout, quietHours: quiet)
         }
     }

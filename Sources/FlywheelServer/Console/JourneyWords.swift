@@ -23,6 +23,8 @@ extension Language {
         case .coupon: pick("coupon", "优惠券")
         case .groupInvitation: pick("group invitation", "群邀请")
         case .tag: pick("tag", "打标签")
+        case .audience: pick("add to post audience", "加入推送人群")
+        case .redEnvelope: pick("red envelope", "红包")
         case .leadTask: pick("lead task", "线索跟进任务")
         case .webhook: pick("webhook", "Webhook")
         case .end: pick("end", "结束")
@@ -43,6 +45,9 @@ extension Language {
         if code.hasPrefix("tagged ") { return "已打标签 " + code.dropFirst(7) }
         if code.hasPrefix("task on ") { return "已建跟进任务 " + code.dropFirst(8) }
         if code == "skipped: the fan has left no lead" { return "粉丝未留资，跳过" }
+        if code.hasPrefix("joined ") { return "已加入人群 " + code.dropFirst(7) }
+        if code.hasPrefix("gave "), code.hasSuffix(" fen") { return "已发红包 " + code.dropFirst(5).dropLast(4) + " 分" }
+        if code.hasPrefix("skipped: ") { return "跳过：" + code.dropFirst(9) }
         return code
     }
 
@@ -60,6 +65,9 @@ extension Language {
         case .event: EventKind(rawValue: trigger.value).map { pick("event: ", "事件：") + kind($0) } ?? trigger.value
         case .tier: Tier(name: trigger.value).map { pick("reaches the tier ", "分层达到 ") + tier($0) } ?? trigger.value
         case .segment: pick("enters the segment ", "进入人群 ") + segmentName(trigger.value)
+        case .funnelStage: FunnelStage(rawValue: trigger.value).map { pick("reaches the funnel stage ", "进入漏斗阶段 ") + stage($0) } ?? trigger.value
+        case .leadStage: LeadStage(rawValue: trigger.value).map { pick("a lead moves to ", "线索进入 ") + leadStage($0) } ?? trigger.value
+        case .date: pick("on ", "定时 ") + trigger.value + (trigger.condition.map { pick(", fans where ", "，符合 ") + $0 } ?? pick(", every fan", "，全部粉丝"))
         }
     }
 }

@@ -418,9 +418,11 @@ enum Language: String, CaseIterable, Sendable {
         case .journeys: pick("Journeys", "自动旅程")
         case .newJourney: pick("New journey", "新建旅程")
         case .triggerLabel: pick("Starts when", "触发条件")
+        case .triggerDateLabel: pick("Date (for “on the date below”, the account's time)", "日期（定时触发用，账号时区）")
+        case .triggerConditionLabel: pick("Who enters on the date (empty: every fan)", "定时进入的粉丝条件（空：全部粉丝）")
         case .stepsLabel: pick("Steps", "步骤")
-        case .stepsHelp: pick("Value by kind — wait: minutes; wait until: HH:MM; wait for event: the event and the minutes to wait (order_paid 1440); branch: a condition (orders >= 1); DM: the text; coupon: activity id and coupon meta id; group invitation: the group id; tag: the tag; lead task: the minutes until it is due and what to do (60 call back); webhook: a label. Next and otherwise: a later step's number (the end is one past the last); empty rows are left out.",
-                              "按类型填写 — 等待：分钟数；等到：HH:MM；等待事件：事件和最多等待分钟（order_paid 1440）；分支：条件（orders >= 1）；私信：内容；优惠券：活动 id 和券模板 id；群邀请：群 id；打标签：标签名；线索跟进任务：几分钟后到期和任务内容（60 回访）；Webhook：标记。下一步、否则：后面步骤的序号（最后一步之后即结束）；空行忽略。")
+        case .stepsHelp: pick("Value by kind — wait: minutes; wait until: HH:MM; wait for event: the event and the minutes to wait (order_paid 1440); branch: a condition (orders >= 1); DM: the text; coupon: activity id and coupon meta id; group invitation: the group id; tag: the tag; add to post audience: a static segment's id; red envelope: the envelope's id; lead task: the minutes until it is due and what to do (60 call back); webhook: a label. Next and otherwise: a later step's number (the end is one past the last); empty rows are left out.",
+                              "按类型填写 — 等待：分钟数；等到：HH:MM；等待事件：事件和最多等待分钟（order_paid 1440）；分支：条件（orders >= 1）；私信：内容；优惠券：活动 id 和券模板 id；群邀请：群 id；打标签：标签名；加入推送人群：静态人群 id；红包：红包 id；线索跟进任务：几分钟后到期和任务内容（60 回访）；Webhook：标记。下一步、否则：后面步骤的序号（最后一步之后即结束）；空行忽略。")
         case .holdoutShare: pick("Holdout (%)", "对照组比例（%）")
         case .quietHoursLabel: pick("Quiet hours", "免打扰时段")
         case .reentryLabel: pick("May enter again after finishing", "完成后可再次进入")
@@ -893,7 +895,7 @@ enum Phrase: String, CaseIterable, Sendable {
     case minLevel, arrivedWithin, activeWithin, previousPage, moreEntries, soFar, funnelWeeks, funnelWeeksExplained, taskLabel, goals, playbookLabel, adopt, industryLabel, aimLabel, seedCaseLabel, cadenceLabel, toolsLabel, kpisLabel, expectedMixLabel, noIndustry, indicatorsLabel, popularityValue, businessValue, driversLabel, weeklyReview, noGoals, baselineLabel, currentLabel, projectedLabel, deadlineLabel, ownerLabel, completeTask, newGoal, metricLabel, scopeLabel, wholeMatrix, wholeTeam, rewardPointsLabel, rewardsLabel, previousWeek, nextWeekLabel, downloadHTML, printLabel, weekStartLabel, weekEndLabel, weekBeforeLabel, plannedLabel, doneLabel, whatMoved
     case accountsLabel, matchingPeople, selectLabel, bulkAction, selectionChecked, selectionPage, bulkSegment, segmentNameLabel, continueLabel, eachAccount, arrivedLabel
     case confirmLabel, jobsLabel, jobRunning, jobDone, jobFailed, progressLabel, downloadResult, resultLabel, startedLabel, backToFans, peopleLabel, reachedWithin, sizeOverTime, entriesAndExits, enteredLabel, leftLabel, fieldHelpLabel, fieldLabel, holdsLabel, exampleLabel, mergedPerson, anyAccount, modeLabel, membersLabel, deleteLabel, matrixSegmentsLabel, segmentMembersOf, messageThem, fromLabel, toLabel, showLabel, ordersLabel, leadsLabel, dmsAnswered
-    case journeys, newJourney, triggerLabel, stepsLabel, stepsHelp, holdoutShare, quietHoursLabel, reentryLabel, launchLabel, pauseLabel, versionLabel
+    case journeys, newJourney, triggerLabel, triggerDateLabel, triggerConditionLabel, stepsLabel, stepsHelp, holdoutShare, quietHoursLabel, reentryLabel, launchLabel, pauseLabel, versionLabel
     case armLabel, treatedArm, holdoutArm, controlArm, conversionLabel, gmvPerFanLabel, retentionLabel, upliftLabel, significantLabel, notYetSignificant
     case methodLabel, nextStepLabel, otherwiseLabel, flowLabel, experimentLabel, onTheWay, finishedLabel, saveJourney, noJourneys, startLabel, endLabel, stepLabel, stepKindLabel, outcomeLabel, noQuietHours, controlExplained
 }
