@@ -5,8 +5,9 @@ import Foundation
 
 /// `flywheel verify`: every fan's state and the account's figures recomputed from the raw event
 /// log alone, by a second implementation written from the documents (docs/rules.md,
-/// docs/events.md, docs/journeys.md) that shares no code with the projector, and compared with
-/// what the store holds. Rules are data both read; the folding of events is written twice.
+/// docs/events.md, docs/journeys.md, docs/commerce.md, docs/desk.md) that shares no code with the
+/// projector, and compared with what the store holds and the reports say. Rules and the predicate
+/// language are definitions both read; the folding of events is written twice.
 public struct Verification: Sendable {
     let flywheel: Flywheel
     var store: any Store { flywheel.env.store }
@@ -48,11 +49,20 @@ public struct Verification: Sendable {
         }
         var checks: [Check] = []
         let stored = try await allFans(account)
+        var histories: [String: [TierTransition]] = [:]
+        for id in stored.keys { histories[id] = try await store.transitions(of: account, openId: id, limit: 1_000) }
+        // The reports are read as any role of the enterprise reads them.
+        let reader = Principal(tenantId: account.tenantId, userId: "verify", keyId: "verify", role: .analyst)
+        let now = flywheel.env.now()
         checks.append(compareFans(recount.fans, stored))
         checks.append(compareTiers(stored, rules: rules.rules, calendar: account.calendar))
-        checks.append(try await compareTransitions(account, stored))
+        checks.append(compareTransitions(histories, stored))
+        checks.append(compareTransitionOrder(histories, stored, log: recount))
         checks.append(try await compareTierCounts(account, stored))
+        checks.append(try await compareFunnel(account, log: recount, now: now, reader: reader))
         checks.append(try await compareOrders(account, recount))
+        checks.append(try await compareSales(account, log: recount, reader: reader))
+        checks.append(try await compareSLA(account, log: recount, now: now, reader: reader))
         checks += try await compareExperiments(account, log: recount)
         return Report(account: account, events: read, fans: stored.count, checks: checks)
     }
@@ -110,13 +120,48 @@ public struct Verification: Sendable {
 
     /// Each fan's tier is in its recorded history: some transition led to it. (Not "the latest by
     /// time": a late event's transition is dated by the event, before transitions applied earlier.)
-    func compareTransitions(_ account: Account, _ stored: [String: FanState]) async throws -> Check {
+    func compareTransitions(_ histories: [String: [TierTransition]], _ stored: [String: FanState]) -> Check {
         var problems: [String] = []
-        for (id, fan) in stored.sorted(by: { $0.key < $1.key }) {
-            let history = try await store.transitions(of: account, openId: id, limit: 1_000)
-            if !history.contains(where: { $0.to == fan.tier }) { problems.append("\(id) transitions: none leads to \(fan.tier.name), where the fan is") }
+        for (id, fan) in stored.sorted(by: { $0.key < $1.key }) where !(histories[id] ?? []).contains(where: { $0.to == fan.tier }) {
+            problems.append("\(id) transitions: none leads to \(fan.tier.name), where the fan is")
         }
         return Check(name: "tier transitions", compared: stored.count, mismatches: problems)
+    }
+
+    /// Each fan's recorded transitions, put in the log order of the events that caused them, make
+    /// one chain: the first from no tier (the fan's arrival), each from where the one before led,
+    /// the last to the fan's tier; and they are the transitions the recount's own tiers make.
+    func compareTransitionOrder(_ histories: [String: [TierTransition]], _ stored: [String: FanState], log: Recount) -> Check {
+        func text(_ t: Tier?) -> String { t?.name ?? "none" }
+        func text(_ t: TierTransition) -> String { "\(text(t.from))→\(t.to.name) by \(t.cause) at \(t.at)" }
+        var problems: [String] = []
+        var compared = 0
+        for (id, fan) in stored.sorted(by: { $0.key < $1.key }) {
+            // Stored newest first, equal times by the causing event's seq: reversed, equal times are in log order.
+            var placed: [(position: Int, offset: Int, transition: TierTransition)] = []
+            for (offset, t) in (histories[id] ?? []).reversed().enumerated() {
+                guard let position = log.position(of: id, cause: t.cause, at: t.at) else {
+                    problems.append("\(id) transition \(text(t)): the log holds no \(t.cause) of the fan at that time")
+                    continue
+                }
+                placed.append((position, offset, t))
+            }
+            let chain = placed.sorted { ($0.position, $0.offset) < ($1.position, $1.offset) }.map(\.transition)
+            var tier: Tier?
+            for t in chain {
+                if t.from != tier { problems.append("\(id) transition \(text(t)): the one before led to \(text(tier))") }
+                tier = t.to
+            }
+            if tier != fan.tier { problems.append("\(id) transitions: the last leads to \(text(tier)), the fan is \(fan.tier.name)") }
+            let recounted = log.fans[id]?.transitions ?? []
+            if let i = (0..<max(chain.count, recounted.count)).first(where: { i in
+                i >= chain.count || i >= recounted.count || text(chain[i]) != text(recounted[i])
+            }) {
+                problems.append("\(id) transition \(i + 1): the log gives \(i < recounted.count ? text(recounted[i]) : "none"), the store holds \(i < chain.count ? text(chain[i]) : "none")")
+            }
+            compared += chain.count + 1
+        }
+        return Check(name: "transition order", compared: compared, mismatches: problems)
     }
 
     /// The console's and the API's tier counts are the fans' tiers counted.
@@ -128,6 +173,24 @@ public struct Verification: Sendable {
             (reported[tier] ?? 0) == (counted[tier] ?? 0) ? nil : "\(tier.name): reported \(reported[tier] ?? 0), counted \(counted[tier] ?? 0)"
         }
         return Check(name: "tier counts", compared: Tier.allCases.count, mismatches: problems)
+    }
+
+    /// The funnel the console and the API report (under the conditions it used: the playbook's or
+    /// the defaults) counted again over the recount's fans: each stage's fans meet its condition
+    /// and every one before it.
+    func compareFunnel(_ account: Account, log: Recount, now: Int64, reader: Principal) async throws -> Check {
+        let funnel = try await Funnels(flywheel).report(of: [account], overrides: [:], by: reader).total
+        var reached = log.fans.map { log.state(of: $0.key, $0.value) }
+        var problems: [String] = []
+        for stage in FunnelStage.allCases {
+            if let condition = funnel.conditions[stage] {
+                let compiled = try FanPredicate.parse(condition).compile(calendar: account.calendar)
+                reached = reached.filter { compiled.matches($0, now: now) }
+            }
+            let reported = funnel.fans[stage] ?? 0
+            if reached.count != reported { problems.append("funnel \(stage.rawValue): the log gives \(reached.count) fans, the report \(reported)") }
+        }
+        return Check(name: "funnel", compared: FunnelStage.allCases.count, mismatches: problems)
     }
 
     /// The orders the reports count: one per order id paid in the log, refunds by their ids.
@@ -155,15 +218,98 @@ public struct Verification: Sendable {
         return Check(name: "orders and GMV", compared: 3, mismatches: problems)
     }
 
-    /// An event-triggered journey's experiment: who entered on which arm (the first trigger after
-    /// launch, the arm by the documented hash, written again here) and what each arm bought in
-    /// the 30 days after, against the report.
+    /// The sales report's splits as the console reads them (the last 30 days; old fans followed
+    /// before its start), from the log's payments and refunds and the recount's fans: the whole,
+    /// fans and non-fans (following when paying), old and new fans, by channel paid through, by
+    /// the buyer's tier and domain of arrival, and the buyers who bought twice or more.
+    func compareSales(_ account: Account, log: Recount, reader: Principal) async throws -> Check {
+        let report = try await GMVReports(flywheel).report(.init(accountId: account.id, tenantId: nil, from: nil, to: nil, cut: nil, windowDays: nil),
+                                                           reachable: [account.tenantId], by: reader).report
+        var refunded: [String: Int64] = [:]
+        for refund in log.refunds.values { refunded[refund.orderId, default: 0] += refund.amount }
+        var parts: [String: GMVReport.Part] = [:]
+        var buyers: [String: Set<String>] = [:]
+        var orders: [String: Int] = [:]
+        for (id, paid) in log.orders where paid.at >= report.from && paid.at < report.to {
+            // Net of every refund recorded, also after the period; a refunded order still counts.
+            let net = paid.amount - min(paid.amount, refunded[id] ?? 0)
+            let buyer = log.fans[paid.openId]
+            var keys = ["total", "channel \(paid.channel.rawValue)"]
+            if let buyer { keys += ["tier \(buyer.tier?.name ?? "none")", "domain \(buyer.firstDomain.rawValue)"] }
+            if let buyer, let followed = buyer.followedAt, followed <= paid.at, buyer.following || paid.at < buyer.followTime {
+                keys += ["fans", followed < report.cut ? "old fans" : "new fans"]
+            } else {
+                keys.append("non-fans")
+            }
+            for key in keys {
+                parts[key, default: GMVReport.Part()].orders += 1
+                parts[key, default: GMVReport.Part()].gmv += net
+                if buyers[key, default: []].insert(paid.openId).inserted { parts[key, default: GMVReport.Part()].buyers += 1 }
+            }
+            orders[paid.openId, default: 0] += 1
+        }
+        var reported = ["total": report.total, "fans": report.fans, "non-fans": report.nonFans, "old fans": report.oldFans, "new fans": report.newFans]
+        for (channel, part) in report.byChannel { reported["channel \(channel.rawValue)"] = part }
+        for (tier, part) in report.byTier { reported["tier \(tier.name)"] = part }
+        for (domain, part) in report.byDomain { reported["domain \(domain.rawValue)"] = part }
+        func text(_ p: GMVReport.Part?) -> String { "\(p?.orders ?? 0) orders, \(p?.gmv ?? 0) fen, \(p?.buyers ?? 0) buyers" }
+        let keys = Set(parts.keys).union(reported.keys).sorted()
+        var problems = keys.compactMap { key in
+            (parts[key] ?? GMVReport.Part()) == (reported[key] ?? GMVReport.Part()) ? nil : "GMV \(key): the log gives \(text(parts[key])), the report \(text(reported[key]))"
+        }
+        let repurchasers = orders.values.count { $0 >= 2 }
+        if repurchasers != report.repurchasers { problems.append("repurchasers: the log gives \(repurchasers), the report \(report.repurchasers)") }
+        return Check(name: "GMV splits", compared: keys.count + 1, mismatches: problems)
+    }
+
+    /// The DM desk's answers within target, as the console reads them (the last 7 days). Who
+    /// answered and when is the desk's record, not the log's (an agent's reply from Flywheel, a
+    /// resolve, business hours): each recorded answer is checked against the log (its wait starts
+    /// at a DM of the fan; an answer in the platform's app is a `dm_sent` of the log) and against
+    /// the account's targets, and the report's totals are counted again from them.
+    func compareSLA(_ account: Account, log: Recount, now: Int64, reader: Principal) async throws -> Check {
+        let report = try await Inbox(flywheel).slaReport(of: [account], days: 7, by: reader)
+        let total = report.rows.first { $0.scope == "total" }
+        let settings = try await store.deskSettings(of: account)
+        let today = account.calendar.day(ofMillis: now)
+        let answers = try await store.deskResponses(of: [account], from: account.calendar.startOfDay(today - 6), to: account.calendar.startOfDay(today + 1))
+        var problems: [String] = []
+        var within = 0
+        for a in answers {
+            let since = a.answeredAt - a.waited
+            if a.waited > 0, !(log.times[.dmReceived]?[a.openId] ?? []).contains(since) {
+                problems.append("\(a.openId) answer at \(a.answeredAt): waited from \(since), when the fan sent no DM in the log")
+            }
+            if a.by == "app", !(log.times[.dmSent]?[a.openId] ?? []).contains(a.answeredAt) {
+                problems.append("\(a.openId) answer at \(a.answeredAt) in the platform's app: the log has no dm_sent to the fan then")
+            }
+            // Within business hours the wait's due time skips the closed hours: the desk's verdict stands.
+            let target = Int64(a.first ? settings.firstResponseMinutes : settings.nextResponseMinutes) * 60_000
+            let inTime = settings.businessHours == nil ? a.waited <= target : a.withinTarget
+            if inTime != a.withinTarget { problems.append("\(a.openId) answer at \(a.answeredAt): waited \(a.waited) ms against \(target), recorded \(a.withinTarget ? "within" : "late")") }
+            if inTime { within += 1 }
+        }
+        if (total?.answered ?? 0) != answers.count { problems.append("SLA answered: the desk recorded \(answers.count), the report \(total?.answered ?? 0)") }
+        if (total?.withinTarget ?? 0) != within { problems.append("SLA within target: counted \(within), the report \(total?.withinTarget ?? 0)") }
+        return Check(name: "SLA", compared: answers.count + 2, mismatches: problems)
+    }
+
+    /// A journey's experiment, for a journey triggered by an event or a tier: who entered on which
+    /// arm (the first trigger after launch, the arm by the documented hash, written again here)
+    /// and what each arm bought in the 30 days after, against the report.
     func compareExperiments(_ account: Account, log: Recount) async throws -> [Check] {
         var checks: [Check] = []
         for journey in try await store.journeys(tenantId: account.tenantId, accountIds: [account.id]) {
-            guard let launched = journey.launchedAt, journey.trigger.kind == .event else { continue }
+            guard let launched = journey.launchedAt else { continue }
+            let entries: [String: Int64]
+            switch journey.trigger.kind {
+            case .event: entries = log.firstEvents(of: journey.trigger.value, from: launched)
+            case .tier: entries = log.firstEntries(into: journey.trigger.value, from: launched)
+            // A segment's (or funnel stage's) entries need the segment engine replayed; a lead's stage and a date are not in the log.
+            default: continue
+            }
             var arms: [ExperimentArm: ArmOutcome] = [:]
-            for (openId, entered) in log.firstEvents(of: journey.trigger.value, from: launched) {
+            for (openId, entered) in entries {
                 let arm = Self.arm(openId, journey: journey.id, tenant: account.tenantId, holdout: journey.holdoutPercent, control: journey.controlPercent)
                 let orders = log.orders.values.filter { $0.openId == openId && $0.at >= entered && $0.at < entered + Int64(ExperimentReport.windowDays) * 86_400_000 }
                 arms[arm, default: ArmOutcome()].add(converted: !orders.isEmpty, gmv: orders.map(\.amount).reduce(0, +), unfollowed: false)
@@ -203,52 +349,93 @@ struct Recount {
         var firstDomain: SourceDomain
         var firstChannel: Channel
         var lastActiveAt: Int64 = 0
+        var latestDomain: SourceDomain
+        var latestChannel: Channel
         var following = false
+        /// The follow that made the fan follow (a follow while following changes nothing).
+        var followedAt: Int64?
         var followTime: Int64 = 0
         var count: [EventKind: Int] = [:]
+        /// Amounts summed by kind: live minutes, gift value.
+        var amounts: [EventKind: Int64] = [:]
         var gmv = 0
+        var lastPaidAt: Int64?
         var points = 0
         var level = 0
         /// Points earned per day (the last week's), and the newest day with points.
         var days: [Int: Int] = [:]
         var newestDay = Int.min
+        /// Nil before the first event: arriving is a transition from no tier.
+        var tier: Tier?
+        var tierChangedAt: Int64
+        var transitions: [TierTransition] = []
+    }
+
+    /// An order's payment: the first `order_paid` of its id.
+    struct Payment {
+        var openId: String
+        var at: Int64
+        var amount: Int64
+        var channel: Channel
+    }
+
+    /// What a transition names as its cause: the fan, the event kind and its time.
+    struct Cause: Hashable {
+        var openId: String
+        var kind: String
+        var at: Int64
     }
 
     let rules: AccountRules
     let calendar: AccountCalendar
+    /// The tier rules, highest tier first: a fan is in the first whose predicate holds.
+    let tiers: [(Tier, CompiledPredicate)]
     var fans: [String: Fan] = [:]
     /// Paid orders by id (the first payment of an id counts), refunds by their event ids.
-    var orders: [String: (openId: String, at: Int64, amount: Int64)] = [:]
+    var orders: [String: Payment] = [:]
     var refunds: [String: (orderId: String, amount: Int64)] = [:]
     /// Each fan's events of each kind, by time, for the journeys' triggers.
     var times: [EventKind: [String: [Int64]]] = [:]
+    /// The log position of each fan's first event of a kind at a time.
+    var positions: [Cause: Int] = [:]
 
     init(rules: AccountRules, calendar: AccountCalendar) {
         self.rules = rules
         self.calendar = calendar
+        tiers = [(.trueLove, rules.tiers.trueLove.compile(calendar: calendar)), (.liking, rules.tiers.liking.compile(calendar: calendar)),
+                 (.passerby, rules.tiers.passerby.compile(calendar: calendar))]
     }
 
     mutating func add(_ e: FanEvent) {
+        let cause = Cause(openId: e.openId, kind: e.kind.rawValue, at: e.occurredAt)
+        if positions[cause] == nil { positions[cause] = positions.count }
         let operatorAct = [EventKind.tagAdded, .tagRemoved, .noteAdded].contains(e.kind)
         // An operator's act on a fan the log has not met changes nothing; it does not make a fan.
         if operatorAct { return }
-        var fan = fans[e.openId] ?? Fan(firstSeenAt: e.occurredAt, firstDomain: e.domain, firstChannel: e.channel)
+        var fan = fans[e.openId] ?? Fan(firstSeenAt: e.occurredAt, firstDomain: e.domain, firstChannel: e.channel, latestDomain: e.domain,
+                                        latestChannel: e.channel, tierChangedAt: e.occurredAt)
         if e.occurredAt < fan.firstSeenAt { (fan.firstSeenAt, fan.firstDomain, fan.firstChannel) = (e.occurredAt, e.domain, e.channel) }
-        if e.kind != .dmSent, e.occurredAt >= fan.lastActiveAt { fan.lastActiveAt = e.occurredAt }
+        if e.kind != .dmSent, e.occurredAt >= fan.lastActiveAt { (fan.lastActiveAt, fan.latestDomain, fan.latestChannel) = (e.occurredAt, e.domain, e.channel) }
         fan.count[e.kind, default: 0] += 1
+        fan.amounts[e.kind, default: 0] += e.amount
         times[e.kind, default: [:]][e.openId, default: []].append(e.occurredAt)
         switch e.kind {
         case .follow, .unfollow:
-            if e.occurredAt >= fan.followTime { (fan.following, fan.followTime) = (e.kind == .follow, e.occurredAt) }
+            if e.occurredAt >= fan.followTime {
+                if e.kind == .follow, !fan.following { fan.followedAt = e.occurredAt }
+                (fan.following, fan.followTime) = (e.kind == .follow, e.occurredAt)
+            }
         case .orderPaid:
             fan.gmv += Int(e.amount)
-            if let ref = e.ref, orders[ref] == nil { orders[ref] = (e.openId, e.occurredAt, e.amount) }
+            fan.lastPaidAt = max(fan.lastPaidAt ?? e.occurredAt, e.occurredAt)
+            if let ref = e.ref, orders[ref] == nil { orders[ref] = Payment(openId: e.openId, at: e.occurredAt, amount: e.amount, channel: e.channel) }
         case .orderRefunded:
             fan.gmv -= Int(e.amount)
             if let ref = e.ref { refunds[e.id] = (ref, e.amount) }
         default: break
         }
         earn(&fan, e)
+        retier(&fan, e)
         fans[e.openId] = fan
     }
 
@@ -273,9 +460,47 @@ struct Recount {
         fan.days = fan.days.filter { $0.key > fan.newestDay - 7 }
     }
 
+    /// The tier after each event: the highest whose rule holds (docs/rules.md), a transition
+    /// dated by the event when it changed.
+    func retier(_ fan: inout Fan, _ e: FanEvent) {
+        let state = state(of: e.openId, fan)
+        let tier = tiers.first { $0.1.matches(state, now: e.occurredAt) }?.0 ?? .potential
+        guard tier != fan.tier else { return }
+        fan.transitions.append(TierTransition(openId: e.openId, from: fan.tier, to: tier, at: e.occurredAt, cause: e.kind.rawValue))
+        (fan.tier, fan.tierChangedAt) = (tier, e.occurredAt)
+    }
+
+    /// The fan as the predicate language reads it, from the recount alone (profile, tags and
+    /// groups are not recounted: conditions on them see none).
+    func state(of openId: String, _ fan: Fan) -> FanState {
+        func n(_ kind: EventKind) -> Int32 { Int32(clamping: fan.count[kind] ?? 0) }
+        func sum(_ kind: EventKind) -> Int32 { Int32(clamping: fan.amounts[kind] ?? 0) }
+        var c = FanCounters()
+        (c.videoViews, c.likes, c.comments, c.shares) = (n(.videoView), n(.like), n(.comment), n(.share))
+        (c.liveWatches, c.liveMinutes, c.liveGifts, c.giftValue, c.liveShares) = (n(.liveWatch), sum(.liveWatch), n(.liveGift), sum(.liveGift), n(.liveShare))
+        (c.dmsReceived, c.dmsSent, c.dmEntries) = (n(.dmReceived), n(.dmSent), n(.dmEntered))
+        (c.groupJoins, c.groupLeaves, c.groupMessages, c.homepageVisits, c.leads) = (n(.groupJoin), n(.groupLeave), n(.groupMessage), n(.homepageVisit), n(.leadSubmitted))
+        (c.ordersPaid, c.ordersRefunded, c.couponsClaimed, c.couponsRedeemed) = (n(.orderPaid), n(.orderRefunded), n(.couponClaimed), n(.couponRedeemed))
+        (c.follows, c.unfollows) = (n(.follow), n(.unfollow))
+        return FanState(openId: openId, nickname: nil, firstSeenAt: fan.firstSeenAt, lastActiveAt: fan.lastActiveAt, firstDomain: fan.firstDomain,
+                        firstChannel: fan.firstChannel, latestDomain: fan.latestDomain, latestChannel: fan.latestChannel, following: fan.following,
+                        followedAt: fan.followedAt, followChangedAt: fan.followTime, counters: c, gmv: fan.gmv, intimacy: fan.points, level: fan.level,
+                        ledger: IntimacyLedger(), tier: fan.tier ?? .potential, tierChangedAt: fan.tierChangedAt, lastOrderedAt: fan.lastPaidAt,
+                        profile: FanProfile(), tags: [], groups: [:])
+    }
+
+    /// Where in the log the event a transition names happened: the fan's first event of that kind then.
+    func position(of openId: String, cause: String, at: Int64) -> Int? { positions[Cause(openId: openId, kind: cause, at: at)] }
+
     /// Each fan's first event of `kind` at or after `from`.
     func firstEvents(of kind: String, from: Int64) -> [String: Int64] {
         guard let kind = EventKind(rawValue: kind) else { return [:] }
         return (times[kind] ?? [:]).compactMapValues { $0.filter { $0 >= from }.min() }
+    }
+
+    /// Each fan's first move into the tier named at or after `from`.
+    func firstEntries(into tier: String, from: Int64) -> [String: Int64] {
+        guard let tier = Tier(name: tier) else { return [:] }
+        return fans.compactMapValues { $0.transitions.filter { $0.to == tier && $0.at >= from }.map(\.at).min() }
     }
 }

@@ -70,6 +70,16 @@ import Testing
             #expect(try await get("/console/journeys?account=\(account)&lang=en").contains("Global control: <b>8%</b>"))
             let chinese = try await get("/console/journeys?account=\(account)&lang=zh")
             #expect(chinese.contains("复购提醒") && chinese.contains("运行中") && chinese.contains("自动旅程"))
+
+            // A date journey from the builder: the date and its condition in the page's words.
+            let dated = try await post("/console/journeys?account=\(account)", ["name": "双十二", "trigger": "date:", "date": "2099-12-12 10:00", "condition": "tier >= 喜爱粉",
+                                                                                "kind0": "webhook", "value0": "双十二"])
+            let datedId = String(dated.dropFirst("/console/journeys/".count).prefix { $0 != "?" })
+            let trigger = try await f.flywheel.env.store.journey(datedId, tenantId: f.tenantId, version: nil)?.trigger
+            #expect(trigger == JourneyTrigger(kind: .date, value: "2099-12-12 10:00", condition: "tier >= liking"), "\(dated)")
+            let datedPage = try await get("/console/journeys/\(datedId)?account=\(account)&lang=en")
+            #expect(datedPage.contains("on 2099-12-12 10:00, fans where tier &gt;= liking"))
+            #expect(datedPage.contains("value=\"2099-12-12 10:00\"") && datedPage.contains("<option value=\"date:\" selected>"), "the edit form keeps the date")
         }
     }
 }
