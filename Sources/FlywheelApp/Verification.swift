@@ -416,7 +416,8 @@ struct Recount {
                                         latestChannel: e.channel, tierChangedAt: e.occurredAt)
         if e.occurredAt < fan.firstSeenAt { (fan.firstSeenAt, fan.firstDomain, fan.firstChannel) = (e.occurredAt, e.domain, e.channel) }
         if e.kind != .dmSent, e.occurredAt >= fan.lastActiveAt { (fan.lastActiveAt, fan.latestDomain, fan.latestChannel) = (e.occurredAt, e.domain, e.channel) }
-        fan.count[e.kind, default: 0] += 1
+        // A refund of part of an order (`partial`, docs/events.md) leaves the order counted.
+        if !(e.kind == .orderRefunded && e.attributes["partial"] != nil) { fan.count[e.kind, default: 0] += 1 }
         fan.amounts[e.kind, default: 0] += e.amount
         times[e.kind, default: [:]][e.openId, default: []].append(e.occurredAt)
         switch e.kind {
