@@ -77,13 +77,14 @@ public struct JourneyRunner: Sendable {
         var moved = try await fireDates()
         let due = try await env.store.dueJourneyRuns(now: env.now(), limit: limit)
         var journeys: [String: Journey] = [:], accounts: [String: Account] = [:]
+        var branches: [String: CompiledPredicate] = [:]
         for d in due {
             let key = "\(d.tenantId)|\(d.run.journeyId)|\(d.run.version)"
             if journeys[key] == nil { journeys[key] = try await env.store.journey(d.run.journeyId, tenantId: d.tenantId, version: d.run.version) }
             if accounts[d.accountId] == nil { accounts[d.accountId] = try await env.store.account(id: d.accountId, tenantIds: [d.tenantId]) }
             guard let journey = journeys[key], let account = accounts[d.accountId] else { continue }
             do {
-                if try await advance(d.run, of: journey, in: account) { moved += 1 }
+                if try await advance(d.run, of: journey, in: account, branches: &branches) { moved += 1 }
             } catch {
                 // One fan's failure (a store refusal, a bad fan row) must not hold the others back,
                 // nor keep its place at the head of the due runs: it is tried again a minute later.
@@ -120,7 +121,8 @@ public struct JourneyRunner: Sendable {
         while try await runDue() > 0 {}
     }
 
-    func advance(_ read: JourneyRun, of journey: Journey, in account: Account) async throws -> Bool {
+    /// `branches`: the round's branch conditions compiled, by account and text, each once.
+    func advance(_ read: JourneyRun, of journey: Journey, in account: Account, branches: inout [String: CompiledPredicate]) async throws -> Bool {
         let now = env.now()
         var run = read
         var records: [JourneyStepRecord] = []
@@ -160,7 +162,10 @@ public struct JourneyRunner: Sendable {
                 stopped = true
             case .branch:
                 if fan == nil { fan = try await env.store.fan(of: account, openId: run.openId) }
-                let yes = fan.map { f in (try? FanPredicate.parse(s.predicate ?? ""))?.compile(calendar: account.calendar).matches(f, now: now) ?? false } ?? false
+                let key = account.id + "|" + (s.predicate ?? "")
+                if branches[key] == nil { branches[key] = (try? FanPredicate.parse(s.predicate ?? ""))?.compile(calendar: account.calendar) }
+                // A condition that no longer parses (the language changed since it was saved) is not met.
+                let yes = fan.flatMap { f in branches[key]?.matches(f, now: now) } ?? false
                 record(n, s.kind.rawValue, yes ? "yes" : "no")
                 n = yes ? s.next ?? n + 1 : s.otherwise ?? n + 1
             case .tag:

@@ -252,30 +252,27 @@ extension ConsoleRoutes {
     }
 
     @Sendable func editJourney(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
-        let caller = try context.caller()
-        let account = try await formAccount(request, context)
-        let id = try context.parameters.require("journeyId")
-        let page = "journeys/\(Self.pathComponent(id))"
-        return try await submit(page, account) {
+        try await onJourney(request, context) { id, caller in
             _ = try await Journeys(flywheel).revise(id, try JourneyForm.draft(context.form), version: context.form["version"].flatMap { Int($0) },
                                                     reachable: context.tenantIds, by: caller)
         }
     }
 
     @Sendable func launchJourney(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
-        let account = try await formAccount(request, context)
-        let id = try context.parameters.require("journeyId")
-        return try await submit("journeys/\(Self.pathComponent(id))", account) {
-            _ = try await Journeys(flywheel).launch(id, reachable: context.tenantIds, by: try context.caller())
-        }
+        try await onJourney(request, context) { id, caller in _ = try await Journeys(flywheel).launch(id, reachable: context.tenantIds, by: caller) }
     }
 
     @Sendable func pauseJourney(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
+        try await onJourney(request, context) { id, caller in _ = try await Journeys(flywheel).pause(id, reachable: context.tenantIds, by: caller) }
+    }
+
+    /// A form posted on a journey's page: does `act` with the journey's id, then shows the page
+    /// again (with the error, when it failed).
+    func onJourney(_ request: Request, _ context: FlywheelRequestContext, _ act: @Sendable (String, Principal) async throws -> Void) async throws -> Response {
+        let caller = try context.caller()
         let account = try await formAccount(request, context)
         let id = try context.parameters.require("journeyId")
-        return try await submit("journeys/\(Self.pathComponent(id))", account) {
-            _ = try await Journeys(flywheel).pause(id, reachable: context.tenantIds, by: try context.caller())
-        }
+        return try await submit("journeys/\(Self.pathComponent(id))", account) { try await act(id, caller) }
     }
 
     @Sendable func changeControlGroup(_ request: Request, context: FlywheelRequestContext) async throws -> Response {
