@@ -108,4 +108,50 @@ import Testing
         #expect(skipped == ["tagged 领过红包", "skipped: the fan does not meet its condition (orders >= 1)", "treated"])
         #expect(try await f.store.envelopeClaims(id: envelope.id, of: f.account, limit: 10).map(\.openId) == ["buyer"])
     }
+
+    /// Entering outside the projector is idempotent (a page entered again after a crash enters
+    /// nobody twice) and marks a date journey fired only when told; a campaign's holdout is
+    /// recorded once and its experiment reads claims against holdouts, with what each bought after.
+    @Test(arguments: StoreKind.allCases)
+    func entriesAndCampaignHoldoutsAreRecordedOnce(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let now = JourneyContractTests.tenOClock
+        func audit(_ action: String) -> AuditEntry { f.env.audit(tenantId: f.account.tenantId, actor: "t", action: action, target: "x") }
+        let journey = Journey(tenantId: f.account.tenantId, accountId: f.account.id, id: "jrn-d", name: "d", trigger: JourneyTrigger(kind: .date, value: "2026-11-02 10:00"),
+                              steps: [JourneyStep(kind: .webhook, label: "x")], holdoutPercent: 0, controlPercent: 0, state: .draft, createdAt: now - 1)
+        try await f.store.createJourney(journey, audit: audit("journey.create"))
+        try await f.store.setJourneyState(journey.id, tenantId: journey.tenantId, state: .active, launchedAt: now - 1, firesAt: now, audit: audit("journey.launch"))
+        #expect(try await f.store.journeysToFire(now: now - 1, limit: 5).isEmpty)
+        #expect(try await f.store.journeysToFire(now: now, limit: 5).map(\.id) == [journey.id])
+        let runs = ["a", "b"].map { journey.entry($0, seq: now, at: now) }
+        try await f.store.enterJourney(journey, runs: runs, fired: false)
+        try await f.store.enterJourney(journey, runs: runs, fired: false)
+        #expect(try await f.store.journeyProgress(journey.id, tenantId: journey.tenantId).entered(.treated) == 2)
+        #expect(try await f.store.journeysToFire(now: now, limit: 5).count == 1, "not fired until told")
+        try await f.store.enterJourney(journey, runs: [journey.entry("c", seq: now, at: now)], fired: true)
+        #expect(try await f.store.journeysToFire(now: now + 86_400_000, limit: 5).isEmpty)
+        #expect(try await f.store.journeyProgress(journey.id, tenantId: journey.tenantId).entered(.treated) == 3)
+        // Launched again after a pause, a fired journey does not fire again.
+        try await f.store.setJourneyState(journey.id, tenantId: journey.tenantId, state: .active, launchedAt: now + 5, firesAt: now + 10, audit: audit("journey.launch"))
+        #expect(try await f.store.journeysToFire(now: now + 86_400_000, limit: 5).isEmpty)
+
+        var coupon = CouponTemplate(id: "cpn-h", accountId: f.account.id, name: "券", value: .amount(fen: 500), thresholdFen: 0, validFrom: now - 1, validUntil: now + 86_400_000,
+                                    stock: 10, perFanLimit: 1, audience: nil, requiresFollow: false, activityId: nil, createdAt: now - 1)
+        coupon.holdoutPercent = 30
+        try await f.store.createCoupon(coupon, audit: audit("coupon.create"))
+        #expect(try await f.store.coupon(id: coupon.id, of: f.account)?.holdoutPercent == 30)
+        try await f.store.claimCoupon(CouponClaim(id: "clm-1", couponId: coupon.id, accountId: f.account.id, openId: "got", claimedAt: now), of: f.account)
+        try await f.store.holdOut(campaignId: coupon.id, openId: "kept", at: now, of: f.account)
+        try await f.store.holdOut(campaignId: coupon.id, openId: "kept", at: now + 5, of: f.account)
+        _ = try await f.store.append(f.events([
+            FanEvent(id: "o1", kind: .orderPaid, openId: "got", occurredAt: now + 60_000, channel: .homepage, amount: 3_000, ref: "order-1"),
+            FanEvent(id: "o2", kind: .orderPaid, openId: "kept", occurredAt: now - 60_000, channel: .homepage, amount: 3_000, ref: "order-2"),
+        ])) { _ in }
+        await Flywheel(f.env).projector.drain()
+        let fans = try await f.store.campaignExperimentFans(.coupon, id: coupon.id, of: f.account, window: 30 * 86_400_000)
+        #expect(fans.sorted { $0.arm.rawValue > $1.arm.rawValue } == [ExperimentFan(arm: .treated, orders: 1, gmv: 3_000, unfollowed: false),
+                                                                      ExperimentFan(arm: .holdout, orders: 0, gmv: 0, unfollowed: false)],
+                "one fan each; the held-out fan's order before it asked is not counted")
+        #expect(try await f.store.campaignExperimentFans(.lottery, id: coupon.id, of: f.account, window: 86_400_000).map(\.arm) == [.holdout], "no entries: the holdout alone")
+    }
 }
