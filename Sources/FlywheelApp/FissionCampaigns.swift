@@ -18,6 +18,7 @@ public struct FissionCampaigns: Sendable {
         public var rewardCouponId: String?
         public var startsAt: Int64?
         public var endsAt: Int64
+        public var holdoutPercent: Int?
 
         public init(name: String, threshold: Int, rewardCouponId: String?, startsAt: Int64?, endsAt: Int64) {
             self.name = name
@@ -57,19 +58,26 @@ public struct FissionCampaigns: Sendable {
         if let coupon = d.rewardCouponId, try await env.store.coupon(id: coupon, of: account) == nil {
             throw UseCaseError.invalid(field: "rewardCouponId", "no coupon \(coupon) of this account; create it with POST /v1/accounts/{accountId}/coupons")
         }
-        let campaign = FissionCampaign(id: env.newId("fis"), accountId: account.id, name: try Validate.name(d.name, field: "name"), threshold: d.threshold,
+        var campaign = FissionCampaign(id: env.newId("fis"), accountId: account.id, name: try Validate.name(d.name, field: "name"), threshold: d.threshold,
                                        rewardCouponId: d.rewardCouponId, startsAt: starts, endsAt: d.endsAt, createdAt: now)
+        campaign.holdoutPercent = try Validate.holdout(d.holdoutPercent)
         try await env.store.createFissionCampaign(campaign, audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "fission.create",
                                                                              target: campaign.id, detail: campaign.name))
         return campaign
     }
 
-    /// The fan's invite code (the same every time).
+    /// The fan's invite code (the same every time); refused `held_out` to a fan the campaign's
+    /// holdout keeps from it.
     public func code(of id: String, for openId: String, of account: Account, by caller: Principal) async throws -> String {
         try caller.authorize(.issueFissionCode)
         let openId = try Validate.token(openId, field: "openId")
         let (campaign, _) = try await read(id, of: account, by: caller)
         guard env.now() < campaign.endsAt else { throw UseCaseError.conflict(code: FissionRefusal.ended.code, "fission campaign \(id): \(FissionRefusal.ended)") }
+        do {
+            try await CampaignHoldout.keep(id, percent: campaign.holdoutPercent, openId: openId, of: account, store: env.store, at: env.now())
+        } catch let refusal as ClaimRefusal {
+            throw UseCaseError.conflict(code: refusal.code, "fission campaign \(id): \(refusal)")
+        }
         return try await env.store.fissionCode(campaignId: id, openId: openId, code: campaign.code(of: openId, digest: LotteryDraw.hash), at: env.now(), of: account)
     }
 
@@ -98,5 +106,10 @@ public struct FissionCampaigns: Sendable {
         } catch let refusal as FissionRefusal {
             throw UseCaseError.conflict(code: refusal.code, "fission campaign \(id): \(refusal)")
         }
+    }
+
+    /// Fans who got a code against fans held out, over the 30 days after each; nil without a holdout.
+    public func experiment(of campaign: FissionCampaign, in account: Account) async throws -> ExperimentReport? {
+        try await CampaignHoldout.report(.fission, id: campaign.id, name: campaign.name, percent: campaign.holdoutPercent, of: account, store: env.store)
     }
 }

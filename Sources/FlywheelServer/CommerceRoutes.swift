@@ -405,6 +405,7 @@ extension APIRoutes {
         var rewardCouponId: String?
         var startsAt: String?
         var endsAt: String
+        var holdoutPercent: Int?
     }
 
     @Sendable func createFissionCampaign(_ request: Request, context: FlywheelRequestContext) async throws -> Created<FissionView> {
@@ -412,15 +413,21 @@ extension APIRoutes {
         let account = try await account(context)
         let b = try await request.decodeJSON(NewFission.self, context: context)
         guard let ends = try Time.parse(b.endsAt, field: "endsAt") else { throw APIError.invalid("endsAt", "is required") }
-        let campaign = try await FissionCampaigns(flywheel).create(.init(name: b.name, threshold: b.threshold, rewardCouponId: b.rewardCouponId,
-                                                                         startsAt: try Time.parse(b.startsAt, field: "startsAt"), endsAt: ends), of: account, by: caller)
+        var draft = FissionCampaigns.Draft(name: b.name, threshold: b.threshold, rewardCouponId: b.rewardCouponId,
+                                           startsAt: try Time.parse(b.startsAt, field: "startsAt"), endsAt: ends)
+        draft.holdoutPercent = b.holdoutPercent
+        let campaign = try await FissionCampaigns(flywheel).create(draft, of: account, by: caller)
         return Created(body: FissionView(campaign, FissionStats()))
     }
 
     @Sendable func readFissionCampaign(_ request: Request, context: FlywheelRequestContext) async throws -> FissionView {
         let caller = try context.caller()
-        let read = try await FissionCampaigns(flywheel).read(try context.parameters.require("campaignId"), of: try await account(context), by: caller)
-        return FissionView(read.campaign, read.stats)
+        let account = try await account(context)
+        let campaigns = FissionCampaigns(flywheel)
+        let read = try await campaigns.read(try context.parameters.require("campaignId"), of: account, by: caller)
+        var view = FissionView(read.campaign, read.stats)
+        view.experiment = try await campaigns.experiment(of: read.campaign, in: account).map(APIRoutes.HoldoutExperimentView.init)
+        return view
     }
 
     struct CodeView: ResponseEncodable {
@@ -477,8 +484,13 @@ struct FissionView: ResponseEncodable {
     var deepest: Int
     /// Friends brought per fan who took a code; absent before anyone took one.
     var kFactor: Double?
+    /// 0 to 50: the share of fans who ask for a code kept from one, to measure the campaign against.
+    var holdoutPercent: Int
+    /// Who got a code against who was held out, over the 30 days after each (read one to see it).
+    var experiment: APIRoutes.HoldoutExperimentView?
 
     init(_ c: FissionCampaign, _ s: FissionStats) {
+        holdoutPercent = c.holdoutPercent
         id = c.id; accountId = c.accountId; name = c.name; threshold = c.threshold; rewardCouponId = c.rewardCouponId
         startsAt = Time.iso(c.startsAt); endsAt = Time.iso(c.endsAt)
         participants = s.participants; inviters = s.inviters; invites = s.invites; rewarded = s.rewarded; deepest = s.deepest; kFactor = s.kFactor

@@ -25,9 +25,9 @@ public protocol FissionStore: Sendable {
 extension FissionStore where Self: SQLStore {
     public func createFissionCampaign(_ c: FissionCampaign, audit: AuditEntry) async throws {
         try await runner.transaction([
-            .execute(SQLStatement("INSERT INTO fission_campaigns (tenant_id, \(FissionRows.columns)) VALUES (?, \(SQLStatement.placeholders(8)))",
+            .execute(SQLStatement("INSERT INTO fission_campaigns (tenant_id, \(FissionRows.columns)) VALUES (?, \(SQLStatement.placeholders(9)))",
                                   [.text(audit.tenantId), .text(c.id), .text(c.accountId), .text(c.name), .int(Int64(c.threshold)), .nullable(c.rewardCouponId),
-                                   .int(c.startsAt), .int(c.endsAt), .int(c.createdAt)])),
+                                   .int(c.startsAt), .int(c.endsAt), .int(c.createdAt), .int(Int64(c.holdoutPercent))])),
             .execute(TenancyRows.record(audit)),
         ])
     }
@@ -130,11 +130,13 @@ extension FissionStore where Self: SQLStore {
 }
 
 enum FissionRows {
-    static let columns = "campaign_id, account_id, name, threshold, reward_coupon_id, starts_at, ends_at, created_at"
+    static let columns = "campaign_id, account_id, name, threshold, reward_coupon_id, starts_at, ends_at, created_at, holdout_percent"
 
     static func campaign(_ row: SQLRow) throws -> FissionCampaign {
-        FissionCampaign(id: try row.text("campaign_id"), accountId: try row.text("account_id"), name: try row.text("name"), threshold: Int(try row.int("threshold")),
+        var c = FissionCampaign(id: try row.text("campaign_id"), accountId: try row.text("account_id"), name: try row.text("name"), threshold: Int(try row.int("threshold")),
                         rewardCouponId: row.optionalText("reward_coupon_id"), startsAt: try row.int("starts_at"), endsAt: try row.int("ends_at"),
                         createdAt: try row.int("created_at"))
+        c.holdoutPercent = Int(try row.int("holdout_percent"))
+        return c
     }
 }

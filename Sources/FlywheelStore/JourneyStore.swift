@@ -461,6 +461,7 @@ extension JourneyStore where Self: SQLStore {
         case .coupon: "SELECT open_id, MIN(claimed_at) AS t FROM coupon_claims WHERE tenant_id = ? AND coupon_id = ? GROUP BY open_id"
         case .redEnvelope: "SELECT open_id, MIN(claimed_at) AS t FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id IS NOT NULL GROUP BY open_id"
         case .lottery: "SELECT open_id, MIN(entered_at) AS t FROM lottery_entries WHERE tenant_id = ? AND lottery_id = ? GROUP BY open_id"
+        case .fission: "SELECT open_id, MIN(created_at) AS t FROM fission_codes WHERE tenant_id = ? AND campaign_id = ? GROUP BY open_id"
         }
         return try await runner.query(ExperimentFan.query(entries: """
             SELECT open_id, 'treated' AS arm, t FROM (\(treated)) got

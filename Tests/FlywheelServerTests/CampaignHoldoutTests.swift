@@ -8,7 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// A coupon, a red envelope and a lottery with a holdout: exactly the fans the hash puts on the
+/// A coupon, a red envelope, a lottery and a fission campaign with a holdout: exactly the fans the hash puts on the
 /// holdout arm are refused `held_out` (again when they ask again), nothing is issued to them, and
 /// reading the campaign reports who got it against who was held out, with what each bought after.
 @Suite struct CampaignHoldoutTests {
@@ -37,6 +37,7 @@ import Testing
                 ("coupons", #"{"name":"券","valueKind":"amount","value":500,"validUntil":"\#(until)","stock":1000,"holdoutPercent":20}"#, "claims"),
                 ("red-envelopes", #"{"name":"红包","totalFen":20000,"shares":200,"expiresAt":"\#(until)","holdoutPercent":20}"#, "claims"),
                 ("lotteries", #"{"name":"抽奖","closesAt":"\#(until)","prizes":[{"name":"杯子","stock":5}],"holdoutPercent":20}"#, "entries"),
+                ("fission", #"{"name":"老带新","threshold":3,"endsAt":"\#(until)","holdoutPercent":20}"#, "codes"),
             ]
             for campaign in made {
                 (code, answer) = try await call(client, .post, "\(base)/\(campaign.path)", key: f.key, campaign.body)

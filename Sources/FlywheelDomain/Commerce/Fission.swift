@@ -11,6 +11,9 @@ public struct FissionCampaign: Sendable, Equatable {
     public var rewardCouponId: String?
     public var startsAt: Int64
     public var endsAt: Int64
+    /// Share of the fans who ask for an invite code kept from one, to measure the campaign against
+    /// (0–50 %, by fan and campaign, fixed at creation).
+    public var holdoutPercent = 0
     public var createdAt: Int64
 
     public init(id: String, accountId: String, name: String, threshold: Int, rewardCouponId: String?, startsAt: Int64, endsAt: Int64, createdAt: Int64) {

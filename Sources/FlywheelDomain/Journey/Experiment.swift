@@ -38,6 +38,8 @@ public enum CampaignKind: String, Sendable, CaseIterable {
     case coupon
     case redEnvelope = "red_envelope"
     case lottery
+    /// A fission campaign: who got an invite code against who was held out of one.
+    case fission
 }
 
 /// One arm's outcomes, summed per fan: enough for means and variances.

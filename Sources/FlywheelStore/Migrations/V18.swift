@@ -10,6 +10,7 @@ extension Migration {
             "ALTER TABLE coupon_templates ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE red_envelopes ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE lotteries ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE fission_campaigns ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
             """
             CREATE TABLE campaign_holdouts (
               tenant_id TEXT NOT NULL,
@@ -27,6 +28,7 @@ extension Migration {
             "ALTER TABLE coupon_templates ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE red_envelopes ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE lotteries ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE fission_campaigns ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
             """
             CREATE TABLE campaign_holdouts (
               tenant_id TEXT NOT NULL,
