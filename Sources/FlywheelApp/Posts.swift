@@ -55,7 +55,7 @@ public struct Posts: Sendable {
 
     func experiment(of post: Post, in account: Account) async throws -> ExperimentReport? {
         guard post.holdoutPercent > 0, post.state != .scheduled, post.state != .cancelled else { return nil }
-        let fans = try await env.store.postExperimentFans(postId: post.id, of: account, window: Int64(Self.experimentDays) * 86_400_000)
+        let fans = try await env.store.campaignExperimentFans(.post, id: post.id, of: account, window: Int64(Self.experimentDays) * 86_400_000)
         return ExperimentReport(experimentId: post.id, name: post.title, holdoutPercent: post.holdoutPercent, windowDays: Self.experimentDays, arms: fans.arms)
     }
 

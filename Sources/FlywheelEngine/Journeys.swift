@@ -98,21 +98,36 @@ public struct JourneyRunner: Sendable {
     }
 
     /// Every fan matching a date journey's condition enters it at its moment, a page at a time (a
-    /// page entered again after a crash enters nobody twice); the last page marks it fired.
+    /// page entered again after a crash enters nobody twice); the last page marks it fired. One
+    /// journey's failure is logged and leaves the others, and the due runs, be.
     func fireDates() async throws -> Int {
         var entered = 0
         for journey in try await env.store.journeysToFire(now: env.now(), limit: 10) {
-            guard let account = try await env.store.account(id: journey.accountId, tenantIds: [journey.tenantId]),
-                  let moment = journey.trigger.date(in: account.calendar) else { continue }
-            let condition = try journey.trigger.condition.map(FanPredicate.parse)
-            var cursor: String?
-            repeat {
-                let page = try await env.store.fans(of: account, matching: condition, now: env.now(), cursor: cursor, limit: 1_000)
-                try await env.store.enterJourney(journey, runs: page.items.map { journey.entry($0.openId, seq: moment, at: moment) }, fired: page.nextCursor == nil)
-                entered += page.items.count
-                cursor = page.nextCursor
-            } while cursor != nil
+            do {
+                entered += try await fire(journey)
+            } catch {
+                env.logger.error("date journey failed to fire; will retry", metadata: ["journey": "\(journey.id)", "error": "\(error)"])
+            }
         }
+        return entered
+    }
+
+    func fire(_ journey: Journey) async throws -> Int {
+        guard let account = try await env.store.account(id: journey.accountId, tenantIds: [journey.tenantId]),
+              let moment = journey.trigger.date(in: account.calendar) else {
+            // Its account is gone: nobody to enter, and it must not come back every round.
+            try await env.store.enterJourney(journey, runs: [], fired: true)
+            return 0
+        }
+        let condition = try journey.trigger.condition.map(FanPredicate.parse)
+        var entered = 0
+        var cursor: String?
+        repeat {
+            let page = try await env.store.fans(of: account, matching: condition, now: env.now(), cursor: cursor, limit: 1_000)
+            try await env.store.enterJourney(journey, runs: page.items.map { journey.entry($0.openId, seq: moment, at: moment) }, fired: page.nextCursor == nil)
+            entered += page.items.count
+            cursor = page.nextCursor
+        } while cursor != nil
         return entered
     }
 

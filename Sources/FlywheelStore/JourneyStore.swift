@@ -151,8 +151,11 @@ public protocol JourneyStore: Sendable {
     func experimentFans(_ id: String, tenantId: String, accountId: String, window: Int64) async throws -> [ExperimentFan]
     /// Records a fan a campaign held out (once).
     func holdOut(campaignId: String, openId: String, at: Int64, of account: Account) async throws
-    /// A campaign's experiment: each fan who got it (from its first claim or entry) and each it
-    /// held out, with what it did in `window` (ms) after.
+    /// Who is in a post's or a campaign's experiment, on which arm, from when: the fans it reached
+    /// (claimed, entered, took a code) from the first time, and those it held out.
+    func holdoutEntries(_ kind: CampaignKind, id: String, of account: Account) async throws -> [(openId: String, arm: ExperimentArm, at: Int64)]
+    /// A post's or a campaign's experiment: each of its entries with what the fan did in `window`
+    /// (ms) after.
     func campaignExperimentFans(_ kind: CampaignKind, id: String, of account: Account, window: Int64) async throws -> [ExperimentFan]
     /// The enterprise's global control group in percent (`Journey.defaultControl` until set).
     func controlPercent(tenantId: String) async throws -> Int
@@ -212,6 +215,32 @@ public enum JourneyRows {
                        holdoutPercent: Int(try row.int("holdout_percent")), controlPercent: Int(try row.int("control_percent")),
                        quietHours: definition.quietHours, state: JourneyState(rawValue: try row.text("state")) ?? .paused,
                        createdAt: try row.int("created_at"), launchedAt: row.optionalInt("launched_at"))
+    }
+
+    /// Rows of `open_id`, `arm` and `t` (from when): a post's reached and held-out fans, a
+    /// campaign's fans who got it and those it held out.
+    static func holdoutEntries(_ kind: CampaignKind, id: String, of account: Account) -> (String, [Cell]) {
+        let got = switch kind {
+        case .post: "SELECT open_id, MIN(at) AS t FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0 GROUP BY open_id"
+        case .coupon: "SELECT open_id, MIN(claimed_at) AS t FROM coupon_claims WHERE tenant_id = ? AND account_id = ? AND coupon_id = ? GROUP BY open_id"
+        case .redEnvelope: """
+            SELECT s.open_id, MIN(s.claimed_at) AS t FROM envelope_shares s JOIN red_envelopes e ON e.tenant_id = s.tenant_id AND e.envelope_id = s.envelope_id
+            WHERE s.tenant_id = ? AND e.account_id = ? AND s.envelope_id = ? AND s.open_id IS NOT NULL GROUP BY s.open_id
+            """
+        case .lottery: """
+            SELECT n.open_id, MIN(n.entered_at) AS t FROM lottery_entries n JOIN lotteries l ON l.tenant_id = n.tenant_id AND l.lottery_id = n.lottery_id
+            WHERE n.tenant_id = ? AND l.account_id = ? AND n.lottery_id = ? GROUP BY n.open_id
+            """
+        case .fission: """
+            SELECT c.open_id, MIN(c.created_at) AS t FROM fission_codes c JOIN fission_campaigns f ON f.tenant_id = c.tenant_id AND f.campaign_id = c.campaign_id
+            WHERE c.tenant_id = ? AND f.account_id = ? AND c.campaign_id = ? GROUP BY c.open_id
+            """
+        }
+        let held = kind == .post
+            ? "SELECT open_id, at AS t FROM post_holdouts WHERE tenant_id = ? AND account_id = ? AND post_id = ?"
+            : "SELECT open_id, at AS t FROM campaign_holdouts WHERE tenant_id = ? AND account_id = ? AND campaign_id = ?"
+        let key: [Cell] = [.text(account.tenantId), .text(account.id), .text(id)]
+        return ("SELECT open_id, 'treated' AS arm, t FROM (\(got)) got UNION ALL SELECT open_id, 'holdout' AS arm, t FROM (\(held)) held", key + key)
     }
 
     static let runColumns = "tenant_id, account_id, journey_id, open_id, entered_seq, version, arm, step, state, due_at, waiting_for, entered_at, revision"
@@ -456,18 +485,17 @@ extension JourneyStore where Self: SQLStore {
             """, [.text(account.tenantId), .text(account.id), .text(campaignId), .text(openId), .int(at)]))])
     }
 
-    public func campaignExperimentFans(_ kind: CampaignKind, id: String, of account: Account, window: Int64) async throws -> [ExperimentFan] {
-        let treated = switch kind {
-        case .coupon: "SELECT open_id, MIN(claimed_at) AS t FROM coupon_claims WHERE tenant_id = ? AND coupon_id = ? GROUP BY open_id"
-        case .redEnvelope: "SELECT open_id, MIN(claimed_at) AS t FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id IS NOT NULL GROUP BY open_id"
-        case .lottery: "SELECT open_id, MIN(entered_at) AS t FROM lottery_entries WHERE tenant_id = ? AND lottery_id = ? GROUP BY open_id"
-        case .fission: "SELECT open_id, MIN(created_at) AS t FROM fission_codes WHERE tenant_id = ? AND campaign_id = ? GROUP BY open_id"
+    public func holdoutEntries(_ kind: CampaignKind, id: String, of account: Account) async throws -> [(openId: String, arm: ExperimentArm, at: Int64)] {
+        let (sql, binds) = JourneyRows.holdoutEntries(kind, id: id, of: account)
+        return try await runner.query(SQLStatement(sql + " ORDER BY arm, open_id", binds)).compactMap { row in
+            try ExperimentArm(rawValue: row.text("arm")).map { (try row.text("open_id"), $0, try row.int("t")) }
         }
-        return try await runner.query(ExperimentFan.query(entries: """
-            SELECT open_id, 'treated' AS arm, t FROM (\(treated)) got
-            UNION ALL SELECT open_id, 'holdout' AS arm, at AS t FROM campaign_holdouts WHERE tenant_id = ? AND account_id = ? AND campaign_id = ?
-            """, [.text(account.tenantId), .text(id), .text(account.tenantId), .text(account.id), .text(id)], tenantId: account.tenantId, accountId: account.id,
-                                                              window: window)).compactMap(ExperimentFan.init)
+    }
+
+    public func campaignExperimentFans(_ kind: CampaignKind, id: String, of account: Account, window: Int64) async throws -> [ExperimentFan] {
+        let (sql, binds) = JourneyRows.holdoutEntries(kind, id: id, of: account)
+        return try await runner.query(ExperimentFan.query(entries: sql, binds, tenantId: account.tenantId, accountId: account.id, window: window))
+            .compactMap(ExperimentFan.init)
     }
 
     public func controlPercent(tenantId: String) async throws -> Int {

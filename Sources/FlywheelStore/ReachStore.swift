@@ -76,9 +76,6 @@ public protocol ReachStore: Sendable {
     func startPost(_ post: Post, readVersion: Int64, of account: Account, fanout: TouchFanout, outbox: OutboxMessage?) async throws
     /// The fans a post goes to.
     func postRecipients(postId: String, of account: Account) async throws -> [String]
-    /// A post's experiment: each fan it reached (treated) or held out (holdout), and what the fan
-    /// bought in `window` (ms) after the post went out.
-    func postExperimentFans(postId: String, of account: Account, window: Int64) async throws -> [ExperimentFan]
     func postStats(of account: Account, postIds: [String]) async throws -> [String: PostStats]
 
     func groups(of account: Account) async throws -> [FanGroup]
@@ -323,14 +320,6 @@ extension ReachStore where Self: SQLStore {
         try await runner.query(SQLStatement("""
             SELECT open_id FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0 ORDER BY open_id
             """, ReachRows.key(account) + [.text(postId)])).map { try $0.text("open_id") }
-    }
-
-    public func postExperimentFans(postId: String, of account: Account, window: Int64) async throws -> [ExperimentFan] {
-        let key = ReachRows.key(account)
-        return try await runner.query(ExperimentFan.query(entries: """
-            SELECT open_id, 'treated' AS arm, at AS t FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0
-            UNION ALL SELECT open_id, 'holdout', at FROM post_holdouts WHERE tenant_id = ? AND account_id = ? AND post_id = ?
-            """, key + [.text(postId)] + key + [.text(postId)], tenantId: account.tenantId, accountId: account.id, window: window)).compactMap(ExperimentFan.init)
     }
 
     public func postStats(of account: Account, postIds: [String]) async throws -> [String: PostStats] {

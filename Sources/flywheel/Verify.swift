@@ -13,9 +13,10 @@ struct Verify: AsyncParsableCommand {
             A second implementation, written from the documents and sharing no code with the projector, folds every event of \
             the account's log into each fan's state (first arrival, last activity, following, counters, GMV, intimacy and \
             level with the daily caps) and compares it with the store; then checks each fan's tier against the account's \
-            rules, its transitions in log order, the tier counts, the funnel, the orders and GMV, the sales report's splits, \
-            the desk's SLA answers, and each event- or tier-triggered journey's experiment. Run it when the projector has \
-            caught up. Exits 1 when anything differs.
+            rules, its transitions in log order, the tier counts, the funnel and its weeks' new fans, the indicators, the \
+            orders and GMV, the sales report's splits, the desk's SLA answers, each journey's experiment (a segment's or \
+            funnel stage's from its recorded entries, each checked against the log), and each post's and campaign's holdout \
+            experiment. Run it when the projector has caught up. Exits 1 when anything differs.
             """)
     @OptionGroup var store: StoreOptions
     @Option(help: ArgumentHelp("The account to verify.", valueName: "account-id")) var account: String?

@@ -166,7 +166,9 @@ extension DeskWorld {
             #expect(report.arms[.treated]?.fans == recipients.count && report.arms[.holdout]?.fans == held.count)
             let heldBuyers = fans.enumerated().filter { $0.offset % 3 == 0 && held.contains($0.element) }.count
             #expect(report.arms[.holdout]?.converted == heldBuyers && report.arms[.treated]?.converted == 40 - heldBuyers)
-            #expect(report.windowDays == 7 && !report.conversion.significant, "a third buy on both sides")
+            // A third buy on both sides: the difference is the two shares' (the held-out fans, drawn by the post's new id, vary run to run).
+            let difference = Double(40 - heldBuyers) / Double(recipients.count) - Double(heldBuyers) / Double(held.count)
+            #expect(report.windowDays == 7 && abs(report.conversion.difference - difference) < 1e-9)
         }
     }
 

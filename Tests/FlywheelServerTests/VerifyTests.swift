@@ -7,8 +7,9 @@ import Foundation
 import Testing
 
 /// `flywheel verify`'s second implementation agrees with the projector and the reports on a varied
-/// log, and finds a fan's state, a tier, a transition, an order, a sale's channel and an SLA
-/// verdict that the store holds differently from what the log gives.
+/// log, and finds a fan's state, a tier, a transition, an order, a sale's channel, an SLA verdict,
+/// the funnel's new fans, an indicator's input, a segment's recorded move and a campaign's arm and
+/// sales that the store holds differently from what the log gives.
 @Suite struct VerifyTests {
     @Test(arguments: StoreKind.allCases) func theLogAndTheStoreAgreeAndATamperedValueIsFound(_ kind: StoreKind) async throws {
         let start: Int64 = 1_767_225_600_000, day: Int64 = 86_400_000
@@ -27,6 +28,20 @@ import Testing
                                                      accountId: accountId, reachable: [f.tenantId], by: owner)
                 launched.append(try await journeys.launch(made.id, reachable: [f.tenantId], by: owner))
             }
+            // A segment's and a funnel stage's journeys (the launch tracks the funnel: its weeks are there to read).
+            let buyers = try await Segments(f.flywheel).create(name: "buyers", predicate: FanPredicate.parse("orders >= 1"), in: account, by: owner)
+            var segmentJourneys: [Journey] = []
+            for (name, trigger) in [("bought", JourneyTrigger(kind: .segment, value: buyers.id)), ("settled", JourneyTrigger(kind: .funnelStage, value: "settled"))] {
+                let made = try await journeys.create(.init(name: name, trigger: trigger, steps: [JourneyStep(kind: .wait, minutes: 60)], holdoutPercent: 50),
+                                                     accountId: accountId, reachable: [f.tenantId], by: owner)
+                segmentJourneys.append(try await journeys.launch(made.id, reachable: [f.tenantId], by: owner))
+            }
+            // A coupon with a holdout, asked for by every fan before the log starts: the 30 days after take in its first orders.
+            var draft = Coupons.Draft(name: "券", valueKind: "amount", value: 500, thresholdFen: nil, validFrom: nil, validUntil: start + 60 * day, stock: 1_000,
+                                      perFanLimit: nil, audience: nil, requiresFollow: nil, activityId: nil)
+            draft.holdoutPercent = 50
+            let coupon = try await Coupons(f.flywheel).create(draft, of: account, by: owner)
+            for i in 0..<41 { _ = try? await Coupons(f.flywheel).claim(coupon.id, for: "fan\(i)", of: account, by: owner) }
             // Views, likes, follows and unfollows out of order, gifts, orders and a refund over 40 days; a late event; an operator's tag.
             let kinds: [(EventKind, Int64)] = [(.videoView, 0), (.like, 0), (.follow, 0), (.comment, 0), (.liveWatch, 45), (.liveGift, 3_000),
                                                (.orderPaid, 19_900), (.dmReceived, 0), (.unfollow, 0), (.share, 0), (.orderRefunded, 19_900)]
@@ -61,10 +76,20 @@ import Testing
                 let entered = try await journeys.report(of: journey).arms.values.map(\.fans).reduce(0, +)
                 #expect(entered > 5 && compared["experiment \(journey.name)"] == 9, "\(journey.name): \(entered) entered")
             }
+            // The segments' moves each checked against the log, besides the arms.
+            for journey in segmentJourneys {
+                let entered = try await journeys.report(of: journey).arms.values.map(\.fans).reduce(0, +)
+                #expect(entered > 5 && compared["experiment \(journey.name)"] ?? 0 >= 9 + entered, "\(journey.name): \(entered) entered")
+            }
+            let couponReport = try #require(try await Coupons(f.flywheel).experiment(of: coupon, in: account))
+            #expect(couponReport.arms[.holdout]?.fans ?? 0 > 5 && couponReport.arms[.treated]?.converted ?? 0 > 5 && compared["coupon experiment 券"] == 50,
+                    "\(compared)")
+            // Weeks from the one the log starts in (day 0, a Thursday) to the 46th day; indicators for 30 days.
+            #expect(compared["funnel weeks"] == 104 && compared["indicators"] == 300, "\(compared)")
 
             let runner = try #require((env.store as? any SQLStore)?.runner)
-            func tamper(_ sql: String, _ openId: String) async throws {
-                try await runner.transaction([.execute(SQLStatement(sql, [.text(f.tenantId), .text(openId)]))])
+            func tamper(_ sql: String, _ values: String...) async throws {
+                try await runner.transaction([.execute(SQLStatement(sql, ([f.tenantId] + values).map(Cell.text)))])
                 report = try await Verification(f.flywheel).verify(account)
             }
             func found(_ check: String) -> [String] { report.checks.first { $0.name == check }?.mismatches ?? [] }
@@ -85,6 +110,21 @@ import Testing
             try await tamper("UPDATE desk_responses SET within_target = 1 - within_target WHERE tenant_id = ? AND open_id = ?", "dm3")
             #expect(found("SLA").contains { $0.hasPrefix("dm3 answer at") && $0.hasSuffix("recorded within") } && found("SLA").contains { $0.hasPrefix("SLA within target: counted 5") },
                     "\(found("SLA"))")
+            try await tamper("DELETE FROM tier_flow_daily WHERE tenant_id = ? AND account_id = ? AND from_tier = -1", accountId)
+            #expect(found("funnel weeks").contains { $0.hasSuffix("first seen: the log gives 41, the report 0") }, "\(found("funnel weeks"))")
+            try await tamper("UPDATE popularity_daily SET views = views + 50 WHERE tenant_id = ? AND account_id = ?", accountId)
+            #expect(found("indicators").contains { $0.contains(" views: the log gives") } && found("indicators").contains { $0.contains(" popularity value:") },
+                    "\(found("indicators").prefix(3))")
+            #expect(found("experiment settled").isEmpty && found("experiment bought").isEmpty)
+            try await tamper("UPDATE segment_changes SET entered = 1 - entered WHERE tenant_id = ? AND segment_id = ?", buyers.id)
+            #expect(found("experiment bought").contains { $0.contains(" left by order_paid at ") && $0.hasSuffix("after it the log gives a member") },
+                    "\(found("experiment bought").prefix(3))")
+            let treated = try #require((0..<41).map { "fan\($0)" }.first { ExperimentArm.of($0, experiment: coupon.id, holdoutPercent: 50, tenantId: f.tenantId, controlPercent: 0) == .treated })
+            try await tamper("INSERT INTO campaign_holdouts (tenant_id, account_id, campaign_id, open_id, at) VALUES (?, ?, ?, ?, 0)", accountId, coupon.id, treated)
+            #expect(found("coupon experiment 券").contains { $0 == "coupon experiment 券 \(treated): on the holdout arm, the hash gives treated" }, "\(found("coupon experiment 券"))")
+            // fan4's first order (in the coupon's 30 days) moved out of them.
+            try await tamper("UPDATE orders SET paid_at = paid_at + 3456000000 WHERE tenant_id = ? AND order_id = ?", "order-4")
+            #expect(found("coupon experiment 券").contains { $0.hasPrefix("coupon experiment 券 ") && $0.contains(" GMV: the log gives") }, "\(found("coupon experiment 券"))")
         }
     }
 }

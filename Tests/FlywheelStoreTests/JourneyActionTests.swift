@@ -148,6 +148,8 @@ import Testing
             FanEvent(id: "o2", kind: .orderPaid, openId: "kept", occurredAt: now - 60_000, channel: .homepage, amount: 3_000, ref: "order-2"),
         ])) { _ in }
         await Flywheel(f.env).projector.drain()
+        #expect(try await f.store.holdoutEntries(.coupon, id: coupon.id, of: f.account).map { "\($0.openId) \($0.arm) \($0.at)" } == ["kept holdout \(now)", "got treated \(now)"],
+                "the first holdout kept")
         let fans = try await f.store.campaignExperimentFans(.coupon, id: coupon.id, of: f.account, window: 30 * 86_400_000)
         #expect(fans.sorted { $0.arm.rawValue > $1.arm.rawValue } == [ExperimentFan(arm: .treated, orders: 1, gmv: 3_000, unfollowed: false),
                                                                       ExperimentFan(arm: .holdout, orders: 0, gmv: 0, unfollowed: false)],

@@ -45,7 +45,7 @@ import Testing
         }
         #expect(try await f.store.postRecipients(postId: "p1", of: f.account) == ["fan-a", "fan-b"])
         // Its experiment: the reached fans treated, the held-out one on the holdout; none bought yet.
-        let arms = try await f.store.postExperimentFans(postId: "p1", of: f.account, window: 7 * 86_400_000)
+        let arms = try await f.store.campaignExperimentFans(.post, id: "p1", of: f.account, window: 7 * 86_400_000)
         #expect(arms.map(\.arm).sorted { $0.rawValue < $1.rawValue } == [.holdout, .treated, .treated] && arms.allSatisfy { $0.orders == 0 && $0.gmv == 0 })
         #expect(try await f.store.recentTouches(of: f.account, openId: nil, now: t0 + 4_000_000) == ["fan-a": RecentTouches(lastDay: 1, lastWeek: 1),
                                                                                                        "fan-b": RecentTouches(lastDay: 1, lastWeek: 1)])

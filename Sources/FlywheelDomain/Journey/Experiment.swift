@@ -31,10 +31,12 @@ public enum ExperimentArm: String, Sendable, CaseIterable, Codable {
     }
 }
 
-/// A conversion campaign that can keep a holdout. A fan who asks for it and may have it is on an
-/// arm by hash (`ExperimentArm.of`, no global control: the fan asked); the held out are refused
-/// and recorded, and measured against the fans who got it.
+/// What keeps a holdout besides journeys: a subscription post (the audience held out of its push)
+/// and the conversion campaigns (a fan who asks for one and may have it is on an arm by hash, no
+/// global control as the fan asked; the held out are refused). Either way the held-out fans are
+/// recorded and measured against the fans it reached.
 public enum CampaignKind: String, Sendable, CaseIterable {
+    case post
     case coupon
     case redEnvelope = "red_envelope"
     case lottery
