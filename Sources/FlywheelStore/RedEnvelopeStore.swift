@@ -53,6 +53,13 @@ extension RedEnvelopeStore where Self: SQLStore {
 
     public func claimRedEnvelope(id: String, openId: String, at: Int64, key: String?, of account: Account) async throws -> EnvelopeClaim {
         let envelope: [Cell] = [.text(account.tenantId), .text(id)]
+        // The share this very claim took, when it is asked again (its answer was lost).
+        func keyed() async throws -> EnvelopeClaim? {
+            guard let key, let row = try await runner.query(SQLStatement("""
+                SELECT amount_fen, claimed_at FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id = ? AND request_key = ?
+                """, envelope + [.text(openId), .text(key)])).first else { return nil }
+            return EnvelopeClaim(envelopeId: id, openId: openId, amountFen: try row.int("amount_fen"), claimedAt: try row.int("claimed_at"))
+        }
         let taken: [SQLRow]
         do {
             taken = try await runner.transaction([
@@ -71,16 +78,13 @@ extension RedEnvelopeStore where Self: SQLStore {
                     """, [.text(openId), .int(at), .nullable(key)] + envelope + envelope)),
             ])
         } catch StoreError.refused(.changedMeanwhile) {
-            // Every share taken, or its time ran out since the caller looked.
+            // Every share taken (this claim's, asked again, among them), or its time ran out since the caller looked.
+            if let claim = try await keyed() { return claim }
             let envelope = try await redEnvelope(id: id, of: account)
             throw envelope.map { $0.returnedFen != nil || at >= $0.expiresAt } == true ? ClaimRefusal.expired : ClaimRefusal.outOfStock
         } catch StoreError.conflict(field: "openId", _) {
             // The fan's share: this very claim's, asked again, or an earlier claim's.
-            if let key, let row = try await runner.query(SQLStatement("""
-                SELECT amount_fen, claimed_at FROM envelope_shares WHERE tenant_id = ? AND envelope_id = ? AND open_id = ? AND request_key = ?
-                """, envelope + [.text(openId), .text(key)])).first {
-                return EnvelopeClaim(envelopeId: id, openId: openId, amountFen: try row.int("amount_fen"), claimedAt: try row.int("claimed_at"))
-            }
+            if let claim = try await keyed() { return claim }
             throw ClaimRefusal.limitReached(1)
         }
         // The share the claim took, as the transaction's last step returned it.

@@ -22,11 +22,15 @@ import Testing
         await #expect(throws: ClaimRefusal.limitReached(1)) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 2, key: "k-other", of: f.account) }
         await #expect(throws: ClaimRefusal.limitReached(1)) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-a", at: t0 + 2, key: nil, of: f.account) }
         #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-b", at: t0 + 3, key: nil, of: f.account).amountFen == 200)
-        #expect(try await f.store.envelopeClaims(id: "env-1", of: f.account, limit: 10).map(\.openId) == ["fan-b", "fan-a"])
+        // The last share taken, its claim asked again still answers it (not "none left"); another fan's is refused.
+        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-c", at: t0 + 3, key: "k-c", of: f.account).amountFen == 300)
+        #expect(try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-c", at: t0 + 4, key: "k-c", of: f.account).amountFen == 300)
+        await #expect(throws: ClaimRefusal.outOfStock) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-d", at: t0 + 4, key: "k-d", of: f.account) }
+        #expect(try await f.store.envelopeClaims(id: "env-1", of: f.account, limit: 10).map(\.openId) == ["fan-c", "fan-b", "fan-a"])
         #expect(try await f.store.expireRedEnvelopes(now: t0 + 999) == 0)
         #expect(try await f.store.expireRedEnvelopes(now: t0 + 1_000) == 1)
         let expired = try #require(try await f.store.redEnvelope(id: "env-1", of: f.account))
-        #expect(expired.claimed == 2 && expired.claimedFen == 300 && expired.returnedFen == 300)
+        #expect(expired.claimed == 3 && expired.claimedFen == 600 && expired.returnedFen == 0)
         await #expect(throws: ClaimRefusal.expired) { _ = try await f.store.claimRedEnvelope(id: "env-1", openId: "fan-c", at: t0 + 4, key: nil, of: f.account) }
     }
 
