@@ -41,7 +41,7 @@ public struct Journeys: Sendable {
         try caller.authorize(.createJourney)
         guard let account = try await env.store.account(id: accountId, tenantIds: reachable) else { throw UseCaseError.notFound("account \(accountId)") }
         let journey = Journey(tenantId: account.tenantId, accountId: account.id, id: env.newId("jrn"), name: draft.name.trimmingCharacters(in: .whitespaces),
-                              trigger: draft.trigger, steps: draft.steps, reentry: draft.reentry, holdoutPercent: draft.holdoutPercent ?? Journey.defaultHoldout,
+                              trigger: Self.trimmed(draft.trigger), steps: draft.steps, reentry: draft.reentry, holdoutPercent: draft.holdoutPercent ?? Journey.defaultHoldout,
                               controlPercent: try await env.store.controlPercent(tenantId: account.tenantId), quietHours: draft.quietHours, createdAt: env.now())
         try await check(journey, in: account)
         try await env.store.createJourney(journey, audit: env.audit(tenantId: account.tenantId, actor: caller.actor, action: "journey.create",
@@ -85,7 +85,7 @@ public struct Journeys: Sendable {
         guard let account = try await env.store.account(id: current.accountId, tenantIds: [current.tenantId]) else { throw UseCaseError.notFound("account") }
         var next = current
         next.name = draft.name.trimmingCharacters(in: .whitespaces)
-        next.trigger = draft.trigger
+        next.trigger = Self.trimmed(draft.trigger)
         next.steps = draft.steps
         next.reentry = draft.reentry
         next.quietHours = draft.quietHours
@@ -95,7 +95,11 @@ public struct Journeys: Sendable {
             if let holdout = draft.holdoutPercent, holdout != current.holdoutPercent {
                 throw UseCaseError.invalid(field: "holdoutPercent", "is fixed at launch (\(current.holdoutPercent) %): make a new journey for another holdout")
             }
-            if current.trigger.kind == .date, draft.trigger != current.trigger {
+            // What the launch prepared (a date's firing, a funnel's stage segments) holds for its kind only.
+            if draft.trigger.kind != current.trigger.kind {
+                throw UseCaseError.invalid(field: "trigger.kind", "is fixed at launch (\(current.trigger.kind.rawValue)): make a new journey for another kind of trigger")
+            }
+            if current.trigger.kind == .date, Self.trimmed(draft.trigger) != current.trigger {
                 throw UseCaseError.invalid(field: "trigger", "a date journey's date and condition are fixed at launch: make a new journey for another date")
             }
             next.version = current.version + 1
@@ -152,6 +156,12 @@ public struct Journeys: Sendable {
         let fans = try await env.store.experimentFans(journey.id, tenantId: journey.tenantId, accountId: journey.accountId,
                                                       window: Int64(ExperimentReport.windowDays) * 86_400_000)
         return ExperimentReport(experimentId: journey.id, name: journey.name, holdoutPercent: journey.holdoutPercent, arms: fans.arms)
+    }
+
+    /// The trigger as kept: its value and condition without surrounding blanks, an empty condition none.
+    static func trimmed(_ trigger: JourneyTrigger) -> JourneyTrigger {
+        let condition = trigger.condition?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return JourneyTrigger(kind: trigger.kind, value: trigger.value.trimmingCharacters(in: .whitespaces), condition: condition?.isEmpty == false ? condition : nil)
     }
 
     /// What a journey needs beyond its own shape: a segment trigger names a dynamic segment of the

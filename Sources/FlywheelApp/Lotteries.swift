@@ -82,7 +82,8 @@ public struct Lotteries: Sendable {
 
     /// Enters the fan: refused, saying why, when the fan is not eligible, outside the entry
     /// window, or entered already.
-    public func enter(_ id: String, for openId: String, of account: Account, by caller: Principal) async throws {
+    /// `key` (the request's Idempotency-Key): the same entry asked again succeeds again, adding nothing.
+    public func enter(_ id: String, for openId: String, of account: Account, key: String? = nil, by caller: Principal) async throws {
         try caller.authorize(.enterLottery)
         let openId = try Validate.token(openId, field: "openId")
         let lottery = try await read(id, of: account, by: caller)
@@ -92,7 +93,7 @@ public struct Lotteries: Sendable {
         do {
             if let refusal = lottery.refusal(for: fan, eligibility: eligibility, at: now) { throw refusal }
             try await CampaignHoldout.keep(id, percent: lottery.holdoutPercent, openId: openId, of: account, store: env.store, at: now)
-            try await env.store.enterLottery(id: id, openId: openId, at: now, of: account)
+            try await env.store.enterLottery(id: id, openId: openId, at: now, key: key, of: account)
         } catch ClaimRefusal.limitReached {
             throw UseCaseError.conflict(code: "already_entered", "lottery \(id): the fan has entered already")
         } catch let refusal as ClaimRefusal {

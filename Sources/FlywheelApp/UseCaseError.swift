@@ -64,14 +64,15 @@ public enum Validate {
         return trimmed
     }
 
-    /// A period that starts at `start` (now when absent) and ends at `end`, in the future: its
-    /// start as given or now; refused naming the field that is out of place.
     /// A post's or a campaign's holdout share: 0 (none, when absent) to 50 %.
     public static func holdout(_ percent: Int?) throws(UseCaseError) -> Int {
         guard let percent else { return 0 }
         guard Journey.holdoutRange.contains(percent) else { throw UseCaseError.invalid(field: "holdoutPercent", "must be 0 to 50") }
         return percent
     }
+
+    /// A period that starts at `start` (now when absent) and ends at `end`, in the future: its
+    /// start as given or now; refused naming the field that is out of place.
 
     public static func period(_ start: Int64?, _ end: Int64, now: Int64, fields: (start: String, end: String)) throws(UseCaseError) -> Int64 {
         let from = start ?? now

@@ -74,7 +74,7 @@ public struct JourneyRunner: Sendable {
     /// runs; returns how many entered or moved.
     @discardableResult
     public func runDue(limit: Int = 500) async throws -> Int {
-        var moved = try await fireDates()
+        var moved = await fireDates()
         let due = try await env.store.dueJourneyRuns(now: env.now(), limit: limit)
         var journeys: [String: Journey] = [:], accounts: [String: Account] = [:]
         var branches: [String: CompiledPredicate] = [:]
@@ -100,14 +100,18 @@ public struct JourneyRunner: Sendable {
     /// Every fan matching a date journey's condition enters it at its moment, a page at a time (a
     /// page entered again after a crash enters nobody twice); the last page marks it fired. One
     /// journey's failure is logged and leaves the others, and the due runs, be.
-    func fireDates() async throws -> Int {
+    func fireDates() async -> Int {
         var entered = 0
-        for journey in try await env.store.journeysToFire(now: env.now(), limit: 10) {
-            do {
-                entered += try await fire(journey)
-            } catch {
-                env.logger.error("date journey failed to fire; will retry", metadata: ["journey": "\(journey.id)", "error": "\(error)"])
+        do {
+            for journey in try await env.store.journeysToFire(now: env.now(), limit: 10) {
+                do {
+                    entered += try await fire(journey)
+                } catch {
+                    env.logger.error("date journey failed to fire; will retry", metadata: ["journey": "\(journey.id)", "error": "\(error)"])
+                }
             }
+        } catch {
+            env.logger.error("date journeys could not be read; will retry", metadata: ["error": "\(error)"])
         }
         return entered
     }
@@ -119,7 +123,15 @@ public struct JourneyRunner: Sendable {
             try await env.store.enterJourney(journey, runs: [], fired: true)
             return 0
         }
-        let condition = try journey.trigger.condition.map(FanPredicate.parse)
+        let condition: FanPredicate?
+        do {
+            condition = try journey.trigger.condition.map(FanPredicate.parse)
+        } catch {
+            // Checked when saved; a condition the language no longer reads enters nobody, once, rather than every round.
+            env.logger.error("date journey's condition no longer parses; it enters nobody", metadata: ["journey": "\(journey.id)", "error": "\(error)"])
+            try await env.store.enterJourney(journey, runs: [], fired: true)
+            return 0
+        }
         var entered = 0
         var cursor: String?
         repeat {

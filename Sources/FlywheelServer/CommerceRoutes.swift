@@ -252,7 +252,7 @@ extension APIRoutes {
         let account = try await account(context)
         let body = try await request.decodeJSON(ClaimBody.self, context: context)
         let id: String = try context.parameters.require("lotteryId")
-        try await Lotteries(flywheel).enter(id, for: body.openId, of: account, by: caller)
+        try await Lotteries(flywheel).enter(id, for: body.openId, of: account, key: try idempotencyKey(request), by: caller)
         return Created(body: EntryView(lotteryId: id, openId: body.openId))
     }
 

@@ -222,7 +222,11 @@ public enum JourneyRows {
     static func holdoutEntries(_ kind: CampaignKind, id: String, of account: Account) -> (String, [Cell]) {
         let got = switch kind {
         case .post: "SELECT open_id, MIN(at) AS t FROM touches WHERE tenant_id = ? AND account_id = ? AND touchpoint = 'post' AND ref = ? AND held = 0 GROUP BY open_id"
-        case .coupon: "SELECT open_id, MIN(claimed_at) AS t FROM coupon_claims WHERE tenant_id = ? AND account_id = ? AND coupon_id = ? GROUP BY open_id"
+        // A coupon given as a fission reward was not asked for: not in the coupon's experiment.
+        case .coupon: """
+            SELECT open_id, MIN(claimed_at) AS t FROM coupon_claims c WHERE tenant_id = ? AND account_id = ? AND coupon_id = ?
+              AND NOT EXISTS (SELECT 1 FROM fission_rewards r WHERE r.tenant_id = c.tenant_id AND r.claim_id = c.claim_id) GROUP BY open_id
+            """
         case .redEnvelope: """
             SELECT s.open_id, MIN(s.claimed_at) AS t FROM envelope_shares s JOIN red_envelopes e ON e.tenant_id = s.tenant_id AND e.envelope_id = s.envelope_id
             WHERE s.tenant_id = ? AND e.account_id = ? AND s.envelope_id = ? AND s.open_id IS NOT NULL GROUP BY s.open_id
@@ -253,19 +257,28 @@ public enum JourneyRows {
     }
 
     /// The fan joining a static segment, as a segment entry caused by the journey (its history, its
-    /// size and the change feed see it); nothing when it is a member already.
+    /// size and the change feed see it); nothing when it is a member already or the segment is gone
+    /// or no longer static. On PostgreSQL the segment's row is locked first, so two runs adding the
+    /// same fan at once count it once.
     static func join(_ segmentId: String, openId: String, journeyId: String, seq: Int64, at: Int64, tenantId: String, accountId: String) -> [SQLStep] {
-        let member: [Cell] = [.text(tenantId), .text(accountId), .text(segmentId), .text(openId)]
-        let absent = "NOT EXISTS (SELECT 1 FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id = ?)"
+        let segment: [Cell] = [.text(tenantId), .text(accountId), .text(segmentId)]
+        let member = segment + [.text(openId)]
+        let joins = """
+            EXISTS (SELECT 1 FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND predicate = '')
+            AND NOT EXISTS (SELECT 1 FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id = ?)
+            """
         return [
+            .postgresOnly(SQLStatement("SELECT 1 FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ? FOR UPDATE", segment)),
             .execute(SQLStatement("""
                 INSERT INTO segment_changes (tenant_id, account_id, segment_id, open_id, cause_seq, at, entered, cause) SELECT ?, ?, ?, ?, ?, ?, 1, ?
-                WHERE \(absent) ON CONFLICT DO NOTHING
-                """, member + [.int(seq), .int(at), .text("journey:\(journeyId)")] + member)),
-            .execute(SQLStatement("UPDATE segments SET size = size + 1, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND \(absent)",
-                                  [.int(at), .text(tenantId), .text(accountId), .text(segmentId)] + member)),
-            .execute(SQLStatement("INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                  member + [.int(at)])),
+                WHERE \(joins) ON CONFLICT DO NOTHING
+                """, member + [.int(seq), .int(at), .text("journey:\(journeyId)")] + segment + member)),
+            .execute(SQLStatement("UPDATE segments SET size = size + 1, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND \(joins)",
+                                  [.int(at)] + segment + segment + member)),
+            .execute(SQLStatement("""
+                INSERT INTO segment_members (tenant_id, account_id, segment_id, open_id, since) SELECT ?, ?, ?, ?, ?
+                WHERE EXISTS (SELECT 1 FROM segments WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND predicate = '') ON CONFLICT DO NOTHING
+                """, member + [.int(at)] + segment)),
         ]
     }
 

@@ -10,7 +10,8 @@ public protocol LotteryStore: Sendable {
     func lottery(id: String, of account: Account) async throws -> Lottery?
     /// Records the fan's entry: `ClaimRefusal.expired` when the lottery closed or was drawn
     /// meanwhile, `.limitReached(1)` when the fan entered already.
-    func enterLottery(id: String, openId: String, at: Int64, of account: Account) async throws
+    /// `key` (the request's Idempotency-Key): the entry asked again with it succeeds again, adding nothing.
+    func enterLottery(id: String, openId: String, at: Int64, key: String?, of account: Account) async throws
     /// The entries' open_ids, in order.
     func lotteryEntries(id: String, of account: Account) async throws -> [String]
     /// Lotteries of any tenant that closed and are not drawn yet.
@@ -45,7 +46,7 @@ extension LotteryStore where Self: SQLStore {
                                             [.text(account.tenantId), .text(account.id), .text(id)])).first.map(LotteryRows.lottery)
     }
 
-    public func enterLottery(id: String, openId: String, at: Int64, of account: Account) async throws {
+    public func enterLottery(id: String, openId: String, at: Int64, key: String?, of account: Account) async throws {
         let lottery: [Cell] = [.text(account.tenantId), .text(id)]
         do {
             try await runner.transaction([
@@ -56,13 +57,21 @@ extension LotteryStore where Self: SQLStore {
                     """, [.text(account.tenantId), .text(account.id), .text(id), .int(at)]), orElse: .refused(.changedMeanwhile)),
                 .forbid(SQLStatement("SELECT 1 FROM lottery_entries WHERE tenant_id = ? AND lottery_id = ? AND open_id = ?", lottery + [.text(openId)]),
                         orElse: .conflict(field: "openId", "entered")),
-                .execute(SQLStatement("INSERT INTO lottery_entries (tenant_id, lottery_id, open_id, entered_at) VALUES (?, ?, ?, ?)",
-                                      lottery + [.text(openId), .int(at)])),
+                .execute(SQLStatement("INSERT INTO lottery_entries (tenant_id, lottery_id, open_id, entered_at, request_key) VALUES (?, ?, ?, ?, ?)",
+                                      lottery + [.text(openId), .int(at), .nullable(key)])),
             ])
-        } catch StoreError.refused(.changedMeanwhile) {
-            throw ClaimRefusal.expired
-        } catch StoreError.conflict(field: "openId", _) {
-            throw ClaimRefusal.limitReached(1)
+        } catch let error as StoreError {
+            // This very entry, asked again (its answer was lost).
+            if let key, try await !runner.query(SQLStatement("SELECT 1 FROM lottery_entries WHERE tenant_id = ? AND lottery_id = ? AND open_id = ? AND request_key = ?",
+                                                                lottery + [.text(openId), .text(key)])).isEmpty {
+                return
+            }
+            switch error {
+            case .refused(.changedMeanwhile): throw ClaimRefusal.expired
+            // The fan's entry, found by the check or (two at once on PostgreSQL) by the table's key.
+            case .conflict: throw ClaimRefusal.limitReached(1)
+            default: throw error
+            }
         }
     }
 

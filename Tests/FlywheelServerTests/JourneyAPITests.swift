@@ -39,6 +39,9 @@ import Testing
                 (body(steps: #"[{"kind":"wait_until","at":"25:00"}]"#), "steps[0].at"),
                 (body(steps: "[]"), "steps"),
                 (body(steps: #"[{"kind":"tag","tag":"never defined"}]"#), "steps[0].tag"),
+                (body(steps: #"[{"kind":"audience","segmentId":"seg_none"}]"#), "steps[0].segmentId"),
+                (body(steps: #"[{"kind":"red_envelope","envelopeId":"env_none"}]"#), "steps[0].envelopeId"),
+                (body(steps: #"[{"kind":"red_envelope"}]"#), "steps[0].envelopeId"),
                 (body(extra: #","holdoutPercent":60"#), "holdoutPercent"),
                 (body(extra: #","quietHours":{"start":"22:00","end":"8"}"#), "quietHours"),
             ] {
@@ -129,6 +132,7 @@ import Testing
                 return (code, journey)
             }
             for (bad, field) in [(#"{"kind":"funnel_stage","value":"new"}"#, "trigger.value"), (#"{"kind":"lead_stage","value":"closed"}"#, "trigger.value"),
+                                 (#"{"kind":"lead_stage","value":"new"}"#, "trigger.value"),
                                  (#"{"kind":"date","value":"2026-13-01 10:00"}"#, "trigger.value"),
                                  (#"{"kind":"date","value":"2027-01-01 10:00","condition":"orders >="}"#, "trigger.condition"),
                                  (#"{"kind":"event","value":"follow","condition":"orders >= 1"}"#, "trigger.condition")] {
@@ -146,6 +150,9 @@ import Testing
             let (converted, stage) = try await create(#"{"kind":"funnel_stage","value":"converted"}"#)
             let (qualified, lead) = try await create(#"{"kind":"lead_stage","value":"qualified"}"#)
             #expect(converted == 200 && qualified == 200)
+            let rekinded = try await call(client, .put, "/v1/journeys/\(lead["id"] as? String ?? "")", key: f.key,
+                                          #"{"name":"t","trigger":{"kind":"event","value":"follow"},"steps":[{"kind":"webhook","label":"in"}]}"#)
+            #expect(rekinded.0 == 400 && message(rekinded.1).hasPrefix("trigger.kind"), "a launched journey keeps its kind of trigger")
             let now = f.flywheel.env.now()
             func events(_ list: [FanEvent]) async throws {
                 _ = try await f.flywheel.env.store.append(list.map { AccountEvent(tenantId: f.tenantId, accountId: accountId, event: $0) }) { _ in }

@@ -40,10 +40,14 @@ import Testing
                               prizes: [LotteryPrize(name: "p", stock: 1)], seed: "s", seedHash: LotteryDraw.hash("s"), createdAt: t0)
         try await f.store.createLottery(lottery, audit: f.env.audit(tenantId: f.account.tenantId, actor: "t", action: "x", target: "lot-1"))
         #expect(try await f.store.lotteries(of: f.account) == [lottery])
-        try await f.store.enterLottery(id: "lot-1", openId: "fan-b", at: t0 + 1, of: f.account)
-        try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 2, of: f.account)
-        await #expect(throws: ClaimRefusal.limitReached(1)) { try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 3, of: f.account) }
-        await #expect(throws: ClaimRefusal.expired) { try await f.store.enterLottery(id: "lot-1", openId: "fan-c", at: t0 + 1_000, of: f.account) }
+        try await f.store.enterLottery(id: "lot-1", openId: "fan-b", at: t0 + 1, key: nil, of: f.account)
+        try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 2, key: "k-a", of: f.account)
+        // The same entry asked again succeeds, adding nothing; another is refused.
+        try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 3, key: "k-a", of: f.account)
+        await #expect(throws: ClaimRefusal.limitReached(1)) { try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 3, key: "k-other", of: f.account) }
+        await #expect(throws: ClaimRefusal.limitReached(1)) { try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 3, key: nil, of: f.account) }
+        await #expect(throws: ClaimRefusal.expired) { try await f.store.enterLottery(id: "lot-1", openId: "fan-c", at: t0 + 1_000, key: nil, of: f.account) }
+        try await f.store.enterLottery(id: "lot-1", openId: "fan-a", at: t0 + 1_000, key: "k-a", of: f.account)
         #expect(try await f.store.lotteryEntries(id: "lot-1", of: f.account) == ["fan-a", "fan-b"])
         #expect(try await f.store.lottery(id: "lot-1", of: f.account)?.entries == 2)
         #expect(try await f.store.lotteriesToDraw(now: t0 + 999, limit: 10).isEmpty)

@@ -226,8 +226,8 @@ public struct Journey: Sendable, Equatable {
             return ("trigger.value", "must be a segment id")
         case .funnelStage where FunnelStage(rawValue: trigger.value).map({ $0 == .new }) ?? true:
             return ("trigger.value", "'\(trigger.value.prefix(40))' is not a funnel stage after new (settled, active, converted, repurchased, fissioned)")
-        case .leadStage where LeadStage(rawValue: trigger.value) == nil:
-            return ("trigger.value", "'\(trigger.value.prefix(40))' is not a lead stage (new, contacted, qualified, won, lost)")
+        case .leadStage where LeadStage(rawValue: trigger.value).map({ $0 == .new }) ?? true:
+            return ("trigger.value", "'\(trigger.value.prefix(40))' is not a stage a lead moves to (contacted, qualified, won, lost)")
         case .date where trigger.date(in: AccountCalendar(timeZone: .gmt)) == nil:
             return ("trigger.value", "must be a date and time, YYYY-MM-DD HH:MM, in the account's zone")
         default: break

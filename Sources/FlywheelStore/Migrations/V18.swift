@@ -11,6 +11,8 @@ extension Migration {
             "ALTER TABLE red_envelopes ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE lotteries ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE fission_campaigns ADD COLUMN holdout_percent INTEGER NOT NULL DEFAULT 0",
+            // The Idempotency-Key of the request that made an entry: the same entry asked again is answered, not refused.
+            "ALTER TABLE lottery_entries ADD COLUMN request_key TEXT",
             """
             CREATE TABLE campaign_holdouts (
               tenant_id TEXT NOT NULL,
@@ -29,6 +31,7 @@ extension Migration {
             "ALTER TABLE red_envelopes ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE lotteries ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE fission_campaigns ADD COLUMN holdout_percent BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE lottery_entries ADD COLUMN request_key TEXT",
             """
             CREATE TABLE campaign_holdouts (
               tenant_id TEXT NOT NULL,
