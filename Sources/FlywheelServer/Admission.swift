@@ -10,7 +10,7 @@ public struct ServerLimits: Sendable, Equatable {
     /// Seconds a connection may sit with nothing read or written before it is closed: an idle
     /// keep-alive connection, or a client that stopped in the middle of its body.
     public var idleTimeout: Int
-    /// Seconds a request body may take to arrive, plus one second for every
+    /// Seconds the server may wait for a request body's chunks in all, plus one second for every
     /// `minimumBodyRate` bytes of it; a slower body closes the connection.
     public var readTimeout: Int
     /// Connections open at once; further ones wait in the listen backlog until one closes.
@@ -80,23 +80,24 @@ final class AdmissionGate: Sendable {
     }
 }
 
-/// One request's share: the body bytes it has taken, and when its body must have arrived.
+/// One request's share: the body bytes it has taken, and how long the server has waited for them.
 final class BodyTicket: Sendable {
     let gate: AdmissionGate
     let channel: any Channel
-    let started: ContinuousClock.Instant
     private let taken = Mutex(0)
+    /// Time spent waiting for the client's chunks only: a server busy elsewhere before it reads the
+    /// body (a loaded machine, a queue for the database) does not make the client slow.
+    private let waited = Mutex(Duration.zero)
 
     init(gate: AdmissionGate, channel: any Channel) {
         self.gate = gate
         self.channel = channel
-        started = .now
     }
 
     var takenBytes: Int { taken.withLock { $0 } }
 
-    /// Counts a chunk of the body as it arrives.
-    func admit(_ bytes: Int) throws {
+    /// Counts a chunk of the body as it arrives, after `wait` spent waiting for it.
+    func admit(_ bytes: Int, after wait: Duration) throws {
         guard gate.take(bytes) else {
             throw APIError(.serviceUnavailable, "overloaded", "the server holds too many request bodies at once; try again in a second",
                            retryAfter: 1)
@@ -106,7 +107,11 @@ final class BodyTicket: Sendable {
             return taken
         }
         let allowed = Duration.seconds(gate.limits.readTimeout) + .seconds(Double(total) / Double(ServerLimits.minimumBodyRate))
-        if ContinuousClock.now - started > allowed {
+        let slow = waited.withLock { waited in
+            waited += wait
+            return waited
+        }
+        if slow > allowed {
             // Nothing more is read from a client this slow: the connection goes, and the answer with it.
             channel.close(promise: nil)
             throw APIError(.requestTimeout, "body_too_slow", "the body arrived too slowly; send it at \(ServerLimits.minimumBodyRate >> 10) KiB/s or faster")
@@ -125,8 +130,9 @@ struct AdmittedBody: AsyncSequence, Sendable {
         let ticket: BodyTicket
 
         mutating func next() async throws -> ByteBuffer? {
+            let asked = ContinuousClock.now
             guard let chunk = try await base.next() else { return nil }
-            try ticket.admit(chunk.readableBytes)
+            try ticket.admit(chunk.readableBytes, after: .now - asked)
             return chunk
         }
     }
