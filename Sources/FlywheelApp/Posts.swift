@@ -54,9 +54,9 @@ public struct Posts: Sendable {
     public static let experimentDays = 7
 
     func experiment(of post: Post, in account: Account) async throws -> ExperimentReport? {
-        guard post.holdoutPercent > 0, post.state != .scheduled, post.state != .cancelled else { return nil }
-        let fans = try await env.store.campaignExperimentFans(.post, id: post.id, of: account, window: Int64(Self.experimentDays) * 86_400_000)
-        return ExperimentReport(experimentId: post.id, name: post.title, holdoutPercent: post.holdoutPercent, windowDays: Self.experimentDays, arms: fans.arms)
+        guard post.state != .scheduled, post.state != .cancelled else { return nil }
+        return try await CampaignHoldout.report(.post, id: post.id, name: post.title, percent: post.holdoutPercent, days: Self.experimentDays, of: account,
+                                                store: env.store)
     }
 
     /// Where the quota of the month of `day` stands, and the first day with room from `day`.

@@ -94,9 +94,9 @@ public struct RedEnvelopes: Sendable {
     public func claim(_ id: String, for openId: String, of account: Account, key: String? = nil, by caller: Principal) async throws -> EnvelopeClaim {
         try caller.authorize(.claimRedEnvelope)
         let openId = try Validate.token(openId, field: "openId")
-        _ = try await read(id, of: account, by: caller)
+        let envelope = try await read(id, of: account, by: caller)
         do {
-            return try await RedEnvelope.claim(id, for: openId, of: account, key: key, store: env.store, at: env.now())
+            return try await envelope.claim(for: openId, of: account, key: key, store: env.store, at: env.now())
         } catch let refusal as ClaimRefusal {
             throw UseCaseError.conflict(code: refusal.code, "red envelope \(id): \(refusal)")
         }

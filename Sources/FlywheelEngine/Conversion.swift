@@ -84,12 +84,11 @@ public final class Conversion: Service, Sendable {
 extension RedEnvelope {
     /// Gives the fan the envelope's next share at `now`: the one claim, whether the fan asked
     /// (`RedEnvelopes.claim`) or a journey's step gave it; throws the `ClaimRefusal` that stops it.
-    public static func claim(_ id: String, for openId: String, of account: Account, key: String?, store: any Store, at now: Int64) async throws -> EnvelopeClaim {
-        guard let envelope = try await store.redEnvelope(id: id, of: account) else { throw StoreError.notFound("red envelope \(id)") }
+    public func claim(for openId: String, of account: Account, key: String?, store: any Store, at now: Int64) async throws -> EnvelopeClaim {
         let fan = try await store.fan(of: account, openId: openId)
-        let audience = try envelope.audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
-        if let refusal = envelope.refusal(for: fan, audience: audience, at: now) { throw refusal }
-        try await CampaignHoldout.keep(id, percent: envelope.holdoutPercent, openId: openId, of: account, store: store, at: now)
+        let compiled = try audience.map { try FanPredicate.parse($0).compile(calendar: account.calendar) }
+        if let refusal = refusal(for: fan, audience: compiled, at: now) { throw refusal }
+        try await CampaignHoldout.keep(id, percent: holdoutPercent, openId: openId, of: account, store: store, at: now)
         return try await store.claimRedEnvelope(id: id, openId: openId, at: now, key: key, of: account)
     }
 }
@@ -104,10 +103,12 @@ public enum CampaignHoldout {
         throw ClaimRefusal.heldOut
     }
 
-    /// The campaign's experiment over the 30 days after each fan's claim (or holdout); nil without a holdout.
-    public static func report(_ kind: CampaignKind, id: String, name: String, percent: Int, of account: Account, store: any Store) async throws -> ExperimentReport? {
+    /// A post's or a campaign's experiment over the `days` after each fan's entry (or holdout);
+    /// nil without a holdout.
+    public static func report(_ kind: CampaignKind, id: String, name: String, percent: Int, days: Int = ExperimentReport.windowDays, of account: Account,
+                              store: any Store) async throws -> ExperimentReport? {
         guard percent > 0 else { return nil }
-        let fans = try await store.campaignExperimentFans(kind, id: id, of: account, window: Int64(ExperimentReport.windowDays) * 86_400_000)
-        return ExperimentReport(experimentId: id, name: name, holdoutPercent: percent, arms: fans.arms)
+        let fans = try await store.campaignExperimentFans(kind, id: id, of: account, window: Int64(days) * 86_400_000)
+        return ExperimentReport(experimentId: id, name: name, holdoutPercent: percent, windowDays: days, arms: fans.arms)
     }
 }

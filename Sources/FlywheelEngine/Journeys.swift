@@ -242,14 +242,13 @@ public struct JourneyRunner: Sendable {
     /// A share of the step's red envelope, under the envelope's own rules; keyed by the run and the
     /// step, so a step taken again (the run moved meanwhile) answers the share it took.
     func envelope(_ s: JourneyStep, step: Int, of run: JourneyRun, journey: Journey, in account: Account, at now: Int64) async throws -> String {
+        guard let envelope = try await env.store.redEnvelope(id: s.envelopeId ?? "", of: account) else { return "skipped: the red envelope is gone" }
         do {
-            let claim = try await RedEnvelope.claim(s.envelopeId ?? "", for: run.openId, of: account, key: "journey:\(journey.id):\(run.openId):\(run.enteredSeq):\(step)",
-                                                    store: env.store, at: now)
+            let claim = try await envelope.claim(for: run.openId, of: account, key: "journey:\(journey.id):\(run.openId):\(run.enteredSeq):\(step)",
+                                                 store: env.store, at: now)
             return "gave \(claim.amountFen) fen"
         } catch let refusal as ClaimRefusal {
             return "skipped: \(refusal)"
-        } catch StoreError.notFound {
-            return "skipped: the red envelope is gone"
         }
     }
 
