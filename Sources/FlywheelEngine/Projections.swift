@@ -270,12 +270,11 @@ struct OrderProjection: Projection {
     func writes(for batch: ProjectionBatch, applied: AppliedBatch, now: Int64) -> [any ProjectionWrite] {
         var write = OrderWrite()
         let decoder = JSONDecoder()
-        let calendar = batch.account.calendar
         var touches: [Touch: (first: Int64, last: Int64)] = [:]
         for e in applied.events {
             let event = e.stored.event
             if let touchpoint = SalesTouchpoint.of(event) {
-                let key = Touch(openId: event.openId, day: calendar.day(ofMillis: event.occurredAt), touchpoint: touchpoint)
+                let key = Touch(openId: event.openId, day: e.day, touchpoint: touchpoint)
                 let seen = touches[key]
                 touches[key] = (min(seen?.first ?? .max, event.occurredAt), max(seen?.last ?? .min, event.occurredAt))
                 continue
@@ -293,7 +292,9 @@ struct OrderProjection: Projection {
                 continue
             }
         }
+        // In key order: each insert then lands beside the one before it in the B-tree.
         write.touches = touches.map { ($0.key.openId, $0.key.day, $0.key.touchpoint, $0.value.first, $0.value.last) }
+            .sorted { ($0.openId, $0.day, $0.touchpoint.rawValue) < ($1.openId, $1.day, $1.touchpoint.rawValue) }
         return write.isEmpty ? [] : [write]
     }
 }

@@ -248,7 +248,8 @@ enum FanRows {
         upsert.bind(1, account.tenantId)
         upsert.bind(2, account.id)
         var parameters = RawStatement.Parameters(statement: upsert, next: 3)
-        for fan in fans {
+        // In key order: each row then lands beside the one before it in the B-tree.
+        for fan in fans.sorted(by: { $0.openId < $1.openId }) {
             parameters.next = 3
             FanColumns.write(fan, to: &parameters)
             try upsert.run()

@@ -132,8 +132,9 @@ enum Projection {
               try readySegments(account, db) == batch.segments,
               try batch.segments.isEmpty || SegmentRows.memberships(account, openIds: batch.fans.keys, db) == batch.memberships else { return nil }
         var changed: [FanState] = []
+        let statements = RawStatements(db)
         for write in result.writes {
-            try Self.write(write, of: account, db)
+            try Self.write(write, of: account, statements, db)
             if let fans = write as? FanStatesWrite { changed += fans.fans }
         }
         if let stream { try FanEventRunRows.record(batch.events, stream: stream, db) }
@@ -169,17 +170,25 @@ enum Projection {
     }
 
     /// The one SQLite writer of each kind of projection write.
-    static func write(_ write: any ProjectionWrite, of account: Account, _ db: Database) throws {
+    static func write(_ write: any ProjectionWrite, of account: Account, _ statements: RawStatements, _ db: Database) throws {
         switch write {
         case let w as FanStatesWrite:
             try FanRows.save(w.fans, of: account, db)
         case let w as TierTransitionsWrite:
-            let transition = try db.cachedStatement(sql: """
+            let transition = try RawStatement(db, sql: """
                 INSERT OR IGNORE INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
                 VALUES (?,?,?,?,?,?,?,?)
                 """)
+            transition.bind(1, account.tenantId)
+            transition.bind(2, account.id)
             for (t, causeSeq, _) in w.transitions {
-                try transition.execute(arguments: [account.tenantId, account.id, t.openId, causeSeq, t.at, t.from?.rawValue, t.to.rawValue, t.cause])
+                transition.bind(3, t.openId)
+                transition.bind(4, causeSeq)
+                transition.bind(5, t.at)
+                transition.bind(6, t.from.map { Int64($0.rawValue) })
+                transition.bind(7, Int64(t.to.rawValue))
+                transition.bind(8, t.cause)
+                try transition.run()
             }
             let flow = try db.cachedStatement(sql: """
                 INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)
@@ -213,7 +222,7 @@ enum Projection {
                 try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
             }
         case let w as any StatementWrite:
-            for statement in w.statements(of: account) { _ = try SQLiteRunner.rows(statement, db) }
+            for statement in w.statements(of: account) { try statements.run(statement) }
         default:
             throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
         }

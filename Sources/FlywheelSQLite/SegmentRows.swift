@@ -33,7 +33,8 @@ enum SegmentRows {
             INSERT OR IGNORE INTO segment_changes (tenant_id, account_id, segment_id, open_id, cause_seq, at, entered, cause) VALUES (?,?,?,?,?,?,?,?)
             """)
         var delta: [String: Int] = [:]
-        for change in changes {
+        // In key order: each row then lands beside the one before it in the B-trees.
+        for change in changes.sorted(by: { ($0.segmentId, $0.openId) < ($1.segmentId, $1.openId) }) {
             let target = change.entered ? enter : leave
             target.bind(1, account.tenantId)
             target.bind(2, account.id)

@@ -168,15 +168,12 @@ public struct DeskInboxWrite: StatementWrite {
     public var messages: [PendingDeskMessage]
     public init(messages: [PendingDeskMessage]) { self.messages = messages }
 
-    /// The statements that write it, the same on both databases.
+    /// The statements that write it, the same on both databases: many rows a statement (a
+    /// statement a message was most of a batch's time on PostgreSQL, one round trip each).
     public func statements(of account: Account) -> [SQLStatement] {
-        messages.flatMap { p in
-            [SQLStatement("""
-                INSERT INTO desk_messages (tenant_id, \(DeskRows.messageColumns)) VALUES (?, \(SQLStatement.placeholders(12)))
-                ON CONFLICT (tenant_id, account_id, message_id) DO NOTHING
-                """, [.text(account.tenantId)] + DeskRows.cells(p.message)),
-             SQLStatement("INSERT INTO desk_pending (tenant_id, account_id, seq, message_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                          [.text(account.tenantId), .text(account.id), .int(p.seq), .text(p.message.id)])]
-        }
+        SQLStatement.insert("desk_messages", columns: "tenant_id, \(DeskRows.messageColumns)", key: [.text(account.tenantId)],
+                            rows: messages.map { DeskRows.cells($0.message) }, then: "ON CONFLICT (tenant_id, account_id, message_id) DO NOTHING")
+            + SQLStatement.insert("desk_pending", columns: "tenant_id, account_id, seq, message_id", key: [.text(account.tenantId), .text(account.id)],
+                                  rows: messages.map { [.int($0.seq), .text($0.message.id)] }, then: "ON CONFLICT DO NOTHING")
     }
 }

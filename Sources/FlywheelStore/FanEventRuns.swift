@@ -11,11 +11,11 @@ public enum FanEventRuns {
         public var seqs: String
     }
 
-    /// The batch's runs: each fan's seqs, in log order.
+    /// The batch's runs: each fan's seqs, in log order; the runs in key order (by open_id).
     public static func runs(of events: [StoredEvent]) -> [Run] {
         var seqs: [String: [Int64]] = [:]
         for stored in events { seqs[stored.event.openId, default: []].append(stored.seq) }
-        return seqs.map { Run(openId: $0.key, firstSeq: $0.value[0], seqs: DecimalText.list($0.value)) }
+        return seqs.map { Run(openId: $0.key, firstSeq: $0.value[0], seqs: DecimalText.list($0.value)) }.sorted { $0.openId < $1.openId }
     }
 
     /// The newest `limit` seqs of runs read newest first.

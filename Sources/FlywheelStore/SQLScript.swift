@@ -37,11 +37,13 @@ public struct SQLStatement: Sendable {
 
     /// `INSERT INTO table VALUES …` for rows that each start with `key` (the tenant's and the
     /// account's, usually), 200 rows a statement; `conflict` follows each (`ON CONFLICT …`).
-    static func insert(_ table: String, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
+    /// `columns` names the columns when the rows do not fill the table's in order.
+    static func insert(_ table: String, columns: String? = nil, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
         guard let width = rows.first.map({ $0.count + key.count }) else { return [] }
         let row = "(" + placeholders(width) + ")"
+        let target = columns.map { "\(table) (\($0))" } ?? table
         return chunks(rows, of: 200).map { chunk in
-            SQLStatement("INSERT INTO \(table) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
+            SQLStatement("INSERT INTO \(target) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
                          chunk.flatMap { key + $0 })
         }
     }
