@@ -15,7 +15,7 @@ public struct AppliedBatch: Sendable {
 
     /// Applied events in log order (quarantined ones and operators' acts on unknown fans left out).
     public var events: [Event] = []
-    /// The new state of every fan the batch changed.
+    /// The new state of every fan the batch changed, by open_id.
     public var changed: [FanState] = []
     /// The last cause of each changed fan's change: what a segment entry or exit is put down to,
     /// and when it happened (a segment is entered when the fan did what put it there).
@@ -95,7 +95,8 @@ enum FanStateProjection {
             applied.events.append(AppliedBatch.Event(stored: stored, day: day, newFan: newFan))
             applied.causes[event.openId] = (event.kind.rawValue, stored.seq, min(event.occurredAt, now))
         }
-        applied.changed = applied.causes.keys.compactMap { fans[$0] }
+        // By open_id, the fan rows' key: each row then lands beside the one before it in the B-tree.
+        applied.changed = applied.causes.keys.sorted().compactMap { fans[$0] }
         applied.writes = [FanStatesWrite(fans: applied.changed), TierTransitionsWrite(transitions: transitions, flows: flows),
                           FanActionsWrite(actions: actions), QuarantineWrite(events: quarantined)]
         return applied

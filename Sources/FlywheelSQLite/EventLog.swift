@@ -248,8 +248,7 @@ enum FanRows {
         upsert.bind(1, account.tenantId)
         upsert.bind(2, account.id)
         var parameters = RawStatement.Parameters(statement: upsert, next: 3)
-        // In key order: each row then lands beside the one before it in the B-tree.
-        for fan in fans.sorted(by: { $0.openId < $1.openId }) {
+        for fan in fans {
             parameters.next = 3
             FanColumns.write(fan, to: &parameters)
             try upsert.run()
