@@ -201,7 +201,31 @@ extension PostgresStore {
                 ON CONFLICT DO NOTHING
                 """, key + [.ints(q.map(\.seq)), .texts(q.map(\.eventId)), .texts(q.map(\.reason)), .ints(q.map(\.at))])
         case let w as any StatementWrite:
-            for statement in w.statements(of: account) { _ = try await sql.run(db, statement.text(for: .postgres), statement.binds.map(SQL.Bind.cell)) }
+            // A many-row insert's chunks join into one statement of arrays.
+            var pending: (rows: SQLStatement.Rows, chunks: [SQLStatement])?
+            func flush() async throws {
+                guard let insert = pending else { return }
+                pending = nil
+                if let (text, binds) = SQL.unnest(insert.rows) {
+                    try await sql.run(db, text, binds)
+                } else {
+                    for chunk in insert.chunks { try await sql.run(db, chunk.text(for: .postgres), chunk.binds.map(SQL.Bind.cell)) }
+                }
+            }
+            for statement in w.statements(of: account) {
+                if let rows = statement.rows, let insert = pending, insert.rows.joins(rows) {
+                    pending?.rows.rows += rows.rows
+                    pending?.chunks.append(statement)
+                    continue
+                }
+                try await flush()
+                if let rows = statement.rows {
+                    pending = (rows, [statement])
+                } else {
+                    try await sql.run(db, statement.text(for: .postgres), statement.binds.map(SQL.Bind.cell))
+                }
+            }
+            try await flush()
         default:
             throw StoreError.noWriter("PostgreSQL has no writer for \(type(of: write))")
         }

@@ -55,6 +55,59 @@ struct SQL {
         try await rows(connection, sql, binds).count
     }
 
+    /// A many-row insert as one statement whatever its size: each column goes as one array
+    /// literal, unnested, instead of a placeholder a cell (a 200-row `VALUES` list was parsed and
+    /// planned for each statement, most of the time of the projection's writes). Nil when a
+    /// column holds both integers and text, which only `VALUES` can send.
+    static func unnest(_ insert: SQLStatement.Rows) -> (sql: String, binds: [Bind])? {
+        guard let width = insert.rows.first?.count else { return nil }
+        var binds = insert.key.map(Bind.cell)
+        var select = binds.indices.map { "$\($0 + 1)" }
+        var arrays: [String] = [], names: [String] = []
+        for column in 0..<width {
+            var integers: Bool?
+            for row in insert.rows {
+                switch row[column] {
+                case .int: if integers == false { return nil } else { integers = true }
+                case .text: if integers == true { return nil } else { integers = false }
+                case .null: continue
+                }
+            }
+            // A column of nulls is a null: the table says its type.
+            guard let integers else {
+                select.append("NULL")
+                continue
+            }
+            binds.append(.cell(.text(arrayLiteral(insert.rows.map { $0[column] }))))
+            arrays.append("$\(binds.count)::\(integers ? "bigint" : "text")[]")
+            names.append("c\(column)")
+            select.append("u.c\(column)")
+        }
+        guard !arrays.isEmpty else { return nil }
+        return ("INSERT INTO \(insert.target) SELECT \(select.joined(separator: ", ")) FROM UNNEST(\(arrays.joined(separator: ", "))) AS u(\(names.joined(separator: ", "))) \(insert.conflict)",
+                binds)
+    }
+
+    /// `{1,NULL,"a \"b\""}`: PostgreSQL's text form of an array.
+    static func arrayLiteral(_ cells: [Cell]) -> String {
+        var text = "{"
+        for (i, cell) in cells.enumerated() {
+            if i > 0 { text += "," }
+            switch cell {
+            case .int(let v): text += String(v)
+            case .null: text += "NULL"
+            case .text(let v):
+                text += "\""
+                for c in v.unicodeScalars {
+                    if c == "\"" || c == "\\" { text += "\\" }
+                    text.unicodeScalars.append(c)
+                }
+                text += "\""
+            }
+        }
+        return text + "}"
+    }
+
     static func cell(_ cell: PostgresCell) throws -> Cell {
         guard cell.bytes != nil else { return .null }
         switch cell.dataType {

@@ -59,7 +59,7 @@ enum EventLog {
 
         init(_ db: Database) throws {
             self.db = db
-            insert = try RawStatement(db, sql: """
+            insert = try RawStatement(cached: db, sql: """
                 INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
                 VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
                 """)
@@ -147,7 +147,7 @@ enum EventLog {
 /// `fan_event_runs` on SQLite (`FanEventRuns`).
 enum FanEventRunRows {
     static func record(_ events: [StoredEvent], stream: Int64, _ db: Database) throws {
-        let insert = try RawStatement(db, sql: "INSERT OR IGNORE INTO fan_event_runs (stream, open_id, first_seq, seqs) VALUES (?,?,?,?)")
+        let insert = try RawStatement(cached: db, sql: "INSERT OR IGNORE INTO fan_event_runs (stream, open_id, first_seq, seqs) VALUES (?,?,?,?)")
         insert.bind(1, stream)
         for run in FanEventRuns.runs(of: events) {
             insert.bind(2, run.openId)
@@ -160,7 +160,7 @@ enum FanEventRunRows {
     /// The fan's last `limit` events, newest first: those not yet projected (after `checkpoint`,
     /// read from the log's tail), then those in runs.
     static func latest(_ openId: String, stream: Int64, after checkpoint: Int64, limit: Int, _ db: Database) throws -> [StoredEvent] {
-        let tail = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? AND open_id = ? ORDER BY seq DESC LIMIT ?")
+        let tail = try RawStatement(cached: db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? AND open_id = ? ORDER BY seq DESC LIMIT ?")
         tail.bind(1, stream)
         tail.bind(2, checkpoint)
         tail.bind(3, openId)
@@ -169,7 +169,7 @@ enum FanEventRunRows {
         guard events.count < limit else { return events }
         let runs = try String.fetchAll(db, sql: "SELECT seqs FROM fan_event_runs WHERE stream = ? AND open_id = ? ORDER BY first_seq DESC",
                                        arguments: [stream, openId])
-        let select = try RawStatement(db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq = ?")
+        let select = try RawStatement(cached: db, sql: "SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq = ?")
         select.bind(1, stream)
         for seq in FanEventRuns.latest(runs, limit: limit - events.count) where seq <= checkpoint {
             select.bind(2, seq)
@@ -206,7 +206,7 @@ enum FanRows {
 
     /// The given fans of an account that exist.
     static func load(_ account: Account, openIds: some Sequence<String>, _ db: Database) throws -> [String: FanState] {
-        let select = try RawStatement(db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
+        let select = try RawStatement(cached: db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
         select.bind(1, account.tenantId)
         select.bind(2, account.id)
         var fans: [String: FanState] = [:]
@@ -219,7 +219,7 @@ enum FanRows {
 
     /// Those of the open_ids that are fans of the account.
     static func existing(_ account: Account, openIds: Set<String>, _ db: Database) throws -> [String] {
-        let select = try RawStatement(db, sql: "SELECT 1 FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
+        let select = try RawStatement(cached: db, sql: "SELECT 1 FROM fans WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
         select.bind(1, account.tenantId)
         select.bind(2, account.id)
         var found: [String] = []
@@ -232,7 +232,7 @@ enum FanRows {
     }
 
     static func loadAll(_ account: Account, _ db: Database) throws -> [String: FanState] {
-        let select = try RawStatement(db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ?")
+        let select = try RawStatement(cached: db, sql: "SELECT \(columnList) FROM fans WHERE tenant_id = ? AND account_id = ?")
         select.bind(1, account.tenantId)
         select.bind(2, account.id)
         var fans: [String: FanState] = [:]
@@ -242,7 +242,7 @@ enum FanRows {
 
     static func save(_ fans: [FanState], of account: Account, _ db: Database) throws {
         let names = ["tenant_id", "account_id"] + FanColumns.names
-        let upsert = try RawStatement(db, sql: """
+        let upsert = try RawStatement(cached: db, sql: """
             INSERT OR REPLACE INTO fans (\(names.joined(separator: ", "))) VALUES (\(SQLStatement.placeholders(names.count)))
             """)
         upsert.bind(1, account.tenantId)

@@ -8,7 +8,10 @@ import GRDBSQLite
 final class RawStatement {
     private let handle: OpaquePointer
     private let connection: SQLiteConnection?
+    /// GRDB's statement when it is kept in the connection's cache (and finalized by GRDB).
+    private let cachedBy: Statement?
 
+    /// A statement of its own, finalized when done with: for texts made from a request.
     init(_ db: Database, sql: String) throws {
         connection = db.sqliteConnection
         var statement: OpaquePointer?
@@ -17,9 +20,23 @@ final class RawStatement {
             throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)), sql: sql)
         }
         handle = statement
+        cachedBy = nil
     }
 
-    deinit { sqlite3_finalize(handle) }
+    /// The connection's prepared statement for this text, kept across transactions: the
+    /// projector's and the log's statements are the same every batch, and preparing them (a
+    /// 200-row insert most of all) was a millisecond a batch, most of a live batch's time.
+    init(cached db: Database, sql: String) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        connection = db.sqliteConnection
+        handle = statement.sqliteStatement
+        cachedBy = statement
+    }
+
+    // A cached statement is reset, not finalized: one left mid-read would hold its snapshot open.
+    deinit {
+        if cachedBy == nil { sqlite3_finalize(handle) } else { sqlite3_reset(handle) }
+    }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
 
@@ -101,19 +118,18 @@ final class RawStatement {
     }
 }
 
-/// A transaction's statements prepared once each by their text and bound straight from their
+/// The contexts' statements, prepared once on the connection and bound straight from their
 /// cells: a projection batch runs the same few inserts thousands of times, and GRDB's boxed
 /// arguments and row decoding cost more than the inserts' own work once the rows are small.
-final class RawStatements {
-    private let db: Database
-    private var prepared: [String: RawStatement] = [:]
+/// Their texts are few (`SQLStatement.insert` makes rows a statement a power of two or 200).
+struct RawStatements {
+    let db: Database
 
     init(_ db: Database) { self.db = db }
 
     /// Runs the statement to its end; any rows it returns are passed over.
     func run(_ statement: SQLStatement) throws {
-        let raw = try prepared[statement.sql] ?? RawStatement(db, sql: statement.sql)
-        prepared[statement.sql] = raw
+        let raw = try RawStatement(cached: db, sql: statement.sql)
         for (i, cell) in statement.binds.enumerated() { raw.bind(Int32(i + 1), cell) }
         while try raw.next() {}
     }

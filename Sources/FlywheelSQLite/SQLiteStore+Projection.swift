@@ -97,7 +97,7 @@ enum Projection {
         let position = try checkpoint(of: account, db)
         let rules = try SQLiteStore.rules(of: account, db)
         let rulesChanged = rules.version != position.rulesVersion
-        let select = try RawStatement(db, sql: """
+        let select = try RawStatement(cached: db, sql: """
             SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
             """)
         let stream = try EventLog.stream(of: account, db)
@@ -175,7 +175,7 @@ enum Projection {
         case let w as FanStatesWrite:
             try FanRows.save(w.fans, of: account, db)
         case let w as TierTransitionsWrite:
-            let transition = try RawStatement(db, sql: """
+            let transition = try RawStatement(cached: db, sql: """
                 INSERT OR IGNORE INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
                 VALUES (?,?,?,?,?,?,?,?)
                 """)

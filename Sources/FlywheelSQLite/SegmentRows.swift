@@ -12,7 +12,7 @@ enum SegmentRows {
 
     /// The segments each of the given fans belongs to.
     static func memberships(_ account: Account, openIds: some Sequence<String>, _ db: Database) throws -> [String: Set<String>] {
-        let select = try RawStatement(db, sql: "SELECT segment_id FROM segment_members WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
+        let select = try RawStatement(cached: db, sql: "SELECT segment_id FROM segment_members WHERE tenant_id = ? AND account_id = ? AND open_id = ?")
         select.bind(1, account.tenantId)
         select.bind(2, account.id)
         var memberships: [String: Set<String>] = [:]
@@ -27,9 +27,9 @@ enum SegmentRows {
 
     static func apply(_ changes: [SegmentChange], of account: Account, _ db: Database) throws {
         guard !changes.isEmpty else { return }
-        let enter = try RawStatement(db, sql: "INSERT OR REPLACE INTO segment_members (tenant_id, account_id, segment_id, open_id, since) VALUES (?,?,?,?,?)")
-        let leave = try RawStatement(db, sql: "DELETE FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id = ?")
-        let history = try RawStatement(db, sql: """
+        let enter = try RawStatement(cached: db, sql: "INSERT OR REPLACE INTO segment_members (tenant_id, account_id, segment_id, open_id, since) VALUES (?,?,?,?,?)")
+        let leave = try RawStatement(cached: db, sql: "DELETE FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id = ?")
+        let history = try RawStatement(cached: db, sql: """
             INSERT OR IGNORE INTO segment_changes (tenant_id, account_id, segment_id, open_id, cause_seq, at, entered, cause) VALUES (?,?,?,?,?,?,?,?)
             """)
         var delta: [String: Int] = [:]

@@ -1,13 +1,16 @@
-import Foundation
+import FlywheelDomain
 
-/// How an event's `attributes` are stored: a JSON object with sorted keys, or nothing when empty.
+/// How an event's `attributes` are stored: a JSON object of strings with sorted keys, or nothing
+/// when empty. Read and written byte by byte: every logged event passes through here.
 public enum EventAttributes {
     public static func encode(_ attributes: [String: String]) -> String? {
-        guard !attributes.isEmpty, let data = try? JSONSerialization.data(withJSONObject: attributes, options: [.sortedKeys]) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        attributes.isEmpty ? nil : JSONText.object(attributes)
     }
 
+    /// The stored object; empty for text that is not one (a row written by another tool).
     public static func decode(_ text: String) -> [String: String] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
+        var reader = JSONBytesReader(Array(text.utf8))
+        guard let values = reader.strings(), reader.atEnd else { return [:] }
+        return values
     }
 }

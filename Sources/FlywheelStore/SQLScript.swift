@@ -5,6 +5,21 @@
 public struct SQLStatement: Sendable {
     public var sql: String
     public var binds: [Cell]
+    /// The rows of a many-row insert (`insert`), for a store that sends them its own way.
+    public var rows: Rows?
+
+    /// A many-row insert's parts: `INSERT INTO target` rows that each start with `key`, then `conflict`.
+    public struct Rows: Sendable {
+        public var target: String
+        public var key: [Cell]
+        public var rows: [[Cell]]
+        public var conflict: String
+
+        /// Whether `other` inserts into the same place the same way: its rows can join these.
+        public func joins(_ other: Rows) -> Bool {
+            target == other.target && conflict == other.conflict && key == other.key
+        }
+    }
 
     public init(_ sql: String, _ binds: [Cell] = []) {
         self.sql = sql
@@ -36,21 +51,33 @@ public struct SQLStatement: Sendable {
     public static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     /// `INSERT INTO table VALUES …` for rows that each start with `key` (the tenant's and the
-    /// account's, usually), 200 rows a statement; `conflict` follows each (`ON CONFLICT …`).
-    /// `columns` names the columns when the rows do not fill the table's in order.
+    /// account's, usually), 200 rows a statement (the rest as `chunks` splits it); `conflict`
+    /// follows each (`ON CONFLICT …`). `columns` names the columns when the rows do not fill the
+    /// table's in order.
     static func insert(_ table: String, columns: String? = nil, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
         guard let width = rows.first.map({ $0.count + key.count }) else { return [] }
         let row = "(" + placeholders(width) + ")"
         let target = columns.map { "\(table) (\($0))" } ?? table
         return chunks(rows, of: 200).map { chunk in
-            SQLStatement("INSERT INTO \(target) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
-                         chunk.flatMap { key + $0 })
+            var statement = SQLStatement("INSERT INTO \(target) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
+                                         chunk.flatMap { key + $0 })
+            statement.rows = Rows(target: target, key: key, rows: Array(chunk), conflict: conflict)
+            return statement
         }
     }
 
-    /// `items` in slices of at most `size`, for statements with a bounded number of placeholders.
+    /// `items` in slices of `size`, the rest in slices of descending powers of two, for
+    /// statements with a bounded number of placeholders: a statement's text then takes one of a
+    /// few forms, which a store keeps prepared, instead of one per count.
     static func chunks<T>(_ items: [T], of size: Int) -> [ArraySlice<T>] {
-        stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] }
+        var sizes = Array(repeating: size, count: items.count / size)
+        let rest = items.count % size
+        sizes += (0..<Int.bitWidth - 1).reversed().map { 1 << $0 }.filter { rest & $0 != 0 }
+        var start = items.startIndex
+        return sizes.map { n in
+            defer { start += n }
+            return items[start..<start + n]
+        }
     }
 }
 

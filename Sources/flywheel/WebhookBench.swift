@@ -38,48 +38,26 @@ struct WebhookBench: AsyncParsableCommand {
         defer { server.cancel() }
 
         let bodies = Self.bodies(count: deliveries, app: app, account: account)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)))
-        let url = "http://127.0.0.1:\(port)/webhooks/douyin"
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
         try await Self.waitForServer(client, port: port)
+        try await client.shutdown()
         print("\(deliveries) deliveries, \(concurrency) in flight, projector \(projector ? "running" : "off")")
 
-        let started = ContinuousClock.now
-        let workers = concurrency
-        let results = try await withThrowingTaskGroup(of: (latencies: [Double], failures: Int).self) { group in
-            for w in 0..<workers {
-                group.addTask {
-                    var latencies: [Double] = []
-                    var failures = 0
-                    for i in stride(from: w, to: bodies.count, by: workers) {
-                        var request = HTTPClientRequest(url: url)
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.headers.add(name: "X-Douyin-Signature", value: bodies[i].signature)
-                        request.headers.add(name: "Msg-Id", value: "bench-\(i)")
-                        request.body = .bytes(ByteBuffer(bytes: bodies[i].body))
-                        let sent = ContinuousClock.now
-                        let response = try await client.execute(request, timeout: .seconds(10))
-                        _ = try await response.body.collect(upTo: 1 << 16)
-                        latencies.append((ContinuousClock.now - sent).milliseconds)
-                        if response.status != .ok { failures += 1 }
-                    }
-                    return (latencies, failures)
-                }
-            }
-            var all: (latencies: [Double], failures: Int) = ([], 0)
-            for try await part in group {
-                all.latencies += part.latencies
-                all.failures += part.failures
-            }
-            return all
+        let requests = bodies.enumerated().map { i, delivery in
+            LoopbackPoster.post("/webhooks/douyin", headers: [("Content-Type", "application/json"), ("X-Douyin-Signature", delivery.signature),
+                                                              ("Msg-Id", "bench-\(i)")], body: delivery.body)
         }
+        let started = ContinuousClock.now
+        let results = try await Task.detached { try LoopbackPoster(port: port).run(requests, connections: concurrency) }.value
         let seconds = (ContinuousClock.now - started).milliseconds / 1000
-        try await client.shutdown()
         let sorted = results.latencies.sorted()
         func percentile(_ p: Double) -> String { String(format: "%.2f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
         print(String(format: "webhook: %.0f deliveries/s (%.2f s), p50 %@, p99 %@, max %@; %d refused — budget 10000/s, p99 < 20 ms",
                      Double(deliveries) / seconds, seconds, percentile(0.5), percentile(0.99), percentile(1.0), results.failures))
+        guard projector else {
+            print("peak memory \(peakMemoryMB()) MB")
+            return
+        }
         // The projector keeps running: how long after the last acknowledgement every event is applied.
         let ended = ContinuousClock.now
         while try await !store.accountsNeedingProjection().isEmpty, ContinuousClock.now - ended < .seconds(30) {

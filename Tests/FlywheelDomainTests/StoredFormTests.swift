@@ -26,3 +26,23 @@ import Testing
         #expect(DecimalText.list([]) == "")
     }
 }
+
+/// Event attributes are stored as a flat JSON object, written and read without Foundation.
+@Suite struct JSONBytesTests {
+    @Test func anyTextRoundTripsThroughAnObjectOfStrings() {
+        let values = ["text": #"say "hi" \ {1,2}"#, "控制": "line\nbreak\ttab\u{01}", "emoji": "🚗价格", "empty": "", "/": "a/b"]
+        let text = JSONText.object(values)
+        var reader = JSONBytesReader(Array(text.utf8))
+        #expect(reader.strings() == values && reader.atEnd)
+        #expect(JSONText.object(["b": "2", "a": "1"]) == #"{"a":"1","b":"2"}"#)
+    }
+
+    @Test func foundationsFormsAreReadAndAnythingElseIsRefused() {
+        var escaped = JSONBytesReader(Array(#" { "a" : "x\/y\u00e9\ud83d\ude97" } "#.utf8))
+        #expect(escaped.strings() == ["a": "x/yé🚗"] && escaped.atEnd)
+        for text in [#"{"a":1}"#, #"{"a":"x","a":"y"}"#, #"{"a":"x""#, #"["a"]"#, #"{"a":"\ud83d"}"#, "{\"a\":\"tab\tinside\"}"] {
+            var reader = JSONBytesReader(Array(text.utf8))
+            #expect(reader.strings() == nil, "\(text)")
+        }
+    }
+}

@@ -50,6 +50,30 @@ import Testing
         #expect(try await f.store.cannedReplies(tenantId: tenantId).isEmpty)
     }
 
+    /// 301 messages: a statement of 200 rows and the rest in powers of two on SQLite, one of
+    /// arrays on PostgreSQL; whatever a fan types comes back as typed, a message without text as none.
+    @Test(arguments: StoreKind.allCases)
+    func everyTextAFanTypesSurvivesTheManyRowInsert(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let t0: Int64 = 1_772_294_400_000
+        let texts: [String?] = [#"say "hi""#, #"back\slash \"#, "{1,2}", "NULL", "line\nbreak\ttab", "价格多少？🚗", "", "\u{01}ctl", nil, "a,b\"c}"]
+        let events = (0..<301).map { i in
+            var attributes = ["message_id": "pm-\(i)"]
+            if let text = texts[i % texts.count] { attributes["text"] = text } else { attributes["message_type"] = "image" }
+            return FanEvent(id: "m-\(i)", kind: .dmReceived, openId: "fan-\(i % 7)", occurredAt: t0 + Int64(i), channel: .dm, attributes: attributes)
+        }
+        _ = try await f.store.append(f.events(events)) { _ in }
+        await Projector(f.env, batchSize: 1_000).drain()
+        let pending = try await f.store.pendingDeskMessages(of: f.account, limit: 1_000)
+        #expect(pending.count == 301)
+        let byId = Dictionary(uniqueKeysWithValues: pending.map { ($0.message.id, $0.message) })
+        for i in 0..<301 {
+            #expect(byId["m-\(i)"]?.text == texts[i % texts.count], "message m-\(i)")
+            #expect(byId["m-\(i)"]?.platformId == "pm-\(i)")
+        }
+        #expect(byId["m-8"]?.messageType == "image")
+    }
+
     @Test(arguments: StoreKind.allCases)
     func threadsComeFromTheLogAndDecisionsCommitWhole(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)

@@ -1,6 +1,6 @@
 @testable import FlywheelPostgres
 @testable import FlywheelSQLite
-import FlywheelStore
+@testable import FlywheelStore
 import FlywheelTestSupport
 import Foundation
 import GRDB
@@ -160,5 +160,30 @@ private func releaseFixture(_ kind: StoreKind) throws -> [String] {
 private extension Migration {
     static func v2checksum(_ kind: StoreKind) -> String {
         Schema.migrations[1].checksum(kind == .sqlite ? .sqlite : .postgres)
+    }
+}
+
+/// Many-row statements take a few forms, which SQLite keeps prepared across batches.
+@Suite struct ManyRowStatementTests {
+    @Test func rowsGoTwoHundredAStatementAndTheRestInPowersOfTwo() {
+        #expect(SQLStatement.chunks(Array(0..<437), of: 200).map(\.count) == [200, 200, 32, 4, 1])
+        #expect(SQLStatement.chunks(Array(0..<437), of: 200).flatMap { $0 } == Array(0..<437))
+        #expect(SQLStatement.chunks([Int](), of: 200).isEmpty)
+        #expect(SQLStatement.chunks(Array(0..<255), of: 300).map(\.count) == [128, 64, 32, 16, 8, 4, 2, 1])
+        let rows = (0..<5).map { [Cell.int(Int64($0)), .text("r\($0)")] }
+        let statements = SQLStatement.insert("t (a, b, c, d)", key: [.text("k")], rows: rows, then: "ON CONFLICT DO NOTHING")
+        #expect(statements.map(\.sql) == ["INSERT INTO t (a, b, c, d) VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?), (?, ?, ?) ON CONFLICT DO NOTHING",
+                                          "INSERT INTO t (a, b, c, d) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"])
+        #expect(statements.flatMap { $0.rows?.rows ?? [] } == rows)
+    }
+
+    @Test func postgreSQLSendsTheRowsAsArraysAndTheNullColumnsAsNull() throws {
+        let insert = SQLStatement.Rows(target: "t", key: [.text("k")], rows: [[.int(1), .text(#"a"b\c"#), .null], [.null, .text("NULL"), .null]], conflict: "")
+        let (sql, binds) = try #require(SQL.unnest(insert))
+        #expect(sql == "INSERT INTO t SELECT $1, u.c0, u.c1, NULL FROM UNNEST($2::bigint[], $3::text[]) AS u(c0, c1) ")
+        #expect(binds.count == 3)
+        #expect(SQL.arrayLiteral([.int(1), .null]) == "{1,NULL}")
+        #expect(SQL.arrayLiteral([.text(#"a"b\c"#), .text("NULL")]) == #"{"a\"b\\c","NULL"}"#)
+        #expect(SQL.unnest(SQLStatement.Rows(target: "t", key: [], rows: [[.int(1)], [.text("x")]], conflict: ""))?.sql == nil)
     }
 }

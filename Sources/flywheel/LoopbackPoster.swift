@@ -1,0 +1,135 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Posts prepared HTTP/1.1 requests to a server on loopback, one kept-alive connection per
+/// thread, with blocking sockets: a write and a read or two per request. The benchmark's client
+/// shares the machine's cores with the server it measures; a general client (pools, tasks,
+/// tracing, URL parsing per request) took a third of them, and that is the server's figure lost.
+struct LoopbackPoster {
+    let port: Int
+
+    /// What one connection saw: each request's latency in ms, and the requests not answered 200.
+    struct Outcome: Sendable {
+        var latencies: [Double] = []
+        var failures: Int = 0
+    }
+
+    /// Sends `requests` over `connections` connections at once (each takes every n-th request).
+    func run(_ requests: [[UInt8]], connections: Int) throws -> Outcome {
+        let results = Mutex<(Outcome, String?)>((Outcome(), nil))
+        let group = DispatchGroup()
+        for c in 0..<connections {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                do {
+                    let part = try self.send(stride(from: c, to: requests.count, by: connections).map { requests[$0] })
+                    results.withLock { $0.0.latencies += part.latencies; $0.0.failures += part.failures }
+                } catch {
+                    results.withLock { $0.1 = "\(error)" }
+                }
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+        return try results.withLock { result in
+            if let error = result.1 { throw CommandFailure(error) }
+            return result.0
+        }
+    }
+
+    private func send(_ requests: [[UInt8]]) throws -> Outcome {
+        var outcome = Outcome()
+        var socket = try connect()
+        defer { close(socket) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        for request in requests {
+            let sent = DispatchTime.now().uptimeNanoseconds
+            var answer = try exchange(request, on: socket, buffer: &buffer)
+            if answer == nil {
+                // The server closed a kept-alive connection: a new one, and the request again.
+                close(socket)
+                socket = try connect()
+                answer = try exchange(request, on: socket, buffer: &buffer)
+            }
+            guard let (status, keepAlive) = answer else { throw CommandFailure("the server closed the connection twice running") }
+            outcome.latencies.append(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1_000_000)
+            if status != 200 { outcome.failures += 1 }
+            if !keepAlive {
+                close(socket)
+                socket = try connect()
+            }
+        }
+        return outcome
+    }
+
+    private func connect() throws -> Int32 {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CommandFailure("no socket: errno \(errno)") }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw CommandFailure("could not connect to port \(port): errno \(errno)")
+        }
+        return fd
+    }
+
+    /// Writes the request and reads the whole response: its status and whether the connection
+    /// stays open; nil when the server had closed the connection before answering.
+    private func exchange(_ request: [UInt8], on fd: Int32, buffer: inout [UInt8]) throws -> (status: Int, keepAlive: Bool)? {
+        var written = 0
+        while written < request.count {
+            let n = request.withUnsafeBytes { write(fd, $0.baseAddress! + written, request.count - written) }
+            if n <= 0 { return nil }
+            written += n
+        }
+        var received = 0
+        var headerEnd: Int?
+        var status = 0, keepAlive = true, length = 0
+        while true {
+            if received == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + received, $0.count - received) }
+            if n <= 0 { return received == 0 ? nil : (status, false) }
+            received += n
+            if headerEnd == nil, let end = Self.headerEnd(buffer, upTo: received) {
+                headerEnd = end
+                let head = String(decoding: buffer[0..<end], as: UTF8.self).lowercased()
+                let lines = head.split(separator: "\r\n")
+                status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 0
+                for line in lines.dropFirst() {
+                    if line.hasPrefix("content-length:") { length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0 }
+                    if line.hasPrefix("connection:"), line.contains("close") { keepAlive = false }
+                }
+            }
+            if let headerEnd, received >= headerEnd + length { return (status, keepAlive) }
+        }
+    }
+
+    /// Where the head ends (after its blank line), if it has arrived.
+    private static func headerEnd(_ buffer: [UInt8], upTo count: Int) -> Int? {
+        guard count >= 4 else { return nil }
+        for i in 3..<count where buffer[i] == 0x0A && buffer[i - 1] == 0x0D && buffer[i - 2] == 0x0A && buffer[i - 3] == 0x0D {
+            return i + 1
+        }
+        return nil
+    }
+
+    /// A POST of `body` to `path` with the given headers, as bytes on the wire.
+    static func post(_ path: String, headers: [(String, String)], body: [UInt8]) -> [UInt8] {
+        var head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        return Array((head + "\r\n").utf8) + body
+    }
+}
