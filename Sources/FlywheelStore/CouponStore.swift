@@ -49,11 +49,16 @@ public struct CouponWrite: StatementWrite {
                   SELECT claim_id FROM coupon_claims WHERE tenant_id = ? AND account_id = ? AND open_id = ? AND redeemed_at IS NULL\(match)
                   ORDER BY claimed_at, claim_id LIMIT 1)
                 """, [.int(r.at), .text(account.tenantId)] + key + [.text(r.openId)] + (r.activityId.map { key + [.text($0)] } ?? [])))
+        }
+        // The coupons of the fans who redeemed, counted again once the batch's redemptions are in.
+        let redeemers = Array(Set(redemptions.map(\.openId))).sorted()
+        for chunk in SQLStatement.chunks(redeemers, of: 200) {
             statements.append(SQLStatement("""
                 UPDATE coupon_templates SET redeemed = (SELECT COUNT(*) FROM coupon_claims c WHERE c.tenant_id = coupon_templates.tenant_id
                   AND c.coupon_id = coupon_templates.coupon_id AND c.redeemed_at IS NOT NULL)
-                WHERE tenant_id = ? AND account_id = ? AND coupon_id IN (SELECT coupon_id FROM coupon_claims WHERE tenant_id = ? AND account_id = ? AND open_id = ?)
-                """, key + key + [.text(r.openId)]))
+                WHERE tenant_id = ? AND account_id = ? AND coupon_id IN (SELECT coupon_id FROM coupon_claims WHERE tenant_id = ? AND account_id = ?
+                  AND open_id IN (\(SQLStatement.placeholders(chunk.count))))
+                """, key + key + chunk.map(Cell.text)))
         }
         return statements
     }

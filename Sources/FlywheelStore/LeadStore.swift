@@ -42,18 +42,36 @@ public struct LeadInboxWrite: StatementWrite {
     public var leads: [Lead]
     public init(leads: [Lead]) { self.leads = leads }
 
+    /// One upsert of the batch's leads, many rows a statement: a lead submitted again in the
+    /// batch is one row counting its submissions, as many upserts one after the other would
+    /// leave it (the first submission's details, the first name and city given, the last time).
+    /// Then each submission's line in the lead's history, in order.
     public func statements(of account: Account) -> [SQLStatement] {
-        leads.flatMap { lead in
-            [SQLStatement("""
-                INSERT INTO leads (tenant_id, \(LeadRows.columns)) VALUES (?, \(SQLStatement.placeholders(19)))
-                ON CONFLICT (tenant_id, lead_id) DO UPDATE SET submissions = leads.submissions + 1,
-                  last_submitted_at = CASE WHEN excluded.last_submitted_at > leads.last_submitted_at THEN excluded.last_submitted_at ELSE leads.last_submitted_at END,
-                  name = COALESCE(leads.name, excluded.name), city = COALESCE(leads.city, excluded.city), version = leads.version + 1
-                """, [.text(account.tenantId)] + LeadRows.cells(lead)),
-             LeadRows.activity(LeadActivity(leadId: lead.id, at: lead.createdAt, kind: "submitted",
-                                            detail: "\(lead.channel.rawValue) on account \(account.name)" + (lead.campaign.map { ", campaign \($0)" } ?? ""),
-                                            actor: "platform"), tenantId: account.tenantId)]
+        var merged: [Lead] = []
+        var index: [String: Int] = [:]
+        for lead in leads {
+            guard let i = index[lead.id] else {
+                index[lead.id] = merged.count
+                merged.append(lead)
+                continue
+            }
+            merged[i].submissions += 1
+            merged[i].version += 1
+            merged[i].lastSubmittedAt = max(merged[i].lastSubmittedAt, lead.lastSubmittedAt)
+            merged[i].name = merged[i].name ?? lead.name
+            merged[i].city = merged[i].city ?? lead.city
         }
+        return SQLStatement.insert("leads", columns: "tenant_id, \(LeadRows.columns)", key: [.text(account.tenantId)], rows: merged.map(LeadRows.cells),
+                                   then: """
+                                       ON CONFLICT (tenant_id, lead_id) DO UPDATE SET submissions = leads.submissions + excluded.submissions,
+                                         last_submitted_at = CASE WHEN excluded.last_submitted_at > leads.last_submitted_at THEN excluded.last_submitted_at ELSE leads.last_submitted_at END,
+                                         name = COALESCE(leads.name, excluded.name), city = COALESCE(leads.city, excluded.city), version = leads.version + excluded.submissions
+                                       """)
+            + leads.map { lead in
+                LeadRows.activity(LeadActivity(leadId: lead.id, at: lead.createdAt, kind: "submitted",
+                                               detail: "\(lead.channel.rawValue) on account \(account.name)" + (lead.campaign.map { ", campaign \($0)" } ?? ""),
+                                               actor: "platform"), tenantId: account.tenantId)
+            }
     }
 }
 

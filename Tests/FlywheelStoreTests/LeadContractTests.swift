@@ -70,4 +70,25 @@ import Testing
         #expect(try await f.store.followUps(tenantId: tenantId, leadId: lead.id, dueBefore: nil, assignee: nil, limit: 10).map(\.doneAt) == [t0 + 3_000_000])
         #expect(try await f.store.leadActivity(of: lead.id, tenantId: tenantId, limit: 1).map(\.kind) == ["followed_up"])
     }
+
+    /// A phone submitted three times in one batch and once in the next is one lead, as if each
+    /// card had been counted on its own: four submissions, the first name given, the last time.
+    @Test(arguments: StoreKind.allCases)
+    func cardsOfOnePhoneInOneBatchCountAsEachWouldAlone(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let t0: Int64 = 1_772_294_400_000
+        func card(_ id: String, name: String?, at: Int64) -> FanEvent {
+            FanEvent(id: id, kind: .leadSubmitted, openId: "fan-1", occurredAt: at, channel: .homepage, ref: "card-1",
+                     attributes: ["phone": "13900139000"].merging(name.map { ["name": $0] } ?? [:]) { a, _ in a })
+        }
+        _ = try await f.store.append(f.events([card("c1", name: nil, at: t0), card("c2", name: "李女士", at: t0 + 5), card("c3", name: "王先生", at: t0 + 3)])) { _ in }
+        await Projector(f.env, batchSize: 100).drain()
+        var lead = try #require(try await f.store.lead(id: "lead_ph_13900139000", tenantId: f.account.tenantId))
+        #expect(lead.submissions == 3 && lead.version == 2 && lead.name == "李女士" && lead.createdAt == t0 && lead.lastSubmittedAt == t0 + 5)
+        _ = try await f.store.append(f.events([card("c4", name: "赵", at: t0 + 9)])) { _ in }
+        await Projector(f.env, batchSize: 100).drain()
+        lead = try #require(try await f.store.lead(id: "lead_ph_13900139000", tenantId: f.account.tenantId))
+        #expect(lead.submissions == 4 && lead.version == 3 && lead.name == "李女士" && lead.lastSubmittedAt == t0 + 9)
+        #expect(try await f.store.leadActivity(of: lead.id, tenantId: f.account.tenantId, limit: 10).map(\.kind) == Array(repeating: "submitted", count: 4))
+    }
 }
