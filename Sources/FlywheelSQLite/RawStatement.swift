@@ -33,9 +33,15 @@ final class RawStatement {
         cachedBy = statement
     }
 
-    // A cached statement is reset, not finalized: one left mid-read would hold its snapshot open.
+    // A cached statement is reset and let go of its values, not finalized: one left mid-read
+    // would hold its snapshot open, and a 200-row insert its last rows.
     deinit {
-        if cachedBy == nil { sqlite3_finalize(handle) } else { sqlite3_reset(handle) }
+        if cachedBy == nil {
+            sqlite3_finalize(handle)
+        } else {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+        }
     }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }

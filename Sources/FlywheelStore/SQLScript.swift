@@ -15,7 +15,8 @@ public struct SQLStatement: Sendable {
         public var rows: [[Cell]]
         public var conflict: String
 
-        /// Whether `other` inserts into the same place the same way: its rows can join these.
+        /// Whether `other` inserts into the same place the same way: its rows can join these in
+        /// one statement (the chunks of one `insert`, whose rows each hold a key once).
         public func joins(_ other: Rows) -> Bool {
             target == other.target && conflict == other.conflict && key == other.key
         }
