@@ -103,7 +103,8 @@ public struct Connections: Sendable {
 
     func verify(_ text: String) throws -> State {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, try env.sealer.verify(parts[1], of: parts[0]), let json = TokenSealer.fromBase64url(parts[0]),
+        // A server without a usable key signed no state (it could not start a consent): not signed here either.
+        guard parts.count == 2, (try? env.sealer.verify(parts[1], of: parts[0])) == true, let json = TokenSealer.fromBase64url(parts[0]),
               let state = try? JSONDecoder().decode(State.self, from: json) else {
             // Like a CSRF token that does not match: refused, not a mistake in the request's shape.
             throw UseCaseError.forbidden("state: is not one Flywheel signed; start again from the connect link")

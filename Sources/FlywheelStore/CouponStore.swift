@@ -52,7 +52,7 @@ public struct CouponWrite: StatementWrite {
         }
         // The coupons of the fans who redeemed, counted again once the batch's redemptions are in.
         let redeemers = Array(Set(redemptions.map(\.openId))).sorted()
-        for chunk in SQLStatement.chunks(redeemers, of: 200) {
+        for chunk in SQLStatement.chunks(redeemers, of: 200, fewForms: true) {
             statements.append(SQLStatement("""
                 UPDATE coupon_templates SET redeemed = (SELECT COUNT(*) FROM coupon_claims c WHERE c.tenant_id = coupon_templates.tenant_id
                   AND c.coupon_id = coupon_templates.coupon_id AND c.redeemed_at IS NOT NULL)

@@ -43,8 +43,8 @@ public struct LeadInboxWrite: StatementWrite {
     public init(leads: [Lead]) { self.leads = leads }
 
     /// One upsert of the batch's leads, many rows a statement: a lead submitted again in the
-    /// batch is one row counting its submissions, as many upserts one after the other would
-    /// leave it (the first submission's details, the first name and city given, the last time).
+    /// batch is one row counting its submissions (each card is one), as one upsert a card would
+    /// leave it (the first card's details, the first name and city given, the latest time).
     /// Then each submission's line in the lead's history, in order.
     public func statements(of account: Account) -> [SQLStatement] {
         var merged: [Lead] = []

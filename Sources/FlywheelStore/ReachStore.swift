@@ -177,8 +177,9 @@ public struct ReachWrite: StatementWrite {
         // What a fan did within the window after a touch is put down to every touch in that window:
         // one statement for a chunk of the batch's conversions (and one for its unfollows), which
         // finds the touched fans by the index and leaves the others alone.
+        // Earliest first: a touch's first conversion (and unfollow) is set by the first chunk that has one.
         let window = Cell.int(Post.attributionWindow)
-        for chunk in SQLStatement.chunks(conversions, of: 300) {
+        for chunk in SQLStatement.chunks(conversions.sorted { $0.at < $1.at }, of: 300, fewForms: true) {
             statements.append(SQLStatement("""
                 WITH v(open_id, at, value) AS (VALUES \(Array(repeating: "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))", count: chunk.count).joined(separator: ", ")))
                 UPDATE touches SET
@@ -189,7 +190,7 @@ public struct ReachWrite: StatementWrite {
                   AND EXISTS (SELECT 1 FROM v WHERE v.open_id = touches.open_id AND touches.at <= v.at AND touches.at > v.at - ?)
                 """, chunk.flatMap { [Cell.text($0.openId), .int($0.at), .int($0.value)] } + [window, window] + key + [window]))
         }
-        for chunk in SQLStatement.chunks(unfollows, of: 300) {
+        for chunk in SQLStatement.chunks(unfollows.sorted { $0.at < $1.at }, of: 300, fewForms: true) {
             statements.append(SQLStatement("""
                 WITH v(open_id, at) AS (VALUES \(Array(repeating: "(CAST(? AS TEXT), CAST(? AS BIGINT))", count: chunk.count).joined(separator: ", ")))
                 UPDATE touches SET

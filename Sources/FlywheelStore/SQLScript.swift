@@ -52,14 +52,15 @@ public struct SQLStatement: Sendable {
     public static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     /// `INSERT INTO table VALUES …` for rows that each start with `key` (the tenant's and the
-    /// account's, usually), 200 rows a statement (the rest as `chunks` splits it); `conflict`
-    /// follows each (`ON CONFLICT …`). `columns` names the columns when the rows do not fill the
-    /// table's in order.
+    /// account's, usually), 200 rows a statement (the rest in a few forms, as `chunks` splits it);
+    /// `conflict` follows each (`ON CONFLICT …`). `columns` names the columns when the rows do not
+    /// fill the table's in order. The rows hold each key once: PostgreSQL sends them all as one
+    /// statement, where an upsert may not meet its own row twice.
     static func insert(_ table: String, columns: String? = nil, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
         guard let width = rows.first.map({ $0.count + key.count }) else { return [] }
         let row = "(" + placeholders(width) + ")"
         let target = columns.map { "\(table) (\($0))" } ?? table
-        return chunks(rows, of: 200).map { chunk in
+        return chunks(rows, of: 200, fewForms: true).map { chunk in
             var statement = SQLStatement("INSERT INTO \(target) VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", ")) \(conflict)",
                                          chunk.flatMap { key + $0 })
             statement.rows = Rows(target: target, key: key, rows: Array(chunk), conflict: conflict)
@@ -67,10 +68,12 @@ public struct SQLStatement: Sendable {
         }
     }
 
-    /// `items` in slices of `size`, the rest in slices of descending powers of two, for
-    /// statements with a bounded number of placeholders: a statement's text then takes one of a
-    /// few forms, which a store keeps prepared, instead of one per count.
-    static func chunks<T>(_ items: [T], of size: Int) -> [ArraySlice<T>] {
+    /// `items` in slices of at most `size`, for statements with a bounded number of placeholders.
+    /// With `fewForms`, the rest after the full slices comes in slices of descending powers of
+    /// two, so that the statement's text takes one of a few forms, which SQLite keeps prepared:
+    /// for the statements a projection batch writes.
+    static func chunks<T>(_ items: [T], of size: Int, fewForms: Bool = false) -> [ArraySlice<T>] {
+        guard fewForms else { return stride(from: 0, to: items.count, by: size).map { items[$0..<min($0 + size, items.count)] } }
         var sizes = Array(repeating: size, count: items.count / size)
         let rest = items.count % size
         sizes += (0..<Int.bitWidth - 1).reversed().map { 1 << $0 }.filter { rest & $0 != 0 }

@@ -2,6 +2,12 @@ import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+private let systemConnect = Glibc.connect
+#elseif canImport(Darwin)
+import Darwin
+private let streamSocket = SOCK_STREAM
+private let systemConnect = Darwin.connect
 #endif
 
 /// Posts prepared HTTP/1.1 requests to a server on loopback, one kept-alive connection per
@@ -10,15 +16,18 @@ import Glibc
 /// tracing, URL parsing per request) took a third of them, and that is the server's figure lost.
 struct LoopbackPoster {
     let port: Int
+    /// How long a connection waits to send or to hear back before the run fails.
+    static let timeoutSeconds = 10
 
-    /// What one connection saw: each request's latency in ms, and the requests not answered 200.
+    /// What the connections saw: each request's latency in ms, and the requests not answered 200.
     struct Outcome: Sendable {
         var latencies: [Double] = []
         var failures: Int = 0
     }
 
-    /// Sends `requests` over `connections` connections at once (each takes every n-th request).
-    func run(_ requests: [[UInt8]], connections: Int) throws -> Outcome {
+    /// Sends `requests` over `connections` connections at once (each takes every n-th request),
+    /// on threads of their own: the server's tasks keep the whole of Swift's pool.
+    func run(_ requests: [[UInt8]], connections: Int) async throws -> Outcome {
         let results = Mutex<(Outcome, String?)>((Outcome(), nil))
         let group = DispatchGroup()
         for c in 0..<connections {
@@ -35,7 +44,7 @@ struct LoopbackPoster {
             thread.stackSize = 1 << 20
             thread.start()
         }
-        group.wait()
+        await withCheckedContinuation { done in group.notify(queue: .global()) { done.resume() } }
         return try results.withLock { result in
             if let error = result.1 { throw CommandFailure(error) }
             return result.0
@@ -44,44 +53,50 @@ struct LoopbackPoster {
 
     private func send(_ requests: [[UInt8]]) throws -> Outcome {
         var outcome = Outcome()
-        var socket = try connect()
-        defer { close(socket) }
+        var fd = try connect()
+        defer { if fd >= 0 { close(fd) } }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         for request in requests {
             let sent = DispatchTime.now().uptimeNanoseconds
-            var answer = try exchange(request, on: socket, buffer: &buffer)
+            var answer = try exchange(request, on: fd, buffer: &buffer)
             if answer == nil {
                 // The server closed a kept-alive connection: a new one, and the request again.
-                close(socket)
-                socket = try connect()
-                answer = try exchange(request, on: socket, buffer: &buffer)
+                close(fd)
+                fd = -1
+                fd = try connect()
+                answer = try exchange(request, on: fd, buffer: &buffer)
             }
             guard let (status, keepAlive) = answer else { throw CommandFailure("the server closed the connection twice running") }
             outcome.latencies.append(Double(DispatchTime.now().uptimeNanoseconds - sent) / 1_000_000)
             if status != 200 { outcome.failures += 1 }
             if !keepAlive {
-                close(socket)
-                socket = try connect()
+                close(fd)
+                fd = -1
+                fd = try connect()
             }
         }
         return outcome
     }
 
     private func connect() throws -> Int32 {
-        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, streamSocket, 0)
         guard fd >= 0 else { throw CommandFailure("no socket: errno \(errno)") }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval(tv_sec: Self.timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { systemConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
+            let error = errno
             close(fd)
-            throw CommandFailure("could not connect to port \(port): errno \(errno)")
+            throw CommandFailure("could not connect to port \(port): errno \(error)")
         }
         return fd
     }
@@ -92,29 +107,40 @@ struct LoopbackPoster {
         var written = 0
         while written < request.count {
             let n = request.withUnsafeBytes { write(fd, $0.baseAddress! + written, request.count - written) }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { throw CommandFailure("the server took no request for \(Self.timeoutSeconds) s") }
             if n <= 0 { return nil }
             written += n
         }
         var received = 0
-        var headerEnd: Int?
-        var status = 0, keepAlive = true, length = 0
+        var head: (end: Int, status: Int, keepAlive: Bool, length: Int)?
         while true {
             if received == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + received, $0.count - received) }
-            if n <= 0 { return received == 0 ? nil : (status, false) }
-            received += n
-            if headerEnd == nil, let end = Self.headerEnd(buffer, upTo: received) {
-                headerEnd = end
-                let head = String(decoding: buffer[0..<end], as: UTF8.self).lowercased()
-                let lines = head.split(separator: "\r\n")
-                status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 0
-                for line in lines.dropFirst() {
-                    if line.hasPrefix("content-length:") { length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) ?? 0 }
-                    if line.hasPrefix("connection:"), line.contains("close") { keepAlive = false }
-                }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { throw CommandFailure("no answer from the server in \(Self.timeoutSeconds) s") }
+            if n <= 0 {
+                guard received == 0 else { throw CommandFailure("the server closed the connection in the middle of an answer") }
+                return nil
             }
-            if let headerEnd, received >= headerEnd + length { return (status, keepAlive) }
+            received += n
+            if head == nil, let end = Self.headerEnd(buffer, upTo: received) { head = try Self.head(buffer[0..<end], end: end) }
+            if let head, received >= head.end + head.length { return (head.status, head.keepAlive) }
         }
+    }
+
+    /// The status line and the headers this client needs; an answer without a length (chunked)
+    /// cannot be told from the next one on the connection, and the server always gives one.
+    private static func head(_ bytes: ArraySlice<UInt8>, end: Int) throws -> (end: Int, status: Int, keepAlive: Bool, length: Int) {
+        let lines = String(decoding: bytes, as: UTF8.self).lowercased().split(separator: "\r\n")
+        let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 0
+        var length: Int?, keepAlive = true
+        for line in lines.dropFirst() {
+            if line.hasPrefix("content-length:") { length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
+            if line.hasPrefix("connection:"), line.contains("close") { keepAlive = false }
+        }
+        guard let length else { throw CommandFailure("the server answered without a Content-Length") }
+        return (end, status, keepAlive, length)
     }
 
     /// Where the head ends (after its blank line), if it has arrived.

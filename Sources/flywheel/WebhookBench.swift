@@ -48,7 +48,7 @@ struct WebhookBench: AsyncParsableCommand {
                                                               ("Msg-Id", "bench-\(i)")], body: delivery.body)
         }
         let started = ContinuousClock.now
-        let results = try await Task.detached { try LoopbackPoster(port: port).run(requests, connections: concurrency) }.value
+        let results = try await LoopbackPoster(port: port).run(requests, connections: concurrency)
         let seconds = (ContinuousClock.now - started).milliseconds / 1000
         let sorted = results.latencies.sorted()
         func percentile(_ p: Double) -> String { String(format: "%.2f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }

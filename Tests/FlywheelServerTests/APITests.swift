@@ -43,6 +43,17 @@ import Testing
         }
     }
 
+    /// A server without FLYWHEEL_SECRET_KEY started no consent, so a state that comes back to it is
+    /// none it signed: refused as forged (403), not a server fault (503).
+    @Test func aCallbackToAServerWithoutASecretKeyIsRefusedAsForged() async throws {
+        let f = try await ServerFixture(.sqlite)
+        try await f.test { client in
+            try await client.execute(uri: "/oauth/douyin/callback?code=abc&state=e30.c2ln", method: .get, headers: [.accept: "application/json"]) { response in
+                #expect(response.status == .forbidden, "\(String(buffer: response.body))")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func requestsWithoutAValidKeyAreRefused(_ kind: StoreKind) async throws {
         let f = try await ServerFixture(kind)
         try await f.test { client in
