@@ -88,7 +88,8 @@ struct SQL {
                 binds)
     }
 
-    /// `{1,NULL,"a \"b\""}`: PostgreSQL's text form of an array.
+    /// `{1,NULL,"a \"b\""}`: PostgreSQL's text form of an array, which carries nulls (the typed
+    /// `.texts` and `.ints` binds cannot).
     static func arrayLiteral(_ cells: [Cell]) -> String {
         var text = "{"
         for (i, cell) in cells.enumerated() {

@@ -124,17 +124,13 @@ final class RawStatement {
     }
 }
 
-/// The contexts' statements, prepared once on the connection and bound straight from their
-/// cells: a projection batch runs the same few inserts thousands of times, and GRDB's boxed
-/// arguments and row decoding cost more than the inserts' own work once the rows are small.
-/// Their texts are few (`SQLStatement.insert` makes rows a statement a power of two or 200).
-struct RawStatements {
-    let db: Database
-
-    init(_ db: Database) { self.db = db }
-
-    /// Runs the statement to its end; any rows it returns are passed over.
-    func run(_ statement: SQLStatement) throws {
+extension RawStatement {
+    /// Runs a context's statement to its end (any rows it returns passed over), prepared once on
+    /// the connection and bound straight from its cells: a projection batch runs the same few
+    /// inserts thousands of times, and GRDB's boxed arguments and row decoding cost more than the
+    /// inserts' own work once the rows are small. Their texts are few (`SQLStatement.insert` makes
+    /// rows a statement 200 or a power of two).
+    static func run(_ statement: SQLStatement, _ db: Database) throws {
         let raw = try RawStatement(cached: db, sql: statement.sql)
         for (i, cell) in statement.binds.enumerated() { raw.bind(Int32(i + 1), cell) }
         while try raw.next() {}

@@ -132,9 +132,8 @@ enum Projection {
               try readySegments(account, db) == batch.segments,
               try batch.segments.isEmpty || SegmentRows.memberships(account, openIds: batch.fans.keys, db) == batch.memberships else { return nil }
         var changed: [FanState] = []
-        let statements = RawStatements(db)
         for write in result.writes {
-            try Self.write(write, of: account, statements, db)
+            try Self.write(write, of: account, db)
             if let fans = write as? FanStatesWrite { changed += fans.fans }
         }
         if let stream { try FanEventRunRows.record(batch.events, stream: stream, db) }
@@ -170,7 +169,7 @@ enum Projection {
     }
 
     /// The one SQLite writer of each kind of projection write.
-    static func write(_ write: any ProjectionWrite, of account: Account, _ statements: RawStatements, _ db: Database) throws {
+    static func write(_ write: any ProjectionWrite, of account: Account, _ db: Database) throws {
         switch write {
         case let w as FanStatesWrite:
             try FanRows.save(w.fans, of: account, db)
@@ -222,7 +221,7 @@ enum Projection {
                 try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
             }
         case let w as any StatementWrite:
-            for statement in w.statements(of: account) { try statements.run(statement) }
+            for statement in w.statements(of: account) { try RawStatement.run(statement, db) }
         default:
             throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
         }
