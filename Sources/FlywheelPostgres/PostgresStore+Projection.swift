@@ -5,7 +5,19 @@ import PostgresNIO
 
 /// The projector's batches, its writers and the quarantine on PostgreSQL.
 extension PostgresStore {
-    public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+    public func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+        var applied = 0
+        for _ in 0..<max(batches, 1) {
+            let n = try await project(account, limit: limit, step)
+            applied += n
+            // A short batch was the last there was.
+            if n < limit { break }
+        }
+        return applied
+    }
+
+    /// One batch, read, stepped and written in one transaction.
+    private func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         let committed: (applied: Int, fans: [String: FanState], touched: [String], position: ProjectionPosition)? = try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Another process holding this account's checkpoint is projecting it: leave it be.

@@ -146,10 +146,10 @@ enum EventLog {
 
 /// `fan_event_runs` on SQLite (`FanEventRuns`).
 enum FanEventRunRows {
-    static func record(_ events: [StoredEvent], stream: Int64, _ db: Database) throws {
+    static func record(_ runs: [FanEventRuns.Run], stream: Int64, _ db: Database) throws {
         let insert = try RawStatement(cached: db, sql: "INSERT OR IGNORE INTO fan_event_runs (stream, open_id, first_seq, seqs) VALUES (?,?,?,?)")
         insert.bind(1, stream)
-        for run in FanEventRuns.runs(of: events) {
+        for run in runs {
             insert.bind(2, run.openId)
             insert.bind(3, run.firstSeq)
             insert.bind(4, run.seqs)

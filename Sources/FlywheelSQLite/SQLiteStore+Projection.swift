@@ -2,38 +2,57 @@ import FlywheelDomain
 import FlywheelStore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The projector's batches and the quarantine on SQLite.
 extension SQLiteStore {
-    public func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+    public func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         for _ in 0..<3 {
-            guard var prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
-            let result = try step(prepared.batch)
-            // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
-            // The closure holds the batch, not the kept fans, which `keep` then changes in place.
-            guard let committed = try await pool.write({ [batch = prepared.batch, position = prepared.position, stream = prepared.stream] db in
-                try Projection.commit(batch, at: position, stream: stream, result, db)
-            }) else { continue }
-            keep(&prepared, committed)
-            return committed.applied
+            guard let first = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
+            var (prepared, result) = (first, try step(first.batch))
+            var staged = Projection.Staged(result, of: prepared.batch)
+            var applied = 0
+            var touched: [String] = []
+            for round in 1...max(batches, 1) {
+                let after = prepared.after
+                let kept = Projection.Handover(prepared.keptAfter(result))
+                touched += prepared.batch.fans.keys
+                // The commit holds the batch, not the kept fans, which the next batch then changes in place.
+                let (batch, position, writes) = (prepared.batch, prepared.position, staged)
+                async let committed = pool.write { db in try Projection.commit(batch, at: position, writes, db) }
+                // While batch N commits, batch N+1 is read, stepped and staged (the other core) from
+                // where N leaves the log, its fans and their segments; N+1 commits only if N did. One
+                // that fails to read or step is dropped: the next call reads it again and fails alone.
+                var next: (Projection.Prepared, ProjectionResult, Projection.Staged)?
+                if round < batches, limit > 1, let stream = prepared.stream {
+                    let changes = result.write(SegmentChangesWrite.self)?.changes ?? []
+                    if let read = try? await pool.read({ db in
+                        try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, db)
+                    }), let stepped = try? step(read.batch) {
+                        next = (read, stepped, Projection.Staged(stepped, of: read.batch))
+                    }
+                }
+                // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
+                guard let done = try await committed else { break }
+                applied += done
+                guard let next else {
+                    fanCache.put(account, kept.take(), touched: touched, at: after)
+                    return applied
+                }
+                (prepared, result, staged) = next
+            }
+            if applied > 0 { return applied }
         }
         // Still moving: read and write under the write lock, where nothing can move.
-        let done = try await pool.write { [fanCache] db -> (Projection.Prepared, Projection.Committed)? in
-            guard let prepared = try Projection.prepare(account, limit: limit, known: fanCache, db),
-                  let committed = try Projection.commit(prepared.batch, at: prepared.position, stream: prepared.stream, try step(prepared.batch), db) else { return nil }
-            return (prepared, committed)
+        let done = try await pool.write { [fanCache] db -> (Projection.Prepared, ProjectionResult, Int)? in
+            guard let prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return nil }
+            let result = try step(prepared.batch)
+            guard let applied = try Projection.commit(prepared.batch, at: prepared.position, Projection.Staged(result, of: prepared.batch), db) else { return nil }
+            return (prepared, result, applied)
         }
-        guard let done else { return 0 }
-        var prepared = done.0
-        keep(&prepared, done.1)
-        return done.1.applied
-    }
-
-    /// The batch's fans, changed, join those kept in memory (in place: copying every kept fan per
-    /// batch made live traffic slower as the cache grew).
-    private func keep(_ prepared: inout Projection.Prepared, _ committed: Projection.Committed) {
-        for fan in committed.changed { prepared.kept[fan.openId] = fan }
-        fanCache.put(prepared.batch.account, prepared.kept, touched: prepared.batch.fans.keys, at: committed.position)
+        guard var prepared = done?.0, let result = done?.1, let applied = done?.2 else { return 0 }
+        fanCache.put(account, prepared.keptAfter(result), touched: prepared.batch.fans.keys, at: prepared.after)
+        return applied
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {
@@ -81,33 +100,83 @@ extension SQLiteStore {
 
 /// One projection batch: read and applied outside the write lock (on a snapshot, with the fans
 /// kept in memory), then written with the checkpoint in one write transaction, if nothing it read
-/// has moved meanwhile. The pure work thus runs beside appends on the other core.
+/// has moved meanwhile. The pure work thus runs beside appends, or the batch before's commit, on
+/// the other core.
 enum Projection {
     /// A batch read and applied, ready to commit.
-    struct Prepared {
+    struct Prepared: Sendable {
         var batch: ProjectionBatch
         var position: ProjectionPosition
         /// The account's stream in the log (nil before its first event).
         var stream: Int64?
         /// The fans kept in memory, with the batch's fans read from the database added.
         var kept: [String: FanState]
+
+        /// Where the checkpoint stands once the batch commits.
+        var after: ProjectionPosition { Projection.position(after: batch, from: position) }
+
+        /// The kept fans as the batch's result leaves them, taken out so they change in place
+        /// (copying every kept fan per batch made live traffic slower as the cache grew).
+        mutating func keptAfter(_ result: ProjectionResult) -> [String: FanState] {
+            var fans = kept
+            kept = [:]
+            for case let write as FanStatesWrite in result.writes {
+                for fan in write.fans { fans[fan.openId] = fan }
+            }
+            return fans
+        }
+    }
+
+    /// The kept fans handed from a committing batch to the next, which takes them once.
+    final class Handover: Sendable {
+        private let fans: Mutex<[String: FanState]>
+        init(_ fans: consuming sending [String: FanState]) { self.fans = Mutex(fans) }
+        func take() -> [String: FanState] {
+            fans.withLock { fans in
+                let taken = fans
+                fans = [:]
+                return taken
+            }
+        }
     }
 
     static func prepare(_ account: Account, limit: Int, known: FanCache, _ db: Database) throws -> Prepared? {
         let position = try checkpoint(of: account, db)
+        return try prepare(account, at: position, stream: EventLog.stream(of: account, db), limit: limit, db) { known.take(account, at: position) }
+    }
+
+    /// The batch after one that is committing: from where that one leaves the log, with its fans
+    /// (handed over) and its fans' segments as its changes leave them. Nil when nothing follows
+    /// or the rules changed meanwhile (that batch reads every fan, so it waits for the checkpoint).
+    static func prepare(_ account: Account, after position: ProjectionPosition, stream: Int64, kept: Handover, changes: [SegmentChange],
+                        limit: Int, _ db: Database) throws -> Prepared? {
+        guard try SQLiteStore.rules(of: account, db).version == position.rulesVersion,
+              var next = try prepare(account, at: position, stream: stream, limit: limit, db, kept: kept.take) else { return nil }
+        // The snapshot may be from before or after the commit: the changes bring either to after.
+        for change in changes where next.batch.fans[change.openId] != nil {
+            if change.entered {
+                next.batch.memberships[change.openId, default: []].insert(change.segmentId)
+            } else if next.batch.memberships[change.openId]?.remove(change.segmentId) != nil, next.batch.memberships[change.openId]?.isEmpty == true {
+                next.batch.memberships[change.openId] = nil
+            }
+        }
+        return next
+    }
+
+    private static func prepare(_ account: Account, at position: ProjectionPosition, stream: Int64?, limit: Int, _ db: Database,
+                                kept take: () -> [String: FanState]) throws -> Prepared? {
         let rules = try SQLiteStore.rules(of: account, db)
         let rulesChanged = rules.version != position.rulesVersion
         let select = try RawStatement(cached: db, sql: """
             SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
             """)
-        let stream = try EventLog.stream(of: account, db)
         select.bind(1, stream ?? 0)
         select.bind(2, position.lastSeq)
         select.bind(3, Int64(limit))
         let (events, unreadable) = try EventLog.readBatch(select)
         guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
 
-        var kept = rulesChanged ? try FanRows.loadAll(account, db) : known.take(account, at: position)
+        var kept = rulesChanged ? try FanRows.loadAll(account, db) : take()
         let fans = try rulesChanged ? kept : batchFans(account, touched: events, kept: &kept, db)
         var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
         batch.unreadable = unreadable
@@ -117,37 +186,59 @@ enum Projection {
         return Prepared(batch: batch, position: position, stream: stream, kept: kept)
     }
 
-    /// Writes the batch's result and checkpoint; nil (nothing written) when the checkpoint, the
-    /// rules, the ready segments or the batch's fans' memberships changed since it was read.
-    /// A batch written: the events applied, the fans it changed, the new checkpoint.
-    struct Committed {
-        var applied: Int
-        var changed: [FanState]
-        var position: ProjectionPosition
+    /// A batch's writes as the writer runs them, built before it takes the lock: each
+    /// context's statements made, the fans' runs of events counted.
+    struct Staged: Sendable {
+        enum Write: Sendable {
+            case typed(any ProjectionWrite)
+            case statements([SQLStatement])
+        }
+
+        var writes: [Write]
+        var runs: [FanEventRuns.Run]
+
+        init(_ result: ProjectionResult, of batch: ProjectionBatch) {
+            writes = result.writes.map { write in (write as? any StatementWrite).map { .statements($0.statements(of: batch.account)) } ?? .typed(write) }
+            runs = FanEventRuns.runs(of: batch.events)
+        }
     }
 
-    static func commit(_ batch: ProjectionBatch, at position: ProjectionPosition, stream: Int64?, _ result: ProjectionResult, _ db: Database) throws -> Committed? {
+    /// Writes the batch's result and checkpoint; returns the events applied, or nil (nothing
+    /// written) when the checkpoint, the rules, the ready segments or the batch's fans'
+    /// memberships changed since it was read.
+    static func commit(_ batch: ProjectionBatch, at position: ProjectionPosition, _ staged: Staged, _ db: Database) throws -> Int? {
         let account = batch.account
         guard try checkpoint(of: account, db) == position, try SQLiteStore.rules(of: account, db).version == batch.rulesVersion,
-              try readySegments(account, db) == batch.segments,
+              try sameRules(readySegments(account, db), batch.segments),
               try batch.segments.isEmpty || SegmentRows.memberships(account, openIds: batch.fans.keys, db) == batch.memberships else { return nil }
-        var changed: [FanState] = []
-        for write in result.writes {
-            try Self.write(write, of: account, db)
-            if let fans = write as? FanStatesWrite { changed += fans.fans }
+        for write in staged.writes {
+            switch write {
+            case .typed(let write): try Self.write(write, of: account, db)
+            case .statements(let statements): for statement in statements { try RawStatement.run(statement, db) }
+            }
         }
-        if let stream { try FanEventRunRows.record(batch.events, stream: stream, db) }
-        let last = position.lastSeq
-        let after = ProjectionPosition(lastSeq: max(batch.events.last?.seq ?? last, batch.unreadable.last?.seq ?? last), rulesVersion: batch.rulesVersion)
+        if let stream = try EventLog.stream(of: account, db) { try FanEventRunRows.record(staged.runs, stream: stream, db) }
+        let after = Self.position(after: batch, from: position)
         try db.execute(sql: """
             INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
             ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, rules_version = excluded.rules_version
             """, arguments: [account.tenantId, account.id, after.lastSeq, after.rulesVersion])
-        return Committed(applied: batch.events.count + batch.unreadable.count, changed: changed, position: after)
+        return batch.events.count + batch.unreadable.count
+    }
+
+    static func position(after batch: ProjectionBatch, from position: ProjectionPosition) -> ProjectionPosition {
+        let last = position.lastSeq
+        return ProjectionPosition(lastSeq: max(batch.events.last?.seq ?? last, batch.unreadable.last?.seq ?? last), rulesVersion: batch.rulesVersion)
     }
 
     static func checkpoint(of account: Account, _ db: Database) throws -> ProjectionPosition {
         ProjectionPosition(try SQLiteRunner.rows(ProjectionPosition.query(account), db).first)
+    }
+
+    /// Whether two reads of the ready segments hold the same rules: a segment's size and time of
+    /// change move with every batch that changes its members, the batch after's read included.
+    private static func sameRules(_ a: [Segment], _ b: [Segment]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.id == $1.id && $0.predicate == $1.predicate && $0.createdAt == $1.createdAt }
     }
 
     private static func readySegments(_ account: Account, _ db: Database) throws -> [Segment] {
@@ -220,8 +311,6 @@ enum Projection {
             for e in w.events {
                 try quarantine.execute(arguments: [account.tenantId, account.id, e.seq, e.eventId, e.reason, e.at])
             }
-        case let w as any StatementWrite:
-            for statement in w.statements(of: account) { try RawStatement.run(statement, db) }
         default:
             throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
         }

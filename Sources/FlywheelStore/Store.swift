@@ -242,8 +242,10 @@ public protocol ProjectionStore: Sendable {
     /// Accounts whose log has events the projector has not applied, or whose rules changed.
     func accountsNeedingProjection() async throws -> [Account]
     /// Reads the next batch of up to `limit` events of `account`, lets `step` turn it into new state,
-    /// and commits that state with the checkpoint in one transaction. Returns the events applied.
-    func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
+    /// and commits that state with the checkpoint in one transaction; then the next, up to `batches`
+    /// batches while events remain (a store may read and step a batch while the one before commits).
+    /// Returns the events applied.
+    func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
 
     /// Sets aside the first event after `lastSeq` when a batch of it alone keeps failing, so the
     /// account goes on; does nothing (false) when the checkpoint moved or the rules changed since.

@@ -39,7 +39,7 @@ import Testing
         let account = try await account(first)
         let events = (0..<500).map { FanEvent(id: "e\($0)", kind: $0 % 9 == 0 ? .follow : .share, openId: "fan\($0 % 11)", occurredAt: 1_767_225_600_000 + Int64($0) * 60_000, channel: .search) }
         _ = try await first.store.append(events.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }
-        _ = try await first.store.project(account, limit: 200) { Projector.step($0, now: 0) }
+        _ = try await first.store.project(account, limit: 200, batches: 1) { Projector.step($0, now: 0) }
 
         let second = try await open()
         #expect(try await second.store.accountsNeedingProjection().map(\.id) == [account.id])
