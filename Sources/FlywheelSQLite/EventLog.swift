@@ -146,15 +146,9 @@ enum EventLog {
 
 /// `fan_event_runs` on SQLite (`FanEventRuns`).
 enum FanEventRunRows {
-    static func record(_ runs: [FanEventRuns.Run], stream: Int64, _ db: Database) throws {
-        let insert = try RawStatement(cached: db, sql: "INSERT OR IGNORE INTO fan_event_runs (stream, open_id, first_seq, seqs) VALUES (?,?,?,?)")
-        insert.bind(1, stream)
-        for run in runs {
-            insert.bind(2, run.openId)
-            insert.bind(3, run.firstSeq)
-            insert.bind(4, run.seqs)
-            try insert.run()
-        }
+    /// The batch's runs, many rows a statement.
+    static func statements(_ runs: [FanEventRuns.Run], stream: Int64) -> [SQLStatement] {
+        SQLStatement.insert("fan_event_runs", key: [.int(stream)], rows: runs.map { [.text($0.openId), .int($0.firstSeq), .text($0.seqs)] }, then: "ON CONFLICT DO NOTHING")
     }
 
     /// The fan's last `limit` events, newest first: those not yet projected (after `checkpoint`,

@@ -10,7 +10,7 @@ extension SQLiteStore {
         for _ in 0..<3 {
             guard let first = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
             var (prepared, result) = (first, try step(first.batch))
-            var staged = Projection.Staged(result, of: prepared.batch)
+            var staged = Projection.Staged(result, of: prepared.batch, stream: prepared.stream)
             var applied = 0
             var touched: [String] = []
             for round in 1...max(batches, 1) {
@@ -29,7 +29,7 @@ extension SQLiteStore {
                     if let read = try? await pool.read({ db in
                         try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, db)
                     }), let stepped = try? step(read.batch) {
-                        next = (read, stepped, Projection.Staged(stepped, of: read.batch))
+                        next = (read, stepped, Projection.Staged(stepped, of: read.batch, stream: read.stream))
                     }
                 }
                 // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
@@ -47,7 +47,8 @@ extension SQLiteStore {
         let done = try await pool.write { [fanCache] db -> (Projection.Prepared, ProjectionResult, Int)? in
             guard let prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return nil }
             let result = try step(prepared.batch)
-            guard let applied = try Projection.commit(prepared.batch, at: prepared.position, Projection.Staged(result, of: prepared.batch), db) else { return nil }
+            let staged = Projection.Staged(result, of: prepared.batch, stream: prepared.stream)
+            guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
             return (prepared, result, applied)
         }
         guard var prepared = done?.0, let result = done?.1, let applied = done?.2 else { return 0 }
@@ -186,8 +187,9 @@ enum Projection {
         return Prepared(batch: batch, position: position, stream: stream, kept: kept)
     }
 
-    /// A batch's writes as the writer runs them, built before it takes the lock: each
-    /// context's statements made, the fans' runs of events counted.
+    /// A batch's writes as the writer runs them, built before it takes the lock: the statements
+    /// of each context, of the segment changes and tier transitions (many rows a statement) and
+    /// of the fans' runs of events.
     struct Staged: Sendable {
         enum Write: Sendable {
             case typed(any ProjectionWrite)
@@ -195,11 +197,18 @@ enum Projection {
         }
 
         var writes: [Write]
-        var runs: [FanEventRuns.Run]
 
-        init(_ result: ProjectionResult, of batch: ProjectionBatch) {
-            writes = result.writes.map { write in (write as? any StatementWrite).map { .statements($0.statements(of: batch.account)) } ?? .typed(write) }
-            runs = FanEventRuns.runs(of: batch.events)
+        init(_ result: ProjectionResult, of batch: ProjectionBatch, stream: Int64?) {
+            let account = batch.account
+            writes = result.writes.map { write in
+                switch write {
+                case let w as SegmentChangesWrite: .statements(SegmentRows.statements(w.changes, of: account))
+                case let w as TierTransitionsWrite: .statements(Projection.statements(w, of: account))
+                case let w as any StatementWrite: .statements(w.statements(of: account))
+                default: .typed(write)
+                }
+            }
+            if let stream { writes.append(.statements(FanEventRunRows.statements(FanEventRuns.runs(of: batch.events), stream: stream))) }
         }
     }
 
@@ -217,7 +226,6 @@ enum Projection {
             case .statements(let statements): for statement in statements { try RawStatement.run(statement, db) }
             }
         }
-        if let stream = try EventLog.stream(of: account, db) { try FanEventRunRows.record(staged.runs, stream: stream, db) }
         let after = Self.position(after: batch, from: position)
         try db.execute(sql: """
             INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
@@ -259,34 +267,26 @@ enum Projection {
         return fans
     }
 
-    /// The one SQLite writer of each kind of projection write.
+    /// A batch's tier transitions (in key order: fan, then cause) and its additions to the daily flows.
+    static func statements(_ w: TierTransitionsWrite, of account: Account) -> [SQLStatement] {
+        let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+        let transitions = w.transitions.sorted { ($0.0.openId, $0.1) < ($1.0.openId, $1.1) }.map { t, causeSeq, _ -> [Cell] in
+            [.text(t.openId), .int(causeSeq), .int(t.at), t.from.map { .int(Int64($0.rawValue)) } ?? .null, .int(Int64(t.to.rawValue)), .text(t.cause)]
+        }
+        return SQLStatement.insert("tier_transitions", key: key, rows: transitions, then: "ON CONFLICT DO NOTHING")
+            + w.flows.map { f, n in
+                SQLStatement("""
+                    INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)
+                    ON CONFLICT DO UPDATE SET fans = fans + excluded.fans
+                    """, key + [.int(Int64(f.day)), .int(Int64(f.from?.rawValue ?? -1)), .int(Int64(f.to.rawValue)), .int(Int64(n))])
+            }
+    }
+
+    /// The one SQLite writer of each kind of projection write not written as statements.
     static func write(_ write: any ProjectionWrite, of account: Account, _ db: Database) throws {
         switch write {
         case let w as FanStatesWrite:
             try FanRows.save(w.fans, of: account, db)
-        case let w as TierTransitionsWrite:
-            let transition = try RawStatement(cached: db, sql: """
-                INSERT OR IGNORE INTO tier_transitions (tenant_id, account_id, open_id, cause_seq, at, from_tier, to_tier, cause)
-                VALUES (?,?,?,?,?,?,?,?)
-                """)
-            transition.bind(1, account.tenantId)
-            transition.bind(2, account.id)
-            for (t, causeSeq, _) in w.transitions {
-                transition.bind(3, t.openId)
-                transition.bind(4, causeSeq)
-                transition.bind(5, t.at)
-                transition.bind(6, t.from.map { Int64($0.rawValue) })
-                transition.bind(7, Int64(t.to.rawValue))
-                transition.bind(8, t.cause)
-                try transition.run()
-            }
-            let flow = try db.cachedStatement(sql: """
-                INSERT INTO tier_flow_daily (tenant_id, account_id, day, from_tier, to_tier, fans) VALUES (?,?,?,?,?,?)
-                ON CONFLICT DO UPDATE SET fans = fans + excluded.fans
-                """)
-            for (f, n) in w.flows {
-                try flow.execute(arguments: [account.tenantId, account.id, f.day, f.from?.rawValue ?? -1, f.to.rawValue, n])
-            }
         case let w as FanActionsWrite:
             let action = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO fan_actions (tenant_id, account_id, open_id, cause_seq, at, action, detail) VALUES (?,?,?,?,?,?,?)
@@ -302,8 +302,6 @@ enum Projection {
             for (cell, count) in w.cells {
                 try activity.execute(arguments: [account.tenantId, account.id, cell.day, cell.domain.rawValue, cell.channel.rawValue, count.events, count.newFans])
             }
-        case let w as SegmentChangesWrite:
-            try SegmentRows.apply(w.changes, of: account, db)
         case let w as QuarantineWrite:
             let quarantine = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO quarantined_events (tenant_id, account_id, seq, event_id, reason, quarantined_at) VALUES (?,?,?,?,?,?)

@@ -26,36 +26,28 @@ enum SegmentRows {
     }
 
     static func apply(_ changes: [SegmentChange], of account: Account, _ db: Database) throws {
-        guard !changes.isEmpty else { return }
-        let enter = try RawStatement(cached: db, sql: "INSERT OR REPLACE INTO segment_members (tenant_id, account_id, segment_id, open_id, since) VALUES (?,?,?,?,?)")
-        let leave = try RawStatement(cached: db, sql: "DELETE FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id = ?")
-        let history = try RawStatement(cached: db, sql: """
-            INSERT OR IGNORE INTO segment_changes (tenant_id, account_id, segment_id, open_id, cause_seq, at, entered, cause) VALUES (?,?,?,?,?,?,?,?)
-            """)
-        var delta: [String: Int] = [:]
-        // In key order: each row then lands beside the one before it in the B-trees.
-        for change in changes.sorted(by: { ($0.segmentId, $0.openId) < ($1.segmentId, $1.openId) }) {
-            let target = change.entered ? enter : leave
-            target.bind(1, account.tenantId)
-            target.bind(2, account.id)
-            target.bind(3, change.segmentId)
-            target.bind(4, change.openId)
-            if change.entered { target.bind(5, change.at) }
-            try target.run()
-            history.bind(1, account.tenantId)
-            history.bind(2, account.id)
-            history.bind(3, change.segmentId)
-            history.bind(4, change.openId)
-            history.bind(5, change.causeSeq)
-            history.bind(6, change.at)
-            history.bind(7, Int64(change.entered ? 1 : 0))
-            history.bind(8, change.cause)
-            try history.run()
-            delta[change.segmentId, default: 0] += change.entered ? 1 : -1
-        }
-        for (segment, n) in delta {
-            try db.execute(sql: "UPDATE segments SET size = size + ?, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
-                           arguments: [n, changes[0].at, account.tenantId, account.id, segment])
-        }
+        for statement in statements(changes, of: account) { try RawStatement.run(statement, db) }
+    }
+
+    /// The changes' writes: members who entered (many rows a statement) and who left (few, one by
+    /// one), the history, the sizes. In key order, so each row lands beside the one before it.
+    static func statements(_ changes: [SegmentChange], of account: Account) -> [SQLStatement] {
+        guard let at = changes.first?.at else { return [] }
+        let key: [Cell] = [.text(account.tenantId), .text(account.id)]
+        let sorted = changes.sorted { ($0.segmentId, $0.openId) < ($1.segmentId, $1.openId) }
+        var delta: [String: Int64] = [:]
+        for change in sorted { delta[change.segmentId, default: 0] += change.entered ? 1 : -1 }
+        return SQLStatement.insert("segment_members", key: key, rows: sorted.filter(\.entered).map { [.text($0.segmentId), .text($0.openId), .int($0.at)] },
+                                   then: "ON CONFLICT DO UPDATE SET since = excluded.since")
+            + sorted.filter { !$0.entered }.map {
+                SQLStatement("DELETE FROM segment_members WHERE tenant_id = ? AND account_id = ? AND segment_id = ? AND open_id = ?", key + [.text($0.segmentId), .text($0.openId)])
+            }
+            + SQLStatement.insert("segment_changes", key: key, rows: sorted.map {
+                [.text($0.segmentId), .text($0.openId), .int($0.causeSeq), .int($0.at), .int($0.entered ? 1 : 0), .text($0.cause)]
+            }, then: "ON CONFLICT DO NOTHING")
+            + delta.sorted { $0.key < $1.key }.map {
+                SQLStatement("UPDATE segments SET size = size + ?, updated_at = ? WHERE tenant_id = ? AND account_id = ? AND segment_id = ?",
+                             [.int($0.value), .int(at)] + key + [.text($0.key)])
+            }
     }
 }

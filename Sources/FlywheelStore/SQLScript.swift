@@ -56,7 +56,7 @@ public struct SQLStatement: Sendable {
     /// `conflict` follows each (`ON CONFLICT …`). `columns` names the columns when the rows do not
     /// fill the table's in order. The rows hold each key once: PostgreSQL sends them all as one
     /// statement, where an upsert may not meet its own row twice.
-    static func insert(_ table: String, columns: String? = nil, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
+    public static func insert(_ table: String, columns: String? = nil, key: [Cell], rows: [[Cell]], then conflict: String) -> [SQLStatement] {
         guard let width = rows.first.map({ $0.count + key.count }) else { return [] }
         let row = "(" + placeholders(width) + ")"
         let target = columns.map { "\(table) (\($0))" } ?? table
