@@ -26,7 +26,8 @@ public final class Projector: Service, Sendable {
         failureCount = Counter(label: "flywheel_projection_failures_total", factory: env.metrics)
     }
 
-    /// Projects one batch of every account with pending work; returns the events applied.
+    /// Projects every account with pending work, up to `chainedBatches` batches each; returns the
+    /// events applied.
     @discardableResult
     public func runOnce() async -> Int {
         let accounts: [Account]

@@ -11,7 +11,7 @@ extension PostgresStore {
             let n = try await project(account, limit: limit, step)
             applied += n
             // A short batch was the last there was.
-            if n < limit { break }
+            if n == 0 || n < limit { break }
         }
         return applied
     }

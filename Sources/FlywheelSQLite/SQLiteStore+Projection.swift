@@ -24,19 +24,33 @@ extension SQLiteStore {
                 // where N leaves the log, its fans and their segments; N+1 commits only if N did. One
                 // that fails to read or step is dropped: the next call reads it again and fails alone.
                 var next: (Projection.Prepared, ProjectionResult, Projection.Staged)?
+                var unstepped: Projection.Prepared?
                 if round < batches, limit > 1, let stream = prepared.stream {
                     let changes = result.write(SegmentChangesWrite.self)?.changes ?? []
                     if let read = try? await pool.read({ db in
                         try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, db)
-                    }), let stepped = try? step(read.batch) {
-                        next = (read, stepped, Projection.Staged(stepped, of: read.batch, stream: read.stream))
+                    }) {
+                        if let stepped = try? step(read.batch) {
+                            next = (read, stepped, Projection.Staged(stepped, of: read.batch, stream: read.stream))
+                        } else {
+                            unstepped = read
+                        }
                     }
                 }
-                // Something the batch read moved meanwhile (a rule, a segment, another run): read it again.
-                guard let done = try await committed else { break }
+                let done: Int?
+                do {
+                    done = try await committed
+                } catch where applied > 0 {
+                    // The batches before committed: they count, and the next call meets this failure alone.
+                    return applied
+                }
+                // Something the batch read moved meanwhile (a rule, a segment, another run): read it
+                // again, unless batches before it committed.
+                guard let done else { break }
                 applied += done
                 guard let next else {
-                    fanCache.put(account, kept.take(), touched: touched, at: after)
+                    // A batch whose step failed holds the fans kept as N leaves them, and more.
+                    fanCache.put(account, unstepped?.kept ?? kept.take(), touched: touched, at: after)
                     return applied
                 }
                 (prepared, result, staged) = next
@@ -243,10 +257,11 @@ enum Projection {
         ProjectionPosition(try SQLiteRunner.rows(ProjectionPosition.query(account), db).first)
     }
 
-    /// Whether two reads of the ready segments hold the same rules: a segment's size and time of
-    /// change move with every batch that changes its members, the batch after's read included.
+    /// Whether two reads of the ready segments hold the same rules (the name too: a funnel stage's
+    /// journeys find their segment by it). A segment's size and time of change are not rules: they
+    /// move with every batch that changes its members, the batch after's read included.
     private static func sameRules(_ a: [Segment], _ b: [Segment]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { $0.id == $1.id && $0.predicate == $1.predicate && $0.createdAt == $1.createdAt }
+        a.count == b.count && zip(a, b).allSatisfy { $0.id == $1.id && $0.name == $1.name && $0.predicate == $1.predicate && $0.createdAt == $1.createdAt }
     }
 
     private static func readySegments(_ account: Account, _ db: Database) throws -> [Segment] {
@@ -267,10 +282,11 @@ enum Projection {
         return fans
     }
 
-    /// A batch's tier transitions (in key order: fan, then cause) and its additions to the daily flows.
+    /// A batch's tier transitions, in the log's order (which the change feed their trigger writes
+    /// keeps), and its additions to the daily flows.
     static func statements(_ w: TierTransitionsWrite, of account: Account) -> [SQLStatement] {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
-        let transitions = w.transitions.sorted { ($0.0.openId, $0.1) < ($1.0.openId, $1.1) }.map { t, causeSeq, _ -> [Cell] in
+        let transitions = w.transitions.map { t, causeSeq, _ -> [Cell] in
             [.text(t.openId), .int(causeSeq), .int(t.at), t.from.map { .int(Int64($0.rawValue)) } ?? .null, .int(Int64(t.to.rawValue)), .text(t.cause)]
         }
         return SQLStatement.insert("tier_transitions", key: key, rows: transitions, then: "ON CONFLICT DO NOTHING")
