@@ -157,7 +157,9 @@ enum Projection {
 
     static func prepare(_ account: Account, limit: Int, known: FanCache, _ db: Database) throws -> Prepared? {
         let position = try checkpoint(of: account, db)
-        return try prepare(account, at: position, stream: EventLog.stream(of: account, db), limit: limit, db) { known.take(account, at: position) }
+        return try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, db) {
+            known.take(account, at: position)
+        }
     }
 
     /// The batch after one that is committing: from where that one leaves the log, with its fans
@@ -165,8 +167,9 @@ enum Projection {
     /// or the rules changed meanwhile (that batch reads every fan, so it waits for the checkpoint).
     static func prepare(_ account: Account, after position: ProjectionPosition, stream: Int64, kept: Handover, changes: [SegmentChange],
                         limit: Int, _ db: Database) throws -> Prepared? {
-        guard try SQLiteStore.rules(of: account, db).version == position.rulesVersion,
-              var next = try prepare(account, at: position, stream: stream, limit: limit, db, kept: kept.take) else { return nil }
+        let rules = try SQLiteStore.rules(of: account, db)
+        guard rules.version == position.rulesVersion,
+              var next = try prepare(account, at: position, rules: rules, stream: stream, limit: limit, db, kept: kept.take) else { return nil }
         // The snapshot may be from before or after the commit: the changes bring either to after.
         for change in changes where next.batch.fans[change.openId] != nil {
             if change.entered {
@@ -178,9 +181,8 @@ enum Projection {
         return next
     }
 
-    private static func prepare(_ account: Account, at position: ProjectionPosition, stream: Int64?, limit: Int, _ db: Database,
+    private static func prepare(_ account: Account, at position: ProjectionPosition, rules: VersionedRules, stream: Int64?, limit: Int, _ db: Database,
                                 kept take: () -> [String: FanState]) throws -> Prepared? {
-        let rules = try SQLiteStore.rules(of: account, db)
         let rulesChanged = rules.version != position.rulesVersion
         let select = try RawStatement(cached: db, sql: """
             SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
