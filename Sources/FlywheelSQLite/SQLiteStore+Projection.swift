@@ -8,8 +8,9 @@ import Synchronization
 extension SQLiteStore {
     public func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         for _ in 0..<3 {
-            guard let first = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
-            var (prepared, result) = (first, try step(first.batch))
+            // Held in one variable only: the kept fans are changed in place, never copied.
+            guard var prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
+            var result = try step(prepared.batch)
             var staged = Projection.Staged(result, of: prepared.batch, stream: prepared.stream)
             var applied = 0
             var touched: [String] = []
@@ -58,16 +59,14 @@ extension SQLiteStore {
             if applied > 0 { return applied }
         }
         // Still moving: read and write under the write lock, where nothing can move.
-        let done = try await pool.write { [fanCache] db -> (Projection.Prepared, ProjectionResult, Int)? in
-            guard let prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return nil }
+        return try await pool.write { [fanCache] db in
+            guard var prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return 0 }
             let result = try step(prepared.batch)
             let staged = Projection.Staged(result, of: prepared.batch, stream: prepared.stream)
-            guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
-            return (prepared, result, applied)
+            guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return 0 }
+            fanCache.put(account, prepared.keptAfter(result), touched: prepared.batch.fans.keys, at: prepared.after)
+            return applied
         }
-        guard var prepared = done?.0, let result = done?.1, let applied = done?.2 else { return 0 }
-        fanCache.put(account, prepared.keptAfter(result), touched: prepared.batch.fans.keys, at: prepared.after)
-        return applied
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {
