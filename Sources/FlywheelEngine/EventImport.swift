@@ -139,18 +139,30 @@ public enum EventImport {
         return "sha256:" + Array(SHA256.hash(data: Array(canonical.utf8))).hex
     }
 
-    /// Renders an event as an import line: the inverse of `parse`.
+    /// Renders an event as an import line, keys in order: the inverse of `parse`. Written byte by
+    /// byte (Foundation's serializer took 100 µs a line: most of a million-line bench's time).
     public static func line(_ event: FanEvent, account: String?) -> String {
-        var object: [String: Any] = [
-            "id": event.id, "kind": event.kind.rawValue, "openId": event.openId, "occurredAt": event.occurredAt,
-            "domain": event.domain.rawValue, "channel": event.channel.rawValue,
-        ]
-        if let account { object["account"] = account }
-        if event.amount != 0 { object["amount"] = event.amount }
-        if let ref = event.ref { object["ref"] = ref }
-        if !event.attributes.isEmpty { object["attributes"] = event.attributes }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        var out: [UInt8] = []
+        out.reserveCapacity(160)
+        var first = true
+        func key(_ name: String) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            JSONText.quote(name, into: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        if let account { key("account"); JSONText.quote(account, into: &out) }
+        if event.amount != 0 { key("amount"); out.append(contentsOf: String(event.amount).utf8) }
+        if !event.attributes.isEmpty { key("attributes"); out.append(contentsOf: JSONText.object(event.attributes).utf8) }
+        key("channel"); JSONText.quote(event.channel.rawValue, into: &out)
+        key("domain"); JSONText.quote(event.domain.rawValue, into: &out)
+        key("id"); JSONText.quote(event.id, into: &out)
+        key("kind"); JSONText.quote(event.kind.rawValue, into: &out)
+        key("occurredAt"); out.append(contentsOf: String(event.occurredAt).utf8)
+        key("openId"); JSONText.quote(event.openId, into: &out)
+        if let ref = event.ref { key("ref"); JSONText.quote(ref, into: &out) }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -44,6 +44,16 @@ import Testing
         let parsed = try EventImport.parse(Substring(line), line: 1)
         #expect(parsed.event == event)
         #expect(parsed.account == "acc_1")
+        #expect(line == #"{"account":"acc_1","amount":39900,"attributes":{"nickname":"阿明"},"channel":"qianchuan","domain":"commercial","id":"r1","kind":"order_paid","occurredAt":1772323200123,"openId":"u9","ref":"order-7"}"#)
+
+        // Text that JSON must escape comes back as written, through the fast reader and Foundation's.
+        let awkward = FanEvent(id: "q\"uote\\back/slash", kind: .comment, openId: "u\t1", occurredAt: 1_772_323_200_000, channel: .recommendFeed,
+                               ref: "line\nbreak\u{1}", attributes: ["b": "\"}", "a": "\\", "c": "😀"])
+        let text = EventImport.line(awkward, account: nil)
+        #expect(try EventImport.parse(Substring(text), line: 1).event == awkward)
+        let decoded = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect(decoded?["ref"] as? String == "line\nbreak\u{1}")
+        #expect(decoded?["attributes"] as? [String: String] == ["b": "\"}", "a": "\\", "c": "😀"])
     }
 
     @Test func valuesOutsideTheirBoundsAreRefusedNamingTheField() {
