@@ -100,9 +100,23 @@ import Testing
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = Self.read(output.fileHandleForReading, toEnd: true)
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// What a pipe holds: the next chunk, or everything to its end. A read a signal interrupts is
+    /// read again (Foundation's `availableData` and `readDataToEndOfFile` stop the tests on it).
+    static func read(_ handle: FileHandle, toEnd: Bool) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return data }
+            data.append(contentsOf: buffer[0..<n])
+            if !toEnd { return data }
+        }
     }
 
     static func startDemo(_ options: [String], port: Int, in directory: URL? = nil) async throws -> (process: Process, key: String, directory: URL) {
@@ -120,7 +134,7 @@ import Testing
         var printed = ""
         let deadline = Date().addingTimeInterval(180)
         while !printed.contains("API key:"), Date() < deadline, process.isRunning {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = Self.read(output.fileHandleForReading, toEnd: false)
             if chunk.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
             printed += String(decoding: chunk, as: UTF8.self)
         }
@@ -143,7 +157,7 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             process.waitUntilExit()
-            let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let said = String(decoding: Self.read(errors.fileHandleForReading, toEnd: true), as: UTF8.self)
             #expect(process.terminationStatus != 0 && said.contains(hint), "\(arguments): \(said)")
         }
     }

@@ -95,7 +95,7 @@ extension KilledProcessTests { @Suite struct ImportCrashTests {
             let projectedBeforeKill = try await place.store.projectionPosition(of: account).lastSeq
 
             let second = try Self.importing(file, into: place, account: account)
-            let output = (second.standardOutput as? Pipe)?.fileHandleForReading.readDataToEndOfFile() ?? Data()
+            let output = ((second.standardOutput as? Pipe)?.fileHandleForReading).map { DemoTests.read($0, toEnd: true) } ?? Data()
             second.waitUntilExit()
             #expect(second.terminationStatus == 0)
             let summary = String(decoding: output, as: UTF8.self)
