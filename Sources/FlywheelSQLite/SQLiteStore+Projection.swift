@@ -242,10 +242,11 @@ enum Projection {
             }
         }
         let after = Self.position(after: batch, from: position)
-        try db.execute(sql: """
+        // Prepared once on the writer: live traffic commits a small batch many times a second.
+        try db.cachedStatement(sql: """
             INSERT INTO projection_checkpoints (tenant_id, account_id, last_seq, rules_version) VALUES (?,?,?,?)
             ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, rules_version = excluded.rules_version
-            """, arguments: [account.tenantId, account.id, after.lastSeq, after.rulesVersion])
+            """).execute(arguments: [account.tenantId, account.id, after.lastSeq, after.rulesVersion])
         return batch.events.count + batch.unreadable.count
     }
 
