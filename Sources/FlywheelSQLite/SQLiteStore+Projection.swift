@@ -59,14 +59,17 @@ extension SQLiteStore {
             if applied > 0 { return applied }
         }
         // Still moving: read and write under the write lock, where nothing can move.
-        return try await pool.write { [fanCache] db in
-            guard var prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return 0 }
+        // The kept fans come out of the transaction as its only copy, and go to the cache once it committed.
+        let done = try await pool.write { [fanCache] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
+            guard var prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return nil }
             let result = try step(prepared.batch)
             let staged = Projection.Staged(result, of: prepared.batch, stream: prepared.stream)
-            guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return 0 }
-            fanCache.put(account, prepared.keptAfter(result), touched: prepared.batch.fans.keys, at: prepared.after)
-            return applied
+            guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
+            return (prepared.keptAfter(result), Array(prepared.batch.fans.keys), prepared.after, applied)
         }
+        guard let done else { return 0 }
+        fanCache.put(account, done.kept, touched: done.touched, at: done.after)
+        return done.applied
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {

@@ -113,6 +113,7 @@ import Testing
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(handle.fileDescriptor, $0.baseAddress, $0.count) }
             if n < 0, errno == EINTR { continue }
+            if n < 0 { Issue.record("reading the child's output failed: errno \(errno)") }
             guard n > 0 else { return data }
             data.append(contentsOf: buffer[0..<n])
             if !toEnd { return data }
