@@ -46,6 +46,7 @@ struct IngestBench: AsyncParsableCommand {
 
         // The projector runs beside the appends, as it does in the server; `--sequential` waits.
         clock = Date()
+        let cpu = cpuSeconds()
         let projector = flywheelAlt.projector
         let appending = Progress(label: "appending", total: events)
         let alongside = sequential ? nil : ProjectingAlongside(projector)
@@ -73,6 +74,7 @@ struct IngestBench: AsyncParsableCommand {
             print(String(format: "projection beside the append: %d events by the last append, the rest %.2f s after it", concurrent, projectSeconds))
         }
         print("end to end: \(rate(endSeconds)) — budget 200000 events/s")
+        print(cpuLine(since: cpu, per: events, "an event", "append and projection"))
         if baseline, let sql = store as? any SQLStore {
             let offset = Int64(account.calendar.timeZone.secondsFromGMT())
             let plain = try await PlainSQLBaseline(runner: sql.runner, utcOffsetSeconds: offset).run(generated.map(\.event), chunk: appendBatch)
@@ -104,9 +106,11 @@ struct ImportBench: AsyncParsableCommand {
             file.append(UInt8(ascii: "\n"))
         }
         print("wrote \(synthetic.events) lines (\(file.count / 1_048_576) MiB)")
+        let cpu = cpuSeconds()
         let summary = try await EventFileImport(store: store, tenant: account.tenantId, account: nil, name: "bench.ndjson").run(file)
         print(summary.line)
         print(String(format: "end to end: %.0f events/s — budget 200000 events/s", Double(synthetic.events) / summary.seconds))
+        print(cpuLine(since: cpu, per: synthetic.events, "an event", "parse, append and projection"))
         print("peak memory: \(peakMemoryMB()) MB")
     }
 }
@@ -153,6 +157,21 @@ func peakMemoryMB() -> Int {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Int(usage.ru_maxrss) / 1024
+}
+
+/// CPU time the process has used (user and system, every thread): a cost per event that another
+/// process's load on this shared machine moves less than it moves the wall clock.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// The CPU a unit of work took, in microseconds, since `start` (a `cpuSeconds()`).
+func cpuLine(since start: Double, per count: Int, _ unit: String, _ what: String) -> String {
+    let used = cpuSeconds() - start
+    return String(format: "CPU: %.1f s (user + system, %@), %.0f µs %@", used, what, used * 1_000_000 / Double(max(count, 1)), unit)
 }
 
 /// Where a benchmark runs: a temporary SQLite file, or the PostgreSQL database given (a fresh

@@ -48,12 +48,14 @@ struct WebhookBench: AsyncParsableCommand {
                                                               ("Msg-Id", "bench-\(i)")], body: delivery.body)
         }
         let started = ContinuousClock.now
+        let cpu = cpuSeconds()
         let results = try await LoopbackPoster(port: port).run(requests, connections: concurrency)
         let seconds = (ContinuousClock.now - started).milliseconds / 1000
         let sorted = results.latencies.sorted()
         func percentile(_ p: Double) -> String { String(format: "%.2f ms", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
         print(String(format: "webhook: %.0f deliveries/s (%.2f s), p50 %@, p99 %@, max %@; %d refused — budget 10000/s, p99 < 20 ms",
                      Double(deliveries) / seconds, seconds, percentile(0.5), percentile(0.99), percentile(1.0), results.failures))
+        print(cpuLine(since: cpu, per: deliveries, "a delivery", "server, client\(projector ? ", projector and the other services" : "") together"))
         guard projector else {
             print("peak memory \(peakMemoryMB()) MB")
             return
