@@ -11,7 +11,7 @@ extension SQLiteStore {
             // Held in one variable only: the kept fans are changed in place, never copied.
             guard var prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
             var result = try step(prepared.batch)
-            var staged = Projection.Staged(result, of: prepared.batch, stream: prepared.stream)
+            var staged = Projection.Staged(result, of: prepared)
             var applied = 0
             var touched: [String] = []
             for round in 1...max(batches, 1) {
@@ -32,7 +32,7 @@ extension SQLiteStore {
                         try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, db)
                     }) {
                         if let stepped = try? step(read.batch) {
-                            next = (read, stepped, Projection.Staged(stepped, of: read.batch, stream: read.stream))
+                            next = (read, stepped, Projection.Staged(stepped, of: read))
                         } else {
                             unstepped = read
                         }
@@ -63,7 +63,7 @@ extension SQLiteStore {
         let done = try await pool.write { [fanCache] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
             guard var prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return nil }
             let result = try step(prepared.batch)
-            let staged = Projection.Staged(result, of: prepared.batch, stream: prepared.stream)
+            let staged = Projection.Staged(result, of: prepared)
             guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
             return (prepared.keptAfter(result), Array(prepared.batch.fans.keys), prepared.after, applied)
         }
@@ -216,8 +216,8 @@ enum Projection {
 
         var writes: [Write]
 
-        init(_ result: ProjectionResult, of batch: ProjectionBatch, stream: Int64?) {
-            let account = batch.account
+        init(_ result: ProjectionResult, of prepared: Prepared) {
+            let account = prepared.batch.account
             writes = result.writes.map { write in
                 switch write {
                 case let w as SegmentChangesWrite: .statements(SegmentRows.statements(w.changes, of: account))
@@ -226,7 +226,7 @@ enum Projection {
                 default: .typed(write)
                 }
             }
-            if let stream { writes.append(.statements(FanEventRunRows.statements(FanEventRuns.runs(of: batch.events), stream: stream))) }
+            if let stream = prepared.stream { writes.append(.statements(FanEventRunRows.statements(FanEventRuns.runs(of: prepared.batch.events), stream: stream))) }
         }
     }
 

@@ -153,19 +153,20 @@ extension IngestBench {
 }
 
 /// The process's peak resident memory in MB.
-func peakMemoryMB() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) / 1024
-}
+func peakMemoryMB() -> Int { Int(processUsage().ru_maxrss) / 1024 }
 
 /// CPU time the process has used (user and system, every thread): a cost per event that another
 /// process's load on this shared machine moves less than it moves the wall clock.
 func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let usage = processUsage()
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+private func processUsage() -> rusage {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage
 }
 
 /// The CPU a unit of work took, in microseconds, since `start` (a `cpuSeconds()`).
