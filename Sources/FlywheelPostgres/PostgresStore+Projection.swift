@@ -7,50 +7,18 @@ import PostgresNIO
 extension PostgresStore {
     public func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         var applied = 0
-        var ahead: Ahead?
-        var touched: [String] = []
-        for round in 1...max(batches, 1) {
-            guard let committed = try await project(account, limit: limit, ahead: ahead.take(), readAhead: round < batches && limit > 1, step) else { break }
-            applied += committed.applied
-            touched += committed.touched
-            ahead = committed.ahead
-            // A short batch was the last there was; the fans go to the cache as the last commit left them.
-            guard let next = ahead, next.next != nil else {
-                fanCache.put(account, ahead?.kept.take() ?? committed.kept ?? [:], touched: touched, at: committed.position)
-                break
-            }
+        for _ in 0..<max(batches, 1) {
+            let n = try await project(account, limit: limit, step)
+            applied += n
+            // A short batch was the last there was.
+            if n == 0 || n < limit { break }
         }
         return applied
     }
 
-    /// The batch after one that is committing, read and stepped on another connection while it
-    /// writes (PostgreSQL's work and this process's overlap), from where it leaves the log, with
-    /// the fans as it leaves them. Committed in its own transaction only if nothing it read moved.
-    private struct Ahead: Sendable {
-        /// Where the batch before leaves the checkpoint.
-        var position: ProjectionPosition
-        /// The batch and its result; nil when nothing followed or it could not be read or stepped
-        /// (the next call reads it again, and fails alone).
-        var next: (batch: ProjectionBatch, result: ProjectionResult)?
-        /// The fans kept, the batch's read from the database added.
-        var kept: FanHandover
-    }
-
-    private struct Committed: Sendable {
-        var applied: Int
-        var position: ProjectionPosition
-        var touched: [String]
-        /// The kept fans as the batch leaves them, unless a batch read ahead took them.
-        var kept: [String: FanState]?
-        var ahead: Ahead?
-    }
-
-    /// One batch, written with the checkpoint in one transaction that holds the account's
-    /// checkpoint row: the batch read ahead when nothing it read has moved, else one read and
-    /// stepped in the transaction. Nil when another process holds the account or nothing is left.
-    private func project(_ account: Account, limit: Int, ahead: Ahead?, readAhead: Bool,
-                         _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Committed? {
-        try await transaction { db -> Committed? in
+    /// One batch, read, stepped and written in one transaction.
+    private func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+        let committed: (applied: Int, fans: [String: FanState], touched: [String], position: ProjectionPosition)? = try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Another process holding this account's checkpoint is projecting it: leave it be.
             guard let checkpoint = try await self.sql.rows(db, """
@@ -58,135 +26,68 @@ extension PostgresStore {
                 """, key.binds).first else { return nil }
             let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
             let rules = try await self.rules(of: account, db)
-            let batch: ProjectionBatch
-            let result: ProjectionResult
-            var kept: [String: FanState]
-            if let ahead, ahead.position == position, let next = ahead.next, try await self.unmoved(next.batch, rules: rules, db) {
-                (batch, result, kept) = (next.batch, next.result, ahead.kept.take())
-            } else {
-                // Fans kept from the batch before are current if the checkpoint is where it left them.
-                kept = rules.version != position.rulesVersion ? [:] : ahead?.position == position ? ahead?.kept.take() ?? [:] : self.fanCache.take(account, at: position)
-                guard let read = try await self.batch(account, at: position, rules: rules, kept: &kept, limit: limit, db) else { return nil }
-                batch = read
-                result = try step(batch)
+            let rulesChanged = rules.version != position.rulesVersion
+            var events: [StoredEvent] = []
+            var unreadable: [QuarantinedEvent] = []
+            for row in try await self.sql.rows(db, """
+                SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 ORDER BY seq LIMIT $4
+                """, (key + [.int(position.lastSeq), .int(Int64(limit))]).binds) {
+                do {
+                    events.append(try Self.storedEvent(row))
+                } catch {
+                    unreadable.append(QuarantinedEvent(seq: row[0].int ?? 0, eventId: row[1].text ?? "", reason: "\(error)", at: 0))
+                }
             }
-            for case let write as FanStatesWrite in result.writes {
-                for fan in write.fans { kept[fan.openId] = fan }
+            guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
+            // Fans this process kept from its last batch are current if the checkpoint is where that batch left it.
+            var kept = rulesChanged ? [:] : self.fanCache.take(account, at: position)
+            var fans: [String: FanState] = [:]
+            var unknown: Set<String> = []
+            for stored in events where fans[stored.event.openId] == nil {
+                if let fan = kept[stored.event.openId] { fans[fan.openId] = fan } else { unknown.insert(stored.event.openId) }
             }
-            let after = ProjectionPosition(lastSeq: max(batch.events.last?.seq ?? position.lastSeq, batch.unreadable.last?.seq ?? position.lastSeq),
-                                           rulesVersion: rules.version)
-            let applied = batch.events.count + batch.unreadable.count
-            let touched = Array(batch.fans.keys)
-            guard readAhead, applied >= limit else {
-                try await self.write(result, of: batch, position: after, db)
-                return Committed(applied: applied, position: after, touched: touched, kept: kept)
+            let fanRows = rulesChanged
+                ? try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2", key.binds)
+                : unknown.isEmpty ? []
+                : try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                                          key.binds + [.texts(Array(unknown))])
+            for row in fanRows {
+                let fan = try FanColumns.fan(from: row)
+                fans[fan.openId] = fan
+                kept[fan.openId] = fan
             }
-            let handover = FanHandover(consume kept)
-            let changes = result.writes.compactMap { $0 as? SegmentChangesWrite }.flatMap(\.changes)
-            async let next = self.readAhead(account, after: after, kept: handover, changes: changes, limit: limit, step)
-            try await self.write(result, of: batch, position: after, db)
-            return Committed(applied: applied, position: after, touched: touched, kept: nil, ahead: await next)
-        }
-    }
-
-    /// Whether a batch read ahead still stands: the rules, the ready segments and its fans'
-    /// memberships as it read them.
-    private func unmoved(_ batch: ProjectionBatch, rules: VersionedRules, _ db: PostgresConnection) async throws -> Bool {
-        guard rules.version == batch.rulesVersion, batch.sameSegmentRules(try await readySegments(account: batch.account, db)) else { return false }
-        guard !batch.segments.isEmpty else { return true }
-        return try await memberships(batch.account, openIds: Array(batch.fans.keys), db) == batch.memberships
-    }
-
-    private func readAhead(_ account: Account, after position: ProjectionPosition, kept: FanHandover, changes: [SegmentChange], limit: Int,
-                           _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async -> Ahead {
-        do {
-            let (read, fans) = try await client.withConnection { db -> (ProjectionBatch?, [String: FanState]) in
-                var fans = kept.take()
-                // Changed rules read every fan: that batch waits for the checkpoint.
-                let rules = try await self.rules(of: account, db)
-                guard rules.version == position.rulesVersion else { return (nil, fans) }
-                return (try await self.batch(account, at: position, rules: rules, kept: &fans, limit: limit, db), fans)
+            var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
+            batch.unreadable = unreadable
+            batch.segments = try await self.segments(of: account, db).filter { $0.state == .ready && $0.predicate != nil }
+            if !batch.segments.isEmpty {
+                for row in try await self.sql.rows(db, "SELECT open_id, segment_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
+                                                   key.binds + [.texts(Array(fans.keys))]) {
+                    batch.memberships[try row.text(0), default: []].insert(try row.text(1))
+                }
             }
-            guard var batch = read else { return Ahead(position: position, kept: FanHandover(fans)) }
-            batch.applyMemberships(changes)
-            guard let result = try? step(batch) else { return Ahead(position: position, kept: FanHandover(fans)) }
-            return Ahead(position: position, next: (batch, result), kept: FanHandover(fans))
-        } catch {
-            // The fans went with the failed read: the next batch reads them from the database.
-            return Ahead(position: position, kept: FanHandover([:]))
-        }
-    }
-
-    /// The batch after `position`: its events, the state of the fans they touch (kept, or read and
-    /// added to `kept`), the ready segments and their members, the journeys. Nil when there is
-    /// nothing to do.
-    private func batch(_ account: Account, at position: ProjectionPosition, rules: VersionedRules, kept: inout [String: FanState], limit: Int,
-                       _ db: PostgresConnection) async throws -> ProjectionBatch? {
-        let key: [Cell] = [.text(account.tenantId), .text(account.id)]
-        let rulesChanged = rules.version != position.rulesVersion
-        var events: [StoredEvent] = []
-        var unreadable: [QuarantinedEvent] = []
-        for row in try await sql.rows(db, """
-            SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 ORDER BY seq LIMIT $4
-            """, (key + [.int(position.lastSeq), .int(Int64(limit))]).binds) {
-            do {
-                events.append(try Self.storedEvent(row))
-            } catch {
-                unreadable.append(QuarantinedEvent(seq: row[0].int ?? 0, eventId: row[1].text ?? "", reason: "\(error)", at: 0))
+            (batch.journeys, batch.journeyWaits) = try JourneyRows.projection(try await self.sql.rows(db, JourneyRows.launched(account)))
+            for write in try step(batch).writes {
+                try await self.write(write, of: account, db)
+                if let changed = write as? FanStatesWrite {
+                    for fan in changed.fans { kept[fan.openId] = fan }
+                }
             }
+            let runs = FanEventRuns.runs(of: events)
+            if !runs.isEmpty {
+                try await self.sql.run(db, """
+                    INSERT INTO fan_event_runs (tenant_id, stream, open_id, first_seq, seqs)
+                    SELECT $1, \(Self.stream), o, f, s FROM UNNEST($3::text[], $4::bigint[], $5::text[]) AS u(o, f, s) ON CONFLICT DO NOTHING
+                    """, key.map(SQL.Bind.cell) + [.texts(runs.map(\.openId)), .ints(runs.map(\.firstSeq)), .texts(runs.map(\.seqs))])
+            }
+            let after = ProjectionPosition(lastSeq: max(events.last?.seq ?? position.lastSeq, unreadable.last?.seq ?? position.lastSeq), rulesVersion: rules.version)
+            try await self.sql.run(db, """
+                UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
+                """, (key + [.int(after.lastSeq), .int(Int64(after.rulesVersion))]).binds)
+            return (events.count + unreadable.count, kept, Array(fans.keys), after)
         }
-        guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
-        var fans: [String: FanState] = [:]
-        var unknown: Set<String> = []
-        for stored in events where fans[stored.event.openId] == nil {
-            if let fan = kept[stored.event.openId] { fans[fan.openId] = fan } else { unknown.insert(stored.event.openId) }
-        }
-        let fanRows = rulesChanged
-            ? try await sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2", key.binds)
-            : unknown.isEmpty ? []
-            : try await sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
-                                 key.binds + [.texts(Array(unknown))])
-        for row in fanRows {
-            let fan = try FanColumns.fan(from: row)
-            fans[fan.openId] = fan
-            kept[fan.openId] = fan
-        }
-        var batch = ProjectionBatch(account: account, rules: rules.rules, rulesVersion: rules.version, rulesChanged: rulesChanged, events: events, fans: fans)
-        batch.unreadable = unreadable
-        batch.segments = try await readySegments(account: account, db)
-        if !batch.segments.isEmpty { batch.memberships = try await memberships(account, openIds: Array(fans.keys), db) }
-        (batch.journeys, batch.journeyWaits) = try JourneyRows.projection(try await sql.rows(db, JourneyRows.launched(account)))
-        return batch
-    }
-
-    private func readySegments(account: Account, _ db: PostgresConnection) async throws -> [Segment] {
-        try await segments(of: account, db).filter { $0.state == .ready && $0.predicate != nil }
-    }
-
-    private func memberships(_ account: Account, openIds: [String], _ db: PostgresConnection) async throws -> [String: Set<String>] {
-        var memberships: [String: Set<String>] = [:]
-        for row in try await sql.rows(db, "SELECT open_id, segment_id FROM segment_members WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
-                                      [.text(account.tenantId), .text(account.id)].binds + [.texts(openIds)]) {
-            memberships[try row.text(0), default: []].insert(try row.text(1))
-        }
-        return memberships
-    }
-
-    /// A batch's result, its fans' runs of events and the checkpoint after it.
-    private func write(_ result: ProjectionResult, of batch: ProjectionBatch, position after: ProjectionPosition, _ db: PostgresConnection) async throws {
-        let account = batch.account
-        let key: [Cell] = [.text(account.tenantId), .text(account.id)]
-        for write in result.writes { try await self.write(write, of: account, db) }
-        let runs = FanEventRuns.runs(of: batch.events)
-        if !runs.isEmpty {
-            try await sql.run(db, """
-                INSERT INTO fan_event_runs (tenant_id, stream, open_id, first_seq, seqs)
-                SELECT $1, \(Self.stream), o, f, s FROM UNNEST($3::text[], $4::bigint[], $5::text[]) AS u(o, f, s) ON CONFLICT DO NOTHING
-                """, key.map(SQL.Bind.cell) + [.texts(runs.map(\.openId)), .ints(runs.map(\.firstSeq)), .texts(runs.map(\.seqs))])
-        }
-        try await sql.run(db, """
-            UPDATE projection_checkpoints SET last_seq = $3, rules_version = $4 WHERE tenant_id = $1 AND account_id = $2 RETURNING last_seq
-            """, (key + [.int(after.lastSeq), .int(Int64(after.rulesVersion))]).binds)
+        guard let committed else { return 0 }
+        fanCache.put(account, committed.fans, touched: committed.touched, at: committed.position)
+        return committed.applied
     }
 
     public func quarantine(_ account: Account, after lastSeq: Int64, reason: String, at: Int64) async throws -> Bool {

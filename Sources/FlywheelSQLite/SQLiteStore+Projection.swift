@@ -2,6 +2,7 @@ import FlywheelDomain
 import FlywheelStore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The projector's batches and the quarantine on SQLite.
 extension SQLiteStore {
@@ -15,7 +16,7 @@ extension SQLiteStore {
             var touched: [String] = []
             for round in 1...max(batches, 1) {
                 let after = prepared.after
-                let kept = FanHandover(prepared.keptAfter(result))
+                let kept = Projection.Handover(prepared.keptAfter(result))
                 touched += prepared.batch.fans.keys
                 // The commit holds the batch, not the kept fans, which the next batch then changes in place.
                 let (batch, position, writes) = (prepared.batch, prepared.position, staged)
@@ -143,6 +144,19 @@ enum Projection {
         }
     }
 
+    /// The kept fans handed from a committing batch to the next, which takes them once.
+    final class Handover: Sendable {
+        private let fans: Mutex<[String: FanState]>
+        init(_ fans: consuming sending [String: FanState]) { self.fans = Mutex(fans) }
+        func take() -> [String: FanState] {
+            fans.withLock { fans in
+                let taken = fans
+                fans = [:]
+                return taken
+            }
+        }
+    }
+
     static func prepare(_ account: Account, limit: Int, known: FanCache, _ db: Database) throws -> Prepared? {
         let position = try checkpoint(of: account, db)
         return try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, db) {
@@ -153,12 +167,19 @@ enum Projection {
     /// The batch after one that is committing: from where that one leaves the log, with its fans
     /// (handed over) and its fans' segments as its changes leave them. Nil when nothing follows
     /// or the rules changed meanwhile (that batch reads every fan, so it waits for the checkpoint).
-    static func prepare(_ account: Account, after position: ProjectionPosition, stream: Int64, kept: FanHandover, changes: [SegmentChange],
+    static func prepare(_ account: Account, after position: ProjectionPosition, stream: Int64, kept: Handover, changes: [SegmentChange],
                         limit: Int, _ db: Database) throws -> Prepared? {
         let rules = try SQLiteStore.rules(of: account, db)
         guard rules.version == position.rulesVersion,
               var next = try prepare(account, at: position, rules: rules, stream: stream, limit: limit, db, kept: kept.take) else { return nil }
-        next.batch.applyMemberships(changes)
+        // The snapshot may be from before or after the commit: the changes bring either to after.
+        for change in changes where next.batch.fans[change.openId] != nil {
+            if change.entered {
+                next.batch.memberships[change.openId, default: []].insert(change.segmentId)
+            } else if next.batch.memberships[change.openId]?.remove(change.segmentId) != nil, next.batch.memberships[change.openId]?.isEmpty == true {
+                next.batch.memberships[change.openId] = nil
+            }
+        }
         return next
     }
 
@@ -215,7 +236,7 @@ enum Projection {
     static func commit(_ batch: ProjectionBatch, at position: ProjectionPosition, _ staged: Staged, _ db: Database) throws -> Int? {
         let account = batch.account
         guard try checkpoint(of: account, db) == position, try SQLiteStore.rules(of: account, db).version == batch.rulesVersion,
-              try batch.sameSegmentRules(readySegments(account, db)),
+              try sameRules(readySegments(account, db), batch.segments),
               try batch.segments.isEmpty || SegmentRows.memberships(account, openIds: batch.fans.keys, db) == batch.memberships else { return nil }
         for write in staged.writes {
             switch write {
@@ -239,6 +260,13 @@ enum Projection {
 
     static func checkpoint(of account: Account, _ db: Database) throws -> ProjectionPosition {
         ProjectionPosition(try SQLiteRunner.rows(ProjectionPosition.query(account), db).first)
+    }
+
+    /// Whether two reads of the ready segments hold the same rules (the name too: a funnel stage's
+    /// journeys find their segment by it). A segment's size and time of change are not rules: they
+    /// move with every batch that changes its members, the batch after's read included.
+    private static func sameRules(_ a: [Segment], _ b: [Segment]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.id == $1.id && $0.name == $1.name && $0.predicate == $1.predicate && $0.createdAt == $1.createdAt }
     }
 
     private static func readySegments(_ account: Account, _ db: Database) throws -> [Segment] {

@@ -1,5 +1,4 @@
 import FlywheelDomain
-import Synchronization
 
 /// Errors a store reports for the caller to turn into answers.
 public enum StoreError: Error, Equatable, Sendable {
@@ -66,40 +65,6 @@ public struct ProjectionBatch: Sendable {
         self.rulesChanged = rulesChanged
         self.events = events
         self.fans = fans
-    }
-
-    /// Brings the memberships of a batch read while the batch before it committed to where that
-    /// commit leaves them: the read may have seen the database before or after it.
-    public mutating func applyMemberships(_ changes: [SegmentChange]) {
-        for change in changes where fans[change.openId] != nil {
-            if change.entered {
-                memberships[change.openId, default: []].insert(change.segmentId)
-            } else if memberships[change.openId]?.remove(change.segmentId) != nil, memberships[change.openId]?.isEmpty == true {
-                memberships[change.openId] = nil
-            }
-        }
-    }
-
-    /// Whether the ready segments read again hold the batch's rules (the name too: a funnel stage's
-    /// journeys find their segment by it). A segment's size and time of change are not rules: they
-    /// move with every batch that changes its members, the batch after's read included.
-    public func sameSegmentRules(_ segments: [Segment]) -> Bool {
-        segments.count == self.segments.count
-            && zip(segments, self.segments).allSatisfy { $0.id == $1.id && $0.name == $1.name && $0.predicate == $1.predicate && $0.createdAt == $1.createdAt }
-    }
-}
-
-/// The kept fans handed from a committing batch to the next, which takes them once: moved, not
-/// copied (the next batch changes them in place).
-public final class FanHandover: Sendable {
-    private let fans: Mutex<[String: FanState]>
-    public init(_ fans: consuming sending [String: FanState]) { self.fans = Mutex(fans) }
-    public func take() -> [String: FanState] {
-        fans.withLock { fans in
-            let taken = fans
-            fans = [:]
-            return taken
-        }
     }
 }
 
