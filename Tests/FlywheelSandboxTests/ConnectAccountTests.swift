@@ -4,13 +4,13 @@ import FlywheelSandbox
 import FlywheelServer
 import FlywheelSQLite
 import FlywheelStore
+import FlywheelTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import Prometheus
-import Synchronization
 import Testing
 
 /// Connecting an account end to end: Flywheel's connect link, the sandbox's consent page, the
@@ -167,10 +167,4 @@ import Testing
         let kept = try #require(try await store.tokens(of: account))
         #expect(try env.sealer.open(kept, of: account).accessToken == "act.old", "a failed refresh changes nothing")
     }
-}
-
-final class CallCount: Sendable {
-    private let count = Mutex(0)
-    var value: Int { count.withLock { $0 } }
-    func add() { count.withLock { $0 += 1 } }
 }
