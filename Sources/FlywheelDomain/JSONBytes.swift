@@ -75,7 +75,17 @@ public struct JSONBytesReader {
 
     public mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
-        var text: [UInt8] = []
+        // The usual string, ASCII without escapes, is made straight from its bytes: copying them one
+        // at a time and validating them through the generic initializer was most of an import line's parse.
+        var end = at
+        while end < bytes.count, (0x20..<0x80).contains(bytes[end]), bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let text = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[at..<end]), as: UTF8.self) }
+            at = end + 1
+            return text
+        }
+        var text = Array(bytes[at..<end])
+        at = end
         while at < bytes.count {
             let byte = bytes[at]
             at += 1

@@ -365,10 +365,13 @@ extension Segment {
     /// The `predicate` column: the text form, or "" for a static segment.
     public var storedPredicate: String { predicate?.description ?? "" }
 
+    /// Predicates as parsed from their stored text: the projector reads the segments at every batch.
+    private static let parsedPredicates = TextMemo<FanPredicate>()
+
     /// Reads the `predicate` column back.
     public static func predicate(stored text: String, id: String) throws -> FanPredicate? {
         guard !text.isEmpty else { return nil }
-        do { return try FanPredicate.parse(text) } catch { throw StoreError.corrupt("segments row \(id) has an unreadable predicate: \(error)") }
+        do { return try parsedPredicates.value(for: text, FanPredicate.parse) } catch { throw StoreError.corrupt("segments row \(id) has an unreadable predicate: \(error)") }
     }
 }
 

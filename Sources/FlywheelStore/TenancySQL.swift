@@ -340,11 +340,14 @@ public enum TenancyRows {
             """, [.text(account.tenantId), .text(account.id)])
     }
 
+    /// Rules as decoded from their stored text: the projector reads them at every batch.
+    private static let decodedRules = TextMemo<AccountRules>()
+
     /// An account's rules with their versions, from `rulesQuery`: its own, or else its enterprise's
     /// playbook's, or else the standard ones.
     public static func rules(_ rows: [SQLRow], of account: Account) throws -> VersionedRules {
         guard let row = rows.first else { throw StoreError.notFound("account \(account.id)") }
-        let rules = try row.optionalText("rules").map { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) }
+        let rules = try row.optionalText("rules").map { try decodedRules.value(for: $0) { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) } }
             ?? row.optionalText("industry").flatMap(Industry.init(rawValue:))?.playbook.rules ?? .standard
         return VersionedRules(rules: rules, version: Int(try row.int("rules_version")), appliedVersion: Int(try row.int("applied")))
     }

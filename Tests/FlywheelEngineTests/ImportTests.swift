@@ -90,6 +90,8 @@ import Testing
             #" { "kind" : "order_paid" , "openId":"u\"1\\","occurredAt":-5,"channel":"dm","amount":39900,"ref":null,"domain":null } "#,
             #"{"kind":"comment","openId":"\u4e2d\ud83d\ude00\n\t\/","occurredAt":0,"channel":"dm","attributes":{"nickname":"阿明","text":"a\"b"},"extra":7}"#,
             #"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","attributes":{},"id":null,"note":"ignored","flag":null}"#,
+            // Plain text first, then bytes beyond ASCII and escapes further on in the same string.
+            #"{"kind":"like","openId":"ab阿明\"c","occurredAt":1,"channel":"dm","attributes":{"k":"ascii 中文 \n","中":"é"}}"#,
         ]
         for line in taken {
             let fast = try #require(ImportLineReader.read(Substring(line)), "\(line)")
@@ -105,6 +107,9 @@ import Testing
             #"{"kind":"like","openId":"\ud83d","occurredAt":1,"channel":"dm"}"#,
             #"{"kind":"like","openId":"u","occurredAt":99999999999999999999,"channel":"dm"}"#,
             #"{"kind":null,"openId":"u","occurredAt":1,"channel":"dm"}"#,
+            #"{"id":null,"kind":"like","openId":"u","occurredAt":1,"channel":"dm","id":"x"}"#,
+            #"{"kind":"like","openId":"u","occurredAt":1,"channel":"dm","note":1,"note":2}"#,
+            "{\"kind\":\"like\",\"openId\":\"u\u{01}\",\"occurredAt\":1,\"channel\":\"dm\"}",
         ]
         for line in refused { #expect(ImportLineReader.read(Substring(line)) == nil, "\(line)") }
     }
