@@ -365,8 +365,9 @@ extension Segment {
     /// The `predicate` column: the text form, or "" for a static segment.
     public var storedPredicate: String { predicate?.description ?? "" }
 
-    /// Predicates as parsed from their stored text: the projector reads the segments at every batch.
-    private static let parsedPredicates = TextMemo<FanPredicate>()
+    /// Predicates as parsed from their stored text: the projector reads the segments at every batch
+    /// (a few an account, so room for thousands).
+    private static let parsedPredicates = TextMemo<FanPredicate>(limit: 4096)
 
     /// Reads the `predicate` column back.
     public static func predicate(stored text: String, id: String) throws -> FanPredicate? {

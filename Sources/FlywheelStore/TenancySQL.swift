@@ -340,8 +340,9 @@ public enum TenancyRows {
             """, [.text(account.tenantId), .text(account.id)])
     }
 
-    /// Rules as decoded from their stored text: the projector reads them at every batch.
-    private static let decodedRules = TextMemo<AccountRules>()
+    /// Rules as decoded from their stored text: the projector reads them at every batch. One text
+    /// an account: room for thousands, so a server projecting many accounts in turn still hits.
+    private static let decodedRules = TextMemo<AccountRules>(limit: 4096)
 
     /// An account's rules with their versions, from `rulesQuery`: its own, or else its enterprise's
     /// playbook's, or else the standard ones.
