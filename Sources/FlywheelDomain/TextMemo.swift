@@ -3,6 +3,7 @@ import Synchronization
 /// Values made from text by a pure function, kept for reuse: what is read again and again as text
 /// (an account's rules and its segments' predicates at every projection batch, a regular
 /// expression at every row) is parsed once. Bounded: past `limit` texts it starts again empty.
+/// A `make` that throws keeps nothing, so the next read tries again.
 public final class TextMemo<Value: Sendable>: Sendable {
     private let values = Mutex<[String: Value]>([:])
     private let limit: Int

@@ -348,7 +348,9 @@ public enum TenancyRows {
     /// playbook's, or else the standard ones.
     public static func rules(_ rows: [SQLRow], of account: Account) throws -> VersionedRules {
         guard let row = rows.first else { throw StoreError.notFound("account \(account.id)") }
-        let rules = try row.optionalText("rules").map { try decodedRules.value(for: $0) { try JSONDecoder().decode(AccountRules.self, from: Data($0.utf8)) } }
+        let rules = try row.optionalText("rules").map { stored in
+            try decodedRules.value(for: stored) { text in try JSONDecoder().decode(AccountRules.self, from: Data(text.utf8)) }
+        }
             ?? row.optionalText("industry").flatMap(Industry.init(rawValue:))?.playbook.rules ?? .standard
         return VersionedRules(rules: rules, version: Int(try row.int("rules_version")), appliedVersion: Int(try row.int("applied")))
     }

@@ -35,6 +35,9 @@ import Testing
         var reader = JSONBytesReader(Array(text.utf8))
         #expect(reader.strings() == values && reader.atEnd)
         #expect(JSONText.object(["b": "2", "a": "1"]) == #"{"a":"1","b":"2"}"#)
+        // A plain string ending the text, and DEL, which JSON leaves unescaped.
+        var last = JSONBytesReader(Array("\"plain\u{7F}\"".utf8))
+        #expect(last.string() == "plain\u{7F}" && last.atEnd)
     }
 
     @Test func foundationsFormsAreReadAndAnythingElseIsRefused() {
