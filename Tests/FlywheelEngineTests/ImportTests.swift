@@ -82,6 +82,14 @@ import Testing
         #expect(try EventImport.lines(good + [10, 32, 10] + good).map(\.number) == [1, 3])
     }
 
+    @Test func spacesAndTabsAroundALineAreDropped() throws {
+        let line = #"{"kind":"like","openId":"u1","occurredAt":1772323200000,"channel":"search"}"#
+        let wide = #"{"kind":"like","openId":"阿明","occurredAt":1772323200000,"channel":"search"}"#
+        let text = " \t\(line)\t \n\u{3000}\(wide) \u{3000}\n \t \n"
+        let lines = try EventImport.lines(Array(text.utf8))
+        #expect(lines.map(\.number) == [1, 2] && lines.map { String($0.text) } == [line, wide])
+    }
+
     /// The one-pass reader and JSONDecoder read every line the reader takes alike; what it does
     /// not take (nil) goes to the decoder, so messages stay the decoder's.
     @Test func theFastReaderReadsLinesAsTheDecoderDoes() throws {
