@@ -96,9 +96,8 @@ public final class Desk: Service, Sendable {
         var canSend: Bool
     }
 
-    func context(_ account: Account) async throws -> Context {
+    func context(_ account: Account, agents: [Agent]) async throws -> Context {
         let store = env.store
-        let agents = try await store.agents(tenantId: account.tenantId)
         return Context(account: account, settings: try await store.deskSettings(of: account), replies: AutoReplies(try await store.autoReplyRules(of: account)),
                        agents: agents, loads: agents.isEmpty ? [:] : try await store.agentLoads(tenantId: account.tenantId),
                        last: try await store.lastAssignee(of: account), canSend: try await canSend(account))
@@ -121,7 +120,7 @@ public final class Desk: Service, Sendable {
         let store = env.store
         let pending = try await store.pendingDeskMessages(of: account, limit: Self.batch)
         guard !pending.isEmpty else { return 0 }
-        var context = try await context(account)
+        var context = try await context(account, agents: store.agents(tenantId: account.tenantId))
         let read = try await store.conversations(of: account, openIds: Array(Set(pending.map(\.message.openId))))
         var conversations = read
         var change = DeskChange(accountId: account.id)
@@ -204,8 +203,10 @@ public final class Desk: Service, Sendable {
 
     /// Conversations waiting for an agent, handed out while agents have room.
     func assignQueued(_ account: Account) async throws -> Int {
-        var context = try await context(account)
-        guard !context.agents.isEmpty else { return 0 }
+        // Without agents nothing is handed out: the rest of the context (five reads) stays unread.
+        let agents = try await env.store.agents(tenantId: account.tenantId)
+        guard !agents.isEmpty else { return 0 }
+        var context = try await context(account, agents: agents)
         let queued = try await env.store.queuedConversations(of: account, limit: Self.batch)
         var change = DeskChange(accountId: account.id)
         let now = env.now()

@@ -90,8 +90,9 @@ extension PostgresStore {
                     try await db.copyFrom(table: "events", columns: Self.copiedEventColumns, logger: sql.logger) { writer in
                         var rows = ByteBuffer()
                         for (i, event) in fresh.enumerated() {
-                            CopyText.row([tenantId, String(stream), String(first + Int64(i)), event.id, event.kind.rawValue, event.openId,
-                                          String(event.occurredAt), event.domain.rawValue, event.channel.rawValue, String(event.amount), event.ref,
+                            CopyText.row([tenantId, String(stream), String(first + Int64(i)), event.id, String(EventCodes.kinds.number(event.kind)), event.openId,
+                                          String(event.occurredAt), String(EventCodes.domains.number(event.domain)),
+                                          String(EventCodes.channels.number(event.channel)), String(event.amount), event.ref,
                                           event.attributes.isEmpty ? nil : EventAttributes.encode(event.attributes)], into: &rows)
                             if rows.readableBytes > 1 << 20 {
                                 try await writer.write(rows)

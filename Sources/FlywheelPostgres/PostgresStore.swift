@@ -150,8 +150,8 @@ public final class PostgresStore: Store, SQLStore {
     }
 
     static func storedEvent(_ row: [Cell]) throws -> StoredEvent {
-        guard let kind = EventKind(rawValue: try row.text(2)), let domain = SourceDomain(rawValue: try row.text(5)),
-              let channel = Channel(rawValue: try row.text(6)) else {
+        guard let kind = EventCodes.kinds.value(try row.int(2)), let domain = EventCodes.domains.value(try row.int(5)),
+              let channel = EventCodes.channels.value(try row.int(6)) else {
             throw StoreError.corrupt("events row \(try row.int(0)) has an unknown kind, domain or channel")
         }
         return StoredEvent(seq: try row.int(0), event: FanEvent(

@@ -77,11 +77,11 @@ enum EventLog {
             insert.bind(1, head.stream)
             insert.bind(2, head.lastSeq + 1)
             insert.bind(3, e.id)
-            insert.bind(4, e.kind.rawValue)
+            insert.bind(4, EventCodes.kinds.number(e.kind))
             insert.bind(5, e.openId)
             insert.bind(6, e.occurredAt)
-            insert.bind(7, e.domain.rawValue)
-            insert.bind(8, e.channel.rawValue)
+            insert.bind(7, EventCodes.domains.number(e.domain))
+            insert.bind(8, EventCodes.channels.number(e.channel))
             insert.bind(9, e.amount)
             insert.bind(10, e.ref)
             insert.bind(11, e.attributes.isEmpty ? nil : EventAttributes.encode(e.attributes))
@@ -126,17 +126,11 @@ enum EventLog {
         return (events, unreadable)
     }
 
-    // Looked up by hash: `init(rawValue:)` compares the text with every case in turn.
-    private static let kinds = Dictionary(uniqueKeysWithValues: EventKind.allCases.map { ($0.rawValue, $0) })
-    private static let domains = Dictionary(uniqueKeysWithValues: SourceDomain.allCases.map { ($0.rawValue, $0) })
-    private static let channels = Dictionary(uniqueKeysWithValues: Channel.allCases.map { ($0.rawValue, $0) })
-
     static let unreadableReason = "the stored row has an unknown kind, domain or channel"
 
     private static func current(_ statement: RawStatement) -> StoredEvent? {
-        guard let kind = statement.text(2).flatMap({ kinds[$0] }),
-              let domain = statement.text(5).flatMap({ domains[$0] }),
-              let channel = statement.text(6).flatMap({ channels[$0] }) else { return nil }
+        guard let kind = EventCodes.kinds.value(statement.int(2)), let domain = EventCodes.domains.value(statement.int(5)),
+              let channel = EventCodes.channels.value(statement.int(6)) else { return nil }
         return StoredEvent(seq: statement.int(0), event: FanEvent(
             id: statement.text(1) ?? "", kind: kind, openId: statement.text(3) ?? "", occurredAt: statement.int(4),
             domain: domain, channel: channel, amount: statement.int(7), ref: statement.text(8),

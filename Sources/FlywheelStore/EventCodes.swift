@@ -1,0 +1,36 @@
+import FlywheelDomain
+
+/// How the log stores an event's kind, domain and channel: a small number each (migration v19
+/// numbered the rows stored before). A number is never changed or reused: a new case takes the
+/// next one at the end of its list. 0 stands for none of them, a row the projector sets aside.
+public enum EventCodes {
+    public static let kinds = Numbering<EventKind>([
+        .follow, .unfollow, .videoView, .like, .comment, .share, .liveWatch, .liveGift, .liveShare, .dmReceived, .dmSent, .dmEntered,
+        .dmGranted, .dmRevoked, .groupJoin, .groupLeave, .groupMessage, .groupApplied, .postOpened, .postClicked, .liveBooked, .homepageVisit,
+        .leadSubmitted, .orderPaid, .orderRefunded, .couponClaimed, .couponRedeemed, .tagAdded, .tagRemoved, .noteAdded,
+    ])
+    public static let domains = Numbering<SourceDomain>([.public, .commercial, .private, .offsite])
+    public static let channels = Numbering<Channel>([
+        .recommendFeed, .search, .liveSquare, .city, .challenge, .liveList, .douPlus, .brandAd, .qianchuan, .followFeed, .homepage, .liveFeed,
+        .subscription, .dm, .group, .wechat, .offsitePool, .unknown,
+    ])
+
+    /// Values numbered 1, 2, 3... in the order given.
+    public struct Numbering<Value: Hashable & Sendable>: Sendable {
+        public let values: [Value]
+        private let numbers: [Value: Int64]
+
+        init(_ values: [Value]) {
+            self.values = values
+            numbers = Dictionary(uniqueKeysWithValues: values.enumerated().map { ($1, Int64($0 + 1)) })
+        }
+
+        /// 0 for a value left out of the list, which reads back as none (the codes' tests check that
+        /// every case is in it).
+        public func number(_ value: Value) -> Int64 { numbers[value] ?? 0 }
+
+        public func value(_ number: Int64) -> Value? {
+            number >= 1 && number <= Int64(values.count) ? values[Int(number - 1)] : nil
+        }
+    }
+}
