@@ -16,10 +16,6 @@ public final class SQLiteStore: Store, SQLStore {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
-            // A many-row insert keeps the pages it changes in a statement journal, to undo itself if a
-            // row fails; past 64 KB that journal went to a temporary file: 1.3 GB of writes a million
-            // events projected, as many as the log and the checkpoints together (BENCHMARKS.md).
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
             // 64 MB of page cache for the writer: the event and fan indexes of a busy account stay in
             // memory. Readers (up to 8, the projector's snapshots among them) get 8 MB each, so
             // memory stays flat as they take turns.
