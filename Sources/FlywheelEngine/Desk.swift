@@ -203,7 +203,7 @@ public final class Desk: Service, Sendable {
 
     /// Conversations waiting for an agent, handed out while agents have room.
     func assignQueued(_ account: Account) async throws -> Int {
-        // Without agents nothing is handed out: the rest of the context (five reads) stays unread.
+        // Without agents nothing is handed out: the rest of the context (four reads) stays unread.
         let agents = try await env.store.agents(tenantId: account.tenantId)
         guard !agents.isEmpty else { return 0 }
         var context = try await context(account, agents: agents)

@@ -179,8 +179,8 @@ struct ReachProjection: Projection {
         var viewers: [Viewer: (audience: LiveAudience, minutes: Int64, gifts: Int64, gmv: Int64)] = [:]
         var visits: [Visit: Int] = [:]
         let calendar = batch.account.calendar
-        // Where each changed fan is, made only when the batch has live events: most batches have none.
-        var changed: [String: Int]?
+        // Where each changed fan is in `applied.changed`, made only when the batch has live events: most batches have none.
+        var positions: [String: Int]?
         var dayStarts: [Int: Int64] = [:]
         for e in applied.events {
             let event = e.stored.event
@@ -221,13 +221,13 @@ struct ReachProjection: Projection {
             guard event.kind == .liveWatch || event.kind == .liveGift || (event.kind == .orderPaid && (event.channel == .liveFeed || event.channel == .liveSquare)) else {
                 continue
             }
-            if changed == nil { changed = Dictionary(applied.changed.indices.map { (applied.changed[$0].openId, $0) }) { a, _ in a } }
-            guard let fan = changed?[event.openId] else { continue }
+            if positions == nil { positions = Dictionary(applied.changed.indices.map { (applied.changed[$0].openId, $0) }) { a, _ in a } }
+            guard let position = positions?[event.openId] else { continue }
             let key = Viewer(hour: event.occurredAt / 3_600_000, openId: event.openId)
             let dayStart = dayStarts[e.day] ?? calendar.startOfDay(e.day)
             dayStarts[e.day] = dayStart
             // Read where it lies, not copied out for every live event.
-            var v = viewers[key] ?? (LiveAudience.of(applied.changed[fan], dayStart: dayStart), 0, 0, 0)
+            var v = viewers[key] ?? (LiveAudience.of(applied.changed[position], dayStart: dayStart), 0, 0, 0)
             switch event.kind {
             case .liveWatch: v.minutes += event.amount
             case .liveGift: v.gifts += event.amount

@@ -2,6 +2,7 @@ import FlywheelDomain
 import FlywheelStore
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// The projector's batches and the quarantine on SQLite.
@@ -74,12 +75,14 @@ extension SQLiteStore {
 
     /// A projection batch's transaction, with its statement journals in memory. Each many-row
     /// insert journals the pages it changes, to undo itself if a row fails; past 64 KB that journal
-    /// went to a temporary file: 1.3 GB of writes a million events projected (BENCHMARKS.md). Only
-    /// here: in memory, the writer's large sorts (a GROUP BY over the log) ran 30-60% slower.
+    /// went to a temporary file: 1.3 of the 2.06 GB written a million events (BENCHMARKS.md). Only
+    /// here: in memory, the writer's large sorts (a GROUP BY over a million rows) ran 20-45% slower.
     private func projectionWrite<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            defer { try? db.execute(sql: "PRAGMA temp_store = DEFAULT") }
+            // Through the C API: GRDB refuses statements once the task is cancelled, and this one must
+            // run. Outside a transaction, with no temporary tables, setting it does not fail.
+            defer { sqlite3_exec(db.sqliteConnection, "PRAGMA temp_store = DEFAULT", nil, nil, nil) }
             var value: T?
             try db.inTransaction {
                 value = try body(db)

@@ -17,7 +17,7 @@ public enum EventCodes {
 
     /// Values numbered 1, 2, 3... in the order given.
     public struct Numbering<Value: Hashable & Sendable>: Sendable {
-        public let values: [Value]
+        private let values: [Value]
         private let numbers: [Value: Int64]
 
         init(_ values: [Value]) {

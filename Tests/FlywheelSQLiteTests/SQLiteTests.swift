@@ -56,7 +56,7 @@ import Testing
         _ = try await env.store.append(events.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }
         #expect(try await env.store.project(account, limit: 100, batches: 3) { Projector.step($0, now: 0) } == 300)
         // Its statement journals stay in memory only for its own transactions: the writer's large
-        // sorts ran 30-60% slower with temporary storage in memory.
+        // sorts ran 20-45% slower with temporary storage in memory.
         let store = try #require(env.store as? SQLiteStore)
         #expect(try await store.pool.write { try Int.fetchOne($0, sql: "PRAGMA temp_store") } == 0)
     }
