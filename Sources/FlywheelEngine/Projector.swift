@@ -26,10 +26,10 @@ public final class Projector: Service, Sendable {
         failureCount = Counter(label: "flywheel_projection_failures_total", factory: env.metrics)
     }
 
-    /// Projects every account with pending work, up to `chainedBatches` batches each; returns the
-    /// events applied.
+    /// Projects every account with pending work, up to `batches` batches each; returns the events
+    /// applied.
     @discardableResult
-    public func runOnce() async -> Int {
+    public func runOnce(batches: Int = Projector.chainedBatches) async -> Int {
         let accounts: [Account]
         do {
             accounts = try await env.store.accountsNeedingProjection()
@@ -42,7 +42,7 @@ public final class Projector: Service, Sendable {
         for account in accounts {
             let now = env.now()
             do {
-                let n = try await env.store.project(account, limit: batchSize, batches: Self.chainedBatches) { batch in try self.rule(batch, self.env.now()) }
+                let n = try await env.store.project(account, limit: batchSize, batches: batches) { batch in try self.rule(batch, self.env.now()) }
                 total += n
                 projected.increment(by: n)
                 await status.succeeded(account: account.id)
@@ -88,7 +88,7 @@ public final class Projector: Service, Sendable {
 
     /// Batches of one account projected in a row (on SQLite each read and stepped while the one
     /// before commits); other accounts wait at most this many.
-    static let chainedBatches = 4
+    public static let chainedBatches = 4
 
     /// How many times running an event alone must fail before it is set aside.
     static let strikes = 3

@@ -53,7 +53,8 @@ struct IngestBench: AsyncParsableCommand {
         var done = 0
         for start in stride(from: 0, to: generated.count, by: appendBatch) {
             let chunk = Array(generated[start..<min(start + appendBatch, generated.count)])
-            _ = try await store.append(chunk) { _ in }
+            let stored = try await store.append(chunk) { _ in }.inserted
+            alongside?.appended(stored)
             done += chunk.count
             appending.update(done)
         }

@@ -4,7 +4,6 @@ import FlywheelServer
 import FlywheelStore
 import Foundation
 import Logging
-import Synchronization
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,7 +80,9 @@ struct EventFileImport {
         let writing = Progress(label: "writing", total: events.count)
         var inserted = 0
         for start in stride(from: 0, to: events.count, by: Self.chunk) {
-            inserted += try await store.append(Array(events[start..<min(start + Self.chunk, events.count)])) { _ in }.inserted
+            let stored = try await store.append(Array(events[start..<min(start + Self.chunk, events.count)])) { _ in }.inserted
+            projecting.appended(stored)
+            inserted += stored
             writing.update(min(start + Self.chunk, events.count))
         }
         writing.finish()
@@ -116,39 +117,5 @@ struct EventFileImport {
             }
             return parts.keys.sorted().flatMap { parts[$0] ?? [] }
         }
-    }
-}
-
-/// The projector running beside long appends, as it does in the server, until the appends are
-/// done; then it projects what is left.
-final class ProjectingAlongside: Sendable {
-    private final class Flag: Sendable {
-        let raised = Mutex(false)
-    }
-
-    private let projector: Projector
-    private let appended = Flag()
-    private let task: Task<Int, Never>
-
-    init(_ projector: Projector) {
-        self.projector = projector
-        let appended = appended
-        task = Task {
-            var projected = 0
-            while !appended.raised.withLock({ $0 }) {
-                let n = await projector.runOnce()
-                projected += n
-                if n == 0 { try? await Task.sleep(for: .milliseconds(5)) }
-            }
-            return projected
-        }
-    }
-
-    /// Waits for the projector to catch up; returns the events it projected before the appends ended.
-    func finish() async -> Int {
-        appended.raised.withLock { $0 = true }
-        let alongside = await task.value
-        await projector.drain()
-        return alongside
     }
 }

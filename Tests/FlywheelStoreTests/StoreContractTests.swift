@@ -3,6 +3,7 @@ import FlywheelEngine
 import FlywheelStore
 import FlywheelTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// What every store promises, checked on SQLite and on a real PostgreSQL server alike.
@@ -369,6 +370,29 @@ import Testing
         #expect(chained.tiers == one.tiers)
     }
 
+    /// Beside a bulk append (an import) the projector takes whole batches only, then what is left:
+    /// each batch rewrites the fans it touches, so batches of whatever had arrived cost more.
+    @Test(arguments: StoreKind.allCases)
+    func besideABulkAppendTheProjectorTakesWholeBatches(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let sizes = BatchSizes()
+        let alongside = ProjectingAlongside(Projector(f.env, batchSize: 100) { batch, now in
+            sizes.add(batch.events.count)
+            return Projector.step(batch, now: now)
+        })
+        let events = mixedEvents(count: 1_030)
+        for start in stride(from: 0, to: events.count, by: 70) {
+            alongside.appended(try await f.store.append(f.events(Array(events[start..<min(start + 70, events.count)]))) { _ in }.inserted)
+            // Time for the projector, as a file's next lines take to parse.
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let beside = await alongside.finish()
+        #expect(beside >= 100, "the projector worked beside the appends")
+        #expect(sizes.all.dropLast().allSatisfy { $0 == 100 }, "\(sizes.all)")
+        #expect(sizes.all.reduce(0, +) == 1_030)
+        #expect(try await f.fans() == expectedFans(events))
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aSegmentStaysCurrentAsFansChange(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
@@ -549,4 +573,11 @@ import Testing
         _ = try await f.store.project(f.account, limit: 100, batches: 1) { Projector.step($0, now: 0) }
         #expect(try await f.fans() == expectedFans(mixedEvents(count: 50)))
     }
+}
+
+/// The sizes of the batches a projector stepped, in order.
+final class BatchSizes: Sendable {
+    private let sizes = Mutex<[Int]>([])
+    func add(_ n: Int) { sizes.withLock { $0.append(n) } }
+    var all: [Int] { sizes.withLock { $0 } }
 }

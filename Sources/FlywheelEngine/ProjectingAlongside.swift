@@ -1,0 +1,42 @@
+import Synchronization
+
+/// The projector beside a bulk append (`flywheel import`, `bench ingest`): while the appends
+/// stream in it projects only whole batches, then what is left. Projecting whatever had arrived
+/// made three times as many batches, each rewriting the fans it touches on SQLite's one writer.
+public final class ProjectingAlongside: Sendable {
+    private final class Appends: Sendable {
+        /// Events stored so far, and whether the appends ended.
+        let state = Mutex((events: 0, done: false))
+    }
+
+    private let appends = Appends()
+    private let projector: Projector
+    private let task: Task<Int, Never>
+
+    public init(_ projector: Projector) {
+        self.projector = projector
+        let appends = appends
+        task = Task {
+            var projected = 0
+            while true {
+                let (events, done) = appends.state.withLock { $0 }
+                if done { return projected }
+                let whole = (events - projected) / projector.batchSize
+                let n = whole > 0 ? await projector.runOnce(batches: whole) : 0
+                projected += n
+                if n == 0 { try? await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+    }
+
+    /// Counts events the appends stored (duplicates not).
+    public func appended(_ events: Int) { appends.state.withLock { $0.events += events } }
+
+    /// Waits for the projector to catch up; returns the events it projected before the appends ended.
+    public func finish() async -> Int {
+        appends.state.withLock { $0.done = true }
+        let alongside = await task.value
+        await projector.drain()
+        return alongside
+    }
+}
