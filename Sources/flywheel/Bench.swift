@@ -18,7 +18,7 @@ struct Bench: AsyncParsableCommand {
 struct IngestBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Append N synthetic events while the projector runs beside, as in the server; prints events/s end to end, the plain-SQL baseline (--baseline) and peak memory.")
+        abstract: "Append N synthetic events while the projector takes whole batches beside, as `flywheel import` does; prints events/s end to end, the plain-SQL baseline (--baseline) and peak memory.")
     @OptionGroup var synthetic: SyntheticEvents
     @Option(help: "Events per append transaction.") var appendBatch = 50_000
     @Option(help: "Most events per projection batch.") var projectBatch = Flywheel.defaultProjectionBatch
@@ -44,7 +44,7 @@ struct IngestBench: AsyncParsableCommand {
         let generated = synthetic.generate(now: flywheel.env.now()).map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
         print("generated \(events) events over \(synthetic.population) fans in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
 
-        // The projector runs beside the appends, as it does in the server; `--sequential` waits.
+        // The projector takes whole batches beside the appends, as an import does; `--sequential` waits.
         clock = Date()
         let cpu = cpuSeconds()
         let projector = flywheelAlt.projector
