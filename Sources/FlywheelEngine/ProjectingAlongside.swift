@@ -3,6 +3,8 @@ import Synchronization
 /// The projector beside a bulk append (`flywheel import`, `bench ingest`): while the appends
 /// stream in it projects only whole batches, then what is left. Projecting whatever had arrived
 /// made three times as many batches, each rewriting the fans it touches on SQLite's one writer.
+/// Whole batches are counted over every account: an import into several may still give one
+/// account a part of a batch.
 public final class ProjectingAlongside: Sendable {
     private final class Appends: Sendable {
         /// Events stored so far, and whether the appends ended.
@@ -18,7 +20,7 @@ public final class ProjectingAlongside: Sendable {
         let appends = appends
         task = Task {
             var projected = 0
-            while true {
+            while !Task.isCancelled {
                 let (events, done) = appends.state.withLock { $0 }
                 if done { return projected }
                 let whole = (events - projected) / projector.batchSize
@@ -26,8 +28,12 @@ public final class ProjectingAlongside: Sendable {
                 projected += n
                 if n == 0 { try? await Task.sleep(for: .milliseconds(5)) }
             }
+            return projected
         }
     }
+
+    /// An append that failed never calls `finish`: the polling stops with this.
+    deinit { task.cancel() }
 
     /// Counts events the appends stored (duplicates not).
     public func appended(_ events: Int) { appends.state.withLock { $0.events += events } }

@@ -86,8 +86,8 @@ public final class Projector: Service, Sendable {
         }
     }
 
-    /// Batches of one account projected in a row (on SQLite each read and stepped while the one
-    /// before commits); other accounts wait at most this many.
+    /// Batches of one account the server's projector projects in a row (on SQLite each read and
+    /// stepped while the one before commits); other accounts wait at most this many.
     public static let chainedBatches = 4
 
     /// How many times running an event alone must fail before it is set aside.

@@ -23,7 +23,7 @@ public enum EventCodes {
 
         /// 0 for a value left out of the list, which reads back as none (the codes' tests check that
         /// every case is in it). Found by comparing cases, a third of the time a dictionary took
-        /// hashing each case's name (three a stored event).
+        /// hashing each case's name (three lookups a stored event).
         public func number(_ value: Value) -> Int64 { values.firstIndex(of: value).map { Int64($0 + 1) } ?? 0 }
 
         public func value(_ number: Int64) -> Value? {
