@@ -17,11 +17,18 @@ struct Import: AsyncParsableCommand {
     @Argument(help: "NDJSON file, one event per line.") var file: String
     @Option(help: ArgumentHelp("Tenant the accounts belong to.", valueName: "tenant-id")) var tenant: String
     @Option(help: ArgumentHelp("Account for lines that name none.", valueName: "account-id")) var account: String?
+    @Option(help: "Most events a projection batch holds (fewer hold less in memory).") var projectBatch = Flywheel.defaultProjectionBatch
+
+    func validate() throws {
+        guard (1...Flywheel.defaultProjectionBatch).contains(projectBatch) else {
+            throw ValidationError("--project-batch must be between 1 and \(Flywheel.defaultProjectionBatch)")
+        }
+    }
 
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read '\(file)'") }
         let opened = try await store.open()
-        let summary = try await EventFileImport(store: opened, tenant: tenant, account: account, name: file).run(data)
+        let summary = try await EventFileImport(store: opened, tenant: tenant, account: account, name: file, projectBatch: projectBatch).run(data)
         print(summary.line)
         if !summary.failures.isEmpty {
             throw CommandFailure("projection failed for: \(summary.failures.map { "\($0.key): \($0.value)" }.joined(separator: "; "))")
@@ -36,6 +43,8 @@ struct EventFileImport {
     let account: String?
     /// The file's name, for messages.
     let name: String
+    /// Most events a projection batch holds.
+    var projectBatch = Flywheel.defaultProjectionBatch
     /// Events a transaction appends.
     static let chunk = 50_000
 
@@ -75,7 +84,7 @@ struct EventFileImport {
             events.append(AccountEvent(tenantId: tenant, accountId: accountId, event: line.event))
         }
 
-        let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "flywheel"))
+        let flywheel = Flywheel(makeFlywheel(store: store, logger: Logger(label: "flywheel")).flywheel.env, projectionBatchSize: projectBatch)
         let projecting = ProjectingAlongside(flywheel.projector)
         let writing = Progress(label: "writing", total: events.count)
         var inserted = 0

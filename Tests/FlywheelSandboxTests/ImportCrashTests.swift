@@ -54,7 +54,8 @@ extension KilledProcessTests { @Suite struct ImportCrashTests {
     static func importing(_ file: URL, into place: Place, account: Account) throws -> Process {
         let process = Process()
         process.executableURL = try DemoTests.flywheelBinary()
-        process.arguments = ["import", file.path, "--tenant", account.tenantId, "--account", account.id] + place.arguments
+        // Batches of 20,000, so that the kill can land between two.
+        process.arguments = ["import", file.path, "--tenant", account.tenantId, "--account", account.id, "--project-batch", "20000"] + place.arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -66,6 +67,14 @@ extension KilledProcessTests { @Suite struct ImportCrashTests {
     enum Moment: String, CaseIterable, CustomTestStringConvertible {
         case afterAnAppend, afterAProjectionBatch
         var testDescription: String { rawValue }
+    }
+
+    @Test func aProjectionBatchOutOfRangeIsRefusedBeforeAnythingIsRead() throws {
+        for size in ["0", "250001"] {
+            let (status, said) = try DemoTests.run(["import", "missing.ndjson", "--tenant", "ten_1", "--project-batch", size])
+            #expect(status != 0)
+            #expect(said.contains("--project-batch must be between 1 and 250000"), "\(said)")
+        }
     }
 
     @Test(arguments: StoreKind.allCases, Moment.allCases)
