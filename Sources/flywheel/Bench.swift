@@ -36,7 +36,6 @@ struct IngestBench: AsyncParsableCommand {
         let (store, cleanup) = try await target.open(logger: Logger(label: "bench"))
         defer { cleanup() }
         let (flywheel, _) = makeFlywheel(store: store, logger: Logger(label: "bench"))
-        let flywheelAlt = Flywheel(flywheel.env, projectionBatchSize: projectBatch)
         let account = try await DemoSetup.account(flywheel, tenantName: "Bench", accountName: "bench", openId: "bench-account").account
         try await Self.keepBusy(account, flywheel.env)
 
@@ -47,7 +46,7 @@ struct IngestBench: AsyncParsableCommand {
         // The projector takes whole batches beside the appends, as an import does; `--sequential` waits.
         clock = Date()
         let cpu = cpuSeconds()
-        let projector = flywheelAlt.projector
+        let projector = Projector(flywheel.env, batchSize: projectBatch)
         let appending = Progress(label: "appending", total: events)
         let alongside = sequential ? nil : ProjectingAlongside(projector)
         var done = 0

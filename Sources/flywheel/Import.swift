@@ -84,8 +84,8 @@ struct EventFileImport {
             events.append(AccountEvent(tenantId: tenant, accountId: accountId, event: line.event))
         }
 
-        let flywheel = Flywheel(makeFlywheel(store: store, logger: Logger(label: "flywheel")).flywheel.env, projectionBatchSize: projectBatch)
-        let projecting = ProjectingAlongside(flywheel.projector)
+        let projector = Projector(makeFlywheel(store: store, logger: Logger(label: "flywheel")).flywheel.env, batchSize: projectBatch)
+        let projecting = ProjectingAlongside(projector)
         let writing = Progress(label: "writing", total: events.count)
         var inserted = 0
         for start in stride(from: 0, to: events.count, by: Self.chunk) {
@@ -97,7 +97,7 @@ struct EventFileImport {
         writing.finish()
         _ = await projecting.finish()
         return Summary(inserted: inserted, duplicates: events.count - inserted, accounts: accounts.count,
-                       seconds: Date().timeIntervalSince(started), failures: await flywheel.projector.failures())
+                       seconds: Date().timeIntervalSince(started), failures: await projector.failures())
     }
 
     /// Every line parsed, on every core; the first bad line (by number) fails the import.
