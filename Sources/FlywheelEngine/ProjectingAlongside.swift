@@ -3,8 +3,8 @@ import Synchronization
 /// The projector beside a bulk append (`flywheel import`, `bench ingest`): while the appends
 /// stream in it projects only whole batches, then what is left. Projecting whatever had arrived
 /// made three times as many batches, each rewriting the fans it touches on SQLite's one writer.
-/// Whole batches are counted over every account: an import into several may still give one
-/// account a part of a batch.
+/// Once one whole batch has arrived it goes on while whole ones follow, so the next is read and
+/// stepped while one commits (one at a time left a core idle for each commit).
 public final class ProjectingAlongside: Sendable {
     private final class Appends: Sendable {
         /// Events stored so far, and whether the appends ended.
@@ -23,8 +23,8 @@ public final class ProjectingAlongside: Sendable {
             while !Task.isCancelled {
                 let (events, done) = appends.state.withLock { $0 }
                 if done { return projected }
-                let whole = (events - projected) / projector.batchSize
-                let n = whole > 0 ? await projector.runOnce(batches: whole) : 0
+                // Counted over every account; the store takes each account's batches only when whole.
+                let n = events - projected >= projector.batchSize ? await projector.runOnce(batches: .max, whole: true) : 0
                 projected += n
                 if n == 0 { try? await Task.sleep(for: .milliseconds(5)) }
             }

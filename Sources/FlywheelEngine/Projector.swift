@@ -26,10 +26,10 @@ public final class Projector: Service, Sendable {
         failureCount = Counter(label: "flywheel_projection_failures_total", factory: env.metrics)
     }
 
-    /// Projects every account with pending work, up to `batches` batches each; returns the events
-    /// applied.
+    /// Projects every account with pending work, up to `batches` batches each (with `whole`, only
+    /// batches of `batchSize` events); returns the events applied.
     @discardableResult
-    public func runOnce(batches: Int = Projector.chainedBatches) async -> Int {
+    public func runOnce(batches: Int = Projector.chainedBatches, whole: Bool = false) async -> Int {
         let accounts: [Account]
         do {
             accounts = try await env.store.accountsNeedingProjection()
@@ -42,7 +42,7 @@ public final class Projector: Service, Sendable {
         for account in accounts {
             let now = env.now()
             do {
-                let n = try await env.store.project(account, limit: batchSize, batches: batches) { batch in try self.rule(batch, self.env.now()) }
+                let n = try await env.store.project(account, limit: batchSize, batches: batches, whole: whole) { batch in try self.rule(batch, self.env.now()) }
                 total += n
                 projected.increment(by: n)
                 await status.succeeded(account: account.id)
@@ -62,8 +62,8 @@ public final class Projector: Service, Sendable {
     private func isolate(_ account: Account, now: Int64) async -> Int {
         do {
             // Changed rules first, with no event: a rule change must not ride along with the event on trial.
-            _ = try await env.store.project(account, limit: 0, batches: 1) { batch in try self.rule(batch, now) }
-            let n = try await env.store.project(account, limit: 1, batches: 1) { batch in try self.rule(batch, now) }
+            _ = try await env.store.project(account, limit: 0, batches: 1, whole: false) { batch in try self.rule(batch, now) }
+            let n = try await env.store.project(account, limit: 1, batches: 1, whole: false) { batch in try self.rule(batch, now) }
             await status.succeeded(account: account.id)
             return n
         } catch {

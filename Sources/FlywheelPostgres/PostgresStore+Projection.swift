@@ -5,10 +5,10 @@ import PostgresNIO
 
 /// The projector's batches, its writers and the quarantine on PostgreSQL.
 extension PostgresStore {
-    public func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+    public func project(_ account: Account, limit: Int, batches: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         var applied = 0
         for _ in 0..<max(batches, 1) {
-            let n = try await project(account, limit: limit, step)
+            let n = try await project(account, limit: limit, whole: whole, step)
             applied += n
             // A short batch was the last there was.
             if n == 0 || n < limit { break }
@@ -17,7 +17,7 @@ extension PostgresStore {
     }
 
     /// One batch, read, stepped and written in one transaction.
-    private func project(_ account: Account, limit: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+    private func project(_ account: Account, limit: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         let committed: (applied: Int, fans: [String: FanState], touched: [String], position: ProjectionPosition)? = try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Another process holding this account's checkpoint is projecting it: leave it be.
@@ -25,6 +25,8 @@ extension PostgresStore {
                 SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE SKIP LOCKED
                 """, key.binds).first else { return nil }
             let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
+            // The log's head says how many wait, without reading them.
+            if whole, try await self.lastSeq(of: account, db) - position.lastSeq < limit { return nil }
             let rules = try await self.rules(of: account, db)
             let rulesChanged = rules.version != position.rulesVersion
             var events: [StoredEvent] = []
@@ -128,9 +130,13 @@ extension PostgresStore {
             }
             try await self.sql.run(db, "DELETE FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 RETURNING seq", key.binds)
             try await self.record(audit, db)
-            return try await self.sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2",
-                                           [.text(account.tenantId), .text(account.id)].binds).first?.int(0) ?? 0
+            return try await self.lastSeq(of: account, db)
         }
+    }
+
+    /// The seq of the account's newest event (0 before the first).
+    private func lastSeq(of account: Account, _ db: PostgresConnection) async throws -> Int64 {
+        try await sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2", [.text(account.tenantId), .text(account.id)].binds).first?.int(0) ?? 0
     }
 
     /// The one PostgreSQL writer of each kind of projection write, a statement each.

@@ -17,6 +17,11 @@ enum EventLog {
         try Int64.fetchOne(db, sql: "SELECT stream FROM event_streams WHERE tenant_id = ? AND account_id = ?", arguments: [key.tenantId, key.accountId])
     }
 
+    /// The seq of the account's newest event (0 before the first).
+    static func lastSeq(of account: Account, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?", arguments: [account.tenantId, account.id]) ?? 0
+    }
+
     /// Where an account's appends go: its stream and the last seq taken.
     private struct Head {
         var stream: Int64

@@ -7,10 +7,10 @@ import Synchronization
 
 /// The projector's batches and the quarantine on SQLite.
 extension SQLiteStore {
-    public func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
+    public func project(_ account: Account, limit: Int, batches: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         for _ in 0..<3 {
             // Held in one variable only: the kept fans are changed in place, never copied.
-            guard var prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, known: fanCache, db) }) else { return 0 }
+            guard var prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, whole: whole, known: fanCache, db) }) else { return 0 }
             var result = try step(prepared.batch)
             var staged = Projection.Staged(result, of: prepared)
             var applied = 0
@@ -30,7 +30,7 @@ extension SQLiteStore {
                 if round < batches, limit > 1, let stream = prepared.stream {
                     let changes = result.write(SegmentChangesWrite.self)?.changes ?? []
                     if let read = try? await pool.read({ db in
-                        try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, db)
+                        try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, whole: whole, db)
                     }) {
                         if let stepped = try? step(read.batch) {
                             next = (read, stepped, Projection.Staged(stepped, of: read))
@@ -62,7 +62,7 @@ extension SQLiteStore {
         // Still moving: read and write under the write lock, where nothing can move.
         // The kept fans come out of the transaction as its only copy, and go to the cache once it committed.
         let done = try await projectionWrite { [fanCache] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
-            guard var prepared = try Projection.prepare(account, limit: limit, known: fanCache, db) else { return nil }
+            guard var prepared = try Projection.prepare(account, limit: limit, whole: whole, known: fanCache, db) else { return nil }
             let result = try step(prepared.batch)
             let staged = Projection.Staged(result, of: prepared)
             guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
@@ -130,8 +130,7 @@ extension SQLiteStore {
             }
             try db.execute(sql: "DELETE FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: key)
             try Self.record(audit, db)
-            return try Int64.fetchOne(db, sql: "SELECT last_seq FROM accounts WHERE tenant_id = ? AND account_id = ?",
-                                      arguments: [account.tenantId, account.id]) ?? 0
+            return try EventLog.lastSeq(of: account, db)
         }
     }
 }
@@ -178,9 +177,9 @@ enum Projection {
         }
     }
 
-    static func prepare(_ account: Account, limit: Int, known: FanCache, _ db: Database) throws -> Prepared? {
+    static func prepare(_ account: Account, limit: Int, whole: Bool, known: FanCache, _ db: Database) throws -> Prepared? {
         let position = try checkpoint(of: account, db)
-        return try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, db) {
+        return try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, whole: whole, db) {
             known.take(account, at: position)
         }
     }
@@ -189,10 +188,10 @@ enum Projection {
     /// (handed over) and its fans' segments as its changes leave them. Nil when nothing follows
     /// or the rules changed meanwhile (that batch reads every fan, so it waits for the checkpoint).
     static func prepare(_ account: Account, after position: ProjectionPosition, stream: Int64, kept: Handover, changes: [SegmentChange],
-                        limit: Int, _ db: Database) throws -> Prepared? {
+                        limit: Int, whole: Bool, _ db: Database) throws -> Prepared? {
         let rules = try SQLiteStore.rules(of: account, db)
         guard rules.version == position.rulesVersion,
-              var next = try prepare(account, at: position, rules: rules, stream: stream, limit: limit, db, kept: kept.take) else { return nil }
+              var next = try prepare(account, at: position, rules: rules, stream: stream, limit: limit, whole: whole, db, kept: kept.take) else { return nil }
         // The snapshot may be from before or after the commit: the changes bring either to after.
         for change in changes where next.batch.fans[change.openId] != nil {
             if change.entered {
@@ -204,8 +203,10 @@ enum Projection {
         return next
     }
 
-    private static func prepare(_ account: Account, at position: ProjectionPosition, rules: VersionedRules, stream: Int64?, limit: Int, _ db: Database,
-                                kept take: () -> [String: FanState]) throws -> Prepared? {
+    private static func prepare(_ account: Account, at position: ProjectionPosition, rules: VersionedRules, stream: Int64?, limit: Int, whole: Bool,
+                                _ db: Database, kept take: () -> [String: FanState]) throws -> Prepared? {
+        // The log's head says how many wait, without reading them.
+        if whole, try EventLog.lastSeq(of: account, db) - position.lastSeq < limit { return nil }
         let rulesChanged = rules.version != position.rulesVersion
         let select = try RawStatement(cached: db, sql: """
             SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?

@@ -244,8 +244,9 @@ public protocol ProjectionStore: Sendable {
     /// Reads the next batch of up to `limit` events of `account`, lets `step` turn it into new state,
     /// and commits that state with the checkpoint in one transaction; then the next, up to `batches`
     /// batches while events remain (a store may read and step a batch while the one before commits).
-    /// Returns the events applied.
-    func project(_ account: Account, limit: Int, batches: Int, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
+    /// With `whole`, only batches of `limit` events are taken: a bulk append is still arriving, and
+    /// each batch rewrites the fans it touches. Returns the events applied.
+    func project(_ account: Account, limit: Int, batches: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
 
     /// Sets aside the first event after `lastSeq` when a batch of it alone keeps failing, so the
     /// account goes on; does nothing (false) when the checkpoint moved or the rules changed since.

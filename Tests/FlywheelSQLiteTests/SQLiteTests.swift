@@ -39,7 +39,7 @@ import Testing
         let account = try await account(first)
         let events = (0..<500).map { FanEvent(id: "e\($0)", kind: $0 % 9 == 0 ? .follow : .share, openId: "fan\($0 % 11)", occurredAt: 1_767_225_600_000 + Int64($0) * 60_000, channel: .search) }
         _ = try await first.store.append(events.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }
-        _ = try await first.store.project(account, limit: 200, batches: 1) { Projector.step($0, now: 0) }
+        _ = try await first.store.project(account, limit: 200, batches: 1, whole: false) { Projector.step($0, now: 0) }
 
         let second = try await open()
         #expect(try await second.store.accountsNeedingProjection().map(\.id) == [account.id])
@@ -54,7 +54,7 @@ import Testing
         let account = try await account(env)
         let events = (0..<300).map { FanEvent(id: "e\($0)", kind: .like, openId: "fan\($0 % 50)", occurredAt: 1_767_225_600_000 + Int64($0), channel: .search) }
         _ = try await env.store.append(events.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }
-        #expect(try await env.store.project(account, limit: 100, batches: 3) { Projector.step($0, now: 0) } == 300)
+        #expect(try await env.store.project(account, limit: 100, batches: 3, whole: false) { Projector.step($0, now: 0) } == 300)
         // Its statement journals stay in memory only for its own transactions: the writer's large
         // sorts ran 20-45% slower with temporary storage in memory.
         let store = try #require(env.store as? SQLiteStore)

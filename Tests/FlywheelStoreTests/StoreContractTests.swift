@@ -197,10 +197,10 @@ import Testing
 
         // Two good batches, then a crash in the middle of the third: its transaction leaves no trace.
         for _ in 0..<2 {
-            _ = try await f.store.project(f.account, limit: 300, batches: 1) { Projector.step($0, now: 0) }
+            _ = try await f.store.project(f.account, limit: 300, batches: 1, whole: false) { Projector.step($0, now: 0) }
         }
         await #expect(throws: Crash.self) {
-            _ = try await f.store.project(f.account, limit: 300, batches: 1) { _ in throw Crash() }
+            _ = try await f.store.project(f.account, limit: 300, batches: 1, whole: false) { _ in throw Crash() }
         }
         #expect(try await f.fans() == expectedFans(Array(events.prefix(600))))
 
@@ -349,7 +349,7 @@ import Testing
             _ = try await f.store.append(f.events(events)) { _ in }
             var calls: [Int] = []
             let steps = CallCount()
-            while case let n = try await f.store.project(f.account, limit: 50, batches: batches, { batch in
+            while case let n = try await f.store.project(f.account, limit: 50, batches: batches, whole: false, { batch in
                 steps.add()
                 return Projector.step(batch, now: 0)
             }), n > 0 { calls.append(n) }
@@ -395,6 +395,26 @@ import Testing
         }
         #expect(await alongside.finish() == 1_000, "whole batches beside the appends")
         #expect(sizes.all == Array(repeating: 100, count: 10) + [30], "every batch stepped once, the rest after the appends")
+        #expect(try await f.fans() == expectedFans(events))
+    }
+
+    /// With `whole`, a call takes batches of `limit` events only, as many as wait; a shorter rest
+    /// waits unread for the call without it.
+    @Test(arguments: StoreKind.allCases)
+    func wholeBatchesOnlyLeaveTheShortRestWaiting(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let events = mixedEvents(count: 250)
+        #expect(try await f.store.append(f.events(events)) { _ in }.inserted == 250)
+        let sizes = BatchSizes()
+        let step: @Sendable (ProjectionBatch) throws -> ProjectionResult = { batch in
+            sizes.add(batch.events.count)
+            return Projector.step(batch, now: 0)
+        }
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 200)
+        #expect(try await f.store.projectionPosition(of: f.account).lastSeq == 200)
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 0, "50 events are not a whole batch")
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: false, step) == 50)
+        #expect(sizes.all == [100, 100, 50], "each batch stepped once, none short while whole ones were asked for")
         #expect(try await f.fans() == expectedFans(events))
     }
 
@@ -567,7 +587,7 @@ import Testing
         _ = try await f.store.append(f.events(mixedEvents(count: 50))) { _ in }
         struct Unheard: ProjectionWrite {}
         await #expect(throws: StoreError.self) {
-            _ = try await f.store.project(f.account, limit: 100, batches: 1) { batch in
+            _ = try await f.store.project(f.account, limit: 100, batches: 1, whole: false) { batch in
                 var result = Projector.step(batch, now: 0)
                 result.writes.append(Unheard())
                 return result
@@ -575,7 +595,7 @@ import Testing
         }
         #expect(try await f.store.projectionPosition(of: f.account).lastSeq == 0)
         #expect(try await f.fans().isEmpty)
-        _ = try await f.store.project(f.account, limit: 100, batches: 1) { Projector.step($0, now: 0) }
+        _ = try await f.store.project(f.account, limit: 100, batches: 1, whole: false) { Projector.step($0, now: 0) }
         #expect(try await f.fans() == expectedFans(mixedEvents(count: 50)))
     }
 }
