@@ -20,13 +20,18 @@ public final class ProjectingAlongside: Sendable {
         let appends = appends
         task = Task {
             var projected = 0
+            // The count when a call last found no account with a whole batch: the next waits for more.
+            var idleAt = -1
             while !Task.isCancelled {
                 let (events, done) = appends.state.withLock { $0 }
                 if done { return projected }
                 // Counted over every account; the store takes each account's batches only when whole.
-                let n = events - projected >= projector.batchSize ? await projector.runOnce(batches: .max, whole: true) : 0
+                let n = events - projected >= projector.batchSize && events != idleAt ? await projector.runOnce(batches: .max, whole: true) : 0
                 projected += n
-                if n == 0 { try? await Task.sleep(for: .milliseconds(5)) }
+                if n == 0 {
+                    idleAt = events
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
             }
             return projected
         }

@@ -73,7 +73,7 @@ extension PostgresStore {
         var inserted = 0, done = 0
         if events.count > 1_000 {
             // For a long list of ids the planner scanned the whole log instead of probing the id
-            // index (169 against 17 ms for 10,000 new ids beside 1,000,000 events, 41 ms with this).
+            // index: 169 ms scanning, 41 ms through the index, for 10,000 new ids beside 1,000,000 events.
             try await sql.run(db, "SET LOCAL enable_seqscan = off")
         }
         for accountId in order {

@@ -14,11 +14,14 @@ extension SQLiteStore {
             var result = try step(prepared.batch)
             var staged = Projection.Staged(result, of: prepared)
             var applied = 0
-            var touched: [String] = []
+            var touched = Set<String>()
             for round in 1...max(batches, 1) {
                 let after = prepared.after
-                let kept = Projection.Handover(prepared.keptAfter(result))
-                touched += prepared.batch.fans.keys
+                let fans = prepared.keptAfter(result)
+                // Past the cache's capacity the kept fans are let go when the call ends: it ends here.
+                let within = fans.count <= fanCache.capacity
+                let kept = Projection.Handover(consume fans)
+                touched.formUnion(prepared.batch.fans.keys)
                 // The commit holds the batch, not the kept fans, which the next batch then changes in place.
                 let (batch, position, writes) = (prepared.batch, prepared.position, staged)
                 async let committed = projectionWrite { db in try Projection.commit(batch, at: position, writes, db) }
@@ -27,7 +30,7 @@ extension SQLiteStore {
                 // that fails to read or step is dropped: the next call reads it again and fails alone.
                 var next: (Projection.Prepared, ProjectionResult, Projection.Staged)?
                 var unstepped: Projection.Prepared?
-                if round < batches, limit > 1, let stream = prepared.stream {
+                if round < batches, limit > 1, within, let stream = prepared.stream {
                     let changes = result.write(SegmentChangesWrite.self)?.changes ?? []
                     if let read = try? await pool.read({ db in
                         try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, whole: whole, db)
