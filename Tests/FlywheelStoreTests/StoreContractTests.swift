@@ -398,6 +398,41 @@ import Testing
         #expect(try await f.fans() == expectedFans(events))
     }
 
+    /// Beside an import into two accounts, each account's batches are whole although the appends
+    /// are counted over both: neither takes part of a batch while the appends go on, and the
+    /// projector does not stall when the events waiting make no account's batch whole.
+    @Test(arguments: StoreKind.allCases)
+    func besideAnAppendToTwoAccountsEachTakesWholeBatches(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let other = try await StoreFixture.account(f.env, tenant: "Beta")
+        let sizes = Mutex<[String: [Int]]>([:])
+        let alongside = ProjectingAlongside(Projector(f.env, batchSize: 100) { batch, now in
+            sizes.withLock { $0[batch.account.id, default: []].append(batch.events.count) }
+            return Projector.step(batch, now: now)
+        })
+        let events = mixedEvents(count: 650)
+        for start in stride(from: 0, to: events.count, by: 65) {
+            let part = Array(events[start..<start + 65])
+            for account in [f.account, other] {
+                let stored = try await f.store.append(part.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }.inserted
+                alongside.appended(stored)
+            }
+            // Each account's whole batches are projected (10 s at most on a loaded machine).
+            let whole = Int64((start + 65) / 100 * 100)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                let (a, b) = (try await f.store.projectionPosition(of: f.account).lastSeq, try await f.store.projectionPosition(of: other).lastSeq)
+                if a >= whole, b >= whole { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        #expect(await alongside.finish() == 1_200, "six whole batches an account beside the appends")
+        let expected = Array(repeating: 100, count: 6) + [50]
+        #expect(sizes.withLock { $0 } == [f.account.id: expected, other.id: expected])
+        #expect(try await f.fans() == expectedFans(events))
+        #expect(try await f.fans(of: other) == expectedFans(events))
+    }
+
     /// With `whole`, a call takes batches of `limit` events only, as many as wait; a shorter rest
     /// waits unread for the call without it.
     @Test(arguments: StoreKind.allCases)

@@ -39,11 +39,12 @@ struct StoreFixture {
         list.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
     }
 
-    func fans() async throws -> [String: FanState] {
+    /// The fans of the fixture's account, or of `other` in the same store.
+    func fans(of other: Account? = nil) async throws -> [String: FanState] {
         var all: [String: FanState] = [:]
         var cursor: String?
         repeat {
-            let page = try await store.fans(of: account, matching: nil, now: 0, cursor: cursor, limit: 500)
+            let page = try await store.fans(of: other ?? account, matching: nil, now: 0, cursor: cursor, limit: 500)
             for fan in page.items { all[fan.openId] = fan }
             cursor = page.nextCursor
         } while cursor != nil
