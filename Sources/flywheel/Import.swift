@@ -10,8 +10,8 @@ struct Import: AsyncParsableCommand {
         abstract: "Import events from an NDJSON file (docs/events.md) and project them.",
         discussion: """
             All lines are checked before anything is written; one bad line imports nothing. Events are then appended in \
-            transactions of 50,000 and projected beside the appends in whole batches of 250,000, the rest after them. Importing the same file again changes nothing, so an \
-            import that was interrupted is finished by running it again.
+            transactions of 50,000 and projected beside the appends in whole batches of 250,000, the rest after them. \
+            Importing the same file again changes nothing, so an import that was interrupted is finished by running it again.
             """)
     @OptionGroup var store: StoreOptions
     @Argument(help: "NDJSON file, one event per line.") var file: String

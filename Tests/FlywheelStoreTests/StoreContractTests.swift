@@ -377,7 +377,7 @@ import Testing
         let f = try await StoreFixture(kind)
         let sizes = BatchSizes()
         let alongside = ProjectingAlongside(Projector(f.env, batchSize: 100) { batch, now in
-            sizes.add(batch.events.count)
+            sizes.add(batch)
             return Projector.step(batch, now: now)
         })
         let events = mixedEvents(count: 1_030)
@@ -386,12 +386,8 @@ import Testing
             let stored = try await f.store.append(f.events(Array(events[start..<min(start + 70, events.count)]))) { _ in }.inserted
             alongside.appended(stored)
             appended += stored
-            // The projector catches up with the whole batches (10 s at most on a loaded machine);
-            // a projector that took part of one would have had its chance meanwhile.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while try await f.store.projectionPosition(of: f.account).lastSeq < Int64(appended / 100 * 100), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            // A projector that took part of a batch would have had its chance meanwhile.
+            try await f.waitForProjection(of: [f.account], to: Int64(appended / 100 * 100))
         }
         #expect(await alongside.finish() == 1_000, "whole batches beside the appends")
         #expect(sizes.all == Array(repeating: 100, count: 10) + [30], "every batch stepped once, the rest after the appends")
@@ -405,9 +401,9 @@ import Testing
     func besideAnAppendToTwoAccountsEachTakesWholeBatches(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
         let other = try await StoreFixture.account(f.env, tenant: "Beta")
-        let sizes = Mutex<[String: [Int]]>([:])
+        let sizes = BatchSizes()
         let alongside = ProjectingAlongside(Projector(f.env, batchSize: 100) { batch, now in
-            sizes.withLock { $0[batch.account.id, default: []].append(batch.events.count) }
+            sizes.add(batch)
             return Projector.step(batch, now: now)
         })
         let events = mixedEvents(count: 650)
@@ -417,18 +413,11 @@ import Testing
                 let stored = try await f.store.append(part.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }.inserted
                 alongside.appended(stored)
             }
-            // Each account's whole batches are projected (10 s at most on a loaded machine).
-            let whole = Int64((start + 65) / 100 * 100)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                let (a, b) = (try await f.store.projectionPosition(of: f.account).lastSeq, try await f.store.projectionPosition(of: other).lastSeq)
-                if a >= whole, b >= whole { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await f.waitForProjection(of: [f.account, other], to: Int64((start + 65) / 100 * 100))
         }
         #expect(await alongside.finish() == 1_200, "six whole batches an account beside the appends")
         let expected = Array(repeating: 100, count: 6) + [50]
-        #expect(sizes.withLock { $0 } == [f.account.id: expected, other.id: expected])
+        #expect(sizes.byAccount == [f.account.id: expected, other.id: expected])
         #expect(try await f.fans() == expectedFans(events))
         #expect(try await f.fans(of: other) == expectedFans(events))
     }
@@ -442,7 +431,7 @@ import Testing
         #expect(try await f.store.append(f.events(events)) { _ in }.inserted == 250)
         let sizes = BatchSizes()
         let step: @Sendable (ProjectionBatch) throws -> ProjectionResult = { batch in
-            sizes.add(batch.events.count)
+            sizes.add(batch)
             return Projector.step(batch, now: 0)
         }
         #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 200)
@@ -635,9 +624,10 @@ import Testing
     }
 }
 
-/// The sizes of the batches a projector stepped, in order.
+/// The sizes of the batches a projector stepped, in order, with their accounts.
 final class BatchSizes: Sendable {
-    private let sizes = Mutex<[Int]>([])
-    func add(_ n: Int) { sizes.withLock { $0.append(n) } }
-    var all: [Int] { sizes.withLock { $0 } }
+    private let batches = Mutex<[(account: String, events: Int)]>([])
+    func add(_ batch: ProjectionBatch) { batches.withLock { $0.append((batch.account.id, batch.events.count)) } }
+    var all: [Int] { batches.withLock { $0.map(\.events) } }
+    var byAccount: [String: [Int]] { batches.withLock { Dictionary(grouping: $0, by: \.account).mapValues { $0.map(\.events) } } }
 }

@@ -39,6 +39,17 @@ struct StoreFixture {
         list.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }
     }
 
+    /// Waits until the projector has applied each account's log up to `seq` (10 s at most on a
+    /// loaded machine; the test's expectations then say what is missing).
+    func waitForProjection(of accounts: [Account], to seq: Int64) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        for account in accounts {
+            while try await store.projectionPosition(of: account).lastSeq < seq, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
     /// The fans of the fixture's account, or of `other` in the same store.
     func fans(of other: Account? = nil) async throws -> [String: FanState] {
         var all: [String: FanState] = [:]
