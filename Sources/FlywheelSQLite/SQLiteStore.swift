@@ -8,12 +8,16 @@ public final class SQLiteStore: Store, SQLStore {
     let pool: DatabasePool
     /// The projector's fans between batches.
     let fanCache = FanCache()
+    private let checkpointer: Checkpointer
     public var runner: any SQLRunner { SQLiteRunner(pool: pool) }
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String) throws {
+        let checkpointer = Checkpointer(path: path)
+        self.checkpointer = checkpointer
         var config = Configuration()
         config.prepareDatabase { db in
+            if !db.configuration.readonly { checkpointer.install(on: db.sqliteConnection) }
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA busy_timeout = 5000")
             // 64 MB of page cache for the writer: the event and fan indexes of a busy account stay in
@@ -27,6 +31,8 @@ public final class SQLiteStore: Store, SQLStore {
         config.maximumReaderCount = 8
         pool = try DatabasePool(path: path, configuration: config)
     }
+
+    deinit { checkpointer.close() }
 
     public func migrate() async throws {
         try Self.migrate(pool)

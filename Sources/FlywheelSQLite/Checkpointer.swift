@@ -1,0 +1,116 @@
+import Dispatch
+import GRDBSQLite
+import Synchronization
+
+/// Copies the write-ahead log into the database file on a connection and thread of its own, so
+/// the one writer does not stop for most of the copy and its fsync: SQLite's own checkpoint runs
+/// on the writer after each commit past 1,000 pages, and every webhook's group commit and
+/// projection batch waits behind it.
+///
+/// SQLite starts the log over only after a checkpoint that reached its end, which a copy beside
+/// steady writes never does (a log of 550 MB, BENCHMARKS.md). So past `writerPages`, once no
+/// more than half the log (and at most `writerPages`) is left to copy, the writer copies the rest
+/// and the log starts over (when no reader still reads it). Past `mostPages` the writer waits for
+/// a copy and checkpoints, as SQLite's own checkpoint would have made it wait: the log's bound.
+final class Checkpointer: Sendable {
+    /// Pages in the log past which the copy starts on the other thread.
+    static let pages: Int32 = 1_000
+    /// Pages past which the writer finishes the copy itself, when no more than these are left.
+    static let writerPages: Int32 = 4_000
+    /// Pages in the log past which the writer waits for the copy: 128 MB of 4 KB pages (SQLite's
+    /// own log grew near 95 MB in a bulk import, its snapshots holding it).
+    static let mostPages: Int32 = 32_000
+
+    private let path: String
+    private let queue = DispatchQueue(label: "flywheel.sqlite.checkpoint")
+    /// Whether a copy is queued and not yet started: commits meanwhile add nothing to it.
+    private let queued = Atomic(false)
+    /// The last checkpoint's pages in the log and pages copied (high and low 32 bits).
+    private let lastCopy = Atomic<UInt64>(0)
+    /// Once the store is let go the writer checkpoints alone, as SQLite does.
+    private let closed = Atomic(false)
+    /// The checkpointing connection, opened at the first copy.
+    private let connection = Mutex<Handle?>(nil)
+
+    private struct Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    init(path: String) { self.path = path }
+
+    /// Installs the checkpointer on the writer's connection in place of SQLite's automatic
+    /// checkpoint. The hook holds the checkpointer for as long as that connection lives, which
+    /// may be longer than the store (a runner keeps the pool).
+    func install(on writer: OpaquePointer?) {
+        sqlite3_wal_hook(writer, { context, writer, _, pages in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue().committed(pages: pages, writer: writer)
+            return SQLITE_OK
+        }, Unmanaged.passRetained(self).toOpaque())
+    }
+
+    /// After each commit of the writer's, with the pages now in the log.
+    private func committed(pages: Int32, writer: OpaquePointer?) {
+        guard pages >= Self.pages, let writer else { return }
+        let left = pages - copied(of: pages)
+        if closed.load(ordering: .acquiring) || (pages >= Self.writerPages && left <= min(Self.writerPages, pages / 2)) {
+            checkpoint(writer)
+            return
+        }
+        if !queued.exchange(true, ordering: .acquiringAndReleasing) {
+            queue.async { [self] in
+                queued.store(false, ordering: .releasing)
+                copy()
+            }
+        }
+        if pages >= Self.mostPages {
+            queue.sync {}
+            checkpoint(writer)
+        }
+    }
+
+    /// A passive checkpoint, as SQLite's own: it copies what no reader still needs, and is busy
+    /// while another copy runs (a later commit tries again).
+    private func checkpoint(_ connection: OpaquePointer) {
+        var log: Int32 = 0
+        var done: Int32 = 0
+        if sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK, log >= 0, done >= 0 {
+            lastCopy.store(UInt64(UInt32(log)) << 32 | UInt64(UInt32(done)), ordering: .releasing)
+        }
+    }
+
+    /// Pages of the log the last checkpoint reached; none when it saw a longer log, one before
+    /// SQLite started it over.
+    private func copied(of pages: Int32) -> Int32 {
+        let last = lastCopy.load(ordering: .acquiring)
+        return Int32(truncatingIfNeeded: last >> 32) <= pages ? Int32(truncatingIfNeeded: last) : 0
+    }
+
+    /// A checkpoint on the checkpointer's own connection.
+    private func copy() {
+        connection.withLock { connection in
+            guard !closed.load(ordering: .acquiring) else { return }
+            if connection == nil {
+                var handle: OpaquePointer?
+                // A first read finds the log: before it the connection knows of none to copy.
+                guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let handle,
+                      sqlite3_exec(handle, "PRAGMA schema_version", nil, nil, nil) == SQLITE_OK else {
+                    // Nothing lost: the writer's own checkpoint still copies the log.
+                    sqlite3_close_v2(handle)
+                    return
+                }
+                connection = Handle(pointer: handle)
+            }
+            if let connection { checkpoint(connection.pointer) }
+        }
+    }
+
+    /// Closes the checkpointing connection: the store is let go.
+    func close() {
+        closed.store(true, ordering: .releasing)
+        connection.withLock { connection in
+            if let connection { sqlite3_close_v2(connection.pointer) }
+            connection = nil
+        }
+    }
+}
