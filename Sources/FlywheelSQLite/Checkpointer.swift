@@ -11,13 +11,15 @@ import Synchronization
 /// steady writes never does (a log of 550 MB, BENCHMARKS.md). So past `writerPages`, once no
 /// more than half the log (and at most `writerPages`) is left to copy, the writer copies the rest
 /// and the log starts over (when no reader still reads it). Past `mostPages` the writer waits for
-/// a copy and checkpoints, as SQLite's own checkpoint would have made it wait: the log's bound.
+/// a copy and checkpoints, as SQLite's own checkpoint would have made it wait: the log's bound,
+/// as long as no reader holds a snapshot from before it (then no checkpoint copies past it).
 final class Checkpointer: Sendable {
     /// Pages in the log past which the copy starts on the other thread.
     static let pages: Int32 = 1_000
-    /// Pages past which the writer finishes the copy itself, when no more than these are left.
+    /// Pages past which the writer finishes the copy itself, when no more than these (and no more
+    /// than half the log) are left.
     static let writerPages: Int32 = 4_000
-    /// Pages in the log past which the writer waits for the copy: 128 MB of 4 KB pages (SQLite's
+    /// Pages in the log past which the writer waits for the copy: 125 MiB of 4 KiB pages (SQLite's
     /// own log grew near 95 MB in a bulk import, its snapshots holding it).
     static let mostPages: Int32 = 32_000
 
@@ -27,8 +29,11 @@ final class Checkpointer: Sendable {
     private let queued = Atomic(false)
     /// The last checkpoint's pages in the log and pages copied (high and low 32 bits).
     private let lastCopy = Atomic<UInt64>(0)
-    /// Once the store is let go the writer checkpoints alone, as SQLite does.
-    private let closed = Atomic(false)
+    /// The log's pages at the writer's last commit: fewer at the next means it started over.
+    private let lastPages = Atomic<Int32>(0)
+    /// Whether the writer checkpoints alone, as SQLite does: the store was let go, or the
+    /// checkpointing connection could not be opened.
+    private let alone = Atomic(false)
     /// The checkpointing connection, opened at the first copy.
     private let connection = Mutex<Handle?>(nil)
 
@@ -39,8 +44,8 @@ final class Checkpointer: Sendable {
     init(path: String) { self.path = path }
 
     /// Installs the checkpointer on the writer's connection in place of SQLite's automatic
-    /// checkpoint. The hook holds the checkpointer for as long as that connection lives, which
-    /// may be longer than the store (a runner keeps the pool).
+    /// checkpoint. The hook keeps the checkpointer (a few hundred bytes) for the process's life:
+    /// the writer's connection may outlive the store (a runner keeps the pool).
     func install(on writer: OpaquePointer?) {
         sqlite3_wal_hook(writer, { context, writer, _, pages in
             guard let context else { return SQLITE_OK }
@@ -51,9 +56,11 @@ final class Checkpointer: Sendable {
 
     /// After each commit of the writer's, with the pages now in the log.
     private func committed(pages: Int32, writer: OpaquePointer?) {
+        // A log that started over makes the last copy's figures those of another log.
+        if lastPages.exchange(pages, ordering: .relaxed) > pages { lastCopy.store(0, ordering: .releasing) }
         guard pages >= Self.pages, let writer else { return }
         let left = pages - copied(of: pages)
-        if closed.load(ordering: .acquiring) || (pages >= Self.writerPages && left <= min(Self.writerPages, pages / 2)) {
+        if alone.load(ordering: .acquiring) || (pages < Self.mostPages && pages >= Self.writerPages && left <= min(Self.writerPages, pages / 2)) {
             checkpoint(writer)
             return
         }
@@ -89,14 +96,16 @@ final class Checkpointer: Sendable {
     /// A checkpoint on the checkpointer's own connection.
     private func copy() {
         connection.withLock { connection in
-            guard !closed.load(ordering: .acquiring) else { return }
+            guard !alone.load(ordering: .acquiring) else { return }
             if connection == nil {
                 var handle: OpaquePointer?
                 // A first read finds the log: before it the connection knows of none to copy.
                 guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let handle,
+                      sqlite3_busy_timeout(handle, 5_000) == SQLITE_OK,
                       sqlite3_exec(handle, "PRAGMA schema_version", nil, nil, nil) == SQLITE_OK else {
-                    // Nothing lost: the writer's own checkpoint still copies the log.
+                    // Nothing lost: the writer goes back to copying the log itself.
                     sqlite3_close_v2(handle)
+                    alone.store(true, ordering: .releasing)
                     return
                 }
                 connection = Handle(pointer: handle)
@@ -105,9 +114,9 @@ final class Checkpointer: Sendable {
         }
     }
 
-    /// Closes the checkpointing connection: the store is let go.
+    /// Closes the checkpointing connection: the store is let go. Waits for a copy in progress.
     func close() {
-        closed.store(true, ordering: .releasing)
+        alone.store(true, ordering: .releasing)
         connection.withLock { connection in
             if let connection { sqlite3_close_v2(connection.pointer) }
             connection = nil
