@@ -1,4 +1,5 @@
 import Dispatch
+import GRDB
 import GRDBSQLite
 import Synchronization
 
@@ -38,11 +39,7 @@ final class Checkpointer: Sendable {
     /// checkpointing connection could not be opened.
     private let alone = Atomic(false)
     /// The checkpointing connection, opened at the first copy.
-    private let connection = Mutex<Handle?>(nil)
-
-    private struct Handle: @unchecked Sendable {
-        let pointer: OpaquePointer
-    }
+    private let connection = Mutex<DatabaseQueue?>(nil)
 
     init(path: String) { self.path = path }
 
@@ -62,21 +59,29 @@ final class Checkpointer: Sendable {
         // A log that started over makes the last copy's figures those of another log.
         if lastPages.exchange(pages, ordering: .relaxed) > pages { lastCopy.store(0, ordering: .releasing) }
         guard pages >= Self.pages, let writer else { return }
-        let (seen, copied) = lastCheckpoint(of: pages)
-        let left = pages - copied
-        if alone.load(ordering: .acquiring) || (pages < Self.mostPages && pages >= Self.writerPages && left <= min(Self.writerPages, pages / 2)) {
+        if alone.load(ordering: .acquiring) {
             checkpoint(writer)
             return
         }
-        if pages - seen >= Self.step || pages >= Self.mostPages, !queued.exchange(true, ordering: .acquiringAndReleasing) {
-            queue.async { [self] in
-                queued.store(false, ordering: .releasing)
-                copy()
-            }
-        }
+        let (seen, copied) = lastCheckpoint(of: pages)
         if pages >= Self.mostPages {
+            // The bound: the writer waits for a copy, then copies what is left.
+            requestCopy()
             queue.sync {}
             checkpoint(writer)
+        } else if pages >= Self.writerPages, pages - copied <= min(Self.writerPages, pages / 2) {
+            checkpoint(writer)
+        } else if pages - seen >= Self.step {
+            requestCopy()
+        }
+    }
+
+    /// Queues a copy on the checkpointer's thread, unless one is queued already.
+    private func requestCopy() {
+        guard !queued.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        queue.async { [self] in
+            queued.store(false, ordering: .releasing)
+            copy()
         }
     }
 
@@ -103,28 +108,26 @@ final class Checkpointer: Sendable {
         connection.withLock { connection in
             guard !alone.load(ordering: .acquiring) else { return }
             if connection == nil {
-                var handle: OpaquePointer?
-                // A first read finds the log: before it the connection knows of none to copy.
-                guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let handle,
-                      sqlite3_busy_timeout(handle, 5_000) == SQLITE_OK,
-                      sqlite3_exec(handle, "PRAGMA schema_version", nil, nil, nil) == SQLITE_OK else {
+                var configuration = Configuration()
+                configuration.busyMode = .timeout(5)
+                // Opening reads the schema, and so finds the log: before that the connection
+                // knows of none to copy.
+                guard let opened = try? DatabaseQueue(path: path, configuration: configuration) else {
                     // Nothing lost: the writer goes back to copying the log itself.
-                    sqlite3_close_v2(handle)
                     alone.store(true, ordering: .releasing)
                     return
                 }
-                connection = Handle(pointer: handle)
+                connection = opened
             }
-            if let connection { checkpoint(connection.pointer) }
+            connection?.inDatabase { db in
+                if let handle = db.sqliteConnection { checkpoint(handle) }
+            }
         }
     }
 
     /// Closes the checkpointing connection: the store is let go. Waits for a copy in progress.
     func close() {
         alone.store(true, ordering: .releasing)
-        connection.withLock { connection in
-            if let connection { sqlite3_close_v2(connection.pointer) }
-            connection = nil
-        }
+        connection.withLock { $0 = nil }
     }
 }

@@ -79,14 +79,21 @@ import Testing
         (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
     }
 
+    /// One commit of about 1,000 pages (250 rows of 16,000 bytes) into a table `pad`.
+    func writePages(_ store: SQLiteStore) async throws {
+        try await store.pool.write {
+            try $0.execute(sql: "CREATE TABLE IF NOT EXISTS pad (x BLOB)")
+            try $0.execute(sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) INSERT INTO pad SELECT zeroblob(16000) FROM n")
+        }
+    }
+
     @Test func theLogStaysShortUnderSteadyWrites() async throws {
         let store = try SQLiteStore(path: path)
         try await store.migrate()
-        // About 1,000 pages a commit, 45 commits without a pause: 180 MB of log if it were never copied back.
-        try await store.pool.write { try $0.execute(sql: "CREATE TABLE pad (x BLOB)") }
+        // 45 commits without a pause: 180 MB of log if it were never copied back.
         var most = 0
         for _ in 0..<45 {
-            try await store.pool.write { try $0.execute(sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) INSERT INTO pad SELECT zeroblob(16000) FROM n") }
+            try await writePages(store)
             most = max(most, try logBytes())
         }
         // The writer finishes the copy once little is left (most of it done on the other thread),
@@ -99,9 +106,8 @@ import Testing
         do {
             let store = try SQLiteStore(path: path)
             try await store.migrate()
-            try await store.pool.write { try $0.execute(sql: "CREATE TABLE pad (x BLOB)") }
             // Past 1,000 pages: the checkpointer opens its own connection and copies.
-            for _ in 0..<3 { try await store.pool.write { try $0.execute(sql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) INSERT INTO pad SELECT zeroblob(16000) FROM n") } }
+            for _ in 0..<3 { try await writePages(store) }
             try await Task.sleep(for: .milliseconds(200))
         }
         // The last connection to close copies the log back and removes it; the checkpointer's
