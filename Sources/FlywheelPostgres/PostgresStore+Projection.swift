@@ -25,8 +25,9 @@ extension PostgresStore {
                 SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE SKIP LOCKED
                 """, key.binds).first else { return nil }
             let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
-            // The log's head says how many wait, without reading them.
-            if whole, try await self.lastSeq(of: account, db) - position.lastSeq < limit { return nil }
+            // The log's head says how many wait, without reading them. Beside an append a whole batch
+            // is taken once the next is whole too, as on SQLite (which steps it meanwhile).
+            if whole, try await self.lastSeq(of: account, db) - position.lastSeq < 2 * limit { return nil }
             let rules = try await self.rules(of: account, db)
             let rulesChanged = rules.version != position.rulesVersion
             var events: [StoredEvent] = []

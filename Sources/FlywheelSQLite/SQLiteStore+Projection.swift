@@ -9,13 +9,34 @@ import Synchronization
 extension SQLiteStore {
     public func project(_ account: Account, limit: Int, batches: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         for _ in 0..<3 {
+            guard let start = try await pool.read({ [fanCache, held] db -> Projection.Start? in
+                let position = try Projection.checkpoint(of: account, db)
+                if let batch = held.take(account, at: position) { return .held(batch) }
+                return try Projection.prepare(account, at: position, limit: limit, whole: whole, known: fanCache, db).map { .read($0) }
+            }) else { return 0 }
             // Held in one variable only: the kept fans are changed in place, never copied.
-            guard var prepared = try await pool.read({ [fanCache] db in try Projection.prepare(account, limit: limit, whole: whole, known: fanCache, db) }) else { return 0 }
-            var result = try step(prepared.batch)
-            var staged = Projection.Staged(result, of: prepared)
-            var applied = 0
+            var prepared: Projection.Prepared
+            var result: ProjectionResult
+            var staged: Projection.Staged
             var touched = Set<String>()
+            switch consume start {
+            case .held(let batch):
+                (prepared, result, staged, touched) = (batch.prepared, batch.result, batch.staged, batch.touched)
+            case .read(let read):
+                prepared = read
+                result = try step(prepared.batch)
+                staged = Projection.Staged(result, of: prepared)
+            }
+            var applied = 0
             for round in 1...max(batches, 1) {
+                // Beside an append a whole batch commits once the next is whole too: the last is then
+                // read and stepped while the one before it commits. Committed at once, the one before
+                // ran between the last appends, and the last was read and stepped after them with the
+                // writer idle (about 1.5 s of `bench ingest`). The call without `whole` commits it.
+                if whole, try await pool.read({ db in try EventLog.lastSeq(of: account, db) }) - prepared.after.lastSeq < limit {
+                    held.put(account, Projection.Held(prepared: prepared, result: result, staged: staged, touched: touched))
+                    return applied
+                }
                 let after = prepared.after
                 let fans = prepared.keptAfter(result)
                 // Past the cache's capacity the kept fans are let go when the call ends: it ends here.
@@ -24,11 +45,7 @@ extension SQLiteStore {
                 touched.formUnion(prepared.batch.fans.keys)
                 // The commit holds the batch, not the kept fans, which the next batch then changes in place.
                 let (batch, position, writes) = (prepared.batch, prepared.position, staged)
-                let ended = Projection.Ended()
-                async let committed = { () async throws -> Int? in
-                    defer { ended.set() }
-                    return try await projectionWrite { db in try Projection.commit(batch, at: position, writes, db) }
-                }()
+                async let committed = projectionWrite { db in try Projection.commit(batch, at: position, writes, db) }
                 // While batch N commits, batch N+1 is read, stepped and staged (the other core) from
                 // where N leaves the log, its fans and their segments; N+1 commits only if N did. One
                 // that fails to read or step is dropped: the next call reads it again and fails alone.
@@ -36,20 +53,8 @@ extension SQLiteStore {
                 var unstepped: Projection.Prepared?
                 if round < batches, limit > 1, within, let stream = prepared.stream {
                     let changes = result.write(SegmentChangesWrite.self)?.changes ?? []
-                    var found: Projection.Prepared?
-                    while true {
-                        do {
-                            found = try await pool.read { db in
-                                try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, whole: whole, db)
-                            }
-                        } catch {
-                            break
-                        }
-                        // Beside an append, the next batch may become whole while N commits, as the
-                        // last does when the appends end: read after N's commit, it kept the writer
-                        // idle while it was read and stepped (about 1 s of `bench ingest`).
-                        guard whole, found == nil, !ended.isSet else { break }
-                        try? await Task.sleep(for: .milliseconds(5))
+                    let found = try? await pool.read { db in
+                        try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, whole: whole, db)
                     }
                     if let read = found {
                         if let stepped = try? step(read.batch) {
@@ -82,7 +87,9 @@ extension SQLiteStore {
         // Still moving: read and write under the write lock, where nothing can move.
         // The kept fans come out of the transaction as its only copy, and go to the cache once it committed.
         let done = try await projectionWrite { [fanCache] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
-            guard var prepared = try Projection.prepare(account, limit: limit, whole: whole, known: fanCache, db) else { return nil }
+            guard var prepared = try Projection.prepare(account, at: Projection.checkpoint(of: account, db), limit: limit, whole: whole, known: fanCache, db) else {
+                return nil
+            }
             let result = try step(prepared.batch)
             let staged = Projection.Staged(result, of: prepared)
             guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
@@ -184,11 +191,19 @@ enum Projection {
         }
     }
 
-    /// Whether a batch's commit has ended.
-    final class Ended: Sendable {
-        private let flag = Atomic<Bool>(false)
-        var isSet: Bool { flag.load(ordering: .acquiring) }
-        func set() { flag.store(true, ordering: .releasing) }
+    /// A whole batch read and stepped beside a bulk append, waiting to commit until the next is whole.
+    struct Held: Sendable {
+        var prepared: Prepared
+        var result: ProjectionResult
+        var staged: Staged
+        /// The open_ids of the fans the call's batches touched (the cache lets go of the others when idle).
+        var touched: Set<String>
+    }
+
+    /// Where a call starts: a batch held by the call before, or the batch read at the checkpoint.
+    enum Start: Sendable {
+        case held(Held)
+        case read(Prepared)
     }
 
     /// The kept fans handed from a committing batch to the next, which takes them once.
@@ -204,9 +219,9 @@ enum Projection {
         }
     }
 
-    static func prepare(_ account: Account, limit: Int, whole: Bool, known: FanCache, _ db: Database) throws -> Prepared? {
-        let position = try checkpoint(of: account, db)
-        return try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, whole: whole, db) {
+    /// The batch at the checkpoint `position`, with the fans the cache kept there.
+    static func prepare(_ account: Account, at position: ProjectionPosition, limit: Int, whole: Bool, known: FanCache, _ db: Database) throws -> Prepared? {
+        try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, whole: whole, db) {
             known.take(account, at: position)
         }
     }
@@ -383,4 +398,21 @@ enum Projection {
             throw StoreError.noWriter("SQLite has no writer for \(type(of: write))")
         }
     }
+}
+
+/// Whole batches held beside a bulk append, by account: the next call commits one if the
+/// checkpoint is still where it starts.
+final class HeldBatches: Sendable {
+    private let batches = Mutex<[String: Projection.Held]>([:])
+
+    func take(_ account: Account, at position: ProjectionPosition) -> Projection.Held? {
+        batches.withLock { batches in
+            let held = batches.removeValue(forKey: Self.key(account))
+            return held?.prepared.position == position ? held : nil
+        }
+    }
+
+    func put(_ account: Account, _ batch: Projection.Held) { batches.withLock { $0[Self.key(account)] = batch } }
+
+    private static func key(_ account: Account) -> String { account.tenantId + "/" + account.id }
 }

@@ -8,6 +8,8 @@ public final class SQLiteStore: Store, SQLStore {
     let pool: DatabasePool
     /// The projector's fans between batches.
     let fanCache = FanCache()
+    /// The projector's whole batches held beside a bulk append.
+    let held = HeldBatches()
     private let checkpointer: Checkpointer
     public var runner: any SQLRunner { SQLiteRunner(pool: pool) }
 

@@ -10,7 +10,7 @@ struct Import: AsyncParsableCommand {
         abstract: "Import events from an NDJSON file (docs/events.md) and project them.",
         discussion: """
             All lines are checked before anything is written; one bad line imports nothing. Events are then appended in \
-            transactions of 50,000 and projected beside the appends in whole batches of 250,000, the rest after them. \
+            transactions of 50,000 and projected beside the appends in whole batches of 250,000, the last whole one and the rest after them. \
             Importing the same file again changes nothing, so an import that was interrupted is finished by running it again.
             """)
     @OptionGroup var store: StoreOptions

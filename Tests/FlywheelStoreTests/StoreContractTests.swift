@@ -371,7 +371,8 @@ import Testing
     }
 
     /// Beside a bulk append (an import) the projector takes whole batches only, then what is left:
-    /// each batch rewrites the fans it touches, so batches of whatever had arrived cost more.
+    /// each batch rewrites the fans it touches, so batches of whatever had arrived cost more. Each
+    /// commits once the next is whole too; the last whole one with the rest after the appends.
     @Test(arguments: StoreKind.allCases)
     func besideABulkAppendTheProjectorTakesWholeBatches(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
@@ -387,9 +388,11 @@ import Testing
             alongside.appended(stored)
             appended += stored
             // A projector that took part of a batch would have had its chance meanwhile.
-            try await f.waitForProjection(of: [f.account], to: Int64(appended / 100 * 100))
+            try await f.waitForProjection(of: [f.account], to: Int64(max(appended / 100 - 1, 0) * 100))
+            #expect(try await f.store.projectionPosition(of: f.account).lastSeq <= Int64(max(appended / 100 - 1, 0) * 100),
+                    "a whole batch waits for the next to be whole")
         }
-        #expect(await alongside.finish() == 1_000, "whole batches beside the appends")
+        #expect(await alongside.finish() == 900, "whole batches beside the appends, each once the next was whole")
         #expect(sizes.all == Array(repeating: 100, count: 10) + [30], "every batch stepped once, the rest after the appends")
         #expect(try await f.fans() == expectedFans(events))
     }
@@ -413,17 +416,17 @@ import Testing
                 let stored = try await f.store.append(part.map { AccountEvent(tenantId: account.tenantId, accountId: account.id, event: $0) }) { _ in }.inserted
                 alongside.appended(stored)
             }
-            try await f.waitForProjection(of: [f.account, other], to: Int64((start + 65) / 100 * 100))
+            try await f.waitForProjection(of: [f.account, other], to: Int64(max((start + 65) / 100 - 1, 0) * 100))
         }
-        #expect(await alongside.finish() == 1_200, "six whole batches an account beside the appends")
+        #expect(await alongside.finish() == 1_000, "five whole batches an account beside the appends, the sixth once they ended")
         let expected = Array(repeating: 100, count: 6) + [50]
         #expect(sizes.byAccount == [f.account.id: expected, other.id: expected])
         #expect(try await f.fans() == expectedFans(events))
         #expect(try await f.fans(of: other) == expectedFans(events))
     }
 
-    /// With `whole`, a call takes batches of `limit` events only, as many as wait; a shorter rest
-    /// waits unread for the call without it.
+    /// With `whole`, a call takes batches of `limit` events only, each once the next is whole too;
+    /// the last whole one and the shorter rest wait for the call without it.
     @Test(arguments: StoreKind.allCases)
     func wholeBatchesOnlyLeaveTheShortRestWaiting(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
@@ -434,10 +437,10 @@ import Testing
             sizes.add(batch)
             return Projector.step(batch, now: 0)
         }
-        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 200)
-        #expect(try await f.store.projectionPosition(of: f.account).lastSeq == 200)
-        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 0, "50 events are not a whole batch")
-        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: false, step) == 50)
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 100)
+        #expect(try await f.store.projectionPosition(of: f.account).lastSeq == 100)
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 0, "50 events after the second batch are not a whole one")
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: false, step) == 150)
         #expect(sizes.all == [100, 100, 50], "each batch stepped once, none short while whole ones were asked for")
         #expect(try await f.fans() == expectedFans(events))
     }
