@@ -11,7 +11,11 @@ extension SQLiteStore {
         for _ in 0..<3 {
             guard let start = try await pool.read({ [fanCache, held] db -> Projection.Start? in
                 let position = try Projection.checkpoint(of: account, db)
-                if let batch = held.take(account, at: position) { return .held(batch) }
+                // A held batch stepped for other journeys than now run is read again.
+                if let batch = held.take(account, at: position, limit: limit),
+                   try JourneyRows.projection(SQLiteRunner.rows(JourneyRows.launched(account), db)).journeys == batch.prepared.batch.journeys {
+                    return .held(batch)
+                }
                 return try Projection.prepare(account, at: position, limit: limit, whole: whole, known: fanCache, db).map { .read($0) }
             }) else { return 0 }
             // Held in one variable only: the kept fans are changed in place, never copied.
@@ -33,9 +37,13 @@ extension SQLiteStore {
                 // read and stepped while the one before it commits. Committed at once, the one before
                 // ran between the last appends, and the last was read and stepped after them with the
                 // writer idle (about 1.5 s of `bench ingest`). The call without `whole` commits it.
-                if whole, try await pool.read({ db in try EventLog.lastSeq(of: account, db) }) - prepared.after.lastSeq < limit {
-                    held.put(account, Projection.Held(prepared: prepared, result: result, staged: staged, touched: touched))
-                    return applied
+                if whole {
+                    // A head that cannot be read counts as short: the batch is held, as it would be.
+                    let head = (try? await pool.read { db in try EventLog.lastSeq(of: account, db) }) ?? 0
+                    if head - prepared.after.lastSeq < limit {
+                        held.put(account, Projection.Held(prepared: prepared, result: result, staged: staged, touched: touched, limit: limit))
+                        return applied
+                    }
                 }
                 let after = prepared.after
                 let fans = prepared.keptAfter(result)
@@ -87,9 +95,10 @@ extension SQLiteStore {
         // Still moving: read and write under the write lock, where nothing can move.
         // The kept fans come out of the transaction as its only copy, and go to the cache once it committed.
         let done = try await projectionWrite { [fanCache] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
-            guard var prepared = try Projection.prepare(account, at: Projection.checkpoint(of: account, db), limit: limit, whole: whole, known: fanCache, db) else {
-                return nil
-            }
+            let position = try Projection.checkpoint(of: account, db)
+            // Beside an append a whole batch is taken only with the next whole too, as above.
+            if whole, try EventLog.lastSeq(of: account, db) - position.lastSeq < 2 * limit { return nil }
+            guard var prepared = try Projection.prepare(account, at: position, limit: limit, whole: whole, known: fanCache, db) else { return nil }
             let result = try step(prepared.batch)
             let staged = Projection.Staged(result, of: prepared)
             guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
@@ -198,6 +207,8 @@ enum Projection {
         var staged: Staged
         /// The open_ids of the fans the call's batches touched (the cache lets go of the others when idle).
         var touched: Set<String>
+        /// The batch size it was read for: a call for another (the projector trying one event alone) reads its own.
+        var limit: Int
     }
 
     /// Where a call starts: a batch held by the call before, or the batch read at the checkpoint.
@@ -400,15 +411,16 @@ enum Projection {
     }
 }
 
-/// Whole batches held beside a bulk append, by account: the next call commits one if the
-/// checkpoint is still where it starts.
+/// Whole batches held beside a bulk append, by account, at most one each: the next call commits
+/// it if the checkpoint is still where it starts (else it is let go). One held when an import
+/// fails stays until the next call for the account, or until the process (`flywheel import`) ends.
 final class HeldBatches: Sendable {
     private let batches = Mutex<[String: Projection.Held]>([:])
 
-    func take(_ account: Account, at position: ProjectionPosition) -> Projection.Held? {
+    func take(_ account: Account, at position: ProjectionPosition, limit: Int) -> Projection.Held? {
         batches.withLock { batches in
             let held = batches.removeValue(forKey: Self.key(account))
-            return held?.prepared.position == position ? held : nil
+            return held?.prepared.position == position && held?.limit == limit ? held : nil
         }
     }
 

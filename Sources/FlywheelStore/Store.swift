@@ -245,9 +245,10 @@ public protocol ProjectionStore: Sendable {
     /// and commits that state with the checkpoint in one transaction; then the next, up to `batches`
     /// batches while events remain (a store may read and step a batch while the one before commits).
     /// With `whole`, only batches of `limit` events are taken: a bulk append is still arriving, and
-    /// each batch rewrites the fans it touches. Each commits only once the next is whole too, so
-    /// the last whole one (committed by the call without `whole`) is read and stepped while the
-    /// one before it commits. Returns the events applied.
+    /// each batch rewrites the fans it touches. Each commits only once the next is whole too, and
+    /// the last whole one with the rest by the call without `whole`: a store that reads a batch
+    /// while the one before commits (SQLite) then reads the last while the one before commits,
+    /// instead of after the appends. Returns the events applied.
     func project(_ account: Account, limit: Int, batches: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int
 
     /// Sets aside the first event after `lastSeq` when a batch of it alone keeps failing, so the

@@ -445,6 +445,19 @@ import Testing
         #expect(try await f.fans() == expectedFans(events))
     }
 
+    /// A whole batch waiting for the next is not what a call for another size takes: the
+    /// projector trying the next event alone gets that one event.
+    @Test(arguments: StoreKind.allCases)
+    func aWaitingWholeBatchIsNotTakenByACallForOneEvent(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        #expect(try await f.store.append(f.events(mixedEvents(count: 150))) { _ in }.inserted == 150)
+        let step: @Sendable (ProjectionBatch) throws -> ProjectionResult = { Projector.step($0, now: 0) }
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: true, step) == 0, "the next batch is not whole")
+        #expect(try await f.store.project(f.account, limit: 1, batches: 1, whole: false, step) == 1)
+        #expect(try await f.store.projectionPosition(of: f.account).lastSeq == 1)
+        #expect(try await f.store.project(f.account, limit: 100, batches: 10, whole: false, step) == 149)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aSegmentStaysCurrentAsFansChange(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
