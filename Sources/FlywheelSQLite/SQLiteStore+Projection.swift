@@ -61,10 +61,9 @@ extension SQLiteStore {
                 var unstepped: Projection.Prepared?
                 if round < batches, limit > 1, within, let stream = prepared.stream {
                     let changes = result.write(SegmentChangesWrite.self)?.changes ?? []
-                    let found = try? await pool.read { db in
+                    if let read = try? await pool.read({ db in
                         try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, whole: whole, db)
-                    }
-                    if let read = found {
+                    }) {
                         if let stepped = try? step(read.batch) {
                             next = (read, stepped, Projection.Staged(stepped, of: read))
                         } else {
