@@ -3,9 +3,9 @@ import Synchronization
 /// The projector beside a bulk append (`flywheel import`, `bench ingest`): while the appends
 /// stream in it projects only whole batches, then what is left. Projecting whatever had arrived
 /// made three times as many batches, each rewriting the fans it touches on SQLite's one writer.
-/// Once two whole batches have arrived it goes on while whole ones follow, so the next is read
-/// and stepped while one commits (one at a time left a core idle for each commit); the store
-/// commits a whole batch only once the next is whole too (`ProjectionStore.project`).
+/// Once a whole batch has arrived it goes on while whole ones follow: the store commits each once
+/// the next is whole too, and reads and steps that one while it commits (one at a time left a
+/// core idle for each commit; `ProjectionStore.project`).
 public final class ProjectingAlongside: Sendable {
     private final class Appends: Sendable {
         /// Events stored so far, and whether the appends ended.

@@ -12,8 +12,9 @@ extension SQLiteStore {
             guard let start = try await pool.read({ [fanCache, held] db -> Projection.Start? in
                 let position = try Projection.checkpoint(of: account, db)
                 // A held batch stepped for other journeys than now run is read again.
-                if let batch = held.take(account, at: position, limit: limit),
+                if var batch = held.take(account, at: position, limit: limit),
                    try JourneyRows.projection(SQLiteRunner.rows(JourneyRows.launched(account), db)).journeys == batch.prepared.batch.journeys {
+                    batch.prepared.head = try EventLog.lastSeq(of: account, db)
                     return .held(batch)
                 }
                 return try Projection.prepare(account, at: position, limit: limit, whole: whole, known: fanCache, db).map { .read($0) }
@@ -36,14 +37,11 @@ extension SQLiteStore {
                 // Beside an append a whole batch commits once the next is whole too: the last is then
                 // read and stepped while the one before it commits. Committed at once, the one before
                 // ran between the last appends, and the last was read and stepped after them with the
-                // writer idle (about 1.5 s of `bench ingest`). The call without `whole` commits it.
-                if whole {
-                    // A head that cannot be read counts as short: the batch is held, as it would be.
-                    let head = (try? await pool.read { db in try EventLog.lastSeq(of: account, db) }) ?? 0
-                    if head - prepared.after.lastSeq < limit {
-                        held.put(account, Projection.Held(prepared: prepared, result: result, staged: staged, touched: touched, limit: limit))
-                        return applied
-                    }
+                // writer idle (about 1.5 s of `bench ingest`). The call without `whole` commits it; a
+                // batch held on a head read before the next became whole is taken by the next call.
+                if whole, !prepared.nextIsWhole(limit) {
+                    held.put(account, Projection.Held(prepared: prepared, result: result, staged: staged, touched: touched, limit: limit))
+                    return applied
                 }
                 let after = prepared.after
                 let fans = prepared.keptAfter(result)
@@ -94,10 +92,9 @@ extension SQLiteStore {
         // Still moving: read and write under the write lock, where nothing can move.
         // The kept fans come out of the transaction as its only copy, and go to the cache once it committed.
         let done = try await projectionWrite { [fanCache] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
-            let position = try Projection.checkpoint(of: account, db)
             // Beside an append a whole batch is taken only with the next whole too, as above.
-            if whole, try EventLog.lastSeq(of: account, db) - position.lastSeq < 2 * limit { return nil }
-            guard var prepared = try Projection.prepare(account, at: position, limit: limit, whole: whole, known: fanCache, db) else { return nil }
+            guard var prepared = try Projection.prepare(account, at: Projection.checkpoint(of: account, db), limit: limit, whole: whole, known: fanCache, db),
+                  !whole || prepared.nextIsWhole(limit) else { return nil }
             let result = try step(prepared.batch)
             let staged = Projection.Staged(result, of: prepared)
             guard let applied = try Projection.commit(prepared.batch, at: prepared.position, staged, db) else { return nil }
@@ -183,9 +180,14 @@ enum Projection {
         var stream: Int64?
         /// The fans kept in memory, with the batch's fans read from the database added.
         var kept: [String: FanState]
+        /// The log's last seq when the batch was read, beside an append (nil otherwise).
+        var head: Int64?
 
         /// Where the checkpoint stands once the batch commits.
         var after: ProjectionPosition { Projection.position(after: batch, from: position) }
+
+        /// Whether a whole batch of `limit` followed this one when it was read (or the head was read since).
+        func nextIsWhole(_ limit: Int) -> Bool { (head ?? .max) - after.lastSeq >= limit }
 
         /// The kept fans as the batch's result leaves them, taken out so they change in place
         /// (copying every kept fan per batch made live traffic slower as the cache grew).
@@ -258,7 +260,8 @@ enum Projection {
     private static func prepare(_ account: Account, at position: ProjectionPosition, rules: VersionedRules, stream: Int64?, limit: Int, whole: Bool,
                                 _ db: Database, kept take: () -> [String: FanState]) throws -> Prepared? {
         // The log's head says how many wait, without reading them.
-        if whole, try EventLog.lastSeq(of: account, db) - position.lastSeq < limit { return nil }
+        let head = whole ? try EventLog.lastSeq(of: account, db) : nil
+        if let head, head - position.lastSeq < limit { return nil }
         let rulesChanged = rules.version != position.rulesVersion
         let select = try RawStatement(cached: db, sql: """
             SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
@@ -276,7 +279,7 @@ enum Projection {
         batch.segments = try readySegments(account, db)
         if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
         (batch.journeys, batch.journeyWaits) = try JourneyRows.projection(SQLiteRunner.rows(JourneyRows.launched(account), db))
-        return Prepared(batch: batch, position: position, stream: stream, kept: kept)
+        return Prepared(batch: batch, position: position, stream: stream, kept: kept, head: head)
     }
 
     /// A batch's writes as the writer runs them, built before it takes the lock: the statements
@@ -414,16 +417,16 @@ enum Projection {
 /// it if the checkpoint is still where it starts (else it is let go). One held when an import
 /// fails stays until the next call for the account, or until the process (`flywheel import`) ends.
 final class HeldBatches: Sendable {
-    private let batches = Mutex<[String: Projection.Held]>([:])
+    private let batches = Mutex<[AccountKey: Projection.Held]>([:])
 
     func take(_ account: Account, at position: ProjectionPosition, limit: Int) -> Projection.Held? {
         batches.withLock { batches in
-            let held = batches.removeValue(forKey: Self.key(account))
+            let held = batches.removeValue(forKey: AccountKey(tenantId: account.tenantId, accountId: account.id))
             return held?.prepared.position == position && held?.limit == limit ? held : nil
         }
     }
 
-    func put(_ account: Account, _ batch: Projection.Held) { batches.withLock { $0[Self.key(account)] = batch } }
-
-    private static func key(_ account: Account) -> String { account.tenantId + "/" + account.id }
+    func put(_ account: Account, _ batch: Projection.Held) {
+        batches.withLock { $0[AccountKey(tenantId: account.tenantId, accountId: account.id)] = batch }
+    }
 }
