@@ -10,6 +10,11 @@ final class RawStatement {
     private let connection: SQLiteConnection?
     /// GRDB's statement when it is kept in the connection's cache (and finalized by GRDB).
     private let cachedBy: Statement?
+    /// A buffer for each text parameter, bound without SQLite copying it: a text bound with a
+    /// copy is a `malloc` and a `free` each time, and the writer binds millions of texts a
+    /// million events (BENCHMARKS.md). A buffer holds its parameter's text until the parameter
+    /// is bound again, when it is reused, or until the statement is let go of.
+    private let texts: UnsafeMutableBufferPointer<TextBuffer>
 
     /// A statement of its own, finalized when done with: for texts made from a request.
     init(_ db: Database, sql: String) throws {
@@ -21,6 +26,7 @@ final class RawStatement {
         }
         handle = statement
         cachedBy = nil
+        texts = Self.textBuffers(statement)
     }
 
     /// The connection's prepared statement for this text, kept across transactions: the
@@ -31,6 +37,13 @@ final class RawStatement {
         connection = db.sqliteConnection
         handle = statement.sqliteStatement
         cachedBy = statement
+        texts = Self.textBuffers(handle)
+    }
+
+    private static func textBuffers(_ statement: OpaquePointer) -> UnsafeMutableBufferPointer<TextBuffer> {
+        let buffers = UnsafeMutableBufferPointer<TextBuffer>.allocate(capacity: Int(sqlite3_bind_parameter_count(statement)))
+        buffers.initialize(repeating: TextBuffer())
+        return buffers
     }
 
     // A cached statement is reset and let go of its values, not finalized: one left mid-read
@@ -42,6 +55,8 @@ final class RawStatement {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
+        for buffer in texts { buffer.bytes?.deallocate() }
+        texts.deallocate()
     }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(handle, index, value) }
@@ -52,7 +67,28 @@ final class RawStatement {
             return
         }
         // The string's own UTF-8 bytes with their length: no C string made, no length counted.
-        _ = value.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+        value.withUTF8 { utf8 in
+            let slot = Int(index) - 1
+            // No such parameter: SQLite would refuse the value too (SQLITE_RANGE).
+            guard texts.indices.contains(slot) else { return }
+            let bytes: UnsafeMutablePointer<UInt8>
+            if let existing = texts[slot].bytes, texts[slot].capacity >= utf8.count {
+                bytes = existing
+            } else {
+                // Replaced before it is bound again: SQLite reads the old bytes only while stepping.
+                texts[slot].bytes?.deallocate()
+                let capacity = max(utf8.count, 32)
+                bytes = .allocate(capacity: capacity)
+                texts[slot] = TextBuffer(bytes: bytes, capacity: capacity)
+            }
+            if let source = utf8.baseAddress { bytes.update(from: source, count: utf8.count) }
+            sqlite3_bind_text(handle, index, bytes, Int32(utf8.count), SQLITE_STATIC)
+        }
+    }
+
+    private struct TextBuffer {
+        var bytes: UnsafeMutablePointer<UInt8>?
+        var capacity = 0
     }
 
     func bind(_ index: Int32, _ value: Int64?) {
@@ -137,4 +173,5 @@ extension RawStatement {
     }
 }
 
-private let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+/// SQLite's "the bytes stay put until bound again": no copy taken.
+private let SQLITE_STATIC: sqlite3_destructor_type? = nil

@@ -116,4 +116,24 @@ import Testing
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pad") } == 750)
     }
+
+    @Test func textsBoundAgainAndAgainAreStoredAsBound() throws {
+        // Texts of every length, shorter and longer than the one before, and none, bound again and
+        // again to the same parameters: each row must hold its own, not a reused buffer's leftovers.
+        let texts: [String?] = ["", "a", String(repeating: "粉丝", count: 40), "fan-1", nil, String(repeating: "x", count: 300), "白酒🍶", "b"]
+        let queue = try DatabaseQueue(path: path)
+        let stored = try queue.write { db in
+            try db.execute(sql: "CREATE TABLE bound (n INTEGER, t TEXT, u TEXT)")
+            let insert = try RawStatement(cached: db, sql: "INSERT INTO bound VALUES (?, ?, ?)")
+            for (n, text) in texts.enumerated() {
+                insert.bind(1, Int64(n))
+                insert.bind(2, text)
+                insert.bind(3, texts[texts.count - 1 - n])
+                try insert.run()
+            }
+            return try Row.fetchAll(db, sql: "SELECT t, u FROM bound ORDER BY n").map { ($0[0] as String?, $0[1] as String?) }
+        }
+        #expect(stored.map(\.0) == texts)
+        #expect(stored.map(\.1) == texts.reversed())
+    }
 }
