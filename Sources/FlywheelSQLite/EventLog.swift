@@ -39,61 +39,118 @@ enum EventLog {
         }
     }
 
-    /// Appends with one reused statement; an id already in the account's log is skipped.
+    /// Appends with reused statements, a run of one account's events a statement; an id already
+    /// in the account's log is skipped.
     static func append(_ events: [AccountEvent], _ db: Database, progress: (Int) -> Void) throws -> AppendOutcome {
         var appender = try Appender(db)
         var inserted = 0
-        for (i, item) in events.enumerated() {
-            if try appender.append(item) { inserted += 1 }
-            if (i + 1) % 10_000 == 0 { progress(i + 1) }
+        var done = 0
+        while done < events.count {
+            let end = min(done + 10_000, events.count)
+            inserted += try appender.append(contentsOf: events[done..<end])
+            done = end
+            progress(done)
         }
         try appender.finish()
-        progress(events.count)
         return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
     }
 
-    /// Appends within one transaction with one prepared statement, however many calls (a group
+    /// Appends within one transaction with prepared statements, however many calls (a group
     /// commit's deliveries share one); `finish` records each account's last seq.
     struct Appender {
         private let db: Database
         private let insert: RawStatement
+        /// `runLength` rows a statement, prepared at the first full run.
+        private var insertRun: RawStatement?
         private var heads: [AccountKey: Head] = [:]
         // Events come in runs of one account: the head is looked up when the account changes.
         private var key: AccountKey?
         private var head = Head(stream: 0, lastSeq: 0)
 
+        /// Rows a statement for a bulk append: a statement a row cost a quarter more a row
+        /// (BENCHMARKS.md); beyond 64 little changes.
+        static let runLength = 64
+        private static let columns = "INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes) VALUES "
+        private static let row = "(" + SQLStatement.placeholders(11) + ")"
+
         init(_ db: Database) throws {
             self.db = db
-            insert = try RawStatement(cached: db, sql: """
-                INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
-                """)
+            insert = try RawStatement(cached: db, sql: Self.columns + Self.row + " ON CONFLICT DO NOTHING")
         }
 
         /// False when the account's log has the event's id already.
         mutating func append(_ item: AccountEvent) throws -> Bool {
-            if key?.tenantId != item.tenantId || key?.accountId != item.accountId {
-                if let key { heads[key] = head }
-                let next = AccountKey(tenantId: item.tenantId, accountId: item.accountId)
-                head = try heads[next] ?? Head.load(next, db)
-                key = next
-            }
-            let e = item.event
-            insert.bind(1, head.stream)
-            insert.bind(2, head.lastSeq + 1)
-            insert.bind(3, e.id)
-            insert.bind(4, EventCodes.kinds.number(e.kind))
-            insert.bind(5, e.openId)
-            insert.bind(6, e.occurredAt)
-            insert.bind(7, EventCodes.domains.number(e.domain))
-            insert.bind(8, EventCodes.channels.number(e.channel))
-            insert.bind(9, e.amount)
-            insert.bind(10, e.ref)
-            insert.bind(11, e.attributes.isEmpty ? nil : EventAttributes.encode(e.attributes))
+            try useHead(of: item)
+            bind(item.event, to: insert, from: 1, seq: head.lastSeq + 1)
             guard try insert.run() == 1 else { return false }
             head.lastSeq += 1
             head.appended = true
             return true
+        }
+
+        /// Appends `items` in order, a run of `runLength` events of one account a statement, and
+        /// returns how many the log did not have.
+        mutating func append(contentsOf items: ArraySlice<AccountEvent>) throws -> Int {
+            var inserted = 0
+            var rest = items
+            while let first = rest.first {
+                let run = rest.prefix(Self.runLength).prefix { $0.tenantId == first.tenantId && $0.accountId == first.accountId }
+                if run.count == Self.runLength, try appendRun(run) {
+                    inserted += run.count
+                } else {
+                    for item in run where try append(item) { inserted += 1 }
+                }
+                rest = rest.dropFirst(run.count)
+            }
+            return inserted
+        }
+
+        /// True when every event of the run was new and is appended; false, and nothing appended,
+        /// when the log had one of the ids or the run repeats one.
+        private mutating func appendRun(_ run: ArraySlice<AccountEvent>) throws -> Bool {
+            guard let first = run.first else { return true }
+            try useHead(of: first)
+            let statement = try insertRun ?? RawStatement(cached: db, sql: Self.columns
+                + Array(repeating: Self.row, count: Self.runLength).joined(separator: ", ") + " ON CONFLICT DO NOTHING")
+            insertRun = statement
+            for (i, item) in run.enumerated() {
+                bind(item.event, to: statement, from: Int32(i * 11 + 1), seq: head.lastSeq + 1 + Int64(i))
+            }
+            let stored = try statement.run()
+            if stored == run.count {
+                head.lastSeq += Int64(stored)
+                head.appended = true
+                return true
+            }
+            // The rows stored would leave gaps in the numbering: they go again, and the run is
+            // appended a row at a time. Nothing else is past the head, so the range is theirs.
+            if stored > 0 {
+                try db.execute(sql: "DELETE FROM events WHERE stream = ? AND seq > ? AND seq <= ?",
+                               arguments: [head.stream, head.lastSeq, head.lastSeq + Int64(run.count)])
+            }
+            return false
+        }
+
+        private mutating func useHead(of item: AccountEvent) throws {
+            guard key?.tenantId != item.tenantId || key?.accountId != item.accountId else { return }
+            if let key { heads[key] = head }
+            let next = AccountKey(tenantId: item.tenantId, accountId: item.accountId)
+            head = try heads[next] ?? Head.load(next, db)
+            key = next
+        }
+
+        private func bind(_ e: FanEvent, to statement: RawStatement, from first: Int32, seq: Int64) {
+            statement.bind(first, head.stream)
+            statement.bind(first + 1, seq)
+            statement.bind(first + 2, e.id)
+            statement.bind(first + 3, EventCodes.kinds.number(e.kind))
+            statement.bind(first + 4, e.openId)
+            statement.bind(first + 5, e.occurredAt)
+            statement.bind(first + 6, EventCodes.domains.number(e.domain))
+            statement.bind(first + 7, EventCodes.channels.number(e.channel))
+            statement.bind(first + 8, e.amount)
+            statement.bind(first + 9, e.ref)
+            statement.bind(first + 10, e.attributes.isEmpty ? nil : EventAttributes.encode(e.attributes))
         }
 
         mutating func finish() throws {

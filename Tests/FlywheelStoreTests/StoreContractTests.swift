@@ -31,6 +31,26 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func knownIdsAmongManyLeaveTheLogNumberedWithoutHoles(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        func like(_ id: String) -> FanEvent { FanEvent(id: id, kind: .like, openId: "fan\(id.count)", occurredAt: 1, channel: .search) }
+        _ = try await f.store.append(f.events([like("a0"), like("a1"), like("a2")])) { _ in }
+        // Long runs of new events with, here and there, an id the log has or one repeated within
+        // the call: at the start of a run, in its middle, and a whole run of known ids.
+        var ids = (0..<600).map { "b\($0)" }
+        ids[0] = "a0"
+        ids[100] = "a1"
+        ids[230] = "b229"
+        ids.replaceSubrange(300..<400, with: (0..<100).map { "b\($0 + 1)" })
+        ids[599] = "a2"
+        let fresh = ids.filter { $0.hasPrefix("b") }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        #expect(try await f.store.append(f.events(ids.map(like))) { _ in } == AppendOutcome(inserted: fresh.count, duplicates: ids.count - fresh.count))
+        let log = try await f.store.loggedEvents(of: f.account, after: 0, limit: 1_000)
+        #expect(log.map(\.seq) == Array(1...Int64(3 + fresh.count)), "numbered 1, 2, 3... without holes")
+        #expect(log.map(\.event.id) == ["a0", "a1", "a2"] + fresh, "in the order they came")
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func eventsComeBackAsTheyWereStored(_ kind: StoreKind) async throws {
         let f = try await StoreFixture(kind)
         let event = FanEvent(id: "x", kind: .orderPaid, openId: "u", occurredAt: 1_772_323_200_123, domain: .commercial, channel: .qianchuan,
