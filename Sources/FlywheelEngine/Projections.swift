@@ -62,6 +62,10 @@ enum FanStateProjection {
             }
         }
         var quarantined = batch.unreadable.map { QuarantinedEvent(seq: $0.seq, eventId: $0.eventId, reason: $0.reason, at: now) }
+        // Sized up front (a cause a fan changed: at most the fans it starts with, and any new ones):
+        // grown an event at a time, both were copied over and over in a large batch.
+        applied.events.reserveCapacity(batch.events.count)
+        applied.causes.reserveCapacity(min(batch.events.count, fans.count))
         for stored in batch.events {
             let event = stored.event
             // Stored before the edges checked it, or by another tool: kept out of the state, shown to the operator.

@@ -53,6 +53,16 @@ func busyDay(_ openId: String, day: Int, calendar: AccountCalendar) -> [FanEvent
         #expect(ledger.credit(50, on: 95, cap: 420) == 50, "six days back is still inside the window")
         #expect(ledger.credit(50, on: 94, cap: 420) == 0, "seven days back is outside the window")
         #expect(IntimacyLedger(encoded: ledger.encoded) == ledger)
+        // A new newest day lets go of the days that fell out of the window; a late day in between
+        // still finds its own place and cap.
+        #expect(ledger.credit(10, on: 103, cap: 420) == 10)
+        #expect(ledger.credit(10, on: 102, cap: 420) == 10)
+        #expect(ledger.credit(500, on: 102, cap: 420) == 410)
+        #expect(ledger.credit(10, on: 108, cap: 420) == 10)
+        #expect(ledger.days.map(\.day) == [102, 103, 108], "days 95 to 101 are seven or more days before 108")
+        #expect(ledger.credit(10, on: 101, cap: 420) == 0)
+        #expect(ledger.credit(10, on: 105, cap: 420) == 10)
+        #expect(ledger.days.map(\.day) == [102, 103, 105, 108])
     }
 
     @Test func giftsAndWatchTimeEarnByAmount() {
