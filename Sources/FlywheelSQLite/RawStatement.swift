@@ -10,11 +10,11 @@ final class RawStatement {
     private let connection: SQLiteConnection?
     /// GRDB's statement when it is kept in the connection's cache (and finalized by GRDB).
     private let cachedBy: Statement?
-    /// A buffer for each text parameter, bound without SQLite copying it: a text bound with a
-    /// copy is a `malloc` and a `free` each time, and the writer binds millions of texts a
-    /// million events (BENCHMARKS.md). A buffer holds its parameter's text until the parameter
-    /// is bound again, when it is reused, or until the statement is let go of.
-    private let texts: UnsafeMutableBufferPointer<TextBuffer>
+    /// Where bound texts live, so SQLite need not copy them: a text bound with a copy is a
+    /// `malloc` and a `free` each time, and the writer binds millions of texts a million events
+    /// (BENCHMARKS.md). Behind a pointer: a class's stored property would be checked for
+    /// exclusive access at every bind.
+    private let texts: UnsafeMutablePointer<TextArena>
 
     /// A statement of its own, finalized when done with: for texts made from a request.
     init(_ db: Database, sql: String) throws {
@@ -26,7 +26,7 @@ final class RawStatement {
         }
         handle = statement
         cachedBy = nil
-        texts = Self.textBuffers(statement)
+        texts = TextArena.make(parameters: sqlite3_bind_parameter_count(statement))
     }
 
     /// The connection's prepared statement for this text, kept across transactions: the
@@ -37,13 +37,7 @@ final class RawStatement {
         connection = db.sqliteConnection
         handle = statement.sqliteStatement
         cachedBy = statement
-        texts = Self.textBuffers(handle)
-    }
-
-    private static func textBuffers(_ statement: OpaquePointer) -> UnsafeMutableBufferPointer<TextBuffer> {
-        let buffers = UnsafeMutableBufferPointer<TextBuffer>.allocate(capacity: Int(sqlite3_bind_parameter_count(statement)))
-        buffers.initialize(repeating: TextBuffer())
-        return buffers
+        texts = TextArena.make(parameters: sqlite3_bind_parameter_count(handle))
     }
 
     // A cached statement is reset and let go of its values, not finalized: one left mid-read
@@ -55,7 +49,8 @@ final class RawStatement {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
-        for buffer in texts { buffer.bytes?.deallocate() }
+        texts.pointee.release()
+        texts.deinitialize(count: 1)
         texts.deallocate()
     }
 
@@ -70,25 +65,60 @@ final class RawStatement {
         value.withUTF8 { utf8 in
             let slot = Int(index) - 1
             // No such parameter: SQLite would refuse the value too (SQLITE_RANGE).
-            guard texts.indices.contains(slot) else { return }
-            let bytes: UnsafeMutablePointer<UInt8>
-            if let existing = texts[slot].bytes, texts[slot].capacity >= utf8.count {
-                bytes = existing
-            } else {
-                // Replaced before it is bound again: SQLite reads the old bytes only while stepping.
-                texts[slot].bytes?.deallocate()
-                let capacity = max(utf8.count, 32)
-                bytes = .allocate(capacity: capacity)
-                texts[slot] = TextBuffer(bytes: bytes, capacity: capacity)
-            }
+            guard texts.pointee.slots.indices.contains(slot) else { return }
+            let bytes = texts.pointee.bytes(for: slot, count: utf8.count)
             if let source = utf8.baseAddress { bytes.update(from: source, count: utf8.count) }
             sqlite3_bind_text(handle, index, bytes, Int32(utf8.count), SQLITE_STATIC)
         }
     }
 
-    private struct TextBuffer {
-        var bytes: UnsafeMutablePointer<UInt8>?
-        var capacity = 0
+    /// A statement's texts: each parameter keeps its place, reused while its next text fits,
+    /// until the statement is let go of. Places are cut from a few large blocks, so a statement
+    /// used once (a 200-row insert) allocates a few blocks, not a buffer a value.
+    private struct TextArena {
+        struct Place {
+            var bytes: UnsafeMutablePointer<UInt8>?
+            var capacity = 0
+        }
+
+        var slots: UnsafeMutableBufferPointer<Place>
+        var blocks: [UnsafeMutablePointer<UInt8>] = []
+        var free: UnsafeMutablePointer<UInt8>?
+        var left = 0
+
+        static func make(parameters: Int32) -> UnsafeMutablePointer<TextArena> {
+            let slots = UnsafeMutableBufferPointer<Place>.allocate(capacity: Int(parameters))
+            slots.initialize(repeating: Place())
+            let arena = UnsafeMutablePointer<TextArena>.allocate(capacity: 1)
+            arena.initialize(to: TextArena(slots: slots))
+            return arena
+        }
+
+        /// Room for `count` bytes for the parameter at `slot`. A place outgrown is left where it
+        /// is (SQLite reads the old bytes only while stepping, and the parameter is bound again
+        /// first); its successor is twice as large, so little is left behind.
+        mutating func bytes(for slot: Int, count: Int) -> UnsafeMutablePointer<UInt8> {
+            if let bytes = slots[slot].bytes, slots[slot].capacity >= count { return bytes }
+            let capacity = max(count, 2 * slots[slot].capacity, 16)
+            let bytes: UnsafeMutablePointer<UInt8>
+            if let free, capacity <= left {
+                bytes = free
+            } else {
+                let size = max(capacity, 4_096 << min(blocks.count, 6))
+                bytes = .allocate(capacity: size)
+                blocks.append(bytes)
+                left = size
+            }
+            free = bytes + capacity
+            left -= capacity
+            slots[slot] = Place(bytes: bytes, capacity: capacity)
+            return bytes
+        }
+
+        func release() {
+            for block in blocks { block.deallocate() }
+            slots.deallocate()
+        }
     }
 
     func bind(_ index: Int32, _ value: Int64?) {

@@ -135,5 +135,17 @@ import Testing
         }
         #expect(stored.map(\.0) == texts)
         #expect(stored.map(\.1) == texts.reversed())
+
+        // A many-row insert's texts, more than one block of them, bound twice over.
+        let rows = try queue.write { db in
+            try db.execute(sql: "CREATE TABLE many (t TEXT)")
+            let insert = try RawStatement(cached: db, sql: "INSERT INTO many VALUES " + Array(repeating: "(?)", count: 200).joined(separator: ", "))
+            for round in 0..<2 {
+                for i in 0..<200 { insert.bind(Int32(i + 1), String(repeating: "\(round)", count: i)) }
+                try insert.run()
+            }
+            return try String.fetchAll(db, sql: "SELECT t FROM many ORDER BY rowid")
+        }
+        #expect(rows == (0..<2).flatMap { round in (0..<200).map { String(repeating: "\(round)", count: $0) } })
     }
 }
