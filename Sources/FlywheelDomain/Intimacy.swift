@@ -138,17 +138,9 @@ public struct IntimacyLedger: Sendable, Equatable {
     public mutating func credit(_ points: Int, on day: Int, cap: Int) -> Int {
         guard points > 0 else { return 0 }
         let day = Int(Int32(clamping: day))
+        if let newest = days.last, day <= Int(newest.day) - Self.window { return 0 }
         let index: Int
-        if let newest = days.last, day >= Int(newest.day) {
-            // In order, as nearly every event comes: the newest day again, or a new newest day.
-            if day > Int(newest.day) {
-                days.removeAll { Int($0.day) <= day - Self.window }
-                days.append(DayPoints(day: Int32(day), points: 0))
-            }
-            index = days.count - 1
-        } else if let newest = days.last, day <= Int(newest.day) - Self.window {
-            return 0
-        } else if let i = days.firstIndex(where: { Int($0.day) == day }) {
+        if let i = days.firstIndex(where: { Int($0.day) == day }) {
             index = i
         } else {
             let insertAt = days.firstIndex(where: { Int($0.day) > day }) ?? days.endIndex

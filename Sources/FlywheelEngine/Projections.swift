@@ -62,8 +62,8 @@ enum FanStateProjection {
             }
         }
         var quarantined = batch.unreadable.map { QuarantinedEvent(seq: $0.seq, eventId: $0.eventId, reason: $0.reason, at: now) }
-        // Sized up front (a cause a fan changed: at most the fans it starts with, and any new ones):
-        // grown an event at a time, both were copied over and over in a large batch.
+        // Sized up front instead of reallocated as they grow: an applied event an event, and a
+        // cause a fan changed (for the fans the batch starts with; new ones grow it).
         applied.events.reserveCapacity(batch.events.count)
         applied.causes.reserveCapacity(min(batch.events.count, fans.count))
         for stored in batch.events {

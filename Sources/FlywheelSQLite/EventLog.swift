@@ -45,8 +45,10 @@ enum EventLog {
         var appender = try Appender(db)
         var inserted = 0
         var done = 0
+        // Progress about every 10,000 events, in whole runs.
+        let step = Appender.runLength * 160
         while done < events.count {
-            let end = min(done + 10_000, events.count)
+            let end = min(done + step, events.count)
             inserted += try appender.append(contentsOf: events[done..<end])
             done = end
             progress(done)
@@ -95,8 +97,8 @@ enum EventLog {
             var rest = items
             while let first = rest.first {
                 let run = rest.prefix(Self.runLength).prefix { $0.tenantId == first.tenantId && $0.accountId == first.accountId }
-                if run.count == Self.runLength, try appendRun(run) {
-                    inserted += run.count
+                if run.count == Self.runLength, let stored = try appendRun(run) {
+                    inserted += stored
                 } else {
                     for item in run where try append(item) { inserted += 1 }
                 }
@@ -105,10 +107,11 @@ enum EventLog {
             return inserted
         }
 
-        /// True when every event of the run was new and is appended; false, and nothing appended,
-        /// when the log had one of the ids or the run repeats one.
-        private mutating func appendRun(_ run: ArraySlice<AccountEvent>) throws -> Bool {
-            guard let first = run.first else { return true }
+        /// How many of the run's events are appended: all of them when all were new, none when
+        /// the log had every id (an import run again); nil, and nothing appended, when only some
+        /// were new or the run repeats an id.
+        private mutating func appendRun(_ run: ArraySlice<AccountEvent>) throws -> Int? {
+            guard let first = run.first else { return 0 }
             try useHead(of: first)
             let statement = try insertRun ?? RawStatement(cached: db, sql: Self.columns
                 + Array(repeating: Self.row, count: Self.runLength).joined(separator: ", ") + " ON CONFLICT DO NOTHING")
@@ -120,15 +123,19 @@ enum EventLog {
             if stored == run.count {
                 head.lastSeq += Int64(stored)
                 head.appended = true
-                return true
+                return stored
             }
+            // None stored: every id was in the log before this statement.
+            guard stored > 0 else { return 0 }
             // The rows stored would leave gaps in the numbering: they go again, and the run is
-            // appended a row at a time. Nothing else is past the head, so the range is theirs.
-            if stored > 0 {
-                try db.execute(sql: "DELETE FROM events WHERE stream = ? AND seq > ? AND seq <= ?",
-                               arguments: [head.stream, head.lastSeq, head.lastSeq + Int64(run.count)])
+            // appended a row at a time. Nothing else is past the head, so the range is theirs;
+            // a log with rows past it is not one to append to.
+            try db.execute(sql: "DELETE FROM events WHERE stream = ? AND seq > ? AND seq <= ?",
+                           arguments: [head.stream, head.lastSeq, head.lastSeq + Int64(run.count)])
+            guard db.changesCount == stored else {
+                throw StoreError.corrupt("events of stream \(head.stream) go past its last seq \(head.lastSeq)")
             }
-            return false
+            return nil
         }
 
         private mutating func useHead(of item: AccountEvent) throws {

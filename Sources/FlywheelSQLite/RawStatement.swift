@@ -67,7 +67,7 @@ final class RawStatement {
             // No such parameter: SQLite would refuse the value too (SQLITE_RANGE).
             guard texts.pointee.slots.indices.contains(slot) else { return }
             let bytes = texts.pointee.bytes(for: slot, count: utf8.count)
-            if let source = utf8.baseAddress { bytes.update(from: source, count: utf8.count) }
+            if let source = utf8.baseAddress { UnsafeMutableRawPointer(bytes).copyMemory(from: source, byteCount: utf8.count) }
             sqlite3_bind_text(handle, index, bytes, Int32(utf8.count), SQLITE_STATIC)
         }
     }
@@ -83,7 +83,7 @@ final class RawStatement {
 
         var slots: UnsafeMutableBufferPointer<Place>
         var blocks: [UnsafeMutablePointer<UInt8>] = []
-        var free: UnsafeMutablePointer<UInt8>?
+        var next: UnsafeMutablePointer<UInt8>?
         var left = 0
 
         static func make(parameters: Int32) -> UnsafeMutablePointer<TextArena> {
@@ -94,22 +94,23 @@ final class RawStatement {
             return arena
         }
 
-        /// Room for `count` bytes for the parameter at `slot`. A place outgrown is left where it
-        /// is (SQLite reads the old bytes only while stepping, and the parameter is bound again
-        /// first); its successor is twice as large, so little is left behind.
+        /// Room for `count` bytes for the parameter at `slot`. A place outgrown is left unused
+        /// (the parameter is bound to its new place before the statement steps again); its
+        /// successor is twice as large, so little is left behind. The first block is sized for
+        /// the statement's parameters, so a short read allocates little.
         mutating func bytes(for slot: Int, count: Int) -> UnsafeMutablePointer<UInt8> {
             if let bytes = slots[slot].bytes, slots[slot].capacity >= count { return bytes }
             let capacity = max(count, 2 * slots[slot].capacity, 16)
             let bytes: UnsafeMutablePointer<UInt8>
-            if let free, capacity <= left {
-                bytes = free
+            if let next, capacity <= left {
+                bytes = next
             } else {
-                let size = max(capacity, 4_096 << min(blocks.count, 6))
+                let size = max(capacity, blocks.isEmpty ? min(4_096, 32 * slots.count) : 4_096 << min(blocks.count, 6))
                 bytes = .allocate(capacity: size)
                 blocks.append(bytes)
                 left = size
             }
-            free = bytes + capacity
+            next = bytes + capacity
             left -= capacity
             slots[slot] = Place(bytes: bytes, capacity: capacity)
             return bytes
