@@ -10,7 +10,7 @@ enum EventLog {
 
     /// The account's stream, or nil when nothing was ever appended to it.
     static func stream(of account: Account, _ db: Database) throws -> Int64? {
-        try stream(of: AccountKey(tenantId: account.tenantId, accountId: account.id), db)
+        try stream(of: AccountKey(account), db)
     }
 
     private static func stream(of key: AccountKey, _ db: Database) throws -> Int64? {
@@ -72,12 +72,12 @@ enum EventLog {
         /// Rows a statement for a bulk append: a statement a row cost a quarter more a row
         /// (BENCHMARKS.md); beyond 64 little changes.
         static let runLength = 64
-        private static let columns = "INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes) VALUES "
+        private static let insertInto = "INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes) VALUES "
         private static let row = "(" + SQLStatement.placeholders(11) + ")"
 
         init(_ db: Database) throws {
             self.db = db
-            insert = try RawStatement(cached: db, sql: Self.columns + Self.row + " ON CONFLICT DO NOTHING")
+            insert = try RawStatement(cached: db, sql: Self.insertInto + Self.row + " ON CONFLICT DO NOTHING")
         }
 
         /// False when the account's log has the event's id already.
@@ -111,9 +111,8 @@ enum EventLog {
         /// the log had every id (an import run again); nil, and nothing appended, when only some
         /// were new or the run repeats an id.
         private mutating func appendRun(_ run: ArraySlice<AccountEvent>) throws -> Int? {
-            guard let first = run.first else { return 0 }
-            try useHead(of: first)
-            let statement = try insertRun ?? RawStatement(cached: db, sql: Self.columns
+            try useHead(of: run[run.startIndex])
+            let statement = try insertRun ?? RawStatement(cached: db, sql: Self.insertInto
                 + Array(repeating: Self.row, count: Self.runLength).joined(separator: ", ") + " ON CONFLICT DO NOTHING")
             insertRun = statement
             for (i, item) in run.enumerated() {
@@ -239,6 +238,10 @@ enum FanEventRunRows {
 struct AccountKey: Hashable {
     var tenantId: String
     var accountId: String
+}
+
+extension AccountKey {
+    init(_ account: Account) { self.init(tenantId: account.tenantId, accountId: account.id) }
 }
 
 /// Reading and writing `fans` rows through the shared column mapping.

@@ -421,12 +421,10 @@ final class HeldBatches: Sendable {
 
     func take(_ account: Account, at position: ProjectionPosition, limit: Int) -> Projection.Held? {
         batches.withLock { batches in
-            let held = batches.removeValue(forKey: AccountKey(tenantId: account.tenantId, accountId: account.id))
+            let held = batches.removeValue(forKey: AccountKey(account))
             return held?.prepared.position == position && held?.limit == limit ? held : nil
         }
     }
 
-    func put(_ account: Account, _ batch: Projection.Held) {
-        batches.withLock { $0[AccountKey(tenantId: account.tenantId, accountId: account.id)] = batch }
-    }
+    func put(_ account: Account, _ batch: Projection.Held) { batches.withLock { $0[AccountKey(account)] = batch } }
 }
