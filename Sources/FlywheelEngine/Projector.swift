@@ -126,15 +126,16 @@ public final class Projector: Service, Sendable {
     /// Every changed fan against every ready segment: who entered, who left, put down to the fan's
     /// cause (and dated by it, or by the segment's creation if that came later), or to `otherwise`
     /// for fans without one. A fan's moves in a batch are dated by its last event in the batch.
+    /// `causes` holds each fan's cause in the order of `fans`, or is empty when none has one.
     public static func segmentChanges(_ segments: [Segment], memberships: [String: Set<String>], fans: [FanState],
-                                      causes: [String: (cause: String, seq: Int64, at: Int64)], otherwise: (cause: String, seq: Int64, at: Int64),
+                                      causes: [AppliedBatch.Cause], otherwise: AppliedBatch.Cause,
                                       calendar: AccountCalendar, now: Int64) -> [SegmentChange] {
         guard !segments.isEmpty else { return [] }
         let compiled = segments.compactMap { segment in segment.predicate.map { (segment.id, segment.createdAt, $0.compile(calendar: calendar)) } }
         var changes: [SegmentChange] = []
-        for fan in fans {
+        for (i, fan) in fans.enumerated() {
             let before = memberships[fan.openId] ?? []
-            let cause = causes[fan.openId] ?? otherwise
+            let cause = causes.indices.contains(i) ? causes[i] : otherwise
             for (id, created, predicate) in compiled {
                 let member = predicate.matches(fan, now: now)
                 guard member != before.contains(id) else { continue }

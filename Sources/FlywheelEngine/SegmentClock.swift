@@ -36,7 +36,7 @@ public final class SegmentClock: Service, Sendable {
         let now = env.now()
         let calendar = account.calendar
         return try await env.store.recheckSegments(of: account, now: now) { segments, fans, memberships in
-            Projector.segmentChanges(segments, memberships: memberships, fans: fans, causes: [:], otherwise: ("time_passed", -now, now),
+            Projector.segmentChanges(segments, memberships: memberships, fans: fans, causes: [], otherwise: ("time_passed", -now, now),
                                      calendar: calendar, now: now)
         }
     }

@@ -92,7 +92,7 @@ struct SegmentBench: AsyncParsableCommand {
         let clock = ContinuousClock.now
         var changes = 0
         for _ in 0..<rounds {
-            changes += Projector.segmentChanges(segments, memberships: [:], fans: sample, causes: [:], otherwise: ("bench", 0, now), calendar: calendar, now: now).count
+            changes += Projector.segmentChanges(segments, memberships: [:], fans: sample, causes: [], otherwise: ("bench", 0, now), calendar: calendar, now: now).count
         }
         let perFanPerSegment = (ContinuousClock.now - clock).milliseconds * 1_000_000 / Double(rounds * sample.count * segments.count)
         print(String(format: "incremental: %.0f ns per changed fan per segment (%d fans x %d segments x %d rounds, %d changes) — budget 50,000 ns",

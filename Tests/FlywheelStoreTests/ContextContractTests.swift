@@ -131,7 +131,7 @@ import Testing
         #expect(try await f.store.buildSegment(id: "seg_recent", of: f.account, now: t0 + 3_600_000).size == 2)
         let calendar = f.account.calendar
         let left = try await f.store.recheckSegments(of: f.account, now: t0 + 3 * 86_400_000) { segments, fans, memberships in
-            Projector.segmentChanges(segments, memberships: memberships, fans: fans, causes: [:], otherwise: ("time_passed", 0, t0 + 3 * 86_400_000),
+            Projector.segmentChanges(segments, memberships: memberships, fans: fans, causes: [], otherwise: ("time_passed", 0, t0 + 3 * 86_400_000),
                                      calendar: calendar, now: t0 + 3 * 86_400_000)
         }
         #expect(left == 2)

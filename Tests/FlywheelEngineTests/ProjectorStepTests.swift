@@ -1,0 +1,48 @@
+import FlywheelDomain
+import FlywheelEngine
+import FlywheelStore
+import Testing
+
+/// The pure step over a batch whose fans first appear out of open_id order: every row it derives
+/// per fan (touches, live viewers, segment entries and their causes) stays that fan's.
+@Suite struct ProjectorStepTests {
+    let t0: Int64 = 1_767_225_600_000
+    let account = Account(tenantId: "t", id: "a", name: "a", appId: "app", openId: "acct", timeZone: "Asia/Shanghai", createdAt: 0)
+
+    @Test func eachFanKeepsItsOwnTouchesViewersAndCauses() throws {
+        let hour: Int64 = 3_600_000
+        let events = [
+            FanEvent(id: "e1", kind: .homepageVisit, openId: "fan-c", occurredAt: t0, channel: .search),
+            FanEvent(id: "e2", kind: .dmReceived, openId: "fan-a", occurredAt: t0 + 1, channel: .dm),
+            FanEvent(id: "e3", kind: .liveWatch, openId: "fan-b", occurredAt: t0 + hour, channel: .liveFeed, amount: 30),
+            FanEvent(id: "e4", kind: .liveWatch, openId: "fan-c", occurredAt: t0 + 2 * hour, channel: .liveSquare, amount: 5),
+            FanEvent(id: "e5", kind: .postOpened, openId: "fan-a", occurredAt: t0 + 2, channel: .dm, ref: "post-1"),
+        ]
+        // fan-b was in the account before the batch; fan-c and fan-a come into it.
+        let follow = FanEvent(id: "e0", kind: .follow, openId: "fan-b", occurredAt: t0 - 86_400_000, channel: .search)
+        var before = FanState(firstSeenThrough: follow)
+        _ = before.apply(follow, rules: AccountRules().compiled(calendar: account.calendar), day: account.calendar.day(ofMillis: follow.occurredAt))
+        var batch = ProjectionBatch(account: account, rules: AccountRules(), rulesVersion: 1, rulesChanged: false,
+                                    events: events.enumerated().map { StoredEvent(seq: Int64($0.offset + 1), event: $0.element) }, fans: ["fan-b": before])
+        batch.segments = [Segment(tenantId: "t", accountId: "a", id: "seg-all", name: "all", predicate: try FanPredicate.parse("video_views >= 0"),
+                                  state: .ready, createdAt: 0, updatedAt: 0)]
+        let result = Projector.step(batch, now: t0 + 3 * hour)
+
+        let touches = try #require(result.write(OrderWrite.self)).touches
+        #expect(touches.map(\.openId) == ["fan-a", "fan-a", "fan-b", "fan-c", "fan-c"], "in open_id order, the rows' key")
+        #expect(touches.map(\.touchpoint) == [.dm, .post, .live, .homepage, .live])
+        #expect(touches.map(\.firstAt) == [t0 + 1, t0 + 2, t0 + hour, t0, t0 + 2 * hour])
+
+        let viewers = try #require(result.write(ReachWrite.self)).viewers.sorted { $0.hour < $1.hour }
+        #expect(viewers.map(\.openId) == ["fan-b", "fan-c"])
+        #expect(viewers.map(\.minutes) == [30, 5])
+        #expect(viewers.map(\.hour) == [(t0 + hour) / hour, (t0 + 2 * hour) / hour])
+        #expect(viewers.map(\.audience) == [.oldFan, .nonFan], "fan-b followed before the batch")
+
+        let entries = try #require(result.write(SegmentChangesWrite.self)).changes
+        #expect(entries.map(\.openId) == ["fan-a", "fan-b", "fan-c"])
+        #expect(entries.map(\.causeSeq) == [5, 3, 4], "each fan's last event in the batch")
+        #expect(entries.map(\.cause) == ["post_opened", "live_watch", "live_watch"])
+        #expect(result.write(FanStatesWrite.self)?.fans.map(\.openId) == ["fan-a", "fan-b", "fan-c"])
+    }
+}
