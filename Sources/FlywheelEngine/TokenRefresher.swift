@@ -12,7 +12,7 @@ public final class TokenRefresher: Service, Sendable {
     let env: FlywheelEnvironment
     let interval: Duration
     /// Accounts whose last refresh failed, by tenant/account: how often in a row, and not before when.
-    private let backoff = Mutex<[String: (failures: Int, next: Int64)]>([:])
+    private let backoff = Mutex<[AccountKey: (failures: Int, next: Int64)]>([:])
 
     /// Access tokens expiring within this (ms) are renewed: a day, so a platform outage of hours loses none.
     public static let window: Int64 = 24 * 3_600_000
@@ -38,7 +38,7 @@ public final class TokenRefresher: Service, Sendable {
         var apps: [String: [PlatformApp]] = [:]
         var renewed = 0
         for (account, tokens) in due {
-            let key = "\(account.tenantId)/\(account.id)"
+            let key = AccountKey(account)
             if let wait = backoff.withLock({ $0[key] }), wait.next > now { continue }
             do {
                 if apps[account.tenantId] == nil { apps[account.tenantId] = try await env.store.apps(tenantId: account.tenantId) }

@@ -235,15 +235,6 @@ enum FanEventRunRows {
     }
 }
 
-struct AccountKey: Hashable {
-    var tenantId: String
-    var accountId: String
-}
-
-extension AccountKey {
-    init(_ account: Account) { self.init(tenantId: account.tenantId, accountId: account.id) }
-}
-
 /// Reading and writing `fans` rows through the shared column mapping.
 enum FanRows {
     static let columnList = FanColumns.names.joined(separator: ", ")

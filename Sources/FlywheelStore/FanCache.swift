@@ -17,7 +17,7 @@ public final class FanCache: Sendable {
         var since: ContinuousClock.Instant
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Mutex<[AccountKey: Entry]>([:])
     /// Most fans held over all accounts (about 1 KB each in memory).
     public let capacity: Int
     let idle: Duration
@@ -31,13 +31,14 @@ public final class FanCache: Sendable {
 
     /// The account's fans kept at `position`, or none; the batch owns them until it puts them back.
     public func take(_ account: Account, at position: ProjectionPosition) -> [String: FanState] {
-        entries.withLock { entries in
-            guard let entry = entries[Self.key(account)], entry.position == position else {
-                entries[Self.key(account)] = nil
+        let key = AccountKey(account)
+        return entries.withLock { entries in
+            guard let entry = entries[key], entry.position == position else {
+                entries[key] = nil
                 return [:]
             }
             // Taken out so the batch changes them in place; the rest of the entry stays.
-            entries[Self.key(account)]?.fans = [:]
+            entries[key]?.fans = [:]
             return entry.fans
         }
     }
@@ -45,7 +46,7 @@ public final class FanCache: Sendable {
     /// Keeps the account's fans as they are at `position` (after the batch that made them
     /// committed); `touched` are the open_ids of the batch's fans.
     public func put(_ account: Account, _ fans: [String: FanState], touched: some Sequence<String>, at position: ProjectionPosition) {
-        let key = Self.key(account)
+        let key = AccountKey(account)
         let now = now()
         entries.withLock { entries in
             guard fans.count <= capacity else {
@@ -72,7 +73,5 @@ public final class FanCache: Sendable {
     }
 
     /// Fans held for the account (for tests and reports).
-    public func count(_ account: Account) -> Int { entries.withLock { $0[Self.key(account)]?.fans.count ?? 0 } }
-
-    private static func key(_ account: Account) -> String { account.tenantId + "/" + account.id }
+    public func count(_ account: Account) -> Int { entries.withLock { $0[AccountKey(account)]?.fans.count ?? 0 } }
 }

@@ -165,6 +165,19 @@ public struct Account: Sendable, Equatable {
     }
 }
 
+/// An account's identity as a key in memory (caches, held batches, back-off): tenant and id.
+public struct AccountKey: Hashable, Sendable {
+    public var tenantId: String
+    public var accountId: String
+
+    public init(tenantId: String, accountId: String) {
+        self.tenantId = tenantId
+        self.accountId = accountId
+    }
+
+    public init(_ account: Account) { self.init(tenantId: account.tenantId, accountId: account.id) }
+}
+
 /// One line of the audit log: who changed what, recorded in the same transaction as the change.
 public struct AuditEntry: Sendable, Equatable, Codable {
     public var id: String
