@@ -59,12 +59,14 @@ public final class Reach: Service, Sendable {
                 }
             }
             let pending = try await env.store.pendingApplications(limit: Self.batch)
-            for (key, applications) in Dictionary(grouping: pending, by: { "\($0.tenantId)|\($0.application.accountId)" }) {
+            for (key, applications) in Dictionary(grouping: pending, by: { AccountKey(tenantId: $0.tenantId, accountId: $0.application.accountId) }) {
                 do {
-                    done += try await decide(applications.map(\.application), tenantId: applications[0].tenantId)
+                    done += try await decide(applications.map(\.application), tenantId: key.tenantId)
                 } catch {
                     failures.increment()
-                    env.logger.error("applications could not be decided; will retry", metadata: ["account": "\(key)", "error": "\(error)"])
+                    env.logger.error("applications could not be decided; will retry", metadata: [
+                        "account": "\(key.accountId)", "tenant": "\(key.tenantId)", "error": "\(error)",
+                    ])
                 }
             }
         } catch {

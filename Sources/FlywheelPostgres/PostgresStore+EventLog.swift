@@ -20,11 +20,12 @@ extension PostgresStore {
             var fresh = Set(try stored.map { "\(try $0.text(0))\u{1F}\(try $0.text(1))\u{1F}\(try $0.text(2))" })
             // Events already in the log (one query an account), so each delivery counts only what it adds.
             var known = Set<String>()
-            let byAccount = Dictionary(grouping: deliveries.filter { $0.delivery.accountId != nil }) { "\($0.delivery.tenantId)\u{1F}\($0.delivery.accountId ?? "")" }
+            let byAccount = Dictionary(grouping: deliveries.filter { $0.delivery.accountId != nil }) {
+                AccountKey(tenantId: $0.delivery.tenantId, accountId: $0.delivery.accountId ?? "")
+            }
             for (key, group) in byAccount {
-                let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-                for id in try await self.idsInLog(group.flatMap { $0.events.map(\.id) }, tenantId: parts[0], stream: Self.stream, key: .text(parts[1]), db) {
-                    known.insert(key + "\u{1F}" + id)
+                for id in try await self.idsInLog(group.flatMap { $0.events.map(\.id) }, tenantId: key.tenantId, stream: Self.stream, key: .text(key.accountId), db) {
+                    known.insert("\(key.tenantId)\u{1F}\(key.accountId)\u{1F}\(id)")
                 }
             }
             var outcomes: [DeliveryOutcome] = []
