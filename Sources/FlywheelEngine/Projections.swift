@@ -43,7 +43,7 @@ enum FanStateProjection {
         let rules = batch.rules.compiled(calendar: calendar)
         // The batch's fans by number, in the order the batch first names them: an event finds its
         // fan by open_id once, and everything after goes by number (a second lookup by open_id an
-        // event, for its cause, was a fifth of this loop's time).
+        // event, for its cause, was about a sixth of this loop's time).
         var number: [String: Int] = [:]
         var fans: [FanState] = []
         var causes: [AppliedBatch.Cause?] = []
