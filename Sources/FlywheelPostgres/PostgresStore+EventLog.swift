@@ -19,14 +19,13 @@ extension PostgresStore {
                       .texts(d.map { $0.accountId ?? "" }), .ints(d.map(\.receivedAt)), .texts(d.map(\.body))])  // "" becomes NULL
             var fresh = Set(try stored.map { "\(try $0.text(0))\u{1F}\(try $0.text(1))\u{1F}\(try $0.text(2))" })
             // Events already in the log (one query an account), so each delivery counts only what it adds.
-            var known = Set<String>()
+            var known: [AccountKey: Set<String>] = [:]
             let byAccount = Dictionary(grouping: deliveries.filter { $0.delivery.accountId != nil }) {
                 AccountKey(tenantId: $0.delivery.tenantId, accountId: $0.delivery.accountId ?? "")
             }
             for (key, group) in byAccount {
-                for id in try await self.idsInLog(group.flatMap { $0.events.map(\.id) }, tenantId: key.tenantId, stream: Self.stream, key: .text(key.accountId), db) {
-                    known.insert("\(key.tenantId)\u{1F}\(key.accountId)\u{1F}\(id)")
-                }
+                known[key] = Set(try await self.idsInLog(group.flatMap { $0.events.map(\.id) }, tenantId: key.tenantId, stream: Self.stream,
+                                                          key: .text(key.accountId), db))
             }
             var outcomes: [DeliveryOutcome] = []
             var events: [AccountEvent] = []
@@ -41,7 +40,8 @@ extension PostgresStore {
                     outcomes.append(.stored(events: 0))
                     continue
                 }
-                let added = incoming.events.filter { known.insert("\(delivery.tenantId)\u{1F}\(accountId)\u{1F}\($0.id)").inserted }
+                let key = AccountKey(tenantId: delivery.tenantId, accountId: accountId)
+                let added = incoming.events.filter { known[key, default: []].insert($0.id).inserted }
                 events += added.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
                 outcomes.append(.stored(events: added.count))
             }

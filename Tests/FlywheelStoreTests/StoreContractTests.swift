@@ -78,6 +78,23 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func anEventIdTheLogHasOrTheGroupRepeatsCountsOnce(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        func delivery(_ msgId: String) -> WebhookDelivery {
+            WebhookDelivery(tenantId: f.account.tenantId, appId: f.account.appId, msgId: msgId, event: "im_receive_msg", accountId: f.account.id,
+                            receivedAt: 5, body: "{}")
+        }
+        func like(_ id: String) -> FanEvent { FanEvent(id: id, kind: .like, openId: "fan", occurredAt: 1, channel: .unknown) }
+        #expect(try await f.store.ingest([IncomingDelivery(delivery("m-1"), events: [like("e1")])]) == [.stored(events: 1)])
+        // e1 is in the log already; e2 comes in both deliveries of one group commit.
+        let group = try await f.store.ingest([IncomingDelivery(delivery("m-2"), events: [like("e1"), like("e2")]),
+                                              IncomingDelivery(delivery("m-3"), events: [like("e2"), like("e3")])])
+        #expect(group == [.stored(events: 1), .stored(events: 1)])
+        await Flywheel(f.env).projector.drain()
+        #expect(try await f.store.timeline(of: f.account, openId: "fan", limit: 10).map(\.event.id).sorted() == ["e1", "e2", "e3"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func accountsAreOnlyFoundWithinTheCallersTenants(_ kind: StoreKind) async throws {
         let a = try await StoreFixture(kind, tenant: "A")
         let b = try await StoreFixture.account(a.env, tenant: "B", openId: "other")
