@@ -312,8 +312,9 @@ struct OrderProjection: Projection {
             }
         }
         // In key order (`changed` is in open_id order): each insert then lands beside the one before it in the B-tree.
-        write.touches = touches.sorted { ($0.key.fan, $0.key.day, $0.key.touchpoint.rawValue) < ($1.key.fan, $1.key.day, $1.key.touchpoint.rawValue) }
-            .map { (applied.changed[$0.key.fan].openId, $0.key.day, $0.key.touchpoint, $0.value.first, $0.value.last) }
-        return write.isEmpty ? [] : [write]
+        let number = EventCodes.touchpoints.number
+        let touchWrite = FanTouchesWrite(touches: touches.sorted { ($0.key.fan, $0.key.day, number($0.key.touchpoint)) < ($1.key.fan, $1.key.day, number($1.key.touchpoint)) }
+            .map { (applied.changed[$0.key.fan].openId, $0.key.day, $0.key.touchpoint, $0.value.first, $0.value.last) })
+        return (write.isEmpty ? [] : [write]) + (touchWrite.touches.isEmpty ? [] : [touchWrite])
     }
 }

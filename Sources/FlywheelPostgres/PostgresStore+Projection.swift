@@ -191,6 +191,15 @@ extension PostgresStore {
                     """, key + [.ints(flows.map { Int64($0.key.day) }), .ints(flows.map { Int64($0.key.from?.rawValue ?? -1) }),
                                 .ints(flows.map { Int64($0.key.to.rawValue) }), .ints(flows.map { Int64($0.value) })])
             }
+        case let w as FanTouchesWrite:
+            let t = w.touches
+            guard !t.isEmpty else { return }
+            try await sql.run(db, """
+                INSERT INTO fan_touchpoints (tenant_id, stream, open_id, day, touchpoint, first_at, last_at)
+                SELECT $1, \(Self.stream), o, d, p, f, l FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(o, d, p, f, l)
+                ON CONFLICT (tenant_id, stream, open_id, day, touchpoint) DO UPDATE SET \(FanTouchesWrite.widen)
+                """, key + [.texts(t.map(\.openId)), .ints(t.map { Int64($0.day) }), .ints(t.map { EventCodes.touchpoints.number($0.touchpoint) }),
+                            .ints(t.map(\.firstAt)), .ints(t.map(\.lastAt))])
         case let w as FanActionsWrite:
             let a = w.actions
             guard !a.isEmpty else { return }

@@ -299,6 +299,8 @@ enum Projection {
                 switch write {
                 case let w as SegmentChangesWrite: .statements(SegmentRows.statements(w.changes, of: account))
                 case let w as TierTransitionsWrite: .statements(Projection.statements(w, of: account))
+                // Touches come from the batch's events, so the account has a stream (without one the writer refuses them).
+                case let w as FanTouchesWrite: prepared.stream.map { .statements(Projection.statements(w, stream: $0)) } ?? .typed(w)
                 case let w as any StatementWrite: .statements(w.statements(of: account))
                 default: .typed(write)
                 }
@@ -378,6 +380,13 @@ enum Projection {
                     ON CONFLICT DO UPDATE SET fans = fans + excluded.fans
                     """, key + [.int(Int64(f.day)), .int(Int64(f.from?.rawValue ?? -1)), .int(Int64(f.to.rawValue)), .int(Int64(n))])
             }
+    }
+
+    /// A batch's touches, keyed by the account's stream.
+    static func statements(_ w: FanTouchesWrite, stream: Int64) -> [SQLStatement] {
+        SQLStatement.insert("fan_touchpoints", key: [.int(stream)], rows: w.touches.map {
+            [.text($0.openId), .int(Int64($0.day)), .int(EventCodes.touchpoints.number($0.touchpoint)), .int($0.firstAt), .int($0.lastAt)]
+        }, then: "ON CONFLICT DO UPDATE SET \(FanTouchesWrite.widen)")
     }
 
     /// The one SQLite writer of each kind of projection write not written as statements.

@@ -1,8 +1,9 @@
 import FlywheelDomain
 
-/// How the log stores an event's kind, domain and channel: a small number each (migration v19
-/// numbered the rows stored before). A number is never changed or reused: a new case takes the
-/// next one at the end of its list. 0 stands for none of them, a row the projector sets aside.
+/// How the log stores an event's kind, domain and channel, and a fan's touches their touchpoint:
+/// a small number each (migrations v19 and v20 numbered the rows stored before). A number is never
+/// changed or reused: a new case takes the next one at the end of its list. 0 stands for none of
+/// them: an event the projector sets aside, a touch a report leaves out.
 public enum EventCodes {
     public static let kinds = Numbering<EventKind>([
         .follow, .unfollow, .videoView, .like, .comment, .share, .liveWatch, .liveGift, .liveShare, .dmReceived, .dmSent, .dmEntered,
@@ -14,6 +15,8 @@ public enum EventCodes {
         .recommendFeed, .search, .liveSquare, .city, .challenge, .liveList, .douPlus, .brandAd, .qianchuan, .followFeed, .homepage, .liveFeed,
         .subscription, .dm, .group, .wechat, .offsitePool, .unknown,
     ])
+    /// A fan's touches (`fan_touchpoints`).
+    public static let touchpoints = Numbering<SalesTouchpoint>([.live, .dm, .group, .post, .homepage])
 
     /// Values numbered 1, 2, 3... in the order given.
     public struct Numbering<Value: Equatable & Sendable>: Sendable {

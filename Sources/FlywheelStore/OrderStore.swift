@@ -13,18 +13,15 @@ public protocol OrderStore: Sendable {
     func touches(of account: Account, openIds: [String], from: Int64, to: Int64) async throws -> [String: [FanTouch]]
 }
 
-/// What a projection batch brings to orders: payments and refunds, each once by its id; and the
-/// fans' touches by day and touchpoint, that orders are credited to.
+/// What a projection batch brings to orders: payments and refunds, each once by its id.
 public struct OrderWrite: StatementWrite {
     public var paid: [Order] = []
     /// (refund id, order id, fen, time).
     public var refunds: [(id: String, orderId: String, amountFen: Int64, at: Int64)] = []
-    /// (open_id, day, touchpoint, first time, last time).
-    public var touches: [(openId: String, day: Int, touchpoint: SalesTouchpoint, firstAt: Int64, lastAt: Int64)] = []
 
     public init() {}
 
-    public var isEmpty: Bool { paid.isEmpty && refunds.isEmpty && touches.isEmpty }
+    public var isEmpty: Bool { paid.isEmpty && refunds.isEmpty }
 
     public func statements(of account: Account) -> [SQLStatement] {
         let key: [Cell] = [.text(account.tenantId), .text(account.id)]
@@ -36,13 +33,22 @@ public struct OrderWrite: StatementWrite {
         }, then: "ON CONFLICT (tenant_id, account_id, order_id) DO NOTHING")
             + SQLStatement.insert("order_refunds", key: key, rows: refunds.map { [.text($0.id), .text($0.orderId), .int($0.amountFen), .int($0.at)] },
                                 then: "ON CONFLICT (tenant_id, account_id, refund_id) DO NOTHING")
-            + SQLStatement.insert("fan_touchpoints", key: key, rows: touches.map { [.text($0.openId), .int(Int64($0.day)), .text($0.touchpoint.rawValue), .int($0.firstAt), .int($0.lastAt)] },
-                                then: """
-                                    ON CONFLICT (tenant_id, account_id, open_id, day, touchpoint) DO UPDATE SET
-                                      first_at = CASE WHEN excluded.first_at < fan_touchpoints.first_at THEN excluded.first_at ELSE fan_touchpoints.first_at END,
-                                      last_at = CASE WHEN excluded.last_at > fan_touchpoints.last_at THEN excluded.last_at ELSE fan_touchpoints.last_at END
-                                    """)
     }
+}
+
+/// The fans' touches a batch brings, one a fan, day and touchpoint, that orders are credited to.
+/// `fan_touchpoints` is keyed by the account's stream in the log, which each store finds itself.
+public struct FanTouchesWrite: ProjectionWrite {
+    /// (open_id, day, touchpoint, first time, last time), in the table's key order.
+    public var touches: [(openId: String, day: Int, touchpoint: SalesTouchpoint, firstAt: Int64, lastAt: Int64)]
+
+    public init(touches: [(openId: String, day: Int, touchpoint: SalesTouchpoint, firstAt: Int64, lastAt: Int64)]) { self.touches = touches }
+
+    /// A touch already kept widens to the earlier first time and the later last time.
+    public static let widen = """
+        first_at = CASE WHEN excluded.first_at < fan_touchpoints.first_at THEN excluded.first_at ELSE fan_touchpoints.first_at END,
+        last_at = CASE WHEN excluded.last_at > fan_touchpoints.last_at THEN excluded.last_at ELSE fan_touchpoints.last_at END
+        """
 }
 
 /// The orders context, written once for both databases.
@@ -83,12 +89,17 @@ extension OrderStore where Self: SQLStore {
 
     public func touches(of account: Account, openIds: [String], from: Int64, to: Int64) async throws -> [String: [FanTouch]] {
         var touches: [String: [FanTouch]] = [:]
+        // The account's stream in the log keys its touches; PostgreSQL's keep the tenant first, as its log does.
+        let tenant = Cell.text(account.tenantId)
+        let (stream, key): (String, [Cell]) = runner.dialect == .postgres
+            ? ("tenant_id = ? AND stream = (SELECT stream FROM event_streams WHERE tenant_id = ? AND account_id = ?)", [tenant, tenant, .text(account.id)])
+            : ("stream = (SELECT stream FROM event_streams WHERE tenant_id = ? AND account_id = ?)", [tenant, .text(account.id)])
         for chunk in SQLStatement.chunks(openIds, of: 500) {
             for row in try await runner.query(SQLStatement("""
-                SELECT open_id, touchpoint, first_at, last_at FROM fan_touchpoints WHERE tenant_id = ? AND account_id = ?
+                SELECT open_id, touchpoint, first_at, last_at FROM fan_touchpoints WHERE \(stream)
                   AND open_id IN (\(SQLStatement.placeholders(chunk.count))) AND last_at >= ? AND first_at < ?
-                """, [.text(account.tenantId), .text(account.id)] + chunk.map(Cell.text) + [.int(from), .int(to)])) {
-                guard let touchpoint = SalesTouchpoint(rawValue: try row.text("touchpoint")) else { continue }
+                """, key + chunk.map(Cell.text) + [.int(from), .int(to)])) {
+                guard let touchpoint = EventCodes.touchpoints.value(try row.int("touchpoint")) else { continue }
                 touches[try row.text("open_id"), default: []].append(FanTouch(touchpoint: touchpoint, firstAt: try row.int("first_at"), lastAt: try row.int("last_at")))
             }
         }

@@ -38,10 +38,10 @@ import Testing
                                   state: .ready, createdAt: 0, updatedAt: 0)]
         let result = Projector.step(batch, now: t0 + 3 * hour)
 
-        let touches = try #require(result.write(OrderWrite.self)).touches
+        let touches = try #require(result.write(FanTouchesWrite.self)).touches
         #expect(touches.map(\.openId) == ["fan-a", "fan-a", "fan-b", "fan-c", "fan-c"], "in open_id order, the rows' key")
-        #expect(touches.map(\.touchpoint) == [.dm, .post, .live, .homepage, .live])
-        #expect(touches.map(\.firstAt) == [t0 + 1, t0 + 2, t0 + hour, t0, t0 + 2 * hour])
+        #expect(touches.map(\.touchpoint) == [.dm, .post, .live, .live, .homepage], "a fan's day by the touchpoint's number, the key's last part")
+        #expect(touches.map(\.firstAt) == [t0 + 1, t0 + 2, t0 + hour, t0 + 2 * hour, t0])
 
         let viewers = try #require(result.write(ReachWrite.self)).viewers.sorted { $0.hour < $1.hour }
         #expect(viewers.map(\.openId) == ["fan-b", "fan-c"])
