@@ -8,8 +8,8 @@ import GRDB
 import Logging
 import Testing
 
-/// The log's numbers for kinds, domains and channels, and a touch's for its touchpoint; migrations
-/// v19 and v20, which numbered the rows stored by name before them.
+/// The log's numbers for kinds, domains and channels, and a touch's for its touchpoint; migration
+/// v19, which numbered the log's rows stored by name before it (v20's touches: MigrationV20Tests).
 @Suite struct EventCodesTests {
     @Test func everyCaseHasANumberOfItsOwnAndReadsBackAsItself() {
         func check<Value: CaseIterable & Hashable>(_ numbering: EventCodes.Numbering<Value>) where Value.AllCases == [Value] {
@@ -95,86 +95,5 @@ import Testing
         for statement in Migration.v19.statements(.postgres) { _ = try await store.read(statement, []) }
         let rows = try await store.read("SELECT \(PostgresStore.eventColumns) FROM events ORDER BY seq", [])
         Self.expectNumbered(rows.map { try? PostgresStore.storedEvent($0) })
-    }
-
-    /// Touches as v19 stored them, by tenant, account and touchpoint name: every touchpoint of one
-    /// fan of account `a`, a fan of the same name in account `b` (another stream), and a name no
-    /// Flywheel knows, which reads as none instead of failing.
-    private static let v19Touches: [(account: String, openId: String, day: Int, touchpoint: String, firstAt: Int64, lastAt: Int64)] = [
-        ("a", "fan-1", 20454, "live", 1_767_225_600_000, 1_767_229_200_000),
-        ("a", "fan-1", 20454, "dm", 1_767_225_601_000, 1_767_225_601_000),
-        ("a", "fan-1", 20455, "group", 1_767_312_000_000, 1_767_312_000_000),
-        ("a", "fan-1", 20455, "post", 1_767_312_001_000, 1_767_312_009_000),
-        ("a", "fan-1", 20456, "homepage", 1_767_398_400_000, 1_767_398_400_000),
-        ("a", "fan-2", 20454, "moon", 1_767_225_600_000, 1_767_225_600_000),
-        ("b", "fan-1", 20454, "dm", 1_767_225_700_000, 1_767_225_700_000),
-    ]
-    private static let v20Expected: [String: [FanTouch]] = ["fan-1": [
-        FanTouch(touchpoint: .live, firstAt: 1_767_225_600_000, lastAt: 1_767_229_200_000),
-        FanTouch(touchpoint: .dm, firstAt: 1_767_225_601_000, lastAt: 1_767_225_601_000),
-        FanTouch(touchpoint: .group, firstAt: 1_767_312_000_000, lastAt: 1_767_312_000_000),
-        FanTouch(touchpoint: .post, firstAt: 1_767_312_001_000, lastAt: 1_767_312_009_000),
-        FanTouch(touchpoint: .homepage, firstAt: 1_767_398_400_000, lastAt: 1_767_398_400_000),
-    ]]
-    private static func account(_ id: String) -> Account {
-        Account(tenantId: "t", id: id, name: id, appId: "app", openId: "acct-\(id)", timeZone: "Asia/Shanghai", createdAt: 0)
-    }
-
-    /// Reads both accounts' touches after the migration: each its own, in key order, numbered back to their names.
-    private static func expectKeyedByStream(_ store: some OrderStore) async throws {
-        let window = (from: Int64(1_767_225_600_000), to: Int64(1_767_484_800_000))
-        let a = try await store.touches(of: account("a"), openIds: ["fan-1", "fan-2"], from: window.from, to: window.to)
-        #expect(a == v20Expected, "every touchpoint of fan-1 back under its name, fan-2's unknown one left out")
-        let b = try await store.touches(of: account("b"), openIds: ["fan-1", "fan-2"], from: window.from, to: window.to)
-        #expect(b == ["fan-1": [FanTouch(touchpoint: .dm, firstAt: 1_767_225_700_000, lastAt: 1_767_225_700_000)]])
-    }
-
-    @Test func v20KeysSQLiteTouchesByStream() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-v20-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try SQLiteStore(path: dir.appendingPathComponent("v19.sqlite").path)
-        try await store.pool.write { db in
-            try db.execute(sql: """
-                CREATE TABLE event_streams (stream INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, account_id TEXT NOT NULL, UNIQUE (tenant_id, account_id));
-                INSERT INTO event_streams (tenant_id, account_id) VALUES ('t', 'b'), ('t', 'a');
-                CREATE TABLE fan_touchpoints (tenant_id TEXT NOT NULL, account_id TEXT NOT NULL, open_id TEXT NOT NULL, day INTEGER NOT NULL,
-                  touchpoint TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
-                  PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint)) WITHOUT ROWID
-                """)
-            for t in Self.v19Touches {
-                try db.execute(sql: "INSERT INTO fan_touchpoints VALUES ('t', ?, ?, ?, ?, ?, ?)", arguments: [t.account, t.openId, t.day, t.touchpoint, t.firstAt, t.lastAt])
-            }
-            for statement in Migration.v20.statements(.sqlite) { try db.execute(sql: statement) }
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM fan_touchpoints WHERE stream = 2") == 6)
-        }
-        try await Self.expectKeyedByStream(store)
-    }
-
-    @Test func v20KeysPostgreSQLTouchesByStream() async throws {
-        guard let admin = ProcessInfo.processInfo.environment["FLYWHEEL_TEST_DATABASE_URL"] else { throw PostgresMissing() }
-        let name = "flywheel_v20_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let server = try PostgresStore(url: admin, logger: Logger(label: "test"))
-        try await server.createDatabase(String(name))
-        let store = try PostgresStore(url: PostgresStore.url(admin, database: String(name)), logger: Logger(label: "test"))
-        for statement in [
-            """
-            CREATE TABLE event_streams (tenant_id TEXT NOT NULL, account_id TEXT NOT NULL, stream BIGINT GENERATED ALWAYS AS IDENTITY,
-              PRIMARY KEY (tenant_id, account_id), UNIQUE (tenant_id, stream))
-            """,
-            "INSERT INTO event_streams (tenant_id, account_id) VALUES ('t', 'b'), ('t', 'a')",
-            """
-            CREATE TABLE fan_touchpoints (tenant_id TEXT NOT NULL, account_id TEXT NOT NULL, open_id TEXT NOT NULL, day BIGINT NOT NULL,
-              touchpoint TEXT NOT NULL, first_at BIGINT NOT NULL, last_at BIGINT NOT NULL, PRIMARY KEY (tenant_id, account_id, open_id, day, touchpoint))
-            """,
-        ] { _ = try await store.read(statement, []) }
-        for t in Self.v19Touches {
-            _ = try await store.read("INSERT INTO fan_touchpoints VALUES ('t', $1, $2, $3, $4, $5, $6)",
-                                     [.text(t.account), .text(t.openId), .int(Int64(t.day)), .text(t.touchpoint), .int(t.firstAt), .int(t.lastAt)])
-        }
-        for statement in Migration.v20.statements(.postgres) { _ = try await store.read(statement, []) }
-        #expect(try await store.read("SELECT count(*) FROM fan_touchpoints WHERE stream = 2", []).first?.first?.int == 6)
-        try await Self.expectKeyedByStream(store)
-        try await server.dropDatabase(String(name))
     }
 }

@@ -54,4 +54,33 @@ import Testing
         #expect(try await f.store.pruneChanges(before: Int64.max) == Int(last))
         #expect(try await f.store.changes(tenantIds: [f.account.tenantId], after: 0, kinds: [], accountId: nil, limit: 10).isEmpty)
     }
+
+    /// Each kind of change comes from the rows of its table, once a row, in the order a statement
+    /// wrote them; a desk event that is not a breach makes none. (PostgreSQL writes them once a
+    /// statement from the rows it inserted; SQLite once a row.)
+    @Test(arguments: StoreKind.allCases)
+    func eachRowOfAStatementMakesItsChangeInOrder(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture(kind)
+        let t0: Int64 = 1_772_294_400_000
+        _ = try await f.store.append(f.events(["fan-c", "fan-a", "fan-b"].enumerated().map {
+            FanEvent(id: "f\($0.offset)", kind: .follow, openId: $0.element, occurredAt: t0 + Int64($0.offset), channel: .search)
+        } + [FanEvent(id: "l1", kind: .leadSubmitted, openId: "fan-d", occurredAt: t0 + 10, channel: .homepage)])) { _ in }
+        await Flywheel(f.env).projector.drain()
+        var desk = DeskChange(accountId: f.account.id)
+        desk.events = [DeskEvent(accountId: f.account.id, openId: "fan-a", at: t0 + 20, kind: .resolved, agent: "usr_1"),
+                       DeskEvent(accountId: f.account.id, openId: "fan-b", at: t0 + 30, kind: .slaBreached, agent: "usr_1", detail: "first answer"),
+                       DeskEvent(accountId: f.account.id, openId: "fan-a", at: t0 + 31, kind: .slaBreached, agent: "usr_2", detail: "first answer")]
+        try await f.store.commitDesk(desk, tenantId: f.account.tenantId)
+
+        let changes = try await f.store.changes(tenantIds: [f.account.tenantId], after: 0, kinds: [], accountId: nil, limit: 100)
+        let tiers = changes.filter { $0.kind == .tierChanged }
+        #expect(tiers.map(\.openId) == ["fan-c", "fan-a", "fan-b", "fan-d"], "in the log's order")
+        #expect(tiers.map { $0.data["cause"] } == ["follow", "follow", "follow", "lead_submitted"] && tiers.prefix(3).allSatisfy { $0.data["to"] == "passerby" })
+        #expect(changes.filter { $0.kind == .leadCreated }.map(\.openId) == ["fan-d"])
+        let breaches = changes.filter { $0.kind == .slaBreached }
+        #expect(breaches.map(\.openId) == ["fan-b", "fan-a"] && breaches.map(\.at) == [t0 + 30, t0 + 31])
+        #expect(breaches.map { $0.data["agent"] } == ["usr_1", "usr_2"] && breaches.allSatisfy { $0.data["detail"] == "first answer" })
+        #expect(changes.count == 7, "one a row, none for the resolution")
+        #expect(changes.map(\.seq) == changes.map(\.seq).sorted() && Set(changes.map(\.seq)).count == changes.count)
+    }
 }
