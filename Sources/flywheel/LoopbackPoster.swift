@@ -130,17 +130,30 @@ struct LoopbackPoster {
     }
 
     /// The status line and the headers this client needs; an answer without a length (chunked)
-    /// cannot be told from the next one on the connection, and the server always gives one.
+    /// cannot be told from the next one on the connection, and the server always gives one. Read
+    /// on bytes: the answer carries a dozen headers, and making text of them took a fifteenth of
+    /// the cores this client shares with the server.
     private static func head(_ bytes: ArraySlice<UInt8>, end: Int) throws -> (end: Int, status: Int, keepAlive: Bool, length: Int) {
-        let lines = String(decoding: bytes, as: UTF8.self).lowercased().split(separator: "\r\n")
-        let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 0
+        let lines = bytes.split(separator: 0x0A).map { $0.last == 0x0D ? $0.dropLast() : $0 }
+        let status = lines.first?.split(separator: 0x20).dropFirst().first.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
         var length: Int?, keepAlive = true
         for line in lines.dropFirst() {
-            if line.hasPrefix("content-length:") { length = Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces)) }
-            if line.hasPrefix("connection:"), line.contains("close") { keepAlive = false }
+            if let value = value(of: "content-length", in: line) { length = Int(value) }
+            if let value = value(of: "connection", in: line), value.lowercased().contains("close") { keepAlive = false }
         }
         guard let length else { throw CommandFailure("the server answered without a Content-Length") }
         return (end, status, keepAlive, length)
+    }
+
+    /// The value of the header `name` (in lower case) if `line` is that header, whatever its case.
+    private static func value(of name: String, in line: ArraySlice<UInt8>) -> String? {
+        let name = name.utf8
+        guard line.count > name.count, line[line.startIndex + name.count] == UInt8(ascii: ":"),
+              zip(line, name).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        var value = line.dropFirst(name.count + 1).drop(while: blank)
+        while let last = value.last, blank(last) { value = value.dropLast() }
+        return String(decoding: value, as: UTF8.self)
     }
 
     /// Where the head ends (after its blank line), if it has arrived.
