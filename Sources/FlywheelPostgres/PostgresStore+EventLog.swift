@@ -73,7 +73,9 @@ extension PostgresStore {
         var inserted = 0, done = 0
         for accountId in order {
             guard let (tenantId, list) = byAccount[accountId] else { continue }
-            guard let last = try await sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE",
+            // NO KEY: appends serialize on the row, but do not wait for transactions whose rows refer to
+            // the account (each foreign key check holds a key share of it until its commit: a projection batch).
+            guard let last = try await sql.rows(db, "SELECT last_seq FROM accounts WHERE tenant_id = $1 AND account_id = $2 FOR NO KEY UPDATE",
                                                 [.text(tenantId), .text(accountId)].binds).first?.int(0) else {
                 throw StoreError.notFound("account \(accountId)")
             }
