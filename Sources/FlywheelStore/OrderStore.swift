@@ -90,10 +90,12 @@ extension OrderStore where Self: SQLStore {
     public func touches(of account: Account, openIds: [String], from: Int64, to: Int64) async throws -> [String: [FanTouch]] {
         var touches: [String: [FanTouch]] = [:]
         // The account's stream in the log keys its touches; PostgreSQL's keep the tenant first, as its log does.
-        let tenant = Cell.text(account.tenantId)
-        let (stream, key): (String, [Cell]) = runner.dialect == .postgres
-            ? ("tenant_id = ? AND stream = (SELECT stream FROM event_streams WHERE tenant_id = ? AND account_id = ?)", [tenant, tenant, .text(account.id)])
-            : ("stream = (SELECT stream FROM event_streams WHERE tenant_id = ? AND account_id = ?)", [tenant, .text(account.id)])
+        var stream = "stream = (SELECT stream FROM event_streams WHERE tenant_id = ? AND account_id = ?)"
+        var key: [Cell] = [.text(account.tenantId), .text(account.id)]
+        if runner.dialect == .postgres {
+            stream = "tenant_id = ? AND " + stream
+            key.insert(.text(account.tenantId), at: 0)
+        }
         for chunk in SQLStatement.chunks(openIds, of: 500) {
             for row in try await runner.query(SQLStatement("""
                 SELECT open_id, touchpoint, first_at, last_at FROM fan_touchpoints WHERE \(stream)
