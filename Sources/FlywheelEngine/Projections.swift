@@ -112,7 +112,9 @@ enum FanStateProjection {
             causes[n] = (event.kind.rawValue, stored.seq, min(event.occurredAt, now))
         }
         // By open_id, the fan rows' key: each row then lands beside the one before it in the B-tree.
-        let order = causes.indices.filter { causes[$0] != nil }.sorted { fans[$0].openId < fans[$1].openId }
+        // Compared by open_id alone: comparing `fans[$0]` copied two whole states a comparison.
+        let openIds = fans.map(\.openId)
+        let order = causes.indices.filter { causes[$0] != nil }.sorted { openIds[$0] < openIds[$1] }
         var place = [Int](repeating: 0, count: fans.count)
         for (i, n) in order.enumerated() { place[n] = i }
         applied.changed = order.map { fans[$0] }

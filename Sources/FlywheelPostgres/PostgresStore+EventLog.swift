@@ -8,7 +8,7 @@ extension PostgresStore {
     /// All deliveries in one statement, then their events in one append: a handful of round
     /// trips per group commit, however many deliveries it carries.
     public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
-        let outcomes = try await transaction { db in
+        let (outcomes, appended) = try await transaction { db in
             let d = deliveries.map(\.delivery)
             let stored = try await self.sql.rows(db, """
                 INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
@@ -45,22 +45,24 @@ extension PostgresStore {
                 events += added.map { AccountEvent(tenantId: delivery.tenantId, accountId: accountId, event: $0) }
                 outcomes.append(.stored(events: added.count))
             }
-            _ = try await self.append(events, db, progress: { _ in })
-            return outcomes
+            return (outcomes, try await self.append(events, db, progress: { _ in }).appended)
         }
+        logTail.committed(appended)
         keepStatistics(after: outcomes.count)
         return outcomes
     }
 
     public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
-        let outcome = try await transaction { db in try await self.append(events, db, progress: progress) }
+        let (outcome, appended) = try await transaction { db in try await self.append(events, db, progress: progress) }
+        logTail.committed(appended)
         keepStatistics(after: outcome.inserted)
         return outcome
     }
 
     /// Appends under each account's row lock, skipping ids already in the log (or earlier in the
-    /// batch), so sequence numbers stay dense and in arrival order.
-    func append(_ events: [AccountEvent], _ db: PostgresConnection, progress: (Int) -> Void) async throws -> AppendOutcome {
+    /// batch), so sequence numbers stay dense and in arrival order; returns the events appended,
+    /// by account: the log's tail once the transaction commits.
+    func append(_ events: [AccountEvent], _ db: PostgresConnection, progress: (Int) -> Void) async throws -> (outcome: AppendOutcome, appended: [AccountKey: [StoredEvent]]) {
         var order: [String] = []
         var byAccount: [String: (tenantId: String, events: [FanEvent])] = [:]
         for item in events {
@@ -71,6 +73,7 @@ extension PostgresStore {
             byAccount[item.accountId]?.events.append(item.event)
         }
         var inserted = 0, done = 0
+        var appended: [AccountKey: [StoredEvent]] = [:]
         for accountId in order {
             guard let (tenantId, list) = byAccount[accountId] else { continue }
             // NO KEY: appends serialize on the row, but do not wait for transactions whose rows refer to
@@ -102,6 +105,7 @@ extension PostgresStore {
                         }
                         if rows.readableBytes > 0 { try await writer.write(rows) }
                     }
+                    appended[AccountKey(tenantId: tenantId, accountId: accountId), default: []] += fresh.enumerated().map { StoredEvent(seq: first + Int64($0.offset), event: $0.element) }
                     seq += Int64(fresh.count)
                     inserted += fresh.count
                 }
@@ -111,7 +115,7 @@ extension PostgresStore {
             try await sql.run(db, "UPDATE accounts SET last_seq = $1 WHERE tenant_id = $2 AND account_id = $3 RETURNING last_seq",
                               [.int(seq), .text(tenantId), .text(accountId)].binds)
         }
-        return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
+        return (AppendOutcome(inserted: inserted, duplicates: events.count - inserted), appended)
     }
 
     /// Those of `ids` already in an account's log: tenant $1, `stream` the SQL that names the

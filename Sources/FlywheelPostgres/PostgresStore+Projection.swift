@@ -27,27 +27,36 @@ extension PostgresStore {
             let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
             // The log's head says how many wait, without reading them. Beside an append a whole batch
             // is taken once the next is whole too, as on SQLite (which steps it meanwhile).
-            if whole, try await self.lastSeq(of: account, db) - position.lastSeq < 2 * limit { return nil }
+            let head = try await self.lastSeq(of: account, db)
+            if whole, head - position.lastSeq < 2 * limit { return nil }
             let rules = try await self.rules(of: account, db)
             let rulesChanged = rules.version != position.rulesVersion
+            // The appends' events as they committed, as far back as the tail holds them; any before, from the log.
+            let held = self.logTail.events(of: AccountKey(account), after: position.lastSeq, through: min(position.lastSeq.saturatingAdd(Int64(limit)), head)) ?? []
+            let missing = held.first.map { Int($0.seq - position.lastSeq - 1) } ?? limit
             var events: [StoredEvent] = []
             var unreadable: [QuarantinedEvent] = []
-            for row in try await self.sql.rows(db, """
+            for row in missing > 0 ? try await self.sql.rows(db, """
                 SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 ORDER BY seq LIMIT $4
-                """, (key + [.int(position.lastSeq), .int(Int64(limit))]).binds) {
+                """, (key + [.int(position.lastSeq), .int(Int64(missing))]).binds) : [] {
                 do {
                     events.append(try Self.storedEvent(row))
                 } catch {
                     unreadable.append(QuarantinedEvent(seq: row[0].int ?? 0, eventId: row[1].text ?? "", reason: "\(error)", at: 0))
                 }
             }
+            // A read that sees fewer (committed after its snapshot) makes the batch end where it does.
+            if events.count + unreadable.count == missing { events += held }
             guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
             // Fans this process kept from its last batch are current if the checkpoint is where that batch left it.
             var kept = rulesChanged ? [:] : self.fanCache.take(account, at: position)
             var fans: [String: FanState] = [:]
             var unknown: Set<String> = []
-            for stored in events where fans[stored.event.openId] == nil {
-                if let fan = kept[stored.event.openId] { fans[fan.openId] = fan } else { unknown.insert(stored.event.openId) }
+            // Looked up by index, not value: a fan's state is copied once a batch, not once an event.
+            for stored in events {
+                let openId = stored.event.openId
+                guard fans.index(forKey: openId) == nil, !unknown.contains(openId) else { continue }
+                if let fan = kept[openId] { fans[openId] = fan } else { unknown.insert(openId) }
             }
             let fanRows = rulesChanged
                 ? try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2", key.binds)
@@ -126,7 +135,7 @@ extension PostgresStore {
             try check(event)
             event.id = "retry:\(seq)"
             // An event that already has the retry's id was imported by someone else: refuse rather than lose this one.
-            guard try await self.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in }).inserted == 1 else {
+            guard try await self.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in }).outcome.inserted == 1 else {
                 throw StoreError.conflict(field: "seq", "an event with the id \(event.id) is in the log already")
             }
             try await self.sql.run(db, "DELETE FROM quarantined_events WHERE tenant_id = $1 AND account_id = $2 AND seq = $3 RETURNING seq", key.binds)

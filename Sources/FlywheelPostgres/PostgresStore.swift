@@ -13,6 +13,8 @@ public final class PostgresStore: Store, SQLStore {
     let sql: SQL
     /// The projector's fans between batches.
     let fanCache = FanCache()
+    /// The events appended and not yet projected, which the projector reads instead of the log.
+    let logTail = LogTail()
     let statistics = PlannerStatistics()
     public var runner: any SQLRunner { PostgresRunner(store: self) }
     private let clientRun: Task<Void, Never>

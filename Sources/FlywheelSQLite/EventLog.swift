@@ -41,7 +41,7 @@ enum EventLog {
 
     /// Appends with reused statements, a run of one account's events a statement; an id already
     /// in the account's log is skipped.
-    static func append(_ events: [AccountEvent], _ db: Database, progress: (Int) -> Void) throws -> AppendOutcome {
+    static func append(_ events: [AccountEvent], _ db: Database, progress: (Int) -> Void) throws -> (outcome: AppendOutcome, appended: [AccountKey: [StoredEvent]]) {
         var appender = try Appender(db)
         var inserted = 0
         var done = 0
@@ -53,8 +53,7 @@ enum EventLog {
             done = end
             progress(done)
         }
-        try appender.finish()
-        return AppendOutcome(inserted: inserted, duplicates: events.count - inserted)
+        return (AppendOutcome(inserted: inserted, duplicates: events.count - inserted), try appender.finish())
     }
 
     /// Appends within one transaction with prepared statements, however many calls (a group
@@ -68,6 +67,10 @@ enum EventLog {
         // Events come in runs of one account: the head is looked up when the account changes.
         private var key: AccountKey?
         private var head = Head(stream: 0, lastSeq: 0)
+        /// The events appended, by account (the current one's in `stored`): the log's tail once
+        /// the transaction commits.
+        private var appended: [AccountKey: [StoredEvent]] = [:]
+        private var stored: [StoredEvent] = []
 
         /// Rows a statement for a bulk append: a statement a row cost a quarter more a row
         /// (BENCHMARKS.md); beyond 64 little changes.
@@ -87,6 +90,7 @@ enum EventLog {
             guard try insert.run() == 1 else { return false }
             head.lastSeq += 1
             head.appended = true
+            stored.append(StoredEvent(seq: head.lastSeq, event: item.event))
             return true
         }
 
@@ -118,20 +122,21 @@ enum EventLog {
             for (i, item) in run.enumerated() {
                 bind(item.event, to: statement, from: Int32(i * 11 + 1), seq: head.lastSeq + 1 + Int64(i))
             }
-            let stored = try statement.run()
-            if stored == run.count {
-                head.lastSeq += Int64(stored)
+            let inserted = try statement.run()
+            if inserted == run.count {
+                for (i, item) in run.enumerated() { stored.append(StoredEvent(seq: head.lastSeq + 1 + Int64(i), event: item.event)) }
+                head.lastSeq += Int64(inserted)
                 head.appended = true
-                return stored
+                return inserted
             }
             // None stored: every id was in the log before this statement.
-            guard stored > 0 else { return 0 }
+            guard inserted > 0 else { return 0 }
             // The rows stored would leave gaps in the numbering: they go again, and the run is
             // appended a row at a time. Nothing else is past the head, so the range is theirs;
             // a log with rows past it is not one to append to.
             try db.execute(sql: "DELETE FROM events WHERE stream = ? AND seq > ? AND seq <= ?",
                            arguments: [head.stream, head.lastSeq, head.lastSeq + Int64(run.count)])
-            guard db.changesCount == stored else {
+            guard db.changesCount == inserted else {
                 throw StoreError.corrupt("events of stream \(head.stream) go past its last seq \(head.lastSeq)")
             }
             return nil
@@ -139,10 +144,18 @@ enum EventLog {
 
         private mutating func useHead(of item: AccountEvent) throws {
             guard key?.tenantId != item.tenantId || key?.accountId != item.accountId else { return }
-            if let key { heads[key] = head }
+            setAside()
             let next = AccountKey(tenantId: item.tenantId, accountId: item.accountId)
             head = try heads[next] ?? Head.load(next, db)
             key = next
+        }
+
+        /// Puts the current account's head and appended events with the others'.
+        private mutating func setAside() {
+            guard let key else { return }
+            heads[key] = head
+            if !stored.isEmpty { appended[key, default: []] += stored }
+            stored = []
         }
 
         private func bind(_ e: FanEvent, to statement: RawStatement, from first: Int32, seq: Int64) {
@@ -159,10 +172,12 @@ enum EventLog {
             statement.bind(first + 10, e.attributes.isEmpty ? nil : EventAttributes.encode(e.attributes))
         }
 
-        mutating func finish() throws {
-            if let key { heads[key] = head }
+        /// Records each account's last seq; returns the events appended, by account.
+        mutating func finish() throws -> [AccountKey: [StoredEvent]] {
+            setAside()
             let update = try db.cachedStatement(sql: "UPDATE accounts SET last_seq = ? WHERE tenant_id = ? AND account_id = ?")
             for (key, head) in heads where head.appended { try update.execute(arguments: [head.lastSeq, key.tenantId, key.accountId]) }
+            return appended
         }
     }
 

@@ -175,7 +175,8 @@ final class RawStatement {
 
     func text(_ column: Int32) -> String? {
         guard let bytes = sqlite3_column_text(handle, column) else { return nil }
-        return String(cString: bytes)
+        // By its length, as it was bound: the text as appended, NULs included, with no length counted.
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
     }
 
     func cell(_ column: Int32) -> Cell {

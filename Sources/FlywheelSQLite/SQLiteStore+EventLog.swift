@@ -6,7 +6,7 @@ import GRDB
 /// The event log on SQLite: deliveries and appends in the one writer.
 extension SQLiteStore {
     public func ingest(_ deliveries: [IncomingDelivery]) async throws -> [DeliveryOutcome] {
-        try await pool.write { db in
+        let (outcomes, appended) = try await pool.write { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO webhook_deliveries (tenant_id, app_id, msg_id, event, account_id, received_at, body)
                 VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING
@@ -25,13 +25,16 @@ extension SQLiteStore {
                 }
                 return .stored(events: stored)
             }
-            try appender.finish()
-            return outcomes
+            return (outcomes, try appender.finish())
         }
+        logTail.committed(appended)
+        return outcomes
     }
 
     public func append(_ events: [AccountEvent], progress: @Sendable (Int) -> Void) async throws -> AppendOutcome {
-        try await pool.write { db in try EventLog.append(events, db, progress: progress) }
+        let (outcome, appended) = try await pool.write { db in try EventLog.append(events, db, progress: progress) }
+        logTail.committed(appended)
+        return outcome
     }
 }
 

@@ -9,7 +9,7 @@ import Synchronization
 extension SQLiteStore {
     public func project(_ account: Account, limit: Int, batches: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         for _ in 0..<3 {
-            guard let start = try await pool.read({ [fanCache, held] db -> Projection.Start? in
+            guard let start = try await pool.read({ [fanCache, held, logTail] db -> Projection.Start? in
                 let position = try Projection.checkpoint(of: account, db)
                 // A held batch stepped for other journeys than now run is read again.
                 if var batch = held.take(account, at: position, limit: limit),
@@ -17,7 +17,7 @@ extension SQLiteStore {
                     batch.prepared.head = try EventLog.lastSeq(of: account, db)
                     return .held(batch)
                 }
-                return try Projection.prepare(account, at: position, limit: limit, whole: whole, known: fanCache, db).map { .read($0) }
+                return try Projection.prepare(account, at: position, limit: limit, whole: whole, known: fanCache, tail: logTail, db).map { .read($0) }
             }) else { return 0 }
             // Held in one variable only: the kept fans are changed in place, never copied.
             var prepared: Projection.Prepared
@@ -44,14 +44,15 @@ extension SQLiteStore {
                     return applied
                 }
                 let after = prepared.after
+                // The commit holds the batch, not the kept fans, which the next batch then changes in place.
+                // It starts first: what follows is the next batch's work, done while it commits.
+                let (batch, position, writes) = (prepared.batch, prepared.position, staged)
+                async let committed = projectionWrite { db in try Projection.commit(batch, at: position, writes, db) }
                 let fans = prepared.keptAfter(result)
                 // Past the cache's capacity the kept fans are let go when the call ends: it ends here.
                 let within = fans.count <= fanCache.capacity
                 let kept = Projection.Handover(consume fans)
                 touched.formUnion(prepared.batch.fans.keys)
-                // The commit holds the batch, not the kept fans, which the next batch then changes in place.
-                let (batch, position, writes) = (prepared.batch, prepared.position, staged)
-                async let committed = projectionWrite { db in try Projection.commit(batch, at: position, writes, db) }
                 // While batch N commits, batch N+1 is read, stepped and staged (the other core) from
                 // where N leaves the log, its fans and their segments; N+1 commits only if N did. One
                 // that fails to read or step is dropped: the next call reads it again and fails alone.
@@ -59,8 +60,8 @@ extension SQLiteStore {
                 var unstepped: Projection.Prepared?
                 if round < batches, limit > 1, within, let stream = prepared.stream {
                     let changes = result.write(SegmentChangesWrite.self)?.changes ?? []
-                    if let read = try? await pool.read({ db in
-                        try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, whole: whole, db)
+                    if let read = try? await pool.read({ [logTail] db in
+                        try Projection.prepare(account, after: after, stream: stream, kept: kept, changes: changes, limit: limit, whole: whole, tail: logTail, db)
                     }) {
                         if let stepped = try? step(read.batch) {
                             next = (read, stepped, Projection.Staged(stepped, of: read))
@@ -91,9 +92,9 @@ extension SQLiteStore {
         }
         // Still moving: read and write under the write lock, where nothing can move.
         // The kept fans come out of the transaction as its only copy, and go to the cache once it committed.
-        let done = try await projectionWrite { [fanCache] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
+        let done = try await projectionWrite { [fanCache, logTail] db -> (kept: [String: FanState], touched: [String], after: ProjectionPosition, applied: Int)? in
             // Beside an append a whole batch is taken only with the next whole too, as above.
-            guard var prepared = try Projection.prepare(account, at: Projection.checkpoint(of: account, db), limit: limit, whole: whole, known: fanCache, db),
+            guard var prepared = try Projection.prepare(account, at: Projection.checkpoint(of: account, db), limit: limit, whole: whole, known: fanCache, tail: logTail, db),
                   !whole || prepared.nextIsWhole(limit) else { return nil }
             let result = try step(prepared.batch)
             let staged = Projection.Staged(result, of: prepared)
@@ -157,7 +158,7 @@ extension SQLiteStore {
             try check(event)
             event.id = "retry:\(seq)"
             // An event that already has the retry's id was imported by someone else: refuse rather than lose this one.
-            guard try EventLog.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in }).inserted == 1 else {
+            guard try EventLog.append([AccountEvent(tenantId: account.tenantId, accountId: account.id, event: event)], db, progress: { _ in }).outcome.inserted == 1 else {
                 throw StoreError.conflict(field: "seq", "an event with the id \(event.id) is in the log already")
             }
             try db.execute(sql: "DELETE FROM quarantined_events WHERE tenant_id = ? AND account_id = ? AND seq = ?", arguments: key)
@@ -232,8 +233,8 @@ enum Projection {
     }
 
     /// The batch at the checkpoint `position`, with the fans the cache kept there.
-    static func prepare(_ account: Account, at position: ProjectionPosition, limit: Int, whole: Bool, known: FanCache, _ db: Database) throws -> Prepared? {
-        try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, whole: whole, db) {
+    static func prepare(_ account: Account, at position: ProjectionPosition, limit: Int, whole: Bool, known: FanCache, tail: LogTail, _ db: Database) throws -> Prepared? {
+        try prepare(account, at: position, rules: SQLiteStore.rules(of: account, db), stream: EventLog.stream(of: account, db), limit: limit, whole: whole, tail: tail, db) {
             known.take(account, at: position)
         }
     }
@@ -242,10 +243,10 @@ enum Projection {
     /// (handed over) and its fans' segments as its changes leave them. Nil when nothing follows
     /// or the rules changed meanwhile (that batch reads every fan, so it waits for the checkpoint).
     static func prepare(_ account: Account, after position: ProjectionPosition, stream: Int64, kept: Handover, changes: [SegmentChange],
-                        limit: Int, whole: Bool, _ db: Database) throws -> Prepared? {
+                        limit: Int, whole: Bool, tail: LogTail, _ db: Database) throws -> Prepared? {
         let rules = try SQLiteStore.rules(of: account, db)
         guard rules.version == position.rulesVersion,
-              var next = try prepare(account, at: position, rules: rules, stream: stream, limit: limit, whole: whole, db, kept: kept.take) else { return nil }
+              var next = try prepare(account, at: position, rules: rules, stream: stream, limit: limit, whole: whole, tail: tail, db, kept: kept.take) else { return nil }
         // The snapshot may be from before or after the commit: the changes bring either to after.
         for change in changes where next.batch.fans[change.openId] != nil {
             if change.entered {
@@ -258,18 +259,17 @@ enum Projection {
     }
 
     private static func prepare(_ account: Account, at position: ProjectionPosition, rules: VersionedRules, stream: Int64?, limit: Int, whole: Bool,
-                                _ db: Database, kept take: () -> [String: FanState]) throws -> Prepared? {
+                                tail: LogTail, _ db: Database, kept take: () -> [String: FanState]) throws -> Prepared? {
         // The log's head says how many wait, without reading them.
-        let head = whole ? try EventLog.lastSeq(of: account, db) : nil
-        if let head, head - position.lastSeq < limit { return nil }
+        let head = try EventLog.lastSeq(of: account, db)
+        if whole, head - position.lastSeq < limit { return nil }
         let rulesChanged = rules.version != position.rulesVersion
-        let select = try RawStatement(cached: db, sql: """
-            SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
-            """)
-        select.bind(1, stream ?? 0)
-        select.bind(2, position.lastSeq)
-        select.bind(3, Int64(limit))
-        let (events, unreadable) = try EventLog.readBatch(select)
+        // The appends' events as they committed, as far back as the tail holds them; any before, from the log.
+        let held = tail.events(of: AccountKey(account), after: position.lastSeq, through: min(position.lastSeq.saturatingAdd(Int64(limit)), head)) ?? []
+        let missing = held.first.map { Int($0.seq - position.lastSeq - 1) } ?? limit
+        var (events, unreadable) = missing > 0 ? try readLog(stream: stream, after: position.lastSeq, limit: missing, db) : ([], [])
+        // A snapshot older than some of those before the tail sees fewer: the batch then ends where it does.
+        if events.count + unreadable.count == missing { events += held }
         guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
 
         var kept = rulesChanged ? try FanRows.loadAll(account, db) : take()
@@ -279,7 +279,17 @@ enum Projection {
         batch.segments = try readySegments(account, db)
         if !batch.segments.isEmpty { batch.memberships = try SegmentRows.memberships(account, openIds: fans.keys, db) }
         (batch.journeys, batch.journeyWaits) = try JourneyRows.projection(SQLiteRunner.rows(JourneyRows.launched(account), db))
-        return Prepared(batch: batch, position: position, stream: stream, kept: kept, head: head)
+        return Prepared(batch: batch, position: position, stream: stream, kept: kept, head: whole ? head : nil)
+    }
+
+    private static func readLog(stream: Int64?, after seq: Int64, limit: Int, _ db: Database) throws -> (events: [StoredEvent], unreadable: [QuarantinedEvent]) {
+        let select = try RawStatement(cached: db, sql: """
+            SELECT \(EventLog.columnList) FROM events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?
+            """)
+        select.bind(1, stream ?? 0)
+        select.bind(2, seq)
+        select.bind(3, Int64(limit))
+        return try EventLog.readBatch(select)
     }
 
     /// A batch's writes as the writer runs them, built before it takes the lock: the statements
@@ -356,8 +366,11 @@ enum Projection {
     private static func batchFans(_ account: Account, touched events: [StoredEvent], kept: inout [String: FanState], _ db: Database) throws -> [String: FanState] {
         var fans: [String: FanState] = [:]
         var unknown: Set<String> = []
-        for stored in events where fans[stored.event.openId] == nil {
-            if let fan = kept[stored.event.openId] { fans[fan.openId] = fan } else { unknown.insert(stored.event.openId) }
+        // Looked up by index, not value: a fan's state is copied once a batch, not once an event.
+        for stored in events {
+            let openId = stored.event.openId
+            guard fans.index(forKey: openId) == nil, !unknown.contains(openId) else { continue }
+            if let fan = kept[openId] { fans[openId] = fan } else { unknown.insert(openId) }
         }
         for (openId, fan) in try FanRows.load(account, openIds: unknown, db) {
             fans[openId] = fan

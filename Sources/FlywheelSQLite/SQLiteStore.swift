@@ -10,6 +10,8 @@ public final class SQLiteStore: Store, SQLStore {
     let fanCache = FanCache()
     /// The projector's whole batches held beside a bulk append.
     let held = HeldBatches()
+    /// The events appended and not yet projected, which the projector reads instead of the log.
+    let logTail = LogTail()
     private let checkpointer: Checkpointer
     public var runner: any SQLRunner { SQLiteRunner(pool: pool) }
 

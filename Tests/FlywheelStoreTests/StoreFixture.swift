@@ -52,10 +52,15 @@ struct StoreFixture {
 
     /// The fans of the fixture's account, or of `other` in the same store.
     func fans(of other: Account? = nil) async throws -> [String: FanState] {
+        try await Self.fans(of: other ?? account, in: store)
+    }
+
+    /// Every fan of `account` in `store`.
+    static func fans(of account: Account, in store: any Store) async throws -> [String: FanState] {
         var all: [String: FanState] = [:]
         var cursor: String?
         repeat {
-            let page = try await store.fans(of: other ?? account, matching: nil, now: 0, cursor: cursor, limit: 500)
+            let page = try await store.fans(of: account, matching: nil, now: 0, cursor: cursor, limit: 500)
             for fan in page.items { all[fan.openId] = fan }
             cursor = page.nextCursor
         } while cursor != nil

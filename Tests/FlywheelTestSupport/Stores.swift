@@ -18,18 +18,27 @@ public struct PostgresMissing: Error, CustomStringConvertible {
 
 /// A fresh, migrated store of `kind`: its own SQLite file, or its own database on the test server.
 public func makeStore(_ kind: StoreKind) async throws -> any Store {
-    let store: any Store
+    try await makeStores(kind, count: 1)[0]
+}
+
+/// `count` stores of `kind` opened on one fresh, migrated SQLite file or database, as as many
+/// processes would: each with only its own memory (kept fans, the log's tail).
+public func makeStores(_ kind: StoreKind, count: Int) async throws -> [any Store] {
+    let open: () throws -> any Store
     switch kind {
     case .sqlite:
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flywheel-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: dir.appendingPathComponent("test.sqlite").path)
+        let path = dir.appendingPathComponent("test.sqlite").path
+        open = { try SQLiteStore(path: path) }
     case .postgres:
         guard let admin = ProcessInfo.processInfo.environment["FLYWHEEL_TEST_DATABASE_URL"] else { throw PostgresMissing() }
         let name = "flywheel_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         try await PostgresStore(url: admin, logger: Logger(label: "test")).createDatabase(String(name))
-        store = try PostgresStore(url: PostgresStore.url(admin, database: String(name)), logger: Logger(label: "test"))
+        let url = PostgresStore.url(admin, database: String(name))
+        open = { try PostgresStore(url: url, logger: Logger(label: "test")) }
     }
-    try await store.migrate()
-    return store
+    let stores = try (0..<max(count, 1)).map { _ in try open() }
+    try await stores[0].migrate()
+    return stores
 }
