@@ -20,14 +20,4 @@ public struct DecimalText {
     public mutating func append(_ separator: Unicode.Scalar) { bytes.append(UInt8(ascii: separator)) }
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
-
-    /// `1,2,3`.
-    public static func list(_ numbers: [Int64]) -> String {
-        var out = DecimalText()
-        for (i, n) in numbers.enumerated() {
-            if i > 0 { out.append(",") }
-            out.append(n)
-        }
-        return out.text
-    }
 }

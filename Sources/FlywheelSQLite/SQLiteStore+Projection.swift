@@ -365,6 +365,8 @@ enum Projection {
     /// The state of each fan the events touch: kept in memory, or read from the database (and kept).
     private static func batchFans(_ account: Account, touched events: [StoredEvent], kept: inout [String: FanState], _ db: Database) throws -> [String: FanState] {
         var fans: [String: FanState] = [:]
+        // Room for every kept fan a bulk batch touches, without growing as they come.
+        fans.reserveCapacity(min(events.count, kept.count))
         var unknown: Set<String> = []
         // Looked up by index, not value: a fan's state is copied once a batch, not once an event.
         for stored in events {

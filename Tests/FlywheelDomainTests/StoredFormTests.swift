@@ -22,8 +22,13 @@ import Testing
         _ = ledger.credit(7, on: 20_003, cap: 420)
         #expect(ledger.encoded == "20001:420,20003:7")
         #expect(IntimacyLedger(encoded: ledger.encoded) == ledger)
-        #expect(DecimalText.list([0, 9, 10, -45, Int64.max, Int64.min]) == "0,9,10,-45,9223372036854775807,-9223372036854775808")
-        #expect(DecimalText.list([]) == "")
+        var list = DecimalText()
+        for (i, n) in [0, 9, 10, -45, Int64.max, Int64.min].enumerated() {
+            if i > 0 { list.append(",") }
+            list.append(n)
+        }
+        #expect(list.text == "0,9,10,-45,9223372036854775807,-9223372036854775808")
+        #expect(DecimalText().text == "")
     }
 }
 
