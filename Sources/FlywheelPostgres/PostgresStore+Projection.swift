@@ -20,10 +20,14 @@ extension PostgresStore {
     private func project(_ account: Account, limit: Int, whole: Bool, _ step: @Sendable (ProjectionBatch) throws -> ProjectionResult) async throws -> Int {
         let committed: (applied: Int, fans: [String: FanState], touched: [String], position: ProjectionPosition)? = try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
-            // Another process holding this account's checkpoint is projecting it: leave it be.
+            // Another process holding this account's checkpoint is projecting it: leave it be, and
+            // let go of the events this process appended to it.
             guard let checkpoint = try await self.sql.rows(db, """
                 SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE SKIP LOCKED
-                """, key.binds).first else { return nil }
+                """, key.binds).first else {
+                self.logTail.forget(AccountKey(account))
+                return nil
+            }
             let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
             // The log's head says how many wait, without reading them. Beside an append a whole batch
             // is taken once the next is whole too, as on SQLite (which steps it meanwhile).
@@ -98,6 +102,7 @@ extension PostgresStore {
             return (events.count + unreadable.count, kept, Array(fans.keys), after)
         }
         guard let committed else { return 0 }
+        logTail.release(AccountKey(account), through: committed.position.lastSeq)
         fanCache.put(account, committed.fans, touched: committed.touched, at: committed.position)
         return committed.applied
     }

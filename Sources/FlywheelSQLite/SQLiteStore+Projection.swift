@@ -81,6 +81,7 @@ extension SQLiteStore {
                 // again, unless batches before it committed.
                 guard let done else { break }
                 applied += done
+                logTail.release(AccountKey(account), through: after.lastSeq)
                 guard let next else {
                     // A batch whose step failed holds the fans kept as N leaves them, and more.
                     fanCache.put(account, unstepped?.kept ?? kept.take(), touched: touched, at: after)
@@ -102,6 +103,7 @@ extension SQLiteStore {
             return (prepared.keptAfter(result), Array(prepared.batch.fans.keys), prepared.after, applied)
         }
         guard let done else { return 0 }
+        logTail.release(AccountKey(account), through: done.after.lastSeq)
         fanCache.put(account, done.kept, touched: done.touched, at: done.after)
         return done.applied
     }

@@ -34,7 +34,7 @@ public final class LogTail: Sendable {
                 state.count -= tail.count
                 switch tail.last?.seq {
                 case let last? where first <= last: break
-                case let last? where first == last + 1: tail += events
+                case let last? where first - last == 1: tail += events
                 default: tail = events
                 }
                 let over = tail.count - max(capacity - state.count, 0)
@@ -45,20 +45,42 @@ public final class LogTail: Sendable {
         }
     }
 
+    /// Lets go of the account's events through `seq`: a batch that ended there committed (the
+    /// last of a run is not read past, so its events would stay until the account's next batch).
+    public func release(_ key: AccountKey, through seq: Int64) {
+        state.withLock { state in
+            guard var tail = state.tails.removeValue(forKey: key) else { return }
+            state.count -= Self.drop(&tail, through: seq)
+            if !tail.isEmpty { state.tails[key] = tail }
+        }
+    }
+
+    /// Lets the account's tail go: another process projects the account, so this one's would only
+    /// fill up to the capacity and stay.
+    public func forget(_ key: AccountKey) {
+        state.withLock { state in state.count -= state.tails.removeValue(forKey: key)?.count ?? 0 }
+    }
+
     /// The account's events after `seq` through `last` (the log's head as the reader sees it),
     /// from the first the tail holds; nil when it holds none of them or not up to `last` (a
     /// commit not yet noted). The projector reads any before that first one from the log. Those
     /// through `seq` are projected: they are let go.
     public func events(of key: AccountKey, after seq: Int64, through last: Int64) -> [StoredEvent]? {
         state.withLock { state in
-            guard var tail = state.tails.removeValue(forKey: key), let first = tail.first?.seq else { return nil }
-            let projected = Int(clamping: min(max(seq.saturatingSubtract(first).saturatingAdd(1), 0), Int64(tail.count)))
-            tail.removeFirst(projected)
-            state.count -= projected
+            guard var tail = state.tails.removeValue(forKey: key) else { return nil }
+            state.count -= Self.drop(&tail, through: seq)
             guard let start = tail.first?.seq, let end = tail.last?.seq else { return nil }
             state.tails[key] = tail
             guard start <= last, end >= last else { return nil }
             return Array(tail[...Int(last - start)])
         }
+    }
+
+    /// Drops the tail's events through `seq`; returns how many.
+    private static func drop(_ tail: inout [StoredEvent], through seq: Int64) -> Int {
+        guard let first = tail.first?.seq else { return 0 }
+        let projected = Int(clamping: min(max(seq.saturatingSubtract(first).saturatingAdd(1), 0), Int64(tail.count)))
+        tail.removeFirst(projected)
+        return projected
     }
 }

@@ -54,6 +54,15 @@ import Testing
         #expect(tail.events(of: a, after: 9, through: 9) == nil)
         tail.committed([b: events(4...6)])
         #expect(tail.events(of: b, after: 3, through: 6)?.map(\.seq) == [4, 5, 6], "room again once a's were projected")
+        tail.release(b, through: 6)
+        tail.committed([a: events(10...12)])
+        tail.committed([b: events(7...8)])
+        tail.release(a, through: 11)
+        #expect(tail.count == 3, "a's batch through 11 committed, b's through 6")
+        #expect(tail.events(of: a, after: 11, through: 12)?.map(\.seq) == [12])
+        tail.forget(b)
+        #expect(tail.count == 1, "another process projects b")
+        #expect(tail.events(of: b, after: 6, through: 8) == nil)
     }
 }
 
