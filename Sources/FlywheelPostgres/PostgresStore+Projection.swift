@@ -36,37 +36,28 @@ extension PostgresStore {
             let rules = try await self.rules(of: account, db)
             let rulesChanged = rules.version != position.rulesVersion
             // The appends' events as they committed, as far back as the tail holds them; any before, from the log.
-            let held = self.logTail.events(of: AccountKey(account), after: position.lastSeq, through: min(position.lastSeq.saturatingAdd(Int64(limit)), head)) ?? []
-            let missing = held.first.map { Int($0.seq - position.lastSeq - 1) } ?? limit
-            var events: [StoredEvent] = []
-            var unreadable: [QuarantinedEvent] = []
-            for row in missing > 0 ? try await self.sql.rows(db, """
+            let fromTail = self.logTail.take(AccountKey(account), after: position.lastSeq, limit: limit, head: head)
+            var read: (events: [StoredEvent], unreadable: [QuarantinedEvent]) = ([], [])
+            for row in fromTail.fromLog > 0 ? try await self.sql.rows(db, """
                 SELECT \(Self.eventColumns) FROM events WHERE tenant_id = $1 AND stream = \(Self.stream) AND seq > $3 ORDER BY seq LIMIT $4
-                """, (key + [.int(position.lastSeq), .int(Int64(missing))]).binds) : [] {
+                """, (key + [.int(position.lastSeq), .int(Int64(fromTail.fromLog))]).binds) : [] {
                 do {
-                    events.append(try Self.storedEvent(row))
+                    read.events.append(try Self.storedEvent(row))
                 } catch {
-                    unreadable.append(QuarantinedEvent(seq: row[0].int ?? 0, eventId: row[1].text ?? "", reason: "\(error)", at: 0))
+                    read.unreadable.append(QuarantinedEvent(seq: row[0].int ?? 0, eventId: row[1].text ?? "", reason: "\(error)", at: 0))
                 }
             }
-            // A read that sees fewer (committed after its snapshot) makes the batch end where it does.
-            if events.count + unreadable.count == missing { events += held }
+            let (events, unreadable) = fromTail.joined(read)
             guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
             // Fans this process kept from its last batch are current if the checkpoint is where that batch left it.
             var kept = rulesChanged ? [:] : self.fanCache.take(account, at: position)
-            var fans: [String: FanState] = [:]
-            var unknown: Set<String> = []
-            // Looked up by index, not value: a fan's state is copied once a batch, not once an event.
-            for stored in events {
-                let openId = stored.event.openId
-                guard fans.index(forKey: openId) == nil, !unknown.contains(openId) else { continue }
-                if let fan = kept[openId] { fans[openId] = fan } else { unknown.insert(openId) }
-            }
+            let found = FanCache.fans(touchedBy: events, in: kept)
+            var fans = found.fans
             let fanRows = rulesChanged
                 ? try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2", key.binds)
-                : unknown.isEmpty ? []
+                : found.unknown.isEmpty ? []
                 : try await self.sql.rows(db, "SELECT \(Self.fanColumns) FROM fans WHERE tenant_id = $1 AND account_id = $2 AND open_id = ANY($3)",
-                                          key.binds + [.texts(Array(unknown))])
+                                          key.binds + [.texts(Array(found.unknown))])
             for row in fanRows {
                 let fan = try FanColumns.fan(from: row)
                 fans[fan.openId] = fan

@@ -267,11 +267,8 @@ enum Projection {
         if whole, head - position.lastSeq < limit { return nil }
         let rulesChanged = rules.version != position.rulesVersion
         // The appends' events as they committed, as far back as the tail holds them; any before, from the log.
-        let held = tail.events(of: AccountKey(account), after: position.lastSeq, through: min(position.lastSeq.saturatingAdd(Int64(limit)), head)) ?? []
-        let missing = held.first.map { Int($0.seq - position.lastSeq - 1) } ?? limit
-        var (events, unreadable) = missing > 0 ? try readLog(stream: stream, after: position.lastSeq, limit: missing, db) : ([], [])
-        // A snapshot older than some of those before the tail sees fewer: the batch then ends where it does.
-        if events.count + unreadable.count == missing { events += held }
+        let fromTail = tail.take(AccountKey(account), after: position.lastSeq, limit: limit, head: head)
+        let (events, unreadable) = fromTail.joined(fromTail.fromLog > 0 ? try readLog(stream: stream, after: position.lastSeq, limit: fromTail.fromLog, db) : ([], []))
         guard !events.isEmpty || !unreadable.isEmpty || rulesChanged else { return nil }
 
         var kept = rulesChanged ? try FanRows.loadAll(account, db) : take()
@@ -366,17 +363,9 @@ enum Projection {
 
     /// The state of each fan the events touch: kept in memory, or read from the database (and kept).
     private static func batchFans(_ account: Account, touched events: [StoredEvent], kept: inout [String: FanState], _ db: Database) throws -> [String: FanState] {
-        var fans: [String: FanState] = [:]
-        // Room for every kept fan a bulk batch touches, without growing as they come.
-        fans.reserveCapacity(min(events.count, kept.count))
-        var unknown: Set<String> = []
-        // Looked up by index, not value: a fan's state is copied once a batch, not once an event.
-        for stored in events {
-            let openId = stored.event.openId
-            guard fans.index(forKey: openId) == nil, !unknown.contains(openId) else { continue }
-            if let fan = kept[openId] { fans[openId] = fan } else { unknown.insert(openId) }
-        }
-        for (openId, fan) in try FanRows.load(account, openIds: unknown, db) {
+        let found = FanCache.fans(touchedBy: events, in: kept)
+        var fans = found.fans
+        for (openId, fan) in try FanRows.load(account, openIds: found.unknown, db) {
             fans[openId] = fan
             kept[openId] = fan
         }

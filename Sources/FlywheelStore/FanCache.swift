@@ -29,6 +29,22 @@ public final class FanCache: Sendable {
         self.now = now
     }
 
+    /// The fans the events touch that `kept` holds, and the open_ids of those it does not (to read
+    /// from the database). Looked up by index, not value: a fan's state is copied once a batch, not
+    /// once an event.
+    public static func fans(touchedBy events: [StoredEvent], in kept: [String: FanState]) -> (fans: [String: FanState], unknown: Set<String>) {
+        var fans: [String: FanState] = [:]
+        // Room for every kept fan a bulk batch touches, without growing as they come.
+        fans.reserveCapacity(min(events.count, kept.count))
+        var unknown: Set<String> = []
+        for stored in events {
+            let openId = stored.event.openId
+            guard fans.index(forKey: openId) == nil, !unknown.contains(openId) else { continue }
+            if let fan = kept[openId] { fans[openId] = fan } else { unknown.insert(openId) }
+        }
+        return (fans, unknown)
+    }
+
     /// The account's fans kept at `position`, or none; the batch owns them until it puts them back.
     public func take(_ account: Account, at position: ProjectionPosition) -> [String: FanState] {
         let key = AccountKey(account)

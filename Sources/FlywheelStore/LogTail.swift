@@ -61,6 +61,25 @@ public final class LogTail: Sendable {
         state.withLock { state in state.count -= state.tails.removeValue(forKey: key)?.count ?? 0 }
     }
 
+    /// What a batch of at most `limit` events after `seq` takes from the tail, `head` being the
+    /// log's head as its reader sees it.
+    public func take(_ key: AccountKey, after seq: Int64, limit: Int, head: Int64) -> Take {
+        let held = events(of: key, after: seq, through: min(seq.saturatingAdd(Int64(limit)), head)) ?? []
+        return Take(fromLog: held.first.map { Int($0.seq - seq - 1) } ?? limit, held: held)
+    }
+
+    /// The events a batch takes from the tail, and how many before them it reads from the log.
+    public struct Take: Sendable {
+        public var fromLog: Int
+        public var held: [StoredEvent]
+
+        /// The log's read (events and rows it could not read), then the held events. A read that
+        /// comes back short (its snapshot older than some of their commits) ends the batch there.
+        public func joined(_ read: (events: [StoredEvent], unreadable: [QuarantinedEvent])) -> (events: [StoredEvent], unreadable: [QuarantinedEvent]) {
+            read.events.count + read.unreadable.count == fromLog ? (read.events + held, read.unreadable) : read
+        }
+    }
+
     /// The account's events after `seq` through `last` (the log's head as the reader sees it),
     /// from the first the tail holds; nil when it holds none of them or not up to `last` (a
     /// commit not yet noted). The projector reads any before that first one from the log. Those
