@@ -48,9 +48,10 @@ public func makeFlywheel(store: any Store, logger: Logger, limits: FlywheelLimit
 
 /// `services` run alongside the server (the demo's live simulation); `platform`, what Flywheel's
 /// own services call (the demo's sandbox platform), is stopped after them, so nothing is cut off
-/// mid-call at shutdown.
+/// mid-call at shutdown. `listening` runs once the server accepts connections.
 public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollectorRegistry, settings: ServerSettings,
-                             platform: [any Service] = [], services: [any Service] = []) -> some ApplicationProtocol {
+                             platform: [any Service] = [], services: [any Service] = [],
+                             listening: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
     let router = buildRouter(flywheel, registry: registry, settings: settings)
     let limits = settings.limits
     // The idle timeout closes a connection that stopped sending, mid-body included; beyond
@@ -59,6 +60,7 @@ public func buildApplication(_ flywheel: Flywheel, registry: PrometheusCollector
                           server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: .seconds(Int64(limits.idleTimeout)))),
                           configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "flywheel",
                                                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: flywheel.env.logger)),
+                          onServerRunning: { _ in await listening() },
                           logger: flywheel.env.logger)
     // Services stop in the reverse of the order they are added.
     for service in platform { app.addServices(service) }

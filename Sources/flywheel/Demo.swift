@@ -54,6 +54,18 @@ struct Demo: AsyncParsableCommand {
         let sealer = try secretKey()
         let (flywheel, registry) = makeFlywheel(store: store, logger: Logger(label: "flywheel"), platform: .sandbox(baseURL: sandboxURL), sealer: sealer)
         let (token, api, live, today) = try await prepare(flywheel, started: started)
+        let sandboxRouter = Router()
+        api.add(to: sandboxRouter)
+        let sandbox = Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))
+        let services: [any Service] = noLive ? [] : [LiveSimulation(flywheel, enterprises: live, today: today, api: api, share: PresetEnterprise.shareLive(flywheel))]
+        // The banner once the server answers: whoever reads it (a person, a script) can use it at once.
+        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), platform: [sandbox], services: services) {
+            self.banner(token: token, started: started)
+        }.runService()
+    }
+
+    /// What the demo prints once it serves: where, how to sign in, the key, what to try.
+    func banner(token: String, started: Date) {
         print(String(format: "ready in %.1f s", Date().timeIntervalSince(started)))
         print("""
             Flywheel demo at http://\(host):\(port)
@@ -71,11 +83,6 @@ struct Demo: AsyncParsableCommand {
               connect: GET /v1/apps/{appId}/connect?redirectUri=http://\(host):\(port)/oauth/douyin/callback, then open the url
             """)
         flushOutput()
-        let sandboxRouter = Router()
-        api.add(to: sandboxRouter)
-        let sandbox = Application(router: sandboxRouter, configuration: .init(address: .hostname(host, port: port + 1)))
-        let services: [any Service] = noLive ? [] : [LiveSimulation(flywheel, enterprises: live, today: today, api: api, share: PresetEnterprise.shareLive(flywheel))]
-        try await buildApplication(flywheel, registry: registry, settings: ServerSettings(host: host, port: port), platform: [sandbox], services: services).runService()
     }
 
     /// The secret that seals connected accounts' tokens: FLYWHEEL_SECRET_KEY when set, otherwise the

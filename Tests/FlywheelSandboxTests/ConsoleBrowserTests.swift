@@ -90,7 +90,7 @@ struct WebDriver {
         try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
 
         let port = Int.random(in: 20_000..<40_000)
-        let (demo, key, _) = try await DemoTests.startDemo(["--fans", "1000", "--days", "45", "--no-live"], port: port)
+        let (demo, key, dir) = try await DemoTests.startDemo(["--fans", "1000", "--days", "45", "--no-live"], port: port)
         defer { if demo.isRunning { demo.terminate() } }
         try await Task.sleep(for: .milliseconds(300))
 
@@ -110,6 +110,7 @@ struct WebDriver {
             try await visitEveryPage(browser, site: "http://127.0.0.1:\(port)", port: port, key: key, shots: shots)
         } catch {
             Issue.record(error)
+            if !demo.isRunning { Issue.record("the demo ended with status \(demo.terminationStatus); \(DemoTests.lastWords(of: dir))") }
         }
         await browser.quit()
         chromedriver.terminate()

@@ -129,9 +129,12 @@ import Testing
         process.arguments = ["demo", "--port", String(port), "--db", dir.appendingPathComponent("flywheel-demo.sqlite").path] + options
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        // Its log kept beside its database: a test that finds the demo gone says why.
+        let log = dir.appendingPathComponent("demo.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
-        // The key is printed once the history is in.
+        // The key is printed once the history is in and the server answers.
         var printed = ""
         let deadline = Date().addingTimeInterval(180)
         while !printed.contains("API key:"), Date() < deadline, process.isRunning {
@@ -141,9 +144,15 @@ import Testing
         }
         guard let key = printed.split(whereSeparator: \.isWhitespace).first(where: { $0.hasPrefix("fw_") }).map(String.init) else {
             process.terminate()
-            throw Missing(what: "the demo's API key in its output: \(printed)")
+            throw Missing(what: "the demo's API key in its output: \(printed)\n\(lastWords(of: dir))")
         }
         return (process, key, dir)
+    }
+
+    /// The end of the log of the demo started in `dir`.
+    static func lastWords(of dir: URL) -> String {
+        let log = String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent("demo.log").path) ?? Data(), as: UTF8.self)
+        return "the demo's log ends:\n" + log.split(separator: "\n").suffix(20).joined(separator: "\n")
     }
 
     @Test func simulateRefusesBadOptionsSayingWhatToDo() throws {
