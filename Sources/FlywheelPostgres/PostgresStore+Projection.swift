@@ -21,17 +21,18 @@ extension PostgresStore {
         let committed: (applied: Int, fans: [String: FanState], touched: [String], position: ProjectionPosition)? = try await transaction { db in
             let key: [Cell] = [.text(account.tenantId), .text(account.id)]
             // Another process holding this account's checkpoint is projecting it: leave it be, and
-            // let go of the events this process appended to it.
+            // let go of the events this process appended to it. The log's head comes in the same
+            // round trip: it says how many wait, without reading them.
             guard let checkpoint = try await self.sql.rows(db, """
-                SELECT last_seq, rules_version FROM projection_checkpoints WHERE tenant_id = $1 AND account_id = $2 FOR UPDATE SKIP LOCKED
+                SELECT c.last_seq, c.rules_version, a.last_seq FROM projection_checkpoints c JOIN accounts a USING (tenant_id, account_id)
+                WHERE c.tenant_id = $1 AND c.account_id = $2 FOR UPDATE OF c SKIP LOCKED
                 """, key.binds).first else {
                 self.logTail.forget(AccountKey(account))
                 return nil
             }
             let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
-            // The log's head says how many wait, without reading them. Beside an append a whole batch
-            // is taken once the next is whole too, as on SQLite (which steps it meanwhile).
-            let head = try await self.lastSeq(of: account, db)
+            let head = try checkpoint.int(2)
+            // Beside an append a whole batch is taken once the next is whole too, as on SQLite (which steps it meanwhile).
             if whole, head - position.lastSeq < 2 * limit { return nil }
             let rules = try await self.rules(of: account, db)
             let rulesChanged = rules.version != position.rulesVersion
