@@ -30,7 +30,7 @@ public enum Schema {
     public enum Dialect: Sendable { case sqlite, postgres }
 
     /// In order. Append a new one; never edit one that has landed.
-    public static let migrations: [Migration] = [.v1, .v2, .v3, .v4, .v5, .v6, .v7, .v8, .v9, .v10, .v11, .v12, .v13, .v14, .v15, .v16, .v17, .v18, .v19, .v20]
+    public static let migrations: [Migration] = [.v1, .v2, .v3, .v4, .v5, .v6, .v7, .v8, .v9, .v10, .v11, .v12, .v13, .v14, .v15, .v16, .v17, .v18, .v19, .v20, .v21]
 
     /// The migrations still to run on a database that has run `applied` (version → recorded
     /// checksum), after checking that what it ran is what this build has.

@@ -131,7 +131,7 @@ import Testing
         process.standardOutput = output
         // Its log kept beside its database: a test that finds the demo gone says why.
         let log = dir.appendingPathComponent("demo.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         // The key is printed once the history is in and the server answers.
