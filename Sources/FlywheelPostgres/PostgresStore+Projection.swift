@@ -31,6 +31,8 @@ extension PostgresStore {
                 return nil
             }
             let position = ProjectionPosition(lastSeq: try checkpoint.int(0), rulesVersion: Int(try checkpoint.int(1)))
+            // Read in the statement's snapshot, the head can be behind a checkpoint another process
+            // advanced meanwhile: the tail then gives nothing and the batch reads the log.
             let head = try checkpoint.int(2)
             // Beside an append a whole batch is taken once the next is whole too, as on SQLite (which steps it meanwhile).
             if whole, head - position.lastSeq < 2 * limit { return nil }

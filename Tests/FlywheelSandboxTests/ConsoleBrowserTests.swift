@@ -92,7 +92,6 @@ struct WebDriver {
         let port = Int.random(in: 20_000..<40_000)
         let (demo, key, dir) = try await DemoTests.startDemo(["--fans", "1000", "--days", "45", "--no-live"], port: port)
         defer { if demo.isRunning { demo.terminate() } }
-        try await Task.sleep(for: .milliseconds(300))
 
         let driverPort = port + 2
         let chromedriver = Process()

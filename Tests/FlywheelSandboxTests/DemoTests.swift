@@ -132,8 +132,11 @@ import Testing
         // Its log kept beside its database: a test that finds the demo gone says why.
         let log = dir.appendingPathComponent("demo.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
+        let logHandle = try FileHandle(forWritingTo: log)
+        process.standardError = logHandle
         try process.run()
+        // The demo has its own copy of the handle.
+        try logHandle.close()
         // The key is printed once the history is in and the server answers.
         var printed = ""
         let deadline = Date().addingTimeInterval(180)
