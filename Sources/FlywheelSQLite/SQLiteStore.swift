@@ -33,7 +33,14 @@ public final class SQLiteStore: Store, SQLStore {
             })
         }
         config.maximumReaderCount = 8
-        pool = try DatabasePool(path: path, configuration: config)
+        let pool = try DatabasePool(path: path, configuration: config)
+        self.pool = pool
+        // Weakly: the hook keeps the checkpointer for the connection's life, and the store's end lets the pool go.
+        checkpointer.useWriter { [weak pool] work in
+            pool?.asyncWriteWithoutTransaction { db in
+                if let connection = db.sqliteConnection { work(connection) }
+            }
+        }
     }
 
     deinit { checkpointer.close() }

@@ -74,6 +74,42 @@ import Testing
         #expect(try await env.store.accountsNeedingProjection().map(\.id) == [account.id], "nothing was committed for it")
     }
 
+    @Test func membershipsReadForFewFansOrForMostAgreeWithTheSegment() async throws {
+        let env = try await open()
+        let account = try await account(env)
+        let segment = Segment(tenantId: account.tenantId, accountId: account.id, id: "seg_followers", name: "followers",
+                              predicate: try FanPredicate.parse("following"), state: .building, createdAt: 0, updatedAt: 0)
+        try await env.store.createSegment(segment, audit: env.audit(tenantId: account.tenantId, actor: "t", action: "segment.create", target: segment.id))
+        _ = try await env.store.buildSegment(id: segment.id, of: account, now: 0)
+        var n = 0
+        func project(_ kind: EventKind, _ fans: [Int]) async throws {
+            let events = fans.map { fan in
+                n += 1
+                return AccountEvent(tenantId: account.tenantId, accountId: account.id,
+                                    event: FanEvent(id: "e\(n)", kind: kind, openId: "fan\(fan)", occurredAt: 1_767_225_600_000 + Int64(n) * 1_000, channel: .search))
+            }
+            _ = try await env.store.append(events) { _ in }
+            let now = 1_767_225_600_000 + Int64(n) * 1_000
+            #expect(try await env.store.project(account, limit: 100, batches: 1, whole: false) { Projector.step($0, now: now) } == fans.count)
+        }
+        func size() async throws -> Int { try await env.store.segment(id: segment.id, of: account)?.size ?? -1 }
+        let everyone = Array(0..<20)
+        // Most of the members in the batch: their segments are read in one pass over the members.
+        try await project(.follow, everyone)
+        #expect(try await size() == 20)
+        // One fan of twenty members: read by its own key. It leaves, the others stay.
+        try await project(.unfollow, [3])
+        #expect(try await size() == 19)
+        // Every fan again: no member enters twice, the one who left stays out.
+        try await project(.like, everyone)
+        #expect(try await size() == 19)
+        try await project(.follow, [3])
+        #expect(try await size() == 20)
+        let changes = try await env.store.segmentChanges(id: segment.id, of: account, limit: 100)
+        #expect(changes.count == 22)
+        #expect(changes.filter { $0.openId == "fan3" }.map(\.entered) == [true, false, true])
+    }
+
     /// Bytes of the write-ahead log beside the database file.
     func logBytes() throws -> Int {
         (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
