@@ -132,7 +132,7 @@ public enum EventImport {
     }
 
     /// An id from the content, so a line without one is still imported once however often it is loaded.
-    static func contentId(_ e: FanEvent, account: String?) -> String {
+    public static func contentId(_ e: FanEvent, account: String?) -> String {
         let attributes = e.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
         let canonical = [account ?? "", e.kind.rawValue, e.openId, String(e.occurredAt), e.domain.rawValue, e.channel.rawValue,
                          String(e.amount), e.ref ?? "", attributes].joined(separator: "\u{1F}")

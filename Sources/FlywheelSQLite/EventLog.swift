@@ -57,12 +57,17 @@ enum EventLog {
     }
 
     /// Appends within one transaction with prepared statements, however many calls (a group
-    /// commit's deliveries share one); `finish` records each account's last seq.
+    /// commit's deliveries share one); `finish` records each account's last seq. An id is found by
+    /// its hash in `event_ids` (v22): the k-th id of a stream with a hash is entry (hash, k).
     struct Appender {
         private let db: Database
         private let insert: RawStatement
+        /// The ids in the account's log under one hash.
+        private let logged: RawStatement
+        private let insertId: RawStatement
         /// `runLength` rows a statement, prepared at the first full run.
         private var insertRun: RawStatement?
+        private var insertIdRun: RawStatement?
         private var heads: [AccountKey: Head] = [:]
         // Events come in runs of one account: the head is looked up when the account changes.
         private var key: AccountKey?
@@ -77,20 +82,43 @@ enum EventLog {
         static let runLength = 64
         private static let insertInto = "INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount, ref, attributes) VALUES "
         private static let row = "(" + SQLStatement.placeholders(11) + ")"
+        private static let insertIdInto = "INSERT INTO event_ids (stream, id_hash, n, seq) VALUES "
+        private static let idRow = "(?, ?, ?, ?)"
 
         init(_ db: Database) throws {
             self.db = db
-            insert = try RawStatement(cached: db, sql: Self.insertInto + Self.row + " ON CONFLICT DO NOTHING")
+            insert = try RawStatement(cached: db, sql: Self.insertInto + Self.row)
+            logged = try RawStatement(cached: db, sql: """
+                SELECT e.event_id FROM event_ids i JOIN events e ON e.stream = i.stream AND e.seq = i.seq WHERE i.stream = ? AND i.id_hash = ?
+                """)
+            insertId = try RawStatement(cached: db, sql: Self.insertIdInto + Self.idRow)
         }
+
+        /// The event's id as `event_ids` holds it. Stored: never change it.
+        static func idHash(_ id: String) -> Int64 { Int64(bitPattern: fnv1a(id.utf8)) }
 
         /// False when the account's log has the event's id already.
         mutating func append(_ item: AccountEvent) throws -> Bool {
             try useHead(of: item)
-            bind(item.event, to: insert, from: 1, seq: head.lastSeq + 1)
-            guard try insert.run() == 1 else { return false }
-            head.lastSeq += 1
+            let hash = Self.idHash(item.event.id)
+            // The ids under its hash: none, for nearly every new id.
+            logged.bind(1, head.stream)
+            logged.bind(2, hash)
+            var n = 0
+            var found = false
+            while try logged.next() {
+                if logged.text(0) == item.event.id { found = true }
+                n += 1
+            }
+            guard !found else { return false }
+            let seq = head.lastSeq + 1
+            bindId(hash, n, to: insertId, from: 1, seq: seq)
+            try insertId.run()
+            bind(item.event, to: insert, from: 1, seq: seq)
+            try insert.run()
+            head.lastSeq = seq
             head.appended = true
-            stored.append(StoredEvent(seq: head.lastSeq, event: item.event))
+            stored.append(StoredEvent(seq: seq, event: item.event))
             return true
         }
 
@@ -101,8 +129,8 @@ enum EventLog {
             var rest = items
             while let first = rest.first {
                 let run = rest.prefix(Self.runLength).prefix { $0.tenantId == first.tenantId && $0.accountId == first.accountId }
-                if run.count == Self.runLength, let stored = try appendRun(run) {
-                    inserted += stored
+                if run.count == Self.runLength, try appendRun(run) {
+                    inserted += run.count
                 } else {
                     for item in run where try append(item) { inserted += 1 }
                 }
@@ -111,35 +139,32 @@ enum EventLog {
             return inserted
         }
 
-        /// How many of the run's events are appended: all of them when all were new, none when
-        /// the log had every id (an import run again); nil, and nothing appended, when only some
-        /// were new or the run repeats an id.
-        private mutating func appendRun(_ run: ArraySlice<AccountEvent>) throws -> Int? {
+        /// Appends a run of new events in two statements: true when none of their hashes had an
+        /// entry (nor two of them the same); false, and nothing appended, otherwise.
+        private mutating func appendRun(_ run: ArraySlice<AccountEvent>) throws -> Bool {
             try useHead(of: run[run.startIndex])
-            let statement = try insertRun ?? RawStatement(cached: db, sql: Self.insertInto
-                + Array(repeating: Self.row, count: Self.runLength).joined(separator: ", ") + " ON CONFLICT DO NOTHING")
-            insertRun = statement
-            for (i, item) in run.enumerated() {
-                bind(item.event, to: statement, from: Int32(i * 11 + 1), seq: head.lastSeq + 1 + Int64(i))
+            let ids = try insertIdRun ?? RawStatement(cached: db, sql: Self.insertIdInto
+                + Array(repeating: Self.idRow, count: Self.runLength).joined(separator: ", ") + " ON CONFLICT DO NOTHING")
+            insertIdRun = ids
+            let first = head.lastSeq + 1
+            for (i, item) in run.enumerated() { bindId(Self.idHash(item.event.id), 0, to: ids, from: Int32(i * 4 + 1), seq: first + Int64(i)) }
+            let taken = try ids.run()
+            guard taken == run.count else {
+                // Those taken go again: the run is appended a row at a time. Nothing else is past the head.
+                if taken > 0 {
+                    try db.execute(sql: "DELETE FROM event_ids WHERE stream = ? AND n = 0 AND seq >= ? AND seq < ?",
+                                   arguments: [head.stream, first, first + Int64(run.count)])
+                }
+                return false
             }
-            let inserted = try statement.run()
-            if inserted == run.count {
-                for (i, item) in run.enumerated() { stored.append(StoredEvent(seq: head.lastSeq + 1 + Int64(i), event: item.event)) }
-                head.lastSeq += Int64(inserted)
-                head.appended = true
-                return inserted
-            }
-            // None stored: every id was in the log before this statement.
-            guard inserted > 0 else { return 0 }
-            // The rows stored would leave gaps in the numbering: they go again, and the run is
-            // appended a row at a time. Nothing else is past the head, so the range is theirs;
-            // a log with rows past it is not one to append to.
-            try db.execute(sql: "DELETE FROM events WHERE stream = ? AND seq > ? AND seq <= ?",
-                           arguments: [head.stream, head.lastSeq, head.lastSeq + Int64(run.count)])
-            guard db.changesCount == inserted else {
-                throw StoreError.corrupt("events of stream \(head.stream) go past its last seq \(head.lastSeq)")
-            }
-            return nil
+            let events = try insertRun ?? RawStatement(cached: db, sql: Self.insertInto + Array(repeating: Self.row, count: Self.runLength).joined(separator: ", "))
+            insertRun = events
+            for (i, item) in run.enumerated() { bind(item.event, to: events, from: Int32(i * 11 + 1), seq: first + Int64(i)) }
+            try events.run()
+            for (i, item) in run.enumerated() { stored.append(StoredEvent(seq: first + Int64(i), event: item.event)) }
+            head.lastSeq += Int64(run.count)
+            head.appended = true
+            return true
         }
 
         private mutating func useHead(of item: AccountEvent) throws {
@@ -156,6 +181,13 @@ enum EventLog {
             heads[key] = head
             if !stored.isEmpty { appended[key, default: []] += stored }
             stored = []
+        }
+
+        private func bindId(_ hash: Int64, _ n: Int, to statement: RawStatement, from first: Int32, seq: Int64) {
+            statement.bind(first, head.stream)
+            statement.bind(first + 1, hash)
+            statement.bind(first + 2, Int64(n))
+            statement.bind(first + 3, seq)
         }
 
         private func bind(_ e: FanEvent, to statement: RawStatement, from first: Int32, seq: Int64) {

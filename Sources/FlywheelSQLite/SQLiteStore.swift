@@ -31,6 +31,10 @@ public final class SQLiteStore: Store, SQLStore {
             db.add(function: DatabaseFunction("flywheel_matches", argumentCount: 2, pure: true) { values in
                 SQLRegex.matches(String.fromDatabaseValue(values[0]), String.fromDatabaseValue(values[1]))
             })
+            // v22 fills `event_ids` from the log with it.
+            db.add(function: DatabaseFunction("flywheel_event_id_hash", argumentCount: 1, pure: true) { values in
+                String.fromDatabaseValue(values[0]).map(EventLog.Appender.idHash)
+            })
         }
         config.maximumReaderCount = 8
         let pool = try DatabasePool(path: path, configuration: config)

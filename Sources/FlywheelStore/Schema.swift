@@ -11,11 +11,7 @@ public struct Migration: Sendable {
     /// FNV-1a over the statements: recorded when the migration runs, compared at every start, so
     /// a migration edited after it ran is caught before it can make two databases differ.
     public func checksum(_ dialect: Schema.Dialect) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in statements(dialect).joined(separator: ";\n").utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        String(fnv1a(statements(dialect).joined(separator: ";\n").utf8), radix: 16)
     }
 }
 
@@ -30,7 +26,7 @@ public enum Schema {
     public enum Dialect: Sendable { case sqlite, postgres }
 
     /// In order. Append a new one; never edit one that has landed.
-    public static let migrations: [Migration] = [.v1, .v2, .v3, .v4, .v5, .v6, .v7, .v8, .v9, .v10, .v11, .v12, .v13, .v14, .v15, .v16, .v17, .v18, .v19, .v20, .v21]
+    public static let migrations: [Migration] = [.v1, .v2, .v3, .v4, .v5, .v6, .v7, .v8, .v9, .v10, .v11, .v12, .v13, .v14, .v15, .v16, .v17, .v18, .v19, .v20, .v21, .v22]
 
     /// The migrations still to run on a database that has run `applied` (version → recorded
     /// checksum), after checking that what it ran is what this build has.

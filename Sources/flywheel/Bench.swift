@@ -121,6 +121,7 @@ struct SyntheticEvents: ParsableArguments {
     @Option(help: "Fans in the population (default: one per 20 events).") var fans: Int?
     @Option(help: "Days the events span.") var days = 90
     @Option(help: "Seed for the synthetic population.") var seed: UInt64 = 1
+    @Flag(help: "Ids as an import gives lines without one (sha256: and 64 hex digits, as long as real ids) instead of short ones.") var contentIds = false
 
     var population: Int { fans ?? max(1, events / 20) }
 
@@ -131,7 +132,13 @@ struct SyntheticEvents: ParsableArguments {
 
     /// The events, over the `days` before `now`.
     func generate(now: Int64) -> [FanEvent] {
-        SyntheticTraffic(fans: population, days: days, start: now - Int64(days) * 86_400_000, seed: seed).events(count: events)
+        let events = SyntheticTraffic(fans: population, days: days, start: now - Int64(days) * 86_400_000, seed: seed).events(count: events)
+        guard contentIds else { return events }
+        return events.map { event in
+            var event = event
+            event.id = EventImport.contentId(event, account: nil)
+            return event
+        }
     }
 }
 

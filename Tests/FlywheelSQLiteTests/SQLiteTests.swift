@@ -1,7 +1,7 @@
 import FlywheelDomain
 import FlywheelEngine
 @testable import FlywheelSQLite
-import FlywheelStore
+@testable import FlywheelStore
 import Foundation
 import GRDB
 import Logging
@@ -108,6 +108,57 @@ import Testing
         let changes = try await env.store.segmentChanges(id: segment.id, of: account, limit: 100)
         #expect(changes.count == 22)
         #expect(changes.filter { $0.openId == "fan3" }.map(\.entered) == [true, false, true])
+    }
+
+    @Test func anIdWhoseHashIsTakenIsAppendedOnceAndFoundAgain() async throws {
+        let env = try await open()
+        let account = try await account(env)
+        let store = try #require(env.store as? SQLiteStore)
+        func event(_ id: String, _ i: Int = 0) -> AccountEvent {
+            AccountEvent(tenantId: account.tenantId, accountId: account.id,
+                         event: FanEvent(id: id, kind: .like, openId: "fan\(i % 7)", occurredAt: 1_767_225_600_000 + Int64(i), channel: .search))
+        }
+        #expect(try await store.append([event("a1")]) { _ in }.inserted == 1)
+        // As if "b2" had the hash of "a1": its entry is taken by another id.
+        try await store.pool.write { db in
+            try db.execute(sql: "INSERT INTO event_ids (stream, id_hash, n, seq) SELECT stream, ?, 0, 1 FROM event_streams",
+                           arguments: [EventLog.Appender.idHash("b2")])
+        }
+        #expect(try await store.append([event("b2")]) { _ in }.inserted == 1, "a hash taken by another id is no duplicate")
+        #expect(try await store.append([event("b2"), event("a1")]) { _ in }.inserted == 0, "each found again under its hash")
+        // A run of 64 with the taken hash in it: appended a row at a time, numbered without a gap.
+        let run = (0..<64).map { $0 == 30 ? event("b2", $0) : event("run-\($0)", $0) }
+        let outcome = try await store.append(run) { _ in }
+        #expect(outcome.inserted == 63 && outcome.duplicates == 1)
+        let logged = try await store.loggedEvents(of: account, after: 0, limit: 100)
+        #expect(logged.map(\.seq) == Array(1...65))
+        #expect(logged.map(\.event.id) == ["a1", "b2"] + run.map(\.event.id).filter { $0 != "b2" })
+        #expect(try await store.append(run) { _ in }.inserted == 0, "the whole run again")
+    }
+
+    @Test func idsLoggedBeforeV22AreFoundByTheirHash() async throws {
+        let store = try SQLiteStore(path: path)
+        #expect(Schema.migrations[21].version == Migration.v22.version)
+        try await store.pool.write { db in
+            for migration in Schema.migrations.prefix(21) { for statement in migration.statements(.sqlite) { try db.execute(sql: statement) } }
+        }
+        let env = FlywheelEnvironment.live(store: store, metrics: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
+        let account = try await account(env)
+        // Two events as v21 logged them, under its unique index of ids.
+        try await store.pool.write { db in
+            try db.execute(sql: "INSERT INTO event_streams (tenant_id, account_id) VALUES (?, ?)", arguments: [account.tenantId, account.id])
+            for (seq, id) in [(1, "old-1"), (2, "old-2")] {
+                try db.execute(sql: "INSERT INTO events (stream, seq, event_id, kind, open_id, occurred_at, domain, channel, amount) VALUES (1, ?, ?, 1, 'fan', 0, 1, 1, 0)",
+                               arguments: [seq, id])
+            }
+            try db.execute(sql: "UPDATE accounts SET last_seq = 2 WHERE tenant_id = ? AND account_id = ?", arguments: [account.tenantId, account.id])
+            for statement in Migration.v22.statements(.sqlite) { try db.execute(sql: statement) }
+        }
+        let events = ["old-2", "new-1", "old-1"].map {
+            AccountEvent(tenantId: account.tenantId, accountId: account.id, event: FanEvent(id: $0, kind: .like, openId: "fan", occurredAt: 1, channel: .search))
+        }
+        #expect(try await store.append(events) { _ in }.inserted == 1)
+        #expect(try await store.loggedEvents(of: account, after: 0, limit: 10).map(\.event.id) == ["old-1", "old-2", "new-1"])
     }
 
     /// Bytes of the write-ahead log beside the database file.

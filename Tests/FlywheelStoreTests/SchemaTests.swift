@@ -133,9 +133,9 @@ private func releaseFixture(_ kind: StoreKind) throws -> [String] {
         let keys = try await fresh.uniqueKeys()
         #expect(keys.count > 15)
         for key in keys where key.table != "flywheel_migrations" {
-            // SQLite's log and the fans' runs and touches are keyed by the account's stream number, its change feed by one
+            // SQLite's log (its ids too) and the fans' runs and touches are keyed by the account's stream number, its change feed by one
             // increasing number (one file, nothing to shard).
-            let logKey = ["events", "event_streams", "fan_event_runs", "fan_touchpoints"].contains(key.table) && key.columns.first == "stream"
+            let logKey = ["events", "event_ids", "event_streams", "fan_event_runs", "fan_touchpoints"].contains(key.table) && key.columns.first == "stream"
                 || key.table == "changes" && key.columns == ["seq"]
             let lead = kind == .sqlite && logKey ? "tenant_id" : key.columns.first
             #expect(lead == "tenant_id", "\(key.table) \(key.name) (\(key.columns.joined(separator: ", ")))")
