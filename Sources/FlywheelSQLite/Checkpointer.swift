@@ -11,9 +11,10 @@ import Synchronization
 /// SQLite starts the log over only after a checkpoint that reached its end, which a copy beside
 /// steady writes never does (a log of 550 MB, BENCHMARKS.md). So past `writerPages`, once no
 /// more than half the log (and at most `writerPages`) is left to copy, the writer copies the rest
-/// once the write that committed has returned, and the log starts over (when no reader still reads it). Past `mostPages` the writer waits for
-/// a copy and checkpoints, as SQLite's own checkpoint would have made it wait: the log's bound,
-/// as long as no reader holds a snapshot from before it (then no checkpoint copies past it).
+/// once the write that committed has returned, and the log starts over (when no reader still
+/// reads it). Past `mostPages` the writer waits for a copy and checkpoints, as SQLite's own
+/// checkpoint would have made it wait: the log's bound, as long as no reader holds a snapshot
+/// from before it (then no checkpoint copies past it).
 final class Checkpointer: Sendable {
     /// Pages in the log past which the copy starts on the other thread.
     static let pages: Int32 = 1_000
