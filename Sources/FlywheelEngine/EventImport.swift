@@ -131,12 +131,19 @@ public enum EventImport {
         return Line(account: raw.account, event: event)
     }
 
-    /// An id from the content, so a line without one is still imported once however often it is loaded.
+    /// An id from the content, so a line without one is still imported once however often it is
+    /// loaded: the SHA-256 of its fields joined by U+001F. The log keeps it, so the bytes never
+    /// change; they are put together as bytes (joining strings was a fifth of the time).
     public static func contentId(_ e: FanEvent, account: String?) -> String {
-        let attributes = e.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
-        let canonical = [account ?? "", e.kind.rawValue, e.openId, String(e.occurredAt), e.domain.rawValue, e.channel.rawValue,
-                         String(e.amount), e.ref ?? "", attributes].joined(separator: "\u{1F}")
-        return "sha256:" + Array(SHA256.hash(data: Array(canonical.utf8))).hex
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(160)
+        let attributes = e.attributes.isEmpty ? "" : e.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+        for (i, field) in [account ?? "", e.kind.rawValue, e.openId, String(e.occurredAt), e.domain.rawValue, e.channel.rawValue,
+                           String(e.amount), e.ref ?? "", attributes].enumerated() {
+            if i > 0 { canonical.append(0x1F) }
+            canonical.append(contentsOf: field.utf8)
+        }
+        return "sha256:" + SHA256.hash(data: canonical).hex
     }
 
     /// Renders an event as an import line, keys in order: the inverse of `parse`. Written byte by

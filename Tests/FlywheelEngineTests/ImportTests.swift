@@ -20,6 +20,16 @@ import Testing
         #expect(try EventImport.parse(#"{"id":"x-1","kind":"like","openId":"u1","occurredAt":1772323200000,"channel":"search"}"#, line: 1).event.id == "x-1")
     }
 
+    @Test func aLinesContentIdStaysWhatEarlierReleasesGaveIt() throws {
+        // The log keeps it: a release that computed it otherwise would import an old file again.
+        let plain = #"{"kind":"like","openId":"u1","occurredAt":1772323200000,"channel":"search"}"#
+        let full = #"{"account":"acc_1","kind":"order_paid","openId":"粉丝-7","occurredAt":1772323200000,"channel":"live_feed","domain":"private","amount":990,"ref":"o-1","attributes":{"b":"2","a":"1"}}"#
+        let ids = try [plain, full].map { try EventImport.parse(Substring($0), line: 1).event.id }
+        // SHA-256 of the fields joined by U+001F (the attributes as a=1&b=2), as Python's hashlib computes it.
+        #expect(ids == ["sha256:19c4d7ff6dd4ff8aefd61fff239c2bca0a3d5f0a8930d3cd18b07ecca21c2786",
+                        "sha256:51fa2a08c0af11e3438891c9701eb83db7b5d8a54b8fd9da5607d9d944146f94"])
+    }
+
     @Test func badLinesNameTheLineAndTheField() {
         func error(_ text: String) -> EventImport.LineError? {
             do {
