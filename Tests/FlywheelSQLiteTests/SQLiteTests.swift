@@ -136,6 +136,35 @@ import Testing
         #expect(try await store.append(run) { _ in }.inserted == 0, "the whole run again")
     }
 
+    @Test func aLongStretchIsNumberedInOrderAndEachEntryNamesItsEvent() async throws {
+        let env = try await open()
+        let account = try await account(env)
+        let store = try #require(env.store as? SQLiteStore)
+        func event(_ id: String, _ i: Int) -> AccountEvent {
+            AccountEvent(tenantId: account.tenantId, accountId: account.id,
+                         event: FanEvent(id: id, kind: .like, openId: "fan\(i % 7)", occurredAt: 1_767_225_600_000 + Int64(i), channel: .search))
+        }
+        // Ids unlike each other, as real ones are: the entries then go in another order than the events.
+        let first = (0..<200).map { event("dy:" + String(UInt64($0 + 1) &* 0x9E37_79B9_7F4A_7C15, radix: 16), $0) }
+        #expect(try await store.append(first) { _ in }.inserted == 200)
+        // A stretch with one id logged before and one given twice: 100 new, numbered on without a gap.
+        let second = (0..<100).map { event("next-\($0)", 200 + $0) }
+        let outcome = try await store.append(Array(second[..<50]) + [first[120], second[10]] + Array(second[50...])) { _ in }
+        #expect(outcome.inserted == 100 && outcome.duplicates == 2)
+        let logged = try await store.loggedEvents(of: account, after: 0, limit: 1_000)
+        #expect(logged.map(\.seq) == Array(1...300))
+        #expect(logged.map(\.event.id) == (first + second).map(\.event.id))
+        // Every entry names its own event, and every event has one.
+        let (entries, wrong) = try await store.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event_ids") ?? -1,
+             try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM event_ids i JOIN events e ON e.stream = i.stream AND e.seq = i.seq WHERE flywheel_event_id_hash(e.event_id) != i.id_hash
+                """) ?? -1)
+        }
+        #expect(entries == 300 && wrong == 0)
+        #expect(try await store.append(first + second) { _ in }.inserted == 0, "all of it again")
+    }
+
     @Test func theIdHashIsFNV1aOfTheIdsBytes() {
         // Stored in every log: a release that hashed ids otherwise would append again what it has.
         // The published FNV-1a 64 vectors.
