@@ -48,6 +48,12 @@ import Testing
         let log = try await f.store.loggedEvents(of: f.account, after: 0, limit: 1_000)
         #expect(log.map(\.seq) == Array(1...Int64(3 + fresh.count)), "numbered 1, 2, 3... without holes")
         #expect(log.map(\.event.id) == ["a0", "a1", "a2"] + fresh, "in the order they came")
+        // An id given again 10,000 events on: past where PostgreSQL checks the ids a list at a time.
+        var longer = (0..<10_100).map { "c\($0)" }
+        longer[10_050] = "c10"
+        #expect(try await f.store.append(f.events(longer.map(like))) { _ in } == AppendOutcome(inserted: 10_099, duplicates: 1))
+        longer.remove(at: 10_050)
+        #expect(try await f.store.loggedEvents(of: f.account, after: Int64(3 + fresh.count), limit: 20_000).map(\.event.id) == longer)
     }
 
     @Test(arguments: StoreKind.allCases)
