@@ -126,7 +126,7 @@ enum EventLog {
             var rest = items
             while let first = rest.first {
                 let stretch = rest.prefix { $0.tenantId == first.tenantId && $0.accountId == first.accountId }
-                if stretch.count >= Self.runLength, try appendSorted(stretch) {
+                if stretch.count >= Self.runLength, try appendIfAllNew(stretch) {
                     inserted += stretch.count
                 } else {
                     inserted += try appendRuns(stretch)
@@ -137,17 +137,18 @@ enum EventLog {
             return inserted
         }
 
-        /// Appends a stretch of one account's new events in two passes: every id's entry in the
-        /// order of the hashes, then the events in the log's order. Entries put in a run at a time
-        /// landed all over the B-tree: a million ids with scattered hashes (real ids, content ids)
-        /// took 2.7 s in SQLite alone, sorted by transaction 1.1 s (BENCHMARKS.md). False, and
-        /// nothing of the stretch kept, when an entry was taken (a duplicate, or another id with
-        /// the same hash): it then goes a run at a time.
-        private mutating func appendSorted(_ stretch: ArraySlice<AccountEvent>) throws -> Bool {
+        /// Appends one account's events in two passes: every id's entry at k = 0, in the order of
+        /// the hashes, then the events in the log's order. Entries put in a run at a time landed
+        /// all over the B-tree: a million ids with scattered hashes (real ids, content ids) took
+        /// 2.7 s in SQLite alone, sorted by transaction 1.1 s (BENCHMARKS.md). False, and nothing
+        /// of them kept, when an entry was taken (a duplicate, or another id with the same hash).
+        private mutating func appendIfAllNew(_ stretch: ArraySlice<AccountEvent>) throws -> Bool {
             try useHead(of: stretch[stretch.startIndex])
             let first = head.lastSeq + 1
             let entries = stretch.enumerated().map { (hash: Self.idHash($1.event.id), seq: first + Int64($0)) }.sorted { $0.hash < $1.hash }
-            let runs = try idRunStatement()
+            let runs = try insertIdRun ?? RawStatement(cached: db, sql: Self.insertIdInto
+                + Array(repeating: Self.idRow, count: Self.runLength).joined(separator: ", ") + " ON CONFLICT DO NOTHING")
+            insertIdRun = runs
             let one = try insertIdUnlessTaken ?? RawStatement(cached: db, sql: Self.insertIdInto + Self.idRow + " ON CONFLICT DO NOTHING")
             insertIdUnlessTaken = one
             var entered = 0
@@ -167,14 +168,14 @@ enum EventLog {
             return true
         }
 
-        /// Appends a stretch a run of `runLength` events a statement, or a row at a time where a
-        /// run's entry was taken; returns how many the log did not have.
+        /// Appends a stretch whose entries were not all free a run of `runLength` events at a time,
+        /// or a row at a time where a run's entry was taken; returns how many the log did not have.
         private mutating func appendRuns(_ stretch: ArraySlice<AccountEvent>) throws -> Int {
             var inserted = 0
             var rest = stretch
             while !rest.isEmpty {
                 let run = rest.prefix(Self.runLength)
-                if run.count == Self.runLength, try appendRun(run) {
+                if run.count == Self.runLength, try appendIfAllNew(run) {
                     inserted += run.count
                 } else {
                     for item in run where try append(item) { inserted += 1 }
@@ -184,34 +185,9 @@ enum EventLog {
             return inserted
         }
 
-        /// Appends a run of new events in two statements: true when none of their hashes had an
-        /// entry (nor two of them the same); false, and nothing appended, otherwise.
-        private mutating func appendRun(_ run: ArraySlice<AccountEvent>) throws -> Bool {
-            try useHead(of: run[run.startIndex])
-            let ids = try idRunStatement()
-            let first = head.lastSeq + 1
-            let entries = run.enumerated().map { (hash: Self.idHash($1.event.id), seq: first + Int64($0)) }
-            for (i, entry) in entries.enumerated() { bindId(entry.hash, 0, to: ids, from: Int32(i * 4 + 1), seq: entry.seq) }
-            let entered = try ids.run()
-            guard entered == run.count else {
-                // Those entered go again: the run is appended a row at a time.
-                if entered > 0 { try forget(entries) }
-                return false
-            }
-            try insertEvents(run, from: first)
-            return true
-        }
-
-        private mutating func idRunStatement() throws -> RawStatement {
-            let ids = try insertIdRun ?? RawStatement(cached: db, sql: Self.insertIdInto
-                + Array(repeating: Self.idRow, count: Self.runLength).joined(separator: ", ") + " ON CONFLICT DO NOTHING")
-            insertIdRun = ids
-            return ids
-        }
-
-        /// Drops the entries a stretch or run put at k = 0 before one of its entries was found
-        /// taken: each by its key, and only if it names a seq past the head, which no entry before
-        /// did. (By a range of seqs, each was a pass over the stream's entries.)
+        /// Drops the entries an append put at k = 0 before one of its entries was found taken:
+        /// each by its key, and only if it names a seq past the head, which no entry before did.
+        /// (By a range of seqs, each was a pass over the stream's entries.)
         private func forget(_ entries: [(hash: Int64, seq: Int64)]) throws {
             let delete = try RawStatement(cached: db, sql: "DELETE FROM event_ids WHERE stream = ? AND id_hash = ? AND n = ? AND seq = ?")
             for entry in entries {
