@@ -126,7 +126,8 @@ enum EventLog {
             var rest = items
             while let first = rest.first {
                 let stretch = rest.prefix { $0.tenantId == first.tenantId && $0.accountId == first.accountId }
-                if stretch.count >= Self.runLength, try appendIfAllNew(stretch) {
+                // A stretch of one run goes straight to the runs, which try it once.
+                if stretch.count > Self.runLength, try appendIfAllNew(stretch) {
                     inserted += stretch.count
                 } else {
                     inserted += try appendRuns(stretch)
@@ -151,14 +152,8 @@ enum EventLog {
             insertIdRun = runs
             let one = try insertIdUnlessTaken ?? RawStatement(cached: db, sql: Self.insertIdInto + Self.idRow + " ON CONFLICT DO NOTHING")
             insertIdUnlessTaken = one
-            var entered = 0
-            var i = 0
-            while i < entries.count {
-                let statement = entries.count - i >= Self.runLength ? runs : one
-                let n = statement === runs ? Self.runLength : 1
-                for j in 0..<n { bindId(entries[i + j].hash, 0, to: statement, from: Int32(j * 4 + 1), seq: entries[i + j].seq) }
-                entered += try statement.run()
-                i += n
+            let entered = try Self.insert(entries.count, runs: runs, one: one) { k, statement, j in
+                bindId(entries[k].hash, 0, to: statement, from: j * 4 + 1, seq: entries[k].seq)
             }
             guard entered == stretch.count else {
                 if entered > 0 { try forget(entries) }
@@ -201,18 +196,28 @@ enum EventLog {
         private mutating func insertEvents(_ items: ArraySlice<AccountEvent>, from first: Int64) throws {
             let runs = try insertRun ?? RawStatement(cached: db, sql: Self.insertInto + Array(repeating: Self.row, count: Self.runLength).joined(separator: ", "))
             insertRun = runs
-            var i = 0
-            while i < items.count {
-                let statement = items.count - i >= Self.runLength ? runs : insert
-                let n = statement === runs ? Self.runLength : 1
-                for j in 0..<n { bind(items[items.startIndex + i + j].event, to: statement, from: Int32(j * 11 + 1), seq: first + Int64(i + j)) }
-                _ = try statement.run()
-                i += n
+            _ = try Self.insert(items.count, runs: runs, one: insert) { k, statement, j in
+                bind(items[items.startIndex + k].event, to: statement, from: j * 11 + 1, seq: first + Int64(k))
             }
-            stored.reserveCapacity(stored.count + items.count)
-            for (i, item) in items.enumerated() { stored.append(StoredEvent(seq: first + Int64(i), event: item.event)) }
+            stored.append(contentsOf: items.enumerated().map { StoredEvent(seq: first + Int64($0), event: $1.event) })
             head.lastSeq += Int64(items.count)
             head.appended = true
+        }
+
+        /// Inserts `count` rows, `runLength` a statement through `runs` and the rest one at a time
+        /// through `one`; `bind(k, statement, j)` binds row k as the statement's j-th. Returns the
+        /// rows inserted.
+        private static func insert(_ count: Int, runs: RawStatement, one: RawStatement,
+                                   _ bind: (_ k: Int, _ statement: RawStatement, _ j: Int32) -> Void) throws -> Int {
+            var inserted = 0
+            var k = 0
+            while k < count {
+                let (statement, n) = count - k >= runLength ? (runs, runLength) : (one, 1)
+                for j in 0..<n { bind(k + j, statement, Int32(j)) }
+                inserted += try statement.run()
+                k += n
+            }
+            return inserted
         }
 
         private mutating func useHead(of item: AccountEvent) throws {
